@@ -1,0 +1,1 @@
+"""Markbook: pupil assessment and tracking, private by construction."""

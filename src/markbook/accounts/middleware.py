@@ -1,0 +1,59 @@
+"""Token authentication for the API, and the forced first-sign-in password change (ACC-2)."""
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+
+from markbook.accounts.models import ApiToken, token_digest
+
+
+class ApiTokenMiddleware:
+    """`Authorization: Bearer mb_...` on /api/ authenticates as the token's user.
+
+    Runs before AuthenticationMiddleware, which leaves an already set user alone,
+    so the tenancy middleware sees one user however they authenticated.
+    """
+
+    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        header = request.headers.get("Authorization", "")
+        if request.path_info.startswith("/api/") and header.startswith("Bearer "):
+            token = (
+                ApiToken.objects.select_related("user")
+                .filter(digest=token_digest(header[7:].strip()), revoked_at__isnull=True)
+                .first()
+            )
+            if token is None or not token.user.is_active:
+                return JsonResponse({"detail": "Invalid or revoked API token."}, status=401)
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+            request.user = token.user
+            request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
+            request.api_token = token  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+class PasswordChangeRequiredMiddleware:
+    """A user with a temporary password may only change it, or sign out (ACC-2)."""
+
+    ALLOWED = ("account_change_password", "account_logout")
+
+    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if getattr(user, "must_change_password", False) and not request.path_info.startswith(
+            "/static/"
+        ):
+            allowed = {reverse(name) for name in self.ALLOWED}
+            if request.path_info not in allowed:
+                if request.path_info.startswith("/api/"):
+                    return JsonResponse(
+                        {"detail": "Change your temporary password before using the API."},
+                        status=403,
+                    )
+                return redirect("account_change_password")
+        return self.get_response(request)

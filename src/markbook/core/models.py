@@ -1,0 +1,17 @@
+from django.db import models
+from django_scopes import ScopedManager
+
+
+class SchoolKey(models.Model):
+    """A school's data key, wrapped (encrypted) under the deployment's master key.
+
+    SEC-2: sensitive pupil fields are encrypted with it. RET-5: destroying it makes
+    every copy of the school's encrypted data, backups included, unreadable.
+    """
+
+    school = models.OneToOneField("schools.School", on_delete=models.CASCADE, related_name="key")
+    wrapped_key = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(school="school")

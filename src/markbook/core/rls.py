@@ -1,0 +1,99 @@
+"""PostgreSQL row-level security (TEN-4, defence in depth).
+
+Every tenant table gets a policy comparing its `school_id` with the setting
+`markbook.school_ids`, which `tenancy.school_scope()` sets for the connection
+('*' means every school, for the allow-listed unscoped modules; empty means none).
+The policies are FORCEd so they bind the table owner too; the application must
+connect as a role without SUPERUSER or BYPASSRLS (see README, .ci/run).
+On SQLite this module does nothing.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.apps import apps
+from django.db import connection
+from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
+
+SETTING = "markbook.school_ids"
+_current: ContextVar[str] = ContextVar("markbook_rls", default="")
+
+
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _apply(value: str) -> None:
+    if _is_postgres() and connection.connection is not None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, %s, false)", [SETTING, value])
+
+
+@contextmanager
+def schools(ids: list[int] | None) -> Iterator[None]:
+    """Set the row-level security school list for queries in this block."""
+    value = "*" if ids is None else ",".join(str(i) for i in ids)
+    token = _current.set(value)
+    _apply(value)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+        _apply(_current.get())
+
+
+def _on_connect(sender, connection, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    """A new connection starts with the current scope's setting, never a stale one."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, %s, false)", [SETTING, _current.get()])
+
+
+def tenant_tables() -> list[str]:
+    """Every table of a model with a `school` foreign key."""
+    tables = []
+    for model in apps.get_models():
+        try:
+            field = model._meta.get_field("school")
+        except Exception:  # noqa: BLE001 - FieldDoesNotExist and friends
+            continue
+        if field.is_relation and field.related_model._meta.label == "schools.School":
+            tables.append(model._meta.db_table)
+    return sorted(tables)
+
+
+POLICY = """
+ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;
+ALTER TABLE {t} FORCE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS markbook_tenant ON {t};
+CREATE POLICY markbook_tenant ON {t}
+  USING (
+    current_setting('markbook.school_ids', true) = '*'
+    OR school_id = ANY (string_to_array(NULLIF(current_setting('markbook.school_ids', true), ''), ',')::bigint[])
+  );
+"""
+
+
+def install_policies(using: str = "default", **kwargs) -> None:  # type: ignore[no-untyped-def]
+    """Create or refresh the tenant policy on every tenant table (idempotent)."""
+    from django.db import connections
+
+    conn = connections[using]
+    if conn.vendor != "postgresql":
+        return
+    with conn.cursor() as cursor:
+        for table in tenant_tables():
+            cursor.execute(POLICY.format(t=conn.ops.quote_name(table)))
+
+
+def connect_signals() -> None:
+    connection_created.connect(_on_connect, dispatch_uid="markbook_rls_connect")
+    post_migrate.connect(
+        lambda sender, using="default", **kw: (
+            install_policies(using) if sender.label == "privacy" else None
+        ),
+        dispatch_uid="markbook_rls_policies",
+        weak=False,
+    )

@@ -1,0 +1,52 @@
+"""Identifier validation (ROS-3); facts from shared/domain.md, section Identifiers."""
+
+import re
+
+from django.core.exceptions import ValidationError
+
+UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"  # 23 letters: no I, O, S
+_UPN = re.compile(r"^[A-Z]\d{11}[0-9A-Z]$")
+
+
+def upn_check_letter(body: str) -> str:
+    """The check letter for UPN characters 2..13 (domain.md, Identifiers)."""
+    total = 0
+    for weight, ch in enumerate(body, start=2):
+        total += weight * (int(ch) if ch.isdigit() else UPN_ALPHABET.index(ch))
+    return UPN_ALPHABET[total % 23]
+
+
+def upn_problem(value: str) -> str | None:
+    """Why `value` is not a valid UPN, or None. Temporary UPNs end in a letter."""
+    upn = value.strip().upper()
+    if len(upn) != 13:
+        return f"a UPN has 13 characters, this has {len(upn)}"
+    if not _UPN.match(upn):
+        return "a UPN is a letter, 11 digits, then a digit or (temporary UPN) a letter"
+    if upn[0] not in UPN_ALPHABET or (upn[12].isalpha() and upn[12] not in UPN_ALPHABET):
+        return "a UPN never contains the letters I, O or S"
+    expected = upn_check_letter(upn[1:])
+    if upn[0] != expected:
+        return f"the check letter is wrong (expected {expected} for these digits)"
+    return None
+
+
+def validate_upn(value: str) -> None:
+    problem = upn_problem(value)
+    if problem:
+        raise ValidationError(f"{value!r} is not a valid UPN: {problem}.", code="upn")
+
+
+def uln_problem(value: str) -> str | None:
+    """Why `value` is not a valid ULN (10 digits, first non-zero, weighted check)."""
+    if not re.fullmatch(r"[1-9]\d{9}", value.strip()):
+        return "a ULN is 10 digits and does not start with 0"
+    total = sum(int(d) * w for d, w in zip(value.strip(), range(10, 0, -1), strict=True))
+    if total % 11 != 10:
+        return "the check digit is wrong"
+    return None
+
+
+def validate_urn(value: object) -> None:
+    if not re.fullmatch(r"\d{6}", str(value)):
+        raise ValidationError(f"{value!r} is not a valid URN: a URN is 6 digits.", code="urn")

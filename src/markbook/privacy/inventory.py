@@ -1,0 +1,85 @@
+"""The data inventory (DSR-1): every personal-data field of every model, declared once.
+
+Each app declares its models in its own `inventory.py` next to its models; they
+are collected when the privacy app is ready. For each personal field: category,
+purpose, lawful basis, who can see it, retention rule and what erasure does.
+Exports (DSR-2) and erasure (DSR-4) are driven by these declarations, and
+tests/privacy/test_inventory.py fails for any model linked to a person, or any
+field, that is not covered.
+"""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Basis(StrEnum):
+    PUBLIC_TASK = "public task (UK GDPR 6(1)(e))"
+    LEGITIMATE_INTERESTS = "legitimate interests (UK GDPR 6(1)(f))"
+    CONTRACT = "contract (UK GDPR 6(1)(b))"
+    LEGAL_OBLIGATION = "legal obligation (UK GDPR 6(1)(c))"
+    CONSENT = "consent (UK GDPR 6(1)(a))"
+    SUBSTANTIAL_PUBLIC_INTEREST = "public task with substantial public interest (UK GDPR 9(2)(g))"
+
+
+class Erasure(StrEnum):
+    DELETE_ROW = "delete the row"
+    BLANK = "blank the value"
+    PSEUDONYMISE = "replace with a pseudonym"
+    KEEP = "keep, for the stated reason"
+
+
+class Category(StrEnum):
+    IDENTITY = "identity"
+    CONTACT = "contact details"
+    CREDENTIALS = "credentials"
+    EDUCATION = "education record"
+    CHARACTERISTICS = "pupil characteristics"
+    SPECIAL = "special category"
+    TECHNICAL = "technical and usage"
+    RELATIONSHIP = "relationship"
+    ACCOUNTABILITY = "accountability record"
+
+
+@dataclass(frozen=True)
+class Personal:
+    """How one field holding personal data is handled."""
+
+    category: Category
+    purpose: str
+    basis: Basis
+    visible_to: str
+    retention: str
+    erasure: Erasure
+    keep_reason: str = ""
+    encrypted: bool = False
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """A model's entry: whose data it holds, its personal fields, and the rest."""
+
+    label: str
+    subject: str  # the field (or "self") leading to the person the row is about
+    personal: dict[str, Personal]
+    not_personal: frozenset[str] = field(default_factory=frozenset)
+    description: str = ""
+
+
+REGISTRY: dict[str, Declaration] = {}
+
+
+def declare(
+    label: str,
+    *,
+    subject: str,
+    personal: dict[str, Personal],
+    not_personal: tuple[str, ...] = (),
+    description: str = "",
+) -> None:
+    """Declare a model (by app label and model name, e.g. 'rosters.Pupil')."""
+    if label in REGISTRY:
+        raise ValueError(f"{label} is declared twice in the data inventory")
+    overlap = set(personal) & set(not_personal)
+    if overlap:
+        raise ValueError(f"{label}: {sorted(overlap)} declared both personal and not personal")
+    REGISTRY[label] = Declaration(label, subject, personal, frozenset(not_personal), description)

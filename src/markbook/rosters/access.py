@@ -1,0 +1,26 @@
+"""Fetching one roster object for a user: missing and forbidden look the same (404)."""
+
+from django.http import Http404, HttpRequest
+
+from markbook.rosters import selectors
+from markbook.rosters.models import Pupil, TeachingClass
+
+
+def require_role(request: HttpRequest, *roles: str) -> None:
+    """404 unless the user holds one of these roles in the request's school."""
+    if not request.access.has(*roles):  # type: ignore[attr-defined]
+        raise Http404
+
+
+def access_pupil(request: HttpRequest, pupil_id: int) -> Pupil:
+    try:
+        return selectors.pupils_visible_to(request.user, request.access).get(pk=pupil_id)  # type: ignore[arg-type, attr-defined]
+    except Pupil.DoesNotExist:
+        raise Http404 from None
+
+
+def access_class(request: HttpRequest, class_id: int) -> TeachingClass:
+    try:
+        return selectors.class_detail(class_id, request.user, request.access)  # type: ignore[arg-type, attr-defined]
+    except TeachingClass.DoesNotExist:
+        raise Http404 from None

@@ -1,0 +1,155 @@
+from django.conf import settings
+from django.db import models
+from django_scopes import ScopedManager
+
+from markbook.core.fields import EncryptedBooleanField, EncryptedTextField
+
+YEAR_GROUPS = [("N1", "N1"), ("N2", "N2"), ("R", "Reception")] + [
+    (str(n), f"Year {n}") for n in range(1, 14)
+]
+
+
+class Pupil(models.Model):
+    """A pupil of one school (TEN-1), with the optional MIS fields of ROS-2.
+
+    SEN, FSM, disadvantaged, ethnicity and medical notes are encrypted with the
+    school's key (SEC-2).
+    """
+
+    class Sex(models.TextChoices):
+        MALE = "M", "Male"
+        FEMALE = "F", "Female"
+
+    class Status(models.TextChoices):
+        ON_ROLL = "on_roll", "On roll"
+        LEFT = "left", "Left"
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="pupils")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="pupil",
+    )
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    pseudonym = models.CharField(max_length=100, blank=True)
+    username = models.CharField(max_length=150)
+    email = models.EmailField(blank=True)
+    upn = models.CharField("UPN", max_length=13, null=True, blank=True)
+    mis_id = models.CharField("MIS id", max_length=50, blank=True)
+    year_group = models.CharField(max_length=2, choices=YEAR_GROUPS)
+    registration_group = models.CharField(max_length=50, blank=True)
+    sex = models.CharField(max_length=1, choices=Sex.choices, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    uln = models.CharField("ULN", max_length=10, blank=True)
+    eal = models.BooleanField("EAL", null=True, blank=True)
+    gifted_talented = models.BooleanField(null=True, blank=True)
+    ks2_reading = models.PositiveSmallIntegerField(null=True, blank=True)
+    ks2_maths = models.PositiveSmallIntegerField(null=True, blank=True)
+    fsm = EncryptedBooleanField("FSM", null=True, blank=True)
+    disadvantaged = EncryptedBooleanField(null=True, blank=True)
+    sen_provision = EncryptedTextField("SEN provision", null=True, blank=True)
+    sen_need = EncryptedTextField("SEN primary need", null=True, blank=True)
+    ethnicity = EncryptedTextField(null=True, blank=True)
+    medical_notes = EncryptedTextField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ON_ROLL)
+    left_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["last_name", "first_name", "pk"]
+        constraints = [
+            models.UniqueConstraint("school", "username", name="pupil_username_per_school"),
+            models.UniqueConstraint(
+                "school", "upn", condition=models.Q(upn__isnull=False), name="pupil_upn_per_school"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        if self.school.pseudonymise_pupils and self.pseudonym:
+            return self.pseudonym
+        return f"{self.first_name} {self.last_name}".strip() or self.pseudonym or self.username
+
+    def email_for_staff(self) -> str | None:
+        """TEN-5: the address if it is in one of the school's domains, else None."""
+        if self.email and self.school.has_domain(self.email):
+            return self.email
+        return None
+
+
+class GuardianLink(models.Model):
+    """A parent or carer linked to a child (TEN-3: a parent sees only linked children)."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    parent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="children_links"
+    )
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="guardian_links")
+    relationship = models.CharField(max_length=50, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        constraints = [models.UniqueConstraint("parent", "pupil", name="guardian_once")]
+
+
+class TeachingClass(models.Model):
+    """A teaching class: subject, year group, academic year; teachers and pupils attached."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="classes")
+    name = models.CharField(max_length=100)
+    subject = models.CharField(max_length=100, blank=True)
+    year_group = models.CharField(max_length=2, choices=YEAR_GROUPS, blank=True)
+    academic_year = models.CharField(max_length=9, help_text="For example 2026/27")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "teaching classes"
+        constraints = [
+            models.UniqueConstraint("school", "academic_year", "name", name="class_name_per_year")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClassTeacher(models.Model):
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    teaching_class = models.ForeignKey(
+        TeachingClass, on_delete=models.CASCADE, related_name="teacher_links"
+    )
+    teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="class_links"
+    )
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        constraints = [models.UniqueConstraint("teaching_class", "teacher", name="teacher_once")]
+
+
+class Enrolment(models.Model):
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    teaching_class = models.ForeignKey(
+        TeachingClass, on_delete=models.CASCADE, related_name="enrolments"
+    )
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="enrolments")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        constraints = [models.UniqueConstraint("teaching_class", "pupil", name="enrolled_once")]

@@ -1,0 +1,73 @@
+"""Reads of roster data, visibility exactly as TEN-3 says.
+
+Every function runs inside the request's school scope (TEN-4); none filters by
+school itself. Staff reads of pupil data are recorded in the access log (SEC-1).
+"""
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from markbook.accounts.models import Membership, User
+from markbook.core.tenancy import Access
+from markbook.rosters.models import ClassTeacher, Enrolment, GuardianLink, Pupil, TeachingClass
+
+
+def pupils_visible_to(user: User, access: Access) -> QuerySet[Pupil]:
+    """TEN-3: admins every pupil; teachers their classes' pupils; parents their
+    children; a pupil themself."""
+    pupils = Pupil.objects.select_related("school")
+    if access.has("school_admin", "trust_admin"):
+        return pupils.all()
+    condition = Q(pk__in=[])
+    if access.has("teacher"):
+        condition |= Q(enrolments__teaching_class__teacher_links__teacher=user)
+    if access.has("parent"):
+        condition |= Q(guardian_links__parent=user)
+    if access.has("pupil"):
+        condition |= Q(user=user)
+    return pupils.filter(condition).distinct()
+
+
+def classes_visible_to(user: User, access: Access) -> QuerySet[TeachingClass]:
+    """Admins see every class; a teacher the classes they are attached to; a pupil
+    the classes they are in; a parent their children's classes."""
+    classes = TeachingClass.objects.annotate(pupil_count=Count("enrolments", distinct=True))
+    if access.has("school_admin", "trust_admin"):
+        return classes.all()
+    condition = Q(pk__in=[])
+    if access.has("teacher"):
+        condition |= Q(teacher_links__teacher=user)
+    if access.has("pupil"):
+        condition |= Q(enrolments__pupil__user=user)
+    if access.has("parent"):
+        condition |= Q(enrolments__pupil__guardian_links__parent=user)
+    return classes.filter(pk__in=TeachingClass.objects.filter(condition).values("pk"))
+
+
+def staff(role: str | None = None) -> QuerySet[User]:
+    """Staff of the school in scope (teachers and administrators)."""
+    roles = [role] if role else [Membership.Role.TEACHER, Membership.Role.SCHOOL_ADMIN]
+    ids = Membership.objects.filter(role__in=roles).values("user_id")
+    return User.objects.filter(pk__in=ids).order_by("last_name", "first_name", "email")
+
+
+def class_detail(teaching_class_id: int, user: User, access: Access) -> TeachingClass:
+    """One visible class with its teachers and pupils (raises DoesNotExist otherwise)."""
+    return (
+        classes_visible_to(user, access)
+        .prefetch_related(
+            Prefetch("teacher_links", ClassTeacher.objects.select_related("teacher")),
+            Prefetch(
+                "enrolments",
+                Enrolment.objects.select_related("pupil", "pupil__school").order_by(
+                    "pupil__last_name", "pupil__first_name"
+                ),
+            ),
+        )
+        .get(pk=teaching_class_id)
+    )
+
+
+def children_of(user: User) -> QuerySet[Pupil]:
+    return Pupil.objects.select_related("school").filter(
+        pk__in=GuardianLink.objects.filter(parent=user).values("pupil_id")
+    )

@@ -1,0 +1,91 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django_scopes import ScopedManager
+
+from markbook.core.validators import validate_urn
+
+
+def new_signin_slug() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class Trust(models.Model):
+    """A multi-academy trust: schools whose trust administrators see all of them (TEN-1)."""
+
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TrustAdmin(models.Model):
+    """A trust administrator (TEN-2): sees every school of the trust (TEN-3)."""
+
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="admins")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trust_roles"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("trust", "user", name="trust_admin_once")]
+
+
+class School(models.Model):
+    """The tenant (TEN-1)."""
+
+    class Status(models.TextChoices):
+        TRIAL = "trial", "Trial"
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        ENDED = "ended", "Ended"
+
+    name = models.CharField(max_length=200)
+    urn = models.CharField(
+        "URN", max_length=6, null=True, blank=True, unique=True, validators=[validate_urn]
+    )
+    trust = models.ForeignKey(
+        Trust, null=True, blank=True, on_delete=models.PROTECT, related_name="schools"
+    )
+    email_domains = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.TRIAL)
+    subscription_ends = models.DateField(null=True, blank=True)
+    signin_slug = models.CharField(max_length=40, unique=True, default=new_signin_slug)
+    pseudonymise_pupils = models.BooleanField(
+        default=False, help_text="Show pupils by pseudonym instead of their names (ACC-3)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def has_domain(self, email: str) -> bool:
+        """Whether an address is in one of the school's own domains (TEN-5, ACC-4)."""
+        domain = email.rpartition("@")[2].lower()
+        return bool(domain) and domain in {d.lower() for d in self.email_domains}
+
+    def terms_accepted(self, version: str) -> bool:
+        return TermsAcceptance.objects.with_scope(school=[self.pk]).filter(version=version).exists()
+
+
+class TermsAcceptance(models.Model):
+    """TEN-7: who accepted which version of the data-protection terms, and when."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="terms_acceptances")
+    version = models.CharField(max_length=20)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_by_name = models.CharField(max_length=200)
+    accepted_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        constraints = [models.UniqueConstraint("school", "version", name="terms_once_per_version")]

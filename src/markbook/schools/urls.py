@@ -1,0 +1,9 @@
+from django.urls import path
+
+from markbook.schools import views
+
+app_name = "schools"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("terms/", views.terms, name="terms"),
+]

@@ -1,0 +1,74 @@
+from django.conf import settings
+from django.contrib import messages
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from markbook.rosters import selectors
+from markbook.rosters.models import Pupil
+from markbook.schools import services
+from markbook.schools.models import School
+
+
+def home(request: HttpRequest, school_id: int) -> HttpResponse:
+    """Each role's dashboard for this school; sections shown per role held."""
+    access = request.access  # type: ignore[attr-defined]
+    context: dict = {"school": access.school}
+    if access.has("school_admin", "trust_admin"):
+        context["counts"] = {
+            "pupils": Pupil.objects.filter(status=Pupil.Status.ON_ROLL).count(),
+            "classes": selectors.classes_visible_to(request.user, access).count(),
+            "staff": selectors.staff().count(),
+        }
+    if access.has("teacher"):
+        context["my_classes"] = selectors.classes_visible_to(request.user, access)
+    if access.has("pupil"):
+        context["me"] = (
+            selectors.pupils_visible_to(request.user, access).filter(user=request.user).first()
+        )
+        context["my_pupil_classes"] = selectors.classes_visible_to(request.user, access)
+    if access.has("parent"):
+        context["children"] = selectors.children_of(request.user)
+    return render(request, "schools/home.html", context)
+
+
+def terms(request: HttpRequest, school_id: int) -> HttpResponse:
+    """TEN-7: a school administrator accepts the data-protection terms before first use."""
+    access = request.access  # type: ignore[attr-defined]
+    school = access.school
+    version = settings.MARKBOOK_TERMS_VERSION
+    accepted = school.terms_accepted(version)
+    if request.method == "POST":
+        if not access.has("school_admin"):
+            raise Http404
+        if request.POST.get("accept") != "yes":
+            messages.error(
+                request, "Tick the box to confirm you accept the terms on behalf of the school."
+            )
+        else:
+            services.terms_accept(school=school, user=request.user, version=version)
+            messages.success(request, f"Thank you. {school.name} can now use Markbook.")
+            return redirect("schools:home", school_id=school.pk)
+    return render(
+        request,
+        "schools/terms.html",
+        {
+            "school": school,
+            "version": version,
+            "accepted": accepted,
+            "can_accept": access.has("school_admin"),
+        },
+    )
+
+
+def trust_home(request: HttpRequest, trust_id: int) -> HttpResponse:
+    """A trust administrator's schools page (TEN-3: every school of their trust)."""
+    trust = request.access.trust  # type: ignore[attr-defined]
+    schools = School.objects.filter(trust=trust).order_by("name")
+    counts = dict(
+        Pupil.objects.filter(status=Pupil.Status.ON_ROLL)
+        .values_list("school_id")
+        .annotate(n=Count("pk"))
+    )
+    rows = [(s, counts.get(s.pk, 0)) for s in schools]
+    return render(request, "schools/trust_home.html", {"trust": trust, "rows": rows})

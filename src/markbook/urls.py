@@ -1,0 +1,15 @@
+from django.urls import include, path
+
+from markbook.api import api
+from markbook.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.dashboard, name="dashboard"),
+    path("accounts/", include("allauth.urls")),
+    path("me/", include("markbook.accounts.urls")),
+    path("api/", api.urls),
+    path("s/<int:school_id>/", include("markbook.schools.urls")),
+    path("s/<int:school_id>/roster/", include("markbook.rosters.urls")),
+    path("s/<int:school_id>/audit/", include("markbook.audit.urls")),
+    path("trust/<int:trust_id>/", include("markbook.schools.trust_urls")),
+]

@@ -1,0 +1,59 @@
+"""SEC-2: sensitive pupil fields are encrypted at rest with the school's own key;
+RET-5: destroying the key makes the data unreadable."""
+
+import pytest
+from django.db import connection
+
+from markbook.core import keys
+from markbook.core.tenancy import school_scope
+from markbook.rosters.models import Pupil
+from tests.factories import PupilFactory
+
+
+def _raw(column: str, pk: int) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM rosters_pupil WHERE id = %s", [pk])  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+def test_sensitive_fields_are_ciphertext_in_the_database(world):
+    with school_scope(world.a):
+        p = PupilFactory(school=world.a, fsm=True, ethnicity="WBRI", sen_provision="K")
+        assert _raw("ethnicity", p.pk).startswith("v1:")
+        assert "WBRI" not in _raw("ethnicity", p.pk)
+        fresh = Pupil.objects.get(pk=p.pk)
+        assert (fresh.fsm, fresh.ethnicity, fresh.sen_provision) == (True, "WBRI", "K")
+
+
+def test_schools_have_different_keys(world):
+    with school_scope([world.a, world.b]):
+        pa = PupilFactory(school=world.a, ethnicity="WBRI")
+        token = _raw("ethnicity", pa.pk)
+        with pytest.raises(Exception):  # noqa: B017 - AES-GCM InvalidTag
+            keys.decrypt(world.b.pk, token, "rosters.Pupil.ethnicity")
+        assert keys.decrypt(world.a.pk, token, "rosters.Pupil.ethnicity") == "WBRI"
+
+
+def test_ciphertext_cannot_be_moved_to_another_column(world):
+    with school_scope(world.a):
+        p = PupilFactory(school=world.a, ethnicity="WBRI")
+        with pytest.raises(Exception):  # noqa: B017
+            keys.decrypt(world.a.pk, _raw("ethnicity", p.pk), "rosters.Pupil.sen_need")
+
+
+def test_destroyed_key_makes_data_unreadable(world):
+    with school_scope(world.a):
+        p = PupilFactory(school=world.a, ethnicity="WBRI")
+        keys.school_key_destroy(school_id=world.a.pk)
+        with pytest.raises(keys.KeyDestroyed):
+            Pupil.objects.get(pk=p.pk).ethnicity  # noqa: B018
+
+
+def test_plaintext_never_reaches_the_column(world):
+    with school_scope(world.a):
+        p = PupilFactory(school=world.a)
+        p.ethnicity = "WBRI"
+        with pytest.raises(ValueError, match="encrypted"):
+            Pupil.objects.bulk_update([p], ["ethnicity"])
+        with pytest.raises(ValueError, match="encrypted"):
+            Pupil.objects.filter(ethnicity="WBRI").count()

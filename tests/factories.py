@@ -1,0 +1,110 @@
+"""factory_boy factories for Markbook's models. Scoped models are created directly
+(`objects.create` is allowed outside a scope); reading them needs a scope."""
+
+import factory
+from django.contrib.auth.hashers import make_password
+
+from markbook.accounts.models import Membership, User
+from markbook.core.tenancy import all_schools
+from markbook.core.validators import UPN_ALPHABET, upn_check_letter
+from markbook.rosters.models import ClassTeacher, Enrolment, GuardianLink, Pupil, TeachingClass
+from markbook.schools.models import School, TermsAcceptance, Trust
+
+PASSWORD = "correct-horse-battery-staple"
+_hash: list[str] = []
+
+
+def password_hash() -> str:
+    """One Argon2id hash of PASSWORD per test session: hashing per user is slow."""
+    if not _hash:
+        _hash.append(make_password(PASSWORD))
+    return _hash[0]
+
+
+def valid_upn(n: int, la: str = "801", estab: str = "2000") -> str:
+    body = f"{la}{estab}{(n // 1000) % 100:02d}{n % 1000:03d}"
+    return upn_check_letter(body) + body
+
+
+assert UPN_ALPHABET  # used by valid_upn through upn_check_letter
+
+
+class TrustFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Trust
+
+    name = factory.Sequence(lambda n: f"Trust {n}")
+
+
+class SchoolFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = School
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"School {n}")
+    urn = factory.Sequence(lambda n: f"{100000 + n}")
+    email_domains = factory.LazyAttribute(lambda o: [f"{o.name.lower().replace(' ', '')}.sch.uk"])
+    status = School.Status.ACTIVE
+
+    @factory.post_generation
+    def accepted_terms(self, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+        from django.conf import settings
+
+        if create and extracted is not False:
+            TermsAcceptance.objects.create(
+                school=self, version=settings.MARKBOOK_TERMS_VERSION, accepted_by_name="Test"
+            )
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    first_name = factory.Faker("first_name", locale="en_GB")
+    last_name = factory.Faker("last_name", locale="en_GB")
+    email = factory.Sequence(lambda n: f"user{n}@example.org")
+    username = factory.LazyAttribute(lambda o: o.email)
+    password = factory.LazyFunction(password_hash)
+
+
+def member(school: School, role: str, **user_kwargs) -> User:  # type: ignore[no-untyped-def]
+    user = UserFactory(**user_kwargs)
+    Membership.objects.create(school=school, user=user, role=role)
+    return user
+
+
+class PupilFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Pupil
+
+    first_name = factory.Faker("first_name", locale="en_GB")
+    last_name = factory.Faker("last_name", locale="en_GB")
+    username = factory.Sequence(lambda n: f"pupil{n}")
+    upn = factory.Sequence(lambda n: valid_upn(n))
+    year_group = "7"
+
+
+def pupil_with_account(school: School, **kwargs) -> Pupil:  # type: ignore[no-untyped-def]
+    pupil = PupilFactory(school=school, **kwargs)
+    user = UserFactory(username=f"pupil.{school.pk}.{pupil.username}", email="")
+    Membership.objects.create(school=school, user=user, role=Membership.Role.PUPIL)
+    pupil.user = user
+    with all_schools():
+        pupil.save(update_fields=["user"])
+    return pupil
+
+
+def teaching_class(school: School, name: str, teachers=(), pupils=(), **kw) -> TeachingClass:  # type: ignore[no-untyped-def]
+    c = TeachingClass.objects.create(
+        school=school, name=name, academic_year=kw.pop("academic_year", "2026/27"), **kw
+    )
+    for t in teachers:
+        ClassTeacher.objects.create(school=school, teaching_class=c, teacher=t)
+    for p in pupils:
+        Enrolment.objects.create(school=school, teaching_class=c, pupil=p)
+    return c
+
+
+def link_parent(parent: User, pupil: Pupil) -> GuardianLink:
+    return GuardianLink.objects.create(school=pupil.school, parent=parent, pupil=pupil)
