@@ -12,7 +12,7 @@ from tests.factories import PupilFactory
 
 def _raw(column: str, pk: int) -> str:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {column} FROM rosters_pupil WHERE id = %s", [pk])  # noqa: S608
+        cursor.execute(f"SELECT {column} FROM rosters_pupil WHERE id = %s", [pk])
         return cursor.fetchone()[0]
 
 

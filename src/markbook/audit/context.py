@@ -11,7 +11,7 @@ class Origin:
     ip: str | None = None
 
 
-current: ContextVar[Origin] = ContextVar("markbook_audit_origin", default=Origin())
+current: ContextVar[Origin] = ContextVar("markbook_audit_origin", default=Origin())  # noqa: B039 - frozen
 
 
 def client_ip(request: HttpRequest) -> str | None:

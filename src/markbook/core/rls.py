@@ -57,7 +57,7 @@ def tenant_tables() -> list[str]:
     for model in apps.get_models():
         try:
             field = model._meta.get_field("school")
-        except Exception:  # noqa: BLE001 - FieldDoesNotExist and friends
+        except Exception:
             continue
         if field.is_relation and field.related_model._meta.label == "schools.School":
             tables.append(model._meta.db_table)

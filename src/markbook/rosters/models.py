@@ -37,7 +37,7 @@ class Pupil(models.Model):
     pseudonym = models.CharField(max_length=100, blank=True)
     username = models.CharField(max_length=150)
     email = models.EmailField(blank=True)
-    upn = models.CharField("UPN", max_length=13, null=True, blank=True)
+    upn = models.CharField("UPN", max_length=13, null=True, blank=True)  # noqa: DJ001 - unique when set
     mis_id = models.CharField("MIS id", max_length=50, blank=True)
     year_group = models.CharField(max_length=2, choices=YEAR_GROUPS)
     registration_group = models.CharField(max_length=50, blank=True)
