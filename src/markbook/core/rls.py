@@ -55,11 +55,8 @@ def tenant_tables() -> list[str]:
     """Every table of a model with a `school` foreign key."""
     tables = []
     for model in apps.get_models():
-        try:
-            field = model._meta.get_field("school")
-        except Exception:
-            continue
-        if field.is_relation and field.related_model._meta.label == "schools.School":
+        field = next((f for f in model._meta.concrete_fields if f.name == "school"), None)
+        if field is not None and field.related_model._meta.label == "schools.School":
             tables.append(model._meta.db_table)
     return sorted(tables)
 
