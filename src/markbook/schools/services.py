@@ -3,6 +3,8 @@
 import secrets
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 
 from markbook.accounts.models import Membership, User
@@ -17,6 +19,15 @@ class NewSchool:
     school: School
     admin: User
     temporary_password: str
+
+
+def validate_email_address(value: str) -> None:
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise ValidationError(
+            {"admin_email": [f"{value!r} is not a valid email address."]}
+        ) from None
 
 
 def temporary_password() -> str:
@@ -39,6 +50,16 @@ def school_create(
 ) -> NewSchool:
     """Create a school with its data key and first administrator, who gets a
     temporary password to change at first sign-in (TEN-1, ACC-2, SEC-2)."""
+    admin_email = admin_email.strip().lower()
+    if User.objects.filter(email__iexact=admin_email).exists():
+        raise ValidationError(
+            {
+                "admin_email": [
+                    f"{admin_email} already has an account; a staff account belongs to one school (TEN-2)."
+                ]
+            }
+        )
+    validate_email_address(admin_email)
     school = School(
         name=name,
         urn=urn or None,
@@ -52,8 +73,8 @@ def school_create(
         keys.school_key_create(school_id=school.pk)
     password = temporary_password()
     admin = User(
-        username=admin_email.lower(),
-        email=admin_email.lower(),
+        username=admin_email,
+        email=admin_email,
         first_name=admin_first_name,
         last_name=admin_last_name,
         must_change_password=True,
@@ -82,3 +103,29 @@ def terms_accept(*, school: School, user: User, version: str) -> TermsAcceptance
         data={"version": version},
     )
     return acceptance
+
+
+@transaction.atomic
+def school_settings_update(
+    *, actor: User, school: School, email_domains: list[str], pseudonymise_pupils: bool
+) -> School:
+    """Change the school's own settings (TEN-1 domains, ACC-3 pseudonyms), audited."""
+    domains = sorted({d.strip().lower().lstrip("@") for d in email_domains if d.strip()})
+    for domain in domains:
+        if "." not in domain or " " in domain or "@" in domain:
+            raise ValidationError(
+                {"email_domains": [f"{domain!r} is not a domain like school.sch.uk."]}
+            )
+    before = {
+        "email_domains": school.email_domains,
+        "pseudonymise_pupils": school.pseudonymise_pupils,
+    }
+    school.email_domains = domains
+    school.pseudonymise_pupils = pseudonymise_pupils
+    school.save(update_fields=["email_domains", "pseudonymise_pupils"])
+    after = {"email_domains": domains, "pseudonymise_pupils": pseudonymise_pupils}
+    changed = {k: {"old": before[k], "new": after[k]} for k in after if before[k] != after[k]}
+    audit.record(
+        actor=actor, school=school, action="schools.settings.changed", target=school, data=changed
+    )
+    return school

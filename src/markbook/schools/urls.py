@@ -6,4 +6,5 @@ app_name = "schools"
 urlpatterns = [
     path("", views.home, name="home"),
     path("terms/", views.terms, name="terms"),
+    path("settings/", views.school_settings, name="settings"),
 ]

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -72,3 +73,38 @@ def trust_home(request: HttpRequest, trust_id: int) -> HttpResponse:
     )
     rows = [(s, counts.get(s.pk, 0)) for s in schools]
     return render(request, "schools/trust_home.html", {"trust": trust, "rows": rows})
+
+
+def school_settings(request: HttpRequest, school_id: int) -> HttpResponse:
+    """A school administrator's settings: email domains, pseudonyms, the pupil sign-in address."""
+    access = request.access  # type: ignore[attr-defined]
+    if not access.has("school_admin"):
+        raise Http404
+    school = access.school
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            services.school_settings_update(
+                actor=request.user,  # type: ignore[arg-type]
+                school=school,
+                email_domains=request.POST.get("email_domains", "").replace("\n", ",").split(","),
+                pseudonymise_pupils=request.POST.get("pseudonymise_pupils") == "on",
+            )
+        except ValidationError as error:
+            errors = [m for msgs in error.message_dict.values() for m in msgs]
+        else:
+            messages.success(request, "Settings saved.")
+            return redirect("schools:settings", school_id=school.pk)
+    signin_url = request.build_absolute_uri(f"/signin/{school.signin_slug}/")
+    return render(
+        request,
+        "schools/settings.html",
+        {
+            "school": school,
+            "errors": errors,
+            "signin_url": signin_url,
+            "domains": request.POST.get("email_domains")
+            if errors
+            else ", ".join(school.email_domains),
+        },
+    )

@@ -1,0 +1,97 @@
+"""TEN-1 school creation and settings; ACC-2 the first administrator's temporary password."""
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from markbook.accounts.models import User
+from markbook.audit.models import AuditEvent
+from markbook.core.tenancy import school_scope
+from markbook.schools.models import School
+
+
+def test_school_create_command_prints_a_temporary_password(db, capsys):
+    call_command(
+        "school_create",
+        name="Elm High",
+        admin_email="Head@Elm.sch.uk",
+        urn="654321",
+        domain=["elm.sch.uk"],
+    )
+    out = capsys.readouterr().out
+    password = out.rsplit(": ", 1)[1].strip()
+    admin = User.objects.get(email="head@elm.sch.uk")
+    assert admin.must_change_password
+    assert admin.check_password(password)
+    assert admin.password.startswith("argon2$argon2id$")
+    school = School.objects.get(name="Elm High")
+    with school_scope(school):
+        assert AuditEvent.objects.filter(action="schools.school.created").count() == 1
+
+
+@pytest.mark.parametrize("urn", ["12345", "1234567", "12a456"])
+def test_invalid_urn_is_refused_and_nothing_is_written(db, urn):
+    with pytest.raises(CommandError, match="URN is 6 digits"):
+        call_command("school_create", name="Bad", admin_email="x@bad.sch.uk", urn=urn)
+    assert not School.objects.exists()
+    assert not User.objects.exists()
+
+
+def test_admin_email_already_in_use_is_refused(world):
+    with pytest.raises(CommandError, match="already has an account"):
+        call_command("school_create", name="Other", admin_email="teacher@oakfield.sch.uk")
+    assert not School.objects.filter(name="Other").exists()
+
+
+def test_invalid_admin_email_is_refused(db):
+    with pytest.raises(CommandError, match="not a valid email"):
+        call_command("school_create", name="Other", admin_email="not-an-address")
+
+
+def settings_url(world):
+    return reverse("schools:settings", kwargs={"school_id": world.a.pk})
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("admin", 200),
+        ("teacher", 404),
+        ("pupil", 404),
+        ("parent", 404),
+        ("trust_admin", 404),
+        ("other_admin", 404),
+        ("platform_staff", 404),
+        ("anonymous", 302),
+    ],
+)
+def test_settings_page_is_for_the_schools_admins_only(client_for, world, role, status):
+    assert client_for(role).get(settings_url(world)).status_code == status
+
+
+def test_admin_sees_the_secret_sign_in_address(client_for, world):
+    assert world.a.signin_slug.encode() in client_for("admin").get(settings_url(world)).content
+
+
+def test_admin_changes_domains_and_pseudonyms(client_for, world):
+    response = client_for("admin").post(
+        settings_url(world),
+        {"email_domains": "Oakfield.sch.uk, @oak.org.uk", "pseudonymise_pupils": "on"},
+    )
+    assert response.status_code == 302
+    world.a.refresh_from_db()
+    assert world.a.email_domains == ["oak.org.uk", "oakfield.sch.uk"]
+    assert world.a.pseudonymise_pupils
+    with school_scope(world.a):
+        event = AuditEvent.objects.get(action="schools.settings.changed")
+    assert event.data["email_domains"]["new"] == ["oak.org.uk", "oakfield.sch.uk"]
+
+
+def test_bad_domain_is_named_and_nothing_changes(client_for, world):
+    response = client_for("admin").post(
+        settings_url(world), {"email_domains": "oakfield.sch.uk, not a domain"}
+    )
+    assert response.status_code == 200
+    assert b"&#x27;not a domain&#x27; is not a domain" in response.content
+    world.a.refresh_from_db()
+    assert world.a.email_domains == ["oakfield.sch.uk"]
