@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import Count
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
