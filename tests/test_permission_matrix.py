@@ -1,0 +1,171 @@
+"""The permission matrix (TEN-3, TEN-4): every URL pattern and every API operation,
+for each role of the fixed world and for users of another school.
+
+Two guarantees: a route that is not in the tables below fails
+`test_every_route_is_in_the_matrix`, and each (route, role) pair is requested and
+must answer exactly the status in the table. Another school's users, and platform
+staff without a grant, get 404 (existence never leaks) on every school route.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.conftest import ROLES
+
+SCHOOL_A = ("pupil", "parent", "teacher", "colleague", "admin", "trust_admin")
+OUTSIDERS = ("other_teacher", "other_admin", "platform_staff")
+
+
+def only(*allowed: str, ok: int = 200, denied: int = 404, anonymous: int = 302) -> dict[str, int]:
+    """Status per role: `ok` for the allowed roles, `denied` for the others."""
+    table = {role: (ok if role in allowed else denied) for role in ROLES}
+    table["anonymous"] = anonymous
+    return table
+
+
+@dataclass(frozen=True)
+class Route:
+    expect: dict[str, int]
+    method: str = "get"
+    data: dict = field(default_factory=dict)
+
+
+# Routes from django-allauth: sign-in machinery, no school data. Each role must get
+# an answer that is not a server error; they are listed so a new one is noticed.
+ALLAUTH = "allauth"
+
+PAGES: dict[str, Route | str] = {
+    "dashboard": Route({**{r: 302 for r in ROLES}, "colleague": 302, "platform_staff": 200}),
+    "accounts:profile": Route({**{r: 200 for r in ROLES}, "anonymous": 302}),
+    "schools:home": Route(only(*SCHOOL_A)),
+    "schools:terms": Route(only(*SCHOOL_A)),
+    "schools:settings": Route(only("admin")),
+    "trust:home": Route(only("trust_admin")),
+    "rosters:pupils": Route(only("admin", "trust_admin")),
+    # Amy: herself, her parent, her teacher (7A), admins; not the colleague (7B).
+    "rosters:pupil_detail": Route(only("pupil", "parent", "teacher", "admin", "trust_admin")),
+    "rosters:classes": Route(only("teacher", "colleague", "admin", "trust_admin")),
+    "rosters:class_detail": Route(only("teacher", "admin", "trust_admin")),
+    "rosters:teachers": Route(only("admin", "trust_admin")),
+    "audit:log": Route(only("admin")),
+    "api:openapi-json": Route({r: 200 for r in ROLES}),
+    "api:openapi-view": Route({r: 200 for r in ROLES}),
+}
+
+# API operations, keyed "METHOD /path" as in the OpenAPI document.
+API: dict[str, Route] = {}
+
+
+def _walk(patterns, prefix="", namespace=None):  # type: ignore[no-untyped-def]
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = p.namespace if p.namespace else namespace
+            if namespace and p.namespace:
+                ns = f"{namespace}:{p.namespace}"
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern):
+            name = (
+                f"{namespace}:{p.name}"
+                if namespace and p.name
+                else (p.name or prefix + str(p.pattern))
+            )
+            yield name, prefix + str(p.pattern), p
+
+
+def page_routes() -> dict[str, tuple[str, URLPattern]]:
+    return {name: (pattern, p) for name, pattern, p in _walk(get_resolver().url_patterns)}
+
+
+def api_operations() -> list[str]:
+    from markbook.api import api
+
+    schema = api.get_openapi_schema()
+    return sorted(
+        f"{method.upper()} {path}"
+        for path, ops in schema["paths"].items()
+        for method in ops
+        if method in {"get", "post", "put", "patch", "delete"}
+    )
+
+
+def _is_allauth(pattern: URLPattern) -> bool:
+    module = getattr(pattern.callback, "__module__", "") or ""
+    return module.startswith(("allauth.", "django.views.generic"))
+
+
+def test_every_route_is_in_the_matrix():
+    missing = [
+        name
+        for name, (_, p) in page_routes().items()
+        if not name.startswith("api:") or name in ("api:openapi-json", "api:openapi-view")
+        if name not in PAGES and not _is_allauth(p)
+    ]
+    # API routes are checked per operation below.
+    missing += [op for op in api_operations() if op not in API]
+    assert missing == [], f"routes missing from the permission matrix: {missing}"
+
+
+def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
+    values = {
+        "school_id": world.a.pk,
+        "trust_id": world.a.trust_id,
+        "pupil_id": world.amy.pk,
+        "class_id": world.class_7a.pk,
+        "user_id": world.teacher.pk,
+        "slug": world.a.signin_slug,
+    }
+    names = re.findall(r"<(?:\w+:)?(\w+)>|\{(\w+)\}", pattern)
+    return {a or b: values[a or b] for a, b in names}
+
+
+def _page_cases():  # type: ignore[no-untyped-def]
+    for name, route in PAGES.items():
+        if isinstance(route, Route):
+            for role in ROLES:
+                yield pytest.param(name, role, id=f"{name}-{role}")
+
+
+@pytest.mark.parametrize(("name", "role"), list(_page_cases()))
+def test_page_answers_each_role_as_the_matrix_says(client_for, world, name, role):
+    from django.urls import reverse
+
+    route = PAGES[name]
+    assert isinstance(route, Route)
+    pattern, _ = page_routes()[name]
+    url = reverse(name, kwargs=_kwargs(world, pattern))
+    response = getattr(client_for(role), route.method)(url, route.data)
+    assert response.status_code == route.expect[role], f"{route.method.upper()} {url} as {role}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_allauth_routes_never_fail(client_for, world, role):
+    client = client_for(role)
+    for name, (pattern, p) in page_routes().items():
+        if not _is_allauth(p) or "(?P<" in pattern:
+            continue
+        url = "/" + pattern
+        assert client.get(url).status_code < 500, url
+
+
+def _api_cases():  # type: ignore[no-untyped-def]
+    for op in API:
+        for role in ROLES:
+            yield pytest.param(op, role, id=f"{op}-{role}")
+
+
+@pytest.mark.parametrize(("op", "role"), list(_api_cases()))
+def test_api_answers_each_role_as_the_matrix_says(client_for, world, op, role):
+    import json
+
+    method, path = op.split(" ", 1)
+    route = API[op]
+    url = path.format(**_kwargs(world, path))
+    client = client_for(role)
+    kwargs = {}
+    if method in ("POST", "PUT", "PATCH"):
+        kwargs = {"data": json.dumps(route.data), "content_type": "application/json"}
+    response = getattr(client, method.lower())(url, **kwargs)
+    assert response.status_code == route.expect[role], f"{op} as {role}: {response.content[:200]!r}"
