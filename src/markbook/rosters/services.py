@@ -1,0 +1,811 @@
+"""Writes on rosters: pupils, staff, classes, enrolments, parents (ROS-1, TEN-2, DSR-3).
+
+Every function is keyword-only, atomic and audited, and runs inside the request's
+school scope (TEN-4): none filters by school itself. Bad input raises
+`ValidationError({field: [message]})` naming what is wrong, and nothing is written.
+Pages and the JSON API call these same functions.
+"""
+
+import re
+import unicodedata
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from markbook.accounts.models import Membership, User
+from markbook.audit import services as audit
+from markbook.core.validators import uln_problem, upn_problem
+from markbook.rosters.models import ClassTeacher, Enrolment, GuardianLink, Pupil, TeachingClass
+from markbook.schools.models import School
+from markbook.schools.services import temporary_password
+
+# Optional MIS fields of ROS-2 that pupil_create/pupil_update accept.
+MIS_FIELDS = (
+    "mis_id",
+    "registration_group",
+    "sex",
+    "date_of_birth",
+    "uln",
+    "eal",
+    "gifted_talented",
+    "ks2_reading",
+    "ks2_maths",
+    "fsm",
+    "disadvantaged",
+    "sen_provision",
+    "sen_need",
+    "ethnicity",
+    "medical_notes",
+    "status",
+    "left_on",
+)
+# Encrypted with the school's key (SEC-2): the audit log records only that they changed.
+SENSITIVE_FIELDS = frozenset(
+    {"fsm", "disadvantaged", "sen_provision", "sen_need", "ethnicity", "medical_notes"}
+)
+PUPIL_FIELDS = (
+    "first_name",
+    "last_name",
+    "pseudonym",
+    "username",
+    "email",
+    "upn",
+    "year_group",
+    *MIS_FIELDS,
+)
+# DfE Common Basic Data Set codes (shared/domain.md, Codes).
+SEN_PROVISION_CODES = ("N", "K", "E")
+SEN_NEED_CODES = (
+    "SPLD",
+    "MLD",
+    "SLD",
+    "PMLD",
+    "SEMH",
+    "SLCN",
+    "HI",
+    "VI",
+    "MSI",
+    "PD",
+    "ASD",
+    "OTH",
+)
+ETHNICITY_CODES = (
+    "WBRI",
+    "WIRI",
+    "WIRT",
+    "WROM",
+    "WOTH",
+    "MWBC",
+    "MWBA",
+    "MWAS",
+    "MOTH",
+    "AIND",
+    "APKN",
+    "ABAN",
+    "AOTH",
+    "BCRB",
+    "BAFR",
+    "BOTH",
+    "CHNE",
+    "OOTH",
+    "REFU",
+    "NOBT",
+)
+STAFF_ROLES = (Membership.Role.TEACHER, Membership.Role.SCHOOL_ADMIN)
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_ACADEMIC_YEAR = re.compile(r"^(\d{4})/(\d{2})$")
+
+
+def current_academic_year(today: date | None = None) -> str:
+    """The English school year containing `today`, like "2026/27" (years start 1 September)."""
+    today = today or timezone.localdate()
+    start = today.year if today.month >= 9 else today.year - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def _fail(field: str, message: str) -> ValidationError:
+    return ValidationError({field: [message]})
+
+
+def _raise_if(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
+    errors.setdefault(field, []).append(message)
+
+
+# --- Pupils -----------------------------------------------------------------
+
+
+def username_base(first_name: str, last_name: str) -> str:
+    """ "Amy", "O'Neil-Smith" -> "amy.oneil-smith": ASCII, lower case (ACC-3)."""
+
+    def part(value: str) -> str:
+        ascii_ = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+        return re.sub(r"[^a-z0-9-]", "", ascii_.lower().replace(" ", "-")).strip("-")
+
+    joined = ".".join(p for p in (part(first_name), part(last_name)) if p)
+    return joined[:140] or "pupil"
+
+
+def pupil_username_generate(
+    *, first_name: str, last_name: str, taken: set[str] | None = None
+) -> str:
+    """A username unique in the school: "amy.adams", then "amy.adams2", ... (ACC-3).
+
+    `taken` lets a bulk import reserve the names it is about to use."""
+    base = username_base(first_name, last_name)
+    used = {
+        u.lower()
+        for u in Pupil.objects.filter(username__startswith=base).values_list("username", flat=True)
+    }
+    used |= taken or set()
+    if base not in used:
+        return base
+    n = 2
+    while f"{base}{n}" in used:
+        n += 1
+    return f"{base}{n}"
+
+
+def _normalise_pupil_values(values: dict[str, Any]) -> dict[str, Any]:
+    for name in ("first_name", "last_name", "pseudonym", "email", "mis_id", "registration_group"):
+        if name in values and values[name] is not None:
+            values[name] = str(values[name]).strip()
+    if values.get("email"):
+        values["email"] = values["email"].lower()
+    if "username" in values and values["username"] is not None:
+        values["username"] = str(values["username"]).strip().lower()
+    if "upn" in values:
+        values["upn"] = (str(values["upn"]).strip().upper() or None) if values["upn"] else None
+    for name in ("sen_provision", "sen_need", "ethnicity"):
+        if name in values and isinstance(values[name], str):
+            values[name] = values[name].strip().upper() or None
+    if values.get("medical_notes") == "":
+        values["medical_notes"] = None
+    if "uln" in values:
+        values["uln"] = (values["uln"] or "").strip()
+    return values
+
+
+def _validate_pupil(pupil: Pupil, changed: set[str]) -> None:
+    """Collect every problem with a pupil about to be saved, keyed by field (ROS-3)."""
+    errors: dict[str, list[str]] = {}
+    exclude = [f.name for f in Pupil._meta.fields if f.name not in PUPIL_FIELDS]
+    try:
+        pupil.clean_fields(exclude=exclude)
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            for message in messages:
+                _add(errors, field, message)
+    if not pupil.pseudonym:
+        if not pupil.first_name:
+            _add(errors, "first_name", "Enter the pupil's first name (or a pseudonym).")
+        if not pupil.last_name:
+            _add(errors, "last_name", "Enter the pupil's last name (or a pseudonym).")
+    if "username" in changed and "username" not in errors:
+        if not _USERNAME.match(pupil.username):
+            _add(
+                errors,
+                "username",
+                f"{pupil.username!r} is not a valid username: use letters, digits, '.', '-' or '_'.",
+            )
+        elif Pupil.objects.filter(username__iexact=pupil.username).exclude(pk=pupil.pk).exists():
+            _add(
+                errors,
+                "username",
+                f"The username {pupil.username!r} is already used in this school.",
+            )
+    if "upn" in changed and pupil.upn and "upn" not in errors:
+        problem = upn_problem(pupil.upn)
+        if problem:
+            _add(errors, "upn", f"{pupil.upn!r} is not a valid UPN: {problem}.")
+        elif Pupil.objects.filter(upn=pupil.upn).exclude(pk=pupil.pk).exists():
+            _add(
+                errors,
+                "upn",
+                f"The UPN {pupil.upn} already belongs to another pupil in this school.",
+            )
+    if "uln" in changed and pupil.uln:
+        problem = uln_problem(pupil.uln)
+        if problem:
+            _add(errors, "uln", f"{pupil.uln!r} is not a valid ULN: {problem}.")
+    for name, codes in (
+        ("sen_provision", SEN_PROVISION_CODES),
+        ("sen_need", SEN_NEED_CODES),
+        ("ethnicity", ETHNICITY_CODES),
+    ):
+        value = getattr(pupil, name)
+        if name in changed and value and value not in codes:
+            _add(errors, name, f"{value!r} is not a census code; use one of {', '.join(codes)}.")
+    for name in ("ks2_reading", "ks2_maths"):
+        value = getattr(pupil, name)
+        if name in changed and value is not None and not 80 <= int(value) <= 120:
+            _add(errors, name, f"A KS2 scaled score is 80 to 120, not {value}.")
+    _raise_if(errors)
+
+
+def _pupil_user_handle(school_id: int, username: str) -> str:
+    # User.username is a global, internal handle; pupils sign in with Pupil.username.
+    return f"pupil.{school_id}.{username}"
+
+
+def _audit_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+@transaction.atomic
+def pupil_create(
+    *,
+    actor: User | None,
+    school: School,
+    first_name: str,
+    last_name: str,
+    year_group: str,
+    username: str | None = None,
+    upn: str | None = None,
+    email: str = "",
+    pseudonym: str = "",
+    **optional: Any,
+) -> Pupil:
+    """Add a pupil with a sign-in account that has no password yet (ROS-1, ACC-2, ACC-3).
+
+    The username is generated when missing; the UPN is validated (ROS-3). No password
+    hash is computed: the pupil signs in with a code from their teacher."""
+    unknown = sorted(set(optional) - set(MIS_FIELDS))
+    _raise_if({name: ["This is not a pupil field."] for name in unknown})
+    values = _normalise_pupil_values(
+        {
+            "first_name": first_name,
+            "last_name": last_name,
+            "year_group": str(year_group).strip().upper(),
+            "username": username,
+            "upn": upn,
+            "email": email or "",
+            "pseudonym": pseudonym or "",
+            **optional,
+        }
+    )
+    if not values["username"]:
+        values["username"] = pupil_username_generate(
+            first_name=values["first_name"] or values["pseudonym"], last_name=values["last_name"]
+        )
+    pupil = Pupil(school=school, **values)
+    _validate_pupil(pupil, set(values))
+    user = User(
+        username=_pupil_user_handle(school.pk, pupil.username),
+        first_name=pupil.first_name[:150],
+        last_name=pupil.last_name[:150],
+    )
+    user.set_unusable_password()  # no hash computed (ACC-2)
+    user.save()
+    Membership.objects.create(school=school, user=user, role=Membership.Role.PUPIL)
+    pupil.user = user
+    pupil.save()
+    audit.record(
+        actor=actor,
+        school=school,
+        action="rosters.pupil.created",
+        target=pupil,
+        data={"username": pupil.username, "year_group": pupil.year_group},
+    )
+    return pupil
+
+
+@transaction.atomic
+def pupil_update(*, actor: User | None, pupil: Pupil, **changes: Any) -> Pupil:
+    """Change a pupil's details; old and new values go to the access log (ROS-1, DSR-3).
+
+    For encrypted fields (SEC-2) the log records only that the value changed."""
+    unknown = sorted(set(changes) - set(PUPIL_FIELDS))
+    _raise_if({name: ["This is not a pupil field that can be changed."] for name in unknown})
+    if "year_group" in changes and changes["year_group"] is not None:
+        changes["year_group"] = str(changes["year_group"]).strip().upper()
+    changes = _normalise_pupil_values(dict(changes))
+    changed: dict[str, Any] = {}
+    for name, new in changes.items():
+        old = getattr(pupil, name)
+        if old != new and not (old in (None, "") and new in (None, "")):
+            changed[name] = old
+            setattr(pupil, name, new)
+    if not changed:
+        return pupil
+    try:
+        _validate_pupil(pupil, set(changed))
+    except ValidationError:
+        for name, old in changed.items():
+            setattr(pupil, name, old)
+        raise
+    pupil.save(update_fields=[*changed, "updated_at"])
+    if pupil.user_id and {"username", "first_name", "last_name"} & set(changed):
+        user = pupil.user
+        user.username = _pupil_user_handle(pupil.school_id, pupil.username)
+        user.first_name, user.last_name = pupil.first_name[:150], pupil.last_name[:150]
+        user.save(update_fields=["username", "first_name", "last_name"])
+    data = {
+        name: {"changed": True}
+        if name in SENSITIVE_FIELDS
+        else {"old": _audit_value(old), "new": _audit_value(getattr(pupil, name))}
+        for name, old in changed.items()
+    }
+    audit.record(
+        actor=actor, school=pupil.school_id, action="rosters.pupil.changed", target=pupil, data=data
+    )
+    return pupil
+
+
+@transaction.atomic
+def pupil_delete(*, actor: User | None, pupil: Pupil) -> None:
+    """Remove a pupil, their enrolments, parent links and sign-in account (ROS-1, DSR-7)."""
+    audit.record(
+        actor=actor,
+        school=pupil.school_id,
+        action="rosters.pupil.deleted",
+        target=pupil,
+        data={"username": pupil.username},
+    )
+    user = pupil.user
+    pupil.delete()
+    if user is not None:
+        user.delete()
+
+
+# --- Staff ------------------------------------------------------------------
+
+
+def _staff_roles(user: User) -> set[str]:
+    return set(
+        Membership.objects.filter(user=user, role__in=STAFF_ROLES).values_list("role", flat=True)
+    )
+
+
+def _check_role(role: str) -> None:
+    if role not in STAFF_ROLES:
+        raise _fail("role", f"{role!r} is not a staff role; choose teacher or school_admin.")
+
+
+def _check_email(email: str, field: str = "email") -> None:
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise _fail(field, f"{email!r} is not a valid email address.") from None
+
+
+@transaction.atomic
+def staff_create(
+    *,
+    actor: User | None,
+    school: School,
+    email: str,
+    first_name: str,
+    last_name: str,
+    role: str = Membership.Role.TEACHER,
+) -> tuple[User, str]:
+    """Add a teacher or school administrator (ROS-1, TEN-2, ACC-2).
+
+    Returns the user and a one-time temporary password to show once ("" when an
+    existing user of this school, such as a parent, is given a staff role). An
+    address that belongs to an account outside this school is refused: a teacher
+    account belongs to exactly one school."""
+    email = email.strip().lower()
+    _check_email(email)
+    _check_role(role)
+    errors: dict[str, list[str]] = {}
+    if not first_name.strip():
+        _add(errors, "first_name", "Enter the first name.")
+    if not last_name.strip():
+        _add(errors, "last_name", "Enter the last name.")
+    _raise_if(errors)
+    existing = User.objects.filter(email__iexact=email).first()
+    password = ""
+    if existing is not None:
+        if not Membership.objects.filter(user=existing).exists():
+            raise _fail(
+                "email",
+                f"{email} already has a Markbook account outside this school. A teacher account "
+                "belongs to exactly one school (TEN-2): use the address the school gave them.",
+            )
+        if _staff_roles(existing):
+            raise _fail("email", f"{email} is already a member of staff here.")
+        user = existing
+    else:
+        password = temporary_password()
+        user = User(
+            username=email,
+            email=email,
+            first_name=first_name.strip(),
+            last_name=last_name.strip(),
+            must_change_password=True,
+        )
+        user.set_password(password)
+        user.save()
+    Membership.objects.create(school=school, user=user, role=role)
+    audit.record(
+        actor=actor,
+        school=school,
+        action="rosters.staff.created",
+        target=user,
+        data={"email": email, "role": role},
+    )
+    return user, password
+
+
+def _require_staff(user: User, field: str = "user") -> set[str]:
+    roles = _staff_roles(user)
+    if not roles:
+        raise _fail(field, "This person is not a member of staff of this school.")
+    return roles
+
+
+def _admins_other_than(user: User) -> bool:
+    return Membership.objects.filter(role=Membership.Role.SCHOOL_ADMIN).exclude(user=user).exists()
+
+
+@transaction.atomic
+def staff_update(*, actor: User | None, school: School, user: User, **changes: Any) -> User:
+    """Change a staff member's name, email or role (ROS-1); never demotes the last
+    school administrator. Old and new values are logged (DSR-3)."""
+    unknown = sorted(set(changes) - {"first_name", "last_name", "email", "role"})
+    _raise_if({name: ["This is not a staff field that can be changed."] for name in unknown})
+    roles = _require_staff(user)
+    data: dict[str, Any] = {}
+    if "email" in changes:
+        email = str(changes["email"]).strip().lower()
+        if email != user.email:
+            _check_email(email)
+            if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+                raise _fail("email", f"{email} already belongs to another account.")
+            data["email"] = {"old": user.email, "new": email}
+            user.email = email
+            if user.username == data["email"]["old"]:
+                user.username = email
+    for name in ("first_name", "last_name"):
+        if name in changes:
+            value = str(changes[name]).strip()
+            if not value:
+                raise _fail(name, "This cannot be blank.")
+            if value != getattr(user, name):
+                data[name] = {"old": getattr(user, name), "new": value}
+                setattr(user, name, value)
+    if "role" in changes:
+        role = changes["role"]
+        _check_role(role)
+        if roles != {role}:
+            if role == Membership.Role.TEACHER and not _admins_other_than(user):
+                raise _fail("role", "The school must keep at least one school administrator.")
+            Membership.objects.filter(user=user, role__in=STAFF_ROLES).exclude(role=role).delete()
+            Membership.objects.get_or_create(school=school, user=user, role=role)
+            data["role"] = {"old": sorted(roles), "new": role}
+    if not data:
+        return user
+    user.save(update_fields=["email", "username", "first_name", "last_name"])
+    audit.record(actor=actor, school=school, action="rosters.staff.changed", target=user, data=data)
+    return user
+
+
+@transaction.atomic
+def staff_remove(*, actor: User | None, school: School, user: User) -> None:
+    """Remove a member of staff from the school and from their classes (ROS-1).
+
+    The last school administrator is never removed. An account left with no role in
+    the school is deactivated (kept, so the access log still names who did what)."""
+    roles = _require_staff(user)
+    if Membership.Role.SCHOOL_ADMIN in roles and not _admins_other_than(user):
+        raise _fail("user", "This is the school's last administrator; add another one first.")
+    classes = list(
+        ClassTeacher.objects.filter(teacher=user).values_list("teaching_class_id", flat=True)
+    )
+    ClassTeacher.objects.filter(teacher=user).delete()
+    Membership.objects.filter(user=user, role__in=STAFF_ROLES).delete()
+    if not Membership.objects.filter(user=user).exists() and not user.trust_roles.exists():
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    audit.record(
+        actor=actor,
+        school=school,
+        action="rosters.staff.removed",
+        target=user,
+        data={"roles": sorted(roles), "classes": classes},
+    )
+
+
+# --- Classes ----------------------------------------------------------------
+
+
+def _validate_class(teaching_class: TeachingClass) -> None:
+    errors: dict[str, list[str]] = {}
+    teaching_class.name = teaching_class.name.strip()
+    teaching_class.subject = teaching_class.subject.strip()
+    teaching_class.academic_year = teaching_class.academic_year.strip()
+    try:
+        teaching_class.clean_fields(exclude=["school"])
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            for message in messages:
+                _add(errors, field, message)
+    match = _ACADEMIC_YEAR.match(teaching_class.academic_year)
+    if "academic_year" not in errors and (not match or (int(match[1]) + 1) % 100 != int(match[2])):
+        _add(errors, "academic_year", "Write the academic year like 2026/27.")
+    if (
+        "name" not in errors
+        and TeachingClass.objects.filter(
+            academic_year=teaching_class.academic_year, name__iexact=teaching_class.name
+        )
+        .exclude(pk=teaching_class.pk)
+        .exists()
+    ):
+        _add(
+            errors,
+            "name",
+            f"There is already a class {teaching_class.name!r} in {teaching_class.academic_year}.",
+        )
+    _raise_if(errors)
+
+
+@transaction.atomic
+def class_create(
+    *,
+    actor: User | None,
+    school: School,
+    name: str,
+    subject: str = "",
+    year_group: str = "",
+    academic_year: str | None = None,
+) -> TeachingClass:
+    """Add a teaching class (ROS-1); names are unique within an academic year."""
+    teaching_class = TeachingClass(
+        school=school,
+        name=name,
+        subject=subject or "",
+        year_group=(year_group or "").strip().upper(),
+        academic_year=academic_year or current_academic_year(),
+    )
+    _validate_class(teaching_class)
+    teaching_class.save()
+    audit.record(
+        actor=actor,
+        school=school,
+        action="rosters.class.created",
+        target=teaching_class,
+        data={"name": teaching_class.name, "academic_year": teaching_class.academic_year},
+    )
+    return teaching_class
+
+
+@transaction.atomic
+def class_update(
+    *, actor: User | None, teaching_class: TeachingClass, **changes: Any
+) -> TeachingClass:
+    """Change a class's name, subject, year group or academic year (ROS-1)."""
+    allowed = {"name", "subject", "year_group", "academic_year"}
+    unknown = sorted(set(changes) - allowed)
+    _raise_if({name: ["This is not a class field that can be changed."] for name in unknown})
+    before = {name: getattr(teaching_class, name) for name in allowed}
+    for name, value in changes.items():
+        setattr(
+            teaching_class, name, (value or "").upper() if name == "year_group" else value or ""
+        )
+    try:
+        _validate_class(teaching_class)
+    except ValidationError:
+        for name, value in before.items():
+            setattr(teaching_class, name, value)
+        raise
+    data = {
+        name: {"old": before[name], "new": getattr(teaching_class, name)}
+        for name in allowed
+        if before[name] != getattr(teaching_class, name)
+    }
+    if data:
+        teaching_class.save(update_fields=list(data))
+        audit.record(
+            actor=actor,
+            school=teaching_class.school_id,
+            action="rosters.class.changed",
+            target=teaching_class,
+            data=data,
+        )
+    return teaching_class
+
+
+@transaction.atomic
+def class_delete(*, actor: User | None, teaching_class: TeachingClass) -> None:
+    """Delete a class with its teacher links and enrolments; pupils stay (ROS-1, DSR-7)."""
+    audit.record(
+        actor=actor,
+        school=teaching_class.school_id,
+        action="rosters.class.deleted",
+        target=teaching_class,
+        data={"name": teaching_class.name, "academic_year": teaching_class.academic_year},
+    )
+    teaching_class.delete()
+
+
+@transaction.atomic
+def class_teacher_attach(
+    *, actor: User | None, teaching_class: TeachingClass, teacher: User
+) -> ClassTeacher:
+    """Attach a member of staff to a class (ROS-1); attaching twice changes nothing."""
+    _require_staff(teacher, field="teacher")
+    link, created = ClassTeacher.objects.get_or_create(
+        school_id=teaching_class.school_id, teaching_class=teaching_class, teacher=teacher
+    )
+    if created:
+        audit.record(
+            actor=actor,
+            school=teaching_class.school_id,
+            action="rosters.class.teacher_attached",
+            target=teaching_class,
+            data={"teacher": teacher.pk},
+        )
+    return link
+
+
+@transaction.atomic
+def class_teacher_detach(
+    *, actor: User | None, teaching_class: TeachingClass, teacher: User
+) -> None:
+    """Detach a teacher from a class (ROS-1)."""
+    deleted, _ = ClassTeacher.objects.filter(
+        teaching_class=teaching_class, teacher=teacher
+    ).delete()
+    if not deleted:
+        raise _fail("teacher", "This teacher is not attached to the class.")
+    audit.record(
+        actor=actor,
+        school=teaching_class.school_id,
+        action="rosters.class.teacher_detached",
+        target=teaching_class,
+        data={"teacher": teacher.pk},
+    )
+
+
+def _same_school(teaching_class: TeachingClass, pupil: Pupil) -> None:
+    if teaching_class.school_id != pupil.school_id:
+        raise _fail("pupil", "This pupil is not in the class's school.")
+
+
+@transaction.atomic
+def enrolment_add(*, actor: User | None, teaching_class: TeachingClass, pupil: Pupil) -> Enrolment:
+    """Enrol a pupil in a class (ROS-1); enrolling twice changes nothing."""
+    _same_school(teaching_class, pupil)
+    enrolment, created = Enrolment.objects.get_or_create(
+        school_id=teaching_class.school_id, teaching_class=teaching_class, pupil=pupil
+    )
+    if created:
+        audit.record(
+            actor=actor,
+            school=teaching_class.school_id,
+            action="rosters.enrolment.added",
+            target=teaching_class,
+            data={"pupil": pupil.pk},
+        )
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_remove(*, actor: User | None, teaching_class: TeachingClass, pupil: Pupil) -> None:
+    """Take a pupil out of a class (ROS-1)."""
+    deleted, _ = Enrolment.objects.filter(teaching_class=teaching_class, pupil=pupil).delete()
+    if not deleted:
+        raise _fail("pupil", "This pupil is not in the class.")
+    audit.record(
+        actor=actor,
+        school=teaching_class.school_id,
+        action="rosters.enrolment.removed",
+        target=teaching_class,
+        data={"pupil": pupil.pk},
+    )
+
+
+@transaction.atomic
+def pupil_move(
+    *, actor: User | None, pupil: Pupil, from_class: TeachingClass, to_class: TeachingClass
+) -> Enrolment:
+    """Move a pupil from one class to another in one step (ROS-1)."""
+    _same_school(to_class, pupil)
+    if from_class.pk == to_class.pk:
+        raise _fail("to_class", "Choose a different class to move the pupil to.")
+    deleted, _ = Enrolment.objects.filter(teaching_class=from_class, pupil=pupil).delete()
+    if not deleted:
+        raise _fail("from_class", f"The pupil is not in {from_class.name}.")
+    enrolment, _ = Enrolment.objects.get_or_create(
+        school_id=to_class.school_id, teaching_class=to_class, pupil=pupil
+    )
+    audit.record(
+        actor=actor,
+        school=pupil.school_id,
+        action="rosters.pupil.moved",
+        target=pupil,
+        data={"from_class": from_class.pk, "to_class": to_class.pk},
+    )
+    return enrolment
+
+
+# --- Parents ----------------------------------------------------------------
+
+
+@transaction.atomic
+def guardian_link_create(
+    *,
+    actor: User | None,
+    school: School,
+    pupil: Pupil,
+    parent_email: str,
+    first_name: str = "",
+    last_name: str = "",
+    relationship: str = "",
+) -> GuardianLink:
+    """Link a parent or carer to a child, creating their account if new (TEN-3).
+
+    A new parent gets no password: they set one through the emailed reset link."""
+    email = parent_email.strip().lower()
+    _check_email(email, field="parent_email")
+    if pupil.school_id != school.pk:
+        raise _fail("pupil", "This pupil is not in this school.")
+    parent = User.objects.filter(email__iexact=email).first()
+    if parent is None:
+        parent = User(
+            username=email,
+            email=email,
+            first_name=first_name.strip()[:150],
+            last_name=last_name.strip()[:150],
+        )
+        parent.set_unusable_password()
+        parent.save()
+    elif not Membership.objects.filter(user=parent).exists():
+        raise _fail(
+            "parent_email",
+            f"{email} already has a Markbook account outside this school; ask the parent "
+            "for another address.",
+        )
+    elif parent.pk == pupil.user_id:
+        raise _fail("parent_email", "A pupil cannot be their own parent.")
+    Membership.objects.get_or_create(school=school, user=parent, role=Membership.Role.PARENT)
+    if GuardianLink.objects.filter(parent=parent, pupil=pupil).exists():
+        raise _fail("parent_email", f"{email} is already linked to this pupil.")
+    link = GuardianLink.objects.create(
+        school=school, parent=parent, pupil=pupil, relationship=relationship.strip()[:50]
+    )
+    audit.record(
+        actor=actor,
+        school=school,
+        action="rosters.guardian.linked",
+        target=pupil,
+        data={"parent": parent.pk},
+    )
+    return link
+
+
+@transaction.atomic
+def guardian_link_delete(*, actor: User | None, link: GuardianLink) -> None:
+    """Unlink a parent from a child (TEN-3)."""
+    audit.record(
+        actor=actor,
+        school=link.school_id,
+        action="rosters.guardian.unlinked",
+        target=link.pupil,
+        data={"parent": link.parent_id},
+    )
+    link.delete()
+
+
+# --- Reads of pupil data (SEC-1) ---------------------------------------------
+
+
+def roster_read_record(
+    *,
+    actor: User,
+    school: School,
+    action: str,
+    target: Any = None,
+    data: dict | None = None,
+) -> None:
+    """Log a read of pupil data by staff (SEC-1). Pages and the API call this."""
+    audit.record(actor=actor, school=school, action=action, target=target, data=data)
