@@ -96,7 +96,7 @@ ETHNICITY_CODES = (
     "NOBT",
 )
 STAFF_ROLES = (Membership.Role.TEACHER, Membership.Role.SCHOOL_ADMIN)
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _ACADEMIC_YEAR = re.compile(r"^(\d{4})/(\d{2})$")
 
 
@@ -190,7 +190,7 @@ def _validate_pupil(pupil: Pupil, changed: set[str]) -> None:
         if not pupil.last_name:
             _add(errors, "last_name", "Enter the pupil's last name (or a pseudonym).")
     if "username" in changed and "username" not in errors:
-        if not _USERNAME.match(pupil.username):
+        if not USERNAME_PATTERN.match(pupil.username):
             _add(
                 errors,
                 "username",
