@@ -2,6 +2,7 @@
 
 from django.http import Http404, HttpRequest
 
+from markbook.accounts.models import User
 from markbook.rosters import selectors
 from markbook.rosters.models import Pupil, TeachingClass
 
@@ -23,4 +24,20 @@ def access_class(request: HttpRequest, class_id: int) -> TeachingClass:
     try:
         return selectors.class_detail(class_id, request.user, request.access)  # type: ignore[arg-type, attr-defined]
     except TeachingClass.DoesNotExist:
+        raise Http404 from None
+
+
+def access_staff(request: HttpRequest, user_id: int) -> User:
+    """A member of staff of the request's school (for administrators' staff pages)."""
+    try:
+        return selectors.staff().get(pk=user_id)
+    except User.DoesNotExist:
+        raise Http404 from None
+
+
+def access_any_pupil(pupil_id: int) -> Pupil:
+    """Any pupil of the school in scope, for administrators choosing one to enrol."""
+    try:
+        return Pupil.objects.select_related("school").get(pk=pupil_id)
+    except Pupil.DoesNotExist:
         raise Http404 from None

@@ -71,3 +71,39 @@ def children_of(user: User) -> QuerySet[Pupil]:
     return Pupil.objects.select_related("school").filter(
         pk__in=GuardianLink.objects.filter(parent=user).values("pupil_id")
     )
+
+
+def pupil_search(
+    pupils: QuerySet[Pupil], *, query: str = "", year_group: str = ""
+) -> QuerySet[Pupil]:
+    """Narrow a visible-pupils queryset: every word of `query` must match a name,
+    pseudonym or username; optionally one year group."""
+    for word in query.split()[:5]:
+        pupils = pupils.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(pseudonym__icontains=word)
+            | Q(username__icontains=word)
+        )
+    if year_group:
+        pupils = pupils.filter(year_group=year_group)
+    return pupils
+
+
+def staff_roles() -> dict[int, list[str]]:
+    """user id -> staff roles in the school in scope, in one query (for the staff list)."""
+    roles: dict[int, list[str]] = {}
+    rows = Membership.objects.filter(
+        role__in=[Membership.Role.TEACHER, Membership.Role.SCHOOL_ADMIN]
+    ).values_list("user_id", "role")
+    for user_id, role in rows:
+        roles.setdefault(user_id, []).append(role)
+    return roles
+
+
+def pupil_classes(pupil: Pupil) -> QuerySet[TeachingClass]:
+    return TeachingClass.objects.filter(enrolments__pupil=pupil).order_by("academic_year", "name")
+
+
+def pupil_parents(pupil: Pupil) -> QuerySet[GuardianLink]:
+    return GuardianLink.objects.filter(pupil=pupil).select_related("parent").order_by("pk")

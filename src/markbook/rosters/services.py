@@ -23,6 +23,15 @@ from markbook.rosters.models import ClassTeacher, Enrolment, GuardianLink, Pupil
 from markbook.schools.models import School
 from markbook.schools.services import temporary_password
 
+# Encrypted with the school's key (SEC-2): the audit log records only that they changed.
+SENSITIVE_FIELDS = (
+    "fsm",
+    "disadvantaged",
+    "sen_provision",
+    "sen_need",
+    "ethnicity",
+    "medical_notes",
+)
 # Optional MIS fields of ROS-2 that pupil_create/pupil_update accept.
 MIS_FIELDS = (
     "mis_id",
@@ -34,29 +43,12 @@ MIS_FIELDS = (
     "gifted_talented",
     "ks2_reading",
     "ks2_maths",
-    "fsm",
-    "disadvantaged",
-    "sen_provision",
-    "sen_need",
-    "ethnicity",
-    "medical_notes",
     "status",
     "left_on",
+    *SENSITIVE_FIELDS,
 )
-# Encrypted with the school's key (SEC-2): the audit log records only that they changed.
-SENSITIVE_FIELDS = frozenset(
-    {"fsm", "disadvantaged", "sen_provision", "sen_need", "ethnicity", "medical_notes"}
-)
-PUPIL_FIELDS = (
-    "first_name",
-    "last_name",
-    "pseudonym",
-    "username",
-    "email",
-    "upn",
-    "year_group",
-    *MIS_FIELDS,
-)
+BASIC_FIELDS = ("first_name", "last_name", "pseudonym", "username", "email", "upn", "year_group")
+PUPIL_FIELDS = (*BASIC_FIELDS, *MIS_FIELDS)
 # DfE Common Basic Data Set codes (shared/domain.md, Codes).
 SEN_PROVISION_CODES = ("N", "K", "E")
 SEN_NEED_CODES = (

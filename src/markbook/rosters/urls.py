@@ -5,8 +5,21 @@ from markbook.rosters import views
 app_name = "rosters"
 urlpatterns = [
     path("pupils/", views.pupils, name="pupils"),
+    path("pupils/new/", views.pupil_new, name="pupil_new"),
     path("pupils/<int:pupil_id>/", views.pupil_detail, name="pupil_detail"),
+    path("pupils/<int:pupil_id>/edit/", views.pupil_edit, name="pupil_edit"),
+    path("pupils/<int:pupil_id>/delete/", views.pupil_delete, name="pupil_delete"),
+    path("pupils/<int:pupil_id>/parents/", views.pupil_parents, name="pupil_parents"),
+    path("me/", views.me, name="me"),
     path("classes/", views.classes, name="classes"),
+    path("classes/new/", views.class_new, name="class_new"),
     path("classes/<int:class_id>/", views.class_detail, name="class_detail"),
+    path("classes/<int:class_id>/edit/", views.class_edit, name="class_edit"),
+    path("classes/<int:class_id>/delete/", views.class_delete, name="class_delete"),
+    path("classes/<int:class_id>/teachers/", views.class_teachers, name="class_teachers"),
+    path("classes/<int:class_id>/pupils/", views.class_pupils, name="class_pupils"),
     path("staff/", views.teachers, name="teachers"),
+    path("staff/<int:user_id>/edit/", views.staff_edit, name="staff_edit"),
+    path("staff/<int:user_id>/remove/", views.staff_remove, name="staff_remove"),
+    path("import/class-list/", views.classlist_upload, name="classlist_upload"),
 ]

@@ -1,0 +1,133 @@
+"""Forms for the roster pages. They only parse input; the services validate and write."""
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from markbook.accounts.models import Membership
+from markbook.rosters import services
+from markbook.rosters.models import YEAR_GROUPS, Pupil
+
+_YES_NO = [("", "Not recorded"), ("true", "Yes"), ("false", "No")]
+
+
+def _yes_no(label: str) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=_YES_NO,
+        required=False,
+        coerce=lambda v: v == "true",
+        empty_value=None,
+    )
+
+
+def _codes(label: str, codes: tuple[str, ...]) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label, choices=[("", "Not recorded"), *[(c, c) for c in codes]], required=False
+    )
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's {field: [message]} errors on the form's fields (or above it)."""
+    for field, messages in error.message_dict.items():
+        for message in messages:
+            form.add_error(field if field in form.fields else None, message)
+
+
+class PupilForm(forms.Form):
+    """A pupil's details with the optional MIS fields of ROS-2. The sensitive, encrypted
+    fields (SEC-2) are added only for school administrators."""
+
+    first_name = forms.CharField(max_length=100, required=False)
+    last_name = forms.CharField(max_length=100, required=False)
+    pseudonym = forms.CharField(max_length=100, required=False)
+    username = forms.CharField(
+        max_length=150, required=False, help_text="Leave blank to generate one, like amy.adams."
+    )
+    email = forms.EmailField(required=False)
+    upn = forms.CharField(label="UPN", max_length=13, required=False)
+    year_group = forms.ChoiceField(choices=YEAR_GROUPS)
+    mis_id = forms.CharField(label="MIS id", max_length=50, required=False)
+    registration_group = forms.CharField(max_length=50, required=False)
+    sex = forms.ChoiceField(choices=[("", "Not recorded"), *Pupil.Sex.choices], required=False)
+    date_of_birth = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    uln = forms.CharField(label="ULN", max_length=10, required=False)
+    eal = _yes_no("EAL")
+    gifted_talented = _yes_no("Gifted and talented")
+    ks2_reading = forms.IntegerField(label="KS2 reading", required=False)
+    ks2_maths = forms.IntegerField(label="KS2 maths", required=False)
+    status = forms.ChoiceField(choices=Pupil.Status.choices, initial=Pupil.Status.ON_ROLL)
+    left_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    SENSITIVE = services.SENSITIVE_FIELDS
+
+    def __init__(self, *args: Any, sensitive: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if sensitive:
+            self.fields["fsm"] = _yes_no("FSM")
+            self.fields["disadvantaged"] = _yes_no("Disadvantaged (Pupil Premium)")
+            self.fields["sen_provision"] = _codes("SEN provision", services.SEN_PROVISION_CODES)
+            self.fields["sen_need"] = _codes("SEN primary need", services.SEN_NEED_CODES)
+            self.fields["ethnicity"] = _codes("Ethnicity", services.ETHNICITY_CODES)
+            self.fields["medical_notes"] = forms.CharField(
+                required=False, widget=forms.Textarea(attrs={"rows": 3})
+            )
+
+    @classmethod
+    def initial_for(cls, pupil: Pupil, sensitive: bool) -> dict[str, Any]:
+        names = [n for n in services.PUPIL_FIELDS if sensitive or n not in cls.SENSITIVE]
+        initial = {n: getattr(pupil, n) for n in names}
+        for name in ("eal", "gifted_talented", "fsm", "disadvantaged"):
+            if name in initial and initial[name] is not None:
+                initial[name] = "true" if initial[name] else "false"
+        return initial
+
+    def values(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        for name in ("upn", "sen_provision", "sen_need", "ethnicity", "medical_notes"):
+            if name in data and not data[name]:
+                data[name] = None
+        return data
+
+    @property
+    def main_fields(self) -> list[forms.BoundField]:
+        return [self[n] for n in services.BASIC_FIELDS]
+
+    @property
+    def mis_fields(self) -> list[forms.BoundField]:
+        return [self[n] for n in services.MIS_FIELDS if n not in self.SENSITIVE]
+
+    @property
+    def sensitive_fields(self) -> list[forms.BoundField]:
+        return [self[n] for n in self.SENSITIVE if n in self.fields]
+
+
+class StaffForm(forms.Form):
+    email = forms.EmailField()
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    role = forms.ChoiceField(
+        choices=[
+            (Membership.Role.TEACHER, "Teacher"),
+            (Membership.Role.SCHOOL_ADMIN, "School administrator"),
+        ]
+    )
+
+
+class ClassForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    subject = forms.CharField(max_length=100, required=False)
+    year_group = forms.ChoiceField(choices=[("", "Mixed or none"), *YEAR_GROUPS], required=False)
+    academic_year = forms.CharField(max_length=9, help_text="For example 2026/27")
+
+
+class ParentLinkForm(forms.Form):
+    parent_email = forms.EmailField(label="Parent's email")
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    relationship = forms.CharField(max_length=50, required=False, help_text="For example Mother")
+
+
+class ClassListUploadForm(forms.Form):
+    file = forms.FileField(label="Class list (CSV)")
