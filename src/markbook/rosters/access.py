@@ -34,10 +34,3 @@ def access_staff(request: HttpRequest, user_id: int) -> User:
     except User.DoesNotExist:
         raise Http404 from None
 
-
-def access_any_pupil(pupil_id: int) -> Pupil:
-    """Any pupil of the school in scope, for administrators choosing one to enrol."""
-    try:
-        return Pupil.objects.select_related("school").get(pk=pupil_id)
-    except Pupil.DoesNotExist:
-        raise Http404 from None

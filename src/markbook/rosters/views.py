@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.text import capfirst
 
 from markbook.rosters import forms, selectors, services
 from markbook.rosters.access import access_class, access_pupil, access_staff, require_role
@@ -122,7 +123,7 @@ def _pupil_rows(pupil: Pupil, names: tuple[str, ...]) -> list[tuple[str, Any]]:
             value = display()
         elif value is True or value is False:
             value = "Yes" if value else "No"
-        rows.append((str(field.verbose_name).capitalize(), value))
+        rows.append((capfirst(str(field.verbose_name)), value))
     return rows
 
 
