@@ -33,4 +33,3 @@ def access_staff(request: HttpRequest, user_id: int) -> User:
         return selectors.staff().get(pk=user_id)
     except User.DoesNotExist:
         raise Http404 from None
-
