@@ -5,7 +5,7 @@ import factory
 from django.contrib.auth.hashers import make_password
 
 from markbook.accounts.models import Membership, User
-from markbook.core.tenancy import all_schools
+from markbook.core.tenancy import school_scope
 from markbook.core.validators import UPN_ALPHABET, upn_check_letter
 from markbook.rosters.models import ClassTeacher, Enrolment, GuardianLink, Pupil, TeachingClass
 from markbook.schools.models import School, TermsAcceptance, Trust
@@ -51,9 +51,10 @@ class SchoolFactory(factory.django.DjangoModelFactory):
         from django.conf import settings
 
         if create and extracted is not False:
-            TermsAcceptance.objects.create(
-                school=self, version=settings.MARKBOOK_TERMS_VERSION, accepted_by_name="Test"
-            )
+            with school_scope(self):
+                TermsAcceptance.objects.create(
+                    school=self, version=settings.MARKBOOK_TERMS_VERSION, accepted_by_name="Test"
+                )
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -70,11 +71,25 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 def member(school: School, role: str, **user_kwargs) -> User:  # type: ignore[no-untyped-def]
     user = UserFactory(**user_kwargs)
-    Membership.objects.create(school=school, user=user, role=role)
+    with school_scope(school):
+        Membership.objects.create(school=school, user=user, role=role)
     return user
 
 
-class PupilFactory(factory.django.DjangoModelFactory):
+class ScopedFactory(factory.django.DjangoModelFactory):
+    """Creates the row inside its school's scope, so PostgreSQL's row-level security
+    (TEN-4) accepts it wherever the test calls the factory."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with school_scope(kwargs["school"]):
+            return super()._create(model_class, *args, **kwargs)
+
+
+class PupilFactory(ScopedFactory):
     class Meta:
         model = Pupil
 
@@ -88,23 +103,25 @@ class PupilFactory(factory.django.DjangoModelFactory):
 def pupil_with_account(school: School, **kwargs) -> Pupil:  # type: ignore[no-untyped-def]
     pupil = PupilFactory(school=school, **kwargs)
     user = UserFactory(username=f"pupil.{school.pk}.{pupil.username}", email="")
-    Membership.objects.create(school=school, user=user, role=Membership.Role.PUPIL)
-    pupil.user = user
-    with all_schools():
+    with school_scope(school):
+        Membership.objects.create(school=school, user=user, role=Membership.Role.PUPIL)
+        pupil.user = user
         pupil.save(update_fields=["user"])
     return pupil
 
 
 def teaching_class(school: School, name: str, teachers=(), pupils=(), **kw) -> TeachingClass:  # type: ignore[no-untyped-def]
-    c = TeachingClass.objects.create(
-        school=school, name=name, academic_year=kw.pop("academic_year", "2026/27"), **kw
-    )
-    for t in teachers:
-        ClassTeacher.objects.create(school=school, teaching_class=c, teacher=t)
-    for p in pupils:
-        Enrolment.objects.create(school=school, teaching_class=c, pupil=p)
+    with school_scope(school):
+        c = TeachingClass.objects.create(
+            school=school, name=name, academic_year=kw.pop("academic_year", "2026/27"), **kw
+        )
+        for t in teachers:
+            ClassTeacher.objects.create(school=school, teaching_class=c, teacher=t)
+        for p in pupils:
+            Enrolment.objects.create(school=school, teaching_class=c, pupil=p)
     return c
 
 
 def link_parent(parent: User, pupil: Pupil) -> GuardianLink:
-    return GuardianLink.objects.create(school=pupil.school, parent=parent, pupil=pupil)
+    with school_scope(pupil.school_id):
+        return GuardianLink.objects.create(school=pupil.school, parent=parent, pupil=pupil)

@@ -86,9 +86,10 @@ def test_pupils_list_query_count_does_not_grow_with_pupils(
 def test_class_page_query_count_does_not_grow_with_pupils(
     client_for, world: World, django_assert_max_num_queries, extra: int
 ):
-    for i in range(extra):
-        p = f.PupilFactory(school=world.a, username=f"e{i}")
-        Enrolment.objects.create(school=world.a, teaching_class=world.class_7a, pupil=p)
+    with school_scope(world.a):
+        for i in range(extra):
+            p = f.PupilFactory(school=world.a, username=f"e{i}")
+            Enrolment.objects.create(school=world.a, teaching_class=world.class_7a, pupil=p)
     client = client_for("admin")
     with django_assert_max_num_queries(18):
         client.get(url(world, "class_detail", class_id=world.class_7a.pk))

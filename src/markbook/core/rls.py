@@ -26,8 +26,10 @@ def _is_postgres() -> bool:
 
 
 def _apply(value: str) -> None:
+    # The driver's own cursor: this is connection bookkeeping (like Django's time zone
+    # set-up), so it stays out of the query log that list pages' query counts read.
     if _is_postgres() and connection.connection is not None:
-        with connection.cursor() as cursor:
+        with connection.connection.cursor() as cursor:
             cursor.execute("SELECT set_config(%s, %s, false)", [SETTING, value])
 
 
@@ -47,7 +49,7 @@ def schools(ids: list[int] | None) -> Iterator[None]:
 def _on_connect(sender, connection, **kwargs) -> None:  # type: ignore[no-untyped-def]
     """A new connection starts with the current scope's setting, never a stale one."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        with connection.connection.cursor() as cursor:
             cursor.execute("SELECT set_config(%s, %s, false)", [SETTING, _current.get()])
 
 
@@ -67,8 +69,12 @@ ALTER TABLE {t} FORCE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS markbook_tenant ON {t};
 CREATE POLICY markbook_tenant ON {t}
   USING (
-    current_setting('markbook.school_ids', true) = '*'
-    OR school_id = ANY (string_to_array(NULLIF(current_setting('markbook.school_ids', true), ''), ',')::bigint[])
+    CASE current_setting('markbook.school_ids', true)
+      WHEN '*' THEN true
+      ELSE school_id = ANY (
+        string_to_array(NULLIF(current_setting('markbook.school_ids', true), ''), ',')::bigint[]
+      )
+    END
   );
 """
 
@@ -87,9 +93,11 @@ def install_policies(using: str = "default", **kwargs) -> None:  # type: ignore[
 
 def connect_signals() -> None:
     connection_created.connect(_on_connect, dispatch_uid="markbook_rls_connect")
+    # post_migrate fires once per app after every migration has run; core's turn is
+    # enough, and install_policies covers every app's tenant tables, new ones included.
     post_migrate.connect(
         lambda sender, using="default", **kw: (
-            install_policies(using) if sender.label == "privacy" else None
+            install_policies(using) if sender.label == "core" else None
         ),
         dispatch_uid="markbook_rls_policies",
         weak=False,

@@ -1,0 +1,55 @@
+# Sourced by bin/demo and bin/test: find Python >= 3.12 and keep .venv in step with
+# pyproject.toml. Installs everything the project needs; nothing is assumed present.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+VENV="$ROOT/.venv"
+
+python_ok() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; }
+
+find_python() {
+  local wanted candidate
+  wanted="$(cat .python-version 2>/dev/null || true)"
+  # pyenv's interpreter named in .python-version first, then whatever is on PATH.
+  for candidate in \
+    "${PYENV_ROOT:-$HOME/.pyenv}/versions/$wanted/bin/python3" \
+    "$(command -v "python$wanted" || true)" \
+    "$(command -v python3.13 || true)" "$(command -v python3.12 || true)" \
+    "$(command -v python3 || true)"; do
+    if [ -n "$candidate" ] && [ -x "$candidate" ] && python_ok "$candidate"; then
+      echo "$candidate"; return 0
+    fi
+  done
+  if command -v pyenv >/dev/null && [ -n "$wanted" ]; then
+    pyenv install --skip-existing "$wanted" >&2 && echo "$(pyenv root)/versions/$wanted/bin/python3" && return 0
+  fi
+  echo "Markbook needs Python 3.12 or newer (Django 6.1); none found. Install Python $wanted (pyenv install $wanted)." >&2
+  return 1
+}
+
+ensure_venv() {
+  local stamp="$VENV/.markbook-installed" want
+  want="$(sha256sum pyproject.toml | cut -c1-16)"
+  if [ ! -x "$VENV/bin/python" ] || ! python_ok "$VENV/bin/python"; then
+    rm -rf "$VENV"
+    "$(find_python)" -m venv "$VENV"
+  fi
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "Installing Markbook and its dependencies into .venv ..." >&2
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[dev]"
+    echo "$want" > "$stamp"
+  fi
+  export PATH="$VENV/bin:$PATH"
+}
+
+# Debian packages the tests need (browser tests drive Debian's chromium).
+ensure_debian_packages() {
+  local missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "Installing Debian packages: ${missing[*]} ..." >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" fonts-dejavu-core >/dev/null
+}
