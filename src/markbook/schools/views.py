@@ -38,7 +38,7 @@ def terms(request: HttpRequest, school_id: int) -> HttpResponse:
     access = request.access  # type: ignore[attr-defined]
     school = access.school
     version = settings.MARKBOOK_TERMS_VERSION
-    accepted = school.terms_accepted(version)
+    accepted = school.terms_acceptances.filter(version=version).first()
     if request.method == "POST":
         if not access.has("school_admin"):
             raise Http404
