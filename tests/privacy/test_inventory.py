@@ -85,12 +85,15 @@ def coverage_problems(
     problems = []
     by_label = {m._meta.label: m for m in model_list}
     # (a) every model linked to a person is declared
-    for label in sorted(linked_to_people(model_list, people)):
-        if label not in registry:
-            links = [f.name for f in fields_of(by_label[label]) if f.is_relation] or [
-                "(a person itself)"
-            ]
-            problems.append(f"{label} links to a person ({', '.join(links)}) but is not declared")
+    linked = linked_to_people(model_list, people)
+    for label in sorted(linked - set(registry)):
+        links = [
+            f.name
+            for f in fields_of(by_label[label])
+            if f.is_relation and f.related_model._meta.label in linked
+        ]
+        what = f"links to a person ({', '.join(links)})" if links else "is a person"
+        problems.append(f"{label} {what} but is not declared")
     for label, decl in sorted(registry.items()):
         model = by_label.get(label)
         if model is None:
