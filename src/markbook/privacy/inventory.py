@@ -123,5 +123,5 @@ class Visible:
     )
     ADMINS = "school administrators and trust administrators of the school"
     LOG = "school administrators of the school (the access log)"
-    PERSON = "the person only (used by the software, never shown to others)"
+    PERSON = "the person only"
     NOBODY = "nobody: held for the software itself, never displayed"
