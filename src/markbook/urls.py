@@ -12,4 +12,5 @@ urlpatterns = [
     path("s/<int:school_id>/roster/", include("markbook.rosters.urls")),
     path("s/<int:school_id>/audit/", include("markbook.audit.urls")),
     path("trust/<int:trust_id>/", include("markbook.schools.trust_urls")),
+    path("privacy/", include("markbook.privacy.urls")),
 ]

@@ -1,5 +1,27 @@
+from typing import Any
+
 from django.db import models
 from django_scopes import ScopedManager
+
+
+class AppendOnlyError(Exception):
+    """An attempt to change or delete an access-log entry other than by redaction (SEC-1)."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Bulk changes are refused: the log is append-only (SEC-1)."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("the access log is append-only: events cannot be updated")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("the access log is append-only: events cannot be deleted")
+
+
+AuditEventManager = models.Manager.from_queryset(AuditEventQuerySet)
+
+# The only fields a saved event may change: its data, replaced when redacted (DSR-4).
+REDACTABLE = frozenset({"data", "redacted_at"})
 
 
 class AuditEvent(models.Model):
@@ -27,7 +49,7 @@ class AuditEvent(models.Model):
     hash = models.CharField(max_length=64)
     redacted_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(school="school")
+    objects = ScopedManager(AuditEventManager, school="school")
 
     class Meta:
         ordering = ["school_id", "seq"]
@@ -38,3 +60,23 @@ class AuditEvent(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["school", "-seq"])]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Insert a new event; a saved one may only be redacted (SEC-1, DSR-4).
+
+        A redaction saves exactly `data` and `redacted_at` (with `redacted_at` set);
+        the hash chain covers `data_digest`, not `data`, so it stays verifiable.
+        """
+        if self._state.adding:
+            # Never an UPDATE disguised as a new object with an existing primary key.
+            kwargs["force_insert"] = True
+        else:
+            fields = kwargs.get("update_fields")
+            if fields is None or set(fields) != REDACTABLE or self.redacted_at is None:
+                raise AppendOnlyError(
+                    f"access-log event {self.pk} cannot be changed; only redaction is allowed"
+                )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(f"access-log event {self.pk} cannot be deleted (SEC-1)")

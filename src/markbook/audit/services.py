@@ -92,6 +92,27 @@ def record(
     return event
 
 
+def audit_event_redact(*, actor: Any, event: AuditEvent, reason: str) -> AuditEvent:
+    """Replace an event's data, keeping the event and its chain intact (DSR-4).
+
+    The hash covers the data's digest, not the data, so the chain still verifies;
+    the redaction itself is recorded in the same school's chain.
+    """
+    if not reason.strip():
+        raise ValueError("a redaction needs a reason")
+    with transaction.atomic():
+        event.data = {"redacted": True}
+        event.redacted_at = timezone.now()
+        event.save(update_fields=["data", "redacted_at"])
+        record(
+            actor=actor,
+            school=event.school_id,
+            action="audit.event.redacted",
+            data={"seq": event.seq, "reason": reason},
+        )
+    return event
+
+
 @dataclass(frozen=True)
 class Break:
     school_id: int | None
@@ -118,6 +139,25 @@ def verify_chain(school_id: int | None) -> Break | None:
                 )
             prev, expected_seq = event.hash, expected_seq + 1
     return None
+
+
+@dataclass(frozen=True)
+class Verification:
+    chains: int
+    events: int
+    breaks: list[Break]
+
+
+def chains_verify(*, school_id: int | None = None, platform: bool = False) -> Verification:
+    """Verify every chain, or one school's (or the platform's) chain (SEC-1, audit_verify)."""
+    with all_schools():
+        events = AuditEvent.objects.all()
+        if school_id is not None or platform:
+            events = events.filter(school_id=school_id)
+        chains = sorted(set(events.values_list("school_id", flat=True)), key=lambda s: s or 0)
+        count = events.count()
+    breaks = [b for b in (verify_chain(s) for s in chains) if b is not None]
+    return Verification(chains=len(chains), events=count, breaks=breaks)
 
 
 def verify_all() -> list[Break]:

@@ -2,12 +2,16 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from markbook.audit.models import AuditEvent
+from markbook.audit import selectors
 from markbook.rosters.access import require_role
+
+PAGE_SIZE = 50
 
 
 def log(request: HttpRequest, school_id: int) -> HttpResponse:
-    """SEC-1: a school administrator reads the school's own access log."""
+    """SEC-1: a school administrator reads the school's own access log, newest first."""
     require_role(request, "school_admin")
-    page = Paginator(AuditEvent.objects.order_by("-seq"), 50).get_page(request.GET.get("page"))
-    return render(request, "audit/log.html", {"page": page})
+    action = request.GET.get("action", "").strip()[:100]
+    events = selectors.events_for_log(action_prefix=action)
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "audit/log.html", {"page": page, "action": action})

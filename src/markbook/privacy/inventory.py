@@ -83,3 +83,45 @@ def declare(
     if overlap:
         raise ValueError(f"{label}: {sorted(overlap)} declared both personal and not personal")
     REGISTRY[label] = Declaration(label, subject, personal, frozenset(not_personal), description)
+
+
+class Retention:
+    """The retention rules of RET-1 (defaults; a school may shorten them, RET-2)."""
+
+    PUPIL = (
+        "while the pupil is on roll; after they leave, the period the school sets (RET-1); "
+        "at most 1 year after the school's subscription ends"
+    )
+    ACCOUNT = (
+        "while the account is in use; deleted 2 years after the last sign-in (RET-1); "
+        "at most 1 year after the school's subscription ends"
+    )
+    LINK = "as long as both the person and what they are linked to exist"
+    LOG = "365 days (RET-1: IP addresses and user ids in logs)"
+    CONTRACT = "7 years (RET-1: contract records)"
+    SESSION = "until the session expires (8 hours) or the user signs out"
+    SHORT = "until used or expired (days), then removed with the account"
+    TASK = "until the background task has finished and its result is cleared"
+
+
+class Visible:
+    """Who can see a field, in TEN-3's terms."""
+
+    PUPIL = (
+        "the pupil, their linked parents, teachers of their classes, school administrators "
+        "and trust administrators"
+    )
+    PUPIL_EMAIL = (
+        "the pupil and their linked parents; staff only when the address is in one of the "
+        "school's domains (TEN-5)"
+    )
+    PUPIL_ADMIN = "school administrators and trust administrators (not teachers)"
+    PUPIL_SENSITIVE = "school administrators only"
+    ACCOUNT = (
+        "the person; school administrators and trust administrators of their school; "
+        "staff names also to the pupils, parents and colleagues who see their classes"
+    )
+    ADMINS = "school administrators and trust administrators of the school"
+    LOG = "school administrators of the school (the access log)"
+    PERSON = "the person only"
+    NOBODY = "nobody: held for the software itself, never displayed"

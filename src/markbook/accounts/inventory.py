@@ -1,0 +1,142 @@
+"""Personal data held by the accounts app (DSR-1). See markbook.privacy.inventory.
+
+Accounts of pupils, parents and school staff exist to provide the school's
+education service (public task, the school's basis as controller). Platform
+staff accounts are Markbook's own, under their employment contract.
+"""
+
+from markbook.privacy.inventory import (
+    Basis,
+    Category,
+    Erasure,
+    Personal,
+    Retention,
+    Visible,
+    declare,
+)
+
+PUBLIC = Basis.PUBLIC_TASK
+
+
+def _account(
+    category: Category,
+    purpose: str,
+    visible_to: str = Visible.ACCOUNT,
+    *,
+    retention: str = Retention.ACCOUNT,
+) -> Personal:
+    return Personal(
+        category=category,
+        purpose=purpose,
+        basis=PUBLIC,
+        visible_to=visible_to,
+        retention=retention,
+        erasure=Erasure.DELETE_ROW,
+    )
+
+
+declare(
+    "accounts.User",
+    subject="self",
+    description="A person who signs in: pupil, parent, teacher, administrator or platform staff.",
+    personal={
+        "username": _account(Category.IDENTITY, "an internal, unique sign-in handle"),
+        "first_name": _account(
+            Category.IDENTITY, "show who the person is to the people they work with"
+        ),
+        "last_name": _account(
+            Category.IDENTITY, "show who the person is to the people they work with"
+        ),
+        "email": _account(Category.CONTACT, "sign-in and messages about the account"),
+        "password": _account(
+            Category.CREDENTIALS,
+            "sign-in; an Argon2id hash, never retrievable (ACC-2)",
+            Visible.NOBODY,
+        ),
+        "last_login": _account(
+            Category.TECHNICAL,
+            "security; starts the inactive-account period (RET-1)",
+            Visible.NOBODY,
+        ),
+        "date_joined": _account(Category.TECHNICAL, "when the account was created", Visible.NOBODY),
+        # Django's permission groups: Markbook keeps roles in memberships, so these stay empty.
+        "groups": _account(
+            Category.RELATIONSHIP, "Django permission groups (unused)", Visible.NOBODY
+        ),
+        "user_permissions": _account(
+            Category.RELATIONSHIP, "Django permissions (unused)", Visible.NOBODY
+        ),
+    },
+    not_personal=(
+        "id",
+        "is_superuser",
+        "is_staff",
+        "is_active",
+        "is_platform_staff",
+        "must_change_password",
+    ),
+)
+
+declare(
+    "accounts.Membership",
+    subject="user",
+    description="A person's role in one school (TEN-2).",
+    personal={
+        "user": _account(Category.RELATIONSHIP, "who belongs to the school", Visible.ADMINS),
+        "role": _account(
+            Category.RELATIONSHIP, "what the person may see and do (TEN-3)", Visible.ADMINS
+        ),
+    },
+    not_personal=("id", "school", "created_at"),
+)
+
+declare(
+    "accounts.ApiToken",
+    subject="user",
+    description="A personal API token; only its digest is stored.",
+    personal={
+        "user": _account(Category.RELATIONSHIP, "whose token it is", Visible.PERSON),
+        "digest": _account(
+            Category.CREDENTIALS, "authenticate API calls (SHA-256 of the token)", Visible.NOBODY
+        ),
+        "prefix": _account(
+            Category.CREDENTIALS, "let the owner recognise the token", Visible.PERSON
+        ),
+        "last_used_at": _account(
+            Category.TECHNICAL, "show the owner when the token was last used", Visible.PERSON
+        ),
+    },
+    not_personal=("id", "name", "created_at", "revoked_at"),
+)
+
+declare(
+    "accounts.SignInCode",
+    subject="user",
+    description="A one-time code a teacher issues so a pupil can sign in (ACC-2); only its HMAC is stored.",
+    personal={
+        "user": _account(
+            Category.RELATIONSHIP,
+            "the pupil the code is for",
+            Visible.NOBODY,
+            retention=Retention.SHORT,
+        ),
+        "digest": _account(
+            Category.CREDENTIALS,
+            "check the code at sign-in",
+            Visible.NOBODY,
+            retention=Retention.SHORT,
+        ),
+        "issued_by": Personal(
+            category=Category.ACCOUNTABILITY,
+            purpose="which member of staff issued the code",
+            basis=PUBLIC,
+            visible_to=Visible.NOBODY,
+            retention=Retention.SHORT,
+            erasure=Erasure.BLANK,  # the code stays with the pupil; the issuer is forgotten
+        ),
+        "used_at": _account(
+            Category.TECHNICAL, "a code works once", Visible.NOBODY, retention=Retention.SHORT
+        ),
+    },
+    not_personal=("id", "school", "created_at", "expires_at"),
+)

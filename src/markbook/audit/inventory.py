@@ -1,0 +1,69 @@
+"""Personal data held by the access log (DSR-1). See markbook.privacy.inventory.
+
+Audit rows are redacted, never deleted (DSR-4): `data` is replaced, while the
+fields the hash chain covers stay until the log's retention period ends, so the
+chain can still prove nothing was altered (SEC-1).
+"""
+
+from markbook.privacy.inventory import (
+    Basis,
+    Category,
+    Erasure,
+    Personal,
+    Retention,
+    Visible,
+    declare,
+)
+
+CHAINED = (
+    "covered by the tamper-evident hash chain (SEC-1): changing it would break the proof "
+    "that the log is complete; kept until the log's 365-day retention period ends"
+)
+
+
+def _logged(category: Category, purpose: str, erasure: Erasure = Erasure.KEEP) -> Personal:
+    return Personal(
+        category=category,
+        purpose=purpose,
+        basis=Basis.LEGAL_OBLIGATION,
+        visible_to=Visible.LOG,
+        retention=Retention.LOG,
+        erasure=erasure,
+        keep_reason=CHAINED if erasure == Erasure.KEEP else "",
+    )
+
+
+ACCOUNTABILITY = "accountability and security of processing (UK GDPR 5(2), 32): "
+
+declare(
+    "audit.AuditEvent",
+    subject="actor_id",
+    description="One entry of the append-only, hash-chained access log (SEC-1).",
+    personal={
+        "actor_id": _logged(Category.ACCOUNTABILITY, ACCOUNTABILITY + "who did it"),
+        "actor_label": _logged(
+            Category.ACCOUNTABILITY, ACCOUNTABILITY + "who did it, as named then"
+        ),
+        "ip": _logged(Category.TECHNICAL, ACCOUNTABILITY + "from which address"),
+        "target_id": _logged(
+            Category.ACCOUNTABILITY, ACCOUNTABILITY + "whose record was read or changed"
+        ),
+        "data": _logged(
+            Category.ACCOUNTABILITY,
+            ACCOUNTABILITY + "what changed, old and new values (DSR-3)",
+            Erasure.BLANK,  # redacted: replaced, with redacted_at set; the chain covers its digest
+        ),
+    },
+    not_personal=(
+        "id",
+        "school",
+        "seq",
+        "at",
+        "action",
+        "target_type",
+        "data_digest",
+        "prev_hash",
+        "hash",
+        "redacted_at",
+    ),
+)
