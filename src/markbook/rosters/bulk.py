@@ -15,6 +15,7 @@ inside the school's scope (TEN-4).
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth.hashers import is_password_usable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -33,6 +34,7 @@ class NewStaff:
     last_name: str
     role: str = Membership.Role.TEACHER
     password: str | None = None  # only for the few accounts a person will sign in with
+    password_hash: str | None = None  # or the password already hashed (make_password)
     must_change_password: bool = True
 
 
@@ -47,6 +49,7 @@ class NewPupil:
     pseudonym: str = ""
     optional: dict[str, Any] = field(default_factory=dict)  # MIS fields, as for pupil_create
     password: str | None = None
+    password_hash: str | None = None
 
 
 @dataclass(eq=False)
@@ -66,6 +69,7 @@ class NewGuardian:
     children: list[NewPupil] = field(default_factory=list)
     relationship: str = ""
     password: str | None = None
+    password_hash: str | None = None
 
 
 @dataclass
@@ -99,10 +103,20 @@ class _Errors:
                 self.add(f"{where}.{name}", message)
 
 
-def _user(*, username: str, email: str, first: str, last: str, password: str | None) -> User:
+def _has_password(row: NewStaff | NewPupil | NewGuardian) -> bool:
+    return bool(row.password_hash or row.password)
+
+
+def _user(
+    *, username: str, email: str, first: str, last: str, row: NewStaff | NewPupil | NewGuardian
+) -> User:
     user = User(username=username, email=email, first_name=first[:150], last_name=last[:150])
-    if password:
-        user.set_password(password)
+    if row.password_hash:
+        if not is_password_usable(row.password_hash):
+            raise ValueError("password_hash must be a hash made by make_password")
+        user.password = row.password_hash
+    elif row.password:
+        user.set_password(row.password)
     else:
         user.set_unusable_password()  # no hash computed (ACC-2)
     return user
@@ -309,10 +323,10 @@ def roster_load(
             email=row.email,
             first=row.first_name.strip(),
             last=row.last_name.strip(),
-            password=row.password,
+            row=row,
         )
-        user.must_change_password = bool(row.password) and row.must_change_password
-        passwords += bool(row.password)
+        user.must_change_password = _has_password(row) and row.must_change_password
+        passwords += _has_password(row)
         staff_users.append(user)
     User.objects.bulk_create(staff_users)
     Membership.objects.bulk_create(
@@ -330,10 +344,10 @@ def roster_load(
                 email="",
                 first=pupil.first_name,
                 last=pupil.last_name,
-                password=row.password,
+                row=row,
             )
         )
-        passwords += bool(row.password)
+        passwords += _has_password(row)
     User.objects.bulk_create(pupil_users)
     Membership.objects.bulk_create(
         Membership(school=school, user=user, role=Membership.Role.PUPIL) for user in pupil_users
@@ -365,9 +379,9 @@ def roster_load(
                 email=row.email,
                 first=row.first_name.strip(),
                 last=row.last_name.strip(),
-                password=row.password,
+                row=row,
             )
-            passwords += bool(row.password)
+            passwords += _has_password(row)
             new_parents.append(user)
             parents[row.email] = user
     User.objects.bulk_create(new_parents)

@@ -16,11 +16,13 @@ schools (and only them) and seeds again.
 import os
 import random
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -345,16 +347,24 @@ def _parents(gen: _Generator, families: list[list[NewPupil]]) -> list[NewGuardia
     return guardians
 
 
-def _demo_accounts(load: RosterLoad) -> tuple[NewStaff, NewGuardian, NewPupil]:
+def _demo_accounts(
+    load: RosterLoad, passwords: list[tuple[str, Future[str]]]
+) -> tuple[NewStaff, NewGuardian, NewPupil]:
     """A parent (with two children if there is one), their child, and that child's teacher."""
     parent = max(load.guardians, key=lambda g: len(g.children))
     pupil = parent.children[0]
     teaching = next(c for c in load.classes if any(p is pupil for p in c.pupils))
     teacher = next(s for s in load.staff if s.email == teaching.teachers[0])
-    for account in (teacher, parent, pupil):
-        account.password = temporary_password()
+    for account, (password, hashed) in zip((teacher, parent, pupil), passwords, strict=True):
+        account.password, account.password_hash = password, hashed.result()
     teacher.must_change_password = False
     return teacher, parent, pupil
+
+
+def _hash_in_background(pool: ThreadPoolExecutor, count: int) -> list[tuple[str, Future[str]]]:
+    """Random demo passwords, hashed (Argon2id, ~0.5 s each) while the rosters are built."""
+    passwords = [temporary_password() for _ in range(count)]
+    return [(p, pool.submit(make_password, p)) for p in passwords]
 
 
 def _split(total: int) -> list[int]:
@@ -439,6 +449,14 @@ def _wipe() -> None:
 
 
 def _seed(rng: random.Random, total: int) -> tuple[list[Seeded], str]:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        passwords = [_hash_in_background(pool, 3) for _ in SCHOOLS]
+        return _seed_schools(rng, total, passwords)
+
+
+def _seed_schools(
+    rng: random.Random, total: int, passwords: list[list[tuple[str, Future[str]]]]
+) -> tuple[list[Seeded], str]:
     trust = trust_create(name=TRUST_NAME)
     first, last, email = TRUST_ADMIN
     trust_admin, trust_password = trust_admin_create(
@@ -448,7 +466,7 @@ def _seed(rng: random.Random, total: int) -> tuple[list[Seeded], str]:
     academic_year = current_academic_year()
     gen = _Generator(rng, int(academic_year[:4]))
     seeded = []
-    for spec, count in zip(SCHOOLS, _split(total), strict=True):
+    for spec, count, demo_passwords in zip(SCHOOLS, _split(total), passwords, strict=True):
         created = school_create(
             name=spec.name,
             admin_email=f"admin@{spec.domain}",
@@ -468,7 +486,7 @@ def _seed(rng: random.Random, total: int) -> tuple[list[Seeded], str]:
             build = _secondary if spec.phase == "secondary" else _primary
             load = build(gen, spec, pupils)
             load.guardians = _parents(gen, families) or _parents_fallback(gen, families)
-            teacher, parent, pupil = _demo_accounts(load)
+            teacher, parent, pupil = _demo_accounts(load, demo_passwords)
             loaded = roster_load(
                 actor=admin,
                 school=school,
