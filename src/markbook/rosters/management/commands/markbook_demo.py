@@ -419,7 +419,8 @@ class Command(BaseCommand):
 
 
 def _existing_demo_schools() -> list[School]:
-    return list(School.objects.filter(urn__in=[s.urn for s in SCHOOLS]))
+    # By URN and trust, so --reset can never wipe a real school that happens to share a URN.
+    return list(School.objects.filter(urn__in=[s.urn for s in SCHOOLS], trust__name=TRUST_NAME))
 
 
 @transaction.atomic
