@@ -11,7 +11,7 @@ from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
 from markbook.core import keys
 from markbook.core.tenancy import all_schools, school_scope
-from markbook.schools.models import School, TermsAcceptance, Trust
+from markbook.schools.models import School, TermsAcceptance, Trust, TrustAdmin
 
 
 @dataclass(frozen=True)
@@ -129,3 +129,55 @@ def school_settings_update(
         actor=actor, school=school, action="schools.settings.changed", target=school, data=changed
     )
     return school
+
+
+@transaction.atomic
+def trust_create(*, name: str, actor: User | None = None) -> Trust:
+    """Create a multi-academy trust (TEN-1); recorded in the platform's access log."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": ["Enter the trust's name."]})
+    trust = Trust.objects.create(name=name)
+    audit.record(
+        actor=actor, school=None, action="schools.trust.created", target=trust, data={"name": name}
+    )
+    return trust
+
+
+@transaction.atomic
+def trust_admin_create(
+    *,
+    trust: Trust,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    actor: User | None = None,
+) -> tuple[User, str]:
+    """Give a trust a new administrator account (TEN-2), with a one-time temporary
+    password to change at first sign-in (ACC-2). Returns the user and that password."""
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": [f"{email!r} is not a valid email address."]}) from None
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": [f"{email} already has a Markbook account."]})
+    password = temporary_password()
+    user = User(
+        username=email,
+        email=email,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        must_change_password=True,
+    )
+    user.set_password(password)
+    user.save()
+    TrustAdmin.objects.create(trust=trust, user=user)
+    audit.record(
+        actor=actor,
+        school=None,
+        action="schools.trust.admin_added",
+        target=trust,
+        data={"user": user.pk, "email": email},
+    )
+    return user, password
