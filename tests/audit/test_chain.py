@@ -200,3 +200,17 @@ def test_bulk_update_is_refused(world: World, chain):
         with pytest.raises(AppendOnlyError):
             AuditEvent.objects.all().update(data={})
     assert audit.verify_chain(world.a.pk) is None
+
+
+def test_a_deleted_schools_whole_chain_goes_and_the_others_still_verify(world: World, chain):
+    with all_schools():
+        before_b = AuditEvent.objects.filter(school_id=world.b.pk).count()
+        assert AuditEvent.objects.filter(school_id=world.a.pk).exists()
+    deleted = audit.school_chain_delete(school_id=world.a.pk)
+    with all_schools():
+        assert deleted > 0
+        assert not AuditEvent.objects.filter(school_id=world.a.pk).exists()
+        assert AuditEvent.objects.filter(school_id=world.b.pk).count() == before_b
+        with pytest.raises(AppendOnlyError):
+            AuditEvent.objects.filter(school_id=world.b.pk).delete()
+    assert audit.verify_all() == []

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from markbook.audit.context import current
@@ -111,6 +111,20 @@ def audit_event_redact(*, actor: Any, event: AuditEvent, reason: str) -> AuditEv
             data={"seq": event.seq, "reason": reason},
         )
     return event
+
+
+def school_chain_delete(*, school_id: int) -> int:
+    """Delete a school's whole chain, only as part of deleting the school itself.
+
+    Each school has its own chain, so every other chain still verifies; this is the
+    one way events leave the log besides redaction (RET-1: an ended school's data
+    goes, its log with it). Returns the number of events deleted.
+    """
+    with transaction.atomic(), all_schools():
+        events = AuditEvent.objects.filter(school_id=school_id)
+        # The model's queryset refuses deletes (SEC-1); this sanctioned path bypasses it.
+        deleted, _ = models.QuerySet.delete(events)
+    return deleted
 
 
 @dataclass(frozen=True)

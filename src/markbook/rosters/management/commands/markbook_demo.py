@@ -30,7 +30,7 @@ from django.db.models import ProtectedError
 from django.urls import reverse
 
 from markbook.accounts.models import Membership, User
-from markbook.audit.models import AuditEvent
+from markbook.audit import services as audit
 from markbook.core.tenancy import all_schools, school_scope
 from markbook.core.validators import upn_check_letter
 from markbook.rosters import demo_names as n
@@ -440,7 +440,8 @@ def _wipe() -> None:
             .values_list("user_id", flat=True)
         )
         # The demo schools' whole chains go with them; every other chain is untouched.
-        AuditEvent.objects.filter(school_id__in=ids).delete()
+        for school_id in ids:
+            audit.school_chain_delete(school_id=school_id)
         try:
             School.objects.filter(pk__in=ids).delete()
         except ProtectedError as error:
