@@ -427,3 +427,24 @@ def test_confirmed_import_is_audited(world):
     new = f.SchoolFactory(name="Newfield School")
     _import(new, _export(world), actor=None)
     assert actions(new, "rosters.oneroster.imported")[0].data["pupils_created"] == 3
+
+
+# --- Page ------------------------------------------------------------------------
+
+
+def test_admin_downloads_the_zip_then_previews_and_confirms_an_upload(world, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    client = client_for("admin")
+    download = client.get(reverse("rosters:oneroster_export", kwargs={"school_id": world.a.pk}))
+    assert download.status_code == 200 and download["Content-Type"] == "application/zip"
+    data = download.content
+    assert "users.csv" in zipfile.ZipFile(io.BytesIO(data)).namelist()
+    url = reverse("rosters:oneroster", kwargs={"school_id": world.a.pk})
+    preview = client.post(url, {"file": SimpleUploadedFile("r.zip", data)})
+    assert "Preview: nothing has been changed yet" in preview.content.decode()
+    done = client.post(url, {"file": SimpleUploadedFile("r.zip", data), "confirm": "on"})
+    assert "Imported." in done.content.decode()
+    bad = client.post(url, {"file": SimpleUploadedFile("r.zip", b"not a zip")})
+    assert "not a zip file" in bad.content.decode()
