@@ -131,3 +131,8 @@ class ParentLinkForm(forms.Form):
 
 class ClassListUploadForm(forms.Form):
     file = forms.FileField(label="Class list (CSV)")
+
+
+class OneRosterUploadForm(forms.Form):
+    file = forms.FileField(label="OneRoster zip")
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)

@@ -78,6 +78,9 @@ declare(
         ),
         "upn": _pupil(Category.IDENTITY, "match the school's MIS records on import (ROS-2)"),
         "mis_id": _pupil(Category.IDENTITY, "match the school's MIS records on import (ROS-2)"),
+        "oneroster_id": _pupil(
+            Category.IDENTITY, "match the pupil in OneRoster files on import and export (ROS-4)"
+        ),
         "uln": _pupil(
             Category.IDENTITY, "the learner number used for qualifications records (ROS-2)"
         ),

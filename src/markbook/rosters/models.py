@@ -39,6 +39,12 @@ class Pupil(models.Model):
     email = models.EmailField(blank=True)
     upn = models.CharField("UPN", max_length=13, null=True, blank=True)  # noqa: DJ001 - unique when set
     mis_id = models.CharField("MIS id", max_length=50, blank=True)
+    oneroster_id = models.CharField(
+        "OneRoster sourcedId",
+        max_length=255,
+        blank=True,
+        help_text="The pupil's sourcedId in the last OneRoster file imported (ROS-4).",
+    )
     year_group = models.CharField(max_length=2, choices=YEAR_GROUPS)
     registration_group = models.CharField(max_length=50, blank=True)
     sex = models.CharField(max_length=1, choices=Sex.choices, blank=True)

@@ -19,6 +19,8 @@ from markbook.rosters import forms, selectors, services
 from markbook.rosters.access import access_class, access_pupil, access_staff, require_role
 from markbook.rosters.imports.classlist import classlist_import
 from markbook.rosters.models import YEAR_GROUPS, Pupil, TeachingClass
+from markbook.rosters.oneroster.export import oneroster_export
+from markbook.rosters.oneroster.import_ import oneroster_import
 
 ADMINS = ("school_admin", "trust_admin")
 STAFF = ("teacher", "school_admin", "trust_admin")
@@ -507,3 +509,35 @@ def classlist_upload(request: HttpRequest, school_id: int) -> HttpResponse:
         "rosters/classlist_upload.html",
         {"form": form, "result": result, "academic_year": services.current_academic_year()},
     )
+
+
+# --- OneRoster ---------------------------------------------------------------
+
+
+def oneroster_page(request: HttpRequest, school_id: int) -> HttpResponse:
+    """Upload a OneRoster zip: a preview of what it will do, then confirm (ROS-4)."""
+    require_role(request, *ADMINS)
+    form = forms.OneRosterUploadForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data["file"].read(settings.MARKBOOK_MAX_UPLOAD_BYTES + 1)
+        if len(data) > settings.MARKBOOK_MAX_UPLOAD_BYTES:
+            form.add_error("file", "The zip is too large.")
+        else:
+            result = oneroster_import(
+                actor=_actor(request),
+                school=_school(request),
+                data=data,
+                confirm=bool(form.cleaned_data["confirm"]),
+            )
+    return render(request, "rosters/oneroster.html", {"form": form, "result": result})
+
+
+def oneroster_download(request: HttpRequest, school_id: int) -> HttpResponse:
+    """The school's roster as a OneRoster 1.2 zip (ROS-4); logged as a read (SEC-1)."""
+    require_role(request, *ADMINS)
+    data = oneroster_export(actor=_actor(request), school=_school(request))
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="oneroster.zip"'
+    patch_cache_control(response, no_store=True, private=True)
+    return response

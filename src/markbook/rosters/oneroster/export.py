@@ -1,0 +1,268 @@
+"""A school's roster as a OneRoster 1.2 CSV zip, bulk mode (ROS-4, SEC-1).
+
+Files: manifest.csv, orgs.csv (the school, and its trust as a district), one
+schoolYear academicSession per academic year of the school's classes, courses.csv
+(one per subject, year group and academic year), classes.csv, users.csv and
+roles.csv (pupils as student, teachers as teacher, school administrators as
+siteAdministrator, parents as guardian with agentSourcedIds naming their
+children), enrollments.csv (pupils as student, class teachers as teacher).
+
+The `password` column is in users.csv only because the binding's header order
+requires it: it is always blank. Pupils' names follow the school's pseudonymisation
+setting. lineItems and results are written as absent: Markbook has no marks yet;
+they will follow once marks exist. Runs inside the school's scope (TEN-4); the
+export is recorded in the access log as a staff read of pupil data (SEC-1).
+"""
+
+import csv
+import io
+import zipfile
+from collections import defaultdict
+
+from markbook.accounts.models import Membership, User
+from markbook.rosters import services
+from markbook.rosters.models import ClassTeacher, Enrolment, GuardianLink, Pupil, TeachingClass
+from markbook.rosters.oneroster import spec
+from markbook.schools.models import School
+
+SYSTEM_NAME = "Markbook"
+
+
+def _csv(header: list[str], rows: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([row.get(name, "") for name in header])
+    return out.getvalue().encode("utf-8")
+
+
+def _school_year(academic_year: str) -> tuple[str, str, str]:
+    """ "2026/27" -> ("2026-09-01", "2027-08-31", "2027"): OneRoster's schoolYear is
+    the calendar year in which the school year ends."""
+    start = int(academic_year[:4])
+    return f"{start}-09-01", f"{start + 1}-08-31", str(start + 1)
+
+
+def pupil_sourced_id(pupil: Pupil) -> str:
+    return pupil.oneroster_id or spec.sourced_id(pupil.school_id, "pupil", pupil.pk)
+
+
+def oneroster_export(*, actor: User, school: School) -> bytes:
+    """The school's roster as a OneRoster 1.2 bulk zip; logged as a read of pupil data."""
+    sid = school.pk
+    school_org = spec.sourced_id(sid, "org", "school")
+    orgs = [
+        {
+            "sourcedId": school_org,
+            "name": school.name,
+            "type": "school",
+            "identifier": school.urn or "",
+            "parentSourcedId": "",
+        }
+    ]
+    if school.trust_id:
+        trust_org = spec.sourced_id(0, "trust", school.trust_id)
+        orgs[0]["parentSourcedId"] = trust_org
+        orgs.insert(
+            0,
+            {"sourcedId": trust_org, "name": school.trust.name, "type": "district"},
+        )
+
+    classes = list(TeachingClass.objects.order_by("academic_year", "name"))
+    sessions: dict[str, str] = {}
+    courses: dict[tuple[str, str, str], str] = {}
+    for teaching_class in classes:
+        sessions.setdefault(
+            teaching_class.academic_year,
+            spec.sourced_id(sid, "session", teaching_class.academic_year),
+        )
+        key = (teaching_class.academic_year, teaching_class.subject, teaching_class.year_group)
+        courses.setdefault(key, spec.sourced_id(sid, "course", "|".join(key)))
+    session_rows = []
+    for year, session_id in sorted(sessions.items()):
+        start, end, school_year = _school_year(year)
+        session_rows.append(
+            {
+                "sourcedId": session_id,
+                "title": year,
+                "type": "schoolYear",
+                "startDate": start,
+                "endDate": end,
+                "schoolYear": school_year,
+            }
+        )
+    course_rows = []
+    for (year, subject, year_group), course_id in sorted(courses.items()):
+        title = " ".join(
+            part
+            for part in (subject or "General", f"Year {year_group}" if year_group else "", year)
+            if part
+        )
+        course_rows.append(
+            {
+                "sourcedId": course_id,
+                "schoolYearSourcedId": sessions[year],
+                "title": title,
+                "grades": spec.grade_for(year_group) if year_group else "",
+                "orgSourcedId": school_org,
+                "subjects": subject,
+            }
+        )
+    class_ids = {c.pk: spec.sourced_id(sid, "class", c.pk) for c in classes}
+    class_rows = [
+        {
+            "sourcedId": class_ids[c.pk],
+            "title": c.name,
+            "grades": spec.grade_for(c.year_group) if c.year_group else "",
+            "courseSourcedId": courses[(c.academic_year, c.subject, c.year_group)],
+            "classCode": c.name,
+            "classType": "scheduled",
+            "schoolSourcedId": school_org,
+            "termSourcedIds": sessions[c.academic_year],
+            "subjects": c.subject,
+        }
+        for c in classes
+    ]
+
+    pseudonymise = school.pseudonymise_pupils
+    user_rows: list[dict[str, str]] = []
+    role_rows: list[dict[str, str]] = []
+
+    def add_role(user_id: str, role: str) -> None:
+        role_rows.append(
+            {
+                "sourcedId": spec.sourced_id(sid, "role", f"{user_id}:{role}"),
+                "userSourcedId": user_id,
+                "roleType": "primary",
+                "role": role,
+                "orgSourcedId": school_org,
+            }
+        )
+
+    pupils = list(Pupil.objects.select_related("school").order_by("last_name", "first_name", "pk"))
+    pupil_ids = {p.pk: pupil_sourced_id(p) for p in pupils}
+    for pupil in pupils:
+        hidden = pseudonymise and bool(pupil.pseudonym)
+        user_rows.append(
+            {
+                "sourcedId": pupil_ids[pupil.pk],
+                "enabledUser": "true" if pupil.status == Pupil.Status.ON_ROLL else "false",
+                "username": pupil.username,
+                "givenName": pupil.pseudonym if hidden else pupil.first_name,
+                "familyName": "(pseudonym)" if hidden else pupil.last_name,
+                "email": "" if hidden else (pupil.email_for_staff() or ""),
+                "grades": spec.grade_for(pupil.year_group),
+                "primaryOrgSourcedId": school_org,
+            }
+        )
+        add_role(pupil_ids[pupil.pk], "student")
+
+    staff_roles: dict[int, set[str]] = defaultdict(set)
+    for user_id, role in Membership.objects.filter(
+        role__in=[Membership.Role.TEACHER, Membership.Role.SCHOOL_ADMIN]
+    ).values_list("user_id", "role"):
+        staff_roles[user_id].add(role)
+    staff_ids: dict[int, str] = {}
+    for user in User.objects.filter(pk__in=staff_roles).order_by("last_name", "first_name", "pk"):
+        staff_ids[user.pk] = spec.sourced_id(sid, "user", user.pk)
+        user_rows.append(
+            {
+                "sourcedId": staff_ids[user.pk],
+                "enabledUser": "true" if user.is_active else "false",
+                "username": user.email,
+                "givenName": user.first_name,
+                "familyName": user.last_name,
+                "email": user.email,
+                "primaryOrgSourcedId": school_org,
+            }
+        )
+        if Membership.Role.TEACHER in staff_roles[user.pk]:
+            add_role(staff_ids[user.pk], "teacher")
+        if Membership.Role.SCHOOL_ADMIN in staff_roles[user.pk]:
+            add_role(staff_ids[user.pk], "siteAdministrator")
+
+    children: dict[int, list[str]] = defaultdict(list)
+    for parent_id, pupil_id in GuardianLink.objects.order_by("pk").values_list(
+        "parent_id", "pupil_id"
+    ):
+        children[parent_id].append(pupil_ids[pupil_id])
+    for user in User.objects.filter(pk__in=children).order_by("last_name", "first_name", "pk"):
+        parent_id = spec.sourced_id(sid, "user", user.pk)
+        user_rows.append(
+            {
+                "sourcedId": parent_id,
+                "enabledUser": "true" if user.is_active else "false",
+                "username": user.email,
+                "givenName": user.first_name,
+                "familyName": user.last_name,
+                "email": user.email,
+                "agentSourcedIds": ",".join(children[user.pk]),
+                "primaryOrgSourcedId": school_org,
+            }
+        )
+        add_role(parent_id, "guardian")
+
+    enrolment_rows = []
+    for link in ClassTeacher.objects.order_by("teaching_class_id", "teacher_id"):
+        if link.teacher_id not in staff_ids:
+            continue  # a former teacher still linked: not staff any more
+        enrolment_rows.append(
+            {
+                "sourcedId": spec.sourced_id(sid, "teacher-link", link.pk),
+                "classSourcedId": class_ids[link.teaching_class_id],
+                "schoolSourcedId": school_org,
+                "userSourcedId": staff_ids[link.teacher_id],
+                "role": "teacher",
+            }
+        )
+    for enrolment in Enrolment.objects.order_by("teaching_class_id", "pupil_id"):
+        enrolment_rows.append(
+            {
+                "sourcedId": spec.sourced_id(sid, "enrolment", enrolment.pk),
+                "classSourcedId": class_ids[enrolment.teaching_class_id],
+                "schoolSourcedId": school_org,
+                "userSourcedId": pupil_ids[enrolment.pupil_id],
+                "role": "student",
+            }
+        )
+
+    data = {
+        "orgs": orgs,
+        "academicSessions": session_rows,
+        "courses": course_rows,
+        "classes": class_rows,
+        "users": user_rows,
+        "roles": role_rows,
+        "enrollments": enrolment_rows,
+    }
+    # The binding allows no file without data rows: an empty one is marked absent.
+    manifest = [
+        {"propertyName": "manifest.version", "value": "1.0"},
+        {"propertyName": "oneroster.version", "value": "1.2"},
+        *(
+            {"propertyName": f"file.{name}", "value": "bulk" if data.get(name) else "absent"}
+            for name in spec.ALL_FILES
+        ),
+        {"propertyName": "source.systemName", "value": SYSTEM_NAME},
+        {"propertyName": "source.systemCode", "value": SYSTEM_NAME},
+    ]
+    files = {"manifest": _csv(spec.MANIFEST_HEADER, manifest)}
+    files |= {name: _csv(spec.HEADERS_12[name], rows) for name, rows in data.items() if rows}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(f"{name}.csv", content)
+    services.roster_read_record(
+        actor=actor,
+        school=school,
+        action="rosters.oneroster.exported",
+        data={
+            "pupils": len(pupils),
+            "staff": len(staff_ids),
+            "parents": len(children),
+            "classes": len(classes),
+            "enrollments": len(enrolment_rows),
+        },
+    )
+    return buffer.getvalue()

@@ -1,0 +1,879 @@
+"""Import a OneRoster 1.2 CSV zip (1.1 tolerated) into one school (ROS-4).
+
+Checks everything first and reports each problem by file, row (the header is row 1)
+and column; then writes in one transaction, or not at all. `confirm=False` runs the
+same import and rolls it back, so the preview counts are exactly what confirming
+will do. Liberal in what it reads, and says so: enumerations in another case, dates
+in other common formats, a BOM, header names in another case are accepted and
+listed in `notes`.
+
+Decisions (shared/domain.md, Rosters):
+- Only rows of this school's org are imported. The school's org is the one whose
+  sourcedId is Markbook's own, or whose identifier is the school's URN, or whose name
+  is the school's name; a new, empty school takes the file's only school org. Rows
+  for other orgs are ignored with a note; a file with no org for this school is
+  refused, naming the orgs it has.
+- Pupils are matched by their stored sourcedId (Pupil.oneroster_id), then by
+  username, else created (without a password, ACC-2). A password column is never
+  stored. Pupils are never deleted: a delta `tobedeleted` user marks the pupil as
+  left.
+- Teachers are matched by email among this school's staff; no staff account is
+  created by an import: unknown teachers are listed and their class links skipped.
+  Administrators and guardians in the file are not imported (noted).
+- Classes are matched by title within their academic year, or created.
+- A bulk enrollments file is the whole truth for the classes it names: pupils of
+  those classes not in it are taken out of them. A delta `tobedeleted` enrolment
+  takes the pupil (or teacher) out of the class.
+"""
+
+import io
+import re
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from markbook.accounts.models import User
+from markbook.audit import services as audit
+from markbook.rosters import selectors, services
+from markbook.rosters.imports.common import Problem, csv_records, decode_csv_bytes
+from markbook.rosters.models import YEAR_GROUPS, ClassTeacher, Enrolment, Pupil, TeachingClass
+from markbook.rosters.oneroster import spec
+from markbook.schools.models import School
+
+_YEARS = {code for code, _ in YEAR_GROUPS}
+_CEDS_EARLY = {"KG": "R"}  # kindergarten is read as Reception (uncertain)
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    file: str  # "" for the zip itself
+    row: int | None
+    column: str
+    message: str
+
+
+@dataclass
+class Result:
+    problems: list[FileProblem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    version: str = ""
+    confirmed: bool = False
+    pupils_created: int = 0
+    pupils_updated: int = 0
+    pupils_matched: int = 0
+    pupils_left: int = 0
+    classes_created: int = 0
+    teacher_links_added: int = 0
+    teacher_links_removed: int = 0
+    enrolments_added: int = 0
+    enrolments_removed: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def counts(self) -> dict[str, int]:
+        return {
+            name: getattr(self, name)
+            for name in (
+                "pupils_created",
+                "pupils_updated",
+                "pupils_matched",
+                "pupils_left",
+                "classes_created",
+                "teacher_links_added",
+                "teacher_links_removed",
+                "enrolments_added",
+                "enrolments_removed",
+            )
+        }
+
+
+@dataclass
+class _Row:
+    file: str
+    number: int
+    cells: dict[str, str]
+    status: str = "active"
+    modified: date | None = None
+
+    def __getitem__(self, name: str) -> str:
+        return self.cells.get(name, "")
+
+
+class _Reader:
+    """Reads the files of the zip into rows, collecting problems and lenient notes."""
+
+    def __init__(self, result: Result) -> None:
+        self.result = result
+        self._noted: set[str] = set()
+
+    def problem(self, file: str, row: int | None, column: str, message: str) -> None:
+        self.result.problems.append(FileProblem(file, row, column, message))
+
+    def note(self, key: str, message: str) -> None:
+        if key not in self._noted:
+            self._noted.add(key)
+            self.result.notes.append(message)
+
+    def enum(self, row: _Row, column: str, allowed: tuple[str, ...], required: bool) -> str:
+        value = row[column]
+        if not value:
+            if required:
+                self.problem(row.file, row.number, column, "This must not be blank.")
+            return ""
+        if value in allowed:
+            return value
+        folded = {a.casefold(): a for a in allowed}
+        if value.casefold() in folded:
+            self.note(
+                f"case:{row.file}:{column}",
+                f"{row.file}.csv, column {column}: values in another case (like {value!r}) "
+                "were accepted.",
+            )
+            return folded[value.casefold()]
+        self.problem(
+            row.file,
+            row.number,
+            column,
+            f"{value!r} is not allowed here; use one of {', '.join(allowed)}.",
+        )
+        return ""
+
+    def date(self, row: _Row, column: str, required: bool = False) -> date | None:
+        value = row[column]
+        if not value:
+            if required:
+                self.problem(row.file, row.number, column, "This must not be blank.")
+            return None
+        parsed, strict = parse_date(value)
+        if parsed is None:
+            self.problem(
+                row.file,
+                row.number,
+                column,
+                f"{value!r} is not a date; write it as YYYY-MM-DD (or an ISO 8601 date-time "
+                "like 2026-09-01T08:00:00Z).",
+            )
+        elif not strict:
+            self.note(
+                f"date:{row.file}:{column}",
+                f"{row.file}.csv, column {column}: dates written like {value!r} were accepted.",
+            )
+        return parsed
+
+
+_DATE_FORMATS = ("%d/%m/%Y", "%Y/%m/%d", "%d-%m-%Y", "%d.%m.%Y")
+
+
+def parse_date(value: str) -> tuple[date | None, bool]:
+    """(date, True) for ISO 8601 dates and date-times; (date, False) for other common
+    day-first formats (English usage); (None, False) when it is not a date."""
+    text = value.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text), True
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})?", text):
+            return datetime.fromisoformat(text.replace("Z", "+00:00")).date(), True
+    except ValueError:
+        return None, False
+    for fmt in (*_DATE_FORMATS, "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"):
+        try:
+            return datetime.strptime(text, fmt).date(), False
+        except ValueError:
+            continue
+    return None, False
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _year_group(value: str) -> str:
+    """OneRoster grades -> a Markbook year group ("07" -> "7"); "" when not one."""
+    first = _split(value)[0].upper() if _split(value) else ""
+    first = first.removeprefix("YEAR").removeprefix("Y").strip()
+    first = _CEDS_EARLY.get(first, first)
+    if first.isdigit():
+        first = str(int(first))
+    return first if first in _YEARS else ""
+
+
+def _academic_year(session: _Row | None) -> str:
+    if session is None:
+        return ""
+    title = session["title"].strip()
+    if re.fullmatch(r"\d{4}/\d{2}", title):
+        return title
+    start, _ = parse_date(session["startDate"])
+    if start is None:
+        return ""
+    first = start.year if start.month >= 8 else start.year - 1
+    return f"{first}/{(first + 1) % 100:02d}"
+
+
+def _open_zip(data: bytes, reader: _Reader) -> dict[str, bytes] | None:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError):
+        reader.problem(
+            "",
+            None,
+            "",
+            "This is not a zip file. A OneRoster export is a .zip holding manifest.csv, "
+            "orgs.csv, users.csv and the other CSV files.",
+        )
+        return None
+    files: dict[str, bytes] = {}
+    total = 0
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        name = info.filename.rsplit("/", 1)[-1]
+        if not name.lower().endswith(".csv"):
+            continue
+        total += info.file_size
+        if total > 50 * 1024 * 1024:
+            reader.problem("", None, "", "The zip holds more than 50 MB of CSV: too large.")
+            return None
+        if "/" in info.filename:
+            reader.note("folder", "The CSV files were in a folder inside the zip; that is fine.")
+        files[name[:-4]] = archive.read(info)
+    return files
+
+
+def _table(
+    name: str, content: bytes, header: list[str], mode: str, reader: _Reader
+) -> list[_Row] | None:
+    problems: list[Problem] = []
+    text = decode_csv_bytes(content, problems, save_as="")
+    records = csv_records(text, problems) if text is not None else None
+    for p in problems:
+        reader.problem(name, p.row, p.column, p.message)
+    if records is None:
+        return None
+    if content.startswith(b"\xef\xbb\xbf"):
+        reader.note(f"bom:{name}", f"{name}.csv starts with a byte order mark; it was ignored.")
+    if not records:
+        reader.problem(name, None, "", "The file is empty: it needs a header row.")
+        return None
+    found = [value.strip() for value in records[0][1]]
+    given = found[: len(header)]
+    if given != header:
+        if [g.casefold() for g in given] == [h.casefold() for h in header]:
+            reader.note(
+                f"header:{name}",
+                f"{name}.csv: header names in another case were accepted.",
+            )
+        else:
+            for index, expected in enumerate(header):
+                actual = given[index] if index < len(given) else ""
+                if actual.casefold() != expected.casefold():
+                    where = f"column {index + 1}"
+                    reader.problem(
+                        name,
+                        1,
+                        actual or where,
+                        f"The header's {where} must be {expected!r}, found "
+                        f"{actual or 'nothing'!r}. The header must be, in this order: "
+                        f"{','.join(header)}.",
+                    )
+                    return None
+    extra = [h for h in found[len(header) :] if h]
+    if extra:
+        reader.note(f"extra:{name}", f"{name}.csv: extra columns ignored: {', '.join(extra)}.")
+    rows = []
+    for number, values in records[1:]:
+        if not any(v.strip() for v in values):
+            continue
+        cells = {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)}
+        row = _Row(name, number, cells)
+        if mode == "delta":
+            row.status = reader.enum(row, "status", spec.STATUSES, required=True) or "active"
+            row.modified = reader.date(row, "dateLastModified", required=True)
+        elif row["status"] or row["dateLastModified"]:
+            reader.note(
+                f"bulkstatus:{name}",
+                f"{name}.csv is a bulk file: its status and dateLastModified cells were ignored.",
+            )
+        if not row[header[0]]:
+            reader.problem(name, number, header[0], "This must not be blank.")
+            continue
+        rows.append(row)
+    if not rows:
+        reader.problem(name, None, "", "The file has a header row but no data rows.")
+    seen: dict[str, int] = {}
+    key = header[0]
+    for row in rows:
+        if row[key] in seen:
+            reader.problem(
+                name,
+                row.number,
+                key,
+                f"{row[key]!r} is also on row {seen[row[key]]}; {key} values must be unique.",
+            )
+        seen.setdefault(row[key], row.number)
+    return rows
+
+
+class _Import:
+    def __init__(self, actor: User | None, school: School, result: Result) -> None:
+        self.actor, self.school, self.result = actor, school, result
+        self.reader = _Reader(result)
+
+    # --- reading -----------------------------------------------------------------
+
+    def read(self, data: bytes) -> bool:
+        reader = self.reader
+        files = _open_zip(data, reader)
+        if files is None:
+            return False
+        if "manifest" not in files:
+            reader.problem(
+                "manifest",
+                None,
+                "",
+                "manifest.csv is missing from the zip; every OneRoster "
+                "zip starts with one (propertyName,value rows).",
+            )
+            return False
+        manifest = _table("manifest", files["manifest"], spec.MANIFEST_HEADER, "bulk", reader)
+        if manifest is None:
+            return False
+        props = {r.cells["propertyName"]: (r.cells["value"], r.number) for r in manifest}
+        version, version_row = props.get("oneroster.version", ("", None))
+        if version == "1.2":
+            self.headers = spec.HEADERS_12
+        elif version in ("1.1", "1.1.1"):
+            self.headers = spec.HEADERS_11
+            reader.note("v11", "This is a OneRoster 1.1 file; it was read as 1.1.")
+        else:
+            reader.problem(
+                "manifest",
+                version_row,
+                "oneroster.version",
+                f"oneroster.version is {version or 'missing'!r}; Markbook reads 1.2 (and 1.1).",
+            )
+            return False
+        self.result.version = version
+        self.modes: dict[str, str] = {}
+        for name in (
+            "orgs",
+            "academicSessions",
+            "courses",
+            "classes",
+            "users",
+            "roles",
+            "enrollments",
+        ):
+            if name not in self.headers:
+                continue
+            raw, number = props.get(f"file.{name}", ("", None))
+            mode = raw.lower()
+            if raw and mode != raw:
+                reader.note("modecase", "manifest.csv: file modes in another case were accepted.")
+            if mode not in ("bulk", "delta", "absent", ""):
+                reader.problem(
+                    "manifest",
+                    number,
+                    f"file.{name}",
+                    f"{raw!r} is not a file mode; use bulk, delta or absent.",
+                )
+                continue
+            if not mode:
+                mode = "bulk" if name in files else "absent"
+                if name in files:
+                    reader.note(
+                        f"nomode:{name}",
+                        f"manifest.csv does not list file.{name}; it was read as bulk.",
+                    )
+            if mode != "absent" and name not in files:
+                reader.problem(
+                    name,
+                    None,
+                    "",
+                    f"manifest.csv says {name}.csv is {mode}, but the zip does not contain it.",
+                )
+                continue
+            if mode == "absent" and name in files:
+                reader.note(
+                    f"absent:{name}",
+                    f"{name}.csv is marked absent in the manifest; it was ignored.",
+                )
+            self.modes[name] = mode
+        required = ["orgs", "users"] + (["roles"] if "roles" in self.headers else [])
+        for name in required:
+            if self.modes.get(name, "absent") == "absent" and name in self.modes:
+                reader.problem(
+                    name, None, "", f"{name}.csv is required: the roster cannot be read without it."
+                )
+        if self.result.problems:
+            return False
+        if files.get("lineItems") or files.get("results"):
+            reader.note("marks", "lineItems and results (marks) are not imported yet.")
+        self.tables: dict[str, list[_Row]] = {}
+        for name, mode in self.modes.items():
+            if mode == "absent":
+                continue
+            rows = _table(name, files[name], self.headers[name], mode, reader)
+            if rows is not None:
+                self.tables[name] = rows
+        return not self.result.problems
+
+    # --- checking ------------------------------------------------------------------
+
+    def check(self) -> bool:
+        reader = self.reader
+        orgs = {r["sourcedId"]: r for r in self.tables["orgs"]}
+        for row in orgs.values():
+            row.cells["type"] = reader.enum(row, "type", spec.ORG_TYPES, required=True)
+        for row in orgs.values():
+            parent = row["parentSourcedId"]
+            if parent and parent not in orgs:
+                reader.problem(
+                    "orgs", row.number, "parentSourcedId", f"{parent!r} is not an org in orgs.csv."
+                )
+        if not self._find_org(orgs):
+            return False
+        sessions = {r["sourcedId"]: r for r in self.tables.get("academicSessions", [])}
+        for row in sessions.values():
+            reader.enum(row, "type", spec.SESSION_TYPES, required=True)
+            reader.date(row, "startDate", required=True)
+            reader.date(row, "endDate", required=True)
+        courses = {r["sourcedId"]: r for r in self.tables.get("courses", [])}
+        self.classes: dict[str, _Row] = {}
+        self.class_years: dict[str, str] = {}
+        for row in self.tables.get("classes", []):
+            reader.enum(row, "classType", spec.CLASS_TYPES, required=True)
+            if not row["title"]:
+                reader.problem("classes", row.number, "title", "This must not be blank.")
+            school_ref = row["schoolSourcedId"]
+            if school_ref not in orgs:
+                reader.problem(
+                    "classes",
+                    row.number,
+                    "schoolSourcedId",
+                    f"{school_ref!r} is not an org in orgs.csv.",
+                )
+                continue
+            course = row["courseSourcedId"]
+            if courses and course and course not in courses:
+                reader.problem(
+                    "classes",
+                    row.number,
+                    "courseSourcedId",
+                    f"{course!r} is not a course in courses.csv.",
+                )
+            terms = _split(row["termSourcedIds"])
+            for term in terms:
+                if sessions and term not in sessions:
+                    reader.problem(
+                        "classes",
+                        row.number,
+                        "termSourcedIds",
+                        f"{term!r} is not an academic session in academicSessions.csv.",
+                    )
+            if school_ref != self.org:
+                self._other_org("classes", school_ref, orgs)
+                continue
+            year = next((y for t in terms if (y := _academic_year(sessions.get(t)))), "")
+            if not year:
+                year = services.current_academic_year()
+                reader.note("year", f"Classes without an academic session were put in {year}.")
+            self.classes[row["sourcedId"]] = row
+            self.class_years[row["sourcedId"]] = year
+            if not row["subjects"] and course in courses:
+                row.cells["subjects"] = courses[course]["subjects"]
+        self.other_classes = {
+            r["sourcedId"]
+            for r in self.tables.get("classes", [])
+            if r["sourcedId"] not in self.classes
+        }
+        self._check_users(orgs)
+        self._check_enrolments(orgs)
+        return not self.result.problems
+
+    def _other_org(self, file: str, org: str, orgs: dict[str, _Row]) -> None:
+        name = orgs[org]["name"] if org in orgs else org
+        self.reader.note(
+            f"other:{file}:{org}", f"{file}.csv: rows for {name!r} (another org) were ignored."
+        )
+
+    def _find_org(self, orgs: dict[str, _Row]) -> bool:
+        school = self.school
+        own = spec.sourced_id(school.pk, "org", "school")
+        schools = [r for r in orgs.values() if r["type"] == "school"]
+        matches = [
+            r
+            for r in schools
+            if r["sourcedId"] == own
+            or (school.urn and r["identifier"] == school.urn)
+            or r["name"].casefold() == school.name.casefold()
+        ]
+        if len(matches) == 1:
+            self.org = matches[0]["sourcedId"]
+            return True
+        empty = not Pupil.objects.exists() and not TeachingClass.objects.exists()
+        if not matches and empty and len(schools) == 1:
+            self.org = schools[0]["sourcedId"]
+            self.reader.note(
+                "adopt",
+                f"{school.name} has no roster yet: the file's school "
+                f"{schools[0]['name']!r} was read as this school.",
+            )
+            return True
+        if len(matches) > 1:
+            self.reader.problem(
+                "orgs",
+                matches[1].number,
+                "sourcedId",
+                f"Several orgs look like {school.name}; keep only one.",
+            )
+            return False
+        names = ", ".join(f"{r['name']!r} (sourcedId {r['sourcedId']})" for r in schools)
+        self.reader.problem(
+            "orgs",
+            schools[0].number if schools else None,
+            "name",
+            f"This file is for {names or 'no school'}, not for {school.name}: nothing was "
+            "imported. Export the file for this school (or check its URN).",
+        )
+        return False
+
+    def _check_users(self, orgs: dict[str, _Row]) -> None:
+        reader = self.reader
+        users = {r["sourcedId"]: r for r in self.tables["users"]}
+        self.users = users
+        roles: dict[str, list[tuple[str, str, _Row]]] = defaultdict(list)  # user -> (role, org)
+        if "roles" in self.headers:
+            for row in self.tables["roles"]:
+                role = reader.enum(row, "role", spec.USER_ROLES, required=True)
+                reader.enum(row, "roleType", spec.ROLE_TYPES, required=True)
+                if row["userSourcedId"] not in users and self.modes.get("users") == "delta":
+                    continue  # a delta users file holds only the users that changed
+                if row["userSourcedId"] not in users:
+                    reader.problem(
+                        "roles",
+                        row.number,
+                        "userSourcedId",
+                        f"{row['userSourcedId']!r} is not a user in users.csv.",
+                    )
+                    continue
+                if row["orgSourcedId"] not in orgs:
+                    reader.problem(
+                        "roles",
+                        row.number,
+                        "orgSourcedId",
+                        f"{row['orgSourcedId']!r} is not an org in orgs.csv.",
+                    )
+                    continue
+                roles[row["userSourcedId"]].append((role, row["orgSourcedId"], row))
+        else:
+            for row in users.values():
+                role = reader.enum(row, "role", spec.USER_ROLES, required=True)
+                for org in _split(row["orgSourcedIds"]):
+                    if org not in orgs:
+                        reader.problem(
+                            "users",
+                            row.number,
+                            "orgSourcedIds",
+                            f"{org!r} is not an org in orgs.csv.",
+                        )
+                    else:
+                        roles[row["sourcedId"]].append((role, org, row))
+        passwords = 0
+        self.pupils: dict[str, _Row] = {}
+        self.teachers: dict[str, _Row] = {}
+        skipped: dict[str, int] = defaultdict(int)
+        for row in users.values():
+            reader.enum(row, "enabledUser", spec.BOOLEANS, required=True)
+            if row["password"]:
+                passwords += 1
+            mine = {role for role, org, _ in roles[row["sourcedId"]] if org == self.org}
+            if not mine:
+                if roles[row["sourcedId"]]:
+                    self._other_org("users", roles[row["sourcedId"]][0][1], orgs)
+                continue
+            for field_name in ("givenName", "familyName"):
+                if not row[field_name]:
+                    reader.problem("users", row.number, field_name, "This must not be blank.")
+            if "student" in mine:
+                self.pupils[row["sourcedId"]] = row
+                if row.status == "active" and not _year_group(row["grades"]):
+                    reader.problem(
+                        "users",
+                        row.number,
+                        "grades",
+                        f"{row['grades'] or 'blank'!r}: a pupil needs a year group "
+                        "(N1, N2, R, 01 to 13).",
+                    )
+                username = row["username"].lower()
+                if username and not services.USERNAME_PATTERN.match(username):
+                    reader.problem(
+                        "users",
+                        row.number,
+                        "username",
+                        f"{row['username']!r} is not a valid username: use letters, "
+                        "digits, '.', '-' or '_'.",
+                    )
+            elif "teacher" in mine:
+                self.teachers[row["sourcedId"]] = row
+            else:
+                for role in mine:
+                    skipped[role] += 1
+        if passwords:
+            reader.note(
+                "password",
+                f"users.csv has {passwords} password value(s): passwords "
+                "are never stored; pupils sign in with a code from their teacher.",
+            )
+        for role, count in sorted(skipped.items()):
+            reader.note(
+                f"skip:{role}",
+                f"{count} user(s) with role {role} were not imported "
+                "(staff and parents are added in Markbook, not by import).",
+            )
+
+    def _check_enrolments(self, orgs: dict[str, _Row]) -> None:
+        reader = self.reader
+        self.enrolments: list[_Row] = []
+        for row in self.tables.get("enrollments", []):
+            role = reader.enum(row, "role", spec.ENROLMENT_ROLES, required=True)
+            row.cells["role"] = role
+            if role == "student" or role == "teacher":
+                pass
+            elif role:
+                reader.note(f"enrol:{role}", f"enrollments.csv: {role} enrolments were ignored.")
+                continue
+            klass, user = row["classSourcedId"], row["userSourcedId"]
+            if klass not in self.classes and klass not in self.other_classes:
+                reader.problem(
+                    "enrollments",
+                    row.number,
+                    "classSourcedId",
+                    f"{klass!r} is not a class in classes.csv.",
+                )
+                continue
+            if user not in self.users:
+                reader.problem(
+                    "enrollments",
+                    row.number,
+                    "userSourcedId",
+                    f"{user!r} is not a user in users.csv.",
+                )
+                continue
+            if row["schoolSourcedId"] not in orgs:
+                reader.problem(
+                    "enrollments",
+                    row.number,
+                    "schoolSourcedId",
+                    f"{row['schoolSourcedId']!r} is not an org in orgs.csv.",
+                )
+                continue
+            if klass in self.other_classes or row["schoolSourcedId"] != self.org:
+                self._other_org("enrollments", row["schoolSourcedId"], orgs)
+                continue
+            if role == "student" and user not in self.pupils:
+                reader.problem(
+                    "enrollments",
+                    row.number,
+                    "userSourcedId",
+                    f"{user!r} is enrolled as a student but is not a student of "
+                    "this school in the users file.",
+                )
+                continue
+            self.enrolments.append(row)
+
+    # --- writing -------------------------------------------------------------------
+
+    def write(self) -> None:
+        result, actor, school = self.result, self.actor, self.school
+        pupils = self._write_pupils()
+        if result.problems:
+            return
+        existing = {(c.academic_year, c.name.casefold()): c for c in TeachingClass.objects.all()}
+        classes: dict[str, TeachingClass] = {}
+        for ref, row in self.classes.items():
+            key = (self.class_years[ref], row["title"].casefold())
+            teaching_class = existing.get(key)
+            if teaching_class is None:
+                try:
+                    teaching_class = services.class_create(
+                        actor=actor,
+                        school=school,
+                        name=row["title"],
+                        subject=_split(row["subjects"])[0] if _split(row["subjects"]) else "",
+                        year_group=_year_group(row["grades"]),
+                        academic_year=self.class_years[ref],
+                    )
+                except ValidationError as error:
+                    self._errors("classes", row, error, {"name": "title"})
+                    continue
+                existing[key] = teaching_class
+                result.classes_created += 1
+            classes[ref] = teaching_class
+        if result.problems:
+            return
+        staff = {u.email.lower(): u for u in selectors.staff() if u.email}
+        unknown: set[str] = set()
+        pairs = set(Enrolment.objects.values_list("teaching_class_id", "pupil_id"))
+        links = set(ClassTeacher.objects.values_list("teaching_class_id", "teacher_id"))
+        listed: dict[int, set[int]] = defaultdict(set)
+        for row in self.enrolments:
+            teaching_class = classes[row["classSourcedId"]]
+            user_row = self.users[row["userSourcedId"]]
+            if row["role"] == "student":
+                pupil = pupils.get(row["userSourcedId"])
+                if pupil is None:
+                    continue  # a pupil who left (delta tobedeleted)
+                pair = (teaching_class.pk, pupil.pk)
+                if row.status == "tobedeleted":
+                    if pair in pairs:
+                        services.enrolment_remove(
+                            actor=actor, teaching_class=teaching_class, pupil=pupil
+                        )
+                        pairs.discard(pair)
+                        result.enrolments_removed += 1
+                    continue
+                listed[teaching_class.pk].add(pupil.pk)
+                if pair not in pairs:
+                    services.enrolment_add(actor=actor, teaching_class=teaching_class, pupil=pupil)
+                    pairs.add(pair)
+                    result.enrolments_added += 1
+                continue
+            email = (user_row["email"] or user_row["username"]).lower()
+            teacher = staff.get(email)
+            if teacher is None:
+                unknown.add(email or user_row["sourcedId"])
+                continue
+            link = (teaching_class.pk, teacher.pk)
+            if row.status == "tobedeleted":
+                if link in links:
+                    services.class_teacher_detach(
+                        actor=actor, teaching_class=teaching_class, teacher=teacher
+                    )
+                    links.discard(link)
+                    result.teacher_links_removed += 1
+            elif link not in links:
+                services.class_teacher_attach(
+                    actor=actor, teaching_class=teaching_class, teacher=teacher
+                )
+                links.add(link)
+                result.teacher_links_added += 1
+        if self.modes.get("enrollments") == "bulk":
+            by_pk = {p.pk: p for p in pupils.values()}
+            for teaching_class in classes.values():
+                for enrolment in (
+                    Enrolment.objects.filter(teaching_class=teaching_class)
+                    .exclude(pupil_id__in=listed[teaching_class.pk])
+                    .select_related("pupil")
+                ):
+                    services.enrolment_remove(
+                        actor=actor,
+                        teaching_class=teaching_class,
+                        pupil=by_pk.get(enrolment.pupil_id, enrolment.pupil),
+                    )
+                    result.enrolments_removed += 1
+        if unknown:
+            self.reader.note(
+                "unknown",
+                "Teachers not found among this school's staff (add them "
+                "under Staff, then import again); their classes were imported "
+                f"without them: {', '.join(sorted(unknown))}.",
+            )
+
+    def _errors(self, file: str, row: _Row, error: ValidationError, names: dict[str, str]) -> None:
+        for name, messages in error.message_dict.items():
+            for message in messages:
+                self.reader.problem(file, row.number, names.get(name, name), message)
+
+    def _write_pupils(self) -> dict[str, Pupil]:
+        result, actor, school = self.result, self.actor, self.school
+        by_id = {p.oneroster_id: p for p in Pupil.objects.exclude(oneroster_id="")}
+        by_username = {p.username.lower(): p for p in Pupil.objects.all()}
+        names = {
+            "first_name": "givenName",
+            "last_name": "familyName",
+            "year_group": "grades",
+            "username": "username",
+            "email": "email",
+        }
+        pupils: dict[str, Pupil] = {}
+        for ref, row in self.pupils.items():
+            pupil = by_id.get(ref) or by_username.get(row["username"].lower())
+            if row.status == "tobedeleted":
+                if pupil is not None and pupil.status != Pupil.Status.LEFT:
+                    services.pupil_update(
+                        actor=actor, pupil=pupil, status=Pupil.Status.LEFT, left_on=row.modified
+                    )
+                    result.pupils_left += 1
+                continue
+            values: dict[str, Any] = {
+                "first_name": row["givenName"],
+                "last_name": row["familyName"],
+                "year_group": _year_group(row["grades"]),
+            }
+            email = row["email"].lower()
+            if email and school.has_domain(email):
+                values["email"] = email
+            try:
+                if pupil is None:
+                    pupil = services.pupil_create(
+                        actor=actor,
+                        school=school,
+                        username=row["username"].lower() or None,
+                        **values,
+                    )
+                    result.pupils_created += 1
+                else:
+                    before = pupil.updated_at
+                    pupil = services.pupil_update(actor=actor, pupil=pupil, **values)
+                    if pupil.updated_at != before:
+                        result.pupils_updated += 1
+                    else:
+                        result.pupils_matched += 1
+            except ValidationError as error:
+                self._errors("users", row, error, names)
+                continue
+            if pupil.oneroster_id != ref:
+                pupil.oneroster_id = ref
+                pupil.save(update_fields=["oneroster_id"])
+            pupils[ref] = pupil
+        return pupils
+
+
+class _Preview(Exception):
+    pass
+
+
+def oneroster_import(*, actor: User | None, school: School, data: bytes, confirm: bool) -> Result:
+    """Import a OneRoster zip into `school` (ROS-4): all of it or nothing.
+
+    Runs inside the school's scope. Without `confirm` nothing is kept: the result's
+    counts preview what confirming would do. `result.problems` lists every problem by
+    file, row and column; `result.notes` what was accepted leniently or skipped."""
+    result = Result()
+    job = _Import(actor, school, result)
+    if not job.read(data) or not job.check():
+        result.problems.sort(key=lambda p: (p.file, p.row or 0, p.column))
+        return result
+    try:
+        with transaction.atomic():
+            job.write()
+            if result.problems or not confirm:
+                raise _Preview
+            audit.record(
+                actor=actor,
+                school=school,
+                action="rosters.oneroster.imported",
+                data={"version": result.version, **result.counts()},
+            )
+            result.confirmed = True
+    except _Preview:
+        pass
+    return result

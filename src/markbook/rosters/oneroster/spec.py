@@ -1,0 +1,178 @@
+"""The OneRoster 1.2 CSV binding as Markbook uses it (shared/domain.md, Rosters).
+
+1EdTech OneRoster: CSV Binding 1.2: a zip of manifest.csv and one CSV per entity;
+RFC 4180, UTF-8 (a BOM tolerated), header row required, header names case-sensitive
+and in the order below. In 1.2 a user's role and orgs live in roles.csv; 1.1 kept
+them in users.csv (orgSourcedIds, role), which the import still reads.
+Multi-valued fields are comma-separated inside one quoted cell. In bulk files the
+status and dateLastModified cells are blank; in delta files they are required
+(status active|tobedeleted, dateLastModified an ISO 8601 date-time).
+"""
+
+import uuid
+
+MANIFEST_HEADER = ["propertyName", "value"]
+# Every data file of the 1.2 binding, in the manifest's file.<name> rows.
+ALL_FILES = (
+    "academicSessions",
+    "categories",
+    "classes",
+    "classResources",
+    "courses",
+    "courseResources",
+    "demographics",
+    "enrollments",
+    "lineItemLearningObjectiveIds",
+    "lineItems",
+    "lineItemScoreScales",
+    "orgs",
+    "resources",
+    "resultLearningObjectiveIds",
+    "results",
+    "resultScoreScales",
+    "roles",
+    "scoreScales",
+    "userProfiles",
+    "userResources",
+    "users",
+)
+_COMMON = ["sourcedId", "status", "dateLastModified"]
+HEADERS_12: dict[str, list[str]] = {
+    "orgs": [*_COMMON, "name", "type", "identifier", "parentSourcedId"],
+    "academicSessions": [
+        *_COMMON,
+        "title",
+        "type",
+        "startDate",
+        "endDate",
+        "parentSourcedId",
+        "schoolYear",
+    ],
+    "courses": [
+        *_COMMON,
+        "schoolYearSourcedId",
+        "title",
+        "courseCode",
+        "grades",
+        "orgSourcedId",
+        "subjects",
+        "subjectCodes",
+    ],
+    "classes": [
+        *_COMMON,
+        "title",
+        "grades",
+        "courseSourcedId",
+        "classCode",
+        "classType",
+        "location",
+        "schoolSourcedId",
+        "termSourcedIds",
+        "subjects",
+        "subjectCodes",
+        "periods",
+    ],
+    "users": [
+        *_COMMON,
+        "enabledUser",
+        "username",
+        "userIds",
+        "givenName",
+        "familyName",
+        "middleName",
+        "identifier",
+        "email",
+        "sms",
+        "phone",
+        "agentSourcedIds",
+        "grades",
+        "password",
+        "userMasterIdentifier",
+        "resourceSourcedIds",
+        "preferredGivenName",
+        "preferredMiddleName",
+        "preferredFamilyName",
+        "primaryOrgSourcedId",
+        "pronouns",
+    ],
+    "roles": [
+        *_COMMON,
+        "userSourcedId",
+        "roleType",
+        "role",
+        "beginDate",
+        "endDate",
+        "orgSourcedId",
+        "userProfileSourcedId",
+    ],
+    "enrollments": [
+        *_COMMON,
+        "classSourcedId",
+        "schoolSourcedId",
+        "userSourcedId",
+        "role",
+        "primary",
+        "beginDate",
+        "endDate",
+    ],
+}
+# OneRoster 1.1 differs for users (role and orgs inline, no 1.2 additions) and has no roles.
+HEADERS_11: dict[str, list[str]] = {
+    **{k: v for k, v in HEADERS_12.items() if k != "roles"},
+    "users": [
+        *_COMMON,
+        "enabledUser",
+        "orgSourcedIds",
+        "role",
+        "username",
+        "userIds",
+        "givenName",
+        "familyName",
+        "middleName",
+        "identifier",
+        "email",
+        "sms",
+        "phone",
+        "agentSourcedIds",
+        "grades",
+        "password",
+    ],
+}
+ORG_TYPES = ("department", "school", "district", "local", "state", "national")
+SESSION_TYPES = ("gradingPeriod", "semester", "schoolYear", "term")
+CLASS_TYPES = ("homeroom", "scheduled")
+STATUSES = ("active", "tobedeleted")
+ROLE_TYPES = ("primary", "secondary")
+# 1.2 user roles (roles.csv), plus 1.1's "administrator" read as a site administrator.
+USER_ROLES = (
+    "aide",
+    "counselor",
+    "districtAdministrator",
+    "guardian",
+    "parent",
+    "principal",
+    "proctor",
+    "relative",
+    "siteAdministrator",
+    "student",
+    "systemAdministrator",
+    "teacher",
+    "administrator",
+)
+ENROLMENT_ROLES = ("administrator", "proctor", "student", "teacher")
+BOOLEANS = ("true", "false")
+
+# Markbook's sourcedIds are UUID5s over this namespace, the school and the row, so an
+# export is stable from one day to the next without storing anything.
+NAMESPACE = uuid.UUID("6f1c2a8e-8d0b-5b7e-9a51-3c1f1f0d4b21")
+
+
+def sourced_id(school_id: int, kind: str, key: object) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"markbook:{school_id}:{kind}:{key}"))
+
+
+def grade_for(year_group: str) -> str:
+    """A Markbook year group as written in OneRoster `grades`: the English NC year,
+    two digits for numbers ("07"), R, N1, N2 (uncertain against CEDS grade codes,
+    which are American; domain.md lists the NC years)."""
+    return f"{int(year_group):02d}" if year_group.isdigit() else year_group
