@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.accounts.conftest import signin_url
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, password_hash
 
 STAFF = "teacher@oakfield.sch.uk"
 
@@ -17,6 +17,7 @@ STAFF = "teacher@oakfield.sch.uk"
 def _fast_dummy_hashes(settings):  # type: ignore[no-untyped-def]
     """Failed sign-ins hash the guess with the first hasher (timing safety); a fast one
     here keeps dozens of failures quick. Existing Argon2 hashes still verify."""
+    password_hash()  # the session's shared Argon2 hash is made before the switch
     fast = "django.contrib.auth.hashers.MD5PasswordHasher"
     settings.PASSWORD_HASHERS = [fast, *settings.PASSWORD_HASHERS]
 
