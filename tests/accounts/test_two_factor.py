@@ -42,3 +42,73 @@ def test_reauthentication_page_renders_in_our_layout(client_for, world):
 def test_profile_links_to_two_factor(client_for, world):
     html = client_for("teacher").get(reverse("accounts:profile")).content.decode()
     assert f'href="{reverse("mfa_index")}"' in html
+
+
+# --- a school can require two-factor sign-in for administrators (ACC-5) ---------
+
+
+def _give_totp(user) -> None:  # type: ignore[no-untyped-def]
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    TOTP.activate(user, generate_totp_secret())
+    assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def _require(world) -> None:  # type: ignore[no-untyped-def]
+    from markbook.schools.models import School
+
+    School.objects.filter(pk=world.a.pk).update(require_admin_2fa=True)
+
+
+def home(world) -> str:  # type: ignore[no-untyped-def]
+    return reverse("schools:home", kwargs={"school_id": world.a.pk})
+
+
+def test_admin_without_an_authenticator_is_sent_to_set_one_up(client_for, world):
+    _require(world)
+    response = client_for("admin").get(home(world))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_activate_totp")
+
+
+def test_admin_with_an_authenticator_gets_in(client_for, world):
+    _require(world)
+    _give_totp(world.admin)
+    assert client_for("admin").get(home(world)).status_code == 200
+
+
+def test_the_requirement_is_for_administrators_only(client_for, world):
+    _require(world)
+    for role in ("teacher", "pupil", "parent", "trust_admin"):
+        assert client_for(role).get(home(world)).status_code == 200, role
+
+
+def test_without_the_setting_admins_need_no_authenticator(client_for, world):
+    assert client_for("admin").get(home(world)).status_code == 200
+
+
+def _save_settings(client, world, **extra):  # type: ignore[no-untyped-def]
+    data = {"email_domains": "oakfield.sch.uk", **extra}
+    return client.post(reverse("schools:settings", kwargs={"school_id": world.a.pk}), data)
+
+
+def test_admin_must_set_up_their_own_authenticator_before_requiring_it(client_for, world):
+    from markbook.schools.models import School
+
+    response = _save_settings(client_for("admin"), world, require_admin_2fa="on")
+    assert response.status_code == 200
+    assert "Set up two-factor sign-in for your own account first" in response.content.decode()
+    assert School.objects.get(pk=world.a.pk).require_admin_2fa is False
+
+
+def test_admin_with_an_authenticator_turns_the_requirement_on_audited(client_for, world):
+    from markbook.schools.models import School
+    from tests.accounts.conftest import events
+
+    _give_totp(world.admin)
+    response = _save_settings(client_for("admin"), world, require_admin_2fa="on")
+    assert response.status_code == 302
+    assert School.objects.get(pk=world.a.pk).require_admin_2fa is True
+    (event,) = events(world.a, "schools.settings.changed")
+    assert event.data["require_admin_2fa"] == {"old": False, "new": True}

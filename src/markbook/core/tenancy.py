@@ -175,6 +175,28 @@ def _not_found(api: bool) -> HttpResponse:
     raise Http404("No such school.")
 
 
+def _two_factor_missing(
+    request: HttpRequest, school, access: Access, api: bool
+) -> HttpResponse | None:  # type: ignore[no-untyped-def]
+    """ACC-5: a school may require its administrators to sign in with two factors."""
+    if not (school.require_admin_2fa and access.has("school_admin")):
+        return None
+    from markbook.schools.services import user_has_totp
+
+    if user_has_totp(request.user):
+        return None
+    message = (
+        f"{school.name} requires administrators to use two-factor sign-in; "
+        "set up an authenticator app first."
+    )
+    if api:
+        return JsonResponse({"detail": message}, status=403)
+    from django.contrib import messages
+
+    messages.warning(request, message)
+    return redirect("mfa_activate_totp")
+
+
 def _blocked(request: HttpRequest, school, access: Access, api: bool) -> HttpResponse | None:  # type: ignore[no-untyped-def]
     """Refuse service for a suspended or ended school, or before the terms are accepted (TEN-7)."""
     if school.status in (school.Status.SUSPENDED, school.Status.ENDED):
@@ -185,7 +207,7 @@ def _blocked(request: HttpRequest, school, access: Access, api: bool) -> HttpRes
             return JsonResponse({"detail": message}, status=403)
         return render(request, "core/blocked.html", {"message": message}, status=403)
     if school.terms_accepted(settings.MARKBOOK_TERMS_VERSION):
-        return None
+        return _two_factor_missing(request, school, access, api)
     terms_url = reverse("schools:terms", kwargs={"school_id": school.pk})
     if request.path_info == terms_url:
         return None
