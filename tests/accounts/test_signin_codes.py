@@ -245,3 +245,13 @@ def test_code_sign_in_and_redemption_are_audited(client, world, issue_code):
     assert succeeded.data == {"method": "code", "username": "amy.adams"}
     for event in (failed, redeemed, succeeded):
         assert code not in str(event.data) and NEW_PASSWORD not in str(event.data)
+
+
+def test_class_page_shows_no_code_button_to_a_trust_admin_who_may_not_use_it(client_for, world):
+    page = client_for("trust_admin").get(
+        reverse(
+            "rosters:class_detail", kwargs={"school_id": world.a.pk, "class_id": world.class_7a.pk}
+        )
+    )
+    assert page.status_code == 200
+    assert "New sign-in code" not in page.content.decode()

@@ -112,3 +112,8 @@ def test_admin_with_an_authenticator_turns_the_requirement_on_audited(client_for
     assert School.objects.get(pk=world.a.pk).require_admin_2fa is True
     (event,) = events(world.a, "schools.settings.changed")
     assert event.data["require_admin_2fa"] == {"old": False, "new": True}
+
+
+def test_pupils_are_not_offered_two_factor(client_for, world):
+    html = client_for("pupil").get(reverse("accounts:profile")).content.decode()
+    assert reverse("mfa_index") not in html
