@@ -68,6 +68,13 @@ PAGES: dict[str, Route | str] = {
     "audit:log": Route(only("admin")),
     # Public: the privacy notice generated from the data inventory (DSR-1).
     "privacy:notice": Route({r: 200 for r in ROLES}),
+    # Public, reached through the school's secret address (ACC-2).
+    "pupil_signin": Route({r: 200 for r in ROLES}),
+    "pupil_signin_code_entry": Route({r: 200 for r in ROLES}),
+    # Without a checked code in the session: back to the code entry page.
+    "pupil_signin_set_password": Route({r: 302 for r in ROLES}),
+    # Amy's teacher (7A) and the school administrator; not the colleague or trust admin.
+    "school_accounts:pupil_signin_code": Route(only("teacher", "admin"), method="post"),
     "api:openapi-json": Route({r: 200 for r in ROLES}),
     "api:openapi-view": Route({r: 200 for r in ROLES}),
 }
@@ -132,7 +139,7 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
         "pupil_id": world.amy.pk,
         "class_id": world.class_7a.pk,
         "user_id": world.teacher.pk,
-        "slug": world.a.signin_slug,
+        "signin_slug": world.a.signin_slug,
     }
     names = re.findall(r"<(?:\w+:)?(\w+)>|\{(\w+)\}", pattern)
     return {a or b: values[a or b] for a, b in names}

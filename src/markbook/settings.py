@@ -118,11 +118,14 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_ADAPTER = "markbook.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"set_password": "markbook.accounts.forms.SetPasswordForm"}
 ACCOUNT_PREVENT_ENUMERATION = True
 # ACC-5: failed sign-ins are throttled per address and locked out per account.
+# The pupil page's address limit is looser: a whole school signs in from one address.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/15m/key",
+    "login_failed": "10/m/ip,50/h/ip,5/15m/key",
+    "pupil_login_failed": "30/m/ip,300/h/ip,5/15m/key",
 }
 ACCOUNT_LOGOUT_ON_GET = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]

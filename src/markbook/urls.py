@@ -7,10 +7,12 @@ urlpatterns = [
     path("", core_views.dashboard, name="dashboard"),
     path("accounts/", include("allauth.urls")),
     path("me/", include("markbook.accounts.urls")),
+    path("signin/", include("markbook.accounts.signin_urls")),
     path("api/", api.urls),
     path("s/<int:school_id>/", include("markbook.schools.urls")),
     path("s/<int:school_id>/roster/", include("markbook.rosters.urls")),
     path("s/<int:school_id>/audit/", include("markbook.audit.urls")),
+    path("s/<int:school_id>/accounts/", include("markbook.accounts.school_urls")),
     path("trust/<int:trust_id>/", include("markbook.schools.trust_urls")),
     path("privacy/", include("markbook.privacy.urls")),
 ]

@@ -17,6 +17,7 @@ class SchoolPupilBackend(ModelBackend):
     ) -> Any:
         if school is None or not pupil_username or not password:
             return None
+        from markbook.accounts.models import User
         from markbook.core.tenancy import school_scope
         from markbook.rosters.models import Pupil
 
@@ -27,10 +28,10 @@ class SchoolPupilBackend(ModelBackend):
                 .first()
             )
         user = pupil.user if pupil else None
-        if (
-            user is None
-            or not user.check_password(password)
-            or not self.user_can_authenticate(user)
-        ):
+        if user is None or not user.has_usable_password():
+            # Hash anyway, so the time taken does not tell which usernames exist.
+            User().set_password(password)
+            return None
+        if not user.check_password(password) or not self.user_can_authenticate(user):
             return None
         return user

@@ -1,8 +1,158 @@
+from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from markbook.accounts import services, throttle
+from markbook.accounts.access import access_pupil_for_reset
+from markbook.accounts.forms import NewPasswordForm, PupilSignInForm, SignInCodeForm
+
+PUPIL_BACKEND = "markbook.accounts.backends.SchoolPupilBackend"
+# The session remembers which checked code the pupil is about to use (never the code).
+PENDING_CODE = "markbook_pupil_signin_code"
 
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/profile.html")
+
+
+def _signin_context(request: HttpRequest, form: object, refusal: str | None) -> dict:
+    school = request.access.school  # type: ignore[attr-defined]
+    return {"school": school, "form": form, "refusal": refusal, "slug": school.signin_slug}
+
+
+def _form_status(request: HttpRequest, refusal: str | None) -> int:
+    return 403 if refusal and request.method == "POST" else 200
+
+
+@never_cache
+def pupil_signin(request: HttpRequest, signin_slug: str) -> HttpResponse:
+    """A school's pupil sign-in page: username and password (ACC-2, ACC-3, ACC-5)."""
+    school = request.access.school  # type: ignore[attr-defined]
+    refusal = services.school_signin_refusal(school)
+    form = PupilSignInForm(request.POST if request.method == "POST" else None, label_suffix="")
+    if request.method == "POST" and refusal is None and form.is_valid():
+        outcome = services.pupil_password_signin(
+            request=request,
+            school=school,
+            username=form.cleaned_data["username"],
+            password=form.cleaned_data["password"],
+        )
+        if outcome.retry_after:
+            return throttle.too_many(request, outcome.retry_after)
+        if outcome.user is not None:
+            login(request, outcome.user, backend=PUPIL_BACKEND)
+            return redirect("dashboard")
+        form.add_error(
+            None,
+            "That username and password do not match. Check them, or ask your teacher "
+            "for a sign-in code.",
+        )
+    return render(
+        request,
+        "accounts/pupil_signin.html",
+        _signin_context(request, form, refusal),
+        status=_form_status(request, refusal),
+    )
+
+
+@never_cache
+def pupil_signin_code_entry(request: HttpRequest, signin_slug: str) -> HttpResponse:
+    """First sign-in, or after a reset: username and the code from the teacher (ACC-2)."""
+    school = request.access.school  # type: ignore[attr-defined]
+    refusal = services.school_signin_refusal(school)
+    form = SignInCodeForm(request.POST if request.method == "POST" else None, label_suffix="")
+    if request.method == "POST" and refusal is None and form.is_valid():
+        outcome = services.pupil_code_signin(
+            request=request,
+            school=school,
+            username=form.cleaned_data["username"],
+            code=form.cleaned_data["code"],
+        )
+        if outcome.retry_after:
+            return throttle.too_many(request, outcome.retry_after)
+        if outcome.code is not None:
+            request.session[PENDING_CODE] = {"id": outcome.code.pk, "school": school.pk}
+            return redirect("pupil_signin_set_password", signin_slug=signin_slug)
+        form.add_error(
+            None,
+            "That username and sign-in code do not match, or the code has been used or has "
+            "expired. Check them, or ask your teacher for a new code.",
+        )
+    return render(
+        request,
+        "accounts/pupil_signin_code.html",
+        _signin_context(request, form, refusal),
+        status=_form_status(request, refusal),
+    )
+
+
+@never_cache
+def pupil_signin_set_password(request: HttpRequest, signin_slug: str) -> HttpResponse:
+    """After a good code: the pupil chooses their own password and is signed in (ACC-2)."""
+    school = request.access.school  # type: ignore[attr-defined]
+    pending = request.session.get(PENDING_CODE) or {}
+    refusal = services.school_signin_refusal(school)
+    if pending.get("school") != school.pk or refusal:
+        return redirect("pupil_signin_code_entry", signin_slug=signin_slug)
+    form = NewPasswordForm(request.POST if request.method == "POST" else None, label_suffix="")
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.pupil_signin_code_redeem(
+                code_id=pending["id"], password=form.cleaned_data["password1"]
+            )
+        except ValidationError as error:
+            if "code" in error.message_dict:
+                request.session.pop(PENDING_CODE, None)
+                messages.error(request, error.message_dict["code"][0])
+                return redirect("pupil_signin_code_entry", signin_slug=signin_slug)
+            for message in error.message_dict.get("password", []):
+                form.add_error("password1", message)
+        else:
+            request.session.pop(PENDING_CODE, None)
+            login(request, user, backend=PUPIL_BACKEND)
+            services.signin_record(
+                attempt=services.SignInAttempt(
+                    school=school, user=user, method="code", username=user.pupil.username
+                ),
+                succeeded=True,
+            )
+            messages.success(request, "Your password is set. Use it next time you sign in.")
+            return redirect("dashboard")
+    return render(
+        request, "accounts/pupil_signin_password.html", _signin_context(request, form, None)
+    )
+
+
+@require_POST
+@never_cache
+def pupil_signin_code_new(request: HttpRequest, school_id: int, pupil_id: int) -> HttpResponse:
+    """A teacher or administrator resets a pupil's password: a new one-time code,
+    shown once on a printable page (ACC-2)."""
+    pupil = access_pupil_for_reset(request, pupil_id)
+    try:
+        code = services.pupil_signin_code_issue(actor=request.user, pupil=pupil)  # type: ignore[arg-type]
+    except ValidationError as error:
+        for messages_ in error.message_dict.values():
+            for message in messages_:
+                messages.error(request, message)
+        return redirect("rosters:pupil_detail", school_id=school_id, pupil_id=pupil.pk)
+    signin_url = request.build_absolute_uri(
+        reverse("pupil_signin_code_entry", kwargs={"signin_slug": pupil.school.signin_slug})
+    )
+    return render(
+        request,
+        "accounts/signin_code_issued.html",
+        {
+            "pupil": pupil,
+            "code": code,
+            "signin_url": signin_url,
+            "days": services.CODE_LIFETIME.days,
+        },
+    )

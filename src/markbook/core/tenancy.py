@@ -5,7 +5,9 @@ Every model holding school data carries a `school` foreign key and django-scopes
 and, on PostgreSQL, the row-level security setting together, so the ORM filter and
 the database policy always agree. `SchoolScopeMiddleware` resolves the school from
 the URL (`school_id` or `trust_id`), checks the user's right to it, and runs the
-request inside its scope. Other schools' objects are simply not found (404).
+request inside its scope. Other schools' objects are simply not found (404). The
+public pupil sign-in pages carry the school's secret `signin_slug` instead: anyone
+may open them, scoped to that school and holding no role there unless they have one.
 
 `all_schools()` (django-scopes' `scopes_disabled`) is allowed only in the modules
 listed in `UNSCOPED_ALLOW_LIST`; tests/core/test_scoping.py greps for it.
@@ -111,6 +113,8 @@ class SchoolScopeMiddleware:
             return self._school(request, kwargs["school_id"])
         if "trust_id" in kwargs:
             return self._trust(request, kwargs["trust_id"])
+        if "signin_slug" in kwargs:
+            return self._signin(request, kwargs["signin_slug"])
         with school_scope([]):
             return self.get_response(request)
 
@@ -146,6 +150,18 @@ class SchoolScopeMiddleware:
         with school_scope(list(trust.schools.values_list("id", flat=True))):
             return self.get_response(request)
 
+    def _signin(self, request: HttpRequest, slug: str) -> HttpResponse:
+        """A school's public sign-in page: no membership needed; suspension and
+        terms are checked by the sign-in itself, which refuses with a message."""
+        from markbook.schools.models import School
+
+        school = School.objects.select_related("trust").filter(signin_slug=slug).first()
+        if school is None:
+            raise Http404("No such sign-in page.")
+        with school_scope(school):
+            request.access = school_access(request.user, school)  # type: ignore[attr-defined]
+            return self.get_response(request)
+
 
 def _unauthenticated(request: HttpRequest, api: bool) -> HttpResponse:
     if api:
@@ -159,6 +175,28 @@ def _not_found(api: bool) -> HttpResponse:
     raise Http404("No such school.")
 
 
+def _two_factor_missing(
+    request: HttpRequest, school, access: Access, api: bool
+) -> HttpResponse | None:  # type: ignore[no-untyped-def]
+    """ACC-5: a school may require its administrators to sign in with two factors."""
+    if not (school.require_admin_2fa and access.has("school_admin")):
+        return None
+    from markbook.schools.services import user_has_totp
+
+    if user_has_totp(request.user):
+        return None
+    message = (
+        f"{school.name} requires administrators to use two-factor sign-in; "
+        "set up an authenticator app first."
+    )
+    if api:
+        return JsonResponse({"detail": message}, status=403)
+    from django.contrib import messages
+
+    messages.warning(request, message)
+    return redirect("mfa_activate_totp")
+
+
 def _blocked(request: HttpRequest, school, access: Access, api: bool) -> HttpResponse | None:  # type: ignore[no-untyped-def]
     """Refuse service for a suspended or ended school, or before the terms are accepted (TEN-7)."""
     if school.status in (school.Status.SUSPENDED, school.Status.ENDED):
@@ -169,7 +207,7 @@ def _blocked(request: HttpRequest, school, access: Access, api: bool) -> HttpRes
             return JsonResponse({"detail": message}, status=403)
         return render(request, "core/blocked.html", {"message": message}, status=403)
     if school.terms_accepted(settings.MARKBOOK_TERMS_VERSION):
-        return None
+        return _two_factor_missing(request, school, access, api)
     terms_url = reverse("schools:terms", kwargs={"school_id": school.pk})
     if request.path_info == terms_url:
         return None

@@ -57,6 +57,11 @@ class School(models.Model):
     pseudonymise_pupils = models.BooleanField(
         default=False, help_text="Show pupils by pseudonym instead of their names (ACC-3)."
     )
+    require_admin_2fa = models.BooleanField(
+        "Require two-factor sign-in for administrators",
+        default=False,
+        help_text="School administrators must set up an authenticator app (ACC-5).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

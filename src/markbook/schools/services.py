@@ -14,6 +14,13 @@ from markbook.core.tenancy import all_schools, school_scope
 from markbook.schools.models import School, TermsAcceptance, Trust, TrustAdmin
 
 
+def user_has_totp(user: User) -> bool:
+    """Whether a user has an authenticator app set up (allauth.mfa)."""
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
 @dataclass(frozen=True)
 class NewSchool:
     school: School
@@ -107,23 +114,47 @@ def terms_accept(*, school: School, user: User, version: str) -> TermsAcceptance
 
 @transaction.atomic
 def school_settings_update(
-    *, actor: User, school: School, email_domains: list[str], pseudonymise_pupils: bool
+    *,
+    actor: User,
+    school: School,
+    email_domains: list[str],
+    pseudonymise_pupils: bool,
+    require_admin_2fa: bool | None = None,
 ) -> School:
-    """Change the school's own settings (TEN-1 domains, ACC-3 pseudonyms), audited."""
+    """Change the school's own settings (TEN-1 domains, ACC-3 pseudonyms, ACC-5
+    two-factor sign-in for administrators), audited."""
     domains = sorted({d.strip().lower().lstrip("@") for d in email_domains if d.strip()})
     for domain in domains:
         if "." not in domain or " " in domain or "@" in domain:
             raise ValidationError(
                 {"email_domains": [f"{domain!r} is not a domain like school.sch.uk."]}
             )
+    if require_admin_2fa is None:
+        require_admin_2fa = school.require_admin_2fa
+    if require_admin_2fa and not school.require_admin_2fa and not user_has_totp(actor):
+        # Otherwise the administrator turning it on is sent away from this page at once.
+        raise ValidationError(
+            {
+                "require_admin_2fa": [
+                    "Set up two-factor sign-in for your own account first "
+                    "(Your account, Two-factor sign-in), then require it for administrators."
+                ]
+            }
+        )
     before = {
         "email_domains": school.email_domains,
         "pseudonymise_pupils": school.pseudonymise_pupils,
+        "require_admin_2fa": school.require_admin_2fa,
     }
     school.email_domains = domains
     school.pseudonymise_pupils = pseudonymise_pupils
-    school.save(update_fields=["email_domains", "pseudonymise_pupils"])
-    after = {"email_domains": domains, "pseudonymise_pupils": pseudonymise_pupils}
+    school.require_admin_2fa = require_admin_2fa
+    school.save(update_fields=["email_domains", "pseudonymise_pupils", "require_admin_2fa"])
+    after = {
+        "email_domains": domains,
+        "pseudonymise_pupils": pseudonymise_pupils,
+        "require_admin_2fa": require_admin_2fa,
+    }
     changed = {k: {"old": before[k], "new": after[k]} for k in after if before[k] != after[k]}
     audit.record(
         actor=actor, school=school, action="schools.settings.changed", target=school, data=changed

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from markbook.rosters import selectors
 from markbook.rosters.models import Pupil
@@ -89,13 +90,16 @@ def school_settings(request: HttpRequest, school_id: int) -> HttpResponse:
                 school=school,
                 email_domains=request.POST.get("email_domains", "").replace("\n", ",").split(","),
                 pseudonymise_pupils=request.POST.get("pseudonymise_pupils") == "on",
+                require_admin_2fa=request.POST.get("require_admin_2fa") == "on",
             )
         except ValidationError as error:
             errors = [m for msgs in error.message_dict.values() for m in msgs]
         else:
             messages.success(request, "Settings saved.")
             return redirect("schools:settings", school_id=school.pk)
-    signin_url = request.build_absolute_uri(f"/signin/{school.signin_slug}/")
+    signin_url = request.build_absolute_uri(
+        reverse("pupil_signin", kwargs={"signin_slug": school.signin_slug})
+    )
     return render(
         request,
         "schools/settings.html",

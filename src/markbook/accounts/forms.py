@@ -1,0 +1,78 @@
+"""Forms for sign-in pages. They only parse input; the services check and write."""
+
+from typing import Any
+
+from allauth.account.forms import SetPasswordForm as AllauthSetPasswordForm
+from django import forms
+from django.core.exceptions import ValidationError
+
+
+class PupilSignInForm(forms.Form):
+    username = forms.CharField(
+        label="Username",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class SignInCodeForm(forms.Form):
+    username = forms.CharField(
+        label="Username",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    code = forms.CharField(
+        label="Sign-in code",
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}
+        ),
+    )
+
+
+class NewPasswordForm(forms.Form):
+    password1 = forms.CharField(
+        label="New password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label="New password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password1") and data.get("password2") != data["password1"]:
+            self.add_error("password2", "The two passwords are not the same.")
+        return data
+
+
+def is_pupil(user: Any) -> bool:
+    # The reverse one-to-one uses the plain base manager, so it works outside a scope.
+    return hasattr(user, "pupil")
+
+
+class SetPasswordForm(AllauthSetPasswordForm):
+    """allauth's set-password form, refused to pupils: a pupil without a password
+    gets one only through a sign-in code from their teacher (ACC-2)."""
+
+    ASK_TEACHER = (
+        "You do not have a password yet, or your teacher has reset it. "
+        "Ask your teacher for a sign-in code, then use it on your school's sign-in page."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ask_teacher = is_pupil(self.user)
+
+    def clean(self) -> dict[str, Any]:
+        if self.ask_teacher:
+            raise ValidationError(self.ASK_TEACHER)
+        return super().clean()

@@ -1,0 +1,15 @@
+"""The public pupil sign-in pages, one secret address per school (ACC-2, ACC-3)."""
+
+from django.urls import path
+
+from markbook.accounts import views
+
+urlpatterns = [
+    path("<str:signin_slug>/", views.pupil_signin, name="pupil_signin"),
+    path("<str:signin_slug>/code/", views.pupil_signin_code_entry, name="pupil_signin_code_entry"),
+    path(
+        "<str:signin_slug>/code/password/",
+        views.pupil_signin_set_password,
+        name="pupil_signin_set_password",
+    ),
+]
