@@ -59,9 +59,8 @@ class ApiTokenAuth(HttpBearer):
     which answers 401 for an unknown or revoked one; this declares it in OpenAPI."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        if getattr(request, "api_token", None) is not None:
-            return request.user
-        return None
+        checked = getattr(request, "api_token", None)
+        return checked.user if checked is not None else None
 
 
 def _field_errors(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
