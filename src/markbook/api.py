@@ -1,16 +1,32 @@
-"""The JSON API: one NinjaAPI, a router per app (OpenAPI at /api/docs)."""
+"""The JSON API: one NinjaAPI, a router per app (OpenAPI at /api/docs).
+
+Every operation answers errors as `{"detail": ..., "errors": {field: [...]}}` and
+declares 401, 403, 404 and 422 (markbook.core.api).
+"""
 
 from ninja import NinjaAPI
 from ninja.security import django_auth
+
+from markbook.accounts.api import router as accounts_router
+from markbook.audit.api import router as audit_router
+from markbook.core.api import ApiTokenAuth, install_error_handlers
+from markbook.rosters.api import router as rosters_router
 
 api = NinjaAPI(
     title="Markbook API",
     version="1",
     urls_namespace="api",
-    auth=django_auth,
+    # A Bearer token (checked by ApiTokenMiddleware), or a session cookie with CSRF.
+    auth=[ApiTokenAuth(), django_auth],
     description=(
-        "Authenticate with a session cookie or `Authorization: Bearer <token>`. "
+        "Authenticate with a session cookie (send the CSRF token on unsafe methods) or "
+        "`Authorization: Bearer <token>` (create one on your profile page). "
         "Paths under /schools/{school_id}/ are scoped to that school: other schools' "
-        "objects answer 404."
+        "objects answer 404. Errors answer `{detail, errors}`; `errors` names each "
+        "invalid field (422)."
     ),
 )
+install_error_handlers(api)
+api.add_router("", accounts_router)
+api.add_router("", rosters_router)
+api.add_router("", audit_router)

@@ -76,3 +76,11 @@ class SetPasswordForm(AllauthSetPasswordForm):
         if self.ask_teacher:
             raise ValidationError(self.ASK_TEACHER)
         return super().clean()
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label="Token name",
+        max_length=100,
+        help_text="What the token is for, such as the laptop or script that uses it.",
+    )

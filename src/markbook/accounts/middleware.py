@@ -11,8 +11,10 @@ from markbook.accounts.models import ApiToken, token_digest
 class ApiTokenMiddleware:
     """`Authorization: Bearer mb_...` on /api/ authenticates as the token's user.
 
-    Runs before AuthenticationMiddleware, which leaves an already set user alone,
-    so the tenancy middleware sees one user however they authenticated.
+    Runs before AuthenticationMiddleware. That middleware replaces `request.user` with
+    a lazy object reading `request._cached_user` when it is set, so setting both makes
+    the token's user the request's user, and the tenancy middleware sees one user
+    however they authenticated (a session cookie sent alongside is ignored).
     """
 
     def __init__(self, get_response):  # type: ignore[no-untyped-def]
@@ -30,6 +32,7 @@ class ApiTokenMiddleware:
                 return JsonResponse({"detail": "Invalid or revoked API token."}, status=401)
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
             request.user = token.user
+            request._cached_user = token.user  # type: ignore[attr-defined]
             request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
             request.api_token = token  # type: ignore[attr-defined]
         return self.get_response(request)

@@ -1,0 +1,96 @@
+"""API: who am I, and personal API tokens (ACC-2, SEC-1)."""
+
+from datetime import datetime
+
+from django.http import Http404, HttpRequest
+from ninja import Router, Schema, Status
+from ninja.errors import HttpError
+
+from markbook.accounts import selectors, services
+from markbook.core.api import responses
+
+router = Router(tags=["me"])
+
+
+class SchoolRolesOut(Schema):
+    id: int
+    name: str
+    roles: list[str]
+
+
+class TrustOut(Schema):
+    id: int
+    name: str
+
+
+class MeOut(Schema):
+    id: int
+    name: str
+    email: str
+    is_platform_staff: bool
+    schools: list[SchoolRolesOut]
+    trusts: list[TrustOut]
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreatedOut(TokenOut):
+    token: str
+
+
+class TokenIn(Schema):
+    name: str
+
+
+@router.get("/me", response=responses(MeOut), summary="Who am I")
+def me(request: HttpRequest) -> dict:
+    """The signed-in person: their schools with roles, and the trusts they administer."""
+    user = request.user
+    return {
+        "id": user.pk,
+        "name": user.display_name,  # type: ignore[union-attr]
+        "email": user.email,  # type: ignore[union-attr]
+        "is_platform_staff": user.is_platform_staff,  # type: ignore[union-attr]
+        "schools": [
+            {"id": row.school.pk, "name": row.school.name, "roles": sorted(row.roles)}
+            for row in selectors.schools_with_roles(user)  # type: ignore[arg-type]
+        ],
+        "trusts": list(selectors.trusts_of(user)),  # type: ignore[arg-type]
+    }
+
+
+@router.get("/me/tokens", response=responses(list[TokenOut]), summary="List my API tokens")
+def tokens(request: HttpRequest) -> list:
+    return list(selectors.api_tokens_of(request.user))  # type: ignore[arg-type]
+
+
+@router.post(
+    "/me/tokens", response=responses(TokenCreatedOut, status=201), summary="Create an API token"
+)
+def token_create(request: HttpRequest, payload: TokenIn) -> Status:
+    """Create a personal token; `token` is the secret, shown in this answer only.
+
+    Only a signed-in session may create one, so a leaked token cannot mint others."""
+    if getattr(request, "api_token", None) is not None:
+        raise HttpError(403, "Create API tokens from a signed-in session, not with a token.")
+    token, secret = services.api_token_create(user=request.user, name=payload.name)  # type: ignore[arg-type]
+    out = TokenOut.model_validate(token).model_dump() | {"token": secret}
+    return Status(201, out)
+
+
+@router.delete(
+    "/me/tokens/{token_id}", response=responses(None, status=204), summary="Revoke an API token"
+)
+def token_revoke(request: HttpRequest, token_id: int) -> Status:
+    token = selectors.api_token_of(request.user, token_id)  # type: ignore[arg-type]
+    if token is None:
+        raise Http404
+    services.api_token_revoke(actor=request.user, token=token)  # type: ignore[arg-type]
+    return Status(204, None)

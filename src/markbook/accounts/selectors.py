@@ -1,0 +1,38 @@
+"""Reads about the signed-in person: their schools, roles, trusts and API tokens."""
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from markbook.accounts.models import ApiToken, User
+from markbook.core.tenancy import school_access, school_scope, user_schools
+from markbook.schools.models import School, Trust
+
+
+@dataclass(frozen=True)
+class SchoolRoles:
+    school: School
+    roles: frozenset[str]
+
+
+def schools_with_roles(user: User) -> list[SchoolRoles]:
+    """Each school the user may open, with their roles in it (TEN-2)."""
+    rows = []
+    for school in user_schools(user):
+        with school_scope(school):
+            rows.append(SchoolRoles(school, school_access(user, school).roles))  # type: ignore[arg-type]
+    return rows
+
+
+def trusts_of(user: User) -> QuerySet[Trust]:
+    return Trust.objects.filter(admins__user=user).order_by("name")
+
+
+def api_tokens_of(user: User) -> QuerySet[ApiToken]:
+    """The user's tokens, newest first (revoked ones too, so the history is visible)."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def api_token_of(user: User, token_id: int) -> ApiToken | None:
+    """One of the user's own tokens; another person's token is simply not found."""
+    return api_tokens_of(user).filter(pk=token_id).first()

@@ -1,0 +1,336 @@
+"""API: pupils, classes and staff of one school (ROS-1, TEN-3, TEN-5, SEC-1, SEC-2).
+
+Thin, like the pages: check the role, fetch through access/selectors, call one
+service. SchoolScopeMiddleware has already answered 401/404/403 for anonymous users,
+other schools and blocked schools, and runs the request in the school's scope.
+Wrong role or invisible object: 404, as on the pages. Staff reads of pupil data go to
+the access log (SEC-1) exactly as the pages record them.
+"""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+
+from markbook.core.api import responses
+from markbook.rosters import selectors, services
+from markbook.rosters.access import access_class, access_pupil, access_staff, require_role
+from markbook.rosters.api_schemas import (
+    ClassDetailOut,
+    ClassIn,
+    ClassOut,
+    ClassPatch,
+    PupilDetailOut,
+    PupilDetailsOut,
+    PupilFilter,
+    PupilIn,
+    PupilListOut,
+    PupilPatch,
+    StaffOut,
+)
+from markbook.rosters.models import Pupil, TeachingClass
+from markbook.rosters.views import ADMINS, STAFF
+
+router = Router(tags=["rosters"])
+
+SCHOOL = "/schools/{school_id}"
+
+
+def _read(request: HttpRequest, action: str, target: Any = None, data: dict | None = None) -> None:
+    """SEC-1: staff reads of pupil data go to the access log (as the pages do)."""
+    if request.access.has(*STAFF):  # type: ignore[attr-defined]
+        services.roster_read_record(
+            actor=request.user,  # type: ignore[arg-type]
+            school=request.access.school,  # type: ignore[attr-defined]
+            action=action,
+            target=target,
+            data={**(data or {}), "via": "api"},
+        )
+
+
+# --- Shaping answers ----------------------------------------------------------
+
+
+def _staff_view(request: HttpRequest) -> bool:
+    return request.access.has(*STAFF)  # type: ignore[attr-defined]
+
+
+def _pupil(pupil: Pupil, staff_view: bool) -> dict[str, Any]:
+    """The fields any viewer gets; the email as the page shows it (TEN-5)."""
+    email = pupil.email_for_staff() if staff_view else (pupil.email or None)
+    return {
+        "id": pupil.pk,
+        "display_name": pupil.display_name,
+        "username": pupil.username,
+        "year_group": pupil.year_group,
+        "email": email,
+        "email_hidden": bool(pupil.email) and email is None,
+    }
+
+
+def _pupil_detail(request: HttpRequest, pupil: Pupil) -> dict[str, Any]:
+    access = request.access  # type: ignore[attr-defined]
+    out = _pupil(pupil, _staff_view(request))
+    classes = selectors.classes_visible_to(request.user, access).filter(enrolments__pupil=pupil)  # type: ignore[arg-type]
+    out["classes"] = list(classes)
+    if access.has(*ADMINS):
+        out["details"] = {name: getattr(pupil, name) for name in PupilDetailsOut.model_fields}
+    if access.has("school_admin"):
+        out["sensitive"] = {name: getattr(pupil, name) for name in services.SENSITIVE_FIELDS}
+    return out
+
+
+def _class(teaching_class: TeachingClass) -> dict[str, Any]:
+    return {
+        "id": teaching_class.pk,
+        "name": teaching_class.name,
+        "subject": teaching_class.subject,
+        "year_group": teaching_class.year_group,
+        "academic_year": teaching_class.academic_year,
+        "pupil_count": teaching_class.pupil_count,  # type: ignore[attr-defined]
+        "teachers": [
+            {"id": link.teacher.pk, "name": link.teacher.display_name}
+            for link in teaching_class.teacher_links.all()
+        ],
+    }
+
+
+def _sensitive_allowed(request: HttpRequest, values: dict[str, Any]) -> None:
+    """SEC-2: only the school's administrators write the encrypted fields."""
+    if request.access.has("school_admin"):  # type: ignore[attr-defined]
+        return
+    refused = sorted(set(values) & set(services.SENSITIVE_FIELDS))
+    if refused:
+        message = "Only the school's administrators can set this field."
+        raise ValidationError({name: [message] for name in refused})
+
+
+# --- Pupils -----------------------------------------------------------------
+
+
+@router.get(f"{SCHOOL}/pupils", response=responses(PupilListOut), summary="List pupils")
+def pupils(request: HttpRequest, school_id: int, filters: Query[PupilFilter]) -> dict:
+    """The pupils the caller may see (TEN-3), by name search and year group."""
+    rows = selectors.pupil_search(
+        selectors.pupils_visible_to(request.user, request.access),  # type: ignore[arg-type, attr-defined]
+        query=filters.q.strip()[:100],
+        year_group=filters.year_group or "",
+    )
+    items = list(rows[filters.offset : filters.offset + filters.limit])
+    _read(request, "rosters.pupils.listed", data={"count": len(items), "offset": filters.offset})
+    staff_view = _staff_view(request)
+    return {
+        "count": rows.count(),
+        "limit": filters.limit,
+        "offset": filters.offset,
+        "items": [_pupil(p, staff_view) for p in items],
+    }
+
+
+@router.get(
+    f"{SCHOOL}/pupils/{{pupil_id}}", response=responses(PupilDetailOut), summary="Get a pupil"
+)
+def pupil_detail(request: HttpRequest, school_id: int, pupil_id: int) -> dict:
+    """One pupil, for themself, their parents, teachers and administrators (TEN-3).
+    `details` only for administrators, `sensitive` only for school administrators."""
+    pupil = access_pupil(request, pupil_id)
+    _read(request, "rosters.pupil.viewed", target=pupil)
+    return _pupil_detail(request, pupil)
+
+
+@router.post(
+    f"{SCHOOL}/pupils", response=responses(PupilDetailOut, status=201), summary="Add a pupil"
+)
+def pupil_create(request: HttpRequest, school_id: int, payload: PupilIn) -> Status:
+    require_role(request, *ADMINS)
+    values = payload.model_dump(exclude_unset=True)
+    values.setdefault("first_name", "")
+    values.setdefault("last_name", "")
+    _sensitive_allowed(request, values)
+    pupil = services.pupil_create(
+        actor=request.user,  # type: ignore[arg-type]
+        school=request.access.school,  # type: ignore[attr-defined]
+        **values,
+    )
+    return Status(201, _pupil_detail(request, pupil))
+
+
+@router.patch(
+    f"{SCHOOL}/pupils/{{pupil_id}}", response=responses(PupilDetailOut), summary="Change a pupil"
+)
+def pupil_update(request: HttpRequest, school_id: int, pupil_id: int, payload: PupilPatch) -> dict:
+    require_role(request, *ADMINS)
+    pupil = access_pupil(request, pupil_id)
+    changes = payload.model_dump(exclude_unset=True)
+    _sensitive_allowed(request, changes)
+    services.pupil_update(actor=request.user, pupil=pupil, **changes)  # type: ignore[arg-type]
+    return _pupil_detail(request, pupil)
+
+
+@router.delete(
+    f"{SCHOOL}/pupils/{{pupil_id}}", response=responses(None, status=204), summary="Remove a pupil"
+)
+def pupil_delete(request: HttpRequest, school_id: int, pupil_id: int) -> Status:
+    """Remove a pupil with their enrolments, parent links and account (ROS-1, DSR-7)."""
+    require_role(request, *ADMINS)
+    pupil = access_pupil(request, pupil_id)
+    services.pupil_delete(actor=request.user, pupil=pupil)  # type: ignore[arg-type]
+    return Status(204, None)
+
+
+# --- Classes ----------------------------------------------------------------
+
+
+@router.get(f"{SCHOOL}/classes", response=responses(list[ClassOut]), summary="List classes")
+def classes(request: HttpRequest, school_id: int) -> list:
+    """Administrators: every class; a teacher: the classes they teach (TEN-3)."""
+    require_role(request, *STAFF)
+    rows = selectors.classes_visible_to(request.user, request.access).prefetch_related(  # type: ignore[arg-type, attr-defined]
+        "teacher_links__teacher"
+    )
+    return [_class(c) for c in rows]
+
+
+def _class_detail(teaching_class: TeachingClass, staff_view: bool) -> dict[str, Any]:
+    out = _class(teaching_class)
+    out["pupils"] = [_pupil(e.pupil, staff_view) for e in teaching_class.enrolments.all()]
+    return out
+
+
+@router.get(
+    f"{SCHOOL}/classes/{{class_id}}", response=responses(ClassDetailOut), summary="Get a class"
+)
+def class_detail(request: HttpRequest, school_id: int, class_id: int) -> dict:
+    """A class with its teachers and pupils: its teachers and administrators (TEN-3)."""
+    require_role(request, *STAFF)
+    teaching_class = access_class(request, class_id)
+    _read(
+        request,
+        "rosters.class.viewed",
+        target=teaching_class,
+        data={"count": len(teaching_class.enrolments.all())},
+    )
+    return _class_detail(teaching_class, staff_view=True)
+
+
+@router.post(f"{SCHOOL}/classes", response=responses(ClassOut, status=201), summary="Add a class")
+def class_create(request: HttpRequest, school_id: int, payload: ClassIn) -> Status:
+    require_role(request, *ADMINS)
+    teaching_class = services.class_create(
+        actor=request.user,  # type: ignore[arg-type]
+        school=request.access.school,  # type: ignore[attr-defined]
+        **payload.model_dump(),
+    )
+    return Status(201, _class(access_class(request, teaching_class.pk)))
+
+
+@router.patch(
+    f"{SCHOOL}/classes/{{class_id}}", response=responses(ClassOut), summary="Change a class"
+)
+def class_update(request: HttpRequest, school_id: int, class_id: int, payload: ClassPatch) -> dict:
+    require_role(request, *ADMINS)
+    teaching_class = access_class(request, class_id)
+    services.class_update(
+        actor=request.user,  # type: ignore[arg-type]
+        teaching_class=teaching_class,
+        **payload.model_dump(exclude_unset=True),
+    )
+    return _class(access_class(request, class_id))
+
+
+@router.delete(
+    f"{SCHOOL}/classes/{{class_id}}", response=responses(None, status=204), summary="Delete a class"
+)
+def class_delete(request: HttpRequest, school_id: int, class_id: int) -> Status:
+    """Delete a class; its pupils stay in the school (ROS-1)."""
+    require_role(request, *ADMINS)
+    services.class_delete(actor=request.user, teaching_class=access_class(request, class_id))  # type: ignore[arg-type]
+    return Status(204, None)
+
+
+@router.put(
+    f"{SCHOOL}/classes/{{class_id}}/teachers/{{user_id}}",
+    response=responses(None, status=204),
+    summary="Attach a teacher to a class",
+)
+def class_teacher_attach(
+    request: HttpRequest, school_id: int, class_id: int, user_id: int
+) -> Status:
+    """Attach a member of staff (ROS-1); attaching twice changes nothing."""
+    require_role(request, *ADMINS)
+    services.class_teacher_attach(
+        actor=request.user,  # type: ignore[arg-type]
+        teaching_class=access_class(request, class_id),
+        teacher=access_staff(request, user_id),
+    )
+    return Status(204, None)
+
+
+@router.delete(
+    f"{SCHOOL}/classes/{{class_id}}/teachers/{{user_id}}",
+    response=responses(None, status=204),
+    summary="Detach a teacher from a class",
+)
+def class_teacher_detach(
+    request: HttpRequest, school_id: int, class_id: int, user_id: int
+) -> Status:
+    require_role(request, *ADMINS)
+    services.class_teacher_detach(
+        actor=request.user,  # type: ignore[arg-type]
+        teaching_class=access_class(request, class_id),
+        teacher=access_staff(request, user_id),
+    )
+    return Status(204, None)
+
+
+@router.put(
+    f"{SCHOOL}/classes/{{class_id}}/pupils/{{pupil_id}}",
+    response=responses(None, status=204),
+    summary="Enrol a pupil in a class",
+)
+def enrolment_add(request: HttpRequest, school_id: int, class_id: int, pupil_id: int) -> Status:
+    """Enrol a pupil (ROS-1); enrolling twice changes nothing."""
+    require_role(request, *ADMINS)
+    services.enrolment_add(
+        actor=request.user,  # type: ignore[arg-type]
+        teaching_class=access_class(request, class_id),
+        pupil=access_pupil(request, pupil_id),
+    )
+    return Status(204, None)
+
+
+@router.delete(
+    f"{SCHOOL}/classes/{{class_id}}/pupils/{{pupil_id}}",
+    response=responses(None, status=204),
+    summary="Remove a pupil from a class",
+)
+def enrolment_remove(request: HttpRequest, school_id: int, class_id: int, pupil_id: int) -> Status:
+    require_role(request, *ADMINS)
+    services.enrolment_remove(
+        actor=request.user,  # type: ignore[arg-type]
+        teaching_class=access_class(request, class_id),
+        pupil=access_pupil(request, pupil_id),
+    )
+    return Status(204, None)
+
+
+# --- Staff ------------------------------------------------------------------
+
+
+@router.get(f"{SCHOOL}/staff", response=responses(list[StaffOut]), summary="List staff")
+def staff(request: HttpRequest, school_id: int) -> list:
+    """Teachers and school administrators, with their roles (administrators only)."""
+    require_role(request, *ADMINS)
+    roles = selectors.staff_roles()
+    return [
+        {
+            "id": u.pk,
+            "name": u.display_name,
+            "first_name": u.first_name,
+            "last_name": u.last_name,
+            "email": u.email,
+            "roles": sorted(roles.get(u.pk, [])),
+        }
+        for u in selectors.staff()
+    ]
