@@ -82,6 +82,11 @@ def test_trust_admin_opens_the_trust_schools_page_and_a_school(page, world, shot
     schools.get_by_role("link", name="Oakfield Academy").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Oakfield Academy")
     expect(page.get_by_role("region", name="School overview")).to_be_visible()
+    # The access log and settings belong to the school's own administrators.
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Access log")).to_have_count(0)
+    expect(nav.get_by_role("link", name="Settings")).to_have_count(0)
+    expect(page.get_by_role("link", name="Access log")).to_have_count(0)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Pupils").click()
     expect(page.locator("#pupil-results").get_by_role("link", name="Amy Adams")).to_be_visible()
     page.get_by_role("link", name="Amy Adams").click()

@@ -179,7 +179,7 @@ def test_class_list_upload_with_a_bad_file_lists_problems_by_row_and_column(page
 
 def test_school_admin_changes_settings_and_reads_the_access_log(page, world, shot):
     sign_in(page, world.admin.email)
-    open_page(page, f"/s/{world.a.pk}/settings/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("School settings")
     expect(page.locator("code").first).to_contain_text(f"/signin/{world.a.signin_slug}/")
     shot(page, "settings")
