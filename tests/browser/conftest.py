@@ -44,6 +44,23 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 
+# Basic accessibility checks on every page a test photographs: one h1, every form control
+# labelled, every table column header scoped.
+_A11Y_BASICS = """() => {
+  const problems = [];
+  const h1 = document.querySelectorAll("h1").length;
+  if (h1 !== 1) problems.push(`${h1} h1 headings`);
+  for (const e of document.querySelectorAll("input, select, textarea")) {
+    if (["hidden", "submit", "button"].includes(e.type)) continue;
+    if (!e.labels.length && !e.getAttribute("aria-label") && !e.getAttribute("aria-labelledby"))
+      problems.push(`unlabelled ${e.tagName.toLowerCase()} name=${e.name}`);
+  }
+  for (const th of document.querySelectorAll("thead th:not([scope])"))
+    problems.push(`column header without scope: ${th.textContent.trim()}`);
+  return problems;
+}"""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = str(Path(__file__).parent)
     for item in items:
@@ -160,6 +177,8 @@ def shot(request: pytest.FixtureRequest, console: ConsoleProblems):  # type: ign
             print(f"screenshot {path.name} not saved: {error}")
             return None
         console.assert_none()
+        problems = page.evaluate(_A11Y_BASICS)
+        assert not problems, f"{step}: " + "; ".join(problems)
         return path
 
     return take
