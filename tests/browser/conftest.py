@@ -162,6 +162,8 @@ def shot(request: pytest.FixtureRequest, console: ConsoleProblems):  # type: ign
     """shot(page, "step") saves artifacts/screenshots/<test>--<nn>-<step>.png and checks
     the console so far. Saving never raises: a screenshot must not hide the real failure."""
     counter = iter(range(1, 100))
+    for old in SCREENSHOTS.glob(f"{_safe_name(request.node.name)}--*.png"):
+        old.unlink(missing_ok=True)  # this run's pictures only
 
     def take(page, step: str) -> Path | None:  # type: ignore[no-untyped-def]
         path = (

@@ -187,7 +187,7 @@ def test_school_admin_changes_settings_and_reads_the_access_log(page, world, sho
     domains = page.get_by_label("The school's email domains")
     domains.fill("oakfield.sch.uk, not a domain")
     page.get_by_role("button", name="Save settings").click()
-    expect(page.locator(".errorlist")).to_contain_text("'not a domain' is not a domain")
+    expect(page.get_by_role("alert")).to_contain_text("'not a domain' is not a domain")
     domains.fill("oakfield.sch.uk, oakfield.org.uk")
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_role("status")).to_contain_text("Settings saved.")
