@@ -116,6 +116,8 @@ def pupil_new(request: HttpRequest, school_id: int) -> HttpResponse:
 
 
 def _pupil_rows(pupil: Pupil, names: tuple[str, ...]) -> list[tuple[str, Any]]:
+    """(label, value) rows, labelled as on the pupil form ("KS2 reading", not "Ks2 reading")."""
+    labels = {n: f.label for n, f in forms.PupilForm(sensitive=True).fields.items() if f.label}
     rows = []
     for name in names:
         field = Pupil._meta.get_field(name)
@@ -125,7 +127,7 @@ def _pupil_rows(pupil: Pupil, names: tuple[str, ...]) -> list[tuple[str, Any]]:
             value = display()
         elif value is True or value is False:
             value = "Yes" if value else "No"
-        rows.append((capfirst(str(field.verbose_name)), value))
+        rows.append((labels.get(name) or capfirst(str(field.verbose_name)), value))
     return rows
 
 
