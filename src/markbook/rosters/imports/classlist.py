@@ -9,19 +9,17 @@ one, by their exact name) or created, without any password hash (ACC-2).
 Pages and the JSON API both call `classlist_import`.
 """
 
-import codecs
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from markbook.accounts.models import User
 from markbook.audit import services as audit
 from markbook.rosters import services
+from markbook.rosters.imports import common
+from markbook.rosters.imports.common import Problem
 from markbook.rosters.models import YEAR_GROUPS, Enrolment, Pupil, TeachingClass
 from markbook.schools.models import School
 
@@ -57,16 +55,6 @@ MAX_LENGTH = {
     "year_group": 9,
 }
 _YEAR_VALUES = {code.upper() for code, _ in YEAR_GROUPS}
-_SAVE_AS = "In Excel choose File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)' and upload that."
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the file: row None (and column "") for the whole file."""
-
-    row: int | None
-    column: str
-    message: str
 
 
 @dataclass
@@ -101,78 +89,19 @@ def _key(header: str) -> str:
 
 def _decode(data: bytes, result: ImportResult) -> str | None:
     """UTF-8 text (a BOM is tolerated), or None with a problem saying how to fix it."""
-    limit = settings.MARKBOOK_MAX_UPLOAD_BYTES
-    if len(data) > limit:
+    if common.too_big(data, result.problems, "Split the class list into smaller files."):
+        return None
+    if common.is_workbook(data):
         result.problems.append(
-            Problem(
-                None,
-                "",
-                f"The file is {len(data):,} bytes; the limit is {limit:,} bytes. "
-                "Split the class list into smaller files.",
-            )
+            Problem(None, "", "This is an Excel workbook, not a CSV file. " + common.SAVE_AS)
         )
         return None
-    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        result.problems.append(
-            Problem(
-                None,
-                "",
-                "This is an Excel workbook, not a CSV file. " + _SAVE_AS,
-            )
-        )
-        return None
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        result.problems.append(
-            Problem(None, "", "The file is saved as UTF-16 ('Unicode text'). " + _SAVE_AS)
-        )
-        return None
-    if b"\x00" in data:
-        result.problems.append(
-            Problem(None, "", "This is not a text file (it contains binary data). " + _SAVE_AS)
-        )
-        return None
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        row = data[: error.start].count(b"\n") + 1
-        result.problems.append(
-            Problem(
-                row,
-                "",
-                f"Row {row} is not UTF-8 text: the file was probably saved as Windows (ANSI, "
-                "cp1252) or Latin-1, which spoils names like Zoë or Siân. " + _SAVE_AS,
-            )
-        )
-        return None
-    if not text.strip():
-        result.problems.append(Problem(None, "", "The file is empty."))
-        return None
-    return text
+    return common.decode(data, result.problems)
 
 
 def _records(text: str, result: ImportResult) -> list[tuple[int, list[str]]] | None:
     """(row number, values) for each record; None if the CSV itself is malformed."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    records = []
-    while True:
-        start = reader.line_num + 1
-        try:
-            values = next(reader)
-        except StopIteration:
-            return records
-        except csv.Error as error:
-            result.problems.append(
-                Problem(
-                    start,
-                    "",
-                    f'Row {start} is not valid CSV ({error}); check for a quote mark (") '
-                    "that is opened and never closed.",
-                )
-            )
-            return None
-        records.append((start, values))
+    return common.csv_records(text, result.problems)
 
 
 def _header(values: list[str], result: ImportResult) -> dict[str, int] | None:

@@ -1,0 +1,104 @@
+"""Pieces shared by the roster imports (ROS-2, ROS-3): problems by row and column,
+decoding an upload to text, reading CSV records, matching header spellings.
+
+Row numbers count the header as row 1, as a spreadsheet shows it; a problem with
+row None (and column "") is about the whole file.
+"""
+
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+
+SAVE_AS = "In Excel choose File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)' and upload that."
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the file: row None (and column "") for the whole file."""
+
+    row: int | None
+    column: str
+    message: str
+
+
+def header_key(header: str) -> str:
+    """A header compared without case, spaces or punctuation: " Legal Surname" -> "legalsurname"."""
+    return re.sub(r"[^a-z0-9]", "", header.lower())
+
+
+def too_big(data: bytes, problems: list[Problem], advice: str) -> bool:
+    """Whether `data` passes the upload size limit; if so a problem says so."""
+    limit = settings.MARKBOOK_MAX_UPLOAD_BYTES
+    if len(data) > limit:
+        problems.append(
+            Problem(
+                None, "", f"The file is {len(data):,} bytes; the limit is {limit:,} bytes. {advice}"
+            )
+        )
+        return True
+    return False
+
+
+def is_workbook(data: bytes) -> bool:
+    """An Excel file: XLSX (a zip) or the old binary XLS."""
+    return data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0"))
+
+
+def decode(data: bytes, problems: list[Problem], *, advice: str = SAVE_AS) -> str | None:
+    """UTF-8 text (a BOM is tolerated), or None with a problem saying how to fix it."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        problems.append(
+            Problem(None, "", "The file is saved as UTF-16 ('Unicode text'). " + advice)
+        )
+        return None
+    if b"\x00" in data:
+        problems.append(
+            Problem(None, "", "This is not a text file (it contains binary data). " + advice)
+        )
+        return None
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        row = data[: error.start].count(b"\n") + 1
+        problems.append(
+            Problem(
+                row,
+                "",
+                f"Row {row} is not UTF-8 text: the file was probably saved as Windows (ANSI, "
+                "cp1252) or Latin-1, which spoils names like Zoë or Siân. " + advice,
+            )
+        )
+        return None
+    if not text.strip():
+        problems.append(Problem(None, "", "The file is empty."))
+        return None
+    return text
+
+
+def csv_records(text: str, problems: list[Problem]) -> list[tuple[int, list[str]]] | None:
+    """(row number, values) for each record; None if the CSV itself is malformed."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return records
+        except csv.Error as error:
+            problems.append(
+                Problem(
+                    start,
+                    "",
+                    f'Row {start} is not valid CSV ({error}); check for a quote mark (") '
+                    "that is opened and never closed.",
+                )
+            )
+            return None
+        records.append((start, values))
