@@ -433,3 +433,20 @@ def test_a_pseudonymised_school_stores_no_names_or_upn_and_matches_again(in_a: W
     result = run(in_a, later, confirm=True)
     assert result.ok and result.added == [] and len(result.changed) == 1
     assert Pupil.objects.get(upn_hash=upn_digest(UPN1)).registration_group == "7Z"
+
+
+def test_pupil_services_refuse_fields_the_school_does_not_keep(in_a: World):
+    from django.core.exceptions import ValidationError
+
+    from markbook.rosters.services import pupil_create, pupil_update
+
+    in_a.a.kept_pupil_fields = ["sex"]
+    in_a.a.save(update_fields=["kept_pupil_fields"])
+    with pytest.raises(ValidationError, match="does not keep"):
+        pupil_update(actor=in_a.admin, pupil=in_a.amy, ethnicity="WBRI")
+    with pytest.raises(ValidationError, match="does not keep"):
+        pupil_create(
+            actor=in_a.admin, school=in_a.a, first_name="A", last_name="B", year_group="7", fsm=True
+        )
+    pupil_update(actor=in_a.admin, pupil=in_a.amy, sex="F")
+    assert Pupil.objects.get(pk=in_a.amy.pk).sex == "F"

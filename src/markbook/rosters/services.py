@@ -178,6 +178,10 @@ def _normalise_pupil_values(values: dict[str, Any]) -> dict[str, Any]:
 def _validate_pupil(pupil: Pupil, changed: set[str]) -> None:
     """Collect every problem with a pupil about to be saved, keyed by field (ROS-3)."""
     errors: dict[str, list[str]] = {}
+    for name in sorted(changed):
+        value = getattr(pupil, name)
+        if value not in (None, "") and not pupil.school.keeps(name):
+            _add(errors, name, "The school does not keep this field (school settings, ROS-5).")
     exclude = [f.name for f in Pupil._meta.fields if f.name not in PUPIL_FIELDS]
     try:
         pupil.clean_fields(exclude=exclude)

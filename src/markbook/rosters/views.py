@@ -99,7 +99,9 @@ def pupils(request: HttpRequest, school_id: int) -> HttpResponse:
 def pupil_new(request: HttpRequest, school_id: int) -> HttpResponse:
     require_role(request, *ADMINS)
     sensitive = request.access.has("school_admin")  # type: ignore[attr-defined]
-    form = forms.PupilForm(request.POST or None, sensitive=sensitive)
+    form = forms.PupilForm(
+        request.POST or None, sensitive=sensitive, kept=_school(request).kept_pupil_fields
+    )
     if request.method == "POST" and form.is_valid():
         values = form.values()
         values["username"] = values["username"] or None
@@ -164,6 +166,7 @@ def pupil_edit(request: HttpRequest, school_id: int, pupil_id: int) -> HttpRespo
     form = forms.PupilForm(
         request.POST or None,
         sensitive=sensitive,
+        kept=_school(request).kept_pupil_fields,
         initial=forms.PupilForm.initial_for(pupil, sensitive),
     )
     if request.method == "POST" and form.is_valid():
