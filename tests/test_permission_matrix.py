@@ -63,6 +63,7 @@ PAGES: dict[str, Route | str] = {
     "rosters:staff_edit": Route(only("admin", "trust_admin")),
     "rosters:staff_remove": Route(only("admin", "trust_admin")),
     "rosters:classlist_upload": Route(only("admin", "trust_admin")),
+    "rosters:mis_upload": Route(only("admin", "trust_admin")),
     "audit:log": Route(only("admin")),
     # Public: the privacy notice generated from the data inventory (DSR-1).
     "privacy:notice": Route({r: 200 for r in ROLES}),

@@ -3,6 +3,7 @@ row and column, errors apart from warnings, preview before confirm, all or nothi
 idempotent, minimised and pseudonymised at the door."""
 
 import io
+import re
 from datetime import date
 
 import pytest
@@ -13,7 +14,7 @@ from openpyxl import Workbook
 
 from markbook.accounts.models import Membership, User
 from markbook.audit.models import AuditEvent
-from markbook.core.tenancy import all_schools
+from markbook.core.tenancy import all_schools, school_scope
 from markbook.core.validators import upn_check_letter
 from markbook.rosters.imports import mis
 from markbook.rosters.imports.mis import mis_import
@@ -450,3 +451,68 @@ def test_pupil_services_refuse_fields_the_school_does_not_keep(in_a: World):
         )
     pupil_update(actor=in_a.admin, pupil=in_a.amy, sex="F")
     assert Pupil.objects.get(pk=in_a.amy.pk).sex == "F"
+
+
+# --- the page ---------------------------------------------------------------------------
+
+
+def page_url(world: World) -> str:
+    from django.urls import reverse
+
+    return reverse("rosters:mis_upload", kwargs={"school_id": world.a.pk})
+
+
+def post(client, world: World, data: bytes, name: str = "mis.csv", **fields):  # type: ignore[no-untyped-def]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(page_url(world), {"file": SimpleUploadedFile(name, data), **fields})
+
+
+def test_page_previews_then_imports_only_the_previewed_file(client_for, world: World):
+    client = client_for("admin")
+    html = post(client, world, GOOD).content.decode()
+    assert "nothing has been changed yet" in html and "3 to add" in html
+    assert "Eve Evans" in html and "Import this file" in html
+    signature = re.search(r'name="signature" value="([0-9a-f]{64})"', html)[1]
+    with school_scope(world.a):
+        assert not Pupil.objects.filter(mis_id="A001").exists()
+    other = GOOD.replace(b"Eve", b"Eva")
+    stale = post(client, world, other, action="confirm", signature=signature).content.decode()
+    assert "changed since the preview" in stale
+    with school_scope(world.a):
+        assert not Pupil.objects.filter(mis_id="A001").exists()
+    done = post(client, world, GOOD, action="confirm", signature=signature).content.decode()
+    assert "mis.csv imported." in done and "3 pupils added" in done
+    with school_scope(world.a):
+        assert Pupil.objects.filter(mis_id__in=["A001", "A002", "A003"]).count() == 3
+
+
+def test_page_lists_errors_and_warnings_by_row_and_column(client_for, world: World):
+    data = f"Surname,Forename,UPN,Year,Tutor Grp\nEvans,Eve,{UNKNOWN_LA},Year 14,7E\n".encode()
+    html = post(client_for("admin"), world, data).content.decode()
+    assert "cannot be imported: nothing has been changed" in html
+    assert '<td>2</td><td class="col">year group</td>' in html
+    assert '<td>2</td><td class="col">UPN</td>' in html  # the LA code warning
+    assert "Import this file" not in html
+
+
+def test_page_asks_how_to_map_unknown_columns_and_uses_the_answer(client_for, world: World):
+    client = client_for("admin")
+    data = f"Surname,Forename,UPN,Year,Tutor Grp\nEvans,Eve,{UPN1},7,7E\n".encode()
+    html = post(client, world, data).content.decode()
+    assert 'name="map_header_1" value="Tutor Grp"' in html
+    mapping = {"map_header_1": "Tutor Grp", "map_1": "registration_group"}
+    html = post(client, world, data, **mapping).content.decode()
+    signature = re.search(r'name="signature" value="([0-9a-f]{64})"', html)[1]
+    post(client, world, data, action="confirm", signature=signature, **mapping)
+    with school_scope(world.a):
+        assert Pupil.objects.get(upn=UPN1).registration_group == "7E"
+
+
+def test_page_shows_sensitive_changes_as_changed_only(client_for, world: World):
+    with school_scope(world.a):
+        assert run(world, GOOD, confirm=True).ok
+    changed = GOOD.replace(b",WBRI,", b",WIRI,").replace(b",7E,", b",8E,")
+    html = post(client_for("admin"), world, changed).content.decode()
+    assert "Ethnicity: changed" in html and "Registration group: 7E → 8E" in html
+    assert "WIRI" not in html and "WBRI" not in html

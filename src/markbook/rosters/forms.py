@@ -140,3 +140,25 @@ class ParentLinkForm(forms.Form):
 
 class ClassListUploadForm(forms.Form):
     file = forms.FileField(label="Class list (CSV)")
+
+
+class MisUploadForm(forms.Form):
+    """The MIS export upload (ROS-2); the unknown-column mapping comes as map_<n> fields."""
+
+    file = forms.FileField(
+        label="MIS export (CSV UTF-8 or Excel .xlsx)",
+        help_text="Choose the file again to import it after checking: Markbook does not keep it.",
+    )
+    full = forms.BooleanField(
+        label="This file lists every pupil on roll: mark pupils missing from it as left",
+        required=False,
+    )
+
+    def mapping(self) -> dict[str, str]:
+        """{file header: field or "ignore"} from the map_header_<n> / map_<n> pairs."""
+        data = self.data
+        return {
+            data[key]: data.get("map_" + key.removeprefix("map_header_"), "")
+            for key in data
+            if key.startswith("map_header_") and data.get("map_" + key.removeprefix("map_header_"))
+        }

@@ -22,4 +22,5 @@ urlpatterns = [
     path("staff/<int:user_id>/edit/", views.staff_edit, name="staff_edit"),
     path("staff/<int:user_id>/remove/", views.staff_remove, name="staff_remove"),
     path("import/class-list/", views.classlist_upload, name="classlist_upload"),
+    path("import/mis/", views.mis_upload, name="mis_upload"),
 ]
