@@ -424,6 +424,8 @@ def test_a_pseudonymised_school_stores_no_names_or_upn_and_matches_again(in_a: W
     assert {p.upn_hash for p in new} == {upn_digest(u) for u in (UPN1, UPN2, TEMP_UPN)}
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM rosters_pupil")
+        assert UPN1 not in str(cursor.fetchall())  # anywhere, ciphertext included
+        cursor.execute("SELECT first_name, last_name, pseudonym, username, upn FROM rosters_pupil")
         dump = str(cursor.fetchall())
     with all_schools():
         dump += str(list(AuditEvent.objects.values_list("data", flat=True)))
