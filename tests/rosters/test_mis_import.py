@@ -429,7 +429,9 @@ def test_a_pseudonymised_school_stores_no_names_or_upn_and_matches_again(in_a: W
         dump = str(cursor.fetchall())
     with all_schools():
         dump += str(list(AuditEvent.objects.values_list("data", flat=True)))
-        dump += str(list(User.objects.values_list("first_name", "last_name", "username")))
+        accounts = User.objects.filter(pupil__in=new)  # staff names come from Faker
+        dump += str(list(accounts.values_list("first_name", "last_name", "username")))
+    assert len(accounts) == 3
     assert "Evans" not in dump and "Eve" not in dump and UPN1 not in dump
     # Matched by the hash again (no MIS id in this file): nothing new, one change.
     later = f"UPN,Year Group,Reg Group\n{UPN1},7,7Z\n".encode()
@@ -518,3 +520,14 @@ def test_page_shows_sensitive_changes_as_changed_only(client_for, world: World):
     html = post(client_for("admin"), world, changed).content.decode()
     assert "Ethnicity: changed" in html and "Registration group: 7E → 8E" in html
     assert "WIRI" not in html and "WBRI" not in html
+
+
+def test_pupil_form_does_not_ask_for_fields_the_school_does_not_keep(client_for, world: World):
+    from django.urls import reverse
+
+    world.a.kept_pupil_fields = ["sex"]
+    world.a.save(update_fields=["kept_pupil_fields"])
+    url = reverse("rosters:pupil_new", kwargs={"school_id": world.a.pk})
+    html = client_for("admin").get(url).content.decode()
+    assert 'name="sex"' in html
+    assert 'name="ethnicity"' not in html and 'name="registration_group"' not in html
