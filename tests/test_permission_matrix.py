@@ -65,6 +65,7 @@ PAGES: dict[str, Route | str] = {
     "rosters:classlist_upload": Route(only("admin", "trust_admin")),
     "rosters:oneroster": Route(only("admin", "trust_admin")),
     "rosters:oneroster_export": Route(only("admin", "trust_admin")),
+    "rosters:mis_upload": Route(only("admin", "trust_admin")),
     "audit:log": Route(only("admin")),
     # Public: the privacy notice generated from the data inventory (DSR-1).
     "privacy:notice": Route({r: 200 for r in ROLES}),

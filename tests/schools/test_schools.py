@@ -95,3 +95,61 @@ def test_bad_domain_is_named_and_nothing_changes(client_for, world):
     assert b"&#x27;not a domain&#x27; is not a domain" in response.content
     world.a.refresh_from_db()
     assert world.a.email_domains == ["oakfield.sch.uk"]
+
+
+def test_admin_turns_off_optional_pupil_fields_and_their_values_are_deleted(client_for, world):
+    """ROS-5: an unticked field is blanked on every pupil, audited without the values."""
+    from markbook.rosters.models import Pupil
+
+    with school_scope(world.a):
+        Pupil.objects.filter(pk=world.amy.pk).update(registration_group="7E", uln="1000000000")
+        amy = Pupil.objects.get(pk=world.amy.pk)
+        amy.ethnicity = "WBRI"
+        amy.save(update_fields=["ethnicity"])
+    response = client_for("admin").post(
+        settings_url(world),
+        {
+            "email_domains": "oakfield.sch.uk",
+            "kept_pupil_fields_shown": "1",
+            "kept_pupil_fields": ["registration_group", "sex"],
+        },
+    )
+    assert response.status_code == 302
+    world.a.refresh_from_db()
+    assert world.a.kept_pupil_fields == ["registration_group", "sex"]
+    assert not world.a.keeps("ethnicity") and world.a.keeps("first_name")
+    with school_scope(world.a):
+        amy = Pupil.objects.get(pk=world.amy.pk)
+        assert (amy.registration_group, amy.uln, amy.ethnicity) == ("7E", "", None)
+        event = AuditEvent.objects.get(action="schools.settings.changed")
+    assert event.data["pupil_fields_blanked"]["pupils"] == 3
+    assert "ethnicity" in event.data["pupil_fields_blanked"]["fields"]
+    assert "WBRI" not in str(event.data)
+
+
+def test_settings_form_without_the_field_boxes_keeps_the_fields(client_for, world):
+    client_for("admin").post(settings_url(world), {"email_domains": "oakfield.sch.uk"})
+    world.a.refresh_from_db()
+    assert world.a.kept_pupil_fields == list(School().kept_pupil_fields)
+    assert "ethnicity" in world.a.kept_pupil_fields
+
+
+def test_settings_page_shows_a_box_per_optional_pupil_field(client_for, world):
+    html = client_for("admin").get(settings_url(world)).content.decode()
+    assert html.count('name="kept_pupil_fields"') == 14
+    assert 'value="ethnicity" aria-describedby="kept-help" checked' in html
+
+
+def test_unknown_kept_field_is_refused(world):
+    from django.core.exceptions import ValidationError
+
+    from markbook.schools.services import school_settings_update
+
+    with pytest.raises(ValidationError, match="shoe_size"):
+        school_settings_update(
+            actor=world.admin,
+            school=world.a,
+            email_domains=[],
+            pseudonymise_pupils=False,
+            kept_pupil_fields=["shoe_size"],
+        )

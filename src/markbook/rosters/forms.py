@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from markbook.accounts.models import Membership
 from markbook.rosters import services
 from markbook.rosters.models import YEAR_GROUPS, Pupil
+from markbook.schools.models import KEEPABLE_PUPIL_FIELDS
 
 _YES_NO = [("", "Not recorded"), ("true", "Yes"), ("false", "No")]
 
@@ -62,7 +63,9 @@ class PupilForm(forms.Form):
 
     SENSITIVE = services.SENSITIVE_FIELDS
 
-    def __init__(self, *args: Any, sensitive: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, sensitive: bool = False, kept: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         if sensitive:
             self.fields["fsm"] = _yes_no("FSM")
@@ -73,6 +76,10 @@ class PupilForm(forms.Form):
             self.fields["medical_notes"] = forms.CharField(
                 required=False, widget=forms.Textarea(attrs={"rows": 3})
             )
+        if kept is not None:  # ROS-5: fields the school does not keep are not even asked for
+            for name in KEEPABLE_PUPIL_FIELDS:
+                if name not in kept:
+                    self.fields.pop(name, None)
 
     @classmethod
     def initial_for(cls, pupil: Pupil, sensitive: bool) -> dict[str, Any]:
@@ -96,7 +103,9 @@ class PupilForm(forms.Form):
 
     @property
     def mis_fields(self) -> list[forms.BoundField]:
-        return [self[n] for n in services.MIS_FIELDS if n not in self.SENSITIVE]
+        return [
+            self[n] for n in services.MIS_FIELDS if n not in self.SENSITIVE and n in self.fields
+        ]
 
     @property
     def sensitive_fields(self) -> list[forms.BoundField]:
@@ -136,3 +145,25 @@ class ClassListUploadForm(forms.Form):
 class OneRosterUploadForm(forms.Form):
     file = forms.FileField(label="OneRoster zip")
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class MisUploadForm(forms.Form):
+    """The MIS export upload (ROS-2); the unknown-column mapping comes as map_<n> fields."""
+
+    file = forms.FileField(
+        label="MIS export (CSV UTF-8 or Excel .xlsx)",
+        help_text="Choose the file again to import it after checking: Markbook does not keep it.",
+    )
+    full = forms.BooleanField(
+        label="This file lists every pupil on roll: mark pupils missing from it as left",
+        required=False,
+    )
+
+    def mapping(self) -> dict[str, str]:
+        """{file header: field or "ignore"} from the map_header_<n> / map_<n> pairs."""
+        data = self.data
+        return {
+            data[key]: data.get("map_" + key.removeprefix("map_header_"), "")
+            for key in data
+            if key.startswith("map_header_") and data.get("map_" + key.removeprefix("map_header_"))
+        }

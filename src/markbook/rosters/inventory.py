@@ -77,6 +77,10 @@ declare(
             Category.CONTACT, "sign-in and messages about the pupil's work", Visible.PUPIL_EMAIL
         ),
         "upn": _pupil(Category.IDENTITY, "match the school's MIS records on import (ROS-2)"),
+        "upn_hash": _pupil(
+            Category.IDENTITY,
+            "match the school's MIS records on import without keeping the UPN (ROS-2, ACC-3)",
+        ),
         "mis_id": _pupil(Category.IDENTITY, "match the school's MIS records on import (ROS-2)"),
         "oneroster_id": _pupil(
             Category.IDENTITY, "match the pupil in OneRoster files on import and export (ROS-4)"

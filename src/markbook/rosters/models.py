@@ -38,6 +38,9 @@ class Pupil(models.Model):
     username = models.CharField(max_length=150)
     email = models.EmailField(blank=True)
     upn = models.CharField("UPN", max_length=13, null=True, blank=True)  # noqa: DJ001 - unique when set
+    # HMAC of the UPN (settings.MARKBOOK_HASH_KEY): imports match on it, and a school
+    # with pseudonyms keeps only this, never the UPN itself (ACC-3).
+    upn_hash = models.CharField("UPN hash", max_length=64, blank=True, db_index=True)
     mis_id = models.CharField("MIS id", max_length=50, blank=True)
     oneroster_id = models.CharField(
         "OneRoster sourcedId",

@@ -6,11 +6,14 @@ school scope (TEN-4): none filters by school itself. Bad input raises
 Pages and the JSON API call these same functions.
 """
 
+import hashlib
+import hmac
 import re
 import unicodedata
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -99,6 +102,12 @@ def current_academic_year(today: date | None = None) -> str:
     return f"{start}/{(start + 1) % 100:02d}"
 
 
+def upn_digest(upn: str) -> str:
+    """The keyed hash of a UPN (ACC-3): imports match on it; it cannot be turned back."""
+    key = settings.MARKBOOK_HASH_KEY.encode()
+    return hmac.new(key, upn.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+
 def _fail(field: str, message: str) -> ValidationError:
     return ValidationError({field: [message]})
 
@@ -169,6 +178,10 @@ def _normalise_pupil_values(values: dict[str, Any]) -> dict[str, Any]:
 def _validate_pupil(pupil: Pupil, changed: set[str]) -> None:
     """Collect every problem with a pupil about to be saved, keyed by field (ROS-3)."""
     errors: dict[str, list[str]] = {}
+    for name in sorted(changed):
+        value = getattr(pupil, name)
+        if value not in (None, "") and not pupil.school.keeps(name):
+            _add(errors, name, "The school does not keep this field (school settings, ROS-5).")
     exclude = [f.name for f in Pupil._meta.fields if f.name not in PUPIL_FIELDS]
     try:
         pupil.clean_fields(exclude=exclude)
@@ -270,6 +283,7 @@ def pupil_create(
         )
     pupil = Pupil(school=school, **values)
     _validate_pupil(pupil, set(values))
+    pupil.upn_hash = upn_digest(pupil.upn) if pupil.upn else ""
     user = User(
         username=_pupil_user_handle(school.pk, pupil.username),
         first_name=pupil.first_name[:150],
@@ -314,7 +328,11 @@ def pupil_update(*, actor: User | None, pupil: Pupil, **changes: Any) -> Pupil:
         for name, old in changed.items():
             setattr(pupil, name, old)
         raise
-    pupil.save(update_fields=[*changed, "updated_at"])
+    extra = []
+    if "upn" in changed:
+        pupil.upn_hash = upn_digest(pupil.upn) if pupil.upn else ""
+        extra.append("upn_hash")
+    pupil.save(update_fields=[*changed, *extra, "updated_at"])
     if pupil.user_id and {"username", "first_name", "last_name"} & set(changed):
         user = pupil.user
         user.username = _pupil_user_handle(pupil.school_id, pupil.username)

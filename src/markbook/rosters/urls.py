@@ -24,4 +24,5 @@ urlpatterns = [
     path("import/class-list/", views.classlist_upload, name="classlist_upload"),
     path("oneroster/", views.oneroster_page, name="oneroster"),
     path("oneroster/export/", views.oneroster_download, name="oneroster_export"),
+    path("import/mis/", views.mis_upload, name="mis_upload"),
 ]

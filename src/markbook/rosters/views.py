@@ -3,6 +3,8 @@ access/selectors, call one service, render. Administrators here are school
 administrators and the trust administrators of the school's trust; only school
 administrators see the encrypted sensitive fields (SEC-2)."""
 
+import hashlib
+import json
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +19,7 @@ from django.utils.text import capfirst
 
 from markbook.rosters import forms, selectors, services
 from markbook.rosters.access import access_class, access_pupil, access_staff, require_role
+from markbook.rosters.imports import mis
 from markbook.rosters.imports.classlist import classlist_import
 from markbook.rosters.models import YEAR_GROUPS, Pupil, TeachingClass
 from markbook.rosters.oneroster.export import oneroster_export
@@ -101,7 +104,9 @@ def pupils(request: HttpRequest, school_id: int) -> HttpResponse:
 def pupil_new(request: HttpRequest, school_id: int) -> HttpResponse:
     require_role(request, *ADMINS)
     sensitive = request.access.has("school_admin")  # type: ignore[attr-defined]
-    form = forms.PupilForm(request.POST or None, sensitive=sensitive)
+    form = forms.PupilForm(
+        request.POST or None, sensitive=sensitive, kept=_school(request).kept_pupil_fields
+    )
     if request.method == "POST" and form.is_valid():
         values = form.values()
         values["username"] = values["username"] or None
@@ -168,6 +173,7 @@ def pupil_edit(request: HttpRequest, school_id: int, pupil_id: int) -> HttpRespo
     form = forms.PupilForm(
         request.POST or None,
         sensitive=sensitive,
+        kept=_school(request).kept_pupil_fields,
         initial=forms.PupilForm.initial_for(pupil, sensitive),
     )
     if request.method == "POST" and form.is_valid():
@@ -543,3 +549,57 @@ def oneroster_download(request: HttpRequest, school_id: int) -> HttpResponse:
     response["Content-Disposition"] = 'attachment; filename="oneroster.zip"'
     patch_cache_control(response, no_store=True, private=True)
     return response
+
+
+# --- MIS import ---------------------------------------------------------------
+
+
+def _signature(data: bytes, mapping: dict[str, str], full: bool) -> str:
+    """Ties a confirmation to the exact file and choices that were previewed."""
+    digest = hashlib.sha256(data)
+    digest.update(json.dumps([sorted(mapping.items()), full]).encode())
+    return digest.hexdigest()
+
+
+def mis_upload(request: HttpRequest, school_id: int) -> HttpResponse:
+    """Upload an MIS export, check it and preview it; import it only after confirming
+    (ROS-2, ROS-3, ROS-5). The file is not kept between the two steps: the administrator
+    chooses it again, and the import runs only if it is the file that was previewed."""
+    require_role(request, *ADMINS)
+    form = forms.MisUploadForm(request.POST or None, request.FILES or None)
+    result, signature, stale = None, "", False
+    mapping_rows: list[tuple[str, str]] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read(settings.MARKBOOK_MAX_UPLOAD_BYTES + 1)
+        mapping, full = form.mapping(), form.cleaned_data["full"]
+        signature = _signature(data, mapping, full)
+        wants = request.POST.get("action") == "confirm"
+        stale = wants and request.POST.get("signature") != signature
+        result = mis.mis_import(
+            actor=_actor(request),
+            school=_school(request),
+            data=data,
+            filename=upload.name,
+            mapping=mapping,
+            full=full,
+            confirm=wants and not stale,
+        )
+        mapping_rows = [*mapping.items(), *result.suggestions.items()]
+    choices = [(mis.IGNORE, "Ignore this column")] + [
+        (f.name, capfirst(f.label)) for f in mis.FIELDS
+    ]
+    return render(
+        request,
+        "rosters/mis_upload.html",
+        {
+            "form": form,
+            "result": result,
+            "signature": signature,
+            "stale": stale,
+            "choices": choices,
+            "mapping_rows": mapping_rows,
+            "fields": mis.FIELDS,
+            "school": _school(request),
+        },
+    )

@@ -11,6 +11,30 @@ def new_signin_slug() -> str:
     return secrets.token_urlsafe(12)
 
 
+# The optional pupil fields a school may choose not to keep at all (ROS-5), with labels.
+# Names, year group, UPN and MIS id are not optional: Markbook needs them to work.
+KEEPABLE_PUPIL_FIELDS = {
+    "registration_group": "Registration group",
+    "sex": "Sex",
+    "date_of_birth": "Date of birth",
+    "uln": "ULN",
+    "eal": "EAL",
+    "gifted_talented": "Gifted and talented",
+    "ks2_reading": "KS2 reading",
+    "ks2_maths": "KS2 maths",
+    "fsm": "FSM",
+    "disadvantaged": "Disadvantaged (Pupil Premium)",
+    "sen_provision": "SEN provision",
+    "sen_need": "SEN primary need",
+    "ethnicity": "Ethnicity",
+    "medical_notes": "Medical notes",
+}
+
+
+def all_keepable_pupil_fields() -> list[str]:
+    return list(KEEPABLE_PUPIL_FIELDS)
+
+
 class Trust(models.Model):
     """A multi-academy trust: schools whose trust administrators see all of them (TEN-1)."""
 
@@ -62,6 +86,11 @@ class School(models.Model):
         default=False,
         help_text="School administrators must set up an authenticator app (ACC-5).",
     )
+    kept_pupil_fields = models.JSONField(
+        default=all_keepable_pupil_fields,
+        blank=True,
+        help_text="The optional pupil fields the school keeps; others are never stored (ROS-5).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -74,6 +103,10 @@ class School(models.Model):
         """Whether an address is in one of the school's own domains (TEN-5, ACC-4)."""
         domain = email.rpartition("@")[2].lower()
         return bool(domain) and domain in {d.lower() for d in self.email_domains}
+
+    def keeps(self, field: str) -> bool:
+        """Whether the school keeps this pupil field (ROS-5); non-optional fields always."""
+        return field not in KEEPABLE_PUPIL_FIELDS or field in self.kept_pupil_fields
 
     def terms_accepted(self, version: str) -> bool:
         return TermsAcceptance.objects.with_scope(school=[self.pk]).filter(version=version).exists()

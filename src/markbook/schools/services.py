@@ -11,7 +11,13 @@ from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
 from markbook.core import keys
 from markbook.core.tenancy import all_schools, school_scope
-from markbook.schools.models import School, TermsAcceptance, Trust, TrustAdmin
+from markbook.schools.models import (
+    KEEPABLE_PUPIL_FIELDS,
+    School,
+    TermsAcceptance,
+    Trust,
+    TrustAdmin,
+)
 
 
 def user_has_totp(user: User) -> bool:
@@ -113,6 +119,18 @@ def terms_accept(*, school: School, user: User, version: str) -> TermsAcceptance
 
 
 @transaction.atomic
+def _forget_pupil_fields(school: School, names: list[str]) -> int:
+    """Blank fields the school stopped keeping on all its pupils (ROS-5); how many changed."""
+    from markbook.rosters.models import Pupil  # rosters builds on schools, not the reverse
+
+    if not names:
+        return 0
+    blank = {name: "" if not Pupil._meta.get_field(name).null else None for name in sorted(names)}
+    with school_scope(school):
+        return Pupil.objects.filter(school=school).update(**blank)
+
+
+@transaction.atomic
 def school_settings_update(
     *,
     actor: User,
@@ -120,9 +138,11 @@ def school_settings_update(
     email_domains: list[str],
     pseudonymise_pupils: bool,
     require_admin_2fa: bool | None = None,
+    kept_pupil_fields: list[str] | None = None,
 ) -> School:
     """Change the school's own settings (TEN-1 domains, ACC-3 pseudonyms, ACC-5
-    two-factor sign-in for administrators), audited."""
+    two-factor sign-in for administrators, ROS-5 kept pupil fields), audited. Fields
+    no longer kept are blanked on every pupil at once."""
     domains = sorted({d.strip().lower().lstrip("@") for d in email_domains if d.strip()})
     for domain in domains:
         if "." not in domain or " " in domain or "@" in domain:
@@ -141,21 +161,37 @@ def school_settings_update(
                 ]
             }
         )
+    if kept_pupil_fields is None:
+        kept = list(school.kept_pupil_fields)
+    else:
+        unknown = sorted(set(kept_pupil_fields) - set(KEEPABLE_PUPIL_FIELDS))
+        if unknown:
+            raise ValidationError(
+                {"kept_pupil_fields": [f"Not an optional pupil field: {', '.join(unknown)}."]}
+            )
+        kept = [name for name in KEEPABLE_PUPIL_FIELDS if name in kept_pupil_fields]
+    dropped = [name for name in school.kept_pupil_fields if name not in kept]
     before = {
         "email_domains": school.email_domains,
         "pseudonymise_pupils": school.pseudonymise_pupils,
         "require_admin_2fa": school.require_admin_2fa,
+        "kept_pupil_fields": school.kept_pupil_fields,
     }
-    school.email_domains = domains
-    school.pseudonymise_pupils = pseudonymise_pupils
-    school.require_admin_2fa = require_admin_2fa
-    school.save(update_fields=["email_domains", "pseudonymise_pupils", "require_admin_2fa"])
     after = {
         "email_domains": domains,
         "pseudonymise_pupils": pseudonymise_pupils,
         "require_admin_2fa": require_admin_2fa,
+        "kept_pupil_fields": kept,
     }
-    changed = {k: {"old": before[k], "new": after[k]} for k in after if before[k] != after[k]}
+    for name, value in after.items():
+        setattr(school, name, value)
+    school.save(update_fields=list(after))
+    changed: dict = {k: {"old": before[k], "new": after[k]} for k in after if before[k] != after[k]}
+    if dropped:
+        changed["pupil_fields_blanked"] = {
+            "fields": dropped,
+            "pupils": _forget_pupil_fields(school, dropped),
+        }
     audit.record(
         actor=actor, school=school, action="schools.settings.changed", target=school, data=changed
     )

@@ -9,7 +9,7 @@ from django.urls import reverse
 from markbook.rosters import selectors
 from markbook.rosters.models import Pupil
 from markbook.schools import services
-from markbook.schools.models import School
+from markbook.schools.models import KEEPABLE_PUPIL_FIELDS, School
 
 
 def home(request: HttpRequest, school_id: int) -> HttpResponse:
@@ -91,6 +91,10 @@ def school_settings(request: HttpRequest, school_id: int) -> HttpResponse:
                 email_domains=request.POST.get("email_domains", "").replace("\n", ",").split(","),
                 pseudonymise_pupils=request.POST.get("pseudonymise_pupils") == "on",
                 require_admin_2fa=request.POST.get("require_admin_2fa") == "on",
+                # Only when the form showed the boxes: an unticked box sends nothing.
+                kept_pupil_fields=request.POST.getlist("kept_pupil_fields")
+                if request.POST.get("kept_pupil_fields_shown")
+                else None,
             )
         except ValidationError as error:
             errors = [m for msgs in error.message_dict.values() for m in msgs]
@@ -107,6 +111,10 @@ def school_settings(request: HttpRequest, school_id: int) -> HttpResponse:
             "school": school,
             "errors": errors,
             "signin_url": signin_url,
+            "pupil_fields": [
+                (name, label, name in school.kept_pupil_fields)
+                for name, label in KEEPABLE_PUPIL_FIELDS.items()
+            ],
             "domains": request.POST.get("email_domains")
             if errors
             else ", ".join(school.email_domains),

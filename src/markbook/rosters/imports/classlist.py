@@ -88,7 +88,9 @@ def _key(header: str) -> str:
 
 def _decode(data: bytes, result: ImportResult) -> str | None:
     """UTF-8 text (a BOM is tolerated), or None with a problem saying how to fix it."""
-    return decode_csv_bytes(data, result.problems)
+    return decode_csv_bytes(
+        data, result.problems, too_big_advice="Split the class list into smaller files."
+    )
 
 
 def _records(text: str, result: ImportResult) -> list[tuple[int, list[str]]] | None:

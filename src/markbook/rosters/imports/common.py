@@ -1,10 +1,14 @@
-"""Small helpers every roster upload shares: reading uploaded bytes as UTF-8 CSV text
-and splitting it into records, each problem reported as a `Problem` (row, column,
-message). Kept generic: no knowledge of any particular file layout."""
+"""Pieces shared by the roster imports (ROS-2, ROS-3): problems by row and column,
+decoding an upload to text, reading CSV records, matching header spellings.
+
+Row numbers count the header as row 1, as a spreadsheet shows it; a problem with
+row None (and column "") is about the whole file.
+"""
 
 import codecs
 import csv
 import io
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,38 +18,64 @@ SAVE_AS = "In Excel choose File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a file: row None (and column "") for the whole file."""
+    """One thing wrong with the file: row None (and column "") for the whole file."""
 
     row: int | None
     column: str
     message: str
 
 
-def decode_csv_bytes(
-    data: bytes, problems: list[Problem], *, save_as: str = SAVE_AS, limit: int | None = None
-) -> str | None:
-    """UTF-8 text (a BOM is tolerated), or None with a problem saying how to fix it."""
-    limit = settings.MARKBOOK_MAX_UPLOAD_BYTES if limit is None else limit
-    hint = f" {save_as}" if save_as else ""
+def header_key(header: str) -> str:
+    """A header compared without case, spaces or punctuation: " Legal Surname" -> "legalsurname"."""
+    return re.sub(r"[^a-z0-9]", "", header.lower())
+
+
+def too_big(data: bytes, problems: list[Problem], advice: str) -> bool:
+    """Whether `data` passes the upload size limit; if so a problem says so."""
+    limit = settings.MARKBOOK_MAX_UPLOAD_BYTES
     if len(data) > limit:
         problems.append(
             Problem(
-                None,
-                "",
-                f"The file is {len(data):,} bytes; the limit is {limit:,} bytes. "
-                "Split it into smaller files.",
+                None, "", f"The file is {len(data):,} bytes; the limit is {limit:,} bytes. {advice}"
             )
         )
+        return True
+    return False
+
+
+def is_workbook(data: bytes) -> bool:
+    """An Excel file: XLSX (a zip) or the old binary XLS."""
+    return data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0"))
+
+
+def decode_csv_bytes(
+    data: bytes, problems: list[Problem], *, advice: str = SAVE_AS, too_big_advice: str = ""
+) -> str | None:
+    """A CSV upload as text: within the size limit, not a workbook, UTF-8 (see decode)."""
+    if too_big(data, problems, too_big_advice or "Split it into smaller files."):
         return None
-    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        problems.append(Problem(None, "", "This is an Excel workbook, not a CSV file." + hint))
+    if is_workbook(data):
+        problems.append(
+            Problem(None, "", _join("This is an Excel workbook, not a CSV file.", advice))
+        )
         return None
+    return decode(data, problems, advice=advice)
+
+
+def _join(message: str, advice: str) -> str:
+    return f"{message} {advice}" if advice else message
+
+
+def decode(data: bytes, problems: list[Problem], *, advice: str = SAVE_AS) -> str | None:
+    """UTF-8 text (a BOM is tolerated), or None with a problem saying how to fix it."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        problems.append(Problem(None, "", "The file is saved as UTF-16 ('Unicode text')." + hint))
+        problems.append(
+            Problem(None, "", _join("The file is saved as UTF-16 ('Unicode text').", advice))
+        )
         return None
     if b"\x00" in data:
         problems.append(
-            Problem(None, "", "This is not a text file (it contains binary data)." + hint)
+            Problem(None, "", _join("This is not a text file (it contains binary data).", advice))
         )
         return None
     if data.startswith(codecs.BOM_UTF8):
@@ -58,8 +88,11 @@ def decode_csv_bytes(
             Problem(
                 row,
                 "",
-                f"Row {row} is not UTF-8 text: the file was probably saved as Windows (ANSI, "
-                "cp1252) or Latin-1, which spoils names like Zoë or Siân." + hint,
+                _join(
+                    f"Row {row} is not UTF-8 text: the file was probably saved as Windows "
+                    "(ANSI, cp1252) or Latin-1, which spoils names like Zoë or Siân.",
+                    advice,
+                ),
             )
         )
         return None
@@ -70,8 +103,7 @@ def decode_csv_bytes(
 
 
 def csv_records(text: str, problems: list[Problem]) -> list[tuple[int, list[str]]] | None:
-    """(row number, values) for each record (the header is row 1); None if the CSV
-    itself is malformed."""
+    """(row number, values) for each record; None if the CSV itself is malformed."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records = []
     while True:

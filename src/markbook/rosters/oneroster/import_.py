@@ -251,7 +251,7 @@ def _table(
     name: str, content: bytes, header: list[str], mode: str, reader: _Reader
 ) -> list[_Row] | None:
     problems: list[Problem] = []
-    text = decode_csv_bytes(content, problems, save_as="")
+    text = decode_csv_bytes(content, problems, advice="")
     records = csv_records(text, problems) if text is not None else None
     for p in problems:
         reader.problem(name, p.row, p.column, p.message)
