@@ -158,11 +158,12 @@ def test_class_list_and_detail_query_counts_do_not_grow(api_as, world: World, ro
     list_url, detail_url = api.school("/classes"), api.school(f"/classes/{world.class_7a.pk}")
     api.get(list_url)
     before = (count_queries(lambda: api.get(list_url)), count_queries(lambda: api.get(detail_url)))
-    for i in range(25):
-        pupil = f.PupilFactory(school=world.a, username=f"extra{i}")
-        Enrolment.objects.create(school=world.a, teaching_class=world.class_7a, pupil=pupil)
-        c = f.teaching_class(world.a, f"Extra {i}", teachers=[world.teacher, world.colleague])
-        Enrolment.objects.create(school=world.a, teaching_class=c, pupil=pupil)
+    with school_scope(world.a):
+        for i in range(25):
+            pupil = f.PupilFactory(school=world.a, username=f"extra{i}")
+            Enrolment.objects.create(school=world.a, teaching_class=world.class_7a, pupil=pupil)
+            c = f.teaching_class(world.a, f"Extra {i}", teachers=[world.teacher, world.colleague])
+            Enrolment.objects.create(school=world.a, teaching_class=c, pupil=pupil)
     after = (count_queries(lambda: api.get(list_url)), count_queries(lambda: api.get(detail_url)))
     assert len(api.get(list_url).json()) == (27 if role == "admin" else 26)
     assert after == before

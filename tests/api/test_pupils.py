@@ -332,9 +332,10 @@ def test_pupil_list_query_count_does_not_grow_with_pupils(api_as, world: World, 
     url = api.school("/pupils")
     api.get(url)  # warm caches (the school's key, the session)
     before = count_queries(lambda: api.get(url))
-    for i in range(30):
-        pupil = f.PupilFactory(school=world.a, username=f"extra{i}", email=f"x{i}@gmail.com")
-        Enrolment.objects.create(school=world.a, teaching_class=world.class_7a, pupil=pupil)
+    with school_scope(world.a):
+        for i in range(30):
+            pupil = f.PupilFactory(school=world.a, username=f"extra{i}", email=f"x{i}@gmail.com")
+            Enrolment.objects.create(school=world.a, teaching_class=world.class_7a, pupil=pupil)
     response = api.get(url)
     assert len(response.json()["items"]) == (32 if role == "teacher" else 33)
     assert count_queries(lambda: api.get(url)) == before

@@ -9,8 +9,11 @@ objects (and a few that do not exist or belong to School B), so the operations r
 their services instead of stopping at 404.
 """
 
+import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -61,6 +64,19 @@ def _fuzz(operation, mode, ids: dict, headers: dict, statuses: dict) -> None:  #
     check()
 
 
+@pytest.fixture
+def keep_connection():  # type: ignore[no-untyped-def]
+    """A bare WSGIHandler closes the database connection after each request, which on
+    PostgreSQL would end the test's transaction; Django's test client avoids this the
+    same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.mark.usefixtures("keep_connection")
 def test_no_api_operation_answers_a_server_error(world: World):
     _, secret = api_token_create(user=world.admin, name="schemathesis")
     headers = {"Authorization": f"Bearer {secret}"}

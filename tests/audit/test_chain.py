@@ -35,7 +35,9 @@ def chain(world: World) -> list[AuditEvent]:
 
 
 def sql(statement: str, params: list) -> None:  # type: ignore[type-arg]
-    with connection.cursor() as cursor:
+    """Tamper as an attacker with database access would: below the ORM, every school
+    visible (on PostgreSQL row-level security would hide the rows otherwise)."""
+    with all_schools(), connection.cursor() as cursor:
         cursor.execute(statement, params)
 
 
@@ -179,7 +181,7 @@ def test_an_existing_event_cannot_be_overwritten_as_a_new_one(world: World, chai
     forged = AuditEvent(
         pk=chain[0].pk, school_id=world.a.pk, seq=1, at=chain[0].at, action="forged"
     )
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with school_scope(world.a), pytest.raises(IntegrityError), transaction.atomic():
         forged.save()
     assert audit.verify_chain(world.a.pk) is None
 

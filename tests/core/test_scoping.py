@@ -26,6 +26,18 @@ def test_unscoped_access_appears_only_in_the_allow_list():
     assert offenders == [], f"unscoped access outside the allow-list: {offenders}"
 
 
+def test_no_code_scopes_queries_around_school_scope():
+    """django-scopes' `with_scope` sets the ORM filter but not PostgreSQL's row-level
+    security setting; `school_scope()` sets both, so it is the only way in."""
+    offenders = [
+        path.relative_to(ROOT).as_posix()
+        for path in sorted((ROOT / "src").rglob("*.py"))
+        if re.search(r"\bwith_scope\(|\bdjango_scopes import .*\bscope\b", path.read_text())
+        and path.relative_to(ROOT).as_posix() != "src/markbook/core/tenancy.py"
+    ]
+    assert offenders == []
+
+
 def test_every_model_with_school_data_is_scoped():
     unscoped = []
     for model in apps.get_models():

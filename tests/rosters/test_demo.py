@@ -276,7 +276,7 @@ def test_access_log_is_intact_with_one_summary_event_per_school(seed):
 
 def test_sensitive_fields_are_ciphertext_in_the_database(seed):
     seed()
-    with connection.cursor() as cursor:
+    with all_schools(), connection.cursor() as cursor:
         cursor.execute("SELECT fsm, disadvantaged, sen_provision, ethnicity FROM rosters_pupil")
         rows = cursor.fetchall()
     assert len(rows) == PUPILS

@@ -156,8 +156,9 @@ def test_export_uses_pseudonyms_when_the_school_does(world):
 
 def test_round_trip_into_an_empty_school_gives_the_same_roster(world):
     new = f.SchoolFactory(name="Newfield School")
-    for user in (world.teacher, world.colleague):
-        Membership.objects.create(school=new, user=user, role=Membership.Role.TEACHER)
+    with school_scope(new):
+        for user in (world.teacher, world.colleague):
+            Membership.objects.create(school=new, user=user, role=Membership.Role.TEACHER)
     preview = _import(new, _export(world), confirm=False)
     assert preview.ok, preview.problems
     assert preview.pupils_created == 3

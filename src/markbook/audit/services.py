@@ -100,7 +100,8 @@ def audit_event_redact(*, actor: Any, event: AuditEvent, reason: str) -> AuditEv
     """
     if not reason.strip():
         raise ValueError("a redaction needs a reason")
-    with transaction.atomic():
+    # The event may belong to any chain (the platform's too), whatever scope the caller is in.
+    with transaction.atomic(), all_schools():
         event.data = {"redacted": True}
         event.redacted_at = timezone.now()
         event.save(update_fields=["data", "redacted_at"])

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from markbook.core.models import SchoolKey
+from markbook.core.tenancy import school_scope
 
 _PREFIX = "v1:"
 _cache: dict[int, AESGCM] = {}
@@ -39,18 +40,20 @@ def school_key_create(*, school_id: int) -> SchoolKey:
 
 def school_key_destroy(*, school_id: int) -> None:
     """Overwrite the wrapped key (RET-5): encrypted data of the school becomes unreadable."""
-    SchoolKey.objects.with_scope(school=[school_id]).filter(school_id=school_id).update(
-        wrapped_key=b"", destroyed_at=timezone.now()
-    )
+    with school_scope(school_id):
+        SchoolKey.objects.filter(school_id=school_id).update(
+            wrapped_key=b"", destroyed_at=timezone.now()
+        )
     _cache.pop(school_id, None)
 
 
 def _data_key(school_id: int) -> AESGCM:
     key = _cache.get(school_id)
     if key is None:
-        row = SchoolKey.objects.with_scope(school=[school_id]).filter(school_id=school_id).first()
-        if row is None:
-            row = school_key_create(school_id=school_id)
+        with school_scope(school_id):
+            row = SchoolKey.objects.filter(school_id=school_id).first()
+            if row is None:
+                row = school_key_create(school_id=school_id)
         wrapped = bytes(row.wrapped_key)
         if not wrapped:
             raise KeyDestroyed(f"the data key of school {school_id} was destroyed")

@@ -28,7 +28,8 @@ def _is_postgres() -> bool:
 def _apply(value: str) -> None:
     # The driver's own cursor: this is connection bookkeeping (like Django's time zone
     # set-up), so it stays out of the query log that list pages' query counts read.
-    if _is_postgres() and connection.connection is not None:
+    # A closed connection is set up afresh by _on_connect when Django reopens it.
+    if _is_postgres() and connection.connection is not None and not connection.connection.closed:
         with connection.connection.cursor() as cursor:
             cursor.execute("SELECT set_config(%s, %s, false)", [SETTING, value])
 

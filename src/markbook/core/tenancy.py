@@ -71,8 +71,8 @@ class Access:
         return bool(self.roles.intersection(roles))
 
 
-def user_schools(user: object) -> list[object]:
-    """Schools a user may open, for the dashboard and sign-in redirect."""
+def user_school_ids(user: object) -> list[int]:
+    """Ids of the schools a user belongs to, or administers through their trust."""
     from markbook.accounts.models import Membership
     from markbook.schools.models import School
 
@@ -81,7 +81,14 @@ def user_schools(user: object) -> list[object]:
     with all_schools():
         ids = set(Membership.objects.filter(user=user).values_list("school_id", flat=True))
     ids |= set(School.objects.filter(trust__admins__user=user).values_list("id", flat=True))
-    return list(School.objects.filter(id__in=ids).order_by("name"))
+    return sorted(ids)
+
+
+def user_schools(user: object) -> list[object]:
+    """Schools a user may open, for the dashboard and sign-in redirect."""
+    from markbook.schools.models import School
+
+    return list(School.objects.filter(id__in=user_school_ids(user)).order_by("name"))
 
 
 def school_access(user: object, school: object) -> Access:
@@ -115,7 +122,9 @@ class SchoolScopeMiddleware:
             return self._trust(request, kwargs["trust_id"])
         if "signin_slug" in kwargs:
             return self._signin(request, kwargs["signin_slug"])
-        with school_scope([]):
+        # Pages about no one school (the dashboard, your account): the user's own schools,
+        # so their own rows (their pupil record, memberships) are reachable, nothing else.
+        with school_scope(user_school_ids(request.user)):
             return self.get_response(request)
 
     def _school(self, request: HttpRequest, school_id: int) -> HttpResponse:

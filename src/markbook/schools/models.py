@@ -109,7 +109,10 @@ class School(models.Model):
         return field not in KEEPABLE_PUPIL_FIELDS or field in self.kept_pupil_fields
 
     def terms_accepted(self, version: str) -> bool:
-        return TermsAcceptance.objects.with_scope(school=[self.pk]).filter(version=version).exists()
+        from markbook.core.tenancy import school_scope
+
+        with school_scope(self):
+            return TermsAcceptance.objects.filter(version=version).exists()
 
 
 class TermsAcceptance(models.Model):
