@@ -94,17 +94,17 @@ def mis_import_confirm(
     filename: str,
     mapping: dict[str, str],
     full: bool,
-    inline_below: int = INLINE_ROWS,
+    inline_below: int | None = None,
 ) -> tuple[mis.MisImportResult, ImportJob | None]:
     """Check a confirmed MIS file again; import it now if it has fewer than
-    `inline_below` rows, else queue it. Returns the check (or the applied import)
+    `inline_below` rows (INLINE_ROWS by default), else queue it. Returns the check (or the applied import)
     and the job, if one was queued. A file with errors is neither imported nor queued."""
     result = mis.mis_import(
         actor=actor, school=school, data=data, filename=filename, mapping=mapping, full=full
     )
     if not result.ok:
         return result, None
-    if result.rows < inline_below:
+    if result.rows < (INLINE_ROWS if inline_below is None else inline_below):
         applied = mis.mis_import(
             actor=actor,
             school=school,
