@@ -2,7 +2,7 @@
 
 As on the pages, administrators (school and trust) only; everyone else 404. An
 upload is previewed by default: the report names each problem by row and column,
-and a file with errors answers 422 with that report. `confirm=true` checks the
+and a file with errors answers 422 with each problem (`problems`). `confirm=true` checks the
 file again and queues it for the background worker: 202 with the job, whose
 status and progress `GET .../imports/{job_id}` answers.
 """
@@ -17,7 +17,7 @@ from django.utils.cache import patch_cache_control
 from ninja import File, Form, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
-from markbook.core.api import ErrorOut, responses
+from markbook.core.api import ProblemOut, responses
 from markbook.rosters.access import access_import_job, require_role
 from markbook.rosters.imports import jobs, mis
 from markbook.rosters.imports.common import Problem
@@ -29,15 +29,6 @@ from markbook.rosters.views import ADMINS
 router = Router(tags=["imports"])
 
 SCHOOL = "/schools/{school_id}"
-
-
-class ProblemOut(Schema):
-    """One problem: row None for the whole file (the header is row 1)."""
-
-    file: str = Field("", description="The file inside a OneRoster zip; empty for an MIS file.")
-    row: int | None
-    column: str
-    message: str
 
 
 class MisCountsOut(Schema):
@@ -84,13 +75,6 @@ class OneRosterReportOut(Schema):
     counts: OneRosterCountsOut
 
 
-class ImportRefusedOut(ErrorOut):
-    """422: the error body, with every problem by row and column (and the report)."""
-
-    problems: list[ProblemOut] = []
-    report: dict[str, Any] | None = None
-
-
 class ProgressOut(Schema):
     done: int
     total: int = Field(description="Rows of the file; 0 while not yet known.")
@@ -111,7 +95,7 @@ class ImportJobOut(Schema):
 
 
 def _import_responses(report: Any) -> dict[int, Any]:
-    return {**responses(report), 202: ImportJobOut, 422: ImportRefusedOut}
+    return {**responses(report), 202: ImportJobOut}
 
 
 def _job(job: ImportJob) -> dict[str, Any]:
@@ -150,12 +134,11 @@ def _key(p: dict[str, Any]) -> str:
     return ", ".join(where) or "file"
 
 
-def _refuse(detail: str, problems: list[dict[str, Any]], report: dict[str, Any]) -> Status:
+def _refuse(detail: str, problems: list[dict[str, Any]]) -> Status:
     errors: dict[str, list[str]] = {}
     for p in problems:
         errors.setdefault(_key(p), []).append(p["message"])
-    body = {"detail": detail, "errors": errors, "problems": problems, "report": report}
-    return Status(422, body)
+    return Status(422, {"detail": detail, "errors": errors, "problems": problems})
 
 
 def _mapping(raw: str) -> dict[str, str]:
@@ -246,7 +229,7 @@ def import_mis(
     if not result.ok:
         count = len(result.errors)
         detail = f"{name} cannot be imported: {count} error{'' if count == 1 else 's'}."
-        return _refuse(detail, report["errors"], report)
+        return _refuse(detail, report["errors"])
     if job is not None:
         return Status(202, _job(job))
     return report
@@ -278,7 +261,7 @@ def import_oneroster(
             "column": "",
             "message": f"The zip is larger than {limit:,} bytes.",
         }
-        return _refuse("The zip is too large.", [problem], {})
+        return _refuse("The zip is too large.", [problem])
     result = oneroster_import(actor=request.user, school=school, data=data, confirm=False)  # type: ignore[arg-type]
     problems = [
         {"file": p.file, "row": p.row, "column": p.column, "message": p.message}
@@ -294,7 +277,7 @@ def import_oneroster(
     if problems:
         count = len(problems)
         detail = f"The zip cannot be imported: {count} problem{'' if count == 1 else 's'}."
-        return _refuse(detail, problems, report)
+        return _refuse(detail, problems)
     if confirm or not preview:
         job = jobs.import_job_create(
             actor=request.user,  # type: ignore[arg-type]
