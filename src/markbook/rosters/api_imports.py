@@ -8,11 +8,13 @@ status and progress `GET .../imports/{job_id}` answers.
 """
 
 import json
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from ninja import File, Form, Router, Schema, Status, UploadedFile
 from pydantic import Field
@@ -88,9 +90,9 @@ class ImportJobOut(Schema):
     progress: ProgressOut
     summary: dict[str, Any] = Field(description="Counts when done; problem positions if failed.")
     error: str
-    created_at: Any
-    started_at: Any | None
-    finished_at: Any | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
     url: str = Field(description="The progress page.")
 
 
@@ -99,8 +101,6 @@ def _import_responses(report: Any) -> dict[int, Any]:
 
 
 def _job(job: ImportJob) -> dict[str, Any]:
-    from django.urls import reverse
-
     return {
         "id": job.pk,
         "kind": job.kind,
