@@ -619,6 +619,7 @@ def mis_upload(request: HttpRequest, school_id: int) -> HttpResponse:
             "mapping_rows": mapping_rows,
             "fields": mis.FIELDS,
             "school": _school(request),
+            "inline_rows": jobs.INLINE_ROWS,
         },
     )
 
