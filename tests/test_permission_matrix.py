@@ -31,6 +31,7 @@ class Route:
     expect: dict[str, int]
     method: str = "get"
     data: dict = field(default_factory=dict)
+    upload: str = ""  # an API operation taking a file: "mis" or "oneroster" (see _upload)
 
 
 # Routes from django-allauth: sign-in machinery, no school data. Each role must get
@@ -66,6 +67,7 @@ PAGES: dict[str, Route | str] = {
     "rosters:oneroster": Route(only("admin", "trust_admin")),
     "rosters:oneroster_export": Route(only("admin", "trust_admin")),
     "rosters:mis_upload": Route(only("admin", "trust_admin")),
+    "rosters:import_job": Route(only("admin", "trust_admin")),
     "audit:log": Route(only("admin")),
     # Public: the privacy notice generated from the data inventory (DSR-1).
     "privacy:notice": Route({r: 200 for r in ROLES}),
@@ -134,6 +136,11 @@ API: dict[str, Route] = {
         api_only(*API_ADMINS, ok=204), "delete"
     ),
     f"GET {S}/staff": Route(api_only(*API_ADMINS)),
+    # Previews of valid files (nothing is written); the job is one of School A's.
+    f"POST {S}/imports/mis": Route(api_only(*API_ADMINS), "post", upload="mis"),
+    f"POST {S}/imports/oneroster": Route(api_only(*API_ADMINS), "post", upload="oneroster"),
+    f"GET {S}/imports/{{job_id}}": Route(api_only(*API_ADMINS)),
+    f"GET {S}/exports/oneroster": Route(api_only(*API_ADMINS)),
     f"GET {S}/audit": Route(api_only("admin")),
 }
 
@@ -197,7 +204,37 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
         "signin_slug": world.a.signin_slug,
     }
     names = re.findall(r"<(?:\w+:)?(\w+)>|\{(\w+)\}", pattern)
+    if ("job_id", "") in names or ("", "job_id") in names:
+        values["job_id"] = _import_job(world)
     return {a or b: values[a or b] for a, b in names}
+
+
+def _import_job(world) -> int:  # type: ignore[no-untyped-def]
+    """A finished import job of School A (no upload, no task)."""
+    from markbook.core.tenancy import school_scope
+    from markbook.rosters.models import ImportJob
+
+    with school_scope(world.a):
+        job = ImportJob.objects.create(
+            school=world.a, kind="mis", status="done", filename="mis.csv", created_by=world.admin
+        )
+    return job.pk
+
+
+def _upload(world, kind: str):  # type: ignore[no-untyped-def]
+    """A valid file for an import operation: an MIS CSV, or School A's own OneRoster export."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from markbook.core.tenancy import school_scope
+    from markbook.rosters.oneroster.export import oneroster_export
+
+    if kind == "mis":
+        return SimpleUploadedFile(
+            "mis.csv", b"Surname,Forename,Admission No,Year\nEvans,Eve,A1,7\n"
+        )
+    with school_scope(world.a):
+        data = oneroster_export(actor=world.admin, school=world.a)
+    return SimpleUploadedFile("oneroster.zip", data, content_type="application/zip")
 
 
 def _page_cases():  # type: ignore[no-untyped-def]
@@ -249,7 +286,9 @@ def test_api_answers_each_role_as_the_matrix_says(client_for, world, op, role):
     url = path.format(**values)
     client = client_for(role)
     kwargs = {}
-    if method in ("POST", "PUT", "PATCH"):
+    if route.upload:
+        kwargs = {"data": {"file": _upload(world, route.upload)}}
+    elif method in ("POST", "PUT", "PATCH"):
         kwargs = {"data": json.dumps(route.data), "content_type": "application/json"}
     response = getattr(client, method.lower())(url, **kwargs)
     assert response.status_code == route.expect[role], f"{op} as {role}: {response.content[:200]!r}"

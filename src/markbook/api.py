@@ -11,6 +11,7 @@ from markbook.accounts.api import router as accounts_router
 from markbook.audit.api import router as audit_router
 from markbook.core.api import ApiTokenAuth, install_error_handlers
 from markbook.rosters.api import router as rosters_router
+from markbook.rosters.api_imports import router as imports_router
 
 api = NinjaAPI(
     title="Markbook API",
@@ -29,4 +30,5 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("", accounts_router)
 api.add_router("", rosters_router)
+api.add_router("", imports_router)
 api.add_router("", audit_router)

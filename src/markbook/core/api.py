@@ -18,11 +18,22 @@ from pydantic import Field, field_validator
 ERROR_STATUSES = (401, 403, 404, 422)
 
 
+class ProblemOut(Schema):
+    """One problem of an uploaded file: row None for the whole file (the header is row 1)."""
+
+    file: str = Field("", description="The file inside a zip; empty for a single file.")
+    row: int | None
+    column: str
+    message: str
+
+
 class ErrorOut(Schema):
-    """The one error body: what went wrong and, for 422, the messages per field."""
+    """The one error body: what went wrong and, for 422, the messages per field; for a
+    refused upload also each problem by row and column (`problems`)."""
 
     detail: str
     errors: dict[str, list[str]] | None = None
+    problems: list[ProblemOut] | None = None
 
 
 def responses(schema: Any = None, status: int = 200) -> dict[int, Any]:

@@ -4,7 +4,7 @@ from django.http import Http404, HttpRequest
 
 from markbook.accounts.models import User
 from markbook.rosters import selectors
-from markbook.rosters.models import Pupil, TeachingClass
+from markbook.rosters.models import ImportJob, Pupil, TeachingClass
 
 
 def require_role(request: HttpRequest, *roles: str) -> None:
@@ -33,3 +33,11 @@ def access_staff(request: HttpRequest, user_id: int) -> User:
         return selectors.staff().get(pk=user_id)
     except User.DoesNotExist:
         raise Http404 from None
+
+
+def access_import_job(request: HttpRequest, job_id: int) -> ImportJob:
+    """An import job of the request's school (the scope hides other schools' jobs)."""
+    job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
+    if job is None:
+        raise Http404
+    return job

@@ -196,3 +196,59 @@ declare(
     },
     not_personal=("id", "school", "teaching_class", "created_at"),
 )
+
+IMPORT_JOB_RETENTION = "kept with the job's record of the import: 365 days (RET-1, as logs)"
+
+declare(
+    "rosters.ImportJob",
+    subject="created_by",
+    description=(
+        "A confirmed roster import run in the background (ROS-2, ROS-4): who started it, "
+        "its progress and counts; the uploaded file only until it has run."
+    ),
+    personal={
+        "created_by": Personal(
+            category=Category.ACCOUNTABILITY,
+            purpose="who started the import, shown on its progress page",
+            basis=PUBLIC,
+            visible_to=Visible.ADMINS,
+            retention=IMPORT_JOB_RETENTION,
+            erasure=Erasure.BLANK,
+        ),
+        "filename": Personal(
+            category=Category.TECHNICAL,
+            purpose="name the uploaded file on the progress page (a file name may name a person)",
+            basis=PUBLIC,
+            visible_to=Visible.ADMINS,
+            retention=IMPORT_JOB_RETENTION,
+            erasure=Erasure.DELETE_ROW,
+        ),
+        "upload": Personal(
+            category=Category.SPECIAL,
+            purpose=(
+                "the pupils' records of the uploaded MIS or OneRoster file, held only until "
+                "the background import has read them"
+            ),
+            basis=SPECIAL,
+            visible_to=Visible.NOBODY,
+            retention="until the import has run (done or failed), then blanked",
+            erasure=Erasure.BLANK,
+            encrypted=True,
+        ),
+    },
+    not_personal=(
+        "id",
+        "school",
+        "kind",
+        "status",
+        "options",
+        "progress_done",
+        "progress_total",
+        "summary",
+        "error",
+        "task_id",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ),
+)

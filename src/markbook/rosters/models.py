@@ -162,3 +162,54 @@ class Enrolment(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint("teaching_class", "pupil", name="enrolled_once")]
+
+
+class ImportJob(models.Model):
+    """A confirmed roster import waiting for, or run by, the background worker (ROS-2, ROS-4).
+
+    The upload is kept only until the task has run, encrypted with the school's key
+    (SEC-2); it is blanked when the job finishes or fails. `summary` holds counts
+    only, never personal data.
+    """
+
+    class Kind(models.TextChoices):
+        MIS = "mis", "MIS export"
+        ONEROSTER = "oneroster", "OneRoster zip"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    filename = models.CharField(max_length=200, blank=True)
+    # The import's choices (column mapping, full import): column headers, no pupil data.
+    options = models.JSONField(default=dict, blank=True)
+    # The file (base64), encrypted with the school's key; None once the job has run.
+    upload = EncryptedTextField(null=True, blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} import {self.pk} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -25,4 +25,5 @@ urlpatterns = [
     path("oneroster/", views.oneroster_page, name="oneroster"),
     path("oneroster/export/", views.oneroster_download, name="oneroster_export"),
     path("import/mis/", views.mis_upload, name="mis_upload"),
+    path("import/jobs/<int:job_id>/", views.import_job, name="import_job"),
 ]

@@ -18,8 +18,14 @@ from django.utils.cache import patch_cache_control
 from django.utils.text import capfirst
 
 from markbook.rosters import forms, selectors, services
-from markbook.rosters.access import access_class, access_pupil, access_staff, require_role
-from markbook.rosters.imports import mis
+from markbook.rosters.access import (
+    access_class,
+    access_import_job,
+    access_pupil,
+    access_staff,
+    require_role,
+)
+from markbook.rosters.imports import jobs, mis
 from markbook.rosters.imports.classlist import classlist_import
 from markbook.rosters.models import YEAR_GROUPS, Pupil, TeachingClass
 from markbook.rosters.oneroster.export import oneroster_export
@@ -576,15 +582,27 @@ def mis_upload(request: HttpRequest, school_id: int) -> HttpResponse:
         signature = _signature(data, mapping, full)
         wants = request.POST.get("action") == "confirm"
         stale = wants and request.POST.get("signature") != signature
-        result = mis.mis_import(
-            actor=_actor(request),
-            school=_school(request),
-            data=data,
-            filename=upload.name,
-            mapping=mapping,
-            full=full,
-            confirm=wants and not stale,
-        )
+        if wants and not stale:
+            # A large file is imported by the background worker (see imports/jobs.py).
+            result, job = jobs.mis_import_confirm(
+                actor=_actor(request),
+                school=_school(request),
+                data=data,
+                filename=upload.name,
+                mapping=mapping,
+                full=full,
+            )
+            if job is not None:
+                return redirect("rosters:import_job", school_id=school_id, job_id=job.pk)
+        else:
+            result = mis.mis_import(
+                actor=_actor(request),
+                school=_school(request),
+                data=data,
+                filename=upload.name,
+                mapping=mapping,
+                full=full,
+            )
         mapping_rows = [*mapping.items(), *result.suggestions.items()]
     choices = [(mis.IGNORE, "Ignore this column")] + [
         (f.name, capfirst(f.label)) for f in mis.FIELDS
@@ -601,5 +619,39 @@ def mis_upload(request: HttpRequest, school_id: int) -> HttpResponse:
             "mapping_rows": mapping_rows,
             "fields": mis.FIELDS,
             "school": _school(request),
+            "inline_rows": jobs.INLINE_ROWS,
         },
     )
+
+
+JOB_SUMMARY_LABELS = {
+    "rows": "Rows in the file",
+    "added": "Pupils added",
+    "changed": "Pupils changed",
+    "unchanged": "Pupils unchanged",
+    "left": "Pupils marked as left",
+    "warnings": "Warnings",
+    "pupils_created": "Pupils added",
+    "pupils_updated": "Pupils changed",
+    "pupils_matched": "Pupils matched",
+    "pupils_left": "Pupils marked as left",
+    "classes_created": "Classes added",
+    "teacher_links_added": "Teachers attached to classes",
+    "teacher_links_removed": "Teachers detached from classes",
+    "enrolments_added": "Enrolments added",
+    "enrolments_removed": "Enrolments removed",
+}
+
+
+def import_job(request: HttpRequest, school_id: int, job_id: int) -> HttpResponse:
+    """A background import's progress, then its result or error (ROS-2, ROS-4).
+    Under htmx only the progress partial, which polls itself until the job has run."""
+    require_role(request, *ADMINS)
+    job = access_import_job(request, job_id)
+    template = "rosters/import_job.html#progress" if _htmx(request) else "rosters/import_job.html"
+    summary = [
+        (JOB_SUMMARY_LABELS.get(name, name.replace("_", " ")), value)
+        for name, value in job.summary.items()
+        if name != "problems"
+    ]
+    return render(request, template, {"job": job, "summary": summary})

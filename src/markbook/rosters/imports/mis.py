@@ -148,6 +148,7 @@ KNOWN_LA_CODES = frozenset(
     + [str(n) for n in (*range(380, 385), *range(390, 395))]
     + [str(n) for n in range(800, 942)]
 )
+PROGRESS_EVERY = 100  # rows between calls of mis_import's `progress`
 _ADVICE_SPLIT = "Export fewer pupils at a time (for example one year group per file)."
 
 
@@ -763,12 +764,15 @@ def mis_import(
     mapping: dict[str, str] | None = None,
     full: bool = False,
     confirm: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> MisImportResult:
     """Check an MIS export and preview it; with `confirm`, write all of it or nothing.
 
     Runs inside the school's scope (TEN-4). `result.errors` and `result.warnings`
     name each problem by row and column; anything in `errors` stops the import.
-    Without `confirm` nothing is written (ROS-2, ROS-3, ROS-5, ACC-3)."""
+    Without `confirm` nothing is written (ROS-2, ROS-3, ROS-5, ACC-3). `progress(done,
+    total)` is told of the rows checked every PROGRESS_EVERY rows, and (total, total)
+    once all is written."""
     result = MisImportResult(filename=filename, full=full)
     records = _read(data, filename, result)
     if records is None:
@@ -784,6 +788,8 @@ def mis_import(
         parsed = _parse_row(number, values, len(header), positions, result)
         if parsed is not None:
             rows.append((number, parsed))
+        if progress is not None and result.rows % PROGRESS_EVERY == 0:
+            progress(result.rows, len(body))
     if not result.rows:
         result.errors.append(Problem(None, "", "The file has a header row but no pupils."))
     _plan(rows, school, full, result)
@@ -796,4 +802,6 @@ def mis_import(
         with transaction.atomic():
             _write(actor=actor, school=school, result=result)
         result.applied = True
+        if progress is not None:
+            progress(result.rows, result.rows)
     return result

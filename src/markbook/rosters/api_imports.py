@@ -1,0 +1,321 @@
+"""API: roster imports and exports of one school (ROS-2, ROS-3, ROS-4, TEN-3, TEN-4).
+
+As on the pages, administrators (school and trust) only; everyone else 404. An
+upload is previewed by default: the report names each problem by row and column,
+and a file with errors answers 422 with each problem (`problems`). `confirm=true` checks the
+file again and queues it for the background worker: 202 with the job, whose
+status and progress `GET .../imports/{job_id}` answers.
+"""
+
+import json
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from ninja import File, Form, Router, Schema, Status, UploadedFile
+from pydantic import Field
+
+from markbook.core.api import ProblemOut, responses
+from markbook.rosters.access import access_import_job, require_role
+from markbook.rosters.imports import jobs, mis
+from markbook.rosters.imports.common import Problem
+from markbook.rosters.models import ImportJob
+from markbook.rosters.oneroster.export import oneroster_export
+from markbook.rosters.oneroster.import_ import oneroster_import
+from markbook.rosters.views import ADMINS
+
+router = Router(tags=["imports"])
+
+SCHOOL = "/schools/{school_id}"
+
+
+class MisCountsOut(Schema):
+    added: int
+    changed: int
+    unchanged: int
+    leavers: int
+
+
+class MisReportOut(Schema):
+    """What importing the file would do; nothing has been written."""
+
+    filename: str
+    ok: bool
+    rows: int
+    full: bool
+    errors: list[ProblemOut]
+    warnings: list[ProblemOut]
+    counts: MisCountsOut
+    columns: dict[str, str] = Field(description="File header -> the pupil field it fills.")
+    unknown_columns: list[str]
+    not_kept_columns: list[str]
+
+
+class OneRosterCountsOut(Schema):
+    pupils_created: int
+    pupils_updated: int
+    pupils_matched: int
+    pupils_left: int
+    classes_created: int
+    teacher_links_added: int
+    teacher_links_removed: int
+    enrolments_added: int
+    enrolments_removed: int
+
+
+class OneRosterReportOut(Schema):
+    """What importing the zip would do; nothing has been written."""
+
+    ok: bool
+    version: str
+    errors: list[ProblemOut]
+    notes: list[str]
+    counts: OneRosterCountsOut
+
+
+class ProgressOut(Schema):
+    done: int
+    total: int = Field(description="Rows of the file; 0 while not yet known.")
+
+
+class ImportJobOut(Schema):
+    id: int
+    kind: str
+    status: str = Field(description="queued, running, done or failed")
+    filename: str
+    progress: ProgressOut
+    summary: dict[str, Any] = Field(description="Counts when done; problem positions if failed.")
+    error: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    url: str = Field(description="The progress page.")
+
+
+def _import_responses(report: Any) -> dict[int, Any]:
+    return {**responses(report), 202: ImportJobOut}
+
+
+def _job(job: ImportJob) -> dict[str, Any]:
+    return {
+        "id": job.pk,
+        "kind": job.kind,
+        "status": job.status,
+        "filename": job.filename,
+        "progress": {"done": job.progress_done, "total": job.progress_total},
+        "summary": job.summary,
+        "error": job.error,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "url": reverse("rosters:import_job", args=[job.school_id, job.pk]),
+    }
+
+
+def _read(upload: UploadedFile) -> bytes:
+    """The upload, one byte past the limit at most: the import refuses it by size."""
+    return upload.read(settings.MARKBOOK_MAX_UPLOAD_BYTES + 1)
+
+
+def _problem(p: Problem, file: str = "") -> dict[str, Any]:
+    return {"file": file, "row": p.row, "column": p.column, "message": p.message}
+
+
+def _key(p: dict[str, Any]) -> str:
+    where = [p["file"]] if p["file"] else []
+    if p["row"] is not None:
+        where.append(f"row {p['row']}")
+    if p["column"]:
+        where.append(p["column"])
+    return ", ".join(where) or "file"
+
+
+def _refuse(detail: str, problems: list[dict[str, Any]]) -> Status:
+    errors: dict[str, list[str]] = {}
+    for p in problems:
+        errors.setdefault(_key(p), []).append(p["message"])
+    return Status(422, {"detail": detail, "errors": errors, "problems": problems})
+
+
+def _mapping(raw: str) -> dict[str, str]:
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ValidationError(
+            {
+                "mapping": [
+                    'A JSON object of column header to pupil field, like {"Tutor Grp": '
+                    '"registration_group"}.'
+                ]
+            }
+        )
+    return value
+
+
+def _mis_report(result: mis.MisImportResult) -> dict[str, Any]:
+    return {
+        "filename": result.filename,
+        "ok": result.ok,
+        "rows": result.rows,
+        "full": result.full,
+        "errors": [_problem(p) for p in result.errors],
+        "warnings": [_problem(p) for p in result.warnings],
+        "counts": {
+            "added": len(result.added),
+            "changed": len(result.changed),
+            "unchanged": len(result.unchanged),
+            "leavers": len(result.leavers),
+        },
+        "columns": result.columns,
+        "unknown_columns": result.unknown_columns,
+        "not_kept_columns": result.not_kept_columns,
+    }
+
+
+@router.post(
+    f"{SCHOOL}/imports/mis",
+    response=_import_responses(MisReportOut),
+    summary="Check, preview or import an MIS export",
+)
+def import_mis(
+    request: HttpRequest,
+    school_id: int,
+    file: File[UploadedFile],
+    preview: Form[bool] = True,
+    confirm: Form[bool] = False,
+    full: Form[bool] = False,
+    mapping: Form[str] = "",
+) -> Any:
+    """Upload an MIS export (CSV UTF-8 or .xlsx; ROS-2, ROS-3, ROS-5). By default a
+    preview: 200 with the report, or 422 naming each error by row and column.
+    `confirm=true` (or `preview=false`) checks it again and queues the import: 202 with
+    the job. `full=true` marks pupils missing from the file as left. `mapping` is a
+    JSON object naming the pupil field of unknown columns (or "ignore")."""
+    require_role(request, *ADMINS)
+    school = request.access.school  # type: ignore[attr-defined]
+    data, name = _read(file), (file.name or "upload.csv")[:200]
+    choices = _mapping(mapping)
+    if confirm or not preview:
+        result, job = jobs.mis_import_confirm(
+            actor=request.user,  # type: ignore[arg-type]
+            school=school,
+            data=data,
+            filename=name,
+            mapping=choices,
+            full=full,
+            inline_below=0,
+        )
+    else:
+        result = mis.mis_import(
+            actor=request.user,  # type: ignore[arg-type]
+            school=school,
+            data=data,
+            filename=name,
+            mapping=choices,
+            full=full,
+        )
+        job = None
+    report = _mis_report(result)
+    if not result.ok:
+        count = len(result.errors)
+        detail = f"{name} cannot be imported: {count} error{'' if count == 1 else 's'}."
+        return _refuse(detail, report["errors"])
+    if job is not None:
+        return Status(202, _job(job))
+    return report
+
+
+@router.post(
+    f"{SCHOOL}/imports/oneroster",
+    response=_import_responses(OneRosterReportOut),
+    summary="Check, preview or import a OneRoster zip",
+)
+def import_oneroster(
+    request: HttpRequest,
+    school_id: int,
+    file: File[UploadedFile],
+    preview: Form[bool] = True,
+    confirm: Form[bool] = False,
+) -> Any:
+    """Upload a OneRoster 1.2 CSV zip (ROS-4). By default a preview: 200 with exactly
+    what importing it would do, or 422 naming each problem by file, row and column.
+    `confirm=true` (or `preview=false`) queues the import: 202 with the job."""
+    require_role(request, *ADMINS)
+    school = request.access.school  # type: ignore[attr-defined]
+    data = _read(file)
+    if len(data) > settings.MARKBOOK_MAX_UPLOAD_BYTES:
+        limit = settings.MARKBOOK_MAX_UPLOAD_BYTES
+        problem = {
+            "file": "",
+            "row": None,
+            "column": "",
+            "message": f"The zip is larger than {limit:,} bytes.",
+        }
+        return _refuse("The zip is too large.", [problem])
+    result = oneroster_import(actor=request.user, school=school, data=data, confirm=False)  # type: ignore[arg-type]
+    problems = [
+        {"file": p.file, "row": p.row, "column": p.column, "message": p.message}
+        for p in result.problems
+    ]
+    report = {
+        "ok": not problems,
+        "version": result.version,
+        "errors": problems,
+        "notes": result.notes,
+        "counts": jobs.oneroster_counts(result),
+    }
+    if problems:
+        count = len(problems)
+        detail = f"The zip cannot be imported: {count} problem{'' if count == 1 else 's'}."
+        return _refuse(detail, problems)
+    if confirm or not preview:
+        job = jobs.import_job_create(
+            actor=request.user,  # type: ignore[arg-type]
+            school=school,
+            kind=ImportJob.Kind.ONEROSTER,
+            data=data,
+            filename=(file.name or "oneroster.zip")[:200],
+        )
+        return Status(202, _job(job))
+    return report
+
+
+@router.get(
+    f"{SCHOOL}/imports/{{job_id}}",
+    response=responses(ImportJobOut),
+    summary="Get an import's status and progress",
+)
+def import_job(request: HttpRequest, school_id: int, job_id: int) -> Any:
+    """A queued import: queued, running (rows done of total), done (counts) or failed
+    (the error; the uploaded file is deleted either way)."""
+    require_role(request, *ADMINS)
+    return _job(access_import_job(request, job_id))
+
+
+ZIP = {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}
+
+
+@router.get(
+    f"{SCHOOL}/exports/oneroster",
+    response={**responses(None)},
+    summary="Export the roster as a OneRoster zip",
+    openapi_extra={"responses": {200: {"description": "A OneRoster 1.2 CSV zip", **ZIP}}},
+)
+def export_oneroster(request: HttpRequest, school_id: int) -> HttpResponse:
+    """The school's roster as a OneRoster 1.2 CSV zip (ROS-4); logged as a read (SEC-1)."""
+    require_role(request, *ADMINS)
+    data = oneroster_export(actor=request.user, school=request.access.school)  # type: ignore[arg-type, attr-defined]
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="oneroster.zip"'
+    patch_cache_control(response, no_store=True, private=True)
+    return response

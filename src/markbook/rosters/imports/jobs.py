@@ -1,0 +1,236 @@
+"""Roster imports run by the background worker (ROS-2, ROS-4, TEN-4, SEC-2).
+
+A confirmed import that is large is not run in the request: `import_job_create`
+keeps the upload, encrypted with the school's key, in an `ImportJob` and queues
+`markbook.rosters.tasks.run_import_job`; the worker opens the school's scope and
+calls `import_job_run`, which runs the import with progress and records the result
+(counts only, never pupil data). The upload is blanked as soon as the job has run,
+whether it succeeded or failed.
+
+Decision: on the MIS upload page a confirmed file of fewer than `INLINE_ROWS` rows
+is still imported in the request (the answer is immediate, and it takes well under
+a second); larger files go to the worker. The API always queues a confirmed import.
+"""
+
+import base64
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from markbook.accounts.models import User
+from markbook.audit import services as audit
+from markbook.rosters.imports import mis
+from markbook.rosters.models import ImportJob
+from markbook.rosters.oneroster.import_ import Result as OneRosterResult
+from markbook.rosters.oneroster.import_ import oneroster_import
+from markbook.schools.models import School
+
+logger = logging.getLogger(__name__)
+
+INLINE_ROWS = 200  # the MIS page imports smaller confirmed files in the request
+MAX_PROBLEMS = 50  # positions of problems kept in a failed job's summary
+ONEROSTER_COUNTS = (
+    "pupils_created",
+    "pupils_updated",
+    "pupils_matched",
+    "pupils_left",
+    "classes_created",
+    "teacher_links_added",
+    "teacher_links_removed",
+    "enrolments_added",
+    "enrolments_removed",
+)
+CRASHED = (
+    "The import stopped because of an error in Markbook, so nothing was changed. "
+    "Try again; if it happens again, contact support with the job number."
+)
+
+
+def import_job_create(
+    *,
+    actor: User | None,
+    school: School,
+    kind: str,
+    data: bytes,
+    filename: str,
+    options: dict[str, Any] | None = None,
+) -> ImportJob:
+    """Keep the upload encrypted and queue its import; the job and its task are
+    created together or not at all."""
+    from markbook.rosters.tasks import run_import_job
+
+    if kind not in ImportJob.Kind.values:
+        raise ValueError(f"unknown import kind {kind!r}")
+    with transaction.atomic():
+        job = ImportJob(
+            school=school,
+            kind=kind,
+            filename=filename[:200],
+            options=options or {},
+            created_by=actor,
+        )
+        job.upload = base64.b64encode(data).decode("ascii")
+        job.save()
+        audit.record(
+            actor=actor,
+            school=school,
+            action="rosters.import.queued",
+            target=job,
+            data={"kind": kind, "bytes": len(data)},
+        )
+        queued = run_import_job.enqueue(school.pk, job.pk)
+        job.task_id = str(queued.id)[:64]
+        ImportJob.objects.filter(pk=job.pk).update(task_id=job.task_id)
+    return job
+
+
+def mis_import_confirm(
+    *,
+    actor: User | None,
+    school: School,
+    data: bytes,
+    filename: str,
+    mapping: dict[str, str],
+    full: bool,
+    inline_below: int | None = None,
+) -> tuple[mis.MisImportResult, ImportJob | None]:
+    """Check a confirmed MIS file again; import it now if it has fewer than
+    `inline_below` rows (INLINE_ROWS by default), else queue it. Returns the check (or the applied import)
+    and the job, if one was queued. A file with errors is neither imported nor queued."""
+    result = mis.mis_import(
+        actor=actor, school=school, data=data, filename=filename, mapping=mapping, full=full
+    )
+    if not result.ok:
+        return result, None
+    if result.rows < (INLINE_ROWS if inline_below is None else inline_below):
+        applied = mis.mis_import(
+            actor=actor,
+            school=school,
+            data=data,
+            filename=filename,
+            mapping=mapping,
+            full=full,
+            confirm=True,
+        )
+        return applied, None
+    job = import_job_create(
+        actor=actor,
+        school=school,
+        kind=ImportJob.Kind.MIS,
+        data=data,
+        filename=filename,
+        options={"mapping": mapping, "full": full},
+    )
+    return result, job
+
+
+def _progress(job: ImportJob):  # type: ignore[no-untyped-def]
+    def report(done: int, total: int) -> None:
+        ImportJob.objects.filter(pk=job.pk).update(progress_done=done, progress_total=total)
+        job.progress_done, job.progress_total = done, total
+
+    return report
+
+
+def _failed_to(positions: list[tuple[int | None, str]]) -> tuple[dict[str, Any], str]:
+    """The summary and message of an import refused when it ran. Positions only: the
+    problems' messages may quote pupils' data, which a job keeps none of."""
+    shown = "; ".join(
+        f"row {row}, {column}" if row and column else (f"row {row}" if row else "the whole file")
+        for row, column in positions[:5]
+    )
+    more = f" and {len(positions) - 5} more" if len(positions) > 5 else ""
+    message = (
+        f"The file could not be imported: {len(positions)} problem"
+        f"{'' if len(positions) == 1 else 's'} found when the import ran ({shown}{more}). "
+        "Nothing was changed. Check the file again on the import page to see each problem."
+    )
+    summary = {
+        "problems": [{"row": row, "column": column} for row, column in positions[:MAX_PROBLEMS]]
+    }
+    return summary, message
+
+
+def _run_mis(job: ImportJob, data: bytes) -> tuple[dict[str, Any], str]:
+    result = mis.mis_import(
+        actor=job.created_by,
+        school=job.school,
+        data=data,
+        filename=job.filename,
+        mapping=dict(job.options.get("mapping") or {}),
+        full=bool(job.options.get("full")),
+        confirm=True,
+        progress=_progress(job),
+    )
+    if not result.ok:
+        return _failed_to([(p.row, p.column) for p in result.errors])
+    return {
+        "rows": result.rows,
+        "added": len(result.added),
+        "changed": len([p for p in result.changed if p.changes]),
+        "unchanged": len(result.unchanged),
+        "left": len(result.leavers),
+        "warnings": len(result.warnings),
+    }, ""
+
+
+def oneroster_counts(result: OneRosterResult) -> dict[str, int]:
+    return {name: getattr(result, name) for name in ONEROSTER_COUNTS}
+
+
+def _run_oneroster(job: ImportJob, data: bytes) -> tuple[dict[str, Any], str]:
+    report = _progress(job)
+    report(0, 1)
+    result = oneroster_import(actor=job.created_by, school=job.school, data=data, confirm=True)
+    if result.problems:
+        return _failed_to(
+            [
+                (p.row, f"{p.file} {p.column}".strip() if p.file else p.column)
+                for p in result.problems
+            ]
+        )
+    report(1, 1)
+    return oneroster_counts(result), ""
+
+
+def import_job_run(*, job: ImportJob) -> ImportJob:
+    """Run a queued job once, inside its school's scope (the caller opens it, TEN-4):
+    queued -> running -> done or failed, with the upload blanked either way."""
+    if job.status != ImportJob.Status.QUEUED:
+        return job  # a job runs once, even if its task is delivered twice
+    job.status, job.started_at = ImportJob.Status.RUNNING, timezone.now()
+    job.save(update_fields=["status", "started_at"])
+    summary: dict[str, Any]
+    try:
+        data = base64.b64decode(job.upload or "")
+        runner = _run_mis if job.kind == ImportJob.Kind.MIS else _run_oneroster
+        summary, error = runner(job, data)
+    except Exception:
+        # The import writes in one transaction, so nothing of it was kept.
+        logger.exception("Import job %s of school %s failed", job.pk, job.school_id)
+        summary, error = {}, CRASHED
+    job.status = ImportJob.Status.FAILED if error else ImportJob.Status.DONE
+    job.summary, job.error = summary, error
+    job.upload = None
+    job.finished_at = timezone.now()
+    job.save(
+        update_fields=[
+            "status",
+            "summary",
+            "error",
+            "upload",
+            "finished_at",
+            "progress_done",
+            "progress_total",
+        ]
+    )
+    audit.record(
+        actor=job.created_by,
+        school=job.school,
+        action=f"rosters.import.{job.status}",
+        target=job,
+        data={"kind": job.kind, **{k: v for k, v in summary.items() if k != "problems"}},
+    )
+    return job

@@ -1,0 +1,182 @@
+"""API: MIS and OneRoster imports (preview, confirm -> job, status) and the OneRoster
+export (ROS-2, ROS-3, ROS-4, TEN-3). Administrators and trust administrators only."""
+
+import io
+import json
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from markbook.core.tenancy import school_scope
+from markbook.rosters.models import ImportJob, Pupil
+from markbook.rosters.oneroster.export import oneroster_export
+from tests.conftest import World
+from tests.rosters.test_import_jobs import run_worker
+from tests.rosters.test_mis_import import GOOD
+
+
+def upload(api, path: str, data: bytes, name: str = "mis.csv", **fields):  # type: ignore[no-untyped-def]
+    return api.client.post(api.school(path), {"file": SimpleUploadedFile(name, data), **fields})
+
+
+def pupils_with_mis_ids(world: World) -> int:
+    with school_scope(world.a):
+        return Pupil.objects.exclude(mis_id="").count()
+
+
+@pytest.mark.parametrize("role", ["admin", "trust_admin"])
+def test_mis_preview_reports_counts_and_writes_nothing(api_as, world: World, role: str):
+    response = upload(api_as(role), "/imports/mis", GOOD)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["ok"] is True and body["rows"] == 3
+    assert body["counts"] == {"added": 3, "changed": 0, "unchanged": 0, "leavers": 0}
+    assert body["columns"]["Legal Surname"] == "surname"
+    assert pupils_with_mis_ids(world) == 0
+
+
+@pytest.mark.parametrize("role", ["teacher", "pupil", "parent", "other_admin"])
+def test_mis_import_is_404_for_everyone_else(api_as, world: World, role: str):
+    assert upload(api_as(role), "/imports/mis", GOOD, confirm="true").status_code == 404
+    assert pupils_with_mis_ids(world) == 0
+
+
+def test_bad_file_gives_422_with_problems_by_row_and_column(api_as, world: World):
+    bad = GOOD.replace(b"Year 7", b"Year 14").replace(b"2014-10-02", b"31/02/2014")
+    response = upload(api_as("admin"), "/imports/mis", bad, confirm="true")
+    assert response.status_code == 422
+    body = response.json()
+    assert body["detail"] == "mis.csv cannot be imported: 2 errors."
+    assert [(p["row"], p["column"]) for p in body["problems"]] == [
+        (2, "year group"),
+        (3, "date of birth"),
+    ]
+    assert set(body["errors"]) == {"row 2, year group", "row 3, date of birth"}
+    with school_scope(world.a):
+        assert not ImportJob.objects.exists()  # nothing queued
+
+
+def test_unreadable_file_gives_422_about_the_whole_file(api_as, world: World):
+    response = upload(api_as("admin"), "/imports/mis", b"\xff\xfe\x00bad", name="x.csv")
+    assert response.status_code == 422
+    problem = response.json()["problems"][0]
+    assert (problem["row"], problem["column"]) == (None, "")
+    assert "UTF-16" in problem["message"]
+
+
+def test_mapping_that_is_not_a_json_object_is_a_422_naming_it(api_as, world: World):
+    response = upload(api_as("admin"), "/imports/mis", GOOD, mapping="[1]")
+    assert response.status_code == 422
+    assert list(response.json()["errors"]) == ["mapping"]
+
+
+def test_missing_file_is_a_422_naming_it(api_as, world: World):
+    response = api_as("admin").client.post(api_as("admin").school("/imports/mis"), {})
+    assert response.status_code == 422
+    assert "file" in response.json()["errors"]
+
+
+def test_mis_confirm_queues_a_job_the_worker_runs_and_status_follows(api_as, world: World):
+    api = api_as("trust_admin")
+    response = upload(api, "/imports/mis", GOOD, confirm="true")
+    assert response.status_code == 202, response.content
+    job = response.json()
+    assert job["status"] == "queued" and job["kind"] == "mis" and job["filename"] == "mis.csv"
+    assert job["url"] == reverse("rosters:import_job", args=[world.a.pk, job["id"]])
+    assert pupils_with_mis_ids(world) == 0
+
+    status = api.get(api.school(f"/imports/{job['id']}"))
+    assert status.status_code == 200 and status.json()["status"] == "queued"
+    run_worker()
+    done = api.get(api.school(f"/imports/{job['id']}")).json()
+    assert done["status"] == "done" and done["error"] == ""
+    assert done["progress"] == {"done": 3, "total": 3}
+    assert done["summary"]["added"] == 3
+    assert pupils_with_mis_ids(world) == 3
+
+
+def test_preview_false_also_imports(api_as, world: World):
+    response = upload(api_as("admin"), "/imports/mis", GOOD, preview="false")
+    assert response.status_code == 202
+
+
+@pytest.mark.parametrize("role", ["teacher", "colleague", "pupil", "other_admin"])
+def test_job_status_is_404_for_everyone_else(api_as, world: World, role: str):
+    job = upload(api_as("admin"), "/imports/mis", GOOD, confirm="true").json()
+    assert api_as(role).get(api_as(role).school(f"/imports/{job['id']}")).status_code == 404
+
+
+def test_job_of_another_school_is_404_through_ones_own_school(api_as, world: World):
+    # other_admin posting to School A's URL: 404; to their own school's: a job of School B.
+    assert upload(api_as("other_admin"), "/imports/mis", GOOD, confirm="true").status_code == 404
+    api_b = api_as("other_admin")
+    response = api_b.client.post(
+        api_b.school("/imports/mis", school=world.b), {"file": SimpleUploadedFile("m.csv", GOOD)}
+    )
+    assert response.status_code == 200  # a preview in School B
+    queued = api_b.client.post(
+        api_b.school("/imports/mis", school=world.b),
+        {"file": SimpleUploadedFile("m.csv", GOOD), "confirm": "true"},
+    ).json()
+    api = api_as("admin")
+    assert api.get(api.school(f"/imports/{queued['id']}")).status_code == 404
+
+
+# --- OneRoster ------------------------------------------------------------------------
+
+
+def export_of_a(world: World) -> bytes:
+    with school_scope(world.a):
+        return oneroster_export(actor=world.admin, school=world.a)
+
+
+def test_oneroster_preview_then_confirm_queues_a_job(api_as, world: World):
+    api = api_as("admin")
+    data = export_of_a(world)
+    preview = upload(api, "/imports/oneroster", data, name="oneroster.zip")
+    assert preview.status_code == 200, preview.content
+    assert preview.json()["ok"] is True and preview.json()["counts"]["pupils_created"] == 0
+    queued = upload(api, "/imports/oneroster", data, name="oneroster.zip", confirm="true")
+    assert queued.status_code == 202 and queued.json()["kind"] == "oneroster"
+    run_worker()
+    done = api.get(api.school(f"/imports/{queued.json()['id']}")).json()
+    assert done["status"] == "done", done["error"]
+    assert done["summary"]["pupils_matched"] == 3
+
+
+def test_oneroster_bad_zip_gives_422_naming_file_row_and_column(api_as, world: World):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("manifest.csv", "propertyName,value\nfile.users,bulk\n")
+    response = upload(api_as("admin"), "/imports/oneroster", buffer.getvalue(), name="x.zip")
+    assert response.status_code == 422
+    body = response.json()
+    assert body["problems"] and all({"file", "row", "column"} <= set(p) for p in body["problems"])
+    assert body["errors"]
+
+
+@pytest.mark.parametrize("role", ["admin", "trust_admin"])
+def test_oneroster_export_is_the_zip(api_as, world: World, role: str):
+    api = api_as(role)
+    response = api.get(api.school("/exports/oneroster"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert "no-store" in response["Cache-Control"]
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        users = archive.read("users.csv").decode()
+    assert "Amy" in users and "Dee" not in users
+
+
+@pytest.mark.parametrize("role", ["teacher", "parent", "other_admin", "platform_staff"])
+def test_oneroster_export_is_404_for_everyone_else(api_as, world: World, role: str):
+    api = api_as(role)
+    assert api.get(api.school("/exports/oneroster")).status_code == 404
+
+
+def test_openapi_declares_the_import_operations_with_their_errors(api_as, world: World):
+    schema = json.loads(api_as("admin").client.get("/api/openapi.json").content)
+    operation = schema["paths"]["/api/schools/{school_id}/imports/mis"]["post"]
+    assert {"200", "202", "401", "403", "404", "422"} <= set(operation["responses"])
+    assert "multipart/form-data" in operation["requestBody"]["content"]
