@@ -1,0 +1,78 @@
+"""An administrator imports pupils from an MIS export and exchanges a OneRoster zip in
+the browser (ROS-2, ROS-3, ROS-4): check, read the preview, confirm."""
+
+import pytest
+from playwright.sync_api import expect
+
+from markbook.core.tenancy import school_scope
+from markbook.rosters.models import Pupil
+from tests.browser.steps import open_page, sign_in
+from tests.factories import valid_upn
+
+pytestmark = pytest.mark.browser
+
+MIS = (
+    "Forename,Legal Surname,UPN,Year Group,Reg Group,Gender,FSM Eligible,SEN Status,Ethnicity\n"
+    f"Gwen,Evans,{valid_upn(701)},7,7X,F,Y,K,WBRI\n"
+    f"Hari,Patel,{valid_upn(702)},8,8Y,M,N,N,AIND\n"
+).encode()
+
+
+def test_admin_checks_then_imports_an_mis_export(page, world, shot):
+    sign_in(page, world.admin.email)
+    open_page(page, f"/s/{world.a.pk}/roster/pupils/")
+    page.get_by_role("link", name="Import from the MIS").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import pupils from the MIS")
+    page.get_by_label("MIS export").set_input_files(
+        {"name": "sims.csv", "mimeType": "text/csv", "buffer": MIS}
+    )
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_role("button", name="Import this file")).to_be_visible()
+    shot(page, "preview")
+    with school_scope(world.a):
+        assert not Pupil.objects.filter(last_name="Evans").exists()  # a preview writes nothing
+    # The file is not kept between the steps: the administrator chooses it again.
+    page.get_by_label("MIS export").set_input_files(
+        {"name": "sims.csv", "mimeType": "text/csv", "buffer": MIS}
+    )
+    page.get_by_role("button", name="Import this file").click()
+    page.wait_for_load_state()
+    shot(page, "imported")
+    with school_scope(world.a):
+        gwen = Pupil.objects.get(last_name="Evans")
+        assert (gwen.year_group, gwen.registration_group, gwen.fsm, gwen.sen_provision) == (
+            "7",
+            "7X",
+            True,
+            "K",
+        )
+
+
+def test_admin_sees_row_and_column_of_each_mis_problem(page, world, shot):
+    sign_in(page, world.admin.email)
+    open_page(page, f"/s/{world.a.pk}/roster/import/mis/")
+    bad = b"Forename,Legal Surname,UPN,Year Group\nIvy,Jones,A801200005001,7\nJo,King,,14\n"
+    page.get_by_label("MIS export").set_input_files(
+        {"name": "bad.csv", "mimeType": "text/csv", "buffer": bad}
+    )
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_role("alert").first).to_contain_text("nothing has been changed")
+    errors = page.get_by_role("table").first
+    expect(errors.get_by_role("row", name="2 UPN")).to_contain_text("check letter")
+    expect(errors.get_by_role("row", name="3 year group")).to_contain_text("not a year group")
+    expect(page.get_by_role("button", name="Import this file")).to_have_count(0)
+    shot(page, "problems")
+
+
+def test_admin_downloads_the_oneroster_export_and_checks_it_back(page, world, shot, tmp_path):
+    sign_in(page, world.admin.email)
+    open_page(page, f"/s/{world.a.pk}/roster/oneroster/")
+    shot(page, "oneroster")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download").first.click()
+    path = tmp_path / "oneroster.zip"
+    download.value.save_as(path)
+    page.get_by_label("OneRoster zip").set_input_files(str(path))
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_role("button", name="Confirm and import")).to_be_visible()
+    shot(page, "oneroster-preview")
