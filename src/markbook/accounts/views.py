@@ -56,7 +56,13 @@ def _int(value: str | None) -> int:
 
 def _signin_context(request: HttpRequest, form: object, refusal: str | None) -> dict:
     school = request.access.school  # type: ignore[attr-defined]
-    return {"school": school, "form": form, "refusal": refusal, "slug": school.signin_slug}
+    return {
+        "school": school,
+        "form": form,
+        "refusal": refusal,
+        "slug": school.signin_slug,
+        "password_allowed": school.allows_signin("password"),
+    }
 
 
 def _form_status(request: HttpRequest, refusal: str | None) -> int:
@@ -68,6 +74,8 @@ def pupil_signin(request: HttpRequest, signin_slug: str) -> HttpResponse:
     """A school's pupil sign-in page: username and password (ACC-2, ACC-3, ACC-5)."""
     school = request.access.school  # type: ignore[attr-defined]
     refusal = services.school_signin_refusal(school)
+    if refusal is None and request.method == "POST" and not school.allows_signin("password"):
+        refusal = f"{school.name} does not use Markbook passwords: use the button to sign in."
     form = PupilSignInForm(request.POST if request.method == "POST" else None, label_suffix="")
     if request.method == "POST" and refusal is None and form.is_valid():
         outcome = services.pupil_password_signin(
@@ -188,3 +196,83 @@ def pupil_signin_code_new(request: HttpRequest, school_id: int, pupil_id: int) -
             "days": services.CODE_LIFETIME.days,
         },
     )
+
+
+# --- Self-registration (ACC-4) -----------------------------------------------
+
+
+@never_cache
+def staff_register(request: HttpRequest, signin_slug: str) -> HttpResponse:
+    """A school's registration page, reached through its sign-in address (ACC-4)."""
+    from markbook.accounts import registration, sso
+
+    school = request.access.school  # type: ignore[attr-defined]
+    refusal = services.school_signin_refusal(school)
+    form = forms.RegistrationForm(request.POST if request.method == "POST" else None)
+    done = ""
+    if request.method == "POST" and refusal is None and form.is_valid():
+        try:
+            created = registration.registration_request_create(school=school, **form.cleaned_data)
+        except ValidationError as error:
+            forms.add_errors(form, error)
+        else:
+            done = (
+                f"Thank you, {created.first_name}. A {school.name} administrator will check "
+                "your request; you can sign in once they approve it."
+            )
+    return render(
+        request,
+        "accounts/register.html",
+        {
+            "school": school,
+            "slug": signin_slug,
+            "form": form,
+            "done": done,
+            "refusal": refusal,
+            "sso": sso.sso_providers_for(school),
+        },
+        status=403 if refusal and request.method == "POST" else 200,
+    )
+
+
+@require_POST
+def staff_register_sso(request: HttpRequest, signin_slug: str, provider_id: str) -> HttpResponse:
+    """Start registering with Google or Microsoft: remember the school, go to the provider."""
+    from allauth.socialaccount.adapter import get_adapter as social_adapter
+
+    from markbook.accounts import sso
+    from markbook.accounts.adapter import SSO_REGISTER
+
+    school = request.access.school  # type: ignore[attr-defined]
+    if provider_id not in {p.id for p in sso.sso_providers_for(school)}:
+        raise Http404("This school does not use that sign-in method.")
+    request.session[SSO_REGISTER] = school.pk
+    provider = social_adapter().get_provider(request, provider_id)
+    return provider.redirect(request, process="login")
+
+
+@require_POST
+def registration_decide(request: HttpRequest, school_id: int, request_id: int) -> HttpResponse:
+    """A school administrator approves or refuses a request to join (ACC-4)."""
+    from markbook.accounts import registration
+    from markbook.accounts.models import RegistrationRequest
+    from markbook.rosters.access import require_role
+
+    require_role(request, "school_admin", "trust_admin")
+    pending = RegistrationRequest.objects.filter(pk=request_id).first()
+    if pending is None:
+        raise Http404
+    approve = request.POST.get("decision") == "approve"
+    try:
+        registration.registration_request_decide(
+            actor=request.user,  # type: ignore[arg-type]
+            request=pending,
+            approve=approve,
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        verdict = "approved" if approve else "refused"
+        messages.success(request, f"{pending.display_name}'s request was {verdict}.")
+    return redirect("rosters:teachers", school_id=school_id)
