@@ -220,6 +220,14 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
 }
+# ACC-1: the "Sign in with ..." forms answer with a redirect to the provider, which
+# form-action must allow (browsers check it on the redirect too).
+SECURE_CSP["form-action"] += sorted(
+    {
+        "/".join(app["settings"]["server_url"].split("/")[:3])
+        for app in SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"]
+    }
+)
 
 # Uploads: a class list is small; anything bigger is refused with a clear message.
 MARKBOOK_MAX_UPLOAD_BYTES = int(os.environ.get("MARKBOOK_MAX_UPLOAD_BYTES", 2 * 1024 * 1024))

@@ -30,7 +30,7 @@ function escape(text) {
 }
 
 function page(title, body) {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title></head>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>${escape(title)}</title></head>
 <body><h1>${escape(title)}</h1>${body}</body></html>`;
 }
 
