@@ -68,8 +68,11 @@ def stop_provider(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture
-def oidc_google(live_server, settings) -> Iterator[OidcProvider]:  # type: ignore[no-untyped-def]
-    """The test provider, configured as this Markbook's "Sign in with Google"."""
+def oidc_google(browser, live_server, settings) -> Iterator[OidcProvider]:  # type: ignore[no-untyped-def]
+    """The test provider, configured as this Markbook's "Sign in with Google".
+
+    For the browser tests: `browser` comes first so the live server shares the test's
+    database connections (see tests/browser/conftest.py)."""
     callback = f"{live_server.url}/accounts/oidc/google/login/callback/"
     process, issuer = start_provider(callback)
     settings.SOCIALACCOUNT_PROVIDERS = {
