@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from markbook.accounts.models import User
 from markbook.audit.models import AuditEvent
-from markbook.core.tenancy import all_schools
+from markbook.core.tenancy import all_schools, school_scope
 from tests.oidc.fixtures import oidc_google  # noqa: F401  (a fixture)
 
 # The test provider stands in for Google in every test here.
@@ -75,3 +75,21 @@ def test_address_outside_the_schools_domains_is_refused(page, school_uses_google
     world.parent.refresh_from_db()
     assert world.parent.has_usable_password()
     assert not world.parent.socialaccount_set.exists()
+
+
+def test_new_teacher_registers_with_google_on_the_schools_page(
+    page, school_uses_google, shot, console
+):
+    world = school_uses_google
+    page.goto(f"/signin/{world.a.signin_slug}/register/")
+    shot(page, "register-page")
+    page.get_by_role("button", name="Register with Google").click()
+    page.get_by_label("Email").fill("nia.newton@oakfield.sch.uk")
+    page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_url(re.compile(rf"/s/{world.a.pk}/"))
+    shot(page, "registered")
+    user = User.objects.get(email="nia.newton@oakfield.sch.uk")
+    assert user.is_active
+    assert not user.has_usable_password()
+    with school_scope(world.a):
+        assert user.memberships.filter(role="teacher").exists()
