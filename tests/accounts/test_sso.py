@@ -205,7 +205,9 @@ def test_pupil_page_refuses_passwords_when_the_school_turned_them_off(client, wo
     uses(world.a, "google")
     response = client.post(signin_url(world.a), {"username": "amy.adams", "password": PASSWORD})
     assert response.status_code == 403
-    assert "does not use Markbook passwords" in response.content.decode()
+    html = response.content.decode()
+    assert "does not use Markbook passwords" in html
+    assert "Sign in with Google" in html
     assert "_auth_user_id" not in client.session
 
 
@@ -307,7 +309,8 @@ def test_new_teacher_with_a_verified_school_address_registers_with_google(world)
 def test_registering_with_an_address_outside_the_domain_creates_nothing(world):
     uses(world.a, "google")
     users = User.objects.count()
-    refusal(identity("someone@gmail.com"), {SSO_REGISTER: world.a.pk})
+    page = refusal(identity("someone@gmail.com"), {SSO_REGISTER: world.a.pk})
+    assert "someone@gmail.com is not an address of a school that registers staff" in page
     assert User.objects.count() == users
     with school_scope(world.a):
         assert not RegistrationRequest.objects.exists()

@@ -134,11 +134,18 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             if not verified and email:
                 reason = "address not verified by the provider"
             sso.sso_refusal_record(provider_id=provider_id, email=email, match=match, reason=reason)
+            message = match.refusal or sso.not_found_message(email, provider_id)
+            if register_school and verified and email and match.user is None:
+                message = (
+                    f"{email} is not an address of a school that registers staff with "
+                    f"{sso.method_label(provider_id)}. Register with your school address, or "
+                    "ask to join with the form on the school's registration page."
+                )
             raise ImmediateHttpResponse(
                 render(
                     request,
                     "accounts/sso_refused.html",
-                    {"message": match.refusal or sso.not_found_message(email, provider_id)},
+                    {"message": message},
                     status=403,
                 )
             )

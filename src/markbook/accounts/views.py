@@ -74,9 +74,19 @@ def pupil_signin(request: HttpRequest, signin_slug: str) -> HttpResponse:
     """A school's pupil sign-in page: username and password (ACC-2, ACC-3, ACC-5)."""
     school = request.access.school  # type: ignore[attr-defined]
     refusal = services.school_signin_refusal(school)
-    if refusal is None and request.method == "POST" and not school.allows_signin("password"):
-        refusal = f"{school.name} does not use Markbook passwords: use the button to sign in."
     form = PupilSignInForm(request.POST if request.method == "POST" else None, label_suffix="")
+    if request.method == "POST" and refusal is None and not school.allows_signin("password"):
+        # ACC-1: the school has turned Markbook passwords off; its buttons stay on the page.
+        form.is_valid()
+        form.add_error(
+            None, f"{school.name} does not use Markbook passwords: use the button to sign in."
+        )
+        return render(
+            request,
+            "accounts/pupil_signin.html",
+            _signin_context(request, form, None),
+            status=403,
+        )
     if request.method == "POST" and refusal is None and form.is_valid():
         outcome = services.pupil_password_signin(
             request=request,
