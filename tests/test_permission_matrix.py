@@ -74,6 +74,8 @@ PAGES: dict[str, Route | str] = {
     "pupil_signin_code_entry": Route({r: 200 for r in ROLES}),
     # Public: a school's registration page, reached through its sign-in address (ACC-4).
     "staff_register": Route({r: 200 for r in ROLES}),
+    # The link sent to an in-domain teacher (ACC-4); a forged token is refused.
+    "staff_register_confirm": Route({r: 400 for r in ROLES}),
     # No Google or Microsoft configured here: the provider is unknown to everyone.
     "staff_register_sso": Route({r: 404 for r in ROLES}, method="post"),
     # A pending request to join: school administrators (and the trust's) answer it.
@@ -220,6 +222,7 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
         "user_id": world.teacher.pk,
         "signin_slug": world.a.signin_slug,
         "provider_id": "google",
+        "token": "not-a-token",
     }
     if "<int:request_id>" in pattern:
         values["request_id"] = _pending_registration(world).pk

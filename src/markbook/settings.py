@@ -165,6 +165,21 @@ SOCIALACCOUNT_PROVIDERS = {
     }
 }
 
+# Email: self-registration confirmation links (ACC-4) and password resets, by SMTP.
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": os.environ.get("MARKBOOK_SMTP_HOST", "localhost"),
+            "port": int(os.environ.get("MARKBOOK_SMTP_PORT", "25")),
+            "username": os.environ.get("MARKBOOK_SMTP_USER", ""),
+            "password": os.environ.get("MARKBOOK_SMTP_PASSWORD", ""),
+            "use_tls": os.environ.get("MARKBOOK_SMTP_TLS", "") == "1",
+        },
+    }
+}
+DEFAULT_FROM_EMAIL = os.environ.get("MARKBOOK_FROM_EMAIL", "Markbook <no-reply@localhost>")
+
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache"

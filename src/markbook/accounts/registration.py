@@ -4,7 +4,9 @@
   address in one of the school's domains is approved at once: the provider's verified
   address is the proof. The account has no password of its own.
 - A teacher registering with an email address and password gets an inactive account
-  and a pending request, which a school administrator approves or refuses.
+  and a pending request, which a school administrator approves or refuses. When the
+  address is in one of the school's domains, a link sent to it approves the request
+  instead: following it proves the address (registration_email_confirm).
 - A pupil registering on their own must confirm their parent or carer agrees; the time
   of that confirmation is recorded. Their request waits for an administrator, whose
   approval creates the pupil's record and account (they then get a sign-in code).
@@ -13,7 +15,9 @@ Keyword-only, atomic and audited; run inside the school's scope.
 """
 
 from django.contrib.auth.password_validation import validate_password
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
@@ -127,6 +131,68 @@ def registration_request_create(
     )
     _audit(request, "requested", actor=user)
     return request
+
+
+CONFIRM_SALT = "markbook.accounts.registration.confirm"
+CONFIRM_MAX_AGE = 3 * 24 * 60 * 60  # three days
+
+
+def registration_confirm_token(request: RegistrationRequest) -> str:
+    """A signed, expiring token naming the request and the address it was sent to."""
+    return signing.dumps({"r": request.pk, "e": request.email}, salt=CONFIRM_SALT)
+
+
+def registration_email_send(*, request: RegistrationRequest, confirm_url: str) -> bool:
+    """Send an in-domain teacher the link that confirms their address (ACC-4).
+    Returns whether a link was sent (only for teachers in the school's domains)."""
+    if request.role != Role.TEACHER or not request.school.has_domain(request.email):
+        return False
+    send_mail(
+        subject=f"Confirm your Markbook account at {request.school.name}",
+        message=(
+            f"Hello {request.first_name},\n\nYou asked to join {request.school.name} on "
+            f"Markbook. Follow this link within three days to confirm your address and "
+            f"start using Markbook:\n\n{confirm_url}\n\nIf you did not ask, ignore this "
+            "message: nothing happens without the link."
+        ),
+        from_email=None,
+        recipient_list=[request.email],
+    )
+    return True
+
+
+def registration_request_for_token(token: str) -> RegistrationRequest | None:
+    """The pending in-domain teacher request a confirmation token names, or None when
+    the token is not valid, has expired, or the request has been answered."""
+    try:
+        data = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    request = (
+        RegistrationRequest.objects.select_related("school", "user")
+        .filter(pk=data.get("r"), email=data.get("e"), status=Status.PENDING, role=Role.TEACHER)
+        .first()
+    )
+    if request is None or request.user is None or not request.school.has_domain(request.email):
+        return None
+    return request
+
+
+@transaction.atomic
+def registration_email_confirm(*, request: RegistrationRequest) -> User:
+    """The teacher followed the link sent to their school address: approved (ACC-4)."""
+    request = RegistrationRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != Status.PENDING or request.user is None:
+        raise ValidationError({"request": ["This request has already been answered."]})
+    user = request.user
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    Membership.objects.create(school=request.school, user=user, role=Membership.Role.TEACHER)
+    request.status = Status.APPROVED
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "decided_at"])
+    _audit(request, "approved_by_email", actor=user)
+    return user
 
 
 @transaction.atomic

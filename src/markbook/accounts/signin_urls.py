@@ -9,6 +9,11 @@ urlpatterns = [
     path("<str:signin_slug>/code/", views.pupil_signin_code_entry, name="pupil_signin_code_entry"),
     path("<str:signin_slug>/register/", views.staff_register, name="staff_register"),
     path(
+        "<str:signin_slug>/register/confirm/<str:token>/",
+        views.staff_register_confirm,
+        name="staff_register_confirm",
+    ),
+    path(
         "<str:signin_slug>/register/<str:provider_id>/",
         views.staff_register_sso,
         name="staff_register_sso",

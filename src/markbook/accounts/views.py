@@ -226,10 +226,25 @@ def staff_register(request: HttpRequest, signin_slug: str) -> HttpResponse:
         except ValidationError as error:
             forms.add_errors(form, error)
         else:
-            done = (
-                f"Thank you, {created.first_name}. A {school.name} administrator will check "
-                "your request; you can sign in once they approve it."
+            confirm_url = request.build_absolute_uri(
+                reverse(
+                    "staff_register_confirm",
+                    kwargs={
+                        "signin_slug": signin_slug,
+                        "token": registration.registration_confirm_token(created),
+                    },
+                )
             )
+            if registration.registration_email_send(request=created, confirm_url=confirm_url):
+                done = (
+                    f"Thank you, {created.first_name}. We have sent a link to {created.email}: "
+                    "follow it to confirm your address and start using Markbook."
+                )
+            else:
+                done = (
+                    f"Thank you, {created.first_name}. A {school.name} administrator will "
+                    "check your request; you can sign in once they approve it."
+                )
     return render(
         request,
         "accounts/register.html",
@@ -242,6 +257,32 @@ def staff_register(request: HttpRequest, signin_slug: str) -> HttpResponse:
             "sso": sso.sso_providers_for(school),
         },
         status=403 if refusal and request.method == "POST" else 200,
+    )
+
+
+@never_cache
+def staff_register_confirm(request: HttpRequest, signin_slug: str, token: str) -> HttpResponse:
+    """The link sent to an in-domain teacher: a button confirms (a GET changes nothing,
+    so mail scanners following links do not approve anyone) (ACC-4)."""
+    from markbook.accounts import registration
+
+    school = request.access.school  # type: ignore[attr-defined]
+    pending = registration.registration_request_for_token(token)
+    if pending is None or pending.school_id != school.pk:
+        return render(
+            request,
+            "accounts/register_confirm.html",
+            {"school": school, "invalid": True, "slug": signin_slug},
+            status=400,
+        )
+    if request.method == "POST":
+        registration.registration_email_confirm(request=pending)
+        messages.success(request, "Your address is confirmed. Sign in with your password.")
+        return redirect("account_login")
+    return render(
+        request,
+        "accounts/register_confirm.html",
+        {"school": school, "pending": pending, "slug": signin_slug},
     )
 
 
