@@ -320,3 +320,13 @@ def test_without_the_registration_page_a_new_address_is_never_registered(world):
     uses(world.a, "google")
     refusal(identity("new.teacher@oakfield.sch.uk"))
     assert not User.objects.filter(email="new.teacher@oakfield.sch.uk").exists()
+
+
+def test_connecting_an_identity_from_a_signed_in_session_is_refused(world):
+    uses(world.a, "google")
+    sociallogin = identity("teacher@oakfield.sch.uk")
+    sociallogin.state["process"] = "connect"
+    refusal(sociallogin)
+    assert not SocialAccount.objects.exists()
+    world.teacher.refresh_from_db()
+    assert world.teacher.has_usable_password()

@@ -116,6 +116,26 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def pre_social_login(self, request: HttpRequest, sociallogin: Any) -> None:
         provider_id = sociallogin.account.provider
         email, verified = _verified_email(sociallogin)
+        if sociallogin.state.get("process") not in (None, "login"):
+            # Connecting an identity from a signed-in session, or redirect-only flows:
+            # identities are linked by signing in with them, under the rules below.
+            sso.sso_refusal_record(
+                provider_id=provider_id,
+                email=email,
+                match=sso.SsoMatch(None, None),
+                reason=f"process {sociallogin.state.get('process')!r} is not offered",
+            )
+            raise ImmediateHttpResponse(
+                render(
+                    request,
+                    "accounts/sso_refused.html",
+                    {
+                        "message": f"Sign out, then use “Sign in with "
+                        f"{sso.method_label(provider_id)}” on the sign-in page."
+                    },
+                    status=403,
+                )
+            )
         register_school = request.session.pop(SSO_REGISTER, None)
         match = sso.sso_match(provider_id=provider_id, email=email, email_verified=verified)
         if register_school and match.user is None and verified and email:
