@@ -53,3 +53,20 @@ ensure_debian_packages() {
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" fonts-dejavu-core >/dev/null
 }
+
+# Node packages the tests need: the local OpenID Connect provider of the sign-in tests
+# (tests/oidc, ACC-1), installed exactly from its package-lock.json.
+ensure_node_packages() {
+  local dir="$ROOT/tests/oidc" stamp want
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "The sign-in tests need Node.js 20 or newer with npm (apt-get install nodejs npm)." >&2
+    return 1
+  fi
+  stamp="$dir/node_modules/.markbook-installed"
+  want="$(sha256sum "$dir/package-lock.json" | cut -c1-16)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "Installing the test OpenID Connect provider (npm ci in tests/oidc) ..." >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --silent)
+    echo "$want" > "$stamp"
+  fi
+}

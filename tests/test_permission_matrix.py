@@ -74,6 +74,16 @@ PAGES: dict[str, Route | str] = {
     # Public, reached through the school's secret address (ACC-2).
     "pupil_signin": Route({r: 200 for r in ROLES}),
     "pupil_signin_code_entry": Route({r: 200 for r in ROLES}),
+    # Public: a school's registration page, reached through its sign-in address (ACC-4).
+    "staff_register": Route({r: 200 for r in ROLES}),
+    # The link sent to an in-domain teacher (ACC-4); a forged token is refused.
+    "staff_register_confirm": Route({r: 400 for r in ROLES}),
+    # No Google or Microsoft configured here: the provider is unknown to everyone.
+    "staff_register_sso": Route({r: 404 for r in ROLES}, method="post"),
+    # A pending request to join: school administrators (and the trust's) answer it.
+    "school_accounts:registration_decide": Route(
+        only("admin", "trust_admin", ok=302), method="post", data={"decision": "refuse"}
+    ),
     # Without a checked code in the session: back to the code entry page.
     "pupil_signin_set_password": Route({r: 302 for r in ROLES}),
     # Amy's teacher (7A) and the school administrator; not the colleague or trust admin.
@@ -194,6 +204,22 @@ def test_every_route_is_in_the_matrix():
     assert missing == [], f"routes missing from the permission matrix: {missing}"
 
 
+def _pending_registration(world):  # type: ignore[no-untyped-def]
+    from markbook.accounts.registration import registration_request_create
+    from markbook.core.tenancy import school_scope
+
+    with school_scope(world.a):
+        return registration_request_create(
+            school=world.a,
+            role="pupil",
+            email="new.pupil@oakfield.sch.uk",
+            first_name="New",
+            last_name="Pupil",
+            year_group="7",
+            parental_consent=True,
+        )
+
+
 def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
     values = {
         "school_id": world.a.pk,
@@ -202,7 +228,11 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
         "class_id": world.class_7a.pk,
         "user_id": world.teacher.pk,
         "signin_slug": world.a.signin_slug,
+        "provider_id": "google",
+        "token": "not-a-token",
     }
+    if "<int:request_id>" in pattern:
+        values["request_id"] = _pending_registration(world).pk
     names = re.findall(r"<(?:\w+:)?(\w+)>|\{(\w+)\}", pattern)
     if ("job_id", "") in names or ("", "job_id") in names:
         values["job_id"] = _import_job(world)

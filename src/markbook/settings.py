@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "allauth.mfa",
     "ninja",
     "django_tasks_db",
@@ -130,6 +131,54 @@ ACCOUNT_RATE_LIMITS = {
 ACCOUNT_LOGOUT_ON_GET = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 SOCIALACCOUNT_ONLY = False
+# ACC-1: sign in with Google or Microsoft through OpenID Connect, configured per
+# deployment from the environment; a provider without a client id shows no button.
+# Identities only link to existing accounts of a school (markbook.accounts.sso).
+SOCIALACCOUNT_ADAPTER = "markbook.accounts.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_QUERY_EMAIL = True
+_SSO_SERVERS = {
+    "google": ("Google", "https://accounts.google.com"),
+    "microsoft": (
+        "Microsoft",
+        "https://login.microsoftonline.com/"
+        + os.environ.get("MARKBOOK_MICROSOFT_TENANT", "organizations")
+        + "/v2.0",
+    ),
+}
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": provider_id,
+                "name": name,
+                "client_id": os.environ[f"MARKBOOK_{provider_id.upper()}_CLIENT_ID"],
+                "secret": os.environ.get(f"MARKBOOK_{provider_id.upper()}_CLIENT_SECRET", ""),
+                "settings": {"server_url": server_url},
+            }
+            for provider_id, (name, server_url) in _SSO_SERVERS.items()
+            if os.environ.get(f"MARKBOOK_{provider_id.upper()}_CLIENT_ID")
+        ],
+    }
+}
+
+# Email: self-registration confirmation links (ACC-4) and password resets, by SMTP.
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": os.environ.get("MARKBOOK_SMTP_HOST", "localhost"),
+            "port": int(os.environ.get("MARKBOOK_SMTP_PORT", "25")),
+            "username": os.environ.get("MARKBOOK_SMTP_USER", ""),
+            "password": os.environ.get("MARKBOOK_SMTP_PASSWORD", ""),
+            "use_tls": os.environ.get("MARKBOOK_SMTP_TLS", "") == "1",
+        },
+    }
+}
+DEFAULT_FROM_EMAIL = os.environ.get("MARKBOOK_FROM_EMAIL", "Markbook <no-reply@localhost>")
 
 CACHES = {
     "default": {
@@ -186,6 +235,14 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
 }
+# ACC-1: the "Sign in with ..." forms answer with a redirect to the provider, which
+# form-action must allow (browsers check it on the redirect too).
+SECURE_CSP["form-action"] += sorted(
+    {
+        "/".join(app["settings"]["server_url"].split("/")[:3])
+        for app in SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"]
+    }
+)
 
 # Uploads: a class list is small; anything bigger is refused with a clear message.
 MARKBOOK_MAX_UPLOAD_BYTES = int(os.environ.get("MARKBOOK_MAX_UPLOAD_BYTES", 2 * 1024 * 1024))

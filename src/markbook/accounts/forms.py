@@ -84,3 +84,37 @@ class ApiTokenForm(forms.Form):
         max_length=100,
         help_text="What the token is for, such as the laptop or script that uses it.",
     )
+
+
+class RegistrationForm(forms.Form):
+    """Ask to join a school (ACC-4); the service checks the rules."""
+
+    role = forms.ChoiceField(
+        label="I am",
+        choices=[("teacher", "A member of staff"), ("pupil", "A pupil")],
+        widget=forms.RadioSelect,
+        initial="teacher",
+    )
+    first_name = forms.CharField(label="First name", max_length=150)
+    last_name = forms.CharField(label="Last name", max_length=150)
+    email = forms.EmailField(
+        label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password = forms.CharField(
+        label="Password (staff only)",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    year_group = forms.CharField(label="Year group (pupils only)", max_length=10, required=False)
+    parental_consent = forms.BooleanField(
+        label="My parent or carer agrees to me using Markbook at this school (pupils only)",
+        required=False,
+    )
+
+
+def add_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's errors on the form's fields, or above it."""
+    for name, messages in error.message_dict.items():
+        for message in messages:
+            form.add_error(name if name in form.fields else None, message)

@@ -140,3 +140,47 @@ declare(
     },
     not_personal=("id", "school", "created_at", "expires_at"),
 )
+
+_REQUEST_RETENTION = (
+    "while the request waits; an answered request is kept as the record of who approved "
+    "the person, as long as their account (RET-1)"
+)
+
+
+def _request(category: Category, purpose: str, visible_to: str = Visible.ADMINS) -> Personal:
+    return Personal(
+        category=category,
+        purpose=purpose,
+        basis=PUBLIC,
+        visible_to=visible_to,
+        retention=_REQUEST_RETENTION,
+        erasure=Erasure.DELETE_ROW,
+    )
+
+
+declare(
+    "accounts.RegistrationRequest",
+    subject="email",
+    description="Someone asking to join a school on its registration page (ACC-4).",
+    personal={
+        "user": _request(Category.RELATIONSHIP, "the account made for the request"),
+        "email": _request(Category.CONTACT, "who is asking to join; their sign-in address"),
+        "first_name": _request(Category.IDENTITY, "who is asking to join"),
+        "last_name": _request(Category.IDENTITY, "who is asking to join"),
+        "role": _request(Category.RELATIONSHIP, "whether they join as staff or as a pupil"),
+        "year_group": _request(Category.EDUCATION, "a pupil's year group, for their record"),
+        "parental_consent_at": _request(
+            Category.ACCOUNTABILITY,
+            "when a pupil confirmed their parent or carer agrees (ACC-4)",
+        ),
+        "decided_by": Personal(
+            category=Category.ACCOUNTABILITY,
+            purpose="which administrator answered the request",
+            basis=PUBLIC,
+            visible_to=Visible.ADMINS,
+            retention=_REQUEST_RETENTION,
+            erasure=Erasure.BLANK,
+        ),
+    },
+    not_personal=("id", "school", "method", "status", "created_at", "decided_at"),
+)

@@ -98,3 +98,53 @@ class SignInCode(models.Model):
 
         key = settings.MARKBOOK_HASH_KEY.encode()
         return hmac.new(key, code.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+
+class RegistrationRequest(models.Model):
+    """Someone asking to join a school on their own (ACC-4).
+
+    Staff who sign in with the school's Google or Microsoft accounts and a verified
+    address in the school's domain are approved at once; everyone else waits for a
+    school administrator. A pupil's request records when they confirmed their
+    parent or carer agrees.
+    """
+
+    class Role(models.TextChoices):
+        TEACHER = "teacher", "Teacher"
+        PUPIL = "pupil", "Pupil"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a school administrator"
+        APPROVED = "approved", "Approved"
+        REFUSED = "refused", "Refused"
+
+    school = models.ForeignKey(
+        "schools.School", on_delete=models.CASCADE, related_name="registration_requests"
+    )
+    # The account made for the request: inactive until approved. None for a pupil,
+    # whose account is made with their pupil record when approved.
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    email = models.EmailField()
+    first_name = models.CharField(max_length=150)
+    last_name = models.CharField(max_length=150)
+    role = models.CharField(max_length=10, choices=Role.choices)
+    year_group = models.CharField(max_length=10, blank=True, default="")
+    method = models.CharField(max_length=20)  # "password", "google" or "microsoft"
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    parental_consent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["created_at"]
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email

@@ -56,7 +56,13 @@ def _int(value: str | None) -> int:
 
 def _signin_context(request: HttpRequest, form: object, refusal: str | None) -> dict:
     school = request.access.school  # type: ignore[attr-defined]
-    return {"school": school, "form": form, "refusal": refusal, "slug": school.signin_slug}
+    return {
+        "school": school,
+        "form": form,
+        "refusal": refusal,
+        "slug": school.signin_slug,
+        "password_allowed": school.allows_signin("password"),
+    }
 
 
 def _form_status(request: HttpRequest, refusal: str | None) -> int:
@@ -69,6 +75,18 @@ def pupil_signin(request: HttpRequest, signin_slug: str) -> HttpResponse:
     school = request.access.school  # type: ignore[attr-defined]
     refusal = services.school_signin_refusal(school)
     form = PupilSignInForm(request.POST if request.method == "POST" else None, label_suffix="")
+    if request.method == "POST" and refusal is None and not school.allows_signin("password"):
+        # ACC-1: the school has turned Markbook passwords off; its buttons stay on the page.
+        form.is_valid()
+        form.add_error(
+            None, f"{school.name} does not use Markbook passwords: use the button to sign in."
+        )
+        return render(
+            request,
+            "accounts/pupil_signin.html",
+            _signin_context(request, form, None),
+            status=403,
+        )
     if request.method == "POST" and refusal is None and form.is_valid():
         outcome = services.pupil_password_signin(
             request=request,
@@ -188,3 +206,124 @@ def pupil_signin_code_new(request: HttpRequest, school_id: int, pupil_id: int) -
             "days": services.CODE_LIFETIME.days,
         },
     )
+
+
+# --- Self-registration (ACC-4) -----------------------------------------------
+
+
+@never_cache
+def staff_register(request: HttpRequest, signin_slug: str) -> HttpResponse:
+    """A school's registration page, reached through its sign-in address (ACC-4)."""
+    from markbook.accounts import registration, sso
+
+    school = request.access.school  # type: ignore[attr-defined]
+    refusal = services.school_signin_refusal(school)
+    form = forms.RegistrationForm(request.POST if request.method == "POST" else None)
+    done = ""
+    if request.method == "POST" and refusal is None and form.is_valid():
+        try:
+            created = registration.registration_request_create(school=school, **form.cleaned_data)
+        except ValidationError as error:
+            forms.add_errors(form, error)
+        else:
+            confirm_url = request.build_absolute_uri(
+                reverse(
+                    "staff_register_confirm",
+                    kwargs={
+                        "signin_slug": signin_slug,
+                        "token": registration.registration_confirm_token(created),
+                    },
+                )
+            )
+            if registration.registration_email_send(request=created, confirm_url=confirm_url):
+                done = (
+                    f"Thank you, {created.first_name}. We have sent a link to {created.email}: "
+                    "follow it to confirm your address and start using Markbook."
+                )
+            else:
+                done = (
+                    f"Thank you, {created.first_name}. A {school.name} administrator will "
+                    "check your request; you can sign in once they approve it."
+                )
+    return render(
+        request,
+        "accounts/register.html",
+        {
+            "school": school,
+            "slug": signin_slug,
+            "form": form,
+            "done": done,
+            "refusal": refusal,
+            "sso": sso.sso_providers_for(school),
+        },
+        status=403 if refusal and request.method == "POST" else 200,
+    )
+
+
+@never_cache
+def staff_register_confirm(request: HttpRequest, signin_slug: str, token: str) -> HttpResponse:
+    """The link sent to an in-domain teacher: a button confirms (a GET changes nothing,
+    so mail scanners following links do not approve anyone) (ACC-4)."""
+    from markbook.accounts import registration
+
+    school = request.access.school  # type: ignore[attr-defined]
+    pending = registration.registration_request_for_token(token)
+    if pending is None or pending.school_id != school.pk:
+        return render(
+            request,
+            "accounts/register_confirm.html",
+            {"school": school, "invalid": True, "slug": signin_slug},
+            status=400,
+        )
+    if request.method == "POST":
+        registration.registration_email_confirm(request=pending)
+        messages.success(request, "Your address is confirmed. Sign in with your password.")
+        return redirect("account_login")
+    return render(
+        request,
+        "accounts/register_confirm.html",
+        {"school": school, "pending": pending, "slug": signin_slug},
+    )
+
+
+@require_POST
+def staff_register_sso(request: HttpRequest, signin_slug: str, provider_id: str) -> HttpResponse:
+    """Start registering with Google or Microsoft: remember the school, go to the provider."""
+    from allauth.socialaccount.adapter import get_adapter as social_adapter
+
+    from markbook.accounts import sso
+    from markbook.accounts.adapter import SSO_REGISTER
+
+    school = request.access.school  # type: ignore[attr-defined]
+    if provider_id not in {p.id for p in sso.sso_providers_for(school)}:
+        raise Http404("This school does not use that sign-in method.")
+    request.session[SSO_REGISTER] = school.pk
+    provider = social_adapter().get_provider(request, provider_id)
+    return provider.redirect(request, process="login")
+
+
+@require_POST
+def registration_decide(request: HttpRequest, school_id: int, request_id: int) -> HttpResponse:
+    """A school administrator approves or refuses a request to join (ACC-4)."""
+    from markbook.accounts import registration
+    from markbook.accounts.models import RegistrationRequest
+    from markbook.rosters.access import require_role
+
+    require_role(request, "school_admin", "trust_admin")
+    pending = RegistrationRequest.objects.filter(pk=request_id).first()
+    if pending is None:
+        raise Http404
+    approve = request.POST.get("decision") == "approve"
+    try:
+        registration.registration_request_decide(
+            actor=request.user,  # type: ignore[arg-type]
+            request=pending,
+            approve=approve,
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        verdict = "approved" if approve else "refused"
+        messages.success(request, f"{pending.display_name}'s request was {verdict}.")
+    return redirect("rosters:teachers", school_id=school_id)

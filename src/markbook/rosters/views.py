@@ -451,8 +451,17 @@ def teachers(request: HttpRequest, school_id: int) -> HttpResponse:
             form = forms.StaffForm()
     roles = selectors.staff_roles()
     rows = [(u, roles.get(u.pk, [])) for u in selectors.staff()]
+    from markbook.accounts.registration import registration_requests_pending
+
     response = render(
-        request, "rosters/teachers.html", {"rows": rows, "form": form, "created": created}
+        request,
+        "rosters/teachers.html",
+        {
+            "rows": rows,
+            "form": form,
+            "created": created,
+            "registrations": registration_requests_pending(),  # ACC-4
+        },
     )
     if created:
         patch_cache_control(response, no_store=True)

@@ -35,6 +35,19 @@ def all_keepable_pupil_fields() -> list[str]:
     return list(KEEPABLE_PUPIL_FIELDS)
 
 
+# The ways a school's people may sign in (ACC-1): Markbook's own password, or an
+# OpenID Connect identity from the school's Google or Microsoft accounts.
+SIGNIN_METHODS = {
+    "password": "Markbook password",
+    "google": "Google",
+    "microsoft": "Microsoft",
+}
+
+
+def default_signin_methods() -> list[str]:
+    return ["password"]
+
+
 class Trust(models.Model):
     """A multi-academy trust: schools whose trust administrators see all of them (TEN-1)."""
 
@@ -91,6 +104,11 @@ class School(models.Model):
         blank=True,
         help_text="The optional pupil fields the school keeps; others are never stored (ROS-5).",
     )
+    signin_methods = models.JSONField(
+        default=default_signin_methods,
+        blank=True,
+        help_text="How the school's people sign in: password, google, microsoft (ACC-1).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -103,6 +121,10 @@ class School(models.Model):
         """Whether an address is in one of the school's own domains (TEN-5, ACC-4)."""
         domain = email.rpartition("@")[2].lower()
         return bool(domain) and domain in {d.lower() for d in self.email_domains}
+
+    def allows_signin(self, method: str) -> bool:
+        """Whether the school lets its people sign in this way (ACC-1)."""
+        return method in self.signin_methods
 
     def keeps(self, field: str) -> bool:
         """Whether the school keeps this pupil field (ROS-5); non-optional fields always."""

@@ -13,6 +13,7 @@ from markbook.core import keys
 from markbook.core.tenancy import all_schools, school_scope
 from markbook.schools.models import (
     KEEPABLE_PUPIL_FIELDS,
+    SIGNIN_METHODS,
     School,
     TermsAcceptance,
     Trust,
@@ -139,10 +140,11 @@ def school_settings_update(
     pseudonymise_pupils: bool,
     require_admin_2fa: bool | None = None,
     kept_pupil_fields: list[str] | None = None,
+    signin_methods: list[str] | None = None,
 ) -> School:
     """Change the school's own settings (TEN-1 domains, ACC-3 pseudonyms, ACC-5
-    two-factor sign-in for administrators, ROS-5 kept pupil fields), audited. Fields
-    no longer kept are blanked on every pupil at once."""
+    two-factor sign-in for administrators, ROS-5 kept pupil fields, ACC-1 sign-in
+    methods), audited. Fields no longer kept are blanked on every pupil at once."""
     domains = sorted({d.strip().lower().lstrip("@") for d in email_domains if d.strip()})
     for domain in domains:
         if "." not in domain or " " in domain or "@" in domain:
@@ -170,18 +172,21 @@ def school_settings_update(
                 {"kept_pupil_fields": [f"Not an optional pupil field: {', '.join(unknown)}."]}
             )
         kept = [name for name in KEEPABLE_PUPIL_FIELDS if name in kept_pupil_fields]
+    methods = _signin_methods(school, signin_methods)
     dropped = [name for name in school.kept_pupil_fields if name not in kept]
     before = {
         "email_domains": school.email_domains,
         "pseudonymise_pupils": school.pseudonymise_pupils,
         "require_admin_2fa": school.require_admin_2fa,
         "kept_pupil_fields": school.kept_pupil_fields,
+        "signin_methods": school.signin_methods,
     }
     after = {
         "email_domains": domains,
         "pseudonymise_pupils": pseudonymise_pupils,
         "require_admin_2fa": require_admin_2fa,
         "kept_pupil_fields": kept,
+        "signin_methods": methods,
     }
     for name, value in after.items():
         setattr(school, name, value)
@@ -196,6 +201,24 @@ def school_settings_update(
         actor=actor, school=school, action="schools.settings.changed", target=school, data=changed
     )
     return school
+
+
+def _signin_methods(school: School, wanted: list[str] | None) -> list[str]:
+    """The sign-in methods asked for, checked: known ones, at least one (ACC-1)."""
+    if wanted is None:
+        return list(school.signin_methods)
+    unknown = sorted(set(wanted) - set(SIGNIN_METHODS))
+    if unknown:
+        raise ValidationError({"signin_methods": [f"Not a sign-in method: {', '.join(unknown)}."]})
+    if not wanted:
+        raise ValidationError(
+            {
+                "signin_methods": [
+                    "Choose at least one way to sign in, or nobody at the school could sign in."
+                ]
+            }
+        )
+    return [name for name in SIGNIN_METHODS if name in wanted]
 
 
 @transaction.atomic

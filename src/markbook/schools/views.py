@@ -6,10 +6,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from markbook.accounts.sso import sso_provider_ids
 from markbook.rosters import selectors
 from markbook.rosters.models import Pupil
 from markbook.schools import services
-from markbook.schools.models import KEEPABLE_PUPIL_FIELDS, School
+from markbook.schools.models import KEEPABLE_PUPIL_FIELDS, SIGNIN_METHODS, School
 
 
 def home(request: HttpRequest, school_id: int) -> HttpResponse:
@@ -95,6 +96,9 @@ def school_settings(request: HttpRequest, school_id: int) -> HttpResponse:
                 kept_pupil_fields=request.POST.getlist("kept_pupil_fields")
                 if request.POST.get("kept_pupil_fields_shown")
                 else None,
+                signin_methods=request.POST.getlist("signin_methods")
+                if request.POST.get("signin_methods_shown")
+                else None,
             )
         except ValidationError as error:
             errors = [m for msgs in error.message_dict.values() for m in msgs]
@@ -115,6 +119,13 @@ def school_settings(request: HttpRequest, school_id: int) -> HttpResponse:
                 (name, label, name in school.kept_pupil_fields)
                 for name, label in KEEPABLE_PUPIL_FIELDS.items()
             ],
+            "signin_methods": [
+                (name, label, school.allows_signin(name)) for name, label in SIGNIN_METHODS.items()
+            ],
+            "sso_configured": sso_provider_ids(),
+            "register_url": request.build_absolute_uri(
+                reverse("staff_register", kwargs={"signin_slug": school.signin_slug})
+            ),
             "domains": request.POST.get("email_domains")
             if errors
             else ", ".join(school.email_domains),
