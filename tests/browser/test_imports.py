@@ -66,7 +66,9 @@ def test_admin_sees_row_and_column_of_each_mis_problem(page, world, shot):
 
 def test_admin_downloads_the_oneroster_export_and_checks_it_back(page, world, shot, tmp_path):
     sign_in(page, world.admin.email)
-    open_page(page, f"/s/{world.a.pk}/roster/oneroster/")
+    open_page(page, f"/s/{world.a.pk}/roster/pupils/")
+    page.get_by_role("link", name="OneRoster import and export").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("OneRoster")
     shot(page, "oneroster")
     with page.expect_download() as download:
         page.get_by_role("link", name="Download").first.click()
