@@ -35,6 +35,7 @@ from markbook.core.validators import uln_problem, upn_problem
 from markbook.rosters import services
 from markbook.rosters.imports import common
 from markbook.rosters.imports.common import Problem
+from markbook.rosters.imports.rows import insert_rows, unusable_passwords
 from markbook.rosters.models import YEAR_GROUPS, Pupil
 from markbook.rosters.services import upn_digest
 from markbook.schools.models import School
@@ -667,7 +668,7 @@ def _write(*, actor: User | None, school: School, result: MisImportResult) -> No
     existing = list(Pupil.objects.values_list("username", "pseudonym"))
     taken = {u.lower() for u, _ in existing}
     pseudonyms = {p.lower() for _, p in existing if p}
-    new_pupils: list[Pupil] = []
+    new_pupils: list[dict[str, Any]] = []
     for planned in result.added:
         values = dict(planned.values)
         upn = values.pop("upn", None)
@@ -683,23 +684,36 @@ def _write(*, actor: User | None, school: School, result: MisImportResult) -> No
         while candidate in taken:
             candidate, n = f"{username}{n}", n + 1
         taken.add(candidate)
-        new_pupils.append(Pupil(school=school, username=candidate, **values))
-    users = []
-    for pupil in new_pupils:
-        user = User(
-            username=services._pupil_user_handle(school.pk, pupil.username),
-            first_name=pupil.first_name[:150],
-            last_name=pupil.last_name[:150],
-        )
-        user.set_unusable_password()  # no hash computed (ACC-2)
-        users.append(user)
-    User.objects.bulk_create(users)
-    Membership.objects.bulk_create(
-        [Membership(school=school, user=u, role=Membership.Role.PUPIL) for u in users]
+        values["username"] = candidate
+        values["school_id"] = school.pk
+        new_pupils.append(values)
+    # Users, memberships and pupils as bulk_create would write them, without a model
+    # instance per row (insert_rows); no password hash is computed (ACC-2).
+    passwords = unusable_passwords(len(new_pupils))
+    user_ids = insert_rows(
+        User,
+        [
+            {
+                "username": services._pupil_user_handle(school.pk, values["username"]),
+                "first_name": values.get("first_name", "")[:150],
+                "last_name": values.get("last_name", "")[:150],
+                "password": password,
+            }
+            for values, password in zip(new_pupils, passwords, strict=True)
+        ],
+        now=now,
     )
-    for pupil, user in zip(new_pupils, users, strict=True):
-        pupil.user = user
-    Pupil.objects.bulk_create(new_pupils)
+    insert_rows(
+        Membership,
+        [
+            {"school_id": school.pk, "user_id": user_id, "role": Membership.Role.PUPIL}
+            for user_id in user_ids
+        ],
+        now=now,
+    )
+    for values, user_id in zip(new_pupils, user_ids, strict=True):
+        values["user_id"] = user_id
+    added_ids = insert_rows(Pupil, new_pupils, now=now)
     changed = [p for p in (*result.changed, *result.unchanged, *result.leavers) if p.values]
     names: set[str] = set()
     renamed: list[User] = []
@@ -744,7 +758,7 @@ def _write(*, actor: User | None, school: School, result: MisImportResult) -> No
             "rows": result.rows,
             "full": result.full,
             "added": len(result.added),
-            "added_ids": [p.pk for p in new_pupils],
+            "added_ids": added_ids,
             "changed": len([p for p in result.changed if p.changes]),
             "unchanged": len(result.unchanged),
             "left": len(result.leavers),

@@ -1,0 +1,112 @@
+"""Inserting many rows of one model at once, for the imports (ROS-2, SEC-2).
+
+`insert_rows` writes what `bulk_create` would write for the same values (the
+fields' defaults, `auto_now`/`auto_now_add` times, encrypted fields encrypted with
+the row's school key) without building a model instance per row or compiling each
+value through the ORM: a school's whole MIS export is thousands of rows of tens of
+columns, and the ORM's per-value work was most of the import's time.
+
+The rows go in with plain INSERT statements (never COPY, which PostgreSQL refuses
+under row-level security), so every row still passes the tenant policy (TEN-4).
+"""
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, models
+from django.utils import timezone
+
+from markbook.core import keys
+from markbook.core.fields import Ciphertext, EncryptedTextField
+
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
+def _columns(model: type[models.Model]) -> list[models.Field]:
+    return [f for f in model._meta.concrete_fields if not f.primary_key]
+
+
+def insert_rows(
+    model: type[models.Model], rows: Sequence[dict[str, Any]], *, now: datetime | None = None
+) -> list[int]:
+    """Insert `rows` (attname -> value; missing fields take their defaults) and return
+    the new primary keys, in the order of `rows`. Encrypted fields take plaintext
+    and are encrypted here, with the key of the row's `school_id` (SEC-2)."""
+    if not rows:
+        return []
+    now = now or timezone.now()
+    fields = _columns(model)
+    unknown = set().union(*(r.keys() for r in rows)) - {f.attname for f in fields}
+    if unknown:
+        raise ValueError(f"{model._meta.label} has no fields {sorted(unknown)}")
+    makers: list[Callable[[dict[str, Any]], Any]] = []
+    for f in fields:
+        makers.append(_maker(f, now))
+    values = [[make(row) for make in makers] for row in rows]
+    return _insert(model, fields, values)
+
+
+def _maker(f: models.Field, now: datetime) -> Callable[[dict[str, Any]], Any]:
+    """How one column's database value is made from a row."""
+    name = f.attname
+    if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+        stamp = f.get_db_prep_save(now, connection)
+        return lambda row: stamp if row.get(name) is None else _prep(f, row[name])
+    dynamic = f.has_default() and callable(f.default)
+    default = None if dynamic else f.get_default()
+    if isinstance(f, EncryptedTextField):
+        encrypters: dict[int, Callable[[str], str]] = {}
+
+        def encrypted(row: dict[str, Any]) -> Any:
+            value = row.get(name, default)
+            if value is None or value == "":
+                return None
+            if isinstance(value, Ciphertext):
+                return value
+            school_id = row["school_id"]
+            encrypt = encrypters.get(school_id)
+            if encrypt is None:
+                encrypt = encrypters[school_id] = keys.encrypter(school_id, f.context)
+            return encrypt(f.encode(value))
+
+        return encrypted
+    if dynamic:
+        return lambda row: _prep(f, row[name] if name in row else f.get_default())
+    prepared_default = _prep(f, default)
+    return lambda row: _prep(f, row[name]) if name in row else prepared_default
+
+
+def _prep(f: models.Field, value: Any) -> Any:
+    if type(value) in _PLAIN and not isinstance(f, models.JSONField):
+        return value
+    return f.get_db_prep_save(value, connection)
+
+
+def _insert(
+    model: type[models.Model], fields: list[models.Field], values: list[list[Any]]
+) -> list[int]:
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    pk = quote(model._meta.pk.column)
+    columns = ", ".join(quote(f.column) for f in fields)
+    batch = max(1, connection.ops.bulk_batch_size(fields, values))
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), batch):
+            chunk = values[start : start + batch]
+            row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            # Table and column names come from the model; every value is a parameter.
+            sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(chunk))} RETURNING {pk}"  # noqa: S608
+            cursor.execute(sql, [v for r in chunk for v in r])
+            ids.extend(r[0] for r in cursor.fetchall())
+    return ids
+
+
+def unusable_passwords(count: int) -> Iterable[str]:
+    """What `set_unusable_password` stores (ACC-2: no hash computed), `count` times."""
+    import secrets
+
+    from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+
+    return [UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(20) for _ in range(count)]
