@@ -528,7 +528,8 @@ def _parse_row(
         except _Bad as error:
             bad = True
             result.errors.append(Problem(number, spec.label, str(error)))
-        result.warnings.extend(Problem(number, spec.label, w) for w in warn)
+        if warn:
+            result.warnings.extend(Problem(number, spec.label, w) for w in warn)
     if not bad and not row.get("upn") and not row.get("mis_id"):
         bad = True
         result.errors.append(
