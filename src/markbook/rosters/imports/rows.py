@@ -20,7 +20,17 @@ from django.utils import timezone
 from markbook.core import keys
 from markbook.core.fields import Ciphertext, EncryptedTextField
 
-_PLAIN = frozenset({str, int, bool, float, type(None)})
+_MISSING = object()
+# Fields whose Python values are already what the database driver takes.
+_AS_IS = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.BooleanField,
+    models.ForeignKey,
+)
+
+Convert = Callable[[Any, dict[str, Any]], Any]
 
 
 def _columns(model: type[models.Model]) -> list[models.Field]:
@@ -32,7 +42,10 @@ def insert_rows(
 ) -> list[int]:
     """Insert `rows` (attname -> value; missing fields take their defaults) and return
     the new primary keys, in the order of `rows`. Encrypted fields take plaintext
-    and are encrypted here, with the key of the row's `school_id` (SEC-2)."""
+    and are encrypted here, with the key of the row's `school_id` (SEC-2).
+
+    `auto_now`/`auto_now_add` fields get `now`; a callable default is called once
+    for the whole call (every row of one import gets the same `date_joined`)."""
     if not rows:
         return []
     now = now or timezone.now()
@@ -40,47 +53,55 @@ def insert_rows(
     unknown = set().union(*(r.keys() for r in rows)) - {f.attname for f in fields}
     if unknown:
         raise ValueError(f"{model._meta.label} has no fields {sorted(unknown)}")
-    makers: list[Callable[[dict[str, Any]], Any]] = []
-    for f in fields:
-        makers.append(_maker(f, now))
-    values = [[make(row) for make in makers] for row in rows]
+    plan = [(f.attname, *_column_plan(f, now)) for f in fields]
+    values = []
+    for row in rows:
+        out = []
+        for name, default, convert in plan:
+            value = row.get(name, _MISSING)
+            if value is _MISSING:
+                value = default
+            elif convert is not None and value is not None:
+                value = convert(value, row)
+            out.append(value)
+        values.append(out)
     return _insert(model, fields, values)
 
 
-def _maker(f: models.Field, now: datetime) -> Callable[[dict[str, Any]], Any]:
-    """How one column's database value is made from a row."""
-    name = f.attname
-    if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-        stamp = f.get_db_prep_save(now, connection)
-        return lambda row: stamp if row.get(name) is None else _prep(f, row[name])
-    dynamic = f.has_default() and callable(f.default)
-    default = None if dynamic else f.get_default()
+def _column_plan(f: models.Field, now: datetime) -> tuple[Any, Convert | None]:
+    """A column's database value when a row has none, and how a row's value is converted."""
     if isinstance(f, EncryptedTextField):
-        encrypters: dict[int, Callable[[str], str]] = {}
+        return None, _encrypter(f)
+    convert: Convert | None = None
+    if not isinstance(f, _AS_IS):
 
-        def encrypted(row: dict[str, Any]) -> Any:
-            value = row.get(name, default)
-            if value is None or value == "":
-                return None
-            if isinstance(value, Ciphertext):
-                return value
-            school_id = row["school_id"]
-            encrypt = encrypters.get(school_id)
-            if encrypt is None:
-                encrypt = encrypters[school_id] = keys.encrypter(school_id, f.context)
-            return encrypt(f.encode(value))
+        def convert(value: Any, row: dict[str, Any]) -> Any:
+            return f.get_db_prep_save(value, connection)
 
-        return encrypted
-    if dynamic:
-        return lambda row: _prep(f, row[name] if name in row else f.get_default())
-    prepared_default = _prep(f, default)
-    return lambda row: _prep(f, row[name]) if name in row else prepared_default
+    if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+        default = now
+    else:
+        default = f.get_default()  # a callable default is called here, once
+    if convert is not None and default is not None:
+        default = convert(default, {})
+    return default, convert
 
 
-def _prep(f: models.Field, value: Any) -> Any:
-    if type(value) in _PLAIN and not isinstance(f, models.JSONField):
-        return value
-    return f.get_db_prep_save(value, connection)
+def _encrypter(f: EncryptedTextField) -> Convert:
+    encrypters: dict[int, Callable[[str], str]] = {}
+
+    def encrypt(value: Any, row: dict[str, Any]) -> Any:
+        if value == "":
+            return None
+        if isinstance(value, Ciphertext):
+            return value
+        school_id = row["school_id"]
+        encrypt_one = encrypters.get(school_id)
+        if encrypt_one is None:
+            encrypt_one = encrypters[school_id] = keys.encrypter(school_id, f.context)
+        return encrypt_one(f.encode(value))
+
+    return encrypt
 
 
 def _insert(
