@@ -87,5 +87,19 @@ def decrypt(school_id: int, token: str, context: str) -> str:
     return _data_key(school_id).decrypt(raw[:12], raw[12:], context.encode()).decode()
 
 
+def decrypter(school_id: int, context: str) -> Callable[[str], str]:
+    """`decrypt` for many values of one school and one field: the key looked up once."""
+    key, associated = _data_key(school_id), context.encode()
+    b64decode = base64.b64decode
+
+    def decrypt_one(token: str) -> str:
+        if not token.startswith(_PREFIX):
+            raise ValueError("not a Markbook ciphertext")
+        raw = b64decode(token[len(_PREFIX) :])
+        return key.decrypt(raw[:12], raw[12:], associated).decode()
+
+    return decrypt_one
+
+
 def forget_cached_keys() -> None:
     _cache.clear()

@@ -169,6 +169,7 @@ class Planned:
     pupil: Pupil | None = None
     values: dict[str, Any] = field(default_factory=dict)
     changes: dict[str, Change] = field(default_factory=dict)
+    upn_hash: str = ""  # the keyed hash of the row's UPN, computed once (ACC-3)
 
 
 @dataclass
@@ -553,6 +554,10 @@ def _plan(
     rows: list[tuple[int, dict[str, Any]]], school: School, full: bool, result: MisImportResult
 ) -> None:
     pupils = list(Pupil.objects.all())  # one query: a school has hundreds to a few thousand
+    read = set(rows[0][1]) if rows else set()
+    for model_field in Pupil._meta.concrete_fields:
+        if isinstance(model_field, EncryptedTextField) and model_field.name in read:
+            model_field.load_plaintext(pupils)  # each school's key looked up once (SEC-2)
     by_upn: dict[str, Pupil] = {}
     by_mis: dict[str, Pupil] = {}
     for pupil in pupils:
@@ -601,13 +606,15 @@ def _plan(
                 )
                 continue
             matched[pupil.pk] = number
-            result_list, planned = _diff(number, row, pupil, school, full)
+            result_list, planned = _diff(number, row, pupil, school, full, digest)
             result_list_of = {"changed": result.changed, "unchanged": result.unchanged}
             result_list_of[result_list].append(planned)
         else:
             name = row.get("pseudonym") or f"{row.get('first_name', '')} {row.get('last_name', '')}"
             result.added.append(
-                Planned(number, name.strip() or f"new pupil (row {number})", values=row)
+                Planned(
+                    number, name.strip() or f"new pupil (row {number})", values=row, upn_hash=digest
+                )
             )
     if full and not result.errors:
         today = timezone.localdate()
@@ -623,14 +630,14 @@ def _plan(
 
 
 def _diff(
-    number: int, row: dict[str, Any], pupil: Pupil, school: School, full: bool
+    number: int, row: dict[str, Any], pupil: Pupil, school: School, full: bool, digest: str = ""
 ) -> tuple[str, Planned]:
     planned = Planned(number, _label(pupil, school), pupil)
     for name, new in row.items():
         if name == "upn":
             if not new:
                 continue  # a blank key never clears the one on record
-            digest = upn_digest(new)
+            digest = digest or upn_digest(new)
             stored = None if school.pseudonymise_pupils else new
             if pupil.upn_hash == digest and pupil.upn == stored:
                 continue
@@ -696,7 +703,7 @@ def _write(*, actor: User | None, school: School, result: MisImportResult) -> No
         values = dict(planned.values)
         upn = values.pop("upn", None)
         if upn:
-            values["upn_hash"] = upn_digest(upn)
+            values["upn_hash"] = planned.upn_hash or upn_digest(upn)
             values["upn"] = None if school.pseudonymise_pupils else upn
         if school.pseudonymise_pupils and not values.get("pseudonym"):
             values["pseudonym"] = generate_pseudonym(pseudonyms)
