@@ -12,6 +12,7 @@ under row-level security), so every row still passes the tenant policy (TEN-4).
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 from django.db import connection, models
@@ -53,19 +54,27 @@ def insert_rows(
     unknown = set().union(*(r.keys() for r in rows)) - {f.attname for f in fields}
     if unknown:
         raise ValueError(f"{model._meta.label} has no fields {sorted(unknown)}")
-    plan = [(f.attname, *_column_plan(f, now)) for f in fields]
-    values = []
-    for row in rows:
-        out = []
-        for name, default, convert in plan:
-            value = row.get(name, _MISSING)
-            if value is _MISSING:
-                value = default
-            elif convert is not None and value is not None:
-                value = convert(value, row)
-            out.append(value)
-        values.append(out)
-    return _insert(model, fields, values)
+    columns = [_column(rows, f.attname, *_column_plan(f, now)) for f in fields]
+    return _insert(model, fields, columns)
+
+
+def _column(
+    rows: Sequence[dict[str, Any]], name: str, default: Any, convert: Convert | None
+) -> list[Any]:
+    """One column's database values, a list comprehension at a time (thousands of rows)."""
+    try:
+        values = [row[name] for row in rows]
+    except KeyError:
+        values = [row.get(name, _MISSING) for row in rows]
+        if convert is None:
+            return [default if v is _MISSING else v for v in values]
+        return [
+            default if v is _MISSING else v if v is None else convert(v, row)
+            for v, row in zip(values, rows, strict=True)
+        ]
+    if convert is None:
+        return values
+    return [v if v is None else convert(v, row) for v, row in zip(values, rows, strict=True)]
 
 
 def _column_plan(f: models.Field, now: datetime) -> tuple[Any, Convert | None]:
@@ -105,29 +114,31 @@ def _encrypter(f: EncryptedTextField) -> Convert:
 
 
 def _insert(
-    model: type[models.Model], fields: list[models.Field], values: list[list[Any]]
+    model: type[models.Model], fields: list[models.Field], columns: list[list[Any]]
 ) -> list[int]:
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     pk = quote(model._meta.pk.column)
-    columns = ", ".join(quote(f.column) for f in fields)
+    names = ", ".join(quote(f.column) for f in fields)
     ids: list[int] = []
     if connection.vendor == "postgresql":
         # One array per column (as bulk_create does there): a short statement, where
         # thousands of placeholders would be parsed one by one by the driver.
         arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
-        sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) RETURNING {pk}"  # noqa: S608
+        sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) RETURNING {pk}"  # noqa: S608
         with connection.cursor() as cursor:
-            cursor.execute(sql, [list(column) for column in zip(*values, strict=True)])
+            cursor.execute(sql, columns)
             return [r[0] for r in cursor.fetchall()]
-    batch = max(1, connection.ops.bulk_batch_size(fields, values))
+    count = len(columns[0])
+    batch = max(1, connection.ops.bulk_batch_size(fields, range(count)))
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     with connection.cursor() as cursor:
-        for start in range(0, len(values), batch):
-            chunk = values[start : start + batch]
-            row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        for start in range(0, count, batch):
+            chunk = [c[start : start + batch] for c in columns]
+            size = len(chunk[0])
             # Table and column names come from the model; every value is a parameter.
-            sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(chunk))} RETURNING {pk}"  # noqa: S608
-            cursor.execute(sql, [v for r in chunk for v in r])
+            sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([row] * size)} RETURNING {pk}"  # noqa: S608
+            cursor.execute(sql, list(chain.from_iterable(zip(*chunk, strict=True))))
             ids.extend(r[0] for r in cursor.fetchall())
     return ids
 
