@@ -214,3 +214,28 @@ def test_a_deleted_schools_whole_chain_goes_and_the_others_still_verify(world: W
         with pytest.raises(AppendOnlyError):
             AuditEvent.objects.filter(school_id=world.b.pk).delete()
     assert audit.verify_all() == []
+
+
+def test_events_recorded_together_continue_the_chain_in_order(world: World):
+    first = audit.record(actor=world.admin, school=world.a, action="rosters.pupil.viewed")
+    made = audit.record_many(
+        actor=world.admin,
+        school=world.a,
+        events=[
+            ("rosters.pupil.changed", world.amy, {"year_group": {"old": "7", "new": "8"}}),
+            ("rosters.pupil.changed", world.ben, None),
+        ],
+    )
+    last = audit.record(actor=world.admin, school=world.a, action="rosters.pupil.viewed")
+    assert [e.seq for e in made] == [first.seq + 1, first.seq + 2]
+    assert made[0].prev_hash == first.hash and made[1].prev_hash == made[0].hash
+    assert last.prev_hash == made[1].hash
+    with all_schools():
+        stored = AuditEvent.objects.get(school=world.a, seq=made[0].seq)
+    assert (stored.target_id, stored.actor_id, stored.data) == (
+        str(world.amy.pk),
+        world.admin.pk,
+        {"year_group": {"old": "7", "new": "8"}},
+    )
+    assert audit.verify_chain(world.a.pk) is None
+    assert audit.record_many(actor=world.admin, school=world.a, events=[]) == []

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook
 
 from markbook.accounts.models import Membership, User
+from markbook.audit import services as audit_services
 from markbook.audit.models import AuditEvent
 from markbook.core.tenancy import all_schools, school_scope
 from markbook.core.validators import upn_check_letter
@@ -362,6 +363,7 @@ def test_full_import_marks_missing_pupils_as_left_never_deleted(in_a: World):
     assert (amy.status, amy.left_on) == ("left", date.today())
     assert Pupil.objects.count() == 6
     assert events(in_a, "rosters.pupil.changed") == 3
+    assert audit_services.verify_chain(in_a.a.pk) is None
     again = run(in_a, GOOD, full=True)
     assert again.leavers == []
 

@@ -763,22 +763,25 @@ def _write(*, actor: User | None, school: School, result: MisImportResult) -> No
         _bulk_update(pupils, [*sorted(names), "updated_at"])
     if renamed:
         User.objects.bulk_update(renamed, ["first_name", "last_name"], batch_size=500)
-    for planned in changed:
-        if not planned.changes:
-            continue
-        data = {
-            name: {"changed": True}
-            if change.sensitive
-            else {"old": _audit_value(change.old), "new": _audit_value(change.new)}
-            for name, change in planned.changes.items()
-        }
-        audit.record(
-            actor=actor,
-            school=school,
-            action="rosters.pupil.changed",
-            target=planned.pupil,
-            data=data,
-        )
+    # One event per changed pupil, as pupil_update writes, appended to the chain at once.
+    audit.record_many(
+        actor=actor,
+        school=school,
+        events=[
+            (
+                "rosters.pupil.changed",
+                planned.pupil,
+                {
+                    name: {"changed": True}
+                    if change.sensitive
+                    else {"old": _audit_value(change.old), "new": _audit_value(change.new)}
+                    for name, change in planned.changes.items()
+                },
+            )
+            for planned in changed
+            if planned.changes
+        ],
+    )
     audit.record(
         actor=actor,
         school=school,
