@@ -8,6 +8,8 @@ census codes, names from rosters/demo_names.py) and, on SQLite and on PostgreSQL
 - first import: `mis_import(confirm=True)` on a fresh school (parse, validate,
   encrypt, write, audit);
 - re-import: the same file again on that school (nothing changes);
+- changed: then a file moving every pupil to another registration group (every
+  pupil updated, one change event each in the access log); shown, not a target;
 - floor: the same rows as the first import wrote them (users, memberships, pupils,
   sensitive values already encrypted) inserted into the same tables of another fresh
   school as fast as the database takes them: COPY on PostgreSQL, one executemany
@@ -50,7 +52,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 3.0
-PHASES = ("first import", "re-import", "floor")
+PHASES = ("first import", "re-import", "changed", "floor")
 
 HEADER = [
     "Adno",
@@ -97,8 +99,11 @@ def _uln(rng: random.Random) -> str:
             return "".join(map(str, [*digits, last]))
 
 
-def mis_file(pupils: int, seed: int = 2026) -> bytes:
-    """A secondary school's MIS export (CSV, UTF-8) of `pupils` pupils, every field valid."""
+def mis_file(pupils: int, seed: int = 2026, form_shift: int = 0) -> bytes:
+    """A secondary school's MIS export (CSV, UTF-8) of `pupils` pupils, every field valid.
+
+    The same seed gives the same pupils; another `form_shift` moves every pupil to
+    another registration group (and nothing else)."""
     import csv
 
     from markbook.core.validators import upn_check_letter
@@ -135,7 +140,7 @@ def mis_file(pupils: int, seed: int = 2026) -> bytes:
                 first,
                 "",
                 f"Year {year}",
-                f"{year}{'ABCDEFGH'[i % 8]}",
+                f"{year}{'ABCDEFGH'[(i + form_shift) % 8]}",
                 "MALE" if sex == "M" else "FEMALE",
                 born.strftime("%d/%m/%Y"),
                 "Y" if fsm else "N",
@@ -327,7 +332,7 @@ def timed_floor(target, rows: dict[str, list[list[object]]]) -> float:  # type: 
 
 def run_backend(*, backend: str, pupils: int, repeat: int, log=print) -> list[Timing]:  # type: ignore[no-untyped-def]
     """Every phase `repeat` times on fresh schools; the best time of each phase."""
-    data = mis_file(pupils)
+    data, moved = mis_file(pupils), mis_file(pupils, form_shift=1)
     best: dict[str, float] = {}
     for attempt in range(1, repeat + 1):
         school, admin = fresh_school(f"import {attempt}")
@@ -337,14 +342,17 @@ def run_backend(*, backend: str, pupils: int, repeat: int, log=print) -> list[Ti
         again, result = timed_import(school, admin, data)
         if result.added or result.changed:  # type: ignore[attr-defined]
             raise RuntimeError("the re-import of the same file changed pupils")
+        changed, result = timed_import(school, admin, moved)
+        if len(result.changed) != pupils:  # type: ignore[attr-defined]
+            raise RuntimeError(f"the changed file changed {len(result.changed)} of {pupils}")  # type: ignore[attr-defined]
         target, _ = fresh_school(f"floor {attempt}")
         rows = floor_rows(school, target)
         floor = timed_floor(target, rows)
         log(
             f"  {backend} run {attempt}/{repeat}: first import {first:.3f}s, "
-            f"re-import {again:.3f}s, floor {floor:.3f}s"
+            f"re-import {again:.3f}s, changed {changed:.3f}s, floor {floor:.3f}s"
         )
-        for phase, seconds in zip(PHASES, (first, again, floor), strict=True):
+        for phase, seconds in zip(PHASES, (first, again, changed, floor), strict=True):
             best[phase] = min(best.get(phase, seconds), seconds)
     return [Timing(backend, phase, pupils, best[phase]) for phase in PHASES]
 
