@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from markbook.audit.context import current
 from markbook.audit.models import AuditEvent
+from markbook.core.rows import insert_rows
 from markbook.core.tenancy import all_schools
 
 GENESIS = "0" * 64
@@ -136,7 +137,21 @@ def record_many(
             event.hash = prev = _link_hash(event)
             made.append(event)
             seq += 1
-        AuditEvent.objects.bulk_create(made, batch_size=500)
+        # The rows bulk_create would write, without compiling each value (core.rows).
+        ids = insert_rows(
+            AuditEvent,
+            [
+                {
+                    f.attname: getattr(e, f.attname)
+                    for f in AuditEvent._meta.concrete_fields
+                    if not f.primary_key
+                }
+                for e in made
+            ],
+        )
+        for event, pk in zip(made, ids, strict=True):
+            event.pk = event.id = pk
+            event._state.adding = False
     return made
 
 

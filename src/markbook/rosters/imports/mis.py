@@ -25,17 +25,16 @@ from difflib import get_close_matches
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Value
 from django.utils import timezone
 
 from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
 from markbook.core.fields import EncryptedTextField
+from markbook.core.rows import insert_rows, unusable_passwords, update_rows
 from markbook.core.validators import uln_problem, upn_problem
 from markbook.rosters import services
 from markbook.rosters.imports import common
 from markbook.rosters.imports.common import Problem
-from markbook.rosters.imports.rows import insert_rows, unusable_passwords
 from markbook.rosters.models import YEAR_GROUPS, Pupil
 from markbook.rosters.services import upn_digest
 from markbook.schools.models import School
@@ -674,23 +673,8 @@ def _audit_value(value: Any) -> Any:
 
 
 def _bulk_update(pupils: list[Pupil], names: list[str]) -> None:
-    """bulk_update without pre_save: encrypted fields are given as ciphertext (SEC-2)."""
-    plain: list[tuple[Pupil, str, Any]] = []
-    for name in names:
-        model_field = Pupil._meta.get_field(name)
-        if not isinstance(model_field, EncryptedTextField):
-            continue
-        for pupil in pupils:
-            value = getattr(pupil, name)
-            plain.append((pupil, model_field.attname, value))
-            cipher = model_field.pre_save(pupil, False)
-            # An expression is passed through by bulk_update (and by the field's descriptor).
-            pupil.__dict__[model_field.attname] = Value(cipher, output_field=model_field)
-    try:
-        Pupil.objects.bulk_update(pupils, names, batch_size=500)
-    finally:
-        for pupil, attname, value in plain:
-            pupil.__dict__[attname] = value
+    """bulk_update's writes, one prepared UPDATE per pupil; encrypted fields encrypted (SEC-2)."""
+    update_rows(Pupil, pupils, names)
 
 
 def _write(*, actor: User | None, school: School, result: MisImportResult) -> None:

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from markbook.accounts.models import User
+from markbook.core.rows import insert_rows, unusable_passwords
 from markbook.core.tenancy import school_scope
-from markbook.rosters.imports.rows import insert_rows, unusable_passwords
 from markbook.rosters.models import Pupil
 
 VALUES = {
@@ -85,3 +85,22 @@ def test_ids_come_back_in_the_order_of_the_rows(world):
 def test_unknown_field_is_refused(world):
     with pytest.raises(ValueError, match="no fields"):
         insert_rows(User, [{"username": "x", "shoe_size": 9}])
+
+
+def test_updated_fields_are_written_and_sensitive_ones_encrypted(world):
+    from django.db import connection
+
+    from markbook.core.rows import update_rows
+
+    with school_scope(world.a):
+        amy, ben = Pupil.objects.filter(pk__in=[world.amy.pk, world.ben.pk]).order_by("pk")
+        amy.registration_group, amy.ethnicity, amy.fsm = "8Q", "WIRI", False
+        ben.registration_group, ben.ethnicity, ben.fsm = "8R", None, True
+        update_rows(Pupil, [amy, ben], ["registration_group", "ethnicity", "fsm"])
+        amy2, ben2 = Pupil.objects.filter(pk__in=[amy.pk, ben.pk]).order_by("pk")
+        assert (amy2.registration_group, amy2.ethnicity, amy2.fsm) == ("8Q", "WIRI", False)
+        assert (ben2.registration_group, ben2.ethnicity, ben2.fsm) == ("8R", None, True)
+        assert amy2.first_name == world.amy.first_name  # other fields untouched
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT ethnicity FROM rosters_pupil WHERE id = %s", [amy.pk])
+            assert cursor.fetchone()[0].startswith("v1:")
