@@ -28,19 +28,39 @@ def _digest(data: dict) -> str:
     return hashlib.sha256(_canonical(data)).hexdigest()
 
 
+_LINKED = (
+    "school_id",
+    "seq",
+    "at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "target_type",
+    "target_id",
+    "ip",
+    "data_digest",
+    "prev_hash",
+)
+
+
 def _link_hash(event: AuditEvent) -> str:
+    return _link_hash_of({name: getattr(event, name) for name in _LINKED})
+
+
+def _link_hash_of(values: dict[str, Any]) -> str:
+    """The event's hash from its column values (attnames), as stored."""
     body = {
-        "school": event.school_id,
-        "seq": event.seq,
-        "at": event.at.isoformat(),
-        "actor_id": event.actor_id,
-        "actor_label": event.actor_label,
-        "action": event.action,
-        "target_type": event.target_type,
-        "target_id": event.target_id,
-        "ip": event.ip,
-        "data_digest": event.data_digest,
-        "prev": event.prev_hash,
+        "school": values["school_id"],
+        "seq": values["seq"],
+        "at": values["at"].isoformat(),
+        "actor_id": values["actor_id"],
+        "actor_label": values["actor_label"],
+        "action": values["action"],
+        "target_type": values["target_type"],
+        "target_id": values["target_id"],
+        "ip": values["ip"],
+        "data_digest": values["data_digest"],
+        "prev": values["prev_hash"],
     }
     return hashlib.sha256(_canonical(body)).hexdigest()
 
@@ -95,8 +115,9 @@ def record(
 
 def record_many(
     *, actor: Any, school: Any, events: list[tuple[str, Any, dict | None]]
-) -> list[AuditEvent]:
-    """Append several events (action, target, data) to the school's chain at once (SEC-1).
+) -> list[int]:
+    """Append several events (action, target, data) to the school's chain at once (SEC-1);
+    their ids, in order.
 
     The same events, in the same order and chain, as calling `record` for each; the
     chain is locked and its end read once, and the events go in with one bulk insert
@@ -116,43 +137,29 @@ def record_many(
             .first()
         )
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-        made = []
+        rows = []
         at = timezone.now()
         for action, target, data in events:
             data = data or {}
-            event = AuditEvent(
-                school_id=school_id,
-                seq=seq,
-                at=at,
-                actor_id=actor_id,
-                actor_label=actor_label,
-                action=action,
-                target_type=target._meta.label_lower if target is not None else "",
-                target_id=str(target.pk) if target is not None else "",
-                ip=ip,
-                data=data,
-                data_digest=_digest(data),
-                prev_hash=prev,
-            )
-            event.hash = prev = _link_hash(event)
-            made.append(event)
+            row = {
+                "school_id": school_id,
+                "seq": seq,
+                "at": at,
+                "actor_id": actor_id,
+                "actor_label": actor_label,
+                "action": action,
+                "target_type": target._meta.label_lower if target is not None else "",
+                "target_id": str(target.pk) if target is not None else "",
+                "ip": ip,
+                "data": data,
+                "data_digest": _digest(data),
+                "prev_hash": prev,
+            }
+            row["hash"] = prev = _link_hash_of(row)
+            rows.append(row)
             seq += 1
-        # The rows bulk_create would write, without compiling each value (core.rows).
-        ids = insert_rows(
-            AuditEvent,
-            [
-                {
-                    f.attname: getattr(e, f.attname)
-                    for f in AuditEvent._meta.concrete_fields
-                    if not f.primary_key
-                }
-                for e in made
-            ],
-        )
-        for event, pk in zip(made, ids, strict=True):
-            event.pk = event.id = pk
-            event._state.adding = False
-    return made
+        # The rows bulk_create would write, without a model instance each (core.rows).
+        return insert_rows(AuditEvent, rows, now=at)
 
 
 def audit_event_redact(*, actor: Any, event: AuditEvent, reason: str) -> AuditEvent:
