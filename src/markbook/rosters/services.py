@@ -7,7 +7,6 @@ Pages and the JSON API call these same functions.
 """
 
 import functools
-import hashlib
 import hmac
 import re
 import unicodedata
@@ -106,7 +105,7 @@ def current_academic_year(today: date | None = None) -> str:
 def upn_digest(upn: str) -> str:
     """The keyed hash of a UPN (ACC-3): imports match on it; it cannot be turned back."""
     key = settings.MARKBOOK_HASH_KEY.encode()
-    return hmac.new(key, upn.strip().upper().encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, upn.strip().upper().encode(), "sha256").hex()
 
 
 def _fail(field: str, message: str) -> ValidationError:

@@ -515,21 +515,24 @@ def _parse_row(
     bad = False
     has_pseudonym = "pseudonym" in positions and bool(values[positions["pseudonym"]].strip())
     for name, index in positions.items():
-        spec, raw = BY_NAME[name], values[index].strip()
+        raw = values[index].strip()
         if not raw:
+            spec = BY_NAME[name]
             if spec.level == REQUIRED and not (name in NAMES and has_pseudonym):
                 bad = True
                 result.errors.append(Problem(number, spec.label, "This must not be blank."))
             row[name] = _BLANK.get(name)
             continue
-        warn: list[str] = []
         try:
-            row[name] = _upn(raw, warn) if name == "upn" else PARSERS[name](raw)
+            if name == "upn":
+                warn: list[str] = []
+                row[name] = _upn(raw, warn)
+                result.warnings.extend(Problem(number, BY_NAME[name].label, w) for w in warn)
+            else:
+                row[name] = PARSERS[name](raw)
         except _Bad as error:
             bad = True
-            result.errors.append(Problem(number, spec.label, str(error)))
-        if warn:
-            result.warnings.extend(Problem(number, spec.label, w) for w in warn)
+            result.errors.append(Problem(number, BY_NAME[name].label, str(error)))
     if not bad and not row.get("upn") and not row.get("mis_id"):
         bad = True
         result.errors.append(
