@@ -749,7 +749,7 @@ def _write(*, actor: User | None, school: School, result: MisImportResult) -> No
         pupils = [p.pupil for p in changed if p.pupil is not None]
         _bulk_update(pupils, [*sorted(names), "updated_at"])
     if renamed:
-        User.objects.bulk_update(renamed, ["first_name", "last_name"], batch_size=500)
+        update_rows(User, renamed, ["first_name", "last_name"])
     # One event per changed pupil, as pupil_update writes, appended to the chain at once.
     audit.record_many(
         actor=actor,
