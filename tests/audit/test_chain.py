@@ -216,3 +216,37 @@ def test_a_deleted_schools_whole_chain_goes_and_the_others_still_verify(world: W
         with pytest.raises(AppendOnlyError):
             AuditEvent.objects.filter(school_id=world.b.pk).delete()
     assert audit.verify_all() == []
+
+
+def test_events_recorded_together_continue_the_chain_in_order(world: World):
+    from markbook.audit.context import Origin, current
+
+    first = audit.record(actor=world.admin, school=world.a, action="rosters.pupil.viewed")
+    token = current.set(Origin(ip="203.0.113.9"))
+    try:
+        made = audit.record_many(
+            actor=world.admin,
+            school=world.a,
+            events=[
+                ("rosters.pupil.changed", world.amy, {"year_group": {"old": "7", "new": "8"}}),
+                ("rosters.pupil.changed", world.ben, None),
+            ],
+        )
+    finally:
+        current.reset(token)
+    last = audit.record(actor=world.admin, school=world.a, action="rosters.pupil.viewed")
+    with all_schools():
+        made = [AuditEvent.objects.get(pk=pk) for pk in made]
+    assert [e.seq for e in made] == [first.seq + 1, first.seq + 2]
+    assert made[0].prev_hash == first.hash and made[1].prev_hash == made[0].hash
+    assert last.prev_hash == made[1].hash
+    stored = made[0]
+    assert (stored.seq, stored.target_id, stored.actor_id, stored.ip, stored.data) == (
+        first.seq + 1,
+        str(world.amy.pk),
+        world.admin.pk,
+        "203.0.113.9",
+        {"year_group": {"old": "7", "new": "8"}},
+    )
+    assert audit.verify_chain(world.a.pk) is None
+    assert audit.record_many(actor=world.admin, school=world.a, events=[]) == []

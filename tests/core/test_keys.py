@@ -58,3 +58,18 @@ def test_plaintext_never_reaches_the_column(world):
             Pupil.objects.bulk_update([p], ["ethnicity"])
         with pytest.raises(ValueError, match="encrypted"):
             Pupil.objects.filter(ethnicity="WBRI").count()
+
+
+def test_bulk_encrypter_output_is_what_decrypt_reads_with_a_fresh_nonce_each_time(world):
+    context = "rosters.Pupil.ethnicity"
+    with school_scope(world.a):
+        encrypt = keys.encrypter(world.a.pk, context)
+        tokens = [encrypt("WBRI") for _ in range(1200)]  # more than one pool of nonces
+        assert {keys.decrypt(world.a.pk, t, context) for t in tokens} == {"WBRI"}
+        assert len({t[:19] for t in tokens}) == 1200  # "v1:" + the nonce, never repeated
+        decrypt = keys.decrypter(world.a.pk, context)
+        assert decrypt(keys.encrypt(world.a.pk, "ABAN", context)) == "ABAN"
+        with pytest.raises(Exception):  # noqa: B017 - AES-GCM InvalidTag
+            keys.decrypter(world.a.pk, "rosters.Pupil.sen_need")(tokens[0])
+        with pytest.raises(ValueError, match="not a Markbook ciphertext"):
+            decrypt("WBRI")

@@ -4,7 +4,7 @@ idempotent, minimised and pseudonymised at the door."""
 
 import io
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook
 
 from markbook.accounts.models import Membership, User
+from markbook.audit import services as audit_services
 from markbook.audit.models import AuditEvent
 from markbook.core.tenancy import all_schools, school_scope
 from markbook.core.validators import upn_check_letter
@@ -362,6 +363,7 @@ def test_full_import_marks_missing_pupils_as_left_never_deleted(in_a: World):
     assert (amy.status, amy.left_on) == ("left", date.today())
     assert Pupil.objects.count() == 6
     assert events(in_a, "rosters.pupil.changed") == 3
+    assert audit_services.verify_chain(in_a.a.pk) is None
     again = run(in_a, GOOD, full=True)
     assert again.leavers == []
 
@@ -531,3 +533,33 @@ def test_pupil_form_does_not_ask_for_fields_the_school_does_not_keep(client_for,
     html = client_for("admin").get(url).content.decode()
     assert 'name="sex"' in html
     assert 'name="ethnicity"' not in html and 'name="registration_group"' not in html
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2014-09-01", date(2014, 9, 1)),
+        ("2014-9-1", date(2014, 9, 1)),
+        ("01/09/2014", date(2014, 9, 1)),
+        ("1/9/2014", date(2014, 9, 1)),
+        ("01-09-2014", date(2014, 9, 1)),
+        ("01.09.2014", date(2014, 9, 1)),
+    ],
+)
+def test_date_spellings_are_read_day_first(text: str, expected: date):
+    assert mis._date(text) == expected
+
+
+@pytest.mark.parametrize("text", ["31/02/2014", "01/09-2014", "2014/09/01", "1/9/14", "01/13/2014"])
+def test_not_a_date_is_refused(text: str):
+    with pytest.raises(mis._Bad, match="is not a date"):
+        mis._date(text)
+
+
+def test_tomorrow_is_in_the_future():
+    from django.utils import timezone
+
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    with pytest.raises(mis._Bad, match="in the future"):
+        mis._date(tomorrow.strftime("%d/%m/%Y"))
+    assert mis._date(timezone.localdate().isoformat()) == timezone.localdate()

@@ -6,6 +6,7 @@ first access with `instance.school_id`. Plaintext can never reach the database:
 accidental `bulk_update` or filter on the field fails loudly instead of leaking).
 """
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import models
@@ -62,6 +63,20 @@ class EncryptedTextField(models.TextField):
         if value is None or value == "":
             return None
         return Ciphertext(keys.encrypt(model_instance.school_id, self.encode(value), self.context))
+
+    def load_plaintext(self, instances: Iterable[Any]) -> None:
+        """Decrypt this field of many instances at once (each school's key looked up once),
+        as reading the attribute of each would."""
+        decrypters: dict[int, Callable[[str], str]] = {}
+        for instance in instances:
+            value = instance.__dict__.get(self.attname)
+            if isinstance(value, Ciphertext):
+                decrypt = decrypters.get(instance.school_id)
+                if decrypt is None:
+                    decrypt = decrypters[instance.school_id] = keys.decrypter(
+                        instance.school_id, self.context
+                    )
+                instance.__dict__[self.attname] = self.decode(decrypt(value))
 
     def get_prep_value(self, value: Any) -> Any:
         if value is None or isinstance(value, Ciphertext):

@@ -6,7 +6,7 @@ school scope (TEN-4): none filters by school itself. Bad input raises
 Pages and the JSON API call these same functions.
 """
 
-import hashlib
+import functools
 import hmac
 import re
 import unicodedata
@@ -105,7 +105,7 @@ def current_academic_year(today: date | None = None) -> str:
 def upn_digest(upn: str) -> str:
     """The keyed hash of a UPN (ACC-3): imports match on it; it cannot be turned back."""
     key = settings.MARKBOOK_HASH_KEY.encode()
-    return hmac.new(key, upn.strip().upper().encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, upn.strip().upper().encode(), "sha256").hex()
 
 
 def _fail(field: str, message: str) -> ValidationError:
@@ -124,14 +124,18 @@ def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
 # --- Pupils -----------------------------------------------------------------
 
 
+_NOT_IN_USERNAME = re.compile(r"[^a-z0-9-]")
+
+
+@functools.lru_cache(maxsize=4096)  # names repeat: an import asks for the same ones often
+def _username_part(value: str) -> str:
+    ascii_ = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return _NOT_IN_USERNAME.sub("", ascii_.lower().replace(" ", "-")).strip("-")
+
+
 def username_base(first_name: str, last_name: str) -> str:
     """ "Amy", "O'Neil-Smith" -> "amy.oneil-smith": ASCII, lower case (ACC-3)."""
-
-    def part(value: str) -> str:
-        ascii_ = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
-        return re.sub(r"[^a-z0-9-]", "", ascii_.lower().replace(" ", "-")).strip("-")
-
-    joined = ".".join(p for p in (part(first_name), part(last_name)) if p)
+    joined = ".".join(p for p in (_username_part(first_name), _username_part(last_name)) if p)
     return joined[:140] or "pupil"
 
 

@@ -20,17 +20,17 @@ import secrets
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from difflib import get_close_matches
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Value
 from django.utils import timezone
 
 from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
 from markbook.core.fields import EncryptedTextField
+from markbook.core.rows import insert_rows, unusable_passwords, update_rows
 from markbook.core.validators import uln_problem, upn_problem
 from markbook.rosters import services
 from markbook.rosters.imports import common
@@ -169,6 +169,7 @@ class Planned:
     pupil: Pupil | None = None
     values: dict[str, Any] = field(default_factory=dict)
     changes: dict[str, Change] = field(default_factory=dict)
+    upn_hash: str = ""  # the keyed hash of the row's UPN, computed once (ACC-3)
 
 
 @dataclass
@@ -399,7 +400,29 @@ def _sex(value: str) -> str:
     return sex
 
 
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_UK_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})")
+
+
+def _quick_date(value: str) -> date | None:
+    """The common spellings without strptime (a tenth of its time); None: not one of them."""
+    try:
+        if match := _ISO_DATE.fullmatch(value):
+            return date(int(match[1]), int(match[2]), int(match[3]))
+        if match := _UK_DATE.fullmatch(value):
+            return date(int(match[4]), int(match[3]), int(match[1]))
+    except ValueError:
+        return None
+    return None
+
+
 def _date(value: str) -> date:
+    day = _quick_date(value)
+    if day is not None:
+        # Only a date near today can be in the school's future (its local date).
+        if day >= date.today() - timedelta(days=2) and day > timezone.localdate():
+            raise _Bad(f"{value!r} is in the future.")
+        return day
     for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
         try:
             day = datetime.strptime(value, pattern).date()
@@ -493,20 +516,24 @@ def _parse_row(
     bad = False
     has_pseudonym = "pseudonym" in positions and bool(values[positions["pseudonym"]].strip())
     for name, index in positions.items():
-        spec, raw = BY_NAME[name], values[index].strip()
+        raw = values[index].strip()
         if not raw:
+            spec = BY_NAME[name]
             if spec.level == REQUIRED and not (name in NAMES and has_pseudonym):
                 bad = True
                 result.errors.append(Problem(number, spec.label, "This must not be blank."))
             row[name] = _BLANK.get(name)
             continue
-        warn: list[str] = []
         try:
-            row[name] = _upn(raw, warn) if name == "upn" else PARSERS[name](raw)
+            if name == "upn":
+                warn: list[str] = []
+                row[name] = _upn(raw, warn)
+                result.warnings.extend(Problem(number, BY_NAME[name].label, w) for w in warn)
+            else:
+                row[name] = PARSERS[name](raw)
         except _Bad as error:
             bad = True
-            result.errors.append(Problem(number, spec.label, str(error)))
-        result.warnings.extend(Problem(number, spec.label, w) for w in warn)
+            result.errors.append(Problem(number, BY_NAME[name].label, str(error)))
     if not bad and not row.get("upn") and not row.get("mis_id"):
         bad = True
         result.errors.append(
@@ -530,6 +557,10 @@ def _plan(
     rows: list[tuple[int, dict[str, Any]]], school: School, full: bool, result: MisImportResult
 ) -> None:
     pupils = list(Pupil.objects.all())  # one query: a school has hundreds to a few thousand
+    read = set(rows[0][1]) if rows else set()
+    for model_field in Pupil._meta.concrete_fields:
+        if isinstance(model_field, EncryptedTextField) and model_field.name in read:
+            model_field.load_plaintext(pupils)  # each school's key looked up once (SEC-2)
     by_upn: dict[str, Pupil] = {}
     by_mis: dict[str, Pupil] = {}
     for pupil in pupils:
@@ -578,13 +609,15 @@ def _plan(
                 )
                 continue
             matched[pupil.pk] = number
-            result_list, planned = _diff(number, row, pupil, school, full)
+            result_list, planned = _diff(number, row, pupil, school, full, digest)
             result_list_of = {"changed": result.changed, "unchanged": result.unchanged}
             result_list_of[result_list].append(planned)
         else:
             name = row.get("pseudonym") or f"{row.get('first_name', '')} {row.get('last_name', '')}"
             result.added.append(
-                Planned(number, name.strip() or f"new pupil (row {number})", values=row)
+                Planned(
+                    number, name.strip() or f"new pupil (row {number})", values=row, upn_hash=digest
+                )
             )
     if full and not result.errors:
         today = timezone.localdate()
@@ -600,14 +633,14 @@ def _plan(
 
 
 def _diff(
-    number: int, row: dict[str, Any], pupil: Pupil, school: School, full: bool
+    number: int, row: dict[str, Any], pupil: Pupil, school: School, full: bool, digest: str = ""
 ) -> tuple[str, Planned]:
     planned = Planned(number, _label(pupil, school), pupil)
     for name, new in row.items():
         if name == "upn":
             if not new:
                 continue  # a blank key never clears the one on record
-            digest = upn_digest(new)
+            digest = digest or upn_digest(new)
             stored = None if school.pseudonymise_pupils else new
             if pupil.upn_hash == digest and pupil.upn == stored:
                 continue
@@ -644,23 +677,8 @@ def _audit_value(value: Any) -> Any:
 
 
 def _bulk_update(pupils: list[Pupil], names: list[str]) -> None:
-    """bulk_update without pre_save: encrypted fields are given as ciphertext (SEC-2)."""
-    plain: list[tuple[Pupil, str, Any]] = []
-    for name in names:
-        model_field = Pupil._meta.get_field(name)
-        if not isinstance(model_field, EncryptedTextField):
-            continue
-        for pupil in pupils:
-            value = getattr(pupil, name)
-            plain.append((pupil, model_field.attname, value))
-            cipher = model_field.pre_save(pupil, False)
-            # An expression is passed through by bulk_update (and by the field's descriptor).
-            pupil.__dict__[model_field.attname] = Value(cipher, output_field=model_field)
-    try:
-        Pupil.objects.bulk_update(pupils, names, batch_size=500)
-    finally:
-        for pupil, attname, value in plain:
-            pupil.__dict__[attname] = value
+    """bulk_update's writes, one prepared UPDATE per pupil; encrypted fields encrypted (SEC-2)."""
+    update_rows(Pupil, pupils, names)
 
 
 def _write(*, actor: User | None, school: School, result: MisImportResult) -> None:
@@ -668,12 +686,12 @@ def _write(*, actor: User | None, school: School, result: MisImportResult) -> No
     existing = list(Pupil.objects.values_list("username", "pseudonym"))
     taken = {u.lower() for u, _ in existing}
     pseudonyms = {p.lower() for _, p in existing if p}
-    new_pupils: list[Pupil] = []
+    new_pupils: list[dict[str, Any]] = []
     for planned in result.added:
         values = dict(planned.values)
         upn = values.pop("upn", None)
         if upn:
-            values["upn_hash"] = upn_digest(upn)
+            values["upn_hash"] = planned.upn_hash or upn_digest(upn)
             values["upn"] = None if school.pseudonymise_pupils else upn
         if school.pseudonymise_pupils and not values.get("pseudonym"):
             values["pseudonym"] = generate_pseudonym(pseudonyms)
@@ -684,23 +702,36 @@ def _write(*, actor: User | None, school: School, result: MisImportResult) -> No
         while candidate in taken:
             candidate, n = f"{username}{n}", n + 1
         taken.add(candidate)
-        new_pupils.append(Pupil(school=school, username=candidate, **values))
-    users = []
-    for pupil in new_pupils:
-        user = User(
-            username=services._pupil_user_handle(school.pk, pupil.username),
-            first_name=pupil.first_name[:150],
-            last_name=pupil.last_name[:150],
-        )
-        user.set_unusable_password()  # no hash computed (ACC-2)
-        users.append(user)
-    User.objects.bulk_create(users)
-    Membership.objects.bulk_create(
-        [Membership(school=school, user=u, role=Membership.Role.PUPIL) for u in users]
+        values["username"] = candidate
+        values["school_id"] = school.pk
+        new_pupils.append(values)
+    # Users, memberships and pupils as bulk_create would write them, without a model
+    # instance per row (insert_rows); no password hash is computed (ACC-2).
+    passwords = unusable_passwords(len(new_pupils))
+    user_ids = insert_rows(
+        User,
+        [
+            {
+                "username": services._pupil_user_handle(school.pk, values["username"]),
+                "first_name": values.get("first_name", "")[:150],
+                "last_name": values.get("last_name", "")[:150],
+                "password": password,
+            }
+            for values, password in zip(new_pupils, passwords, strict=True)
+        ],
+        now=now,
     )
-    for pupil, user in zip(new_pupils, users, strict=True):
-        pupil.user = user
-    Pupil.objects.bulk_create(new_pupils)
+    insert_rows(
+        Membership,
+        [
+            {"school_id": school.pk, "user_id": user_id, "role": Membership.Role.PUPIL}
+            for user_id in user_ids
+        ],
+        now=now,
+    )
+    for values, user_id in zip(new_pupils, user_ids, strict=True):
+        values["user_id"] = user_id
+    added_ids = insert_rows(Pupil, new_pupils, now=now)
     changed = [p for p in (*result.changed, *result.unchanged, *result.leavers) if p.values]
     names: set[str] = set()
     renamed: list[User] = []
@@ -719,23 +750,26 @@ def _write(*, actor: User | None, school: School, result: MisImportResult) -> No
         pupils = [p.pupil for p in changed if p.pupil is not None]
         _bulk_update(pupils, [*sorted(names), "updated_at"])
     if renamed:
-        User.objects.bulk_update(renamed, ["first_name", "last_name"], batch_size=500)
-    for planned in changed:
-        if not planned.changes:
-            continue
-        data = {
-            name: {"changed": True}
-            if change.sensitive
-            else {"old": _audit_value(change.old), "new": _audit_value(change.new)}
-            for name, change in planned.changes.items()
-        }
-        audit.record(
-            actor=actor,
-            school=school,
-            action="rosters.pupil.changed",
-            target=planned.pupil,
-            data=data,
-        )
+        update_rows(User, renamed, ["first_name", "last_name"])
+    # One event per changed pupil, as pupil_update writes, appended to the chain at once.
+    audit.record_many(
+        actor=actor,
+        school=school,
+        events=[
+            (
+                "rosters.pupil.changed",
+                planned.pupil,
+                {
+                    name: {"changed": True}
+                    if change.sensitive
+                    else {"old": _audit_value(change.old), "new": _audit_value(change.new)}
+                    for name, change in planned.changes.items()
+                },
+            )
+            for planned in changed
+            if planned.changes
+        ],
+    )
     audit.record(
         actor=actor,
         school=school,
@@ -745,7 +779,7 @@ def _write(*, actor: User | None, school: School, result: MisImportResult) -> No
             "rows": result.rows,
             "full": result.full,
             "added": len(result.added),
-            "added_ids": [p.pk for p in new_pupils],
+            "added_ids": added_ids,
             "changed": len([p for p in result.changed if p.changes]),
             "unchanged": len(result.unchanged),
             "left": len(result.leavers),

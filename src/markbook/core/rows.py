@@ -1,0 +1,211 @@
+"""Writing many rows of one model at once, for the imports (ROS-2, SEC-2).
+
+`insert_rows` writes what `bulk_create` would write for the same values (the
+fields' defaults, `auto_now`/`auto_now_add` times, encrypted fields encrypted with
+the row's school key) without building a model instance per row or compiling each
+value through the ORM: a school's whole MIS export is thousands of rows of tens of
+columns, and the ORM's per-value work was most of the import's time.
+
+`update_rows` writes changed fields of many instances, as `bulk_update` would,
+with one prepared UPDATE run for every instance instead of one CASE per row.
+
+Every row reaches its table through INSERT or UPDATE (on PostgreSQL, after a COPY
+into a private temporary table: COPY itself is refused under row-level security),
+so every row still passes the tenant policy (TEN-4).
+"""
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from itertools import chain
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from markbook.core import keys
+from markbook.core.fields import Ciphertext, EncryptedTextField
+
+_MISSING = object()
+# Fields whose Python values are already what the database driver takes.
+_AS_IS = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.BooleanField,
+    models.ForeignKey,
+)
+
+Convert = Callable[[Any, dict[str, Any]], Any]
+
+
+def _columns(model: type[models.Model]) -> list[models.Field]:
+    return [f for f in model._meta.concrete_fields if not f.primary_key]
+
+
+def insert_rows(
+    model: type[models.Model], rows: Sequence[dict[str, Any]], *, now: datetime | None = None
+) -> list[int]:
+    """Insert `rows` (attname -> value; missing fields take their defaults) and return
+    the new primary keys, in the order of `rows`. Encrypted fields take plaintext
+    and are encrypted here, with the key of the row's `school_id` (SEC-2).
+
+    `auto_now`/`auto_now_add` fields get `now`; a callable default is called once
+    for the whole call (every row of one import gets the same `date_joined`)."""
+    if not rows:
+        return []
+    now = now or timezone.now()
+    fields = _columns(model)
+    unknown = set().union(*(r.keys() for r in rows)) - {f.attname for f in fields}
+    if unknown:
+        raise ValueError(f"{model._meta.label} has no fields {sorted(unknown)}")
+    columns = [_column(rows, f.attname, *_column_plan(f, now)) for f in fields]
+    return _insert(model, fields, columns)
+
+
+def _column(
+    rows: Sequence[dict[str, Any]], name: str, default: Any, convert: Convert | None
+) -> list[Any]:
+    """One column's database values, a list comprehension at a time (thousands of rows)."""
+    try:
+        values = [row[name] for row in rows]
+    except KeyError:
+        values = [row.get(name, _MISSING) for row in rows]
+        if convert is None:
+            return [default if v is _MISSING else v for v in values]
+        return [
+            default if v is _MISSING else v if v is None else convert(v, row)
+            for v, row in zip(values, rows, strict=True)
+        ]
+    if convert is None:
+        return values
+    return [v if v is None else convert(v, row) for v, row in zip(values, rows, strict=True)]
+
+
+def _column_plan(f: models.Field, now: datetime) -> tuple[Any, Convert | None]:
+    """A column's database value when a row has none, and how a row's value is converted."""
+    if isinstance(f, EncryptedTextField):
+        return None, _encrypter(f)
+    convert: Convert | None = None
+    if not isinstance(f, _AS_IS):
+
+        def convert(value: Any, row: dict[str, Any]) -> Any:
+            return f.get_db_prep_save(value, connection)
+
+    if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+        default = now
+    else:
+        default = f.get_default()  # a callable default is called here, once
+    if convert is not None and default is not None:
+        default = convert(default, {})
+    return default, convert
+
+
+def _encrypter(f: EncryptedTextField) -> Convert:
+    encrypters: dict[int, Callable[[str], str]] = {}
+
+    def encrypt(value: Any, row: dict[str, Any]) -> Any:
+        if value == "":
+            return None
+        if isinstance(value, Ciphertext):
+            return value
+        school_id = row["school_id"]
+        encrypt_one = encrypters.get(school_id)
+        if encrypt_one is None:
+            encrypt_one = encrypters[school_id] = keys.encrypter(school_id, f.context)
+        return encrypt_one(f.encode(value))
+
+    return encrypt
+
+
+def _insert(
+    model: type[models.Model], fields: list[models.Field], columns: list[list[Any]]
+) -> list[int]:
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    pk = quote(model._meta.pk.column)
+    names = ", ".join(quote(f.column) for f in fields)
+    ids: list[int] = []
+    if connection.vendor == "postgresql":
+        return _insert_postgresql(model, names, columns)
+    count = len(columns[0])
+    batch = max(1, connection.ops.bulk_batch_size(fields, range(count)))
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, count, batch):
+            chunk = [c[start : start + batch] for c in columns]
+            size = len(chunk[0])
+            # Table and column names come from the model; every value is a parameter.
+            sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([row] * size)} RETURNING {pk}"  # noqa: S608
+            cursor.execute(sql, list(chain.from_iterable(zip(*chunk, strict=True))))
+            ids.extend(r[0] for r in cursor.fetchall())
+    return ids
+
+
+def _insert_postgresql(
+    model: type[models.Model], names: str, columns: list[list[Any]]
+) -> list[int]:
+    """COPY into a temporary table, then one INSERT ... SELECT into the real one.
+
+    COPY is the fastest way in, but PostgreSQL refuses COPY FROM into a table with
+    row-level security, so the rows are copied into a private temporary table and
+    moved with one INSERT, which the tenant policy checks row by row (TEN-4). The
+    ids are taken from the table's sequence first, so each row's id is known."""
+    quote = connection.ops.quote_name
+    table, pk = model._meta.db_table, model._meta.pk.column
+    stage = quote(f"markbook_stage_{table}")
+    every = f"{quote(pk)}, {names}"
+    # A savepoint at least: if a row is refused, the temporary table goes with it.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, pk, len(columns[0])],
+        )
+        ids = [r[0] for r in cursor.fetchall()]
+        # Names come from the model; the values go through COPY.
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {stage} AS SELECT {every} FROM {quote(table)} WITH NO DATA"  # noqa: S608
+        )
+        with cursor.cursor.copy(f"COPY {stage} ({every}) FROM STDIN") as copy:
+            for row in zip(ids, *columns, strict=True):
+                copy.write_row(row)
+        cursor.execute(f"INSERT INTO {quote(table)} ({every}) SELECT {every} FROM {stage}")  # noqa: S608
+        cursor.execute(f"DROP TABLE {stage}")
+    return ids
+
+
+def update_rows(
+    model: type[models.Model], instances: Sequence[models.Model], names: list[str]
+) -> None:
+    """Write the fields `names` of `instances` (as `bulk_update` would; encrypted
+    fields are encrypted with each instance's school key, SEC-2)."""
+    if not instances or not names:
+        return
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in names]
+    makers = []
+    for f in fields:
+        if isinstance(f, EncryptedTextField):
+            encrypt = _encrypter(f)
+            makers.append(
+                lambda obj, f=f, encrypt=encrypt: (
+                    None
+                    if (v := getattr(obj, f.attname)) is None
+                    else encrypt(v, {"school_id": obj.school_id})
+                )
+            )
+        else:
+            makers.append(lambda obj, f=f: f.get_db_prep_save(getattr(obj, f.attname), connection))
+    params = [[make(obj) for make in makers] + [obj.pk] for obj in instances]
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def unusable_passwords(count: int) -> Iterable[str]:
+    """What `set_unusable_password` stores (ACC-2: no hash computed), `count` times."""
+    import secrets
+
+    from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+
+    return [UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(20) for _ in range(count)]
