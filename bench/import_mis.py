@@ -316,6 +316,7 @@ def timed_floor(target, rows: dict[str, list[list[object]]]) -> float:  # type: 
                         for row in ready[table]:
                             copy.write_row(row)
                     raw.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage}")
+                    raw.execute(f"DROP TABLE {stage}")  # also when no commit follows (tests)
             else:
                 cursor.execute("SELECT COALESCE(MAX(id), 0) FROM accounts_user")
                 first = cursor.fetchone()[0] + 1

@@ -14,6 +14,7 @@ from django.urls import reverse
 from markbook.core.tenancy import all_schools, school_scope
 from markbook.rosters.imports import jobs, mis
 from markbook.rosters.models import ImportJob, Pupil
+from tests import factories as f
 from tests.conftest import World
 from tests.rosters.test_mis_import import GOOD, UPN1, post, upn
 
@@ -151,13 +152,18 @@ def test_a_job_runs_once(world: World):
 def test_task_works_in_its_own_school_only(world: World):
     """A full import of School B marks B's pupils missing from the file as left, and
     touches nothing of School A, though the worker starts outside any scope."""
-    data = f"Surname,Forename,UPN,Year\nNew,Nia,{upn('801200026009')},5\n".encode()
+    eli = f.PupilFactory(school=world.b, first_name="Eli", username="eli", year_group="5")
+    data = (
+        f"Surname,Forename,UPN,Year\nDavies,Dee,{world.dee.upn},5\n"
+        f"New,Nia,{upn('801200026009')},5\n"
+    ).encode()
     job = queue(world, data, school=world.b, actor=world.other_admin, full=True)
     run_worker()
     assert fetch(job).status == "done", fetch(job).error
     assert fetch(job).summary["left"] == 1
     with school_scope(world.b):
-        assert Pupil.objects.get(pk=world.dee.pk).status == Pupil.Status.LEFT
+        assert Pupil.objects.get(pk=eli.pk).status == Pupil.Status.LEFT
+        assert Pupil.objects.get(pk=world.dee.pk).status == Pupil.Status.ON_ROLL
         assert Pupil.objects.filter(first_name="Nia").count() == 1
     with school_scope(world.a):
         assert set(Pupil.objects.values_list("status", flat=True)) == {Pupil.Status.ON_ROLL}

@@ -355,17 +355,48 @@ def test_later_file_updates_pupils_matched_by_mis_id_including_the_upn(in_a: Wor
 
 
 def test_full_import_marks_missing_pupils_as_left_never_deleted(in_a: World):
-    preview = run(in_a, GOOD, full=True)
-    assert sorted(p.name for p in preview.leavers) == ["Amy Adams", "Ben Brown", "Cal Clark"]
+    amy = f"Adams,Amy,{in_a.amy.upn},,7" + "," * 13
+    data = f"{HEADER}\n{ROW1}\n{ROW2}\n{ROW3}\n{amy}\n".encode()
+    preview = run(in_a, data, full=True)
+    assert preview.ok, preview.errors
+    assert sorted(p.name for p in preview.leavers) == ["Ben Brown", "Cal Clark"]
     assert Pupil.objects.filter(status="left").count() == 0
-    assert run(in_a, GOOD, full=True, confirm=True).ok
-    amy = Pupil.objects.get(pk=in_a.amy.pk)
-    assert (amy.status, amy.left_on) == ("left", date.today())
+    assert run(in_a, data, full=True, confirm=True).ok
+    ben = Pupil.objects.get(pk=in_a.ben.pk)
+    assert (ben.status, ben.left_on) == ("left", date.today())
+    assert Pupil.objects.get(pk=in_a.amy.pk).status == "on_roll"
     assert Pupil.objects.count() == 6
-    assert events(in_a, "rosters.pupil.changed") == 3
+    assert events(in_a, "rosters.pupil.changed") == 2
     assert audit_services.verify_chain(in_a.a.pk) is None
-    again = run(in_a, GOOD, full=True)
+    again = run(in_a, data, full=True)
     assert again.leavers == []
+
+
+def test_full_import_matching_nobody_is_refused_as_another_schools_file(in_a: World):
+    before = counts()
+    result = run(in_a, GOOD, full=True, confirm=True)
+    assert where(result.errors) == [(None, "")]
+    assert "another school's export" in result.errors[0].message
+    assert "3 pupils on roll" in result.errors[0].message
+    assert counts() == before
+    assert run(in_a, GOOD, confirm=True).ok  # without "every pupil on roll" they are added
+
+
+def test_rows_of_another_schools_urn_are_errors_and_nothing_is_written(in_a: World):
+    own, other = in_a.a.urn, "999999"
+    data = f"URN,{HEADER}\n{own},{ROW1}\n{other},{ROW2}\n{other},{ROW3}\n".encode()
+    before = counts()
+    result = run(in_a, data, confirm=True)
+    assert where(result.errors) == [(3, "URN"), (4, "URN")]
+    assert f"URN {other}, not {in_a.a.name}" in result.errors[0].message
+    assert counts() == before
+
+
+def test_the_schools_own_urn_column_is_checked_not_reported_unknown(in_a: World):
+    urn = in_a.a.urn
+    result = run(in_a, f"School URN,{HEADER}\n{urn},{ROW1}\n".encode())
+    assert result.ok, result.errors
+    assert "School URN" not in result.unknown_columns
 
 
 def test_a_partial_import_marks_nobody_as_left(in_a: World):

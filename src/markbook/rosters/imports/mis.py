@@ -129,6 +129,8 @@ BY_NAME = {f.name: f for f in FIELDS}
 NAMES = ("first_name", "last_name")
 KEYS = ("upn", "mis_id")
 _ALIAS = {alias: f for f in FIELDS for alias in f.aliases}
+# A column naming the school the export is from: checked against the school, never stored.
+SCHOOL_URN_KEYS = frozenset({"urn", "schoolurn", "establishmenturn"})
 _MAX = {
     f.name: Pupil._meta.get_field(f.name).max_length
     for f in FIELDS
@@ -188,6 +190,7 @@ class MisImportResult:
     unchanged: list[Planned] = field(default_factory=list)
     leavers: list[Planned] = field(default_factory=list)
     applied: bool = False
+    school_urn_column: tuple[int, str] | None = None  # (index, header) of a school URN column
 
     @property
     def ok(self) -> bool:
@@ -297,6 +300,9 @@ def _columns(
             spec, rank = BY_NAME[mapping[title]], -1  # the user's choice wins
         else:
             key = common.header_key(title)
+            if key in SCHOOL_URN_KEYS:
+                result.school_urn_column = (index, title)
+                continue
             spec = _ALIAS.get(key)  # type: ignore[assignment]
             if spec is None:
                 result.unknown_columns.append(title)
@@ -547,6 +553,23 @@ def _parse_row(
 # --- Matching and planning ---------------------------------------------------------
 
 
+def _check_school(number: int, values: list[str], school: School, result: MisImportResult) -> None:
+    """A row whose school URN is not this school's: another school's export (TEN-4)."""
+    if result.school_urn_column is None or not school.urn:
+        return
+    index, title = result.school_urn_column
+    urn = values[index].strip() if index < len(values) else ""
+    if urn and urn != school.urn:
+        result.errors.append(
+            Problem(
+                number,
+                title,
+                f"This row is from the school with URN {urn}, not {school.name} (URN "
+                f"{school.urn}): is this another school's export?",
+            )
+        )
+
+
 def _label(pupil: Pupil, school: School) -> str:
     if school.pseudonymise_pupils:
         return pupil.pseudonym or pupil.username
@@ -619,6 +642,18 @@ def _plan(
                     number, name.strip() or f"new pupil (row {number})", values=row, upn_hash=digest
                 )
             )
+    on_roll = sum(pupil.status != Pupil.Status.LEFT for pupil in pupils)
+    if full and rows and on_roll and not matched:
+        result.errors.append(
+            Problem(
+                None,
+                "",
+                f"None of the file's pupils is one of the school's {on_roll} pupils on roll, "
+                f"so a full import would mark all {on_roll} as left: is this another school's "
+                "export? To add these pupils without marking anyone as left, untick "
+                "'every pupil on roll'.",
+            )
+        )
     if full and not result.errors:
         today = timezone.localdate()
         for pupil in pupils:
@@ -819,6 +854,7 @@ def mis_import(
     rows = []
     for number, values in body:
         result.rows += 1
+        _check_school(number, values, school, result)
         parsed = _parse_row(number, values, len(header), positions, result)
         if parsed is not None:
             rows.append((number, parsed))
