@@ -29,7 +29,8 @@ from django.utils import timezone
 
 from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
-from markbook.core.fields import EncryptedTextField
+from markbook.core import keys
+from markbook.core.fields import Ciphertext, EncryptedTextField
 from markbook.core.rows import insert_rows, unusable_passwords, update_rows
 from markbook.core.validators import uln_problem, upn_problem
 from markbook.rosters import services
@@ -168,7 +169,7 @@ class Planned:
 
     row: int
     name: str  # for the preview: a pupil's display name, or the file's name for a new one
-    pupil: Pupil | None = None
+    pupil: Any = None  # the stored pupil (_Current), a Pupil once it is written
     values: dict[str, Any] = field(default_factory=dict)
     changes: dict[str, Change] = field(default_factory=dict)
     upn_hash: str = ""  # the keyed hash of the row's UPN, computed once (ACC-3)
@@ -579,11 +580,8 @@ def _label(pupil: Pupil, school: School) -> str:
 def _plan(
     rows: list[tuple[int, dict[str, Any]]], school: School, full: bool, result: MisImportResult
 ) -> None:
-    pupils = list(Pupil.objects.all())  # one query: a school has hundreds to a few thousand
     read = set(rows[0][1]) if rows else set()
-    for model_field in Pupil._meta.concrete_fields:
-        if isinstance(model_field, EncryptedTextField) and model_field.name in read:
-            model_field.load_plaintext(pupils)  # each school's key looked up once (SEC-2)
+    pupils = _current_pupils(school, read)
     by_upn: dict[str, Pupil] = {}
     by_mis: dict[str, Pupil] = {}
     for pupil in pupils:
@@ -667,8 +665,58 @@ def _plan(
                 result.leavers.append(planned)
 
 
+class _Current(dict):
+    """A pupil as stored, for comparing with a row: only the columns the import reads,
+    without a model instance (a school's whole roll is compared on every import)."""
+
+    __getattr__ = dict.__getitem__
+
+    @property
+    def pk(self) -> int:
+        return self["id"]
+
+
+_ALWAYS_LOADED = (
+    "id",
+    "school_id",
+    "user_id",
+    "first_name",
+    "last_name",
+    "pseudonym",
+    "username",
+    "upn",
+    "upn_hash",
+    "mis_id",
+    "status",
+)
+
+
+def _current_pupils(school: School, read: set[str]) -> list[_Current]:
+    """Every pupil of the school in scope, with the columns the file has, decrypted
+    (SEC-2: each field's key looked up once). One query."""
+    names = [*_ALWAYS_LOADED, *sorted(read - set(_ALWAYS_LOADED))]
+    pupils = [
+        _Current(zip(names, values, strict=True)) for values in Pupil.objects.values_list(*names)
+    ]
+    for name in names:
+        model_field = Pupil._meta.get_field(name)
+        if isinstance(model_field, EncryptedTextField):
+            decrypt = keys.decrypter(school.pk, model_field.context)
+            for pupil in pupils:
+                if isinstance(pupil[name], Ciphertext):
+                    pupil[name] = model_field.decode(decrypt(pupil[name]))
+    return pupils
+
+
+def _instance(current: _Current) -> Pupil:
+    """The model instance a planned write needs (update_rows, the audit target)."""
+    # from_db takes the values in the model's field order.
+    fields = [f for f in Pupil._meta.concrete_fields if f.attname in current]
+    return Pupil.from_db(None, [f.attname for f in fields], [current[f.attname] for f in fields])
+
+
 def _diff(
-    number: int, row: dict[str, Any], pupil: Pupil, school: School, full: bool, digest: str = ""
+    number: int, row: dict[str, Any], pupil: Any, school: School, full: bool, digest: str = ""
 ) -> tuple[str, Planned]:
     planned = Planned(number, _label(pupil, school), pupil)
     for name, new in row.items():
@@ -771,8 +819,8 @@ def _write(*, actor: User | None, school: School, result: MisImportResult) -> No
     names: set[str] = set()
     renamed: list[User] = []
     for planned in changed:
-        pupil = planned.pupil
-        assert pupil is not None
+        assert planned.pupil is not None
+        pupil = planned.pupil = _instance(planned.pupil)  # type: ignore[arg-type]
         for name, value in planned.values.items():
             setattr(pupil, name, value)
         pupil.updated_at = now
