@@ -4,6 +4,7 @@ terms; the acceptance records the version, who and when."""
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils.html import escape
 
 from markbook.core.tenancy import school_scope
 from markbook.schools.models import TermsAcceptance
@@ -70,7 +71,7 @@ def test_acceptance_records_version_who_and_when_then_the_school_works(client_fo
         == 200
     )
     page = client.get(terms_url(unaccepted))
-    assert unaccepted.admin.display_name.encode() in page.content
+    assert escape(unaccepted.admin.display_name).encode() in page.content
 
 
 def test_a_new_terms_version_blocks_again(client_for, world, settings):
