@@ -67,21 +67,17 @@ def stop_provider(process: subprocess.Popen) -> None:
         process.stdout.close()
 
 
-@pytest.fixture
-def oidc_google(browser, live_server, settings) -> Iterator[OidcProvider]:  # type: ignore[no-untyped-def]
-    """The test provider, configured as this Markbook's "Sign in with Google".
-
-    For the browser tests: `browser` comes first so the live server shares the test's
-    database connections (see tests/browser/conftest.py)."""
-    callback = f"{live_server.url}/accounts/oidc/google/login/callback/"
+def _configured(live_server, settings, provider_id: str, name: str) -> Iterator[OidcProvider]:  # type: ignore[no-untyped-def]
+    """Start the test provider and configure it as this Markbook's provider `provider_id`."""
+    callback = f"{live_server.url}/accounts/oidc/{provider_id}/login/callback/"
     process, issuer = start_provider(callback)
     settings.SOCIALACCOUNT_PROVIDERS = {
         "openid_connect": {
             "OAUTH_PKCE_ENABLED": True,
             "APPS": [
                 {
-                    "provider_id": "google",
-                    "name": "Google",
+                    "provider_id": provider_id,
+                    "name": name,
                     "client_id": CLIENT_ID,
                     "secret": CLIENT_SECRET,
                     "settings": {"server_url": issuer},
@@ -95,6 +91,21 @@ def oidc_google(browser, live_server, settings) -> Iterator[OidcProvider]:  # ty
         "form-action": [*settings.SECURE_CSP["form-action"], issuer],
     }
     try:
-        yield OidcProvider(issuer=issuer, provider_id="google")
+        yield OidcProvider(issuer=issuer, provider_id=provider_id)
     finally:
         stop_provider(process)
+
+
+@pytest.fixture
+def oidc_google(browser, live_server, settings) -> Iterator[OidcProvider]:  # type: ignore[no-untyped-def]
+    """The test provider, configured as this Markbook's "Sign in with Google".
+
+    For the browser tests: `browser` comes first so the live server shares the test's
+    database connections (see tests/browser/conftest.py)."""
+    yield from _configured(live_server, settings, "google", "Google")
+
+
+@pytest.fixture
+def oidc_microsoft(browser, live_server, settings) -> Iterator[OidcProvider]:  # type: ignore[no-untyped-def]
+    """The test provider, configured as this Markbook's "Sign in with Microsoft"."""
+    yield from _configured(live_server, settings, "microsoft", "Microsoft")
