@@ -78,3 +78,29 @@ def test_admin_downloads_the_oneroster_export_and_checks_it_back(page, world, sh
     page.get_by_role("button", name="Check the file").click()
     expect(page.get_by_role("button", name="Confirm and import")).to_be_visible()
     shot(page, "oneroster-preview")
+
+
+def test_admin_follows_a_background_import_from_the_mis_page(page, world, shot):
+    from markbook.rosters.imports import jobs
+    from markbook.rosters.models import ImportJob
+
+    with school_scope(world.a):
+        job = jobs.import_job_create(
+            actor=world.admin,
+            school=world.a,
+            kind=ImportJob.Kind.MIS,
+            data=MIS,
+            filename="whole-school.csv",
+            options={},
+        )
+    sign_in(page, world.admin.email)
+    open_page(page, f"/s/{world.a.pk}/roster/import/mis/")
+    recent = page.get_by_role("table", name="Recent background imports")
+    expect(recent).to_contain_text("whole-school.csv")
+    shot(page, "recent-imports")
+    recent.get_by_role("link", name="whole-school.csv").click()
+    expect(page).to_have_url(
+        f"{page.url.split('/s/')[0]}/s/{world.a.pk}/roster/import/jobs/{job.pk}/"
+    )
+    expect(page.locator("progress")).to_be_visible()
+    shot(page, "progress")

@@ -9,6 +9,7 @@ from unittest import mock
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from markbook.core.tenancy import all_schools, school_scope
@@ -265,3 +266,26 @@ def test_admin_of_other_school_gets_404_for_a_job_through_their_own_school(
     assert response.status_code == 404
     other = queue(world, school=world.b, actor=world.other_admin)
     assert client_for("admin").get(job_url(world, other)).status_code == 404
+
+
+def test_mis_page_lists_the_schools_recent_background_imports_only(client_for, world: World):
+    mine = queue(world)
+    queue(world, school=world.b, actor=world.other_admin)
+    page = client_for("admin").get(reverse("rosters:mis_upload", args=[world.a.pk]))
+    jobs_shown = list(page.context["recent_jobs"])
+    assert jobs_shown == [mine]
+    assert job_url(world, mine) in page.content.decode()
+    assert world.admin.email in page.content.decode()
+
+
+def test_recent_imports_cost_the_same_queries_however_many(client_for, world: World):
+    client = client_for("admin")
+    url = reverse("rosters:mis_upload", args=[world.a.pk])
+    queue(world)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for _ in range(6):
+        queue(world)
+    with CaptureQueriesContext(connection) as seven:
+        client.get(url)
+    assert len(seven) == len(one)

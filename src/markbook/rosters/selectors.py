@@ -8,7 +8,14 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from markbook.accounts.models import Membership, User
 from markbook.core.tenancy import Access
-from markbook.rosters.models import ClassTeacher, Enrolment, GuardianLink, Pupil, TeachingClass
+from markbook.rosters.models import (
+    ClassTeacher,
+    Enrolment,
+    GuardianLink,
+    ImportJob,
+    Pupil,
+    TeachingClass,
+)
 
 
 def pupils_visible_to(user: User, access: Access) -> QuerySet[Pupil]:
@@ -107,3 +114,8 @@ def pupil_classes(pupil: Pupil) -> QuerySet[TeachingClass]:
 
 def pupil_parents(pupil: Pupil) -> QuerySet[GuardianLink]:
     return GuardianLink.objects.filter(pupil=pupil).select_related("parent").order_by("pk")
+
+
+def import_jobs_recent(limit: int = 10) -> QuerySet[ImportJob]:
+    """The school's latest background imports, newest first, with who started them."""
+    return ImportJob.objects.select_related("created_by").order_by("-created_at", "-pk")[:limit]

@@ -629,6 +629,7 @@ def mis_upload(request: HttpRequest, school_id: int) -> HttpResponse:
             "fields": mis.FIELDS,
             "school": _school(request),
             "inline_rows": jobs.INLINE_ROWS,
+            "recent_jobs": selectors.import_jobs_recent(),
         },
     )
 
