@@ -303,3 +303,68 @@ def test_a_bad_line_item_is_named_by_file_row_and_column(marked, column, value, 
     assert _marks(new) == {"assignments": [], "marks": []}
     with school_scope(new):
         assert not new.pupils.exists()
+
+
+def test_oneroster_11_line_items_and_results_are_read(marked):
+    files = _files(_export(marked))
+    users = _rows(files["users"])
+    roles = {r["userSourcedId"]: r for r in _rows(files["roles"])}
+    school = next(o for o in _rows(files["orgs"]) if o["type"] == "school")["sourcedId"]
+    names = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments")
+    files["manifest"] = [
+        ["propertyName", "value"],
+        ["manifest.version", "1.0"],
+        ["oneroster.version", "1.1"],
+        *[[f"file.{n}", "bulk"] for n in (*names, "lineItems", "results")],
+    ]
+    role_11 = {"siteAdministrator": "administrator"}
+    files["users"] = [spec.HEADERS_11["users"]] + [
+        [
+            {
+                **u,
+                "orgSourcedIds": school,
+                "role": role_11.get(roles[u["sourcedId"]]["role"], roles[u["sourcedId"]]["role"]),
+            }.get(h, "")
+            for h in spec.HEADERS_11["users"]
+        ]
+        for u in users
+    ]
+    del files["roles"]
+    for name in ("lineItems", "results"):
+        rows = _rows(files[name])
+        for row in rows:
+            row["gradingPeriodSourcedId"] = row.get("academicSessionSourcedId", "")
+        files[name] = [spec.HEADERS_11[name]] + [
+            [row.get(h, "") for h in spec.HEADERS_11[name]] for row in rows
+        ]
+    assert "gradingPeriodSourcedId" in files["lineItems"][0]
+    new = _new_school(marked)
+    result = _import(new, _zip(files))
+    assert result.ok, result.problems
+    assert (result.assignments_created, result.marks_recorded) == (2, 3)
+    assert _marks(new) == _marks(marked.a)
+
+
+def test_the_upload_page_preview_counts_marks(marked, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    users, items = _ids(marked)
+    data = _edit_results(
+        marked,
+        [
+            {
+                "lineItemSourcedId": items["Fractions quiz"],
+                "studentSourcedId": users["amy.adams"],
+                "scoreStatus": "fully graded",
+                "score": "19",
+            }
+        ],
+    )
+    url = reverse("rosters:oneroster", kwargs={"school_id": marked.a.pk})
+    preview = client_for("admin").post(url, {"file": SimpleUploadedFile("r.zip", data)})
+    page = preview.content.decode()
+    assert "Preview: nothing has been changed yet" in page
+    assert "1 marks recorded, 2 removed" in page
+    # still the old score: a preview writes nothing
+    assert ("Fractions quiz", "amy.adams", Decimal("15.50"), "marked") in _marks(marked.a)["marks"]
