@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "markbook.schools",
     "markbook.accounts",
     "markbook.rosters",
+    "markbook.assessment",
     "markbook.audit",
     "markbook.privacy",
 ]

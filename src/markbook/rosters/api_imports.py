@@ -65,6 +65,11 @@ class OneRosterCountsOut(Schema):
     teacher_links_removed: int
     enrolments_added: int
     enrolments_removed: int
+    assignments_created: int
+    assignments_updated: int
+    assignments_deleted: int
+    marks_recorded: int
+    marks_removed: int
 
 
 class OneRosterReportOut(Schema):

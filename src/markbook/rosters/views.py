@@ -650,6 +650,11 @@ JOB_SUMMARY_LABELS = {
     "teacher_links_removed": "Teachers detached from classes",
     "enrolments_added": "Enrolments added",
     "enrolments_removed": "Enrolments removed",
+    "assignments_created": "Assignments added",
+    "assignments_updated": "Assignments changed",
+    "assignments_deleted": "Assignments deleted",
+    "marks_recorded": "Marks recorded",
+    "marks_removed": "Marks removed",
 }
 
 

@@ -41,6 +41,11 @@ ONEROSTER_COUNTS = (
     "teacher_links_removed",
     "enrolments_added",
     "enrolments_removed",
+    "assignments_created",
+    "assignments_updated",
+    "assignments_deleted",
+    "marks_recorded",
+    "marks_removed",
 )
 CRASHED = (
     "The import stopped because of an error in Markbook, so nothing was changed. "

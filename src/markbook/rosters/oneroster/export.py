@@ -5,12 +5,14 @@ schoolYear academicSession per academic year of the school's classes, courses.cs
 (one per subject, year group and academic year), classes.csv, users.csv and
 roles.csv (pupils as student, teachers as teacher, school administrators as
 siteAdministrator, parents as guardian with agentSourcedIds naming their
-children), enrollments.csv (pupils as student, class teachers as teacher).
+children), enrollments.csv (pupils as student, class teachers as teacher),
+lineItems.csv (assignments, ASM-1) and results.csv (marks, ASM-3: a score as
+"fully graded", Absent as "not submitted", Not required as "exempt").
 
 The `password` column is in users.csv only because the binding's header order
 requires it: it is always blank. Pupils' names follow the school's pseudonymisation
-setting. lineItems and results are written as absent: Markbook has no marks yet;
-they will follow once marks exist. Runs inside the school's scope (TEN-4); the
+setting. An assignment or pupil imported from OneRoster keeps the sourcedId it came
+with; everything else gets a stable Markbook one. Runs inside the school's scope (TEN-4); the
 export is recorded in the access log as a staff read of pupil data (SEC-1).
 """
 
@@ -18,8 +20,10 @@ import csv
 import io
 import zipfile
 from collections import defaultdict
+from decimal import Decimal
 
 from markbook.accounts.models import Membership, User
+from markbook.assessment.models import Assignment, Mark
 from markbook.rosters import services
 from markbook.rosters.models import ClassTeacher, Enrolment, GuardianLink, Pupil, TeachingClass
 from markbook.rosters.oneroster import spec
@@ -46,6 +50,25 @@ def _school_year(academic_year: str) -> tuple[str, str, str]:
 
 def pupil_sourced_id(pupil: Pupil) -> str:
     return pupil.oneroster_id or spec.sourced_id(pupil.school_id, "pupil", pupil.pk)
+
+
+def assignment_sourced_id(assignment: Assignment) -> str:
+    """An assignment's lineItem sourcedId: the one it was imported with, else Markbook's."""
+    return assignment.oneroster_id or spec.sourced_id(
+        assignment.school_id, "lineItem", assignment.pk
+    )
+
+
+def _number(value: Decimal) -> str:
+    """20.00 -> "20", 15.50 -> "15.5"."""
+    return f"{value.normalize():f}"
+
+
+SCORE_STATUS = {
+    Mark.Status.MARKED: "fully graded",
+    Mark.Status.ABSENT: "not submitted",
+    Mark.Status.NOT_REQUIRED: "exempt",
+}
 
 
 def oneroster_export(*, actor: User, school: School) -> bytes:
@@ -227,6 +250,40 @@ def oneroster_export(*, actor: User, school: School) -> bytes:
             }
         )
 
+    assignments = list(
+        Assignment.objects.select_related("teaching_class").order_by(
+            "teaching_class__academic_year", "teaching_class__name", "due_date", "title", "pk"
+        )
+    )
+    line_ids = {a.pk: assignment_sourced_id(a) for a in assignments}
+    line_item_rows = [
+        {
+            "sourcedId": line_ids[a.pk],
+            "title": a.title,
+            "assignDate": a.created_at.date().isoformat(),
+            "dueDate": a.due_date.isoformat() if a.due_date else "",
+            "classSourcedId": class_ids[a.teaching_class_id],
+            "academicSessionSourcedId": sessions[a.teaching_class.academic_year],
+            "resultValueMin": "0",
+            "resultValueMax": _number(a.max_mark),
+            "schoolSourcedId": school_org,
+        }
+        for a in assignments
+    ]
+    class_of = {a.pk: a.teaching_class_id for a in assignments}
+    result_rows = [
+        {
+            "sourcedId": spec.sourced_id(sid, "result", mark.pk),
+            "lineItemSourcedId": line_ids[mark.assignment_id],
+            "studentSourcedId": pupil_ids[mark.pupil_id],
+            "scoreStatus": SCORE_STATUS[Mark.Status(mark.status)],
+            "score": _number(mark.score) if mark.score is not None else "",
+            "scoreDate": mark.updated_at.date().isoformat(),
+            "classSourcedId": class_ids[class_of[mark.assignment_id]],
+        }
+        for mark in Mark.objects.order_by("assignment_id", "pupil_id")
+    ]
+
     data = {
         "orgs": orgs,
         "academicSessions": session_rows,
@@ -235,6 +292,8 @@ def oneroster_export(*, actor: User, school: School) -> bytes:
         "users": user_rows,
         "roles": role_rows,
         "enrollments": enrolment_rows,
+        "lineItems": line_item_rows,
+        "results": result_rows,
     }
     # The binding allows no file without data rows: an empty one is marked absent.
     manifest = [
@@ -265,6 +324,8 @@ def oneroster_export(*, actor: User, school: School) -> bytes:
             "parents": len(children),
             "classes": len(classes),
             "enrollments": len(enrolment_rows),
+            "assignments": len(line_item_rows),
+            "marks": len(result_rows),
         },
     )
     return buffer.getvalue()

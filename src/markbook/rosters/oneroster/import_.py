@@ -24,6 +24,17 @@ Decisions (shared/domain.md, Rosters):
 - A bulk enrollments file is the whole truth for the classes it names: pupils of
   those classes not in it are taken out of them. A delta `tobedeleted` enrolment
   takes the pupil (or teacher) out of the class.
+- Marks (ASM-1, ASM-3): a lineItem becomes an assignment of its class (a class in
+  the file, or one of this school's by Markbook's own sourcedId), matched by its
+  sourcedId; resultValueMax is the maximum mark, resultValueMin must be 0 or blank.
+  A result becomes the pupil's mark: scoreStatus "fully graded" needs a score from 0
+  to the maximum; "exempt" is Not required and "not submitted" is Absent (neither
+  takes a score other than 0); "submitted" and "partially graded" are not marks yet
+  and are skipped (noted). A result for a student who is not a pupil of this school
+  is an error. Delta `tobedeleted` deletes the assignment (with its marks) or the
+  mark. A bulk results file is the whole truth for the line items in the file
+  (lineItems.csv or results.csv): their marks for pupils it does not list are removed. Assignments made in Markbook and
+  missing from a bulk lineItems file are kept.
 """
 
 import io
@@ -43,6 +54,7 @@ from markbook.rosters import selectors, services
 from markbook.rosters.imports.common import Problem, csv_records, decode_csv_bytes
 from markbook.rosters.models import YEAR_GROUPS, ClassTeacher, Enrolment, Pupil, TeachingClass
 from markbook.rosters.oneroster import spec
+from markbook.rosters.oneroster.marks import MarksMixin
 from markbook.schools.models import School
 
 _YEARS = {code for code, _ in YEAR_GROUPS}
@@ -72,6 +84,11 @@ class Result:
     teacher_links_removed: int = 0
     enrolments_added: int = 0
     enrolments_removed: int = 0
+    assignments_created: int = 0
+    assignments_updated: int = 0
+    assignments_deleted: int = 0
+    marks_recorded: int = 0
+    marks_removed: int = 0
 
     @property
     def ok(self) -> bool:
@@ -90,6 +107,11 @@ class Result:
                 "teacher_links_removed",
                 "enrolments_added",
                 "enrolments_removed",
+                "assignments_created",
+                "assignments_updated",
+                "assignments_deleted",
+                "marks_recorded",
+                "marks_removed",
             )
         }
 
@@ -321,7 +343,7 @@ def _table(
     return rows
 
 
-class _Import:
+class _Import(MarksMixin):
     def __init__(self, actor: User | None, school: School, result: Result) -> None:
         self.actor, self.school, self.result = actor, school, result
         self.reader = _Reader(result)
@@ -370,6 +392,8 @@ class _Import:
             "users",
             "roles",
             "enrollments",
+            "lineItems",
+            "results",
         ):
             if name not in self.headers:
                 continue
@@ -414,8 +438,6 @@ class _Import:
                 )
         if self.result.problems:
             return False
-        if files.get("lineItems") or files.get("results"):
-            reader.note("marks", "lineItems and results (marks) are not imported yet.")
         self.tables: dict[str, list[_Row]] = {}
         for name, mode in self.modes.items():
             if mode == "absent":
@@ -496,6 +518,7 @@ class _Import:
         }
         self._check_users(orgs)
         self._check_enrolments(orgs)
+        self._check_marks()
         return not self.result.problems
 
     def _other_org(self, file: str, org: str, orgs: dict[str, _Row]) -> None:
@@ -779,6 +802,7 @@ class _Import:
                         pupil=by_pk.get(enrolment.pupil_id, enrolment.pupil),
                     )
                     result.enrolments_removed += 1
+        self._write_marks(classes, pupils)
         if unknown:
             self.reader.note(
                 "unknown",

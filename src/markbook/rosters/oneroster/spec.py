@@ -115,6 +115,36 @@ HEADERS_12: dict[str, list[str]] = {
         "beginDate",
         "endDate",
     ],
+    # Gradebook files (marks, ASM-1, ASM-3). Header order as the 1.2 binding lists it
+    # (taken from a published 1.2 implementation; the spec's own table was not at hand).
+    "lineItems": [
+        *_COMMON,
+        "title",
+        "description",
+        "assignDate",
+        "dueDate",
+        "classSourcedId",
+        "categorySourcedId",
+        "academicSessionSourcedId",
+        "resultValueMin",
+        "resultValueMax",
+        "schoolSourcedId",
+    ],
+    "results": [
+        *_COMMON,
+        "lineItemSourcedId",
+        "studentSourcedId",
+        "scoreStatus",
+        "score",
+        "scoreDate",
+        "comment",
+        "textScore",
+        "classSourcedId",
+        "inProgress",
+        "incomplete",
+        "late",
+        "missing",
+    ],
 }
 # OneRoster 1.1 differs for users (role and orgs inline, no 1.2 additions) and has no roles.
 HEADERS_11: dict[str, list[str]] = {
@@ -136,6 +166,28 @@ HEADERS_11: dict[str, list[str]] = {
         "agentSourcedIds",
         "grades",
         "password",
+    ],
+    # 1.1 named the session gradingPeriodSourcedId and had no schoolSourcedId.
+    "lineItems": [
+        *_COMMON,
+        "title",
+        "description",
+        "assignDate",
+        "dueDate",
+        "classSourcedId",
+        "categorySourcedId",
+        "gradingPeriodSourcedId",
+        "resultValueMin",
+        "resultValueMax",
+    ],
+    "results": [
+        *_COMMON,
+        "lineItemSourcedId",
+        "studentSourcedId",
+        "scoreStatus",
+        "score",
+        "scoreDate",
+        "comment",
     ],
 }
 ORG_TYPES = ("department", "school", "district", "local", "state", "national")
@@ -161,6 +213,7 @@ USER_ROLES = (
 )
 ENROLMENT_ROLES = ("administrator", "proctor", "student", "teacher")
 BOOLEANS = ("true", "false")
+SCORE_STATUSES = ("exempt", "fully graded", "not submitted", "partially graded", "submitted")
 
 # Markbook's sourcedIds are UUID5s over this namespace, the school and the row, so an
 # export is stable from one day to the next without storing anything.

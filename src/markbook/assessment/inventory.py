@@ -1,0 +1,72 @@
+"""Personal data held by the assessment app (DSR-1). See markbook.privacy.inventory.
+
+Marks are part of the pupil's education record, held for the school (public task).
+"""
+
+from markbook.privacy.inventory import (
+    Basis,
+    Category,
+    Erasure,
+    Personal,
+    Retention,
+    Visible,
+    declare,
+)
+
+declare(
+    "assessment.Assignment",
+    subject="created_by",
+    description="A piece of work set to a class: title, due date, maximum mark (ASM-1).",
+    personal={
+        "created_by": Personal(
+            category=Category.RELATIONSHIP,
+            purpose="who set the assignment",
+            basis=Basis.PUBLIC_TASK,
+            visible_to=Visible.ADMINS + " and the class's teachers",
+            retention=Retention.LINK,
+            erasure=Erasure.BLANK,
+        ),
+    },
+    not_personal=(
+        "id",
+        "school",
+        "teaching_class",
+        "title",
+        "due_date",
+        "max_mark",
+        "oneroster_id",
+        "created_at",
+    ),
+)
+
+
+def _record(purpose: str) -> Personal:
+    return Personal(
+        category=Category.EDUCATION,
+        purpose=purpose,
+        basis=Basis.PUBLIC_TASK,
+        visible_to=Visible.PUPIL,
+        retention=Retention.PUPIL,
+        erasure=Erasure.DELETE_ROW,
+    )
+
+
+declare(
+    "assessment.Mark",
+    subject="pupil",
+    description="A pupil's mark for an assignment, or Absent, or Not required (ASM-3).",
+    personal={
+        "pupil": Personal(
+            category=Category.RELATIONSHIP,
+            purpose="whose mark this is",
+            basis=Basis.PUBLIC_TASK,
+            visible_to=Visible.PUPIL,
+            retention=Retention.PUPIL,
+            erasure=Erasure.DELETE_ROW,
+        ),
+        "score": _record("the pupil's result, shown to them, their parents and teachers (ASM-3)"),
+        "status": _record("whether the pupil was marked, absent or not required (ASM-3)"),
+        "updated_at": _record("when the mark last changed (DSR-3)"),
+    },
+    not_personal=("id", "school", "assignment"),
+)

@@ -1,0 +1,79 @@
+"""Assignments and the marks pupils get for them (ASM-1, ASM-3).
+
+Groundwork: so far only the OneRoster import and export (ROS-4) write and read them;
+there are no pages or API yet. Scores are checked against the assignment's maximum
+in `services.mark_record`, not in the database.
+"""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django_scopes import ScopedManager
+
+
+class Assignment(models.Model):
+    """A piece of work set to one class: title, due date, maximum mark (ASM-1)."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    teaching_class = models.ForeignKey(
+        "rosters.TeachingClass", on_delete=models.CASCADE, related_name="assignments"
+    )
+    title = models.CharField(max_length=200)
+    due_date = models.DateField(null=True, blank=True)
+    max_mark = models.DecimalField(
+        max_digits=7, decimal_places=2, validators=[MinValueValidator(0.01)]
+    )
+    oneroster_id = models.CharField(
+        "OneRoster sourcedId",
+        max_length=255,
+        blank=True,
+        help_text="The lineItem's sourcedId in the OneRoster file it came from (ROS-4).",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["due_date", "title", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(max_mark__gt=0), name="assignment_max_mark_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Mark(models.Model):
+    """One pupil's mark for one assignment: a score, or Absent, or Not required (ASM-3)."""
+
+    class Status(models.TextChoices):
+        MARKED = "marked", "Marked"
+        ABSENT = "absent", "Absent"
+        NOT_REQUIRED = "not_required", "Not required"
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="marks")
+    pupil = models.ForeignKey("rosters.Pupil", on_delete=models.CASCADE, related_name="marks")
+    score = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.MARKED)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["assignment_id", "pupil_id"]
+        constraints = [
+            models.UniqueConstraint("assignment", "pupil", name="mark_once_per_pupil"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id}/{self.pupil_id}: {self.score} ({self.status})"
