@@ -82,6 +82,16 @@ def test_ids_come_back_in_the_order_of_the_rows(world):
     assert not any(User.objects.get(pk=i).has_usable_password() for i in ids)
 
 
+def test_ids_of_deleted_rows_are_never_given_again(world):
+    [first] = insert_rows(User, [{"username": "bulk.first", "password": "!"}])
+    [last] = insert_rows(User, [{"username": "bulk.last", "password": "!"}])
+    User.objects.filter(pk=last).delete()
+    [again] = insert_rows(User, [{"username": "bulk.again", "password": "!"}])
+    assert first < last < again
+    created = User.objects.create(username="orm.after")
+    assert created.pk > again  # the ORM's own ids carry on after the chosen ones
+
+
 def test_unknown_field_is_refused(world):
     with pytest.raises(ValueError, match="no fields"):
         insert_rows(User, [{"username": "x", "shoe_size": 9}])

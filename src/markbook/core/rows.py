@@ -124,9 +124,11 @@ def _insert(
     table = quote(model._meta.db_table)
     pk = quote(model._meta.pk.column)
     names = ", ".join(quote(f.column) for f in fields)
-    ids: list[int] = []
     if connection.vendor == "postgresql":
         return _insert_postgresql(model, names, columns)
+    if connection.vendor == "sqlite":
+        return _insert_sqlite(model, names, columns)
+    ids: list[int] = []
     count = len(columns[0])
     batch = max(1, connection.ops.bulk_batch_size(fields, range(count)))
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -138,6 +140,33 @@ def _insert(
             sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([row] * size)} RETURNING {pk}"  # noqa: S608
             cursor.execute(sql, list(chain.from_iterable(zip(*chunk, strict=True))))
             ids.extend(r[0] for r in cursor.fetchall())
+    return ids
+
+
+def _insert_sqlite(model: type[models.Model], names: str, columns: list[list[Any]]) -> list[int]:
+    """One prepared INSERT run for every row (executemany), the ids chosen first.
+
+    The ids follow both the highest id and AUTOINCREMENT's counter, so none is reused.
+    Markbook's SQLite transactions begin IMMEDIATE, holding the write lock from the
+    start, so no other writer takes an id in between; were one to, the insert would
+    fail on the primary key and the whole transaction roll back, never mix rows."""
+    quote = connection.ops.quote_name
+    table, pk = model._meta.db_table, model._meta.pk.column
+    count = len(columns[0])
+    marks = ", ".join(["%s"] * (len(columns) + 1))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "  # noqa: S608
+            f"COALESCE(MAX({quote(pk)}), 0)) FROM {quote(table)}",
+            [table],
+        )
+        first = cursor.fetchone()[0] + 1
+        ids = list(range(first, first + count))
+        # Table and column names come from the model; every value is a parameter.
+        cursor.executemany(
+            f"INSERT INTO {quote(table)} ({quote(pk)}, {names}) VALUES ({marks})",  # noqa: S608
+            list(zip(ids, *columns, strict=True)),
+        )
     return ids
 
 
