@@ -277,7 +277,7 @@ def import_oneroster(
         "version": result.version,
         "errors": problems,
         "notes": result.notes,
-        "counts": jobs.oneroster_counts(result),
+        "counts": result.counts(),
     }
     if problems:
         count = len(problems)

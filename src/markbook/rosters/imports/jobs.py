@@ -23,7 +23,6 @@ from markbook.accounts.models import User
 from markbook.audit import services as audit
 from markbook.rosters.imports import mis
 from markbook.rosters.models import ImportJob
-from markbook.rosters.oneroster.import_ import Result as OneRosterResult
 from markbook.rosters.oneroster.import_ import oneroster_import
 from markbook.schools.models import School
 
@@ -31,22 +30,6 @@ logger = logging.getLogger(__name__)
 
 INLINE_ROWS = 200  # the MIS page imports smaller confirmed files in the request
 MAX_PROBLEMS = 50  # positions of problems kept in a failed job's summary
-ONEROSTER_COUNTS = (
-    "pupils_created",
-    "pupils_updated",
-    "pupils_matched",
-    "pupils_left",
-    "classes_created",
-    "teacher_links_added",
-    "teacher_links_removed",
-    "enrolments_added",
-    "enrolments_removed",
-    "assignments_created",
-    "assignments_updated",
-    "assignments_deleted",
-    "marks_recorded",
-    "marks_removed",
-)
 CRASHED = (
     "The import stopped because of an error in Markbook, so nothing was changed. "
     "Try again; if it happens again, contact support with the job number."
@@ -181,10 +164,6 @@ def _run_mis(job: ImportJob, data: bytes) -> tuple[dict[str, Any], str]:
     }, ""
 
 
-def oneroster_counts(result: OneRosterResult) -> dict[str, int]:
-    return {name: getattr(result, name) for name in ONEROSTER_COUNTS}
-
-
 def _run_oneroster(job: ImportJob, data: bytes) -> tuple[dict[str, Any], str]:
     report = _progress(job)
     report(0, 1)
@@ -197,7 +176,7 @@ def _run_oneroster(job: ImportJob, data: bytes) -> tuple[dict[str, Any], str]:
             ]
         )
     report(1, 1)
-    return oneroster_counts(result), ""
+    return result.counts(), ""
 
 
 def import_job_run(*, job: ImportJob) -> ImportJob:

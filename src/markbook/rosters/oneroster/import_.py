@@ -69,6 +69,25 @@ class FileProblem:
     message: str
 
 
+# What an import did, by name: the preview, the access log and a job's summary.
+COUNTS = (
+    "pupils_created",
+    "pupils_updated",
+    "pupils_matched",
+    "pupils_left",
+    "classes_created",
+    "teacher_links_added",
+    "teacher_links_removed",
+    "enrolments_added",
+    "enrolments_removed",
+    "assignments_created",
+    "assignments_updated",
+    "assignments_deleted",
+    "marks_recorded",
+    "marks_removed",
+)
+
+
 @dataclass
 class Result:
     problems: list[FileProblem] = field(default_factory=list)
@@ -95,25 +114,7 @@ class Result:
         return not self.problems
 
     def counts(self) -> dict[str, int]:
-        return {
-            name: getattr(self, name)
-            for name in (
-                "pupils_created",
-                "pupils_updated",
-                "pupils_matched",
-                "pupils_left",
-                "classes_created",
-                "teacher_links_added",
-                "teacher_links_removed",
-                "enrolments_added",
-                "enrolments_removed",
-                "assignments_created",
-                "assignments_updated",
-                "assignments_deleted",
-                "marks_recorded",
-                "marks_removed",
-            )
-        }
+        return {name: getattr(self, name) for name in COUNTS}
 
 
 @dataclass
