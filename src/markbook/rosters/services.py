@@ -24,7 +24,7 @@ from markbook.audit import services as audit
 from markbook.core.validators import uln_problem, upn_problem
 from markbook.rosters.models import ClassTeacher, Enrolment, GuardianLink, Pupil, TeachingClass
 from markbook.schools.models import School
-from markbook.schools.services import temporary_password
+from markbook.schools.services import user_with_temporary_password
 
 # Encrypted with the school's key (SEC-2): the audit log records only that they changed.
 SENSITIVE_FIELDS = (
@@ -429,16 +429,9 @@ def staff_create(
             raise _fail("email", f"{email} is already a member of staff here.")
         user = existing
     else:
-        password = temporary_password()
-        user = User(
-            username=email,
-            email=email,
-            first_name=first_name.strip(),
-            last_name=last_name.strip(),
-            must_change_password=True,
+        user, password = user_with_temporary_password(
+            email=email, first_name=first_name.strip(), last_name=last_name.strip()
         )
-        user.set_password(password)
-        user.save()
     Membership.objects.create(school=school, user=user, role=role)
     audit.record(
         actor=actor,

@@ -49,6 +49,24 @@ def temporary_password() -> str:
     return "-".join(secrets.token_hex(3) for _ in range(4))
 
 
+def user_with_temporary_password(
+    *, email: str, first_name: str, last_name: str
+) -> tuple[User, str]:
+    """Save a new staff user who must change the returned one-time password at first
+    sign-in (ACC-2); the caller shows the password once."""
+    password = temporary_password()
+    user = User(
+        username=email,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        must_change_password=True,
+    )
+    user.set_password(password)
+    user.save()
+    return user, password
+
+
 @transaction.atomic
 def school_create(
     *,
@@ -85,16 +103,9 @@ def school_create(
     school.save()
     with all_schools():
         keys.school_key_create(school_id=school.pk)
-    password = temporary_password()
-    admin = User(
-        username=admin_email,
-        email=admin_email,
-        first_name=admin_first_name,
-        last_name=admin_last_name,
-        must_change_password=True,
+    admin, password = user_with_temporary_password(
+        email=admin_email, first_name=admin_first_name, last_name=admin_last_name
     )
-    admin.set_password(password)
-    admin.save()
     with school_scope(school):
         Membership.objects.create(school=school, user=admin, role=Membership.Role.SCHOOL_ADMIN)
         audit.record(actor=actor, school=school, action="schools.school.created", target=school)
@@ -252,16 +263,9 @@ def trust_admin_create(
         raise ValidationError({"email": [f"{email!r} is not a valid email address."]}) from None
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": [f"{email} already has a Markbook account."]})
-    password = temporary_password()
-    user = User(
-        username=email,
-        email=email,
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
-        must_change_password=True,
+    user, password = user_with_temporary_password(
+        email=email, first_name=first_name.strip(), last_name=last_name.strip()
     )
-    user.set_password(password)
-    user.save()
     TrustAdmin.objects.create(trust=trust, user=user)
     audit.record(
         actor=actor,
