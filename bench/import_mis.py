@@ -89,16 +89,6 @@ class Timing:
 # --- The file -------------------------------------------------------------------------
 
 
-def _uln(rng: random.Random) -> str:
-    """A valid ULN: 10 digits, first non-zero, weighted sum 10 modulo 11 (domain.md)."""
-    while True:
-        digits = [rng.randint(1, 9)] + [rng.randint(0, 9) for _ in range(8)]
-        partial = sum(d * w for d, w in zip(digits, range(10, 1, -1), strict=True))
-        last = (10 - partial) % 11
-        if last < 10:
-            return "".join(map(str, [*digits, last]))
-
-
 def mis_file(pupils: int, seed: int = 2026, form_shift: int = 0) -> bytes:
     """A secondary school's MIS export (CSV, UTF-8) of `pupils` pupils, every field valid.
 
@@ -106,7 +96,7 @@ def mis_file(pupils: int, seed: int = 2026, form_shift: int = 0) -> bytes:
     another registration group (and nothing else)."""
     import csv
 
-    from markbook.core.validators import upn_check_letter
+    from markbook.core.validators import random_uln, upn_check_letter
     from markbook.rosters import demo_names as n
     from markbook.rosters.services import SEN_NEED_CODES
 
@@ -152,7 +142,7 @@ def mis_file(pupils: int, seed: int = 2026, form_shift: int = 0) -> bytes:
                 code,
                 max(80, min(120, round(rng.gauss(104, 7)))),
                 max(80, min(120, round(rng.gauss(104, 7)))),
-                _uln(rng),
+                random_uln(rng),
             ]
         )
     return out.getvalue().encode()

@@ -60,3 +60,14 @@ def test_uln_check_digit():
     assert uln_problem(digits + str(check)) is None
     assert uln_problem(digits + str((check + 1) % 10)) == "the check digit is wrong"
     assert "10 digits" in uln_problem("0123456789")
+
+
+def test_made_up_ulns_pass_the_uln_check():
+    import random
+
+    from markbook.core.validators import random_uln, uln_problem
+
+    rng = random.Random(7)
+    ulns = [random_uln(rng) for _ in range(200)]
+    assert [u for u in ulns if uln_problem(u)] == []
+    assert len(set(ulns)) > 190

@@ -1,5 +1,6 @@
 """Identifier validation (ROS-3); facts from shared/domain.md, section Identifiers."""
 
+import random
 import re
 
 from django.core.exceptions import ValidationError
@@ -45,6 +46,16 @@ def uln_problem(value: str) -> str | None:
     if total % 11 != 10:
         return "the check digit is wrong"
     return None
+
+
+def random_uln(rng: random.Random) -> str:
+    """A valid made-up ULN, for demo and benchmark data (the check rule of uln_problem)."""
+    while True:
+        digits = [rng.randint(1, 9)] + [rng.randint(0, 9) for _ in range(8)]
+        partial = sum(d * w for d, w in zip(digits, range(10, 1, -1), strict=True))
+        last = (10 - partial) % 11
+        if last < 10:
+            return "".join(map(str, [*digits, last]))
 
 
 def validate_urn(value: object) -> None:

@@ -32,7 +32,7 @@ from django.urls import reverse
 from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
 from markbook.core.tenancy import all_schools, school_scope
-from markbook.core.validators import upn_check_letter
+from markbook.core.validators import random_uln, upn_check_letter
 from markbook.rosters import demo_names as n
 from markbook.rosters.bulk import NewClass, NewGuardian, NewPupil, NewStaff, RosterLoad, roster_load
 from markbook.rosters.services import (
@@ -120,16 +120,6 @@ def _year_number(year: str) -> int:
 
 def _year_label(year: str) -> str:
     return "Reception" if year == "R" else f"Year {year}"
-
-
-def _uln(rng: random.Random) -> str:
-    """A valid ULN: 10 digits, first non-zero, weighted sum 10 modulo 11 (domain.md)."""
-    while True:
-        digits = [rng.randint(1, 9)] + [rng.randint(0, 9) for _ in range(8)]
-        partial = sum(d * w for d, w in zip(digits, range(10, 1, -1), strict=True))
-        last = (10 - partial) % 11
-        if last < 10:
-            return "".join(map(str, [*digits, last]))
 
 
 class _Generator:
@@ -254,7 +244,7 @@ class _Generator:
             for name in ("ks2_reading", "ks2_maths"):
                 values[name] = max(80, min(120, round(rng.gauss(104 + shift, 7))))
         if _year_number(year) >= 10:
-            values["uln"] = _uln(rng)
+            values["uln"] = random_uln(rng)
         return values
 
 
