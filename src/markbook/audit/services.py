@@ -65,10 +65,22 @@ def _link_hash_of(values: dict[str, Any]) -> str:
     return hashlib.sha256(_canonical(body)).hexdigest()
 
 
-def _lock_chain(school_id: int | None) -> None:
+def _chain_end(school_id: int | None) -> tuple[int, str]:
+    """Lock the school's chain for this transaction; the next seq and the last hash."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(7243, %s)", [school_id or 0])
+    last = (
+        AuditEvent.objects.filter(school_id=school_id)
+        .order_by("-seq")
+        .values_list("seq", "hash")
+        .first()
+    )
+    return (last[0] + 1, last[1]) if last else (1, GENESIS)
+
+
+def _actor_label(actor: Any) -> str:
+    return (getattr(actor, "email", "") or getattr(actor, "username", "")) if actor else ""
 
 
 def record(
@@ -84,22 +96,13 @@ def record(
     data = data or {}
     # The log is written whatever scope the caller is in (sign-in events have none).
     with transaction.atomic(), all_schools():
-        _lock_chain(school_id)
-        last = (
-            AuditEvent.objects.filter(school_id=school_id)
-            .order_by("-seq")
-            .values_list("seq", "hash")
-            .first()
-        )
-        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        seq, prev = _chain_end(school_id)
         event = AuditEvent(
             school_id=school_id,
             seq=seq,
             at=timezone.now(),
             actor_id=getattr(actor, "pk", None),
-            actor_label=(getattr(actor, "email", "") or getattr(actor, "username", ""))
-            if actor
-            else "",
+            actor_label=_actor_label(actor),
             action=action,
             target_type=target._meta.label_lower if target is not None else "",
             target_id=str(target.pk) if target is not None else "",
@@ -126,17 +129,10 @@ def record_many(
         return []
     school_id = getattr(school, "pk", school)
     actor_id = getattr(actor, "pk", None)
-    actor_label = (getattr(actor, "email", "") or getattr(actor, "username", "")) if actor else ""
+    actor_label = _actor_label(actor)
     ip = current.get().ip
     with transaction.atomic(), all_schools():
-        _lock_chain(school_id)
-        last = (
-            AuditEvent.objects.filter(school_id=school_id)
-            .order_by("-seq")
-            .values_list("seq", "hash")
-            .first()
-        )
-        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        seq, prev = _chain_end(school_id)
         rows = []
         at = timezone.now()
         for action, target, data in events:
