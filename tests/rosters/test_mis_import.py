@@ -197,6 +197,23 @@ def test_every_kind_of_invalid_value_is_named_by_row_and_column(in_a: World):
     assert counts() == before
 
 
+def test_a_value_repeated_on_many_rows_is_checked_on_each_row(in_a: World):
+    """Repeating columns are parsed once per distinct value; each row still gets its
+    own error, and each good row its own value (ROS-3)."""
+    rows = [
+        f"Pupil{n},P,{upn(f'8012000270{n:02d}')},B{n:03d},Year 14,7E,Q,01/09/2014,"
+        ",,,,,,,,,"
+        for n in range(3)
+    ]
+    result = run(in_a, (f"{HEADER}\n" + "\n".join(rows) + "\n").encode())
+    assert where(result.errors) == [(n, c) for n in (2, 3, 4) for c in ("sex", "year group")]
+    good = [r.replace("Year 14", "Y8").replace(",Q,", ",F,") for r in rows]
+    result = run(in_a, (f"{HEADER}\n" + "\n".join(good) + "\n").encode(), confirm=True)
+    assert result.applied
+    mine = Pupil.objects.filter(mis_id__in=["B000", "B001", "B002"])
+    assert sorted(mine.values_list("year_group", "sex")) == [("8", "F")] * 3
+
+
 def test_unknown_la_code_is_a_warning_not_an_error(in_a: World):
     data = f"Surname,Forename,UPN,Year\nEvans,Eve,{UNKNOWN_LA},7\n".encode()
     result = run(in_a, data, confirm=True)

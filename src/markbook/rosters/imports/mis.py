@@ -499,10 +499,34 @@ PARSERS: dict[str, Callable[[str], Any]] = {
 }
 _BLANK: dict[str, Any] = {"first_name": "", "last_name": "", "pseudonym": "", "mis_id": ""}
 _BLANK |= {"registration_group": "", "sex": "", "uln": ""}
+# Columns with few distinct values: each value is parsed once per import (Memo).
+_REPEATING = frozenset(PARSERS) - {"first_name", "last_name", "pseudonym", "mis_id", "uln"}
+Memo = dict[str, dict[str, Any]]
+
+
+def _parse_value(name: str, raw: str, memo: Memo) -> Any:
+    """PARSERS[name](raw), remembered for a repeating column; raises _Bad."""
+    if name not in _REPEATING:
+        return PARSERS[name](raw)
+    seen = memo.setdefault(name, {})
+    if raw not in seen:
+        try:
+            seen[raw] = (PARSERS[name](raw), None)
+        except _Bad as error:
+            seen[raw] = (None, str(error))
+    value, problem = seen[raw]
+    if problem is not None:
+        raise _Bad(problem)
+    return value
 
 
 def _parse_row(
-    number: int, values: list[str], width: int, positions: dict[str, int], result: MisImportResult
+    number: int,
+    values: list[str],
+    width: int,
+    positions: dict[str, int],
+    result: MisImportResult,
+    memo: Memo,
 ) -> dict[str, Any] | None:
     if len(values) < width:
         result.errors.append(
@@ -537,7 +561,7 @@ def _parse_row(
                 row[name] = _upn(raw, warn)
                 result.warnings.extend(Problem(number, BY_NAME[name].label, w) for w in warn)
             else:
-                row[name] = PARSERS[name](raw)
+                row[name] = _parse_value(name, raw, memo)
         except _Bad as error:
             bad = True
             result.errors.append(Problem(number, BY_NAME[name].label, str(error)))
@@ -900,10 +924,11 @@ def mis_import(
     if positions is None:
         return result
     rows = []
+    memo: Memo = {}
     for number, values in body:
         result.rows += 1
         _check_school(number, values, school, result)
-        parsed = _parse_row(number, values, len(header), positions, result)
+        parsed = _parse_row(number, values, len(header), positions, result, memo)
         if parsed is not None:
             rows.append((number, parsed))
         if progress is not None and result.rows % PROGRESS_EVERY == 0:
