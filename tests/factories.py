@@ -1,13 +1,25 @@
 """factory_boy factories for Markbook's models. Scoped models are created directly
 (`objects.create` is allowed outside a scope); reading them needs a scope."""
 
+import base64
+from datetime import timedelta
+
 import factory
 from django.contrib.auth.hashers import make_password
+from django.utils import timezone
 
 from markbook.accounts.models import Membership, User
 from markbook.core.tenancy import school_scope
 from markbook.core.validators import UPN_ALPHABET, upn_check_letter
-from markbook.rosters.models import ClassTeacher, Enrolment, GuardianLink, Pupil, TeachingClass
+from markbook.rosters.models import (
+    ClassTeacher,
+    Enrolment,
+    GuardianLink,
+    ImportJob,
+    Pupil,
+    TeachingClass,
+    stall_cutoffs,
+)
 from markbook.schools.models import School, TermsAcceptance, Trust
 
 PASSWORD = "correct-horse-battery-staple"
@@ -125,3 +137,30 @@ def teaching_class(school: School, name: str, teachers=(), pupils=(), **kw) -> T
 def link_parent(parent: User, pupil: Pupil) -> GuardianLink:
     with school_scope(pupil.school_id):
         return GuardianLink.objects.create(school=pupil.school, parent=parent, pupil=pupil)
+
+
+def stalled_import_job(
+    school: School,
+    *,
+    actor: User | None = None,
+    status: str = ImportJob.Status.RUNNING,
+    data: bytes | None = b"Surname,Forename,Admission No,Year\nEvans,Eve,A1,7\n",
+    idle: timedelta = timedelta(minutes=1),
+) -> ImportJob:
+    """An MIS import job whose worker died (running) or never came (queued): its last
+    sign of life `idle` past the stall cutoff (ROS-2, ROS-4). Its file is kept unless
+    `data` is None; no task is queued for it."""
+    now = timezone.now()
+    with school_scope(school):
+        job = ImportJob(
+            school=school,
+            kind=ImportJob.Kind.MIS,
+            status=status,
+            filename="mis.csv",
+            created_by=actor,
+            heartbeat_at=stall_cutoffs(now)[status] - idle,
+            started_at=now - timedelta(hours=1) if status == ImportJob.Status.RUNNING else None,
+        )
+        job.upload = None if data is None else base64.b64encode(data).decode("ascii")
+        job.save()
+    return job

@@ -68,6 +68,13 @@ PAGES: dict[str, Route | str] = {
     "rosters:oneroster_export": Route(only("admin", "trust_admin")),
     "rosters:mis_upload": Route(only("admin", "trust_admin")),
     "rosters:import_job": Route(only("admin", "trust_admin")),
+    # A stalled job of School A (see _import_job): retried or cancelled, then its page.
+    "rosters:import_job_retry": Route(
+        only("admin", "trust_admin", ok=302), method="post", data={"attempt": 1}
+    ),
+    "rosters:import_job_cancel": Route(
+        only("admin", "trust_admin", ok=302), method="post", data={"attempt": 1}
+    ),
     "audit:log": Route(only("admin")),
     # Public: the privacy notice generated from the data inventory (DSR-1).
     "privacy:notice": Route({r: 200 for r in ROLES}),
@@ -150,6 +157,10 @@ API: dict[str, Route] = {
     f"POST {S}/imports/mis": Route(api_only(*API_ADMINS), "post", upload="mis"),
     f"POST {S}/imports/oneroster": Route(api_only(*API_ADMINS), "post", upload="oneroster"),
     f"GET {S}/imports/{{job_id}}": Route(api_only(*API_ADMINS)),
+    f"POST {S}/imports/{{job_id}}/retry": Route(
+        api_only(*API_ADMINS, ok=202), "post", {"attempt": 1}
+    ),
+    f"POST {S}/imports/{{job_id}}/cancel": Route(api_only(*API_ADMINS), "post", {"attempt": 1}),
     f"GET {S}/exports/oneroster": Route(api_only(*API_ADMINS)),
     f"GET {S}/audit": Route(api_only("admin")),
 }
@@ -235,15 +246,21 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
         values["request_id"] = _pending_registration(world).pk
     names = re.findall(r"<(?:\w+:)?(\w+)>|\{(\w+)\}", pattern)
     if ("job_id", "") in names or ("", "job_id") in names:
-        values["job_id"] = _import_job(world)
+        values["job_id"] = _import_job(
+            world, stalled=pattern.rstrip("/").endswith(("retry", "cancel"))
+        )
     return {a or b: values[a or b] for a, b in names}
 
 
-def _import_job(world) -> int:  # type: ignore[no-untyped-def]
-    """A finished import job of School A (no upload, no task)."""
+def _import_job(world, stalled: bool = False) -> int:  # type: ignore[no-untyped-def]
+    """A finished import job of School A (no upload, no task), or, for retry and
+    cancel, a stalled one with its upload kept."""
     from markbook.core.tenancy import school_scope
     from markbook.rosters.models import ImportJob
+    from tests.factories import stalled_import_job
 
+    if stalled:
+        return stalled_import_job(world.a, actor=world.admin).pk
     with school_scope(world.a):
         job = ImportJob.objects.create(
             school=world.a, kind="mis", status="done", filename="mis.csv", created_by=world.admin

@@ -250,6 +250,15 @@ MARKBOOK_MAX_UPLOAD_BYTES = int(os.environ.get("MARKBOOK_MAX_UPLOAD_BYTES", 2 * 
 DATA_UPLOAD_MAX_MEMORY_SIZE = MARKBOOK_MAX_UPLOAD_BYTES + 64 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = MARKBOOK_MAX_UPLOAD_BYTES + 64 * 1024
 
+# Background roster imports (ROS-2, ROS-4; see rosters/imports/jobs.py). A running import
+# saves its progress at least every 100 rows, and its longest silent stretch (writing a
+# file of the largest allowed size) takes seconds: one silent for STALL_MINUTES lost its
+# worker. A healthy worker starts a queued import within seconds: one still queued after
+# QUEUE_HOURS has no worker. Either is "stalled": retried or cancelled by an administrator,
+# failed by `markbook_import_jobs_sweep` (run it daily).
+MARKBOOK_IMPORT_STALL_MINUTES = int(os.environ.get("MARKBOOK_IMPORT_STALL_MINUTES", 15))
+MARKBOOK_IMPORT_QUEUE_HOURS = int(os.environ.get("MARKBOOK_IMPORT_QUEUE_HOURS", 2))
+
 # TEN-7: the version of the data-protection terms a school must accept.
 MARKBOOK_TERMS_VERSION = "2026-09"
 

@@ -13,6 +13,7 @@ from markbook.core.tenancy import school_scope
 from markbook.rosters.models import ImportJob, Pupil
 from markbook.rosters.oneroster.export import oneroster_export
 from tests.conftest import World
+from tests.factories import stalled_import_job
 from tests.rosters.test_import_jobs import run_worker
 from tests.rosters.test_mis_import import GOOD
 
@@ -180,3 +181,77 @@ def test_openapi_declares_the_import_operations_with_their_errors(api_as, world:
     operation = schema["paths"]["/api/schools/{school_id}/imports/mis"]["post"]
     assert {"200", "202", "401", "403", "404", "422"} <= set(operation["responses"])
     assert "multipart/form-data" in operation["requestBody"]["content"]
+
+
+# --- Stalled jobs: retry and cancel (ROS-2, ROS-4) ------------------------------------------
+
+
+def test_job_read_shows_a_stalled_job_with_what_to_do(api_as, world: World):
+    job = stalled_import_job(world.a, actor=world.admin)
+    api = api_as("admin")
+    body = api.get(api.school(f"/imports/{job.pk}")).json()
+    assert body["status"] == "running" and body["stalled"] is True and body["retryable"] is True
+    assert body["attempt"] == 1 and body["heartbeat_at"]
+    assert "stopped responding" in body["notice"] and "Nothing was written" in body["notice"]
+    healthy = upload(api, "/imports/mis", GOOD, confirm="true").json()
+    assert (healthy["stalled"], healthy["retryable"], healthy["notice"]) == (False, False, "")
+
+
+def test_api_retry_queues_the_next_attempt_which_the_worker_runs(api_as, world: World):
+    job = stalled_import_job(world.a, actor=world.admin, data=GOOD)
+    api = api_as("trust_admin")
+    response = api.post(api.school(f"/imports/{job.pk}/retry"), {"attempt": 1})
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert (body["status"], body["attempt"], body["stalled"]) == ("queued", 2, False)
+    again = api.post(api.school(f"/imports/{job.pk}/retry"), {"attempt": 1})
+    assert again.status_code == 409
+    assert again.json()["detail"] == (
+        "This import cannot be retried: it changed since you looked; check it again."
+    )
+    run_worker()
+    done = api.get(api.school(f"/imports/{job.pk}")).json()
+    assert done["status"] == "done" and done["summary"]["added"] == 3
+    assert pupils_with_mis_ids(world) == 3
+
+
+def test_api_cancel_fails_the_job_and_deletes_its_file(api_as, world: World):
+    job = stalled_import_job(world.a, actor=world.admin, status="queued")
+    api = api_as("admin")
+    response = api.post(api.school(f"/imports/{job.pk}/cancel"), {"attempt": 1})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "failed" and "Cancelled by an administrator" in body["error"]
+    assert body["stalled"] is False and body["finished_at"]
+    with school_scope(world.a):
+        assert ImportJob.objects.get(pk=job.pk).upload is None
+    assert api.post(api.school(f"/imports/{job.pk}/cancel"), {"attempt": 1}).status_code == 409
+
+
+def test_api_refuses_to_retry_or_cancel_a_job_that_is_not_stalled(api_as, world: World):
+    api = api_as("admin")
+    job = upload(api, "/imports/mis", GOOD, confirm="true").json()
+    for action in ("retry", "cancel"):
+        response = api.post(api.school(f"/imports/{job['id']}/{action}"), {"attempt": 1})
+        assert response.status_code == 409
+        assert "it is queued and not stalled" in response.json()["detail"]
+    assert api.post(api.school(f"/imports/{job['id']}/retry"), {}).status_code == 422
+
+
+@pytest.mark.parametrize("action", ["retry", "cancel"])
+def test_another_schools_admin_gets_404_through_their_own_school(api_as, world: World, action):
+    job = stalled_import_job(world.a, actor=world.admin)
+    api = api_as("other_admin")
+    url = api.school(f"/imports/{job.pk}/{action}", school=world.b)
+    assert api.post(url, {"attempt": 1}).status_code == 404
+    with school_scope(world.a):
+        assert ImportJob.objects.get(pk=job.pk).status == "running"
+
+
+def test_openapi_declares_409_for_retry_and_cancel(api_as, world: World):
+    schema = json.loads(api_as("admin").client.get("/api/openapi.json").content)
+    paths = schema["paths"]
+    retry = paths["/api/schools/{school_id}/imports/{job_id}/retry"]["post"]
+    cancel = paths["/api/schools/{school_id}/imports/{job_id}/cancel"]["post"]
+    assert {"202", "404", "409", "422"} <= set(retry["responses"])
+    assert {"200", "404", "409", "422"} <= set(cancel["responses"])

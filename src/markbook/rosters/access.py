@@ -36,8 +36,9 @@ def access_staff(request: HttpRequest, user_id: int) -> User:
 
 
 def access_import_job(request: HttpRequest, job_id: int) -> ImportJob:
-    """An import job of the request's school (the scope hides other schools' jobs)."""
-    job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
+    """An import job of the request's school (the scope hides other schools' jobs);
+    its upload is read only if needed (a progress page polls every second)."""
+    job = ImportJob.objects.select_related("created_by").defer("upload").filter(pk=job_id).first()
     if job is None:
         raise Http404
     return job

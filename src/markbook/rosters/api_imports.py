@@ -4,7 +4,10 @@ As on the pages, administrators (school and trust) only; everyone else 404. An
 upload is previewed by default: the report names each problem by row and column,
 and a file with errors answers 422 with each problem (`problems`). `confirm=true` checks the
 file again and queues it for the background worker: 202 with the job, whose
-status and progress `GET .../imports/{job_id}` answers.
+status and progress `GET .../imports/{job_id}` answers. A job whose worker died, or
+that no worker started, is `stalled` (imports/stalled.py): the caller stops polling
+and retries it (`POST .../retry`) or cancels it (`POST .../cancel`), naming the
+attempt it saw; 409 if the job is not (or no longer) stalled at that attempt.
 """
 
 import json
@@ -19,9 +22,9 @@ from django.utils.cache import patch_cache_control
 from ninja import File, Form, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
-from markbook.core.api import ProblemOut, responses
+from markbook.core.api import ErrorOut, InputSchema, ProblemOut, responses
 from markbook.rosters.access import access_import_job, require_role
-from markbook.rosters.imports import jobs, mis
+from markbook.rosters.imports import jobs, mis, stalled
 from markbook.rosters.imports.common import Problem
 from markbook.rosters.models import ImportJob
 from markbook.rosters.oneroster.export import oneroster_export
@@ -98,7 +101,24 @@ class ImportJobOut(Schema):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    heartbeat_at: datetime = Field(
+        description="Its last sign of life: queued, started or progress saved."
+    )
+    attempt: int = Field(description="Its run: 1, then one more for each retry.")
+    stalled: bool = Field(
+        description="Queued or running with no sign of life for too long: it will not "
+        "finish by itself, and has written nothing. Stop polling; retry or cancel it."
+    )
+    retryable: bool = Field(description="Stalled, with its file still kept.")
+    notice: str = Field(description="What happened to a stalled job and what to do.")
     url: str = Field(description="The progress page.")
+
+
+class JobActionIn(InputSchema):
+    attempt: int = Field(
+        ge=1,
+        description="The attempt you saw: a job retried or changed since answers 409.",
+    )
 
 
 def _import_responses(report: Any) -> dict[int, Any]:
@@ -117,6 +137,11 @@ def _job(job: ImportJob) -> dict[str, Any]:
         "created_at": job.created_at,
         "started_at": job.started_at,
         "finished_at": job.finished_at,
+        "heartbeat_at": job.heartbeat_at,
+        "attempt": job.attempt,
+        "stalled": job.stalled,
+        "retryable": job.retryable,
+        "notice": stalled.stall_notice(job),
         "url": reverse("rosters:import_job", args=[job.school_id, job.pk]),
     }
 
@@ -302,9 +327,48 @@ def import_oneroster(
 )
 def import_job(request: HttpRequest, school_id: int, job_id: int) -> Any:
     """A queued import: queued, running (rows done of total), done (counts) or failed
-    (the error; the uploaded file is deleted either way)."""
+    (the error; the uploaded file is deleted either way). `stalled` if it will not
+    finish by itself: retry or cancel it."""
     require_role(request, *ADMINS)
     return _job(access_import_job(request, job_id))
+
+
+def _job_action(
+    request: HttpRequest, job_id: int, payload: JobActionIn, service: Any, status: int
+) -> Status:
+    require_role(request, *ADMINS)
+    job = access_import_job(request, job_id)
+    try:
+        return Status(status, _job(service(actor=request.user, job=job, attempt=payload.attempt)))
+    except stalled.ImportJobStateError as error:
+        return Status(409, {"detail": str(error)})
+
+
+@router.post(
+    f"{SCHOOL}/imports/{{job_id}}/retry",
+    response={**responses(ImportJobOut, status=202), 409: ErrorOut},
+    summary="Retry a stalled import",
+)
+def import_job_retry(
+    request: HttpRequest, school_id: int, job_id: int, payload: JobActionIn
+) -> Any:
+    """Queue a stalled import again while its file is kept (ROS-2, ROS-4): 202 with the
+    job, queued as its next attempt. 409 if it is not stalled at `attempt`, or its
+    file has been deleted."""
+    return _job_action(request, job_id, payload, stalled.import_job_retry, 202)
+
+
+@router.post(
+    f"{SCHOOL}/imports/{{job_id}}/cancel",
+    response={**responses(ImportJobOut), 409: ErrorOut},
+    summary="Cancel a stalled import",
+)
+def import_job_cancel(
+    request: HttpRequest, school_id: int, job_id: int, payload: JobActionIn
+) -> Any:
+    """Cancel a stalled import (ROS-2, ROS-4, SEC-2): the job, failed, its file deleted.
+    409 if it is not stalled at `attempt`."""
+    return _job_action(request, job_id, payload, stalled.import_job_cancel, 200)
 
 
 ZIP = {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}

@@ -231,7 +231,10 @@ declare(
             ),
             basis=SPECIAL,
             visible_to=Visible.NOBODY,
-            retention="until the import has run (done or failed), then blanked",
+            retention=(
+                "until the import has run (done or failed), or is cancelled or found stalled "
+                "by the daily sweep (ROS-2, ROS-4), then blanked"
+            ),
             erasure=Erasure.BLANK,
             encrypted=True,
         ),
@@ -250,5 +253,7 @@ declare(
         "created_at",
         "started_at",
         "finished_at",
+        "heartbeat_at",
+        "attempt",
     ),
 )

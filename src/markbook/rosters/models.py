@@ -1,5 +1,10 @@
+from datetime import datetime, timedelta
+from functools import reduce
+from operator import or_
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django_scopes import ScopedManager
 
 from markbook.core.fields import EncryptedBooleanField, EncryptedTextField
@@ -170,6 +175,12 @@ class ImportJob(models.Model):
     The upload is kept only until the task has run, encrypted with the school's key
     (SEC-2); it is blanked when the job finishes or fails. `summary` holds counts
     only, never personal data.
+
+    `heartbeat_at` is the job's last sign of life: when it was queued (or queued
+    again), claimed by the worker, or reported progress. A job is *stalled* when that
+    is too long ago for its status (`stall_cutoffs`): its worker died, or no worker
+    runs. `attempt` counts the runs a retry allowed; each transition is a conditional
+    UPDATE on it, so two attempts never both run (see imports/jobs.py).
     """
 
     class Kind(models.TextChoices):
@@ -201,6 +212,8 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+    attempt = models.PositiveSmallIntegerField(default=1)
 
     objects = ScopedManager(school="school")
 
@@ -213,3 +226,43 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def stalled(self) -> bool:
+        """No sign of life for longer than its status allows (ROS-2, ROS-4)."""
+        cutoff = stall_cutoffs(timezone.now()).get(self.status)
+        return cutoff is not None and self.heartbeat_at < cutoff
+
+    @property
+    def upload_kept(self) -> bool:
+        """Whether the uploaded file is still held, without decrypting it."""
+        if "upload" not in self.__dict__:  # deferred
+            self.refresh_from_db(fields=["upload"])
+        return self.__dict__["upload"] is not None
+
+    @property
+    def retryable(self) -> bool:
+        """Stalled, and its file is still kept: an administrator may queue it again."""
+        return self.stalled and self.upload_kept
+
+    @property
+    def state_label(self) -> str:
+        return "Stalled" if self.stalled else self.get_status_display()
+
+    @classmethod
+    def stalled_q(cls, now: datetime) -> models.Q:
+        """The rows `stalled` is true of at `now`, as one filter (the same cutoffs)."""
+        return reduce(
+            or_,
+            (models.Q(status=s, heartbeat_at__lt=c) for s, c in stall_cutoffs(now).items()),
+        )
+
+
+def stall_cutoffs(now: datetime) -> dict[str, datetime]:
+    """Per unfinished status, the last sign of life older than which a job is stalled:
+    running with no progress saved for MARKBOOK_IMPORT_STALL_MINUTES (its worker
+    died), or queued and not started for MARKBOOK_IMPORT_QUEUE_HOURS (no worker runs)."""
+    return {
+        ImportJob.Status.RUNNING: now - timedelta(minutes=settings.MARKBOOK_IMPORT_STALL_MINUTES),
+        ImportJob.Status.QUEUED: now - timedelta(hours=settings.MARKBOOK_IMPORT_QUEUE_HOURS),
+    }

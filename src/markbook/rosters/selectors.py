@@ -118,4 +118,8 @@ def pupil_parents(pupil: Pupil) -> QuerySet[GuardianLink]:
 
 def import_jobs_recent(limit: int = 10) -> QuerySet[ImportJob]:
     """The school's latest background imports, newest first, with who started them."""
-    return ImportJob.objects.select_related("created_by").order_by("-created_at", "-pk")[:limit]
+    return (
+        ImportJob.objects.select_related("created_by")
+        .defer("upload")
+        .order_by("-created_at", "-pk")[:limit]
+    )

@@ -26,4 +26,6 @@ urlpatterns = [
     path("oneroster/export/", views.oneroster_download, name="oneroster_export"),
     path("import/mis/", views.mis_upload, name="mis_upload"),
     path("import/jobs/<int:job_id>/", views.import_job, name="import_job"),
+    path("import/jobs/<int:job_id>/retry/", views.import_job_retry, name="import_job_retry"),
+    path("import/jobs/<int:job_id>/cancel/", views.import_job_cancel, name="import_job_cancel"),
 ]

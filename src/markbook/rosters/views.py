@@ -25,7 +25,7 @@ from markbook.rosters.access import (
     access_staff,
     require_role,
 )
-from markbook.rosters.imports import jobs, mis
+from markbook.rosters.imports import jobs, mis, stalled
 from markbook.rosters.imports.classlist import classlist_import
 from markbook.rosters.models import YEAR_GROUPS, Pupil, TeachingClass
 from markbook.rosters.oneroster.export import oneroster_export
@@ -659,8 +659,9 @@ JOB_SUMMARY_LABELS = {
 
 
 def import_job(request: HttpRequest, school_id: int, job_id: int) -> HttpResponse:
-    """A background import's progress, then its result or error (ROS-2, ROS-4).
-    Under htmx only the progress partial, which polls itself until the job has run."""
+    """A background import's progress, then its result or error (ROS-2, ROS-4); a
+    stalled one says so, with retry and cancel. Under htmx only the progress partial,
+    which polls itself until the job has run or stalled."""
     require_role(request, *ADMINS)
     job = access_import_job(request, job_id)
     template = "rosters/import_job.html#progress" if _htmx(request) else "rosters/import_job.html"
@@ -669,4 +670,32 @@ def import_job(request: HttpRequest, school_id: int, job_id: int) -> HttpRespons
         for name, value in job.summary.items()
         if name != "problems"
     ]
-    return render(request, template, {"job": job, "summary": summary})
+    context = {"job": job, "summary": summary, "stall_notice": stalled.stall_notice(job)}
+    return render(request, template, context)
+
+
+def _job_action(request: HttpRequest, job_id: int, service: Any, done: str) -> HttpResponse:
+    """Retry or cancel a stalled job, as the administrator saw it: the form names the
+    attempt shown, so a second click, or a click on a stale page, changes nothing."""
+    job = access_import_job(request, job_id)
+    try:
+        service(actor=_actor(request), job=job, attempt=_int(request.POST.get("attempt")))
+    except stalled.ImportJobStateError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done)
+    return redirect("rosters:import_job", school_id=job.school_id, job_id=job.pk)
+
+
+@_admin_post
+def import_job_retry(request: HttpRequest, school_id: int, job_id: int) -> HttpResponse:
+    """Queue a stalled import again while its file is kept (ROS-2, ROS-4)."""
+    return _job_action(request, job_id, stalled.import_job_retry, "The import is queued again.")
+
+
+@_admin_post
+def import_job_cancel(request: HttpRequest, school_id: int, job_id: int) -> HttpResponse:
+    """Cancel a stalled import: its file is deleted (ROS-2, ROS-4, SEC-2)."""
+    return _job_action(
+        request, job_id, stalled.import_job_cancel, "The import is cancelled; its file is deleted."
+    )

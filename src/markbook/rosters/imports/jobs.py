@@ -10,6 +10,12 @@ whether it succeeded or failed.
 Decision: on the MIS upload page a confirmed file of fewer than `INLINE_ROWS` rows
 is still imported in the request (the answer is immediate, and it takes well under
 a second); larger files go to the worker. The API always queues a confirmed import.
+
+Runs of a job never overlap (retries and stalled jobs: imports/stalled.py). Each
+transition is a conditional UPDATE naming the attempt it expects: the worker claims
+queued -> running for its attempt only; progress (with the job's heartbeat) and the
+result are saved for the current attempt only, and an attempt that finds its job
+retried or cancelled stops before it writes.
 """
 
 import base64
@@ -36,6 +42,19 @@ CRASHED = (
 )
 
 
+class ImportJobSuperseded(Exception):
+    """This run's job was retried or cancelled meanwhile: stop before writing."""
+
+
+def import_job_enqueue(job: ImportJob) -> None:
+    """Queue the task that runs the job's current attempt; keep its id."""
+    from markbook.rosters.tasks import run_import_job
+
+    queued = run_import_job.enqueue(job.school_id, job.pk, job.attempt)
+    job.task_id = str(queued.id)[:64]
+    ImportJob.objects.filter(pk=job.pk).update(task_id=job.task_id)
+
+
 def import_job_create(
     *,
     actor: User | None,
@@ -47,8 +66,6 @@ def import_job_create(
 ) -> ImportJob:
     """Keep the upload encrypted and queue its import; the job and its task are
     created together or not at all."""
-    from markbook.rosters.tasks import run_import_job
-
     if kind not in ImportJob.Kind.values:
         raise ValueError(f"unknown import kind {kind!r}")
     with transaction.atomic():
@@ -68,9 +85,7 @@ def import_job_create(
             target=job,
             data={"kind": kind, "bytes": len(data)},
         )
-        queued = run_import_job.enqueue(school.pk, job.pk)
-        job.task_id = str(queued.id)[:64]
-        ImportJob.objects.filter(pk=job.pk).update(task_id=job.task_id)
+        import_job_enqueue(job)
     return job
 
 
@@ -115,9 +130,17 @@ def mis_import_confirm(
 
 
 def _progress(job: ImportJob):  # type: ignore[no-untyped-def]
+    """The import's progress callback: saves progress and the heartbeat for this
+    attempt only, and stops an attempt whose job was retried or cancelled meanwhile
+    (before it writes: the call after writing reports done == total)."""
+
     def report(done: int, total: int) -> None:
-        ImportJob.objects.filter(pk=job.pk).update(progress_done=done, progress_total=total)
+        saved = ImportJob.objects.filter(
+            pk=job.pk, attempt=job.attempt, status=ImportJob.Status.RUNNING
+        ).update(progress_done=done, progress_total=total, heartbeat_at=timezone.now())
         job.progress_done, job.progress_total = done, total
+        if not saved and done < total:
+            raise ImportJobSuperseded
 
     return report
 
@@ -179,42 +202,57 @@ def _run_oneroster(job: ImportJob, data: bytes) -> tuple[dict[str, Any], str]:
     return result.counts(), ""
 
 
-def import_job_run(*, job: ImportJob) -> ImportJob:
-    """Run a queued job once, inside its school's scope (the caller opens it, TEN-4):
-    queued -> running -> done or failed, with the upload blanked either way."""
-    if job.status != ImportJob.Status.QUEUED:
-        return job  # a job runs once, even if its task is delivered twice
-    job.status, job.started_at = ImportJob.Status.RUNNING, timezone.now()
-    job.save(update_fields=["status", "started_at"])
+def import_job_run(*, job: ImportJob, attempt: int | None = None) -> ImportJob:
+    """Run one attempt of a queued job (its current one by default), inside its
+    school's scope (the caller opens it, TEN-4): queued -> running -> done or failed,
+    with the upload blanked either way. The claim is a conditional UPDATE, so a task
+    delivered twice, or one whose attempt a retry replaced, does nothing."""
+    attempt = job.attempt if attempt is None else attempt
+    now = timezone.now()
+    claimed = ImportJob.objects.filter(
+        pk=job.pk, status=ImportJob.Status.QUEUED, attempt=attempt
+    ).update(status=ImportJob.Status.RUNNING, started_at=now, heartbeat_at=now)
+    job.refresh_from_db()
+    if not claimed:
+        return job  # a job's attempt runs once
     summary: dict[str, Any]
     try:
         data = base64.b64decode(job.upload or "")
         runner = _run_mis if job.kind == ImportJob.Kind.MIS else _run_oneroster
         summary, error = runner(job, data)
+    except ImportJobSuperseded:
+        logger.warning("Import job %s attempt %s stopped: retried or cancelled", job.pk, attempt)
+        job.refresh_from_db()
+        return job
     except Exception:
         # The import writes in one transaction, so nothing of it was kept.
         logger.exception("Import job %s of school %s failed", job.pk, job.school_id)
         summary, error = {}, CRASHED
-    job.status = ImportJob.Status.FAILED if error else ImportJob.Status.DONE
-    job.summary, job.error = summary, error
-    job.upload = None
-    job.finished_at = timezone.now()
-    job.save(
-        update_fields=[
-            "status",
-            "summary",
-            "error",
-            "upload",
-            "finished_at",
-            "progress_done",
-            "progress_total",
-        ]
+    return _finish(job, attempt, summary, error)
+
+
+def _finish(job: ImportJob, attempt: int, summary: dict[str, Any], error: str) -> ImportJob:
+    """Record the attempt's outcome, unless a retry has replaced the attempt. A job
+    cancelled while this attempt was silently writing gets the real outcome."""
+    status = ImportJob.Status.FAILED if error else ImportJob.Status.DONE
+    now = timezone.now()
+    recorded = ImportJob.objects.filter(pk=job.pk, attempt=attempt).update(
+        status=status,
+        summary=summary,
+        error=error,
+        upload=None,
+        finished_at=now,
+        heartbeat_at=now,
+        progress_done=job.progress_done,
+        progress_total=job.progress_total,
     )
+    counts = {k: v for k, v in summary.items() if k != "problems"}
     audit.record(
         actor=job.created_by,
         school=job.school,
-        action=f"rosters.import.{job.status}",
+        action=f"rosters.import.{status}" if recorded else "rosters.import.superseded",
         target=job,
-        data={"kind": job.kind, **{k: v for k, v in summary.items() if k != "problems"}},
+        data={"kind": job.kind, **counts, **({} if recorded else {"attempt": attempt})},
     )
+    job.refresh_from_db()
     return job

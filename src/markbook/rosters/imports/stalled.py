@@ -1,0 +1,150 @@
+"""Stalled background imports: retry and cancel (ROS-2, ROS-4, SEC-1, SEC-2).
+
+A worker that dies mid-import would leave its job "running", and with no worker a
+job stays "queued", each keeping its encrypted upload for ever. A job saves a
+heartbeat (`heartbeat_at`) when it is queued, claimed and whenever it saves progress,
+and is *stalled* once that is older than MARKBOOK_IMPORT_STALL_MINUTES (running;
+default 15) or MARKBOOK_IMPORT_QUEUE_HOURS (queued; default 2); see
+`ImportJob.stalled` and settings.py for the reasoning. An import writes in one
+transaction, so a stalled job has written nothing.
+
+An administrator retries a stalled job while its upload is kept (`import_job_retry`:
+queued again as attempt + 1) or cancels it (`import_job_cancel`: failed, upload
+blanked). Both are conditional UPDATEs on the attempt the administrator saw and on
+the job still being stalled, so two runs never overlap (see imports/jobs.py). One
+window remains, documented rather than closed: an attempt that is silent for longer
+than the stall time while it writes (seconds in practice, against 15 minutes), and is
+retried meanwhile, still commits; the retry then imports the same file again, which
+changes nothing (ROS-2: re-importing is idempotent). Cancelled meanwhile, it records
+its real outcome over the cancellation.
+"""
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from markbook.accounts.models import User
+from markbook.audit import services as audit
+from markbook.rosters.imports.jobs import import_job_enqueue
+from markbook.rosters.models import ImportJob
+
+CANCELLED = (
+    "Cancelled by an administrator after the import stopped responding. Nothing was "
+    "written, and the uploaded file has been deleted: upload it again to import it."
+)
+
+
+class ImportJobStateError(Exception):
+    """The job is not in a state that allows this (not stalled, finished, or changed
+    since the caller looked); the message says which, for the administrator."""
+
+
+def stall_notice(job: ImportJob) -> str:
+    """What a stalled job's page and API read tell the administrator ("" if not stalled)."""
+    if not job.stalled:
+        return ""
+    if job.status == ImportJob.Status.RUNNING:
+        what = (
+            "The import stopped responding: Markbook has heard nothing from it for more "
+            f"than {settings.MARKBOOK_IMPORT_STALL_MINUTES} minutes."
+        )
+    else:
+        what = (
+            "The import has not started: it has waited more than "
+            f"{settings.MARKBOOK_IMPORT_QUEUE_HOURS} hours for Markbook's background worker."
+        )
+    todo = (
+        "Retry it, or cancel it and upload the file again. If a retry stalls too, "
+        "contact support with the job number."
+        if job.upload_kept
+        else "Its file has been deleted: cancel it and upload the file again."
+    )
+    return f"{what} Nothing was written: an import saves all of its changes or none. {todo}"
+
+
+def _refusal(job: ImportJob, verb: str, seen: int) -> ImportJobStateError:
+    """Why the conditional UPDATE changed nothing, as the job is now."""
+    job.refresh_from_db()
+    if job.attempt != seen:
+        why = "it changed since you looked; check it again"
+    elif job.finished:
+        why = f"it has finished ({job.get_status_display().lower()})"
+    elif not job.stalled:
+        why = f"it is {job.get_status_display().lower()} and not stalled"
+    elif verb == "retried" and not job.upload_kept:
+        why = "its file has been deleted; cancel it and upload the file again"
+    else:
+        why = "check it again"
+    return ImportJobStateError(f"This import cannot be {verb}: {why}.")
+
+
+def import_job_retry(
+    *, actor: User | None, job: ImportJob, attempt: int | None = None
+) -> ImportJob:
+    """Queue a stalled job again, as its next attempt, while its upload is kept
+    (ROS-2, ROS-4). Only if it is still stalled at the attempt the caller saw
+    (`attempt`, else the job's): the conditional UPDATE lets one of two simultaneous
+    retries through, and none once the worker has come back to life. Raises
+    ImportJobStateError otherwise."""
+    now = timezone.now()
+    seen = job.attempt if attempt is None else attempt
+    with transaction.atomic():
+        requeued = (
+            ImportJob.objects.filter(pk=job.pk, attempt=seen, upload__isnull=False)
+            .filter(ImportJob.stalled_q(now))
+            .update(
+                status=ImportJob.Status.QUEUED,
+                attempt=F("attempt") + 1,
+                heartbeat_at=now,
+                started_at=None,
+                progress_done=0,
+                progress_total=0,
+            )
+        )
+        if not requeued:
+            raise _refusal(job, "retried", seen)
+        job.refresh_from_db()
+        import_job_enqueue(job)
+        audit.record(
+            actor=actor,
+            school=job.school_id,
+            action="rosters.import.retried",
+            target=job,
+            data={"kind": job.kind, "attempt": job.attempt},
+        )
+    return job
+
+
+def import_job_cancel(
+    *, actor: User | None, job: ImportJob, attempt: int | None = None
+) -> ImportJob:
+    """Stop a stalled job for good (ROS-2, ROS-4, SEC-2): failed, its upload blanked.
+    Only if it is still stalled at the attempt the caller saw (`attempt`, else the
+    job's; a conditional UPDATE). Raises ImportJobStateError otherwise."""
+    now = timezone.now()
+    was = job.status
+    seen = job.attempt if attempt is None else attempt
+    with transaction.atomic():
+        cancelled = (
+            ImportJob.objects.filter(pk=job.pk, attempt=seen)
+            .filter(ImportJob.stalled_q(now))
+            .update(
+                status=ImportJob.Status.FAILED,
+                error=CANCELLED,
+                summary={},
+                upload=None,
+                finished_at=now,
+            )
+        )
+        if not cancelled:
+            raise _refusal(job, "cancelled", seen)
+        job.refresh_from_db()
+        audit.record(
+            actor=actor,
+            school=job.school_id,
+            action="rosters.import.cancelled",
+            target=job,
+            data={"kind": job.kind, "attempt": job.attempt, "was": was},
+        )
+    return job
