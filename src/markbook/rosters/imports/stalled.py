@@ -1,4 +1,5 @@
-"""Stalled background imports: retry and cancel (ROS-2, ROS-4, SEC-1, SEC-2).
+"""Stalled background imports: retry, cancel and the daily sweep (ROS-2, ROS-4,
+RET-1, RET-4, SEC-1, SEC-2).
 
 A worker that dies mid-import would leave its job "running", and with no worker a
 job stays "queued", each keeping its encrypted upload for ever. A job saves a
@@ -17,7 +18,15 @@ than the stall time while it writes (seconds in practice, against 15 minutes), a
 retried meanwhile, still commits; the retry then imports the same file again, which
 changes nothing (ROS-2: re-importing is idempotent). Cancelled meanwhile, it records
 its real outcome over the cancellation.
+
+`import_jobs_sweep` (the `markbook_import_jobs_sweep` command, run daily from cron)
+fails the stalled jobs nobody handled, blanks any upload a finished job still holds
+and deletes job records after JOB_RETENTION_DAYS, recording counts in each school's
+access log (RET-4).
 """
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -28,11 +37,17 @@ from markbook.accounts.models import User
 from markbook.audit import services as audit
 from markbook.rosters.imports.jobs import import_job_enqueue
 from markbook.rosters.models import ImportJob
+from markbook.schools.models import School
 
 CANCELLED = (
     "Cancelled by an administrator after the import stopped responding. Nothing was "
     "written, and the uploaded file has been deleted: upload it again to import it."
 )
+SWEPT = (
+    "The import stopped responding and Markbook's daily clean-up stopped it. Nothing was "
+    "written, and the uploaded file has been deleted: upload it again to import it."
+)
+JOB_RETENTION_DAYS = 365  # RET-1: user ids in logs, 365 days (inventory: IMPORT_JOB_RETENTION)
 
 
 class ImportJobStateError(Exception):
@@ -148,3 +163,71 @@ def import_job_cancel(
             data={"kind": job.kind, "attempt": job.attempt, "was": was},
         )
     return job
+
+
+@dataclass
+class Sweep:
+    """One school's sweep: the jobs found (lines naming ids, kinds and states, never
+    file names or contents) and, unless a dry run, the counts of what was done."""
+
+    stalled: list[str] = field(default_factory=list)
+    uploads: list[str] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)
+    failed: int = 0
+    blanked: int = 0
+    deleted: int = 0
+
+    @property
+    def found(self) -> bool:
+        return bool(self.stalled or self.uploads or self.expired)
+
+
+def _line(job: ImportJob, now: datetime) -> str:
+    age = now - job.heartbeat_at
+    hours = int(age.total_seconds() // 3600)
+    since = f"{hours} h" if hours else f"{int(age.total_seconds() // 60)} min"
+    return (
+        f"job {job.pk} ({job.get_kind_display()}, {job.status}, attempt {job.attempt}, "
+        f"created {job.created_at:%Y-%m-%d}, last sign of life {since} ago)"
+    )
+
+
+def import_jobs_sweep(
+    *, school: School, dry_run: bool = False, now: datetime | None = None
+) -> Sweep:
+    """Tidy one school's import jobs, inside its scope (the caller opens it, TEN-4):
+    stalled jobs failed with their uploads blanked (SEC-2), uploads still held by
+    finished jobs blanked, jobs older than JOB_RETENTION_DAYS deleted (RET-1). Each job
+    counts once: an expired job is only deleted. Idempotent; a dry run lists and
+    changes nothing; a real run that changed something records the counts in the
+    school's access log (RET-4, SEC-1)."""
+    now = now or timezone.now()
+    expired = ImportJob.objects.filter(created_at__lt=now - timedelta(days=JOB_RETENTION_DAYS))
+    kept = ImportJob.objects.exclude(pk__in=expired.values("pk"))
+    stalled = kept.filter(ImportJob.stalled_q(now))
+    uploads = kept.filter(
+        status__in=[ImportJob.Status.DONE, ImportJob.Status.FAILED], upload__isnull=False
+    )
+    sweep = Sweep()
+    for lines, jobs in (
+        (sweep.stalled, stalled),
+        (sweep.uploads, uploads),
+        (sweep.expired, expired),
+    ):
+        lines.extend(_line(job, now) for job in jobs.defer("upload", "options", "summary"))
+    if dry_run or not sweep.found:
+        return sweep
+    with transaction.atomic():
+        sweep.deleted, _ = expired.delete()
+        sweep.failed = stalled.update(
+            status=ImportJob.Status.FAILED, error=SWEPT, summary={}, upload=None, finished_at=now
+        )
+        sweep.blanked = uploads.update(upload=None)
+        counts = {
+            "failed": sweep.failed,
+            "uploads_blanked": sweep.blanked,
+            "deleted": sweep.deleted,
+        }
+        if any(counts.values()):
+            audit.record(actor=None, school=school, action="rosters.import_jobs.swept", data=counts)
+    return sweep

@@ -1,0 +1,69 @@
+"""Tidy background roster imports, school by school (ROS-2, ROS-4, RET-1, RET-4, SEC-2).
+
+Run it daily from cron. Idempotent: a second run finds nothing to do.
+"""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from markbook.core.tenancy import school_scope
+from markbook.rosters.imports.stalled import JOB_RETENTION_DAYS, import_jobs_sweep
+from markbook.schools.models import School
+
+
+class Command(BaseCommand):
+    help = (
+        "Fail stalled roster imports and delete their files, delete the files finished "
+        f"imports still hold, and delete import records older than {JOB_RETENTION_DAYS} "
+        "days; counts go to each school's access log. --dry-run lists and changes nothing."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--dry-run", action="store_true", help="list what would be done; change nothing"
+        )
+        parser.add_argument("--school", metavar="ID", type=int, help="only this school")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        dry_run = options["dry_run"]
+        schools = School.objects.order_by("pk")
+        if options["school"] is not None:
+            schools = schools.filter(pk=options["school"])
+            if not schools.exists():
+                raise CommandError(f"--school: no school with id {options['school']}")
+        now = timezone.now()
+        totals = [0, 0, 0]
+        verb = (
+            ("would fail", "would delete the file of", "would delete")
+            if dry_run
+            else ("failed", "deleted the file of", "deleted")
+        )
+        for school in schools:
+            # Each school in its own scope (TEN-4): ORM scope and row-level security.
+            with school_scope(school):
+                sweep = import_jobs_sweep(school=school, dry_run=dry_run, now=now)
+            found = (sweep.stalled, sweep.uploads, sweep.expired)
+            counts = (
+                [len(lines) for lines in found]
+                if dry_run
+                else [
+                    sweep.failed,
+                    sweep.blanked,
+                    sweep.deleted,
+                ]
+            )
+            totals = [t + c for t, c in zip(totals, counts, strict=True)]
+            self.stdout.write(
+                f"school {school.pk} ({school.name}): {counts[0]} stalled, "
+                f"{counts[1]} files of finished imports, {counts[2]} expired records"
+            )
+            for what, lines in zip(verb, found, strict=True):
+                for line in lines:
+                    self.stdout.write(f"  {what} {line}")
+        summary = (
+            f"{totals[0]} stalled imports, {totals[1]} files of finished imports, "
+            f"{totals[2]} expired import records"
+        )
+        self.stdout.write(("dry run, nothing changed: " if dry_run else "done: ") + summary)
