@@ -76,7 +76,7 @@ def test_admin_downloads_the_oneroster_export_and_checks_it_back(page, world, sh
     download.value.save_as(path)
     page.get_by_label("OneRoster zip").set_input_files(str(path))
     page.get_by_role("button", name="Check the file").click()
-    expect(page.get_by_role("button", name="Confirm and import")).to_be_visible()
+    expect(page.get_by_role("button", name="Import this file")).to_be_visible()
     shot(page, "oneroster-preview")
 
 

@@ -2,13 +2,14 @@
 
 import csv
 import io
+import re
 import zipfile
 
 import pytest
 
 from markbook.accounts.models import Membership
 from markbook.core.tenancy import school_scope
-from markbook.rosters.models import ClassTeacher, Enrolment, Pupil, TeachingClass
+from markbook.rosters.models import ClassTeacher, Enrolment, ImportJob, Pupil, TeachingClass
 from markbook.rosters.oneroster import spec
 from markbook.rosters.oneroster.export import oneroster_export
 from markbook.rosters.oneroster.import_ import oneroster_import
@@ -445,9 +446,72 @@ def test_admin_downloads_the_zip_then_previews_and_confirms_an_upload(world, cli
     data = download.content
     assert "users.csv" in zipfile.ZipFile(io.BytesIO(data)).namelist()
     url = reverse("rosters:oneroster", kwargs={"school_id": world.a.pk})
-    preview = client.post(url, {"file": SimpleUploadedFile("r.zip", data)})
-    assert "Preview: nothing has been changed yet" in preview.content.decode()
-    done = client.post(url, {"file": SimpleUploadedFile("r.zip", data), "confirm": "on"})
-    assert "Imported." in done.content.decode()
+    preview = client.post(url, {"file": SimpleUploadedFile("r.zip", data)}).content.decode()
+    assert "Preview: nothing has been changed yet" in preview and "Import this file" in preview
+    signature = re.search(r'name="signature" value="([0-9a-f]{64})"', preview)[1]
+    done = client.post(
+        url,
+        {"file": SimpleUploadedFile("r.zip", data), "action": "confirm", "signature": signature},
+    )
+    assert "Imported." in done.content.decode()  # small: in the request, no job (ROS-4)
+    with school_scope(world.a):
+        assert not ImportJob.objects.exists()
     bad = client.post(url, {"file": SimpleUploadedFile("r.zip", b"not a zip")})
     assert "not a zip file" in bad.content.decode()
+
+
+def test_page_confirms_only_the_previewed_zip(world, client_for):
+    """A confirmation with another file (or none previewed) is a new preview (ROS-4)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    client = client_for("admin")
+    url = reverse("rosters:oneroster", kwargs={"school_id": world.a.pk})
+    confirm = {
+        "file": SimpleUploadedFile("r.zip", _export(world)),
+        "action": "confirm",
+        "signature": "0" * 64,
+    }
+    page = client.post(url, confirm).content.decode()
+    assert "The file changed since the preview" in page
+    assert "Preview: nothing has been changed yet" in page
+    assert actions(world.a, "rosters.oneroster.imported") == []
+
+
+def test_large_confirmed_zip_goes_to_the_worker_with_the_progress_page(
+    world, client_for, monkeypatch
+):
+    """The OneRoster page queues a confirmed zip of INLINE_ROWS records or more, as
+    the MIS page does, and follows it on the progress page (ROS-4)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from markbook.rosters.imports import jobs
+    from tests.rosters.test_import_jobs import run_worker
+
+    data = _export(world)
+    with school_scope(world.a):
+        size = jobs.oneroster_rows(
+            oneroster_import(actor=None, school=world.a, data=data, confirm=False)
+        )
+    monkeypatch.setattr(jobs, "INLINE_ROWS", size)
+    client = client_for("trust_admin")
+    url = reverse("rosters:oneroster", kwargs={"school_id": world.a.pk})
+    preview = client.post(url, {"file": SimpleUploadedFile("r.zip", data)}).content.decode()
+    signature = re.search(r'name="signature" value="([0-9a-f]{64})"', preview)[1]
+    response = client.post(
+        url,
+        {"file": SimpleUploadedFile("r.zip", data), "action": "confirm", "signature": signature},
+    )
+    with school_scope(world.a):
+        job = ImportJob.objects.get()
+    assert (job.kind, job.status, job.filename) == ("oneroster", "queued", "r.zip")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("rosters:import_job", args=[world.a.pk, job.pk])
+    assert actions(world.a, "rosters.oneroster.imported") == []  # not in the request
+    run_worker()
+    page = client.get(response["Location"]).content.decode()
+    assert "Imported." in page and "Pupils matched: 3" in page
+    assert len(actions(world.a, "rosters.oneroster.imported")) == 1
+    listed = client.get(url)
+    assert [j.pk for j in listed.context["recent_jobs"]] == [job.pk]

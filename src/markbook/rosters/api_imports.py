@@ -292,32 +292,35 @@ def import_oneroster(
             "message": f"The zip is larger than {limit:,} bytes.",
         }
         return _refuse("The zip is too large.", [problem])
-    result = oneroster_import(actor=request.user, school=school, data=data, confirm=False)  # type: ignore[arg-type]
+    name = (file.name or "oneroster.zip")[:200]
+    if confirm or not preview:
+        result, job = jobs.oneroster_import_confirm(
+            actor=request.user,  # type: ignore[arg-type]
+            school=school,
+            data=data,
+            filename=name,
+            inline_below=0,
+        )
+    else:
+        result = oneroster_import(actor=request.user, school=school, data=data, confirm=False)  # type: ignore[arg-type]
+        job = None
     problems = [
         {"file": p.file, "row": p.row, "column": p.column, "message": p.message}
         for p in result.problems
     ]
-    report = {
-        "ok": not problems,
-        "version": result.version,
-        "errors": problems,
-        "notes": result.notes,
-        "counts": result.counts(),
-    }
     if problems:
         count = len(problems)
         detail = f"The zip cannot be imported: {count} problem{'' if count == 1 else 's'}."
         return _refuse(detail, problems)
-    if confirm or not preview:
-        job = jobs.import_job_create(
-            actor=request.user,  # type: ignore[arg-type]
-            school=school,
-            kind=ImportJob.Kind.ONEROSTER,
-            data=data,
-            filename=(file.name or "oneroster.zip")[:200],
-        )
+    if job is not None:
         return Status(202, _job(job))
-    return report
+    return {
+        "ok": True,
+        "version": result.version,
+        "errors": [],
+        "notes": result.notes,
+        "counts": result.counts(),
+    }
 
 
 @router.get(

@@ -143,8 +143,10 @@ class ClassListUploadForm(forms.Form):
 
 
 class OneRosterUploadForm(forms.Form):
-    file = forms.FileField(label="OneRoster zip")
-    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    file = forms.FileField(
+        label="OneRoster zip",
+        help_text="Choose the file again to import it after checking: Markbook does not keep it.",
+    )
 
 
 class MisUploadForm(forms.Form):

@@ -27,7 +27,7 @@ from markbook.rosters.access import (
 )
 from markbook.rosters.imports import jobs, mis, stalled
 from markbook.rosters.imports.classlist import classlist_import
-from markbook.rosters.models import YEAR_GROUPS, Pupil, TeachingClass
+from markbook.rosters.models import YEAR_GROUPS, ImportJob, Pupil, TeachingClass
 from markbook.rosters.oneroster.export import oneroster_export
 from markbook.rosters.oneroster.import_ import oneroster_import
 
@@ -538,22 +538,42 @@ def classlist_upload(request: HttpRequest, school_id: int) -> HttpResponse:
 
 
 def oneroster_page(request: HttpRequest, school_id: int) -> HttpResponse:
-    """Upload a OneRoster zip: a preview of what it will do, then confirm (ROS-4)."""
+    """Upload a OneRoster zip: a preview of what it will do, then, chosen again and
+    confirmed, its import: in the request when small, else in the background with
+    the progress page, as on the MIS page (ROS-4)."""
     require_role(request, *ADMINS)
     form = forms.OneRosterUploadForm(request.POST or None, request.FILES or None)
-    result = None
+    result, signature, stale = None, "", False
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data["file"].read(settings.MARKBOOK_MAX_UPLOAD_BYTES + 1)
+        upload = form.cleaned_data["file"]
+        data = upload.read(settings.MARKBOOK_MAX_UPLOAD_BYTES + 1)
         if len(data) > settings.MARKBOOK_MAX_UPLOAD_BYTES:
             form.add_error("file", "The zip is too large.")
         else:
-            result = oneroster_import(
-                actor=_actor(request),
-                school=_school(request),
-                data=data,
-                confirm=bool(form.cleaned_data["confirm"]),
-            )
-    return render(request, "rosters/oneroster.html", {"form": form, "result": result})
+            signature = _signature(data)
+            confirm, stale = _confirming(request, signature)
+            if confirm:
+                result, job = jobs.oneroster_import_confirm(
+                    actor=_actor(request), school=_school(request), data=data, filename=upload.name
+                )
+                if job is not None:
+                    return _follow(job)
+            else:
+                result = oneroster_import(
+                    actor=_actor(request), school=_school(request), data=data, confirm=False
+                )
+    return render(
+        request,
+        "rosters/oneroster.html",
+        {
+            "form": form,
+            "result": result,
+            "signature": signature,
+            "stale": stale,
+            "inline_rows": jobs.INLINE_ROWS,
+            "recent_jobs": selectors.import_jobs_recent(),
+        },
+    )
 
 
 def oneroster_download(request: HttpRequest, school_id: int) -> HttpResponse:
@@ -569,11 +589,24 @@ def oneroster_download(request: HttpRequest, school_id: int) -> HttpResponse:
 # --- MIS import ---------------------------------------------------------------
 
 
-def _signature(data: bytes, mapping: dict[str, str], full: bool) -> str:
+def _signature(data: bytes, *choices: Any) -> str:
     """Ties a confirmation to the exact file and choices that were previewed."""
     digest = hashlib.sha256(data)
-    digest.update(json.dumps([sorted(mapping.items()), full]).encode())
+    digest.update(json.dumps(choices).encode())
     return digest.hexdigest()
+
+
+def _confirming(request: HttpRequest, signature: str) -> tuple[bool, bool]:
+    """(confirmed, stale) of an upload page's post: the administrator confirmed the
+    previewed file, or confirmed after the file or the choices changed (a new preview)."""
+    wants = request.POST.get("action") == "confirm"
+    stale = wants and request.POST.get("signature") != signature
+    return wants and not stale, stale
+
+
+def _follow(job: ImportJob) -> HttpResponse:
+    """A queued import's progress page (see imports/jobs.py)."""
+    return redirect("rosters:import_job", school_id=job.school_id, job_id=job.pk)
 
 
 def mis_upload(request: HttpRequest, school_id: int) -> HttpResponse:
@@ -588,10 +621,9 @@ def mis_upload(request: HttpRequest, school_id: int) -> HttpResponse:
         upload = form.cleaned_data["file"]
         data = upload.read(settings.MARKBOOK_MAX_UPLOAD_BYTES + 1)
         mapping, full = form.mapping(), form.cleaned_data["full"]
-        signature = _signature(data, mapping, full)
-        wants = request.POST.get("action") == "confirm"
-        stale = wants and request.POST.get("signature") != signature
-        if wants and not stale:
+        signature = _signature(data, sorted(mapping.items()), full)
+        confirm, stale = _confirming(request, signature)
+        if confirm:
             # A large file is imported by the background worker (see imports/jobs.py).
             result, job = jobs.mis_import_confirm(
                 actor=_actor(request),
@@ -602,7 +634,7 @@ def mis_upload(request: HttpRequest, school_id: int) -> HttpResponse:
                 full=full,
             )
             if job is not None:
-                return redirect("rosters:import_job", school_id=school_id, job_id=job.pk)
+                return _follow(job)
         else:
             result = mis.mis_import(
                 actor=_actor(request),
@@ -684,7 +716,7 @@ def _job_action(request: HttpRequest, job_id: int, service: Any, done: str) -> H
         messages.error(request, str(error))
     else:
         messages.success(request, done)
-    return redirect("rosters:import_job", school_id=job.school_id, job_id=job.pk)
+    return _follow(job)
 
 
 @_admin_post

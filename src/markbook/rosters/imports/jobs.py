@@ -7,9 +7,11 @@ calls `import_job_run`, which runs the import with progress and records the resu
 (counts only, never pupil data). The upload is blanked as soon as the job has run,
 whether it succeeded or failed.
 
-Decision: on the MIS upload page a confirmed file of fewer than `INLINE_ROWS` rows
-is still imported in the request (the answer is immediate, and it takes well under
-a second); larger files go to the worker. The API always queues a confirmed import.
+Decision: on the MIS and OneRoster upload pages a confirmed file of fewer than
+`INLINE_ROWS` rows (pupils for MIS; records added, changed, matched or removed for
+OneRoster) is still imported in the request (the answer is immediate, and it takes
+well under a second); larger files go to the worker. The API always queues a
+confirmed import.
 
 Runs of a job never overlap (retries and stalled jobs: imports/stalled.py). Each
 transition is a conditional UPDATE naming the attempt it expects: the worker claims
@@ -19,7 +21,9 @@ retried or cancelled stops before it writes.
 """
 
 import base64
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -29,12 +33,13 @@ from markbook.accounts.models import User
 from markbook.audit import services as audit
 from markbook.rosters.imports import mis
 from markbook.rosters.models import ImportJob
+from markbook.rosters.oneroster.import_ import Result as OneRosterResult
 from markbook.rosters.oneroster.import_ import oneroster_import
 from markbook.schools.models import School
 
 logger = logging.getLogger(__name__)
 
-INLINE_ROWS = 200  # the MIS page imports smaller confirmed files in the request
+INLINE_ROWS = 200  # the upload pages import smaller confirmed files in the request
 MAX_PROBLEMS = 50  # positions of problems kept in a failed job's summary
 CRASHED = (
     "The import stopped because of an error in Markbook, so nothing was changed. "
@@ -89,6 +94,26 @@ def import_job_create(
     return job
 
 
+def _import_or_queue[R: (mis.MisImportResult, OneRosterResult)](
+    check: Callable[..., R],
+    *,
+    rows: Callable[[R], int],
+    inline_below: int | None,
+    job: dict[str, Any],
+) -> tuple[R, ImportJob | None]:
+    """The confirm step of every upload: `check(confirm=False)` checks the file again,
+    writing nothing; a file with problems is neither imported nor queued; one of fewer
+    than `inline_below` rows (INLINE_ROWS by default) is imported now; a larger one is
+    queued (`import_job_create(**job)`). The check (or the applied import) and the
+    job, if queued."""
+    result = check(confirm=False)
+    if not result.ok:
+        return result, None
+    if rows(result) < (INLINE_ROWS if inline_below is None else inline_below):
+        return check(confirm=True), None
+    return result, import_job_create(**job)
+
+
 def mis_import_confirm(
     *,
     actor: User | None,
@@ -99,34 +124,43 @@ def mis_import_confirm(
     full: bool,
     inline_below: int | None = None,
 ) -> tuple[mis.MisImportResult, ImportJob | None]:
-    """Check a confirmed MIS file again; import it now if it has fewer than
-    `inline_below` rows (INLINE_ROWS by default), else queue it. Returns the check (or the applied import)
-    and the job, if one was queued. A file with errors is neither imported nor queued."""
-    result = mis.mis_import(
-        actor=actor, school=school, data=data, filename=filename, mapping=mapping, full=full
+    """Import a confirmed MIS file now if it is small, else queue it (ROS-2)."""
+    file = {"actor": actor, "school": school, "data": data, "filename": filename}
+    return _import_or_queue(
+        functools.partial(mis.mis_import, **file, mapping=mapping, full=full),
+        rows=lambda result: result.rows,
+        inline_below=inline_below,
+        job={**file, "kind": ImportJob.Kind.MIS, "options": {"mapping": mapping, "full": full}},
     )
-    if not result.ok:
-        return result, None
-    if result.rows < (INLINE_ROWS if inline_below is None else inline_below):
-        applied = mis.mis_import(
-            actor=actor,
-            school=school,
-            data=data,
-            filename=filename,
-            mapping=mapping,
-            full=full,
-            confirm=True,
-        )
-        return applied, None
-    job = import_job_create(
-        actor=actor,
-        school=school,
-        kind=ImportJob.Kind.MIS,
-        data=data,
-        filename=filename,
-        options={"mapping": mapping, "full": full},
+
+
+def oneroster_rows(result: OneRosterResult) -> int:
+    """A OneRoster import's size, as INLINE_ROWS counts it: the records it adds,
+    changes, matches or removes."""
+    return sum(result.counts().values())
+
+
+def oneroster_import_confirm(
+    *,
+    actor: User | None,
+    school: School,
+    data: bytes,
+    filename: str,
+    inline_below: int | None = None,
+) -> tuple[OneRosterResult, ImportJob | None]:
+    """Import a confirmed OneRoster zip now if it is small, else queue it (ROS-4)."""
+    return _import_or_queue(
+        functools.partial(oneroster_import, actor=actor, school=school, data=data),
+        rows=oneroster_rows,
+        inline_below=inline_below,
+        job={
+            "actor": actor,
+            "school": school,
+            "data": data,
+            "filename": filename,
+            "kind": ImportJob.Kind.ONEROSTER,
+        },
     )
-    return result, job
 
 
 def _progress(job: ImportJob):  # type: ignore[no-untyped-def]
