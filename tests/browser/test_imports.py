@@ -1,5 +1,8 @@
 """An administrator imports pupils from an MIS export and exchanges a OneRoster zip in
-the browser (ROS-2, ROS-3, ROS-4): check, read the preview, confirm."""
+the browser (ROS-2, ROS-3, ROS-4): check, read the preview, confirm; follow a background
+import, and retry one that stalled."""
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -7,7 +10,8 @@ from playwright.sync_api import expect
 from markbook.core.tenancy import school_scope
 from markbook.rosters.models import Pupil
 from tests.browser.steps import open_page, sign_in
-from tests.factories import valid_upn
+from tests.factories import stalled_import_job, valid_upn
+from tests.rosters.test_import_jobs import run_worker
 
 pytestmark = pytest.mark.browser
 
@@ -104,3 +108,31 @@ def test_admin_follows_a_background_import_from_the_mis_page(page, world, shot):
     )
     expect(page.locator("progress")).to_be_visible()
     shot(page, "progress")
+
+
+def test_admin_sees_a_stalled_import_and_retries_it(page, world, shot):
+    """The worker died mid-import: the page says so plainly, stops polling, and a retry
+    queues it again; the worker then imports it and the page follows (ROS-2)."""
+    job = stalled_import_job(world.a, actor=world.admin, data=MIS)
+    sign_in(page, world.admin.email)
+    open_page(page, f"/s/{world.a.pk}/roster/import/mis/")
+    recent = page.get_by_role("table", name="Recent background imports")
+    expect(recent.get_by_role("row", name="mis.csv")).to_contain_text("Stalled")
+    recent.get_by_role("link", name="mis.csv").click()
+    expect(page).to_have_url(re.compile(rf"/roster/import/jobs/{job.pk}/$"))
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("The import stopped responding")
+    expect(alert).to_contain_text("Nothing was written")
+    expect(page.get_by_role("button", name="Cancel the import")).to_be_visible()
+    expect(page.locator("#import-job[hx-trigger]")).to_have_count(0)  # no polling
+    shot(page, "stalled")
+    page.get_by_role("button", name="Retry the import").click()
+    expect(page.get_by_role("status").filter(has_text="queued again")).to_be_visible()
+    expect(page.get_by_text("Waiting to start.")).to_be_visible()
+    shot(page, "retried")
+    run_worker()
+    expect(page.get_by_text("Imported.")).to_be_visible()  # the page polled its way here
+    expect(page.get_by_role("alert")).to_have_count(0)
+    shot(page, "imported")
+    with school_scope(world.a):
+        assert Pupil.objects.filter(last_name__in=["Evans", "Patel"]).count() == 2
