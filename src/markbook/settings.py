@@ -250,12 +250,14 @@ MARKBOOK_MAX_UPLOAD_BYTES = int(os.environ.get("MARKBOOK_MAX_UPLOAD_BYTES", 2 * 
 DATA_UPLOAD_MAX_MEMORY_SIZE = MARKBOOK_MAX_UPLOAD_BYTES + 64 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = MARKBOOK_MAX_UPLOAD_BYTES + 64 * 1024
 
-# Background roster imports (ROS-2, ROS-4; see rosters/imports/jobs.py). A running import
-# saves its progress at least every 100 rows, and its longest silent stretch (writing a
-# file of the largest allowed size) takes seconds: one silent for STALL_MINUTES lost its
-# worker. A healthy worker starts a queued import within seconds: one still queued after
-# QUEUE_HOURS has no worker. Either is "stalled": retried or cancelled by an administrator,
-# failed by `markbook_import_jobs_sweep` (run it daily).
+# Background roster imports (ROS-2, ROS-4; see rosters/imports/stalled.py). A running
+# import saves progress (its heartbeat) every 100 MIS rows; its longest silence is a write
+# (an MIS file of the largest size, 21,000 pupils: 1.8 s on PostgreSQL) or a whole OneRoster
+# import (15,000 new pupils, near the per-file limit: 166 s on PostgreSQL, 64 s on SQLite).
+# One silent for STALL_MINUTES has lost its worker; raise it on a much slower server. A
+# healthy worker starts a queued import within seconds: one still queued after QUEUE_HOURS
+# has no worker. Either is "stalled": retried or cancelled by an administrator, failed by
+# `markbook_import_jobs_sweep` (run it daily).
 MARKBOOK_IMPORT_STALL_MINUTES = int(os.environ.get("MARKBOOK_IMPORT_STALL_MINUTES", 15))
 MARKBOOK_IMPORT_QUEUE_HOURS = int(os.environ.get("MARKBOOK_IMPORT_QUEUE_HOURS", 2))
 
