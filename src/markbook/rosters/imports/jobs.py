@@ -13,11 +13,11 @@ OneRoster) is still imported in the request (the answer is immediate, and it tak
 well under a second); larger files go to the worker. The API always queues a
 confirmed import.
 
-Runs of a job never overlap (retries and stalled jobs: imports/stalled.py). Each
-transition is a conditional UPDATE naming the attempt it expects: the worker claims
-queued -> running for its attempt only; progress (with the job's heartbeat) and the
-result are saved for the current attempt only, and an attempt that finds its job
-retried or cancelled stops before it writes.
+A retry never starts a run beside a live one (retries and stalled jobs:
+imports/stalled.py). Each transition is a conditional UPDATE naming the attempt it
+expects: the worker claims queued -> running for its attempt only; progress (with
+the job's heartbeat) and the result are saved for the current attempt only, and an
+attempt that finds its job retried or cancelled stops before it writes.
 """
 
 import base64

@@ -12,13 +12,13 @@ transaction, so a stalled job has written nothing.
 An administrator retries a stalled job while its upload is kept (`import_job_retry`:
 queued again as attempt + 1) or cancels it (`import_job_cancel`: failed, upload
 blanked). Both are conditional UPDATEs on the attempt the administrator saw and on
-the job still being stalled, so two runs never overlap (see imports/jobs.py). One
-window remains, documented rather than closed: an attempt that stays silent for longer
-than the stall time (an MIS import while it writes, a OneRoster import throughout: at
-most about three minutes for the largest zip, against 15; see settings.py), and is
-retried meanwhile, still commits; the retry then imports the same file again, which
-changes nothing (ROS-2: re-importing is idempotent). Cancelled meanwhile, it records
-its real outcome over the cancellation.
+the job still being stalled, so a retry never runs beside a live attempt (see
+imports/jobs.py). One window remains, documented rather than closed: an attempt that
+stays silent for longer than the stall time (an MIS import while it writes, a
+OneRoster import throughout: at most about three minutes for the largest zip,
+against 15; see settings.py), and is retried meanwhile, still commits; the retry
+then imports the same file again, which changes nothing (ROS-2: re-importing is
+idempotent). Cancelled meanwhile, it records its real outcome over the cancellation.
 
 `import_jobs_sweep` (the `markbook_import_jobs_sweep` command, run daily from cron)
 fails the stalled jobs nobody handled, blanks any upload a finished job still holds
