@@ -184,9 +184,12 @@ class Sweep:
 
 
 def _line(job: ImportJob, now: datetime) -> str:
-    age = now - job.heartbeat_at
-    hours = int(age.total_seconds() // 3600)
-    since = f"{hours} h" if hours else f"{int(age.total_seconds() // 60)} min"
+    minutes = int((now - job.heartbeat_at).total_seconds() // 60)
+    since = (
+        f"{minutes // 1440} days"
+        if minutes >= 2880
+        else (f"{minutes // 60} h" if minutes >= 60 else f"{minutes} min")
+    )
     return (
         f"job {job.pk} ({job.get_kind_display()}, {job.status}, attempt {job.attempt}, "
         f"created {job.created_at:%Y-%m-%d}, last sign of life {since} ago)"
