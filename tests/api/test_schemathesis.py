@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
+from markbook.accounts.registration import registration_request_create
 from markbook.accounts.services import api_token_create
 from markbook.core.tenancy import school_scope
 from markbook.rosters.models import ImportJob
@@ -30,10 +31,23 @@ EXAMPLES = 15
 
 def _ids(world: World) -> dict[str, list[int]]:
     spare, _ = api_token_create(user=world.admin, name="revocable")
-    jobs = []
+    jobs, requests = [], []
     for school in (world.a, world.b):
         with school_scope(school):
             jobs.append(ImportJob.objects.create(school=school, kind="mis", status="done").pk)
+            # Pending requests to join (pupils, so no password hash is computed).
+            requests += [
+                registration_request_create(
+                    school=school,
+                    role="pupil",
+                    email=f"joiner{n}@{school.pk}.example",
+                    first_name="Joiner",
+                    last_name=str(n),
+                    year_group="7",
+                    parental_consent=True,
+                ).pk
+                for n in range(3 if school == world.a else 1)
+            ]
     return {
         "school_id": [world.a.pk, world.a.pk, world.a.pk, world.b.pk],
         "pupil_id": [world.amy.pk, world.ben.pk, world.cal.pk, world.dee.pk, 0],
@@ -41,6 +55,7 @@ def _ids(world: World) -> dict[str, list[int]]:
         "user_id": [world.teacher.pk, world.colleague.pk, world.parent.pk, world.other_teacher.pk],
         "token_id": [spare.pk, 0],
         "job_id": [jobs[0], jobs[0], jobs[1], 0],
+        "request_id": [*requests, 0],
     }
 
 

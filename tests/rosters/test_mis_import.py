@@ -201,8 +201,7 @@ def test_a_value_repeated_on_many_rows_is_checked_on_each_row(in_a: World):
     """Repeating columns are parsed once per distinct value; each row still gets its
     own error, and each good row its own value (ROS-3)."""
     rows = [
-        f"Pupil{n},P,{upn(f'8012000270{n:02d}')},B{n:03d},Year 14,7E,Q,01/09/2014,"
-        ",,,,,,,,,"
+        f"Pupil{n},P,{upn(f'8012000270{n:02d}')},B{n:03d},Year 14,7E,Q,01/09/2014,,,,,,,,,,"
         for n in range(3)
     ]
     result = run(in_a, (f"{HEADER}\n" + "\n".join(rows) + "\n").encode())
