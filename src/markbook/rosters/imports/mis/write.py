@@ -70,7 +70,7 @@ def write_result(*, actor: User | None, school: School, result: MisImportResult)
         User,
         [
             {
-                "username": services._pupil_user_handle(school.pk, values["username"]),
+                "username": services.pupil_user_handle(school.pk, values["username"]),
                 "first_name": values.get("first_name", "")[:150],
                 "last_name": values.get("last_name", "")[:150],
                 "password": password,
