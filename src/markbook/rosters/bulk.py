@@ -132,8 +132,8 @@ def _check_staff(load: RosterLoad, errors: _Errors) -> dict[str, NewStaff]:
         where = f"staff[{i}]"
         row.email = row.email.strip().lower()
         try:
-            services._check_email(row.email)
-            services._check_role(row.role)
+            services.email_validate(row.email)
+            services.staff_role_validate(row.role)
         except ValidationError as error:
             errors.merge(where, error)
             continue
@@ -161,7 +161,7 @@ def _check_pupils(school: School, load: RosterLoad, errors: _Errors) -> list[Pup
         unknown = sorted(set(row.optional) - set(services.MIS_FIELDS))
         for name in unknown:
             errors.add(f"{where}.{name}", "This is not a pupil field.")
-        values = services._normalise_pupil_values(
+        values = services.pupil_values_normalise(
             {
                 "first_name": row.first_name,
                 "last_name": row.last_name,
@@ -184,7 +184,7 @@ def _check_pupils(school: School, load: RosterLoad, errors: _Errors) -> list[Pup
         pupil = Pupil(school=school, **values)
         try:
             # Uniqueness of username and UPN is checked below, against the batch too.
-            services._validate_pupil(pupil, set(values) - {"username", "upn"})
+            services.pupil_validate(pupil, set(values) - {"username", "upn"})
         except ValidationError as error:
             errors.merge(where, error)
         if not services.USERNAME_PATTERN.match(pupil.username):
@@ -238,7 +238,7 @@ def _check_classes(
             academic_year=academic_year,
         )
         try:
-            services._validate_class(teaching_class)
+            services.class_validate(teaching_class)
         except ValidationError as error:
             errors.merge(where, error)
         if teaching_class.name.lower() in names:
@@ -268,7 +268,7 @@ def _check_guardians(load: RosterLoad, pupil_rows: set[int], errors: _Errors) ->
         where = f"guardians[{i}]"
         row.email = row.email.strip().lower()
         try:
-            services._check_email(row.email, field="parent_email")
+            services.email_validate(row.email, field="parent_email")
         except ValidationError as error:
             errors.merge(where, error)
             continue
@@ -340,7 +340,7 @@ def roster_load(
     for row, pupil in zip(load.pupils, pupils, strict=True):
         pupil_users.append(
             _user(
-                username=services._pupil_user_handle(school.pk, pupil.username),
+                username=services.pupil_user_handle(school.pk, pupil.username),
                 email="",
                 first=pupil.first_name,
                 last=pupil.last_name,

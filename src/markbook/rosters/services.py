@@ -159,7 +159,10 @@ def pupil_username_generate(
     return f"{base}{n}"
 
 
-def _normalise_pupil_values(values: dict[str, Any]) -> dict[str, Any]:
+def pupil_values_normalise(values: dict[str, Any]) -> dict[str, Any]:
+    """`values` (pupil field -> value) as pupil_create and pupil_update store them: text
+    stripped, email and username in lower case, UPN and census codes in upper case, a
+    blank UPN, census code or medical note made None. Changes `values` and returns it."""
     for name in ("first_name", "last_name", "pseudonym", "email", "mis_id", "registration_group"):
         if name in values and values[name] is not None:
             values[name] = str(values[name]).strip()
@@ -179,8 +182,13 @@ def _normalise_pupil_values(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _validate_pupil(pupil: Pupil, changed: set[str]) -> None:
-    """Collect every problem with a pupil about to be saved, keyed by field (ROS-3)."""
+def pupil_validate(pupil: Pupil, changed: set[str]) -> None:
+    """Collect every problem with a pupil about to be saved, keyed by field (ROS-3).
+
+    `changed` names the fields being set: only they are checked against the school's
+    kept fields (ROS-5), the census codes, ULN and KS2 score ranges, and a changed
+    username or UPN for being valid and unused in the school; the field formats and
+    names are checked on the whole pupil. Raises one ValidationError naming them all."""
     errors: dict[str, list[str]] = {}
     for name in sorted(changed):
         value = getattr(pupil, name)
@@ -240,8 +248,10 @@ def _validate_pupil(pupil: Pupil, changed: set[str]) -> None:
     _raise_if(errors)
 
 
-def _pupil_user_handle(school_id: int, username: str) -> str:
-    # User.username is a global, internal handle; pupils sign in with Pupil.username.
+def pupil_user_handle(school_id: int, username: str) -> str:
+    """The User.username of a pupil's account: "pupil.<school id>.<username>" (ACC-3).
+
+    User.username is a global, internal handle; pupils sign in with Pupil.username."""
     return f"pupil.{school_id}.{username}"
 
 
@@ -269,7 +279,7 @@ def pupil_create(
     hash is computed: the pupil signs in with a code from their teacher."""
     unknown = sorted(set(optional) - set(MIS_FIELDS))
     _raise_if({name: ["This is not a pupil field."] for name in unknown})
-    values = _normalise_pupil_values(
+    values = pupil_values_normalise(
         {
             "first_name": first_name,
             "last_name": last_name,
@@ -286,10 +296,10 @@ def pupil_create(
             first_name=values["first_name"] or values["pseudonym"], last_name=values["last_name"]
         )
     pupil = Pupil(school=school, **values)
-    _validate_pupil(pupil, set(values))
+    pupil_validate(pupil, set(values))
     pupil.upn_hash = upn_digest(pupil.upn) if pupil.upn else ""
     user = User(
-        username=_pupil_user_handle(school.pk, pupil.username),
+        username=pupil_user_handle(school.pk, pupil.username),
         first_name=pupil.first_name[:150],
         last_name=pupil.last_name[:150],
     )
@@ -317,7 +327,7 @@ def pupil_update(*, actor: User | None, pupil: Pupil, **changes: Any) -> Pupil:
     _raise_if({name: ["This is not a pupil field that can be changed."] for name in unknown})
     if "year_group" in changes and changes["year_group"] is not None:
         changes["year_group"] = str(changes["year_group"]).strip().upper()
-    changes = _normalise_pupil_values(dict(changes))
+    changes = pupil_values_normalise(dict(changes))
     changed: dict[str, Any] = {}
     for name, new in changes.items():
         old = getattr(pupil, name)
@@ -327,7 +337,7 @@ def pupil_update(*, actor: User | None, pupil: Pupil, **changes: Any) -> Pupil:
     if not changed:
         return pupil
     try:
-        _validate_pupil(pupil, set(changed))
+        pupil_validate(pupil, set(changed))
     except ValidationError:
         for name, old in changed.items():
             setattr(pupil, name, old)
@@ -339,7 +349,7 @@ def pupil_update(*, actor: User | None, pupil: Pupil, **changes: Any) -> Pupil:
     pupil.save(update_fields=[*changed, *extra, "updated_at"])
     if pupil.user_id and {"username", "first_name", "last_name"} & set(changed):
         user = pupil.user
-        user.username = _pupil_user_handle(pupil.school_id, pupil.username)
+        user.username = pupil_user_handle(pupil.school_id, pupil.username)
         user.first_name, user.last_name = pupil.first_name[:150], pupil.last_name[:150]
         user.save(update_fields=["username", "first_name", "last_name"])
     data = {
@@ -379,12 +389,14 @@ def _staff_roles(user: User) -> set[str]:
     )
 
 
-def _check_role(role: str) -> None:
+def staff_role_validate(role: str) -> None:
+    """Raise a ValidationError on "role" unless `role` is a staff role (ROS-1)."""
     if role not in STAFF_ROLES:
         raise _fail("role", f"{role!r} is not a staff role; choose teacher or school_admin.")
 
 
-def _check_email(email: str, field: str = "email") -> None:
+def email_validate(email: str, *, field: str = "email") -> None:
+    """Raise a ValidationError on `field` unless `email` is a valid email address."""
     try:
         validate_email(email)
     except ValidationError:
@@ -408,8 +420,8 @@ def staff_create(
     address that belongs to an account outside this school is refused: a teacher
     account belongs to exactly one school."""
     email = email.strip().lower()
-    _check_email(email)
-    _check_role(role)
+    email_validate(email)
+    staff_role_validate(role)
     errors: dict[str, list[str]] = {}
     if not first_name.strip():
         _add(errors, "first_name", "Enter the first name.")
@@ -465,7 +477,7 @@ def staff_update(*, actor: User | None, school: School, user: User, **changes: A
     if "email" in changes:
         email = str(changes["email"]).strip().lower()
         if email != user.email:
-            _check_email(email)
+            email_validate(email)
             if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
                 raise _fail("email", f"{email} already belongs to another account.")
             data["email"] = {"old": user.email, "new": email}
@@ -482,7 +494,7 @@ def staff_update(*, actor: User | None, school: School, user: User, **changes: A
                 setattr(user, name, value)
     if "role" in changes:
         role = changes["role"]
-        _check_role(role)
+        staff_role_validate(role)
         if roles != {role}:
             if role == Membership.Role.TEACHER and not _admins_other_than(user):
                 raise _fail("role", "The school must keep at least one school administrator.")
@@ -525,7 +537,9 @@ def staff_remove(*, actor: User | None, school: School, user: User) -> None:
 # --- Classes ----------------------------------------------------------------
 
 
-def _validate_class(teaching_class: TeachingClass) -> None:
+def class_validate(teaching_class: TeachingClass) -> None:
+    """Strip a class's name, subject and academic year and collect every problem with
+    it, keyed by field (ROS-1, ROS-3): one ValidationError naming them all."""
     errors: dict[str, list[str]] = {}
     teaching_class.name = teaching_class.name.strip()
     teaching_class.subject = teaching_class.subject.strip()
@@ -573,7 +587,7 @@ def class_create(
         year_group=(year_group or "").strip().upper(),
         academic_year=academic_year or current_academic_year(),
     )
-    _validate_class(teaching_class)
+    class_validate(teaching_class)
     teaching_class.save()
     audit.record(
         actor=actor,
@@ -599,7 +613,7 @@ def class_update(
             teaching_class, name, (value or "").upper() if name == "year_group" else value or ""
         )
     try:
-        _validate_class(teaching_class)
+        class_validate(teaching_class)
     except ValidationError:
         for name, value in before.items():
             setattr(teaching_class, name, value)
@@ -753,7 +767,7 @@ def guardian_link_create(
 
     A new parent gets no password: they set one through the emailed reset link."""
     email = parent_email.strip().lower()
-    _check_email(email, field="parent_email")
+    email_validate(email, field="parent_email")
     if pupil.school_id != school.pk:
         raise _fail("pupil", "This pupil is not in this school.")
     parent = User.objects.filter(email__iexact=email).first()
