@@ -302,6 +302,16 @@ def test_a_truncated_xlsx_is_a_clear_error(in_a: World):
     assert not result.ok and "cannot be read" in result.errors[0].message
 
 
+def test_a_workbook_with_a_value_in_a_far_column_is_refused_and_nothing_written(in_a: World):
+    """A stray cell in column KN would widen every row: refused by row (ROS-3)."""
+    stray = ["Evans", "Eve", UPN1, 7, *[None] * 296, "x"]
+    before = counts()
+    result = run(in_a, xlsx([["Surname", "Forename", "UPN", "Year"], stray]), filename="m.xlsx")
+    assert where(result.errors) == [(2, "")]
+    assert "301 columns" in result.errors[0].message
+    assert counts() == before
+
+
 def test_cp1252_file_is_refused_with_advice(in_a: World):
     data = f"Surname,Forename,UPN,Year\nNg,Zoë,{UPN1},7\n".encode("cp1252")
     result = run(in_a, data)

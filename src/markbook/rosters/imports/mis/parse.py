@@ -1,9 +1,7 @@
 """Reading an MIS export and checking its cells, each problem named by row and column,
 errors apart from warnings (ROS-2, ROS-3, TEN-4)."""
 
-import io
 import re
-import zipfile
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -44,46 +42,6 @@ _ADVICE_SPLIT = "Export fewer pupils at a time (for example one year group per f
 # --- Reading the file ---------------------------------------------------------
 
 
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _xlsx_records(data: bytes, problems: list[Problem]) -> list[tuple[int, list[str]]] | None:
-    from openpyxl import load_workbook  # only XLSX uploads need it
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        problems.append(
-            Problem(
-                None,
-                "",
-                "This Excel file cannot be read: it may be cut short, password protected or an "
-                "old .xls workbook. Save it again as .xlsx, or as CSV UTF-8.",
-            )
-        )
-        return None
-    try:
-        sheet = book.worksheets[0]
-        records = [
-            (number, [_cell_text(v).strip() for v in values])
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
-    finally:
-        book.close()
-    # A spreadsheet has no "short" rows: empty trailing cells are simply not stored.
-    width = max((len(values) for _, values in records), default=0)
-    return [(number, values + [""] * (width - len(values))) for number, values in records]
-
-
 def read_records(
     data: bytes, filename: str, result: MisImportResult
 ) -> list[tuple[int, list[str]]] | None:
@@ -99,7 +57,7 @@ def read_records(
         )
         return None
     if common.is_workbook(data) or filename.lower().endswith(".xlsx"):
-        records = _xlsx_records(data, result.errors)
+        records = common.xlsx_records(data, result.errors)
     else:
         text = common.decode(data, result.errors)
         records = None if text is None else common.csv_records(text, result.errors)
