@@ -255,8 +255,13 @@ def pupil_user_handle(school_id: int, username: str) -> str:
     return f"pupil.{school_id}.{username}"
 
 
-def _audit_value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
+def pupil_change_logged(old: Any, new: Any, *, sensitive: bool) -> dict[str, Any]:
+    """How a changed pupil field appears in a `rosters.pupil.changed` event (SEC-1):
+    old and new values, or only that it changed for a sensitive field (SEC-2)."""
+    if sensitive:
+        return {"changed": True}
+    as_json = [v.isoformat() if isinstance(v, date) else v for v in (old, new)]
+    return {"old": as_json[0], "new": as_json[1]}
 
 
 @transaction.atomic
@@ -353,9 +358,7 @@ def pupil_update(*, actor: User | None, pupil: Pupil, **changes: Any) -> Pupil:
         user.first_name, user.last_name = pupil.first_name[:150], pupil.last_name[:150]
         user.save(update_fields=["username", "first_name", "last_name"])
     data = {
-        name: {"changed": True}
-        if name in SENSITIVE_FIELDS
-        else {"old": _audit_value(old), "new": _audit_value(getattr(pupil, name))}
+        name: pupil_change_logged(old, getattr(pupil, name), sensitive=name in SENSITIVE_FIELDS)
         for name, old in changed.items()
     }
     audit.record(

@@ -2,7 +2,6 @@
 changed ones, and the access log events (ROS-2, ACC-2, ACC-3, SEC-2)."""
 
 import secrets
-from datetime import date
 from typing import Any
 
 from django.utils import timezone
@@ -26,10 +25,6 @@ def generate_pseudonym(taken: set[str]) -> str:
         if candidate.lower() not in taken:
             taken.add(candidate.lower())
             return candidate
-
-
-def _audit_value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
 
 
 def _bulk_update(pupils: list[Pupil], names: list[str]) -> None:
@@ -118,9 +113,9 @@ def write_result(*, actor: User | None, school: School, result: MisImportResult)
                 "rosters.pupil.changed",
                 planned.pupil,
                 {
-                    name: {"changed": True}
-                    if change.sensitive
-                    else {"old": _audit_value(change.old), "new": _audit_value(change.new)}
+                    name: services.pupil_change_logged(
+                        change.old, change.new, sensitive=change.sensitive
+                    )
                     for name, change in planned.changes.items()
                 },
             )
