@@ -49,7 +49,7 @@ class AccountAdapter(DefaultAccountAdapter):
         user = super().authenticate(request, **credentials)
         if user is None:
             return None
-        school = services._school_of(user)
+        school = services.user_school(user)
         if school is not None and not school.allows_signin("password"):
             services.signin_record(
                 attempt=services.SignInAttempt(
