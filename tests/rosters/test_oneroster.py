@@ -92,6 +92,36 @@ def test_export_has_every_file_with_the_spec_header_in_order(world):
     ]
 
 
+def test_export_users_header_is_the_121_one_without_resource_sourced_ids(world):
+    """ROS-4: OneRoster CSV Binding 1.2.1 users.csv has no resourceSourcedIds column;
+    userMasterIdentifier is followed by the preferred names (sources in spec.py)."""
+    header = _files(_export(world))["users"][0]
+    assert "resourceSourcedIds" not in header
+    at = header.index("userMasterIdentifier")
+    assert header[at - 2 : at + 2] == [
+        "grades",
+        "password",
+        "userMasterIdentifier",
+        "preferredGivenName",
+    ]
+    assert header[-2:] == ["primaryOrgSourcedId", "pronouns"] and len(header) == 22
+
+
+def test_a_users_file_with_the_first_12_resource_column_is_read_with_a_note(world):
+    """ROS-4: files written to the first 1.2 binding (resourceSourcedIds after
+    userMasterIdentifier) are still read, each cell under its own column."""
+    files = _files(_export(world))
+    at = files["users"][0].index("userMasterIdentifier") + 1
+    files["users"] = [
+        [*row[:at], "resourceSourcedIds" if n == 0 else "res-1", *row[at:]]
+        for n, row in enumerate(files["users"])
+    ]
+    result = _import(world.a, _zip(files))
+    assert result.ok, result.problems
+    assert result.pupils_matched == 3 and result.pupils_updated == 0
+    assert any("resourceSourcedIds" in n and "1.2.1" in n for n in result.notes)
+
+
 def test_export_manifest_says_version_bulk_files_and_marks_absent(world):
     manifest = dict(_files(_export(world))["manifest"][1:])
     assert manifest["manifest.version"] == "1.0"

@@ -270,8 +270,17 @@ def _open_zip(data: bytes, reader: _Reader) -> dict[str, bytes] | None:
     return files
 
 
+def _fits(found: list[str], header: list[str]) -> bool:
+    return [f.casefold() for f in found[: len(header)]] == [h.casefold() for h in header]
+
+
 def _table(
-    name: str, content: bytes, header: list[str], mode: str, reader: _Reader
+    name: str,
+    content: bytes,
+    header: list[str],
+    mode: str,
+    reader: _Reader,
+    variants: list[list[str]] | None = None,
 ) -> list[_Row] | None:
     problems: list[Problem] = []
     text = decode_csv_bytes(content, problems, advice="")
@@ -286,9 +295,20 @@ def _table(
         reader.problem(name, None, "", "The file is empty: it needs a header row.")
         return None
     found = [value.strip() for value in records[0][1]]
+    variant = next(
+        (v for v in variants or [] if not _fits(found, header) and _fits(found, v)), None
+    )
+    if variant is not None:
+        dropped = ", ".join(h for h in variant if h not in header)
+        reader.note(
+            f"variant:{name}",
+            f"{name}.csv has the column {dropped} of the first 1.2 binding, which 1.2.1 "
+            "dropped; the file was read and that column ignored.",
+        )
+        header = variant
     given = found[: len(header)]
     if given != header:
-        if [g.casefold() for g in given] == [h.casefold() for h in header]:
+        if _fits(given, header):
             reader.note(
                 f"header:{name}",
                 f"{name}.csv: header names in another case were accepted.",
@@ -443,7 +463,10 @@ class _Import(MarksMixin):
         for name, mode in self.modes.items():
             if mode == "absent":
                 continue
-            rows = _table(name, files[name], self.headers[name], mode, reader)
+            variants = (
+                spec.HEADER_VARIANTS_12.get(name) if self.headers is spec.HEADERS_12 else None
+            )
+            rows = _table(name, files[name], self.headers[name], mode, reader, variants)
             if rows is not None:
                 self.tables[name] = rows
         return not self.result.problems
