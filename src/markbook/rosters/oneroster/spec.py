@@ -228,6 +228,10 @@ USER_ROLES = (
     "teacher",
     "administrator",
 )
+# Roles read as a parent or carer (Markbook's parent role, TEN-2), and roles that
+# would make an administrator, which an import never creates.
+GUARDIAN_ROLES = ("guardian", "parent", "relative")
+ADMIN_ROLES = ("administrator", "districtAdministrator", "siteAdministrator", "systemAdministrator")
 ENROLMENT_ROLES = ("administrator", "proctor", "student", "teacher")
 BOOLEANS = ("true", "false")
 SCORE_STATUSES = ("exempt", "fully graded", "not submitted", "partially graded", "submitted")
@@ -235,6 +239,11 @@ SCORE_STATUSES = ("exempt", "fully graded", "not submitted", "partially graded",
 # Markbook's sourcedIds are UUID5s over this namespace, the school and the row, so an
 # export is stable from one day to the next without storing anything.
 NAMESPACE = uuid.UUID("6f1c2a8e-8d0b-5b7e-9a51-3c1f1f0d4b21")
+
+
+def split_values(cell: str) -> list[str]:
+    """A multi-valued cell ("a,b, c") as its values; blanks dropped."""
+    return [part.strip() for part in cell.split(",") if part.strip()]
 
 
 def sourced_id(school_id: int, kind: str, key: object) -> str:
