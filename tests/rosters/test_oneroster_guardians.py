@@ -459,6 +459,17 @@ def test_parents_cost_the_same_queries_however_many(world):
     assert counted[0] == counted[1]
 
 
+def test_upload_page_shows_parent_counts(families, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    page = client_for("admin").post(
+        reverse("rosters:oneroster", kwargs={"school_id": families.a.pk}),
+        {"file": SimpleUploadedFile("r.zip", _export(families))},
+    )
+    assert "3 parents matched, 0 added; 0 parent links added, 0 removed" in page.content.decode()
+
+
 def test_parent_and_administrator_roles_are_in_the_12_vocabulary():
     assert set(spec.GUARDIAN_ROLES) <= set(spec.USER_ROLES)
     assert set(spec.ADMIN_ROLES) <= set(spec.USER_ROLES)
