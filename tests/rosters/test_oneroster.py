@@ -438,15 +438,20 @@ def _set(row_index: int, column: str, value: str):  # type: ignore[no-untyped-de
     ],
 )
 def test_bad_files_are_refused_naming_file_row_and_column(world, make, file, row, column, words):
-    data = make(world)
-    before = _roster(world.a)
-    events = len(actions(world.a))
-    result = _import(world.a, data)
+    _assert_refused(world.a, make(world), (file, row, column), words)
+
+
+def _assert_refused(school, data: bytes, where: tuple, words: str) -> None:  # type: ignore[no-untyped-def]
+    """The import refuses `data` with a problem at (file, row, column) saying `words`,
+    and writes nothing: no roster change, no access-log event (ROS-3)."""
+    before = _roster(school)
+    events = len(actions(school))
+    result = _import(school, data)
     assert not result.ok
     problem = next(p for p in result.problems if words in p.message)
-    assert (problem.file, problem.row, problem.column) == (file, row, column)
-    assert _roster(world.a) == before
-    assert len(actions(world.a)) == events
+    assert (problem.file, problem.row, problem.column) == where
+    assert _roster(school) == before
+    assert len(actions(school)) == events
 
 
 def test_a_file_for_another_school_is_refused_naming_its_org(world):
