@@ -74,6 +74,7 @@ class OneRosterCountsOut(Schema):
     parents_matched: int
     parent_links_added: int
     parent_links_removed: int
+    parents_skipped: int
 
 
 class OneRosterReportOut(Schema):

@@ -799,7 +799,7 @@ def parent_problem(
     account = accounts.by_email.get(email)
     if account is None:
         return None
-    if account.pk not in accounts.members:
+    if parent_elsewhere(email, accounts):
         return (
             f"{email} already has a Markbook account outside this school; ask the parent "
             "for another address."
@@ -807,6 +807,13 @@ def parent_problem(
     if any(child.user_id == account.pk for child in children):
         return "A pupil cannot be their own parent."
     return None
+
+
+def parent_elsewhere(email: str, accounts: ParentAccounts) -> bool:
+    """Whether `email` (lower-cased) is the address of an account with no role in this
+    school: someone of another school, trust or platform staff (TEN-2)."""
+    account = accounts.by_email.get(email)
+    return account is not None and account.pk not in accounts.members
 
 
 @transaction.atomic

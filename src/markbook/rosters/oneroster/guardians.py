@@ -94,6 +94,7 @@ class GuardiansMixin:
         rows = {**self.guardian_rows, **self.guardians_deleted}
         self.guardian_emails = {ref: row["email"].strip().lower() for ref, row in rows.items()}
         self.parent_accounts = services.parent_accounts(self.guardian_emails.values())
+        self._skip_parents_of_other_schools()
         for ref, row in self.guardian_rows.items():
             for column in ("givenName", "familyName"):
                 if not row[column] and not any(o == self.org for _, o, _ in guardians[ref]):
@@ -106,6 +107,29 @@ class GuardiansMixin:
             )
             if problem:
                 reader.problem("users", row.number, "email", problem)
+
+    def _skip_parents_of_other_schools(self) -> None:
+        """A parent whose address is already an account of another school (a sibling
+        there, or staff) cannot be linked here (TEN-2), but the file is not wrong: their
+        links are left out, with a note naming the rows, and the rest is imported."""
+        elsewhere = [
+            ref
+            for ref in self.guardian_rows
+            if services.parent_elsewhere(self.guardian_emails[ref], self.parent_accounts)
+        ]
+        if not elsewhere:
+            return
+        rows = ", ".join(str(self.guardian_rows[ref].number) for ref in elsewhere)
+        self.reader.note(
+            "guardians:elsewhere",
+            f"users.csv: {len(elsewhere)} parent(s) or carer(s) were not linked because their "
+            f"address already has a Markbook account outside this school (rows {rows}). "
+            "Add them under the pupil's parents with another address.",
+        )
+        for ref in elsewhere:
+            del self.guardian_rows[ref]
+            del self.guardian_children[ref]
+        self.result.parents_skipped += len(elsewhere)
 
     def _children(self, row: _Row, *, strict: bool) -> set[str]:
         """The pupils of this school a guardian's agentSourcedIds name. `strict` for a

@@ -117,6 +117,7 @@ COUNTS = (
     "parents_matched",
     "parent_links_added",
     "parent_links_removed",
+    "parents_skipped",
 )
 
 
@@ -144,6 +145,7 @@ class Result:
     parents_matched: int = 0
     parent_links_added: int = 0
     parent_links_removed: int = 0
+    parents_skipped: int = 0  # an account of another school: not linked (noted)
 
     @property
     def ok(self) -> bool:
