@@ -31,7 +31,8 @@ Decisions (shared/domain.md, Rosters):
   matched by email (any case) with the rules of guardian_link_create
   (services.parent_problem): the address is required and valid; an account with no
   role in this school (staff or parents of another school, trust or platform staff)
-  is refused, as is a pupil's own account; a new parent gets no password (ACC-2: they
+  cannot be linked here, but the file is not wrong: that parent is left out with a note
+  naming the rows (parents_skipped). A pupil's own account is refused; a new parent gets no password (ACC-2: they
   set one from the emailed reset link) and the parent role. A name of an existing
   account is not changed. A parent's agent that is not a student is an error, one
   that is another org's student is ignored (noted); a pupil's agent that is not a
