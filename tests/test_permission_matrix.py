@@ -163,6 +163,13 @@ API: dict[str, Route] = {
     f"POST {S}/imports/{{job_id}}/cancel": Route(api_only(*API_ADMINS), "post", {"attempt": 1}),
     f"GET {S}/exports/oneroster": Route(api_only(*API_ADMINS)),
     f"GET {S}/audit": Route(api_only("admin")),
+    f"GET {S}/settings": Route(api_only("admin")),
+    # Sending nothing changes nothing, so every role's call can be the same.
+    f"PATCH {S}/settings": Route(api_only("admin"), "patch", {}),
+    f"GET {S}/registration-requests": Route(api_only(*API_ADMINS)),
+    # request_id is a fresh pending request for each call (see _kwargs).
+    f"POST {S}/registration-requests/{{request_id}}/approve": Route(api_only(*API_ADMINS), "post"),
+    f"POST {S}/registration-requests/{{request_id}}/refuse": Route(api_only(*API_ADMINS), "post"),
 }
 
 
@@ -242,7 +249,7 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
         "provider_id": "google",
         "token": "not-a-token",
     }
-    if "<int:request_id>" in pattern:
+    if "<int:request_id>" in pattern or "{request_id}" in pattern:
         values["request_id"] = _pending_registration(world).pk
     names = re.findall(r"<(?:\w+:)?(\w+)>|\{(\w+)\}", pattern)
     if ("job_id", "") in names or ("", "job_id") in names:

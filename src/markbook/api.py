@@ -8,10 +8,12 @@ from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from markbook.accounts.api import router as accounts_router
+from markbook.accounts.api_registration import router as registration_router
 from markbook.audit.api import router as audit_router
 from markbook.core.api import ApiTokenAuth, install_error_handlers
 from markbook.rosters.api import router as rosters_router
 from markbook.rosters.api_imports import router as imports_router
+from markbook.schools.api import router as settings_router
 
 api = NinjaAPI(
     title="Markbook API",
@@ -32,3 +34,5 @@ api.add_router("", accounts_router)
 api.add_router("", rosters_router)
 api.add_router("", imports_router)
 api.add_router("", audit_router)
+api.add_router("", settings_router)
+api.add_router("", registration_router)

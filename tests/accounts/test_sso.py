@@ -133,6 +133,48 @@ def test_address_the_provider_has_not_verified_is_refused(world):
     assert not SocialAccount.objects.exists()
 
 
+def entra_identity(email: str, provider: str = "microsoft", **id_token: object) -> SocialLogin:
+    """What allauth hands the adapter after a Microsoft Entra ID sign-in: no
+    email_verified claim, so allauth marks the address unverified; the optional
+    `xms_edov` claim comes in the ID token when the app registration asks for it."""
+    userinfo = {"sub": f"sub-{email}", "email": email}
+    account = SocialAccount(
+        provider=provider,
+        uid=userinfo["sub"],
+        extra_data={"userinfo": userinfo, "id_token": {**userinfo, **id_token}},
+    )
+    return SocialLogin(
+        account=account,
+        email_addresses=[EmailAddress(email=email, verified=False, primary=True)],
+    )
+
+
+def test_entra_domain_owner_verified_claim_vouches_for_a_microsoft_address(world, settings):
+    """ACC-1: Entra ID sends xms_edov, not email_verified, for school accounts."""
+    microsoft = {**GOOGLE_APP, "provider_id": "microsoft", "name": "Microsoft"}
+    settings.SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": [GOOGLE_APP, microsoft]}}
+    uses(world.a, "microsoft")
+    sociallogin = entra_identity("teacher@oakfield.sch.uk", xms_edov=True)
+    SocialAccountAdapter().pre_social_login(callback_request(), sociallogin)
+    assert sociallogin.user == world.teacher
+
+
+@pytest.mark.parametrize(
+    ("provider", "claims"),
+    [
+        ("microsoft", {}),  # the optional claim not configured
+        ("microsoft", {"xms_edov": False}),
+        ("microsoft", {"xms_edov": True, "email_verified": False}),  # an explicit no wins
+        ("google", {"xms_edov": True}),  # only Microsoft's tokens carry it
+    ],
+)
+def test_without_a_verified_claim_a_microsoft_or_google_address_is_refused(world, provider, claims):
+    uses(world.a, "google", "microsoft")
+    refusal(entra_identity("teacher@oakfield.sch.uk", provider=provider, **claims))
+    assert not SocialAccount.objects.exists()
+    assert refused_reasons(world) == ["address not verified by the provider"]
+
+
 def test_school_that_does_not_use_the_provider_refuses_it(world):
     uses(world.a, "password", "microsoft")
     refusal(identity("teacher@oakfield.sch.uk", provider="google"))

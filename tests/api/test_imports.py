@@ -12,6 +12,7 @@ from django.urls import reverse
 from markbook.core.tenancy import school_scope
 from markbook.rosters.models import ImportJob, Pupil
 from markbook.rosters.oneroster.export import oneroster_export
+from markbook.rosters.oneroster.import_ import COUNTS
 from tests.conftest import World
 from tests.factories import stalled_import_job
 from tests.rosters.test_import_jobs import run_worker
@@ -139,12 +140,16 @@ def test_oneroster_preview_then_confirm_queues_a_job(api_as, world: World):
     preview = upload(api, "/imports/oneroster", data, name="oneroster.zip")
     assert preview.status_code == 200, preview.content
     assert preview.json()["ok"] is True and preview.json()["counts"]["pupils_created"] == 0
+    counts = preview.json()["counts"]
+    assert set(counts) == set(COUNTS)  # every count of the import, parents' too (ROS-4)
+    assert (counts["parents_matched"], counts["parent_links_added"]) == (1, 0)
     queued = upload(api, "/imports/oneroster", data, name="oneroster.zip", confirm="true")
     assert queued.status_code == 202 and queued.json()["kind"] == "oneroster"
     run_worker()
     done = api.get(api.school(f"/imports/{queued.json()['id']}")).json()
     assert done["status"] == "done", done["error"]
     assert done["summary"]["pupils_matched"] == 3
+    assert done["summary"]["parents_matched"] == 1
 
 
 def test_oneroster_bad_zip_gives_422_naming_file_row_and_column(api_as, world: World):

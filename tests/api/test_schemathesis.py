@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
+from markbook.accounts.registration import registration_request_create
 from markbook.accounts.services import api_token_create
 from markbook.core.tenancy import school_scope
 from markbook.rosters.models import ImportJob
@@ -31,10 +32,23 @@ EXAMPLES = 15
 
 def _ids(world: World) -> dict[str, list[int]]:
     spare, _ = api_token_create(user=world.admin, name="revocable")
-    jobs = []
+    jobs, requests = [], []
     for school in (world.a, world.b):
         with school_scope(school):
             jobs.append(ImportJob.objects.create(school=school, kind="mis", status="done").pk)
+            # Pending requests to join (pupils, so no password hash is computed).
+            requests += [
+                registration_request_create(
+                    school=school,
+                    role="pupil",
+                    email=f"joiner{n}@{school.pk}.example",
+                    first_name="Joiner",
+                    last_name=str(n),
+                    year_group="7",
+                    parental_consent=True,
+                ).pk
+                for n in range(3 if school == world.a else 1)
+            ]
     # A stalled job, so that retry and cancel are reached too (ROS-2, ROS-4).
     jobs.append(stalled_import_job(world.a, actor=world.admin).pk)
     return {
@@ -44,6 +58,7 @@ def _ids(world: World) -> dict[str, list[int]]:
         "user_id": [world.teacher.pk, world.colleague.pk, world.parent.pk, world.other_teacher.pk],
         "token_id": [spare.pk, 0],
         "job_id": [jobs[0], jobs[2], jobs[2], jobs[1], 0],
+        "request_id": [*requests, 0],
     }
 
 
@@ -80,7 +95,8 @@ def _fuzz(operation, mode, ids: dict, headers: dict, statuses: dict, files: list
         seen = isinstance(case.body, dict) and "attempt" in case.body
         if seen and data.draw(st.booleans(), label="attempt seen"):
             case.body["attempt"] = 1
-        if isinstance(case.body, dict) and "file" in case.body:
+        # Only an upload's "file": a generated JSON body may hold a key of that name too.
+        if case.media_type == "multipart/form-data" and isinstance(case.body, dict):
             upload = data.draw(st.sampled_from([None, *files]), label="file")
             if upload is not None:
                 case.body["file"] = upload

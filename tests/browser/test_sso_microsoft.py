@@ -20,11 +20,13 @@ def uses(world, *methods: str):  # type: ignore[no-untyped-def]
     return world
 
 
-def sign_in_with_microsoft(page: Page, email: str, shot) -> None:  # type: ignore[no-untyped-def]
+def sign_in_with_microsoft(page: Page, email: str, shot, *, vouched: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """The test provider answers as Entra ID does: xms_edov, never email_verified."""
     page.goto("/accounts/login/")
     shot(page, "sign-in-page")
     page.get_by_role("button", name="Sign in with Microsoft").click()
     page.get_by_label("Email").fill(email)
+    page.get_by_label("The provider has verified this address").set_checked(vouched)
     page.get_by_role("button", name="Continue").click()
     page.wait_for_load_state()
 
@@ -54,3 +56,17 @@ def test_microsoft_identity_is_refused_by_a_school_that_allows_only_google(
     with all_schools():
         assert not AuditEvent.objects.filter(action="accounts.sso.linked").exists()
         assert AuditEvent.objects.filter(action="accounts.sso.refused").exists()
+
+
+def test_microsoft_address_without_the_domain_owner_claim_is_refused(page, world, shot, console):
+    """ACC-1: without xms_edov (the optional claim not configured, or false) Markbook
+    cannot tell that the address is the tenant's, so it links nothing."""
+    uses(world, "microsoft")
+    console.allow_status(403)
+    sign_in_with_microsoft(page, "teacher@oakfield.sch.uk", shot, vouched=False)
+    expect(page.get_by_role("alert")).to_contain_text("has not verified the address")
+    shot(page, "refused")
+    with all_schools():
+        assert not AuditEvent.objects.filter(action="accounts.sso.linked").exists()
+        [event] = AuditEvent.objects.filter(action="accounts.sso.refused")
+    assert event.data["reason"] == "address not verified by the provider"

@@ -32,7 +32,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_provider(redirect_uri: str) -> tuple[subprocess.Popen, str]:
+def start_provider(redirect_uri: str, flavour: str = "standard") -> tuple[subprocess.Popen, str]:
     node = shutil.which("node")
     if node is None or not (HERE / "node_modules" / "oidc-provider").exists():
         pytest.fail(
@@ -42,7 +42,11 @@ def start_provider(redirect_uri: str) -> tuple[subprocess.Popen, str]:
         )
     port = _free_port()
     process = subprocess.Popen(
-        [node, str(HERE / "provider.mjs"), "--port", str(port), "--redirect-uri", redirect_uri],
+        [
+            node,
+            str(HERE / "provider.mjs"),
+            *("--port", str(port), "--redirect-uri", redirect_uri, "--flavour", flavour),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -67,10 +71,12 @@ def stop_provider(process: subprocess.Popen) -> None:
         process.stdout.close()
 
 
-def _configured(live_server, settings, provider_id: str, name: str) -> Iterator[OidcProvider]:  # type: ignore[no-untyped-def]
+def _configured(  # type: ignore[no-untyped-def]
+    live_server, settings, provider_id: str, name: str, flavour: str = "standard"
+) -> Iterator[OidcProvider]:
     """Start the test provider and configure it as this Markbook's provider `provider_id`."""
     callback = f"{live_server.url}/accounts/oidc/{provider_id}/login/callback/"
-    process, issuer = start_provider(callback)
+    process, issuer = start_provider(callback, flavour)
     settings.SOCIALACCOUNT_PROVIDERS = {
         "openid_connect": {
             "OAUTH_PKCE_ENABLED": True,
@@ -107,5 +113,6 @@ def oidc_google(browser, live_server, settings) -> Iterator[OidcProvider]:  # ty
 
 @pytest.fixture
 def oidc_microsoft(browser, live_server, settings) -> Iterator[OidcProvider]:  # type: ignore[no-untyped-def]
-    """The test provider, configured as this Markbook's "Sign in with Microsoft"."""
-    yield from _configured(live_server, settings, "microsoft", "Microsoft")
+    """The test provider, configured as this Markbook's "Sign in with Microsoft", and
+    vouching for addresses as Entra ID does (xms_edov, no email_verified)."""
+    yield from _configured(live_server, settings, "microsoft", "Microsoft", "entra")

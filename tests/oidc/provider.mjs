@@ -4,7 +4,10 @@
 //   node tests/oidc/provider.mjs --port 5001 --redirect-uri http://127.0.0.1:8000/accounts/oidc/google/login/callback/
 //
 // Anyone may "sign in" with any email address on its plain login page (no password);
-// the tick box says whether the provider vouches for the address (email_verified).
+// the tick box says whether the provider vouches for the address: with the standard
+// claim email_verified, or with --flavour entra as Microsoft Entra ID does for work and
+// school accounts: no email_verified, and the optional claim xms_edov ("email domain
+// owner verified").
 // Consent is granted at once. It prints "listening <issuer>" when ready.
 
 import http from 'node:http';
@@ -19,6 +22,7 @@ const { values: options } = parseArgs({
     'client-id': { type: 'string', default: 'markbook-test' },
     'client-secret': { type: 'string', default: 'markbook-test-secret' },
     'redirect-uri': { type: 'string', multiple: true, default: [] },
+    flavour: { type: 'string', default: 'standard' },
   },
 });
 
@@ -71,7 +75,7 @@ const provider = new Provider(issuer, {
   ],
   claims: {
     openid: ['sub'],
-    email: ['email', 'email_verified'],
+    email: ['email', 'email_verified', 'xms_edov'],
     profile: ['name', 'given_name', 'family_name'],
   },
   async findAccount(ctx, id) {
@@ -100,9 +104,10 @@ async function interaction(req, res) {
     if (!email) {
       return send(res, 400, page('Sign in', '<p>Enter an email address.</p>'));
     }
+    const vouched = form.get('verified') === 'yes';
     accounts.set(email, {
       email,
-      email_verified: form.get('verified') === 'yes',
+      ...(options.flavour === 'entra' ? { xms_edov: vouched } : { email_verified: vouched }),
       name: form.get('name') || email,
     });
     return provider.interactionFinished(req, res, { login: { accountId: email } }, {

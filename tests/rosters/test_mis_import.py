@@ -19,7 +19,7 @@ from markbook.audit.models import AuditEvent
 from markbook.core.tenancy import all_schools, school_scope
 from markbook.core.validators import upn_check_letter
 from markbook.rosters.imports import mis
-from markbook.rosters.imports.mis import mis_import
+from markbook.rosters.imports.mis import mis_import, parse
 from markbook.rosters.models import Pupil
 from markbook.rosters.services import upn_digest
 from tests.conftest import World
@@ -302,6 +302,16 @@ def test_a_truncated_xlsx_is_a_clear_error(in_a: World):
     assert not result.ok and "cannot be read" in result.errors[0].message
 
 
+def test_a_workbook_with_a_value_in_a_far_column_is_refused_and_nothing_written(in_a: World):
+    """A stray cell in column KN would widen every row: refused by row (ROS-3)."""
+    stray = ["Evans", "Eve", UPN1, 7, *[None] * 296, "x"]
+    before = counts()
+    result = run(in_a, xlsx([["Surname", "Forename", "UPN", "Year"], stray]), filename="m.xlsx")
+    assert where(result.errors) == [(2, "")]
+    assert "301 columns" in result.errors[0].message
+    assert counts() == before
+
+
 def test_cp1252_file_is_refused_with_advice(in_a: World):
     data = f"Surname,Forename,UPN,Year\nNg,Zoë,{UPN1},7\n".encode("cp1252")
     result = run(in_a, data)
@@ -448,7 +458,7 @@ def test_a_failure_while_writing_leaves_nothing_written(in_a: World, monkeypatch
     def fail(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(mis.audit, "record", fail)
+    monkeypatch.setattr(audit_services, "record", fail)
     new = "Hill,Hal," + upn("801200026009") + ",A009,7,,,,,,,,,,,,,"
     data = f"{HEADER}\n{ROW1.replace(',7E,', ',9Z,')}\n{new}\n".encode()
     with pytest.raises(RuntimeError):
@@ -614,19 +624,19 @@ def test_pupil_form_does_not_ask_for_fields_the_school_does_not_keep(client_for,
     ],
 )
 def test_date_spellings_are_read_day_first(text: str, expected: date):
-    assert mis._date(text) == expected
+    assert parse._date(text) == expected
 
 
 @pytest.mark.parametrize("text", ["31/02/2014", "01/09-2014", "2014/09/01", "1/9/14", "01/13/2014"])
 def test_not_a_date_is_refused(text: str):
-    with pytest.raises(mis._Bad, match="is not a date"):
-        mis._date(text)
+    with pytest.raises(parse._Bad, match="is not a date"):
+        parse._date(text)
 
 
 def test_tomorrow_is_in_the_future():
     from django.utils import timezone
 
     tomorrow = timezone.localdate() + timedelta(days=1)
-    with pytest.raises(mis._Bad, match="in the future"):
-        mis._date(tomorrow.strftime("%d/%m/%Y"))
-    assert mis._date(timezone.localdate().isoformat()) == timezone.localdate()
+    with pytest.raises(parse._Bad, match="in the future"):
+        parse._date(tomorrow.strftime("%d/%m/%Y"))
+    assert parse._date(timezone.localdate().isoformat()) == timezone.localdate()

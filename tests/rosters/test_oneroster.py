@@ -9,7 +9,14 @@ import pytest
 
 from markbook.accounts.models import Membership
 from markbook.core.tenancy import school_scope
-from markbook.rosters.models import ClassTeacher, Enrolment, ImportJob, Pupil, TeachingClass
+from markbook.rosters.models import (
+    ClassTeacher,
+    Enrolment,
+    GuardianLink,
+    ImportJob,
+    Pupil,
+    TeachingClass,
+)
 from markbook.rosters.oneroster import spec
 from markbook.rosters.oneroster.export import oneroster_export
 from markbook.rosters.oneroster.import_ import oneroster_import
@@ -72,7 +79,23 @@ def _roster(school) -> dict:  # type: ignore[no-untyped-def]
                 (e.teaching_class.name, e.pupil.username)
                 for e in Enrolment.objects.select_related("teaching_class", "pupil")
             ),
+            "parents": sorted(
+                (link.parent.email, link.pupil.username)
+                for link in GuardianLink.objects.select_related("parent", "pupil")
+            ),
         }
+
+
+def _newfield(world, *, teachers: bool = True, parent: bool = True):  # type: ignore[no-untyped-def]
+    """An empty school whose people include School A's teachers and parent: a parent
+    account belongs to one school's people (TEN-2), so an import refuses School A's."""
+    new = f.SchoolFactory(name="Newfield School")
+    with school_scope(new):
+        for user in (world.teacher, world.colleague) if teachers else ():
+            Membership.objects.create(school=new, user=user, role=Membership.Role.TEACHER)
+        if parent:
+            Membership.objects.create(school=new, user=world.parent, role=Membership.Role.PARENT)
+    return new
 
 
 # --- Export -------------------------------------------------------------------
@@ -91,6 +114,36 @@ def test_export_has_every_file_with_the_spec_header_in_order(world):
         "username",
         "userIds",
     ]
+
+
+def test_export_users_header_is_the_121_one_without_resource_sourced_ids(world):
+    """ROS-4: OneRoster CSV Binding 1.2.1 users.csv has no resourceSourcedIds column;
+    userMasterIdentifier is followed by the preferred names (sources in spec.py)."""
+    header = _files(_export(world))["users"][0]
+    assert "resourceSourcedIds" not in header
+    at = header.index("userMasterIdentifier")
+    assert header[at - 2 : at + 2] == [
+        "grades",
+        "password",
+        "userMasterIdentifier",
+        "preferredGivenName",
+    ]
+    assert header[-2:] == ["primaryOrgSourcedId", "pronouns"] and len(header) == 22
+
+
+def test_a_users_file_with_the_first_12_resource_column_is_read_with_a_note(world):
+    """ROS-4: files written to the first 1.2 binding (resourceSourcedIds after
+    userMasterIdentifier) are still read, each cell under its own column."""
+    files = _files(_export(world))
+    at = files["users"][0].index("userMasterIdentifier") + 1
+    files["users"] = [
+        [*row[:at], "resourceSourcedIds" if n == 0 else "res-1", *row[at:]]
+        for n, row in enumerate(files["users"])
+    ]
+    result = _import(world.a, _zip(files))
+    assert result.ok, result.problems
+    assert result.pupils_matched == 3 and result.pupils_updated == 0
+    assert any("resourceSourcedIds" in n and "1.2.1" in n for n in result.notes)
 
 
 def test_export_manifest_says_version_bulk_files_and_marks_absent(world):
@@ -156,10 +209,7 @@ def test_export_uses_pseudonyms_when_the_school_does(world):
 
 
 def test_round_trip_into_an_empty_school_gives_the_same_roster(world):
-    new = f.SchoolFactory(name="Newfield School")
-    with school_scope(new):
-        for user in (world.teacher, world.colleague):
-            Membership.objects.create(school=new, user=user, role=Membership.Role.TEACHER)
+    new = _newfield(world)
     preview = _import(new, _export(world), confirm=False)
     assert preview.ok, preview.problems
     assert preview.pupils_created == 3
@@ -181,7 +231,7 @@ def test_round_trip_into_an_empty_school_gives_the_same_roster(world):
             mine = sorted(
                 tuple(r[c] for c in columns)
                 for r in _rows(first[name])
-                if r["username"] not in {"admin@oakfield.sch.uk", "parent@example.org"}
+                if r["username"] != "admin@oakfield.sch.uk"
             )
             assert pick(again[name]) == mine
         else:
@@ -396,15 +446,20 @@ def _set(row_index: int, column: str, value: str):  # type: ignore[no-untyped-de
     ],
 )
 def test_bad_files_are_refused_naming_file_row_and_column(world, make, file, row, column, words):
-    data = make(world)
-    before = _roster(world.a)
-    events = len(actions(world.a))
-    result = _import(world.a, data)
+    _assert_refused(world.a, make(world), (file, row, column), words)
+
+
+def _assert_refused(school, data: bytes, where: tuple, words: str) -> None:  # type: ignore[no-untyped-def]
+    """The import refuses `data` with a problem at (file, row, column) saying `words`,
+    and writes nothing: no roster change, no access-log event (ROS-3)."""
+    before = _roster(school)
+    events = len(actions(school))
+    result = _import(school, data)
     assert not result.ok
     problem = next(p for p in result.problems if words in p.message)
-    assert (problem.file, problem.row, problem.column) == (file, row, column)
-    assert _roster(world.a) == before
-    assert len(actions(world.a)) == events
+    assert (problem.file, problem.row, problem.column) == where
+    assert _roster(school) == before
+    assert len(actions(school)) == events
 
 
 def test_a_file_for_another_school_is_refused_naming_its_org(world):
@@ -418,7 +473,7 @@ def test_a_file_for_another_school_is_refused_naming_its_org(world):
 
 
 def test_unknown_teachers_are_reported_not_created(world):
-    new = f.SchoolFactory(name="Newfield School")
+    new = _newfield(world, teachers=False)
     result = _import(new, _export(world))
     assert result.ok, result.problems
     assert result.teacher_links_added == 0
@@ -428,7 +483,7 @@ def test_unknown_teachers_are_reported_not_created(world):
 
 
 def test_confirmed_import_is_audited(world):
-    new = f.SchoolFactory(name="Newfield School")
+    new = _newfield(world)
     _import(new, _export(world), actor=None)
     assert actions(new, "rosters.oneroster.imported")[0].data["pupils_created"] == 3
 

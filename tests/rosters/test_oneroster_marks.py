@@ -57,10 +57,13 @@ def _marks(school) -> dict:  # type: ignore[no-untyped-def]
 
 
 def _new_school(world):  # type: ignore[no-untyped-def]
+    """An empty school with the same teachers and parent (a parent account belongs to
+    one school's people, TEN-2, so an import would refuse School A's)."""
     new = f.SchoolFactory(name="Newfield School")
     with school_scope(new):
         for user in (world.teacher, world.colleague):
             Membership.objects.create(school=new, user=user, role=Membership.Role.TEACHER)
+        Membership.objects.create(school=new, user=world.parent, role=Membership.Role.PARENT)
     return new
 
 

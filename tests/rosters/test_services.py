@@ -2,6 +2,8 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from markbook.accounts.models import Membership, User
 from markbook.rosters import services
@@ -371,3 +373,74 @@ def test_guardian_link_create_refuses_an_account_of_another_school(in_a: World):
             actor=in_a.admin, school=in_a.a, pupil=in_a.ben, parent_email="parent2@example.org"
         )
     assert _fields(error) == {"parent_email"}
+
+
+def test_parent_problem_names_each_refusal_of_guardian_link_create(in_a: World):
+    """TEN-2, TEN-3: one checker for a single link, the bulk loader and imports."""
+    amy_user = User.objects.get(pk=in_a.amy.user_id)
+    amy_user.email = "amy.home@example.org"
+    amy_user.save(update_fields=["email"])
+    emails = [
+        "not an address",
+        "Parent2@Example.org",  # a parent of School B
+        "ceo@oaktrust.org.uk",  # a trust administrator: no role in any school
+        "amy.home@example.org",
+        "teacher@oakfield.sch.uk",  # staff of this school may also be a parent here
+        "new@example.org",
+    ]
+    accounts = services.parent_accounts(emails)
+    problems = {
+        email: services.parent_problem(email.lower(), accounts, children=[in_a.amy])
+        for email in emails
+    }
+    assert "not a valid email address" in problems["not an address"]
+    assert "outside this school" in problems["Parent2@Example.org"]
+    assert "outside this school" in problems["ceo@oaktrust.org.uk"]
+    assert problems["amy.home@example.org"] == "A pupil cannot be their own parent."
+    assert problems["teacher@oakfield.sch.uk"] is None
+    assert problems["new@example.org"] is None
+
+
+def _link_carers(world: World, emails: list[str]) -> tuple[dict[str, User], int, int]:
+    """Parents for `emails`, each linked to Amy, Ben and Cal: (parents, created, queries)."""
+    with CaptureQueriesContext(connection) as queries:
+        accounts = services.parent_accounts(emails)
+        parents, created = services.parents_ensure(
+            school=world.a, people={e: ("Carer", e[:6]) for e in emails}, accounts=accounts
+        )
+        services.guardian_links_add(
+            actor=world.admin,
+            school=world.a,
+            pairs=[(parents[e], p) for e in emails for p in (world.amy, world.ben, world.cal)],
+        )
+    return parents, created, len(queries)
+
+
+def _unlink_carers(world: World, emails: list[str]) -> int:
+    links = list(GuardianLink.objects.filter(parent__email__in=emails).select_related("pupil"))
+    with CaptureQueriesContext(connection) as queries:
+        services.guardian_links_delete(actor=world.admin, school=world.a, links=links)
+    return len(queries)
+
+
+def test_guardian_links_add_and_delete_audit_each_link_in_a_fixed_number_of_queries(
+    in_a: World,
+):
+    """TEN-3, SEC-1: one access-log event per link, as guardian_link_create writes, and
+    the same queries for two parents as for six."""
+    two = [f"carer{n}@example.org" for n in range(2)]
+    six = [f"carer{n}@example.org" for n in range(2, 8)]
+    _, _, queries_two = _link_carers(in_a, two)
+    parents, created, queries_six = _link_carers(in_a, six)
+    assert queries_six == queries_two
+    assert created == 6 and not parents[six[0]].has_usable_password()
+    assert Membership.objects.filter(user__email__in=six, role="parent").count() == 6
+    linked = actions(in_a.a, "rosters.guardian.linked")
+    assert len(linked) == 24
+    assert (linked[-1].target_id, linked[-1].data) == (
+        str(in_a.cal.pk),
+        {"parent": parents[six[-1]].pk},
+    )
+    assert _unlink_carers(in_a, two) == _unlink_carers(in_a, six)
+    assert not GuardianLink.objects.filter(parent__email__in=two + six).exists()
+    assert len(actions(in_a.a, "rosters.guardian.unlinked")) == 24

@@ -1,8 +1,10 @@
-"""Who may reset which pupil's password (ACC-2): missing and forbidden look the same (404)."""
+"""Who may reach which account object (ACC-2, ACC-4): missing and forbidden look the
+same (404)."""
 
 from django.db.models import Q
 from django.http import Http404, HttpRequest
 
+from markbook.accounts.models import RegistrationRequest
 from markbook.rosters.models import Pupil
 
 
@@ -23,3 +25,13 @@ def access_pupil_for_reset(request: HttpRequest, pupil_id: int) -> Pupil:
         return pupils.get(pk=pupil_id)
     except Pupil.DoesNotExist:
         raise Http404 from None
+
+
+def access_registration_request(request: HttpRequest, request_id: int) -> RegistrationRequest:
+    """A request to join the request's school, for its administrators (ACC-4)."""
+    if not request.access.has("school_admin", "trust_admin"):  # type: ignore[attr-defined]
+        raise Http404
+    pending = RegistrationRequest.objects.filter(pk=request_id).first()
+    if pending is None:
+        raise Http404
+    return pending

@@ -49,7 +49,7 @@ class AccountAdapter(DefaultAccountAdapter):
         user = super().authenticate(request, **credentials)
         if user is None:
             return None
-        school = services._school_of(user)
+        school = services.user_school(user)
         if school is not None and not school.allows_signin("password"):
             services.signin_record(
                 attempt=services.SignInAttempt(
@@ -86,15 +86,34 @@ class AccountAdapter(DefaultAccountAdapter):
         )
 
 
+_TRUE_CLAIM = (True, "true", "True", 1, "1")
+
+
 def _verified_email(sociallogin: Any) -> tuple[str, bool]:
-    """The address the provider gave and whether it vouches for it (email_verified)."""
+    """The address the provider gave and whether it vouches for it.
+
+    `email_verified` is the standard claim. Microsoft Entra ID never sends it for work
+    and school accounts; it sends the optional `xms_edov` claim ("email domain owner
+    verified": the address is in a domain the tenant has proved it owns) when the app
+    registration asks for it. For the Microsoft provider, and only when no
+    `email_verified` claim came at all, `xms_edov` stands in for it."""
+    data = sociallogin.account.extra_data or {}
+    claims = {**(data.get("id_token") or {}), **(data.get("userinfo") or {})} or data
+    email, verified = "", False
     for address in sociallogin.email_addresses:
         if address.primary or len(sociallogin.email_addresses) == 1:
-            return address.email.strip().lower(), bool(address.verified)
-    data = sociallogin.account.extra_data or {}
-    claims = data.get("userinfo") or data.get("id_token") or data
-    verified = claims.get("email_verified") in (True, "true", "True")
-    return str(claims.get("email") or "").strip().lower(), verified
+            email, verified = address.email.strip().lower(), bool(address.verified)
+            break
+    else:
+        email = str(claims.get("email") or "").strip().lower()
+        verified = claims.get("email_verified") in _TRUE_CLAIM
+    if (
+        not verified
+        and sociallogin.account.provider == "microsoft"
+        and "email_verified" not in claims
+    ):
+        verified = claims.get("xms_edov") in _TRUE_CLAIM
+    return email, verified
 
 
 def _names(sociallogin: Any) -> tuple[str, str]:

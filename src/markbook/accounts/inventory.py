@@ -38,7 +38,12 @@ def _account(
 declare(
     "accounts.User",
     subject="self",
-    description="A person who signs in: pupil, parent, teacher, administrator or platform staff.",
+    description=(
+        "A person who signs in: pupil, parent, teacher, administrator or platform staff. "
+        "Pupils' and parents' accounts are made from what the school provides: added in "
+        "Markbook, or read from its imports (pupils from a class list, MIS export or "
+        "OneRoster file, parents from a OneRoster file; ROS-2, ROS-4)."
+    ),
     personal={
         "username": _account(Category.IDENTITY, "an internal, unique sign-in handle"),
         "first_name": _account(

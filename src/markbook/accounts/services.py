@@ -171,7 +171,7 @@ def user_password_set(*, user: User, password: str) -> User:
     user.set_password(password)
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
-    school = _school_of(user)
+    school = user_school(user)
     if school is not None:
         audit.record(
             actor=user,
@@ -183,8 +183,9 @@ def user_password_set(*, user: User, password: str) -> User:
     return user
 
 
-def _school_of(user: User) -> School | None:
-    """The school of a user, whatever scope the caller is in."""
+def user_school(user: User) -> School | None:
+    """The school of a user (the first of their memberships), whatever scope the caller
+    is in; None for a user of no school."""
     from markbook.core.tenancy import user_schools
 
     schools = user_schools(user)
@@ -211,7 +212,7 @@ def signin_record(*, attempt: SignInAttempt, succeeded: bool, reason: str = "") 
 
     Only the username typed and why it failed; never the password or code.
     """
-    school = attempt.school or (_school_of(attempt.user) if attempt.user else None)
+    school = attempt.school or (user_school(attempt.user) if attempt.user else None)
     if school is None:
         return
     data: dict[str, Any] = {"method": attempt.method, "username": attempt.username[:150]}

@@ -61,12 +61,6 @@ class SsoMatch:
     refusal: str = ""
 
 
-def _school_of(user: User) -> School | None:
-    from markbook.accounts.services import _school_of
-
-    return _school_of(user)
-
-
 def not_found_message(email: str, provider_id: str) -> str:
     return (
         f"We could not find a Markbook account for {email} at a school that uses "
@@ -99,7 +93,9 @@ def sso_match(*, provider_id: str, email: str, email_verified: bool) -> SsoMatch
             "your account. Ask your school administrator for help.",
         )
     user = User.objects.filter(email__iexact=email, is_active=True).first()
-    school = _school_of(user) if user is not None else None
+    from markbook.accounts.services import user_school
+
+    school = user_school(user) if user is not None else None
     if (
         user is None
         or school is None

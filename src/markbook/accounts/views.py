@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from markbook.accounts import forms, selectors, services, throttle
-from markbook.accounts.access import access_pupil_for_reset
+from markbook.accounts.access import access_pupil_for_reset, access_registration_request
 from markbook.accounts.forms import NewPasswordForm, PupilSignInForm, SignInCodeForm
 
 PUPIL_BACKEND = "markbook.accounts.backends.SchoolPupilBackend"
@@ -306,13 +306,8 @@ def staff_register_sso(request: HttpRequest, signin_slug: str, provider_id: str)
 def registration_decide(request: HttpRequest, school_id: int, request_id: int) -> HttpResponse:
     """A school administrator approves or refuses a request to join (ACC-4)."""
     from markbook.accounts import registration
-    from markbook.accounts.models import RegistrationRequest
-    from markbook.rosters.access import require_role
 
-    require_role(request, "school_admin", "trust_admin")
-    pending = RegistrationRequest.objects.filter(pk=request_id).first()
-    if pending is None:
-        raise Http404
+    pending = access_registration_request(request, request_id)
     approve = request.POST.get("decision") == "approve"
     try:
         registration.registration_request_decide(

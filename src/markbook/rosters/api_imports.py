@@ -73,6 +73,11 @@ class OneRosterCountsOut(Schema):
     assignments_deleted: int
     marks_recorded: int
     marks_removed: int
+    parents_created: int
+    parents_matched: int
+    parent_links_added: int
+    parent_links_removed: int
+    parents_skipped: int
 
 
 class OneRosterReportOut(Schema):

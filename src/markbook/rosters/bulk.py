@@ -132,8 +132,8 @@ def _check_staff(load: RosterLoad, errors: _Errors) -> dict[str, NewStaff]:
         where = f"staff[{i}]"
         row.email = row.email.strip().lower()
         try:
-            services._check_email(row.email)
-            services._check_role(row.role)
+            services.email_validate(row.email)
+            services.staff_role_validate(row.role)
         except ValidationError as error:
             errors.merge(where, error)
             continue
@@ -161,7 +161,7 @@ def _check_pupils(school: School, load: RosterLoad, errors: _Errors) -> list[Pup
         unknown = sorted(set(row.optional) - set(services.MIS_FIELDS))
         for name in unknown:
             errors.add(f"{where}.{name}", "This is not a pupil field.")
-        values = services._normalise_pupil_values(
+        values = services.pupil_values_normalise(
             {
                 "first_name": row.first_name,
                 "last_name": row.last_name,
@@ -184,7 +184,7 @@ def _check_pupils(school: School, load: RosterLoad, errors: _Errors) -> list[Pup
         pupil = Pupil(school=school, **values)
         try:
             # Uniqueness of username and UPN is checked below, against the batch too.
-            services._validate_pupil(pupil, set(values) - {"username", "upn"})
+            services.pupil_validate(pupil, set(values) - {"username", "upn"})
         except ValidationError as error:
             errors.merge(where, error)
         if not services.USERNAME_PATTERN.match(pupil.username):
@@ -238,7 +238,7 @@ def _check_classes(
             academic_year=academic_year,
         )
         try:
-            services._validate_class(teaching_class)
+            services.class_validate(teaching_class)
         except ValidationError as error:
             errors.merge(where, error)
         if teaching_class.name.lower() in names:
@@ -257,36 +257,28 @@ def _check_classes(
     return classes, existing_staff
 
 
-def _check_guardians(load: RosterLoad, pupil_rows: set[int], errors: _Errors) -> dict[str, User]:
-    emails = [g.email.strip().lower() for g in load.guardians]
-    existing = {u.email.lower(): u for u in User.objects.filter(email__in=emails)}
-    members = set(
-        Membership.objects.filter(user__in=existing.values()).values_list("user_id", flat=True)
-    )
+def _check_guardians(
+    load: RosterLoad, pupil_rows: set[int], errors: _Errors
+) -> services.ParentAccounts:
+    """The checks of guardian_link_create (services.parent_problem), against one read."""
+    for row in load.guardians:
+        row.email = row.email.strip().lower()
+    accounts = services.parent_accounts(row.email for row in load.guardians)
     seen: set[str] = set()
     for i, row in enumerate(load.guardians):
         where = f"guardians[{i}]"
-        row.email = row.email.strip().lower()
-        try:
-            services._check_email(row.email, field="parent_email")
-        except ValidationError as error:
-            errors.merge(where, error)
+        problem = services.parent_problem(row.email, accounts)
+        if problem:
+            errors.add(f"{where}.parent_email", problem)
             continue
         if row.email in seen:
             errors.add(f"{where}.parent_email", f"{row.email} appears twice in the roster.")
         seen.add(row.email)
-        user = existing.get(row.email)
-        if user is not None and user.pk not in members:
-            errors.add(
-                f"{where}.parent_email",
-                f"{row.email} already has a Markbook account outside this school; ask the "
-                "parent for another address.",
-            )
         if len({id(c) for c in row.children}) != len(row.children):
             errors.add(f"{where}.children", "A child is listed twice for this parent.")
         if any(id(c) not in pupil_rows for c in row.children):
             errors.add(f"{where}.children", "A child of this parent is not in the roster.")
-    return existing
+    return accounts
 
 
 @transaction.atomic
@@ -310,7 +302,7 @@ def roster_load(
     classes, existing_staff = _check_classes(
         school, load, academic_year, staff_rows, set(pupil_index), errors
     )
-    existing_parents = _check_guardians(load, set(pupil_index), errors)
+    parent_accounts = _check_guardians(load, set(pupil_index), errors)
     if errors.errors:
         raise ValidationError(errors.errors)
 
@@ -340,7 +332,7 @@ def roster_load(
     for row, pupil in zip(load.pupils, pupils, strict=True):
         pupil_users.append(
             _user(
-                username=services._pupil_user_handle(school.pk, pupil.username),
+                username=services.pupil_user_handle(school.pk, pupil.username),
                 email="",
                 first=pupil.first_name,
                 last=pupil.last_name,
@@ -371,7 +363,7 @@ def roster_load(
     Enrolment.objects.bulk_create(enrolments)
 
     # Parents, as guardian_link_create makes them.
-    new_parents, parents = [], dict(existing_parents)
+    new_parents, parents = [], dict(parent_accounts.by_email)
     for row in load.guardians:
         if row.email not in parents:
             user = _user(
@@ -385,15 +377,10 @@ def roster_load(
             new_parents.append(user)
             parents[row.email] = user
     User.objects.bulk_create(new_parents)
-    has_parent_role = set(
-        Membership.objects.filter(
-            user__in=list(existing_parents.values()), role=Membership.Role.PARENT
-        ).values_list("user_id", flat=True)
-    )
     Membership.objects.bulk_create(
         Membership(school=school, user=parents[row.email], role=Membership.Role.PARENT)
         for row in load.guardians
-        if parents[row.email].pk not in has_parent_role
+        if parents[row.email].pk not in parent_accounts.parents
     )
     links = [
         GuardianLink(

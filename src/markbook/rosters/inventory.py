@@ -149,10 +149,16 @@ declare(
 declare(
     "rosters.GuardianLink",
     subject="pupil",
-    description="A parent or carer linked to a child (TEN-3).",
+    description=(
+        "A parent or carer linked to a child (TEN-3). The school provides the link: a "
+        "school administrator adds it in Markbook, or it is read from the school's "
+        "OneRoster file on import (ROS-4), which may also create the parent's account."
+    ),
     personal={
         "parent": _link(
-            "let a parent see their own child's work (TEN-3)", Visible.ADMINS + " and the parent"
+            "let a parent see their own child's work (TEN-3); the link is provided by the "
+            "school, added in Markbook or read from its OneRoster import (ROS-4)",
+            Visible.ADMINS + " and the parent",
         ),
         "pupil": _link(
             "let a parent see their own child's work (TEN-3)", Visible.ADMINS + " and the parent"

@@ -10,6 +10,8 @@ import functools
 import hmac
 import re
 import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -17,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from markbook.accounts.models import Membership, User
@@ -159,7 +162,10 @@ def pupil_username_generate(
     return f"{base}{n}"
 
 
-def _normalise_pupil_values(values: dict[str, Any]) -> dict[str, Any]:
+def pupil_values_normalise(values: dict[str, Any]) -> dict[str, Any]:
+    """`values` (pupil field -> value) as pupil_create and pupil_update store them: text
+    stripped, email and username in lower case, UPN and census codes in upper case, a
+    blank UPN, census code or medical note made None. Changes `values` and returns it."""
     for name in ("first_name", "last_name", "pseudonym", "email", "mis_id", "registration_group"):
         if name in values and values[name] is not None:
             values[name] = str(values[name]).strip()
@@ -179,8 +185,13 @@ def _normalise_pupil_values(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _validate_pupil(pupil: Pupil, changed: set[str]) -> None:
-    """Collect every problem with a pupil about to be saved, keyed by field (ROS-3)."""
+def pupil_validate(pupil: Pupil, changed: set[str]) -> None:
+    """Collect every problem with a pupil about to be saved, keyed by field (ROS-3).
+
+    `changed` names the fields being set: only they are checked against the school's
+    kept fields (ROS-5), the census codes, ULN and KS2 score ranges, and a changed
+    username or UPN for being valid and unused in the school; the field formats and
+    names are checked on the whole pupil. Raises one ValidationError naming them all."""
     errors: dict[str, list[str]] = {}
     for name in sorted(changed):
         value = getattr(pupil, name)
@@ -240,13 +251,20 @@ def _validate_pupil(pupil: Pupil, changed: set[str]) -> None:
     _raise_if(errors)
 
 
-def _pupil_user_handle(school_id: int, username: str) -> str:
-    # User.username is a global, internal handle; pupils sign in with Pupil.username.
+def pupil_user_handle(school_id: int, username: str) -> str:
+    """The User.username of a pupil's account: "pupil.<school id>.<username>" (ACC-3).
+
+    User.username is a global, internal handle; pupils sign in with Pupil.username."""
     return f"pupil.{school_id}.{username}"
 
 
-def _audit_value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
+def pupil_change_logged(old: Any, new: Any, *, sensitive: bool) -> dict[str, Any]:
+    """How a changed pupil field appears in a `rosters.pupil.changed` event (SEC-1):
+    old and new values, or only that it changed for a sensitive field (SEC-2)."""
+    if sensitive:
+        return {"changed": True}
+    as_json = [v.isoformat() if isinstance(v, date) else v for v in (old, new)]
+    return {"old": as_json[0], "new": as_json[1]}
 
 
 @transaction.atomic
@@ -269,7 +287,7 @@ def pupil_create(
     hash is computed: the pupil signs in with a code from their teacher."""
     unknown = sorted(set(optional) - set(MIS_FIELDS))
     _raise_if({name: ["This is not a pupil field."] for name in unknown})
-    values = _normalise_pupil_values(
+    values = pupil_values_normalise(
         {
             "first_name": first_name,
             "last_name": last_name,
@@ -286,10 +304,10 @@ def pupil_create(
             first_name=values["first_name"] or values["pseudonym"], last_name=values["last_name"]
         )
     pupil = Pupil(school=school, **values)
-    _validate_pupil(pupil, set(values))
+    pupil_validate(pupil, set(values))
     pupil.upn_hash = upn_digest(pupil.upn) if pupil.upn else ""
     user = User(
-        username=_pupil_user_handle(school.pk, pupil.username),
+        username=pupil_user_handle(school.pk, pupil.username),
         first_name=pupil.first_name[:150],
         last_name=pupil.last_name[:150],
     )
@@ -317,7 +335,7 @@ def pupil_update(*, actor: User | None, pupil: Pupil, **changes: Any) -> Pupil:
     _raise_if({name: ["This is not a pupil field that can be changed."] for name in unknown})
     if "year_group" in changes and changes["year_group"] is not None:
         changes["year_group"] = str(changes["year_group"]).strip().upper()
-    changes = _normalise_pupil_values(dict(changes))
+    changes = pupil_values_normalise(dict(changes))
     changed: dict[str, Any] = {}
     for name, new in changes.items():
         old = getattr(pupil, name)
@@ -327,7 +345,7 @@ def pupil_update(*, actor: User | None, pupil: Pupil, **changes: Any) -> Pupil:
     if not changed:
         return pupil
     try:
-        _validate_pupil(pupil, set(changed))
+        pupil_validate(pupil, set(changed))
     except ValidationError:
         for name, old in changed.items():
             setattr(pupil, name, old)
@@ -339,13 +357,11 @@ def pupil_update(*, actor: User | None, pupil: Pupil, **changes: Any) -> Pupil:
     pupil.save(update_fields=[*changed, *extra, "updated_at"])
     if pupil.user_id and {"username", "first_name", "last_name"} & set(changed):
         user = pupil.user
-        user.username = _pupil_user_handle(pupil.school_id, pupil.username)
+        user.username = pupil_user_handle(pupil.school_id, pupil.username)
         user.first_name, user.last_name = pupil.first_name[:150], pupil.last_name[:150]
         user.save(update_fields=["username", "first_name", "last_name"])
     data = {
-        name: {"changed": True}
-        if name in SENSITIVE_FIELDS
-        else {"old": _audit_value(old), "new": _audit_value(getattr(pupil, name))}
+        name: pupil_change_logged(old, getattr(pupil, name), sensitive=name in SENSITIVE_FIELDS)
         for name, old in changed.items()
     }
     audit.record(
@@ -379,12 +395,14 @@ def _staff_roles(user: User) -> set[str]:
     )
 
 
-def _check_role(role: str) -> None:
+def staff_role_validate(role: str) -> None:
+    """Raise a ValidationError on "role" unless `role` is a staff role (ROS-1)."""
     if role not in STAFF_ROLES:
         raise _fail("role", f"{role!r} is not a staff role; choose teacher or school_admin.")
 
 
-def _check_email(email: str, field: str = "email") -> None:
+def email_validate(email: str, *, field: str = "email") -> None:
+    """Raise a ValidationError on `field` unless `email` is a valid email address."""
     try:
         validate_email(email)
     except ValidationError:
@@ -408,8 +426,8 @@ def staff_create(
     address that belongs to an account outside this school is refused: a teacher
     account belongs to exactly one school."""
     email = email.strip().lower()
-    _check_email(email)
-    _check_role(role)
+    email_validate(email)
+    staff_role_validate(role)
     errors: dict[str, list[str]] = {}
     if not first_name.strip():
         _add(errors, "first_name", "Enter the first name.")
@@ -465,7 +483,7 @@ def staff_update(*, actor: User | None, school: School, user: User, **changes: A
     if "email" in changes:
         email = str(changes["email"]).strip().lower()
         if email != user.email:
-            _check_email(email)
+            email_validate(email)
             if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
                 raise _fail("email", f"{email} already belongs to another account.")
             data["email"] = {"old": user.email, "new": email}
@@ -482,7 +500,7 @@ def staff_update(*, actor: User | None, school: School, user: User, **changes: A
                 setattr(user, name, value)
     if "role" in changes:
         role = changes["role"]
-        _check_role(role)
+        staff_role_validate(role)
         if roles != {role}:
             if role == Membership.Role.TEACHER and not _admins_other_than(user):
                 raise _fail("role", "The school must keep at least one school administrator.")
@@ -525,7 +543,9 @@ def staff_remove(*, actor: User | None, school: School, user: User) -> None:
 # --- Classes ----------------------------------------------------------------
 
 
-def _validate_class(teaching_class: TeachingClass) -> None:
+def class_validate(teaching_class: TeachingClass) -> None:
+    """Strip a class's name, subject and academic year and collect every problem with
+    it, keyed by field (ROS-1, ROS-3): one ValidationError naming them all."""
     errors: dict[str, list[str]] = {}
     teaching_class.name = teaching_class.name.strip()
     teaching_class.subject = teaching_class.subject.strip()
@@ -573,7 +593,7 @@ def class_create(
         year_group=(year_group or "").strip().upper(),
         academic_year=academic_year or current_academic_year(),
     )
-    _validate_class(teaching_class)
+    class_validate(teaching_class)
     teaching_class.save()
     audit.record(
         actor=actor,
@@ -599,7 +619,7 @@ def class_update(
             teaching_class, name, (value or "").upper() if name == "year_group" else value or ""
         )
     try:
-        _validate_class(teaching_class)
+        class_validate(teaching_class)
     except ValidationError:
         for name, value in before.items():
             setattr(teaching_class, name, value)
@@ -738,6 +758,138 @@ def pupil_move(
 # --- Parents ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ParentAccounts:
+    """The accounts already holding some parents' addresses, and their roles in the
+    school in scope: read once for one link or for a whole import (TEN-2, TEN-3)."""
+
+    by_email: dict[str, User]  # lower-cased address -> account
+    members: frozenset[int]  # ids of those accounts with any role in this school
+    parents: frozenset[int]  # ... with the parent role in this school
+
+
+def parent_accounts(emails: Iterable[str]) -> ParentAccounts:
+    """Who holds `emails` (in any case), in two queries however many addresses."""
+    wanted = {email.strip().lower() for email in emails if email.strip()}
+    if not wanted:
+        return ParentAccounts({}, frozenset(), frozenset())
+    users = User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=wanted)
+    by_email = {user.email.lower(): user for user in users}
+    roles = list(
+        Membership.objects.filter(user__in=list(by_email.values())).values_list("user_id", "role")
+    )
+    return ParentAccounts(
+        by_email,
+        frozenset(user_id for user_id, _ in roles),
+        frozenset(user_id for user_id, role in roles if role == Membership.Role.PARENT),
+    )
+
+
+def parent_problem(
+    email: str, accounts: ParentAccounts, *, children: Iterable[Pupil] = ()
+) -> str | None:
+    """Why `email` (lower-cased) cannot be a parent or carer of `children` in this
+    school, or None: not a valid address; an account with no role in this school (a
+    user's roles are all in one school, TEN-2: staff or parents of another school,
+    trust or platform staff); or the account of one of the children."""
+    try:
+        email_validate(email)
+    except ValidationError as error:
+        return error.messages[0]
+    account = accounts.by_email.get(email)
+    if account is None:
+        return None
+    if parent_elsewhere(email, accounts):
+        return (
+            f"{email} already has a Markbook account outside this school; ask the parent "
+            "for another address."
+        )
+    if any(child.user_id == account.pk for child in children):
+        return "A pupil cannot be their own parent."
+    return None
+
+
+def parent_elsewhere(email: str, accounts: ParentAccounts) -> bool:
+    """Whether `email` (lower-cased) is the address of an account with no role in this
+    school: someone of another school, trust or platform staff (TEN-2)."""
+    account = accounts.by_email.get(email)
+    return account is not None and account.pk not in accounts.members
+
+
+@transaction.atomic
+def parents_ensure(
+    *, school: School, people: dict[str, tuple[str, str]], accounts: ParentAccounts
+) -> tuple[dict[str, User], int]:
+    """Parent accounts for `people` (address -> first and last name), with the parent
+    role in `school` (TEN-2, ACC-2): an existing account is kept as it is, a new one
+    gets no password (the parent sets one through the emailed reset link). The
+    caller has checked each address with `parent_problem`. Returns the accounts by
+    address and how many were created; a fixed number of queries."""
+    new = []
+    for email, (first_name, last_name) in people.items():
+        if email not in accounts.by_email:
+            user = User(
+                username=email,
+                email=email,
+                first_name=first_name.strip()[:150],
+                last_name=last_name.strip()[:150],
+            )
+            user.set_unusable_password()
+            new.append(user)
+    User.objects.bulk_create(new)
+    users = {**accounts.by_email, **{user.email: user for user in new}}
+    Membership.objects.bulk_create(
+        Membership(school=school, user=users[email], role=Membership.Role.PARENT)
+        for email in people
+        if users[email].pk not in accounts.parents
+    )
+    return {email: users[email] for email in people}, len(new)
+
+
+@transaction.atomic
+def guardian_links_add(
+    *,
+    actor: User | None,
+    school: School,
+    pairs: Iterable[tuple[User, Pupil]],
+    relationship: str = "",
+) -> list[GuardianLink]:
+    """Link parents to children (TEN-3), each link audited as `rosters.guardian.linked`;
+    one insert and one access-log write however many. The caller leaves out pairs
+    already linked."""
+    links = [
+        GuardianLink(
+            school=school, parent=parent, pupil=pupil, relationship=relationship.strip()[:50]
+        )
+        for parent, pupil in pairs
+    ]
+    GuardianLink.objects.bulk_create(links)
+    audit.record_many(
+        actor=actor,
+        school=school,
+        events=[
+            ("rosters.guardian.linked", link.pupil, {"parent": link.parent_id}) for link in links
+        ],
+    )
+    return links
+
+
+@transaction.atomic
+def guardian_links_delete(
+    *, actor: User | None, school: School | int, links: list[GuardianLink]
+) -> None:
+    """Unlink parents from children (TEN-3), each audited as `rosters.guardian.unlinked`.
+    Give the links with their pupils loaded (select_related), or each costs a query."""
+    audit.record_many(
+        actor=actor,
+        school=school,
+        events=[
+            ("rosters.guardian.unlinked", link.pupil, {"parent": link.parent_id}) for link in links
+        ],
+    )
+    GuardianLink.objects.filter(pk__in=[link.pk for link in links]).delete()
+
+
 @transaction.atomic
 def guardian_link_create(
     *,
@@ -753,54 +905,27 @@ def guardian_link_create(
 
     A new parent gets no password: they set one through the emailed reset link."""
     email = parent_email.strip().lower()
-    _check_email(email, field="parent_email")
+    email_validate(email, field="parent_email")
     if pupil.school_id != school.pk:
         raise _fail("pupil", "This pupil is not in this school.")
-    parent = User.objects.filter(email__iexact=email).first()
-    if parent is None:
-        parent = User(
-            username=email,
-            email=email,
-            first_name=first_name.strip()[:150],
-            last_name=last_name.strip()[:150],
-        )
-        parent.set_unusable_password()
-        parent.save()
-    elif not Membership.objects.filter(user=parent).exists():
-        raise _fail(
-            "parent_email",
-            f"{email} already has a Markbook account outside this school; ask the parent "
-            "for another address.",
-        )
-    elif parent.pk == pupil.user_id:
-        raise _fail("parent_email", "A pupil cannot be their own parent.")
-    Membership.objects.get_or_create(school=school, user=parent, role=Membership.Role.PARENT)
-    if GuardianLink.objects.filter(parent=parent, pupil=pupil).exists():
-        raise _fail("parent_email", f"{email} is already linked to this pupil.")
-    link = GuardianLink.objects.create(
-        school=school, parent=parent, pupil=pupil, relationship=relationship.strip()[:50]
+    accounts = parent_accounts([email])
+    problem = parent_problem(email, accounts, children=[pupil])
+    if problem:
+        raise _fail("parent_email", problem)
+    parents, _ = parents_ensure(
+        school=school, people={email: (first_name, last_name)}, accounts=accounts
     )
-    audit.record(
-        actor=actor,
-        school=school,
-        action="rosters.guardian.linked",
-        target=pupil,
-        data={"parent": parent.pk},
+    if GuardianLink.objects.filter(parent=parents[email], pupil=pupil).exists():
+        raise _fail("parent_email", f"{email} is already linked to this pupil.")
+    [link] = guardian_links_add(
+        actor=actor, school=school, pairs=[(parents[email], pupil)], relationship=relationship
     )
     return link
 
 
-@transaction.atomic
 def guardian_link_delete(*, actor: User | None, link: GuardianLink) -> None:
     """Unlink a parent from a child (TEN-3)."""
-    audit.record(
-        actor=actor,
-        school=link.school_id,
-        action="rosters.guardian.unlinked",
-        target=link.pupil,
-        data={"parent": link.parent_id},
-    )
-    link.delete()
+    guardian_links_delete(actor=actor, school=link.school_id, links=[link])
 
 
 # --- Reads of pupil data (SEC-1) ---------------------------------------------

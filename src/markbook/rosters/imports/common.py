@@ -9,11 +9,20 @@ import codecs
 import csv
 import io
 import re
+import zipfile
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
 from django.conf import settings
 
 SAVE_AS = "In Excel choose File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)' and upload that."
+# A workbook's limits, past which it is refused before it is read to the end: a zip
+# of a few megabytes can hold gigabytes of sheet, and a sheet may claim (or hold a
+# stray cell in) column XFD, which would pad every row to 16,384 cells.
+XLSX_MAX_UNZIPPED = 200 * 1024 * 1024
+XLSX_MAX_ROWS = 50_000
+XLSX_MAX_COLUMNS = 200
 
 
 @dataclass(frozen=True)
@@ -123,3 +132,79 @@ def csv_records(text: str, problems: list[Problem]) -> list[tuple[int, list[str]
             )
             return None
         records.append((start, values))
+
+
+def _cell_text(value: Any) -> str:
+    """A spreadsheet cell as the text a CSV export would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def xlsx_records(data: bytes, problems: list[Problem]) -> list[tuple[int, list[str]]] | None:
+    """(row number, values) of the first sheet of an XLSX workbook, as csv_records
+    gives them; None, with a problem, for a workbook that cannot be read or is past
+    the limits above."""
+    from openpyxl import load_workbook  # only XLSX uploads need it
+
+    unreadable = (
+        "This Excel file cannot be read: it may be cut short, password protected or an "
+        "old .xls workbook. Save it again as .xlsx, or as CSV UTF-8."
+    )
+    try:
+        unzipped = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        problems.append(Problem(None, "", unreadable))
+        return None
+    if unzipped > XLSX_MAX_UNZIPPED:
+        book.close()
+        problems.append(
+            Problem(
+                None,
+                "",
+                f"This Excel file unpacks to {unzipped:,} bytes, more than "
+                f"{XLSX_MAX_UNZIPPED:,}. Save the sheet you need as CSV UTF-8 and upload that.",
+            )
+        )
+        return None
+    records: list[tuple[int, list[str]]] = []
+    try:
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # rows as stored, not padded to a claimed size
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = [_cell_text(v).strip() for v in values]
+            while cells and not cells[-1]:
+                cells.pop()
+            if len(cells) > XLSX_MAX_COLUMNS:
+                problems.append(
+                    Problem(
+                        number,
+                        "",
+                        f"Row {number} has {len(cells):,} columns; Markbook reads at most "
+                        f"{XLSX_MAX_COLUMNS}. Delete the columns you do not need.",
+                    )
+                )
+                return None
+            if number > XLSX_MAX_ROWS:
+                problems.append(
+                    Problem(
+                        None,
+                        "",
+                        f"The sheet has more than {XLSX_MAX_ROWS:,} rows; an export has one "
+                        "row per pupil. Check that this is the right sheet.",
+                    )
+                )
+                return None
+            records.append((number, cells))
+    finally:
+        book.close()
+    # A spreadsheet has no "short" rows: empty trailing cells are simply not stored.
+    width = max((len(values) for _, values in records), default=0)
+    return [(number, values + [""] * (width - len(values))) for number, values in records]

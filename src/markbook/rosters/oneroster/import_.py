@@ -19,7 +19,34 @@ Decisions (shared/domain.md, Rosters):
   left.
 - Teachers are matched by email among this school's staff; no staff account is
   created by an import: unknown teachers are listed and their class links skipped.
-  Administrators and guardians in the file are not imported (noted).
+  Administrators (administrator, siteAdministrator, districtAdministrator,
+  systemAdministrator) and other staff roles are not imported (noted): creating an
+  administrator account from a file would let whoever wrote the file choose who gets
+  administrator rights, so a school administrator adds them under Staff.
+- Parents and carers (guardians.py, TEN-2, TEN-3): users with the role guardian,
+  parent or relative are linked to the pupils named in agentSourcedIds, on the
+  parent's row (their children) or the pupil's row (their parents): both are read
+  and merged. A parent is one of this school's when their role is at its org or one
+  of their children is its pupil (a parent listed under the trust counts). They are
+  matched by email (any case) with the rules of guardian_link_create
+  (services.parent_problem): the address is required and valid; an account with no
+  role in this school (staff or parents of another school, trust or platform staff)
+  cannot be linked here, but the file is not wrong: that parent is left out with a note
+  naming the rows (parents_skipped). A pupil's own account is refused; a new parent gets no password (ACC-2: they
+  set one from the emailed reset link) and the parent role. A name of an existing
+  account is not changed. A parent's agent that is not a student is an error, one
+  that is another org's student is ignored (noted); a pupil's agent that is not a
+  parent or carer is ignored (noted); a user who is a student here and a parent is an
+  error. Parents with no child at this school are not imported (noted).
+- A bulk users file that lists any parent or carer of this school is the whole truth
+  for the pupils in it: their links to parents it does not name are removed (noted
+  with the count in the preview), including links made by hand in Markbook. A bulk
+  file that lists no parents at all removes none: an MIS export that leaves parents
+  out must not wipe the parents a school added in Markbook. Parents' accounts and
+  roles are never removed. In a delta file, a parent's row only adds links; a
+  `tobedeleted` parent row removes that parent's links to this school's pupils (the
+  parent found by email, else by Markbook's own sourcedId), not the account; links to
+  parents absent from a delta file are left as they are.
 - Classes are matched by title within their academic year, or created.
 - A bulk enrollments file is the whole truth for the classes it names: pupils of
   those classes not in it are taken out of them. A delta `tobedeleted` enrolment
@@ -54,7 +81,9 @@ from markbook.rosters import selectors, services
 from markbook.rosters.imports.common import Problem, csv_records, decode_csv_bytes
 from markbook.rosters.models import YEAR_GROUPS, ClassTeacher, Enrolment, Pupil, TeachingClass
 from markbook.rosters.oneroster import spec
+from markbook.rosters.oneroster.guardians import GuardiansMixin
 from markbook.rosters.oneroster.marks import MarksMixin
+from markbook.rosters.oneroster.spec import split_values as _split
 from markbook.schools.models import School
 
 _YEARS = {code for code, _ in YEAR_GROUPS}
@@ -85,6 +114,11 @@ COUNTS = (
     "assignments_deleted",
     "marks_recorded",
     "marks_removed",
+    "parents_created",
+    "parents_matched",
+    "parent_links_added",
+    "parent_links_removed",
+    "parents_skipped",
 )
 
 
@@ -108,6 +142,11 @@ class Result:
     assignments_deleted: int = 0
     marks_recorded: int = 0
     marks_removed: int = 0
+    parents_created: int = 0
+    parents_matched: int = 0
+    parent_links_added: int = 0
+    parent_links_removed: int = 0
+    parents_skipped: int = 0  # an account of another school: not linked (noted)
 
     @property
     def ok(self) -> bool:
@@ -213,10 +252,6 @@ def parse_date(value: str) -> tuple[date | None, bool]:
     return None, False
 
 
-def _split(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
-
-
 def _year_group(value: str) -> str:
     """OneRoster grades -> a Markbook year group ("07" -> "7"); "" when not one."""
     first = _split(value)[0].upper() if _split(value) else ""
@@ -270,8 +305,17 @@ def _open_zip(data: bytes, reader: _Reader) -> dict[str, bytes] | None:
     return files
 
 
+def _fits(found: list[str], header: list[str]) -> bool:
+    return [f.casefold() for f in found[: len(header)]] == [h.casefold() for h in header]
+
+
 def _table(
-    name: str, content: bytes, header: list[str], mode: str, reader: _Reader
+    name: str,
+    content: bytes,
+    header: list[str],
+    mode: str,
+    reader: _Reader,
+    variants: list[list[str]] | None = None,
 ) -> list[_Row] | None:
     problems: list[Problem] = []
     text = decode_csv_bytes(content, problems, advice="")
@@ -286,9 +330,20 @@ def _table(
         reader.problem(name, None, "", "The file is empty: it needs a header row.")
         return None
     found = [value.strip() for value in records[0][1]]
+    variant = next(
+        (v for v in variants or [] if not _fits(found, header) and _fits(found, v)), None
+    )
+    if variant is not None:
+        dropped = ", ".join(h for h in variant if h not in header)
+        reader.note(
+            f"variant:{name}",
+            f"{name}.csv has the column {dropped} of the first 1.2 binding, which 1.2.1 "
+            "dropped; the file was read and that column ignored.",
+        )
+        header = variant
     given = found[: len(header)]
     if given != header:
-        if [g.casefold() for g in given] == [h.casefold() for h in header]:
+        if _fits(given, header):
             reader.note(
                 f"header:{name}",
                 f"{name}.csv: header names in another case were accepted.",
@@ -344,7 +399,7 @@ def _table(
     return rows
 
 
-class _Import(MarksMixin):
+class _Import(GuardiansMixin, MarksMixin):
     def __init__(self, actor: User | None, school: School, result: Result) -> None:
         self.actor, self.school, self.result = actor, school, result
         self.reader = _Reader(result)
@@ -443,7 +498,10 @@ class _Import(MarksMixin):
         for name, mode in self.modes.items():
             if mode == "absent":
                 continue
-            rows = _table(name, files[name], self.headers[name], mode, reader)
+            variants = (
+                spec.HEADER_VARIANTS_12.get(name) if self.headers is spec.HEADERS_12 else None
+            )
+            rows = _table(name, files[name], self.headers[name], mode, reader, variants)
             if rows is not None:
                 self.tables[name] = rows
         return not self.result.problems
@@ -517,8 +575,17 @@ class _Import(MarksMixin):
             for r in self.tables.get("classes", [])
             if r["sourcedId"] not in self.classes
         }
+        self.orgs = orgs
+        # This school's pupils by Markbook's sourcedId and by the one they were imported
+        # with: results and parents in the file may name pupils the users file leaves out.
+        self.known_pupils: dict[str, Pupil] = {}
+        for pupil in Pupil.objects.all():
+            self.known_pupils[spec.sourced_id(self.school.pk, "pupil", pupil.pk)] = pupil
+            if pupil.oneroster_id:
+                self.known_pupils[pupil.oneroster_id] = pupil
         self._check_users(orgs)
         self._check_enrolments(orgs)
+        self._check_guardians()
         self._check_marks()
         return not self.result.problems
 
@@ -610,6 +677,7 @@ class _Import(MarksMixin):
                         )
                     else:
                         roles[row["sourcedId"]].append((role, org, row))
+        self.user_roles = roles
         passwords = 0
         self.pupils: dict[str, _Row] = {}
         self.teachers: dict[str, _Row] = {}
@@ -619,8 +687,10 @@ class _Import(MarksMixin):
             if row["password"]:
                 passwords += 1
             mine = {role for role, org, _ in roles[row["sourcedId"]] if org == self.org}
+            guardian = any(role in spec.GUARDIAN_ROLES for role, _, _ in roles[row["sourcedId"]])
             if not mine:
-                if roles[row["sourcedId"]]:
+                # A parent listed under another org may still be a parent here (guardians.py).
+                if roles[row["sourcedId"]] and not guardian:
                     self._other_org("users", roles[row["sourcedId"]][0][1], orgs)
                 continue
             for field_name in ("givenName", "familyName"):
@@ -648,7 +718,7 @@ class _Import(MarksMixin):
             elif "teacher" in mine:
                 self.teachers[row["sourcedId"]] = row
             else:
-                for role in mine:
+                for role in mine - set(spec.GUARDIAN_ROLES):
                     skipped[role] += 1
         if passwords:
             reader.note(
@@ -657,10 +727,16 @@ class _Import(MarksMixin):
                 "are never stored; pupils sign in with a code from their teacher.",
             )
         for role, count in sorted(skipped.items()):
+            if role in spec.ADMIN_ROLES:
+                why = (
+                    "administrator accounts are never created from a file, since whoever "
+                    "wrote the file would choose who gets administrator rights; a school "
+                    "administrator adds them under Staff"
+                )
+            else:
+                why = "staff are added in Markbook under Staff, not by import"
             reader.note(
-                f"skip:{role}",
-                f"{count} user(s) with role {role} were not imported "
-                "(staff and parents are added in Markbook, not by import).",
+                f"skip:{role}", f"{count} user(s) with role {role} were not imported: {why}."
             )
 
     def _check_enrolments(self, orgs: dict[str, _Row]) -> None:
@@ -803,6 +879,7 @@ class _Import(MarksMixin):
                         pupil=by_pk.get(enrolment.pupil_id, enrolment.pupil),
                     )
                     result.enrolments_removed += 1
+        self._write_guardians(pupils)
         self._write_marks(classes, pupils)
         if unknown:
             self.reader.note(

@@ -35,6 +35,7 @@ class MarksMixin:
     classes: dict[str, _Row]
     other_classes: set[str]
     pupils: dict[str, _Row]
+    known_pupils: dict[str, Pupil]
 
     def _number(self, row: _Row, column: str) -> Decimal | None:
         value = row[column]
@@ -60,11 +61,6 @@ class MarksMixin:
         self.known_assignments = {
             assignment_sourced_id(a): a for a in Assignment.objects.select_related("school")
         }
-        self.known_pupils: dict[str, Pupil] = {}
-        for pupil in Pupil.objects.all():
-            self.known_pupils[spec.sourced_id(sid, "pupil", pupil.pk)] = pupil
-            if pupil.oneroster_id:
-                self.known_pupils[pupil.oneroster_id] = pupil
         self.line_items: dict[str, _Row] = {}
         self.line_item_values: dict[str, tuple[Decimal, date | None]] = {}
         maxima = {ref: a.max_mark for ref, a in self.known_assignments.items()}

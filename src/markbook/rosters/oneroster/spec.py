@@ -1,9 +1,20 @@
 """The OneRoster 1.2 CSV binding as Markbook uses it (shared/domain.md, Rosters).
 
-1EdTech OneRoster: CSV Binding 1.2: a zip of manifest.csv and one CSV per entity;
-RFC 4180, UTF-8 (a BOM tolerated), header row required, header names case-sensitive
-and in the order below. In 1.2 a user's role and orgs live in roles.csv; 1.1 kept
-them in users.csv (orgSourcedIds, role), which the import still reads.
+1EdTech OneRoster: CSV Binding 1.2 (1.2.1, August 2023, is the current correction
+level; manifest.csv still says oneroster.version 1.2): a zip of manifest.csv and one
+CSV per entity; RFC 4180, UTF-8 (a BOM tolerated), header row required, header names
+case-sensitive and in the order below. In 1.2 a user's role and orgs live in
+roles.csv; 1.1 kept them in users.csv (orgSourcedIds, role), which the import still
+reads.
+
+Sources for the orders (the binding's own tables at imsglobal.org/spec/oneroster/v1p2/
+bind/csv could not be read in full here, so this is uncertain): the users, roles,
+lineItems and results orders below are those of LongsightGroup/oneroster's CSV schema,
+which states it follows the corrected 1.2.1 binding and is gated on the 719 official
+1.2.1 certification cases; roles.csv is the same in the Japan profile's 1.2
+implementations. Those implementations, and Markbook before, also had a
+resourceSourcedIds column in users.csv after userMasterIdentifier, which the 1.2.1
+users.csv does not have: such files are still read (USERS_12_WITH_RESOURCES).
 Multi-valued fields are comma-separated inside one quoted cell. In bulk files the
 status and dateLastModified cells are blank; in delta files they are required
 (status active|tobedeleted, dateLastModified an ISO 8601 date-time).
@@ -88,7 +99,6 @@ HEADERS_12: dict[str, list[str]] = {
         "grades",
         "password",
         "userMasterIdentifier",
-        "resourceSourcedIds",
         "preferredGivenName",
         "preferredMiddleName",
         "preferredFamilyName",
@@ -115,8 +125,7 @@ HEADERS_12: dict[str, list[str]] = {
         "beginDate",
         "endDate",
     ],
-    # Gradebook files (marks, ASM-1, ASM-3). Header order as the 1.2 binding lists it
-    # (taken from a published 1.2 implementation; the spec's own table was not at hand).
+    # Gradebook files (marks, ASM-1, ASM-3); sources in the module docstring.
     "lineItems": [
         *_COMMON,
         "title",
@@ -146,6 +155,14 @@ HEADERS_12: dict[str, list[str]] = {
         "missing",
     ],
 }
+# users.csv as the first 1.2 binding's implementations wrote it: read, with a note.
+USERS_12_WITH_RESOURCES = [
+    *HEADERS_12["users"][:17],
+    "resourceSourcedIds",
+    *HEADERS_12["users"][17:],
+]
+# Other header orders a file may have, each read as it says, with a note.
+HEADER_VARIANTS_12: dict[str, list[list[str]]] = {"users": [USERS_12_WITH_RESOURCES]}
 # OneRoster 1.1 differs for users (role and orgs inline, no 1.2 additions) and has no roles.
 HEADERS_11: dict[str, list[str]] = {
     **{k: v for k, v in HEADERS_12.items() if k != "roles"},
@@ -211,6 +228,10 @@ USER_ROLES = (
     "teacher",
     "administrator",
 )
+# Roles read as a parent or carer (Markbook's parent role, TEN-2), and roles that
+# would make an administrator, which an import never creates.
+GUARDIAN_ROLES = ("guardian", "parent", "relative")
+ADMIN_ROLES = ("administrator", "districtAdministrator", "siteAdministrator", "systemAdministrator")
 ENROLMENT_ROLES = ("administrator", "proctor", "student", "teacher")
 BOOLEANS = ("true", "false")
 SCORE_STATUSES = ("exempt", "fully graded", "not submitted", "partially graded", "submitted")
@@ -218,6 +239,11 @@ SCORE_STATUSES = ("exempt", "fully graded", "not submitted", "partially graded",
 # Markbook's sourcedIds are UUID5s over this namespace, the school and the row, so an
 # export is stable from one day to the next without storing anything.
 NAMESPACE = uuid.UUID("6f1c2a8e-8d0b-5b7e-9a51-3c1f1f0d4b21")
+
+
+def split_values(cell: str) -> list[str]:
+    """A multi-valued cell ("a,b, c") as its values; blanks dropped."""
+    return [part.strip() for part in cell.split(",") if part.strip()]
 
 
 def sourced_id(school_id: int, kind: str, key: object) -> str:

@@ -1,0 +1,142 @@
+"""Writing a checked MIS import: new pupils (with their users and memberships), the
+changed ones, and the access log events (ROS-2, ACC-2, ACC-3, SEC-2)."""
+
+import secrets
+from typing import Any
+
+from django.utils import timezone
+
+from markbook.accounts.models import Membership, User
+from markbook.audit import services as audit
+from markbook.core.rows import insert_rows, unusable_passwords, update_rows
+from markbook.rosters import services
+from markbook.rosters.imports.mis.plan import pupil_instance
+from markbook.rosters.imports.mis.result import MisImportResult
+from markbook.rosters.models import Pupil
+from markbook.rosters.services import upn_digest
+from markbook.schools.models import School
+
+
+def generate_pseudonym(taken: set[str]) -> str:
+    """A pseudonym like "Pupil K7QX2M", unique among `taken` (ACC-3)."""
+    alphabet = "ABCDEFGHJKLMNPQRTUVWXYZ2346789"
+    while True:
+        candidate = "Pupil " + "".join(secrets.choice(alphabet) for _ in range(6))
+        if candidate.lower() not in taken:
+            taken.add(candidate.lower())
+            return candidate
+
+
+def _bulk_update(pupils: list[Pupil], names: list[str]) -> None:
+    """bulk_update's writes, one prepared UPDATE per pupil; encrypted fields encrypted (SEC-2)."""
+    update_rows(Pupil, pupils, names)
+
+
+def write_result(*, actor: User | None, school: School, result: MisImportResult) -> None:
+    """Write what `result` plans, with one event per changed pupil and the import's
+    summary in the access log; the caller holds the transaction."""
+    now = timezone.now()
+    existing = list(Pupil.objects.values_list("username", "pseudonym"))
+    taken = {u.lower() for u, _ in existing}
+    pseudonyms = {p.lower() for _, p in existing if p}
+    new_pupils: list[dict[str, Any]] = []
+    for planned in result.added:
+        values = dict(planned.values)
+        upn = values.pop("upn", None)
+        if upn:
+            values["upn_hash"] = planned.upn_hash or upn_digest(upn)
+            values["upn"] = None if school.pseudonymise_pupils else upn
+        if school.pseudonymise_pupils and not values.get("pseudonym"):
+            values["pseudonym"] = generate_pseudonym(pseudonyms)
+        base_first = values.get("first_name") or values.get("pseudonym", "")
+        username = services.username_base(base_first, values.get("last_name", ""))
+        n = 2
+        candidate = username
+        while candidate in taken:
+            candidate, n = f"{username}{n}", n + 1
+        taken.add(candidate)
+        values["username"] = candidate
+        values["school_id"] = school.pk
+        new_pupils.append(values)
+    # Users, memberships and pupils as bulk_create would write them, without a model
+    # instance per row (insert_rows); no password hash is computed (ACC-2).
+    passwords = unusable_passwords(len(new_pupils))
+    user_ids = insert_rows(
+        User,
+        [
+            {
+                "username": services.pupil_user_handle(school.pk, values["username"]),
+                "first_name": values.get("first_name", "")[:150],
+                "last_name": values.get("last_name", "")[:150],
+                "password": password,
+            }
+            for values, password in zip(new_pupils, passwords, strict=True)
+        ],
+        now=now,
+    )
+    insert_rows(
+        Membership,
+        [
+            {"school_id": school.pk, "user_id": user_id, "role": Membership.Role.PUPIL}
+            for user_id in user_ids
+        ],
+        now=now,
+    )
+    for values, user_id in zip(new_pupils, user_ids, strict=True):
+        values["user_id"] = user_id
+    added_ids = insert_rows(Pupil, new_pupils, now=now)
+    changed = [p for p in (*result.changed, *result.unchanged, *result.leavers) if p.values]
+    names: set[str] = set()
+    renamed: list[User] = []
+    for planned in changed:
+        assert planned.pupil is not None
+        pupil = planned.pupil = pupil_instance(planned.pupil)  # type: ignore[arg-type]
+        for name, value in planned.values.items():
+            setattr(pupil, name, value)
+        pupil.updated_at = now
+        names |= set(planned.values)
+        if {"first_name", "last_name"} & set(planned.values) and pupil.user_id:
+            user = User(pk=pupil.user_id, first_name=pupil.first_name[:150])
+            user.last_name = pupil.last_name[:150]
+            renamed.append(user)
+    if changed:
+        pupils = [p.pupil for p in changed if p.pupil is not None]
+        _bulk_update(pupils, [*sorted(names), "updated_at"])
+    if renamed:
+        update_rows(User, renamed, ["first_name", "last_name"])
+    # One event per changed pupil, as pupil_update writes, appended to the chain at once.
+    audit.record_many(
+        actor=actor,
+        school=school,
+        events=[
+            (
+                "rosters.pupil.changed",
+                planned.pupil,
+                {
+                    name: services.pupil_change_logged(
+                        change.old, change.new, sensitive=change.sensitive
+                    )
+                    for name, change in planned.changes.items()
+                },
+            )
+            for planned in changed
+            if planned.changes
+        ],
+    )
+    audit.record(
+        actor=actor,
+        school=school,
+        action="rosters.mis.imported",
+        data={
+            "filename": result.filename[:200],
+            "rows": result.rows,
+            "full": result.full,
+            "added": len(result.added),
+            "added_ids": added_ids,
+            "changed": len([p for p in result.changed if p.changes]),
+            "unchanged": len(result.unchanged),
+            "left": len(result.leavers),
+            "columns_not_kept": result.not_kept_columns,
+            "columns_unknown": result.unknown_columns,
+        },
+    )

@@ -1,0 +1,95 @@
+"""API: a school administrator's settings, as on the settings page (TEN-1 email
+domains, ACC-1 sign-in methods, ACC-3 pseudonyms, ACC-5 two-factor sign-in for
+administrators, ROS-5 the optional pupil fields the school keeps).
+
+Both call `schools.services.school_settings_update`, so a rule is written once.
+"""
+
+from django.http import Http404, HttpRequest
+from django.urls import reverse
+from ninja import Router, Schema
+
+from markbook.accounts.sso import sso_provider_ids
+from markbook.core.api import InputSchema, responses
+from markbook.schools import services
+from markbook.schools.models import KEEPABLE_PUPIL_FIELDS, SIGNIN_METHODS, School
+
+router = Router(tags=["settings"])
+
+
+class SettingsOut(Schema):
+    email_domains: list[str]
+    pseudonymise_pupils: bool
+    require_admin_2fa: bool
+    kept_pupil_fields: list[str]
+    signin_methods: list[str]
+    # What may be chosen: name -> label.
+    keepable_pupil_fields: dict[str, str]
+    available_signin_methods: dict[str, str]
+    # Google or Microsoft sign-in configured on this deployment (ACC-1).
+    sso_configured: list[str]
+    pupil_signin_url: str
+
+
+class SettingsPatch(InputSchema):
+    """Only the settings sent are changed."""
+
+    email_domains: list[str] | None = None
+    pseudonymise_pupils: bool | None = None
+    require_admin_2fa: bool | None = None
+    kept_pupil_fields: list[str] | None = None
+    signin_methods: list[str] | None = None
+
+
+def _admin_school(request: HttpRequest) -> School:
+    access = request.access  # type: ignore[attr-defined]
+    if not access.has("school_admin"):
+        raise Http404
+    return access.school
+
+
+def _out(request: HttpRequest, school: School) -> dict:
+    return {
+        "email_domains": school.email_domains,
+        "pseudonymise_pupils": school.pseudonymise_pupils,
+        "require_admin_2fa": school.require_admin_2fa,
+        "kept_pupil_fields": school.kept_pupil_fields,
+        "signin_methods": school.signin_methods,
+        "keepable_pupil_fields": KEEPABLE_PUPIL_FIELDS,
+        "available_signin_methods": SIGNIN_METHODS,
+        "sso_configured": sorted(sso_provider_ids()),
+        "pupil_signin_url": request.build_absolute_uri(
+            reverse("pupil_signin", kwargs={"signin_slug": school.signin_slug})
+        ),
+    }
+
+
+@router.get(
+    "/schools/{school_id}/settings", response=responses(SettingsOut), summary="Read settings"
+)
+def settings_read(request: HttpRequest, school_id: int) -> dict:
+    """The school's settings; school administrators only."""
+    return _out(request, _admin_school(request))
+
+
+@router.patch(
+    "/schools/{school_id}/settings", response=responses(SettingsOut), summary="Change settings"
+)
+def settings_change(request: HttpRequest, school_id: int, payload: SettingsPatch) -> dict:
+    """Change the settings sent; fields no longer kept are blanked on every pupil at
+    once (ROS-5). Audited as `schools.settings.changed`."""
+    school = _admin_school(request)
+    services.school_settings_update(
+        actor=request.user,  # type: ignore[arg-type]
+        school=school,
+        email_domains=school.email_domains
+        if payload.email_domains is None
+        else payload.email_domains,
+        pseudonymise_pupils=school.pseudonymise_pupils
+        if payload.pseudonymise_pupils is None
+        else payload.pseudonymise_pupils,
+        require_admin_2fa=payload.require_admin_2fa,
+        kept_pupil_fields=payload.kept_pupil_fields,
+        signin_methods=payload.signin_methods,
+    )
+    return _out(request, school)
