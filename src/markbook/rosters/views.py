@@ -687,6 +687,11 @@ JOB_SUMMARY_LABELS = {
     "assignments_deleted": "Assignments deleted",
     "marks_recorded": "Marks recorded",
     "marks_removed": "Marks removed",
+    "parents_created": "Parents added",
+    "parents_matched": "Parents matched",
+    "parent_links_added": "Parents linked to pupils",
+    "parent_links_removed": "Parents unlinked from pupils",
+    "parents_skipped": "Parents not linked (an account of another school)",
 }
 
 
