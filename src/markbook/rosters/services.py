@@ -143,16 +143,23 @@ def username_base(first_name: str, last_name: str) -> str:
 
 
 def pupil_username_generate(
-    *, first_name: str, last_name: str, taken: set[str] | None = None
+    *, first_name: str, last_name: str, taken: set[str] | None = None, known: bool = False
 ) -> str:
     """A username unique in the school: "amy.adams", then "amy.adams2", ... (ACC-3).
 
-    `taken` lets a bulk import reserve the names it is about to use."""
+    `taken` lets a bulk import reserve the names it is about to use; with `known` it
+    holds every username of the school (lower case) and the database is not asked."""
     base = username_base(first_name, last_name)
-    used = {
-        u.lower()
-        for u in Pupil.objects.filter(username__startswith=base).values_list("username", flat=True)
-    }
+    used = (
+        set()
+        if known
+        else {
+            u.lower()
+            for u in Pupil.objects.filter(username__startswith=base).values_list(
+                "username", flat=True
+            )
+        }
+    )
     used |= taken or set()
     if base not in used:
         return base
@@ -185,13 +192,16 @@ def pupil_values_normalise(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def pupil_validate(pupil: Pupil, changed: set[str]) -> None:
+def pupil_validate(pupil: Pupil, changed: set[str], *, taken: set[str] | None = None) -> None:
     """Collect every problem with a pupil about to be saved, keyed by field (ROS-3).
 
     `changed` names the fields being set: only they are checked against the school's
     kept fields (ROS-5), the census codes, ULN and KS2 score ranges, and a changed
     username or UPN for being valid and unused in the school; the field formats and
-    names are checked on the whole pupil. Raises one ValidationError naming them all."""
+    names are checked on the whole pupil. Raises one ValidationError naming them all.
+
+    `taken`, when given, holds every username (lower case) of the school's other pupils:
+    a changed username is checked against it, without asking the database (imports)."""
     errors: dict[str, list[str]] = {}
     for name in sorted(changed):
         value = getattr(pupil, name)
@@ -216,7 +226,11 @@ def pupil_validate(pupil: Pupil, changed: set[str]) -> None:
                 "username",
                 f"{pupil.username!r} is not a valid username: use letters, digits, '.', '-' or '_'.",
             )
-        elif Pupil.objects.filter(username__iexact=pupil.username).exclude(pk=pupil.pk).exists():
+        elif (
+            pupil.username.lower() in taken
+            if taken is not None
+            else Pupil.objects.filter(username__iexact=pupil.username).exclude(pk=pupil.pk).exists()
+        ):
             _add(
                 errors,
                 "username",
@@ -267,6 +281,57 @@ def pupil_change_logged(old: Any, new: Any, *, sensitive: bool) -> dict[str, Any
     return {"old": as_json[0], "new": as_json[1]}
 
 
+def pupil_new(
+    *,
+    school: School,
+    first_name: str,
+    last_name: str,
+    year_group: str,
+    username: str | None = None,
+    upn: str | None = None,
+    email: str = "",
+    pseudonym: str = "",
+    taken: set[str] | None = None,
+    **optional: Any,
+) -> Pupil:
+    """The pupil pupil_create adds, normalised and validated, not saved (ROS-3, ACC-3).
+
+    With `taken` (every username of the school, lower case) the username is generated
+    and checked against it without asking the database, and added to it (imports)."""
+    unknown = sorted(set(optional) - set(MIS_FIELDS))
+    _raise_if({name: ["This is not a pupil field."] for name in unknown})
+    values = pupil_values_normalise(
+        {
+            "first_name": first_name,
+            "last_name": last_name,
+            "year_group": str(year_group).strip().upper(),
+            "username": username,
+            "upn": upn,
+            "email": email or "",
+            "pseudonym": pseudonym or "",
+            **optional,
+        }
+    )
+    if not values["username"]:
+        values["username"] = pupil_username_generate(
+            first_name=values["first_name"] or values["pseudonym"],
+            last_name=values["last_name"],
+            taken=taken,
+            known=taken is not None,
+        )
+    pupil = Pupil(school=school, **values)
+    pupil_validate(pupil, set(values), taken=taken)
+    pupil.upn_hash = upn_digest(pupil.upn) if pupil.upn else ""
+    if taken is not None:
+        taken.add(pupil.username.lower())
+    return pupil
+
+
+def pupil_created_logged(pupil: Pupil) -> dict[str, Any]:
+    """The data of a `rosters.pupil.created` event (SEC-1)."""
+    return {"username": pupil.username, "year_group": pupil.year_group}
+
+
 @transaction.atomic
 def pupil_create(
     *,
@@ -285,27 +350,17 @@ def pupil_create(
 
     The username is generated when missing; the UPN is validated (ROS-3). No password
     hash is computed: the pupil signs in with a code from their teacher."""
-    unknown = sorted(set(optional) - set(MIS_FIELDS))
-    _raise_if({name: ["This is not a pupil field."] for name in unknown})
-    values = pupil_values_normalise(
-        {
-            "first_name": first_name,
-            "last_name": last_name,
-            "year_group": str(year_group).strip().upper(),
-            "username": username,
-            "upn": upn,
-            "email": email or "",
-            "pseudonym": pseudonym or "",
-            **optional,
-        }
+    pupil = pupil_new(
+        school=school,
+        first_name=first_name,
+        last_name=last_name,
+        year_group=year_group,
+        username=username,
+        upn=upn,
+        email=email,
+        pseudonym=pseudonym,
+        **optional,
     )
-    if not values["username"]:
-        values["username"] = pupil_username_generate(
-            first_name=values["first_name"] or values["pseudonym"], last_name=values["last_name"]
-        )
-    pupil = Pupil(school=school, **values)
-    pupil_validate(pupil, set(values))
-    pupil.upn_hash = upn_digest(pupil.upn) if pupil.upn else ""
     user = User(
         username=pupil_user_handle(school.pk, pupil.username),
         first_name=pupil.first_name[:150],
@@ -321,7 +376,7 @@ def pupil_create(
         school=school,
         action="rosters.pupil.created",
         target=pupil,
-        data={"username": pupil.username, "year_group": pupil.year_group},
+        data=pupil_created_logged(pupil),
     )
     return pupil
 
@@ -331,6 +386,30 @@ def pupil_update(*, actor: User | None, pupil: Pupil, **changes: Any) -> Pupil:
     """Change a pupil's details; old and new values go to the access log (ROS-1, DSR-3).
 
     For encrypted fields (SEC-2) the log records only that the value changed."""
+    changed = pupil_changes_apply(pupil, changes)
+    if not changed:
+        return pupil
+    extra = ["upn_hash"] if "upn" in changed else []
+    pupil.save(update_fields=[*changed, *extra, "updated_at"])
+    if pupil.user_id and {"username", "first_name", "last_name"} & set(changed):
+        user = pupil.user
+        user.username = pupil_user_handle(pupil.school_id, pupil.username)
+        user.first_name, user.last_name = pupil.first_name[:150], pupil.last_name[:150]
+        user.save(update_fields=["username", "first_name", "last_name"])
+    audit.record(
+        actor=actor,
+        school=pupil.school_id,
+        action="rosters.pupil.changed",
+        target=pupil,
+        data=pupil_changes_logged(pupil, changed),
+    )
+    return pupil
+
+
+def pupil_changes_apply(pupil: Pupil, changes: dict[str, Any]) -> dict[str, Any]:
+    """Set `changes` on `pupil` as pupil_update does, normalised and validated, without
+    saving (a changed UPN sets upn_hash too); the changed fields and their old values.
+    When they are not valid the pupil is left as it was and a ValidationError raised."""
     unknown = sorted(set(changes) - set(PUPIL_FIELDS))
     _raise_if({name: ["This is not a pupil field that can be changed."] for name in unknown})
     if "year_group" in changes and changes["year_group"] is not None:
@@ -343,31 +422,24 @@ def pupil_update(*, actor: User | None, pupil: Pupil, **changes: Any) -> Pupil:
             changed[name] = old
             setattr(pupil, name, new)
     if not changed:
-        return pupil
+        return changed
     try:
         pupil_validate(pupil, set(changed))
     except ValidationError:
         for name, old in changed.items():
             setattr(pupil, name, old)
         raise
-    extra = []
     if "upn" in changed:
         pupil.upn_hash = upn_digest(pupil.upn) if pupil.upn else ""
-        extra.append("upn_hash")
-    pupil.save(update_fields=[*changed, *extra, "updated_at"])
-    if pupil.user_id and {"username", "first_name", "last_name"} & set(changed):
-        user = pupil.user
-        user.username = pupil_user_handle(pupil.school_id, pupil.username)
-        user.first_name, user.last_name = pupil.first_name[:150], pupil.last_name[:150]
-        user.save(update_fields=["username", "first_name", "last_name"])
-    data = {
+    return changed
+
+
+def pupil_changes_logged(pupil: Pupil, changed: dict[str, Any]) -> dict[str, Any]:
+    """The data of a `rosters.pupil.changed` event for `changed` (field -> old value)."""
+    return {
         name: pupil_change_logged(old, getattr(pupil, name), sensitive=name in SENSITIVE_FIELDS)
         for name, old in changed.items()
     }
-    audit.record(
-        actor=actor, school=pupil.school_id, action="rosters.pupil.changed", target=pupil, data=data
-    )
-    return pupil
 
 
 @transaction.atomic

@@ -74,9 +74,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from markbook.accounts.models import User
+from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
+from markbook.core.rows import insert_rows, unusable_passwords, update_rows
 from markbook.rosters import selectors, services
 from markbook.rosters.imports.common import Problem, csv_records, decode_csv_bytes
 from markbook.rosters.models import YEAR_GROUPS, ClassTeacher, Enrolment, Pupil, TeachingClass
@@ -895,9 +897,18 @@ class _Import(GuardiansMixin, MarksMixin):
                 self.reader.problem(file, row.number, names.get(name, name), message)
 
     def _write_pupils(self) -> dict[str, Pupil]:
-        result, actor, school = self.result, self.actor, self.school
-        by_id = {p.oneroster_id: p for p in Pupil.objects.exclude(oneroster_id="")}
-        by_username = {p.username.lower(): p for p in Pupil.objects.all()}
+        """Create, change and mark as left the file's pupils, with the values, checks and
+        access log events of pupil_create and pupil_update, written in bulk: users,
+        memberships and pupils of new pupils by insert_rows (no password hash, ACC-2),
+        changed pupils by update_rows, every event appended at once (SEC-1)."""
+        result, school = self.result, self.school
+        now = timezone.now()
+        existing = list(Pupil.objects.all())
+        for pupil in existing:
+            pupil.school = school  # the checks read the school's kept fields
+        by_id = {p.oneroster_id: p for p in existing if p.oneroster_id}
+        by_username = {p.username.lower(): p for p in existing}
+        taken = set(by_username)
         names = {
             "first_name": "givenName",
             "last_name": "familyName",
@@ -906,13 +917,19 @@ class _Import(GuardiansMixin, MarksMixin):
             "email": "email",
         }
         pupils: dict[str, Pupil] = {}
+        new: list[Pupil] = []
+        events: list[tuple[str, Pupil, dict[str, Any]]] = []  # in the file's order
+        dirty: dict[int, tuple[Pupil, set[str]]] = {}
         for ref, row in self.pupils.items():
             pupil = by_id.get(ref) or by_username.get(row["username"].lower())
             if row.status == "tobedeleted":
                 if pupil is not None and pupil.status != Pupil.Status.LEFT:
-                    services.pupil_update(
-                        actor=actor, pupil=pupil, status=Pupil.Status.LEFT, left_on=row.modified
-                    )
+                    changes = {"status": Pupil.Status.LEFT, "left_on": row.modified}
+                    try:
+                        self._change(pupil, changes, dirty, events, now)
+                    except ValidationError as error:
+                        self._errors("users", row, error, names)
+                        continue
                     result.pupils_left += 1
                 continue
             values: dict[str, Any] = {
@@ -925,28 +942,112 @@ class _Import(GuardiansMixin, MarksMixin):
                 values["email"] = email
             try:
                 if pupil is None:
-                    pupil = services.pupil_create(
-                        actor=actor,
+                    pupil = services.pupil_new(
                         school=school,
                         username=row["username"].lower() or None,
+                        taken=taken,
                         **values,
                     )
+                    pupil.oneroster_id = ref
+                    new.append(pupil)
+                    events.append(("rosters.pupil.created", pupil, {}))
                     result.pupils_created += 1
+                elif self._change(pupil, values, dirty, events, now):
+                    result.pupils_updated += 1
                 else:
-                    before = pupil.updated_at
-                    pupil = services.pupil_update(actor=actor, pupil=pupil, **values)
-                    if pupil.updated_at != before:
-                        result.pupils_updated += 1
-                    else:
-                        result.pupils_matched += 1
+                    result.pupils_matched += 1
             except ValidationError as error:
                 self._errors("users", row, error, names)
                 continue
             if pupil.oneroster_id != ref:
                 pupil.oneroster_id = ref
-                pupil.save(update_fields=["oneroster_id"])
+                dirty.setdefault(pupil.pk, (pupil, set()))[1].add("oneroster_id")
             pupils[ref] = pupil
+        if result.problems:
+            return pupils  # nothing is kept: the caller rolls back
+        self._insert_pupils(new, now)
+        groups: dict[tuple[str, ...], list[Pupil]] = defaultdict(list)
+        renamed: list[User] = []
+        for pupil, fields in dirty.values():
+            groups[tuple(sorted(fields))].append(pupil)
+            if pupil.user_id and {"first_name", "last_name"} & fields:
+                renamed.append(
+                    User(
+                        pk=pupil.user_id,
+                        username=services.pupil_user_handle(pupil.school_id, pupil.username),
+                        first_name=pupil.first_name[:150],
+                        last_name=pupil.last_name[:150],
+                    )
+                )
+        for fields, members in groups.items():
+            update_rows(Pupil, members, list(fields))
+        update_rows(User, renamed, ["username", "first_name", "last_name"])
+        audit.record_many(
+            actor=self.actor,
+            school=school,
+            events=[
+                (action, pupil, data or services.pupil_created_logged(pupil))
+                for action, pupil, data in events
+            ],
+        )
         return pupils
+
+    @staticmethod
+    def _change(
+        pupil: Pupil,
+        values: dict[str, Any],
+        dirty: dict[int, tuple[Pupil, set[str]]],
+        events: list[tuple[str, Pupil, dict[str, Any]]],
+        now: datetime,
+    ) -> bool:
+        """Set `values` on an existing pupil as pupil_update does (written later, in
+        bulk); whether anything changed."""
+        changed = services.pupil_changes_apply(pupil, dict(values))
+        if not changed:
+            return False
+        pupil.updated_at = now
+        fields = dirty.setdefault(pupil.pk, (pupil, set()))[1]
+        fields |= {*changed, "updated_at", *(["upn_hash"] if "upn" in changed else [])}
+        events.append(
+            ("rosters.pupil.changed", pupil, services.pupil_changes_logged(pupil, changed))
+        )
+        return True
+
+    def _insert_pupils(self, new: list[Pupil], now: datetime) -> None:
+        """New pupils' users, memberships and pupils, as pupil_create writes them."""
+        school = self.school
+        user_ids = insert_rows(
+            User,
+            [
+                {
+                    "username": services.pupil_user_handle(school.pk, pupil.username),
+                    "first_name": pupil.first_name[:150],
+                    "last_name": pupil.last_name[:150],
+                    "password": password,
+                }
+                for pupil, password in zip(new, unusable_passwords(len(new)), strict=True)
+            ],
+            now=now,
+        )
+        insert_rows(
+            Membership,
+            [
+                {"school_id": school.pk, "user_id": user_id, "role": Membership.Role.PUPIL}
+                for user_id in user_ids
+            ],
+            now=now,
+        )
+        fields = [f.attname for f in Pupil._meta.concrete_fields if not f.primary_key]
+        for pupil, user_id in zip(new, user_ids, strict=True):
+            pupil.user_id = user_id
+            pupil.created_at = pupil.updated_at = now
+        ids = insert_rows(
+            Pupil, [{name: getattr(p, name) for name in fields} for p in new], now=now
+        )
+        for pupil, pk in zip(new, ids, strict=True):
+            pupil.pk = pk
+            pupil._state.adding = False
+            pupil._state.db = "default"
 
 
 class _Preview(Exception):

@@ -1,0 +1,172 @@
+"""The OneRoster import writes pupils, enrolments and teacher links in bulk (ROS-4,
+ACC-2, SEC-1): the same rows and access log events as the services, one event per
+pupil or link, and a number of queries that does not grow with the file."""
+
+import csv
+import io
+import zipfile
+
+import pytest
+
+from markbook.accounts.models import Membership
+from markbook.core.tenancy import school_scope
+from markbook.rosters.models import Pupil
+from markbook.rosters.oneroster import spec
+from markbook.rosters.oneroster.import_ import oneroster_import
+from tests import factories as f
+from tests.rosters.conftest import actions
+
+pytestmark = pytest.mark.django_db
+
+
+def roster_zip(
+    school, pupils: int, *, family: str = "Pike", teacher: str = "", first: int = 0, **extra
+) -> bytes:  # type: ignore[no-untyped-def]
+    """A bulk zip for `school`'s org: `pupils` pupils in year 7, each in two classes."""
+    org = "org-1"
+    rows: dict[str, list[dict[str, str]]] = {
+        "orgs": [{"sourcedId": org, "name": school.name, "type": "school"}],
+        "academicSessions": [
+            {
+                "sourcedId": "y1",
+                "title": "2026/27",
+                "type": "schoolYear",
+                "startDate": "2026-09-01",
+                "endDate": "2027-08-31",
+                "schoolYear": "2027",
+            }
+        ],
+        "classes": [
+            {
+                "sourcedId": f"c{n}",
+                "title": f"7X{n}",
+                "grades": "07",
+                "courseSourcedId": "",
+                "classType": "scheduled",
+                "schoolSourcedId": org,
+                "termSourcedIds": "y1",
+                "subjects": "Maths",
+            }
+            for n in (1, 2)
+        ],
+        "users": [],
+        "roles": [],
+        "enrollments": [],
+    }
+    people = [(f"p{i}", "student") for i in range(first, first + pupils)]
+    if teacher:
+        people.append(("t1", "teacher"))
+    for ref, role in people:
+        rows["users"].append(
+            {
+                "sourcedId": ref,
+                "enabledUser": "true",
+                "username": teacher if role == "teacher" else extra.get(ref, f"pupil{ref}"),
+                "givenName": "Teacher" if role == "teacher" else f"Pupil{ref}",
+                "familyName": family,
+                "email": teacher if role == "teacher" else "",
+                "grades": "" if role == "teacher" else "07",
+            }
+        )
+        rows["roles"].append(
+            {
+                "sourcedId": f"r-{ref}",
+                "userSourcedId": ref,
+                "roleType": "primary",
+                "role": role,
+                "orgSourcedId": org,
+            }
+        )
+        for klass in ("c1", "c2"):
+            rows["enrollments"].append(
+                {
+                    "sourcedId": f"e-{klass}-{ref}",
+                    "classSourcedId": klass,
+                    "schoolSourcedId": org,
+                    "userSourcedId": ref,
+                    "role": role,
+                }
+            )
+    manifest = [
+        ("manifest.version", "1.0"),
+        ("oneroster.version", "1.2"),
+        *((f"file.{name}", "bulk" if rows.get(name) else "absent") for name in spec.ALL_FILES),
+    ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, table in [("manifest", None), *rows.items()]:
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\r\n")
+            if table is None:
+                writer.writerows([spec.MANIFEST_HEADER, *manifest])
+            else:
+                header = spec.HEADERS_12[name]
+                writer.writerows([header, *([r.get(h, "") for h in header] for r in table)])
+            archive.writestr(f"{name}.csv", out.getvalue())
+    return buffer.getvalue()
+
+
+def school_with(teacher) -> object:  # type: ignore[no-untyped-def]
+    school = f.SchoolFactory(name="Bulkfield School")
+    with school_scope(school):
+        Membership.objects.create(school=school, user=teacher, role=Membership.Role.TEACHER)
+    return school
+
+
+def run(school, data: bytes, confirm: bool = True):  # type: ignore[no-untyped-def]
+    with school_scope(school):
+        return oneroster_import(actor=None, school=school, data=data, confirm=confirm)
+
+
+def test_new_pupils_get_accounts_without_passwords_and_one_created_event_each(world):
+    school = school_with(world.teacher)
+    result = run(school, roster_zip(school, 4))
+    assert result.ok and result.pupils_created == 4, result.problems
+    with school_scope(school):
+        pupils = {p.oneroster_id: p for p in Pupil.objects.select_related("user")}
+        members = set(Membership.objects.filter(role=Membership.Role.PUPIL).values_list("user_id"))
+    assert sorted(pupils) == ["p0", "p1", "p2", "p3"]
+    for ref, pupil in pupils.items():
+        assert (pupil.username, pupil.first_name, pupil.last_name, pupil.year_group) == (
+            f"pupil{ref}",
+            f"Pupil{ref}",
+            "Pike",
+            "7",
+        )
+        assert pupil.user.username == f"pupil.{school.pk}.pupil{ref}"
+        assert (pupil.user.first_name, pupil.user.last_name) == (f"Pupil{ref}", "Pike")
+        assert not pupil.user.has_usable_password()  # ACC-2
+        assert (pupil.user_id,) in members
+    created = actions(school, "rosters.pupil.created")
+    assert [(e.target_id, e.data) for e in created] == [
+        (str(pupils[ref].pk), {"username": f"pupil{ref}", "year_group": "7"})
+        for ref in ("p0", "p1", "p2", "p3")
+    ]
+
+
+def test_changed_pupils_are_written_with_one_changed_event_each(world):
+    school = school_with(world.teacher)
+    assert run(school, roster_zip(school, 3)).ok
+    result = run(school, roster_zip(school, 3, family="Pyke"))
+    assert (result.pupils_updated, result.pupils_matched) == (3, 0)
+    with school_scope(school):
+        pupils = list(Pupil.objects.select_related("user").order_by("oneroster_id"))
+    assert {(p.last_name, p.user.last_name) for p in pupils} == {("Pyke", "Pyke")}
+    changed = actions(school, "rosters.pupil.changed")
+    assert [(e.target_id, e.data) for e in changed] == [
+        (str(p.pk), {"last_name": {"old": "Pike", "new": "Pyke"}}) for p in pupils
+    ]
+    again = run(school, roster_zip(school, 3, family="Pyke"))
+    assert (again.pupils_updated, again.pupils_matched) == (0, 3)
+    assert len(actions(school, "rosters.pupil.changed")) == 3
+
+
+def test_a_username_twice_in_the_file_is_reported_by_row_and_nothing_is_written(world):
+    school = school_with(world.teacher)
+    result = run(school, roster_zip(school, 3, p2="pupilp0"))
+    assert not result.ok
+    assert [(p.file, p.row, p.column) for p in result.problems] == [("users", 4, "username")]
+    assert "already used" in result.problems[0].message
+    with school_scope(school):
+        assert not Pupil.objects.exists()
+    assert actions(school, "rosters.pupil.created") == []
