@@ -7,10 +7,12 @@ import io
 import zipfile
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from markbook.accounts.models import Membership
 from markbook.core.tenancy import school_scope
-from markbook.rosters.models import Pupil
+from markbook.rosters.models import ClassTeacher, Enrolment, Pupil, TeachingClass
 from markbook.rosters.oneroster import spec
 from markbook.rosters.oneroster.import_ import oneroster_import
 from tests import factories as f
@@ -170,3 +172,64 @@ def test_a_username_twice_in_the_file_is_reported_by_row_and_nothing_is_written(
     with school_scope(school):
         assert not Pupil.objects.exists()
     assert actions(school, "rosters.pupil.created") == []
+
+
+def test_enrolments_and_teacher_links_with_one_event_each(world):
+    school = school_with(world.teacher)
+    result = run(school, roster_zip(school, 3, teacher=world.teacher.email))
+    assert (result.enrolments_added, result.teacher_links_added) == (6, 2)
+    with school_scope(school):
+        pupils = {p.oneroster_id: p.pk for p in Pupil.objects.all()}
+        classes = dict(TeachingClass.objects.values_list("name", "pk"))
+        assert set(Enrolment.objects.values_list("teaching_class_id", "pupil_id")) == {
+            (classes[c], pupils[p]) for c in ("7X1", "7X2") for p in pupils
+        }
+        assert set(ClassTeacher.objects.values_list("teaching_class_id", "teacher_id")) == {
+            (classes["7X1"], world.teacher.pk),
+            (classes["7X2"], world.teacher.pk),
+        }
+    added = actions(school, "rosters.enrolment.added")
+    assert [(e.target_id, e.data) for e in added] == [
+        (str(classes[c]), {"pupil": pupils[p]}) for p in ("p0", "p1", "p2") for c in ("7X1", "7X2")
+    ]
+    attached = actions(school, "rosters.class.teacher_attached")
+    assert [(e.target_id, e.data) for e in attached] == [
+        (str(classes[c]), {"teacher": world.teacher.pk}) for c in ("7X1", "7X2")
+    ]
+    # A bulk file without p0 and the teacher takes p0 out of both classes; links stay.
+    again = run(school, roster_zip(school, 2, first=1))
+    assert (again.enrolments_added, again.enrolments_removed) == (0, 2)
+    removed = actions(school, "rosters.enrolment.removed")
+    assert [(e.target_id, e.data) for e in removed] == [
+        (str(classes[c]), {"pupil": pupils["p0"]}) for c in ("7X1", "7X2")
+    ]
+    with school_scope(school):
+        assert Enrolment.objects.count() == 4
+        assert not Enrolment.objects.filter(pupil_id=pupils["p0"]).exists()
+        assert ClassTeacher.objects.count() == 2
+
+
+@pytest.mark.parametrize("confirm", [True, False])
+def test_importing_3_or_30_new_pupils_with_enrolments_runs_the_same_queries(world, confirm):
+    counted = []
+    for n in (3, 30):
+        school = school_with(world.teacher)
+        data = roster_zip(school, n, teacher=world.teacher.email)
+        with CaptureQueriesContext(connection) as queries:
+            result = run(school, data, confirm=confirm)
+        assert (result.pupils_created, result.enrolments_added) == (n, 2 * n)
+        assert result.teacher_links_added == 2
+        counted.append(len(queries))
+    assert counted[0] == counted[1]
+
+
+def test_reimporting_3_or_30_pupils_runs_the_same_queries(world):
+    counted = []
+    for n in (3, 30):
+        school = school_with(world.teacher)
+        assert run(school, roster_zip(school, n, teacher=world.teacher.email)).ok
+        with CaptureQueriesContext(connection) as queries:
+            result = run(school, roster_zip(school, n, family="Pyke", teacher=world.teacher.email))
+        assert result.pupils_updated == n
+        counted.append(len(queries))
+    assert counted[0] == counted[1]

@@ -821,10 +821,46 @@ class _Import(GuardiansMixin, MarksMixin):
             classes[ref] = teaching_class
         if result.problems:
             return
+        unknown = self._write_enrolments(classes, pupils)
+        self._write_guardians(pupils)
+        self._write_marks(classes, pupils)
+        if unknown:
+            self.reader.note(
+                "unknown",
+                "Teachers not found among this school's staff (add them "
+                "under Staff, then import again); their classes were imported "
+                f"without them: {', '.join(sorted(unknown))}.",
+            )
+
+    def _write_enrolments(
+        self, classes: dict[str, TeachingClass], pupils: dict[str, Pupil]
+    ) -> set[str]:
+        """Enrolments and teacher links as enrolment_add, enrolment_remove,
+        class_teacher_attach and class_teacher_detach make them, written in bulk with one
+        event per link appended at once (SEC-1); the teachers not among the staff."""
+        result = self.result
         staff = {u.email.lower(): u for u in selectors.staff() if u.email}
         unknown: set[str] = set()
-        pairs = set(Enrolment.objects.values_list("teaching_class_id", "pupil_id"))
-        links = set(ClassTeacher.objects.values_list("teaching_class_id", "teacher_id"))
+        enrolled = {
+            (class_id, pupil_id): pk
+            for class_id, pupil_id, pk in Enrolment.objects.values_list(
+                "teaching_class_id", "pupil_id", "pk"
+            )
+        }
+        linked = {
+            (class_id, teacher_id): pk
+            for class_id, teacher_id, pk in ClassTeacher.objects.values_list(
+                "teaching_class_id", "teacher_id", "pk"
+            )
+        }
+        pairs, links = set(enrolled), set(linked)
+        # Links added and those of the database removed (a link removed and added again
+        # is in both: deleted, then made anew, as the services would).
+        add_pairs: set[tuple[int, int]] = set()
+        add_links: set[tuple[int, int]] = set()
+        removed_pairs: set[tuple[int, int]] = set()
+        removed_links: set[tuple[int, int]] = set()
+        events: list[tuple[str, TeachingClass, dict[str, Any]]] = []  # in the file's order
         listed: dict[int, set[int]] = defaultdict(set)
         for row in self.enrolments:
             teaching_class = classes[row["classSourcedId"]]
@@ -836,16 +872,18 @@ class _Import(GuardiansMixin, MarksMixin):
                 pair = (teaching_class.pk, pupil.pk)
                 if row.status == "tobedeleted":
                     if pair in pairs:
-                        services.enrolment_remove(
-                            actor=actor, teaching_class=teaching_class, pupil=pupil
-                        )
                         pairs.discard(pair)
+                        _drop(pair, add_pairs, removed_pairs)
+                        events.append(
+                            ("rosters.enrolment.removed", teaching_class, {"pupil": pupil.pk})
+                        )
                         result.enrolments_removed += 1
                     continue
                 listed[teaching_class.pk].add(pupil.pk)
                 if pair not in pairs:
-                    services.enrolment_add(actor=actor, teaching_class=teaching_class, pupil=pupil)
                     pairs.add(pair)
+                    add_pairs.add(pair)
+                    events.append(("rosters.enrolment.added", teaching_class, {"pupil": pupil.pk}))
                     result.enrolments_added += 1
                 continue
             email = (user_row["email"] or user_row["username"]).lower()
@@ -856,40 +894,52 @@ class _Import(GuardiansMixin, MarksMixin):
             link = (teaching_class.pk, teacher.pk)
             if row.status == "tobedeleted":
                 if link in links:
-                    services.class_teacher_detach(
-                        actor=actor, teaching_class=teaching_class, teacher=teacher
-                    )
                     links.discard(link)
+                    _drop(link, add_links, removed_links)
+                    events.append(
+                        ("rosters.class.teacher_detached", teaching_class, {"teacher": teacher.pk})
+                    )
                     result.teacher_links_removed += 1
             elif link not in links:
-                services.class_teacher_attach(
-                    actor=actor, teaching_class=teaching_class, teacher=teacher
-                )
                 links.add(link)
+                add_links.add(link)
+                events.append(
+                    ("rosters.class.teacher_attached", teaching_class, {"teacher": teacher.pk})
+                )
                 result.teacher_links_added += 1
         if self.modes.get("enrollments") == "bulk":
-            by_pk = {p.pk: p for p in pupils.values()}
-            for teaching_class in classes.values():
-                for enrolment in (
-                    Enrolment.objects.filter(teaching_class=teaching_class)
-                    .exclude(pupil_id__in=listed[teaching_class.pk])
-                    .select_related("pupil")
-                ):
-                    services.enrolment_remove(
-                        actor=actor,
-                        teaching_class=teaching_class,
-                        pupil=by_pk.get(enrolment.pupil_id, enrolment.pupil),
+            # The classes' pupils the file does not list, class by class.
+            by_class: dict[int, list[int]] = defaultdict(list)
+            for (class_id, pupil_id), _ in sorted(enrolled.items(), key=lambda item: item[1]):
+                if (class_id, pupil_id) in pairs and pupil_id not in listed[class_id]:
+                    by_class[class_id].append(pupil_id)
+            for teaching_class in {c.pk: c for c in classes.values()}.values():
+                for pupil_id in by_class.pop(teaching_class.pk, []):
+                    pairs.discard((teaching_class.pk, pupil_id))
+                    removed_pairs.add((teaching_class.pk, pupil_id))
+                    events.append(
+                        ("rosters.enrolment.removed", teaching_class, {"pupil": pupil_id})
                     )
                     result.enrolments_removed += 1
-        self._write_guardians(pupils)
-        self._write_marks(classes, pupils)
-        if unknown:
-            self.reader.note(
-                "unknown",
-                "Teachers not found among this school's staff (add them "
-                "under Staff, then import again); their classes were imported "
-                f"without them: {', '.join(sorted(unknown))}.",
-            )
+        _delete(Enrolment, [enrolled[pair] for pair in removed_pairs])
+        _delete(ClassTeacher, [linked[link] for link in removed_links])
+        school_id = self.school.pk
+        insert_rows(
+            Enrolment,
+            [
+                {"school_id": school_id, "teaching_class_id": class_id, "pupil_id": pupil_id}
+                for class_id, pupil_id in sorted(add_pairs)
+            ],
+        )
+        insert_rows(
+            ClassTeacher,
+            [
+                {"school_id": school_id, "teaching_class_id": class_id, "teacher_id": teacher_id}
+                for class_id, teacher_id in sorted(add_links)
+            ],
+        )
+        audit.record_many(actor=self.actor, school=self.school, events=events)
+        return unknown
 
     def _errors(self, file: str, row: _Row, error: ValidationError, names: dict[str, str]) -> None:
         for name, messages in error.message_dict.items():
@@ -1048,6 +1098,20 @@ class _Import(GuardiansMixin, MarksMixin):
             pupil.pk = pk
             pupil._state.adding = False
             pupil._state.db = "default"
+
+
+def _drop(key: tuple[int, int], added: set[tuple[int, int]], removed: set[tuple[int, int]]) -> None:
+    """A link taken out: not added after all if this import added it, else removed."""
+    if key in added:
+        added.discard(key)
+    else:
+        removed.add(key)
+
+
+def _delete(model: type[Enrolment] | type[ClassTeacher], pks: list[int]) -> None:
+    """Delete rows of `model` by primary key, a batch of them per query."""
+    for start in range(0, len(pks), 500):
+        model.objects.filter(pk__in=pks[start : start + 500]).delete()
 
 
 class _Preview(Exception):
