@@ -12,11 +12,13 @@ from django.test.utils import CaptureQueriesContext
 
 from markbook.accounts.models import Membership
 from markbook.core.tenancy import school_scope
-from markbook.rosters.models import ClassTeacher, Enrolment, Pupil, TeachingClass
+from markbook.rosters.imports import jobs
+from markbook.rosters.models import ClassTeacher, Enrolment, ImportJob, Pupil, TeachingClass
 from markbook.rosters.oneroster import spec
-from markbook.rosters.oneroster.import_ import oneroster_import
+from markbook.rosters.oneroster.import_ import PHASES, oneroster_import
 from tests import factories as f
 from tests.rosters.conftest import actions
+from tests.rosters.test_stalled_jobs import meanwhile
 
 pytestmark = pytest.mark.django_db
 
@@ -233,3 +235,54 @@ def test_reimporting_3_or_30_pupils_runs_the_same_queries(world):
         assert result.pupils_updated == n
         counted.append(len(queries))
     assert counted[0] == counted[1]
+
+
+# --- progress of a queued import -------------------------------------------------------
+
+
+def queue_zip(school, data: bytes, actor):  # type: ignore[no-untyped-def]
+    with school_scope(school):
+        return jobs.import_job_create(
+            actor=actor, school=school, kind=ImportJob.Kind.ONEROSTER, data=data, filename="r.zip"
+        )
+
+
+def run_now(job: ImportJob) -> ImportJob:
+    with school_scope(job.school_id):
+        return jobs.import_job_run(job=ImportJob.objects.get(pk=job.pk))
+
+
+def test_a_queued_import_reports_each_phase_and_the_total_once_saved(world, monkeypatch):
+    calls: list[tuple[int, int]] = []
+    real = jobs._progress
+
+    def spy(job):  # type: ignore[no-untyped-def]
+        report = real(job)
+
+        def wrapped(done: int, total: int) -> None:
+            with school_scope(job.school_id):
+                pupils = Pupil.objects.count()
+            calls.append((done, total, pupils))
+            report(done, total)
+
+        return wrapped
+
+    monkeypatch.setattr(jobs, "_progress", spy)
+    school = school_with(world.teacher)
+    job = run_now(queue_zip(school, roster_zip(school, 3), world.admin))
+    total = len(PHASES)
+    assert job.status == "done", job.message
+    assert [(done, t) for done, t, _ in calls] == [(n, total) for n in range(total + 1)]
+    # Every phase before the pupils' is reported before anything is written.
+    assert [pupils for done, _, pupils in calls if done <= PHASES.index("pupils")] == [0, 0, 0]
+    assert (job.progress_done, job.progress_total) == (total, total)
+
+
+def test_a_replaced_oneroster_attempt_stops_before_it_writes(world, monkeypatch):
+    meanwhile(monkeypatch, after_write=False, attempt=2, status="queued")
+    school = school_with(world.teacher)
+    after = run_now(queue_zip(school, roster_zip(school, 3), world.admin))
+    assert (after.status, after.attempt) == ("queued", 2)
+    with school_scope(school):
+        assert not Pupil.objects.exists()
+    assert actions(school, "rosters.pupil.created") == []

@@ -222,9 +222,9 @@ def _run_mis(job: ImportJob, data: bytes) -> tuple[dict[str, Any], str]:
 
 
 def _run_oneroster(job: ImportJob, data: bytes) -> tuple[dict[str, Any], str]:
-    report = _progress(job)
-    report(0, 1)
-    result = oneroster_import(actor=job.created_by, school=job.school, data=data, confirm=True)
+    result = oneroster_import(
+        actor=job.created_by, school=job.school, data=data, confirm=True, progress=_progress(job)
+    )
     if result.problems:
         return _failed_to(
             [
@@ -232,7 +232,6 @@ def _run_oneroster(job: ImportJob, data: bytes) -> tuple[dict[str, Any], str]:
                 for p in result.problems
             ]
         )
-    report(1, 1)
     return result.counts(), ""
 
 

@@ -68,6 +68,7 @@ import io
 import re
 import zipfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -99,6 +100,10 @@ class FileProblem:
     column: str
     message: str
 
+
+# The phases of an import, as its progress reports them: progress(i, len(PHASES)) as
+# phase i starts; progress(len(PHASES), len(PHASES)) once a confirmed import is saved.
+PHASES = ("read", "check", "pupils", "classes", "enrolments", "parents", "marks")
 
 # What an import did, by name: the preview, the access log and a job's summary.
 COUNTS = (
@@ -402,9 +407,16 @@ def _table(
 
 
 class _Import(GuardiansMixin, MarksMixin):
-    def __init__(self, actor: User | None, school: School, result: Result) -> None:
+    def __init__(
+        self,
+        actor: User | None,
+        school: School,
+        result: Result,
+        progress: Callable[[int, int], None],
+    ) -> None:
         self.actor, self.school, self.result = actor, school, result
         self.reader = _Reader(result)
+        self.progress = progress
 
     # --- reading -----------------------------------------------------------------
 
@@ -795,9 +807,11 @@ class _Import(GuardiansMixin, MarksMixin):
 
     def write(self) -> None:
         result, actor, school = self.result, self.actor, self.school
+        self.progress(PHASES.index("pupils"), len(PHASES))
         pupils = self._write_pupils()
         if result.problems:
             return
+        self.progress(PHASES.index("classes"), len(PHASES))
         existing = {(c.academic_year, c.name.casefold()): c for c in TeachingClass.objects.all()}
         classes: dict[str, TeachingClass] = {}
         for ref, row in self.classes.items():
@@ -821,8 +835,11 @@ class _Import(GuardiansMixin, MarksMixin):
             classes[ref] = teaching_class
         if result.problems:
             return
+        self.progress(PHASES.index("enrolments"), len(PHASES))
         unknown = self._write_enrolments(classes, pupils)
+        self.progress(PHASES.index("parents"), len(PHASES))
         self._write_guardians(pupils)
+        self.progress(PHASES.index("marks"), len(PHASES))
         self._write_marks(classes, pupils)
         if unknown:
             self.reader.note(
@@ -1118,15 +1135,32 @@ class _Preview(Exception):
     pass
 
 
-def oneroster_import(*, actor: User | None, school: School, data: bytes, confirm: bool) -> Result:
+def oneroster_import(
+    *,
+    actor: User | None,
+    school: School,
+    data: bytes,
+    confirm: bool,
+    progress: Callable[[int, int], None] | None = None,
+) -> Result:
     """Import a OneRoster zip into `school` (ROS-4): all of it or nothing.
 
     Runs inside the school's scope. Without `confirm` nothing is kept: the result's
     counts preview what confirming would do. `result.problems` lists every problem by
-    file, row and column; `result.notes` what was accepted leniently or skipped."""
+    file, row and column; `result.notes` what was accepted leniently or skipped.
+
+    `progress(done, total)` is called as each phase (PHASES) starts and once more,
+    with done == total, when a confirmed import has been written and committed."""
     result = Result()
-    job = _Import(actor, school, result)
-    if not job.read(data) or not job.check():
+    total = len(PHASES)
+    report = progress or (lambda done, total: None)
+    job = _Import(actor, school, result, report)
+    report(PHASES.index("read"), total)
+    if not job.read(data):
+        result.problems.sort(key=lambda p: (p.file, p.row or 0, p.column))
+        return result
+    report(PHASES.index("check"), total)
+    if not job.check():
         result.problems.sort(key=lambda p: (p.file, p.row or 0, p.column))
         return result
     try:
@@ -1142,5 +1176,6 @@ def oneroster_import(*, actor: User | None, school: School, data: bytes, confirm
             )
             result.confirmed = True
     except _Preview:
-        pass
+        return result
+    report(total, total)
     return result
