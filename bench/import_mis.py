@@ -406,8 +406,9 @@ def _check_rls() -> None:
         )
 
 
-def worker(args: argparse.Namespace) -> None:
-    """One backend in this process; the timings as JSON on the last line."""
+def worker(args: argparse.Namespace, run_backend=run_backend) -> None:  # type: ignore[no-untyped-def]
+    """One backend in this process (`run_backend`: this benchmark's, or another's that
+    runs the same way); the timings as JSON on the last line."""
     _setup_django(args.database_url, args.data_dir)
     _check_rls()
     timings = run_backend(
@@ -420,11 +421,11 @@ def worker(args: argparse.Namespace) -> None:
 
 
 def _run_worker(
-    backend: str, database_url: str, data_dir: str, args: argparse.Namespace
+    backend: str, database_url: str, data_dir: str, args: argparse.Namespace, script: Path
 ) -> list[Timing]:
     command = [
         sys.executable,
-        str(Path(__file__).resolve()),
+        str(script),
         "--worker",
         backend,
         "--database-url",
@@ -486,8 +487,9 @@ class ThrowawayPostgres:
         _admin_psql(f"DROP ROLE IF EXISTS {self.role}")
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(description: str, argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line of a benchmark run this way (this one, import_oneroster.py)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--pupils", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
@@ -500,22 +502,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--worker", choices=("sqlite", "postgresql"), help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.worker:
-        worker(args)
-        return
+    return parser.parse_args(argv)
+
+
+def run_backends(args: argparse.Namespace, script: Path) -> list[Timing]:
+    """`script --worker` on SQLite, then on PostgreSQL (given, or a throwaway one)."""
     timings: list[Timing] = []
     with tempfile.TemporaryDirectory(prefix="markbook-bench-") as tmp:
-        timings += _run_worker("sqlite", f"sqlite:///{tmp}/bench.sqlite3", tmp, args)
+        timings += _run_worker("sqlite", f"sqlite:///{tmp}/bench.sqlite3", tmp, args, script)
         if args.postgres:
-            timings += _run_worker("postgresql", args.postgres, tmp, args)
+            timings += _run_worker("postgresql", args.postgres, tmp, args, script)
         elif args.no_postgres:
             pass
         elif _postgres_up():
             with ThrowawayPostgres() as url:
-                timings += _run_worker("postgresql", url, tmp, args)
+                timings += _run_worker("postgresql", url, tmp, args, script)
         else:
             print("== PostgreSQL not reachable on 127.0.0.1:5432: SQLite only", flush=True)
+    return timings
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments(__doc__.split("\n\n")[0], argv)
+    if args.worker:
+        worker(args)
+        return
+    timings = run_backends(args, Path(__file__).resolve())
     print()
     print(report(timings))
 

@@ -24,16 +24,11 @@ answers on 127.0.0.1:5432), each backend in its own process.
 
 from __future__ import annotations
 
-import argparse
 import io
-import json
 import random
-import subprocess
 import sys
-import tempfile
 import time
 import zipfile
-from dataclasses import asdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -308,66 +303,15 @@ def report(timings: list[Timing]) -> str:
     return "\n".join(lines)
 
 
-# --- Processes ------------------------------------------------------------------------------
-
-
-def worker(args: argparse.Namespace) -> None:
-    """One backend in this process; the timings as JSON on the last line."""
-    mis._setup_django(args.database_url, args.data_dir)
-    mis._check_rls()
-    timings = run_backend(
-        backend=args.worker,
-        pupils=args.pupils,
-        repeat=args.repeat,
-        log=lambda line: print(line, file=sys.stderr, flush=True),
-    )
-    print(json.dumps([asdict(t) for t in timings]))
-
-
-def _run_worker(
-    backend: str, database_url: str, data_dir: str, args: argparse.Namespace
-) -> list[Timing]:
-    command = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        *("--worker", backend, "--database-url", database_url, "--data-dir", data_dir),
-        *("--pupils", str(args.pupils), "--repeat", str(args.repeat)),
-    ]
-    print(f"== {backend}: {args.pupils} pupils, best of {args.repeat}", flush=True)
-    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True, cwd=ROOT)
-    return [Timing(**t) for t in json.loads(done.stdout.strip().splitlines()[-1])]
+# --- Processes (as bench/import_mis.py runs them) -----------------------------------------
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pupils", type=int, default=2000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        help="a PostgreSQL database to use (its role without SUPERUSER or BYPASSRLS); "
-        "default: a throwaway one on 127.0.0.1:5432 if a server answers there",
-    )
-    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
-    parser.add_argument("--worker", choices=("sqlite", "postgresql"), help=argparse.SUPPRESS)
-    parser.add_argument("--database-url", help=argparse.SUPPRESS)
-    parser.add_argument("--data-dir", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args = mis.arguments(__doc__.split("\n\n")[0], argv)
     if args.worker:
-        worker(args)
+        mis.worker(args, run_backend)
         return
-    timings: list[Timing] = []
-    with tempfile.TemporaryDirectory(prefix="markbook-bench-") as tmp:
-        timings += _run_worker("sqlite", f"sqlite:///{tmp}/bench.sqlite3", tmp, args)
-        if args.postgres:
-            timings += _run_worker("postgresql", args.postgres, tmp, args)
-        elif args.no_postgres:
-            pass
-        elif mis._postgres_up():
-            with mis.ThrowawayPostgres() as url:
-                timings += _run_worker("postgresql", url, tmp, args)
-        else:
-            print("== PostgreSQL not reachable on 127.0.0.1:5432: SQLite only", flush=True)
+    timings = mis.run_backends(args, Path(__file__).resolve())
     print()
     print(report(timings))
 
