@@ -24,9 +24,16 @@ pytestmark = pytest.mark.django_db
 
 
 def roster_zip(
-    school, pupils: int, *, family: str = "Pike", teacher: str = "", first: int = 0, **extra
+    school,
+    pupils: int,
+    *,
+    family: str = "Pike",
+    teacher: str = "",
+    first: int = 0,
+    classes: int = 2,
+    **extra,
 ) -> bytes:  # type: ignore[no-untyped-def]
-    """A bulk zip for `school`'s org: `pupils` pupils in year 7, each in two classes."""
+    """A bulk zip for `school`'s org: `pupils` pupils in year 7, each in every class."""
     org = "org-1"
     rows: dict[str, list[dict[str, str]]] = {
         "orgs": [{"sourcedId": org, "name": school.name, "type": "school"}],
@@ -51,7 +58,7 @@ def roster_zip(
                 "termSourcedIds": "y1",
                 "subjects": "Maths",
             }
-            for n in (1, 2)
+            for n in range(1, classes + 1)
         ],
         "users": [],
         "roles": [],
@@ -81,7 +88,7 @@ def roster_zip(
                 "orgSourcedId": org,
             }
         )
-        for klass in ("c1", "c2"):
+        for klass in (f"c{n}" for n in range(1, classes + 1)):
             rows["enrollments"].append(
                 {
                     "sourcedId": f"e-{klass}-{ref}",
@@ -286,3 +293,24 @@ def test_a_replaced_oneroster_attempt_stops_before_it_writes(world, monkeypatch)
     with school_scope(school):
         assert not Pupil.objects.exists()
     assert actions(school, "rosters.pupil.created") == []
+
+
+def test_classes_are_created_with_one_event_each_and_the_same_queries_for_2_or_20(world):
+    counted = []
+    for n in (2, 20):
+        school = school_with(world.teacher)
+        data = roster_zip(school, 3, classes=n, teacher=world.teacher.email)
+        with CaptureQueriesContext(connection) as queries:
+            result = run(school, data)
+        assert (result.classes_created, result.enrolments_added) == (n, 3 * n)
+        counted.append(len(queries))
+        with school_scope(school):
+            made = list(TeachingClass.objects.order_by("pk"))
+        assert [(c.name, c.subject, c.year_group, c.academic_year) for c in made] == [
+            (f"7X{i}", "Maths", "7", "2026/27") for i in range(1, n + 1)
+        ]
+        created = actions(school, "rosters.class.created")
+        assert [(e.target_id, e.data) for e in created] == [
+            (str(c.pk), {"name": c.name, "academic_year": "2026/27"}) for c in made
+        ]
+    assert counted[0] == counted[1]

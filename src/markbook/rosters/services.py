@@ -615,9 +615,14 @@ def staff_remove(*, actor: User | None, school: School, user: User) -> None:
 # --- Classes ----------------------------------------------------------------
 
 
-def class_validate(teaching_class: TeachingClass) -> None:
+def class_validate(
+    teaching_class: TeachingClass, *, taken: set[tuple[str, str]] | None = None
+) -> None:
     """Strip a class's name, subject and academic year and collect every problem with
-    it, keyed by field (ROS-1, ROS-3): one ValidationError naming them all."""
+    it, keyed by field (ROS-1, ROS-3): one ValidationError naming them all.
+
+    `taken`, when given, holds (academic year, casefolded name) of every other class of
+    the school: the name is checked against it, without asking the database (imports)."""
     errors: dict[str, list[str]] = {}
     teaching_class.name = teaching_class.name.strip()
     teaching_class.subject = teaching_class.subject.strip()
@@ -631,9 +636,10 @@ def class_validate(teaching_class: TeachingClass) -> None:
     match = _ACADEMIC_YEAR.match(teaching_class.academic_year)
     if "academic_year" not in errors and (not match or (int(match[1]) + 1) % 100 != int(match[2])):
         _add(errors, "academic_year", "Write the academic year like 2026/27.")
-    if (
-        "name" not in errors
-        and TeachingClass.objects.filter(
+    if "name" not in errors and (
+        (teaching_class.academic_year, teaching_class.name.casefold()) in taken
+        if taken is not None
+        else TeachingClass.objects.filter(
             academic_year=teaching_class.academic_year, name__iexact=teaching_class.name
         )
         .exclude(pk=teaching_class.pk)
@@ -658,6 +664,35 @@ def class_create(
     academic_year: str | None = None,
 ) -> TeachingClass:
     """Add a teaching class (ROS-1); names are unique within an academic year."""
+    teaching_class = class_new(
+        school=school,
+        name=name,
+        subject=subject,
+        year_group=year_group,
+        academic_year=academic_year,
+    )
+    teaching_class.save()
+    audit.record(
+        actor=actor,
+        school=school,
+        action="rosters.class.created",
+        target=teaching_class,
+        data=class_created_logged(teaching_class),
+    )
+    return teaching_class
+
+
+def class_new(
+    *,
+    school: School,
+    name: str,
+    subject: str = "",
+    year_group: str = "",
+    academic_year: str | None = None,
+    taken: set[tuple[str, str]] | None = None,
+) -> TeachingClass:
+    """The class class_create adds, validated, not saved. With `taken` (class_validate)
+    its name is checked without a query and added to it (imports)."""
     teaching_class = TeachingClass(
         school=school,
         name=name,
@@ -665,16 +700,15 @@ def class_create(
         year_group=(year_group or "").strip().upper(),
         academic_year=academic_year or current_academic_year(),
     )
-    class_validate(teaching_class)
-    teaching_class.save()
-    audit.record(
-        actor=actor,
-        school=school,
-        action="rosters.class.created",
-        target=teaching_class,
-        data={"name": teaching_class.name, "academic_year": teaching_class.academic_year},
-    )
+    class_validate(teaching_class, taken=taken)
+    if taken is not None:
+        taken.add((teaching_class.academic_year, teaching_class.name.casefold()))
     return teaching_class
+
+
+def class_created_logged(teaching_class: TeachingClass) -> dict[str, Any]:
+    """The data of a `rosters.class.created` event (SEC-1)."""
+    return {"name": teaching_class.name, "academic_year": teaching_class.academic_year}
 
 
 @transaction.atomic

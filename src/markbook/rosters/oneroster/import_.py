@@ -813,28 +813,38 @@ class _Import(GuardiansMixin, MarksMixin):
             return
         self.progress(PHASES.index("classes"), len(PHASES))
         existing = {(c.academic_year, c.name.casefold()): c for c in TeachingClass.objects.all()}
+        taken = set(existing)
         classes: dict[str, TeachingClass] = {}
+        new: list[TeachingClass] = []
         for ref, row in self.classes.items():
             key = (self.class_years[ref], row["title"].casefold())
             teaching_class = existing.get(key)
             if teaching_class is None:
                 try:
-                    teaching_class = services.class_create(
-                        actor=actor,
+                    teaching_class = services.class_new(
                         school=school,
                         name=row["title"],
                         subject=_split(row["subjects"])[0] if _split(row["subjects"]) else "",
                         year_group=_year_group(row["grades"]),
                         academic_year=self.class_years[ref],
+                        taken=taken,
                     )
                 except ValidationError as error:
                     self._errors("classes", row, error, {"name": "title"})
                     continue
                 existing[key] = teaching_class
+                new.append(teaching_class)
                 result.classes_created += 1
             classes[ref] = teaching_class
         if result.problems:
             return
+        # As class_create writes them, in bulk, one event per class (SEC-1).
+        _insert(TeachingClass, new, timezone.now())
+        audit.record_many(
+            actor=actor,
+            school=school,
+            events=[("rosters.class.created", c, services.class_created_logged(c)) for c in new],
+        )
         self.progress(PHASES.index("enrolments"), len(PHASES))
         unknown = self._write_enrolments(classes, pupils)
         self.progress(PHASES.index("parents"), len(PHASES))
@@ -1104,17 +1114,25 @@ class _Import(GuardiansMixin, MarksMixin):
             ],
             now=now,
         )
-        fields = [f.attname for f in Pupil._meta.concrete_fields if not f.primary_key]
         for pupil, user_id in zip(new, user_ids, strict=True):
             pupil.user_id = user_id
-            pupil.created_at = pupil.updated_at = now
-        ids = insert_rows(
-            Pupil, [{name: getattr(p, name) for name in fields} for p in new], now=now
-        )
-        for pupil, pk in zip(new, ids, strict=True):
-            pupil.pk = pk
-            pupil._state.adding = False
-            pupil._state.db = "default"
+        _insert(Pupil, new, now)
+
+
+def _insert(model: type[Pupil] | type[TeachingClass], new: list[Any], now: datetime) -> None:
+    """Insert unsaved instances (insert_rows) and make them saved ones, with their ids."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    for instance in new:
+        for f in fields:
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                setattr(instance, f.attname, now)
+    ids = insert_rows(
+        model, [{f.attname: getattr(i, f.attname) for f in fields} for i in new], now=now
+    )
+    for instance, pk in zip(new, ids, strict=True):
+        instance.pk = pk
+        instance._state.adding = False
+        instance._state.db = "default"
 
 
 def _drop(key: tuple[int, int], added: set[tuple[int, int]], removed: set[tuple[int, int]]) -> None:
