@@ -24,6 +24,7 @@ answers on 127.0.0.1:5432), each backend in its own process.
 
 from __future__ import annotations
 
+import functools
 import io
 import random
 import sys
@@ -46,6 +47,7 @@ ORG = "bench-org"
 # --- The file -------------------------------------------------------------------------
 
 
+@functools.cache
 def _set_count(pupils: int, year: int) -> int:
     in_year = sum(1 for i in range(pupils) if 7 + i * 5 // pupils == year)
     return max(1, -(-in_year // SET_SIZE))

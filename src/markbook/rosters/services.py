@@ -340,26 +340,15 @@ def pupil_create(
     first_name: str,
     last_name: str,
     year_group: str,
-    username: str | None = None,
-    upn: str | None = None,
-    email: str = "",
-    pseudonym: str = "",
-    **optional: Any,
+    **fields: Any,
 ) -> Pupil:
     """Add a pupil with a sign-in account that has no password yet (ROS-1, ACC-2, ACC-3).
 
-    The username is generated when missing; the UPN is validated (ROS-3). No password
-    hash is computed: the pupil signs in with a code from their teacher."""
+    `fields` are pupil_new's: username, upn, email, pseudonym and the MIS fields. The
+    username is generated when missing; the UPN is validated (ROS-3). No password hash
+    is computed: the pupil signs in with a code from their teacher."""
     pupil = pupil_new(
-        school=school,
-        first_name=first_name,
-        last_name=last_name,
-        year_group=year_group,
-        username=username,
-        upn=upn,
-        email=email,
-        pseudonym=pseudonym,
-        **optional,
+        school=school, first_name=first_name, last_name=last_name, year_group=year_group, **fields
     )
     user = User(
         username=pupil_user_handle(school.pk, pupil.username),
