@@ -41,7 +41,7 @@ PHASES = ("first import", "re-import", "preview", "MIS import")
 SUBJECTS = ("English", "Maths", "Science", "History", "Geography", "French")
 SET_SIZE = 25
 CLASSES_PER_TEACHER = 8
-ORG = "bench-org"
+ORG = "o1"  # short ids: a file is at most 2 MB (imports/common.py)
 
 
 # --- The file -------------------------------------------------------------------------
@@ -121,7 +121,7 @@ def oneroster_file(pupils: int, org_name: str = "Bench Academy", seed: int = 202
                 }
             )
             for number in range(1, _set_count(pupils, year) + 1):
-                ref = f"class-{year}-{subject}-{number}"
+                ref = f"c{len(classes) + 1}"
                 classes[(year, subject, number)] = ref
                 teacher = f"t{len(classes) % len(emails) + 1}"
                 rows["classes"].append(
@@ -139,7 +139,7 @@ def oneroster_file(pupils: int, org_name: str = "Bench Academy", seed: int = 202
                 )
                 rows["enrollments"].append(
                     {
-                        "sourcedId": f"e-{ref}-{teacher}",
+                        "sourcedId": f"e{len(rows['enrollments']) + 1}",
                         "classSourcedId": ref,
                         "schoolSourcedId": ORG,
                         "userSourcedId": teacher,
@@ -182,7 +182,7 @@ def oneroster_file(pupils: int, org_name: str = "Bench Academy", seed: int = 202
             klass = classes[(year, subject, (position + s) % sets + 1)]
             rows["enrollments"].append(
                 {
-                    "sourcedId": f"e-{klass}-{ref}",
+                    "sourcedId": f"e{len(rows['enrollments']) + 1}",
                     "classSourcedId": klass,
                     "schoolSourcedId": ORG,
                     "userSourcedId": ref,

@@ -5,7 +5,10 @@ and column; then writes in one transaction, or not at all. `confirm=False` runs 
 same import and rolls it back, so the preview counts are exactly what confirming
 will do. Liberal in what it reads, and says so: enumerations in another case, dates
 in other common formats, a BOM, header names in another case are accepted and
-listed in `notes`.
+listed in `notes`. Pupils (with their accounts), classes, enrolments and teacher links
+are written in bulk (core.rows, audit.record_many): the same rows and one access log
+event each, as pupil_create, pupil_update, class_create, enrolment_add and the other
+services write them, in a number of queries that does not grow with the file.
 
 Decisions (shared/domain.md, Rosters):
 - Only rows of this school's org are imported. The school's org is the one whose
