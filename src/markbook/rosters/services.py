@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
+from markbook.core.rows import insert_rows, unusable_passwords
 from markbook.core.validators import uln_problem, upn_problem
 from markbook.rosters.models import ClassTeacher, Enrolment, GuardianLink, Pupil, TeachingClass
 from markbook.schools.models import School
@@ -848,6 +849,39 @@ def pupil_move(
         data={"from_class": from_class.pk, "to_class": to_class.pk},
     )
     return enrolment
+
+
+def pupil_accounts_insert(
+    *, school: School, people: list[tuple[str, str, str]], now: datetime
+) -> list[int]:
+    """Sign-in accounts for many new pupils at once, as pupil_create makes them: a user
+    per (username, first name, last name) with no password hash (ACC-2: a teacher gives
+    a sign-in code) and the pupil role in `school`. The user ids, in order; two
+    INSERTs whatever the number (the imports write the pupils themselves)."""
+    user_ids = insert_rows(
+        User,
+        [
+            {
+                "username": pupil_user_handle(school.pk, username),
+                "first_name": first_name[:150],
+                "last_name": last_name[:150],
+                "password": password,
+            }
+            for (username, first_name, last_name), password in zip(
+                people, unusable_passwords(len(people)), strict=True
+            )
+        ],
+        now=now,
+    )
+    insert_rows(
+        Membership,
+        [
+            {"school_id": school.pk, "user_id": user_id, "role": Membership.Role.PUPIL}
+            for user_id in user_ids
+        ],
+        now=now,
+    )
+    return user_ids
 
 
 # --- Parents ----------------------------------------------------------------

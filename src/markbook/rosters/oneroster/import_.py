@@ -80,9 +80,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from markbook.accounts.models import Membership, User
+from markbook.accounts.models import User
 from markbook.audit import services as audit
-from markbook.core.rows import insert_rows, unusable_passwords, update_rows
+from markbook.core.rows import insert_rows, update_rows
 from markbook.rosters import selectors, services
 from markbook.rosters.imports.common import Problem, csv_records, decode_csv_bytes
 from markbook.rosters.models import YEAR_GROUPS, ClassTeacher, Enrolment, Pupil, TeachingClass
@@ -1096,25 +1096,9 @@ class _Import(GuardiansMixin, MarksMixin):
     def _insert_pupils(self, new: list[Pupil], now: datetime) -> None:
         """New pupils' users, memberships and pupils, as pupil_create writes them."""
         school = self.school
-        user_ids = insert_rows(
-            User,
-            [
-                {
-                    "username": services.pupil_user_handle(school.pk, pupil.username),
-                    "first_name": pupil.first_name[:150],
-                    "last_name": pupil.last_name[:150],
-                    "password": password,
-                }
-                for pupil, password in zip(new, unusable_passwords(len(new)), strict=True)
-            ],
-            now=now,
-        )
-        insert_rows(
-            Membership,
-            [
-                {"school_id": school.pk, "user_id": user_id, "role": Membership.Role.PUPIL}
-                for user_id in user_ids
-            ],
+        user_ids = services.pupil_accounts_insert(
+            school=school,
+            people=[(p.username, p.first_name, p.last_name) for p in new],
             now=now,
         )
         for pupil, user_id in zip(new, user_ids, strict=True):

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from markbook.accounts.models import Membership, User
+from markbook.accounts.models import User
 from markbook.audit import services as audit
-from markbook.core.rows import insert_rows, unusable_passwords, update_rows
+from markbook.core.rows import insert_rows, update_rows
 from markbook.rosters import services
 from markbook.rosters.imports.mis.plan import pupil_instance
 from markbook.rosters.imports.mis.result import MisImportResult
@@ -60,25 +60,10 @@ def write_result(*, actor: User | None, school: School, result: MisImportResult)
         new_pupils.append(values)
     # Users, memberships and pupils as bulk_create would write them, without a model
     # instance per row (insert_rows); no password hash is computed (ACC-2).
-    passwords = unusable_passwords(len(new_pupils))
-    user_ids = insert_rows(
-        User,
-        [
-            {
-                "username": services.pupil_user_handle(school.pk, values["username"]),
-                "first_name": values.get("first_name", "")[:150],
-                "last_name": values.get("last_name", "")[:150],
-                "password": password,
-            }
-            for values, password in zip(new_pupils, passwords, strict=True)
-        ],
-        now=now,
-    )
-    insert_rows(
-        Membership,
-        [
-            {"school_id": school.pk, "user_id": user_id, "role": Membership.Role.PUPIL}
-            for user_id in user_ids
+    user_ids = services.pupil_accounts_insert(
+        school=school,
+        people=[
+            (v["username"], v.get("first_name", ""), v.get("last_name", "")) for v in new_pupils
         ],
         now=now,
     )
