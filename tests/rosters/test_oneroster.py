@@ -570,3 +570,14 @@ def test_large_confirmed_zip_goes_to_the_worker_with_the_progress_page(
     assert len(actions(world.a, "rosters.oneroster.imported")) == 1
     listed = client.get(url)
     assert [j.pk for j in listed.context["recent_jobs"]] == [job.pk]
+
+
+def test_a_csv_in_the_zip_may_be_larger_than_the_upload_limit(world, settings):
+    """ROS-4: the upload limit is the zip's; a large school's enrollments.csv unpacks
+    past it (the CSV inside a zip is limited to 50 MB in all)."""
+    data = _export(world)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        biggest = max(info.file_size for info in archive.infolist())
+    settings.MARKBOOK_MAX_UPLOAD_BYTES = biggest - 1
+    result = _import(world.a, data, confirm=False)
+    assert result.ok, result.problems

@@ -84,7 +84,7 @@ from markbook.accounts.models import User
 from markbook.audit import services as audit
 from markbook.core.rows import insert_rows, update_rows
 from markbook.rosters import selectors, services
-from markbook.rosters.imports.common import Problem, csv_records, decode_csv_bytes
+from markbook.rosters.imports.common import Problem, csv_records, decode
 from markbook.rosters.models import YEAR_GROUPS, ClassTeacher, Enrolment, Pupil, TeachingClass
 from markbook.rosters.oneroster import spec
 from markbook.rosters.oneroster.guardians import GuardiansMixin
@@ -328,7 +328,8 @@ def _table(
     variants: list[list[str]] | None = None,
 ) -> list[_Row] | None:
     problems: list[Problem] = []
-    text = decode_csv_bytes(content, problems, advice="")
+    # The upload limit is the zip's; the CSV inside may be larger (up to _read's total).
+    text = decode(content, problems, advice="")
     records = csv_records(text, problems) if text is not None else None
     for p in problems:
         reader.problem(name, p.row, p.column, p.message)
