@@ -19,10 +19,10 @@ from markbook.rosters.models import GuardianLink, Pupil
 from markbook.rosters.oneroster import spec
 
 if TYPE_CHECKING:
-    from markbook.rosters.oneroster.import_ import _Row
+    from markbook.rosters.oneroster.files import Row
 
 # (role, org sourcedId, the row that gives the role) for each user, from import_.
-Roles = dict[str, list[tuple[str, str, "_Row"]]]
+Roles = dict[str, list[tuple[str, str, "Row"]]]
 
 
 class GuardiansMixin:
@@ -32,11 +32,11 @@ class GuardiansMixin:
     actor: Any
     school: Any
     org: str
-    orgs: dict[str, _Row]
+    orgs: dict[str, Row]
     modes: dict[str, str]
-    users: dict[str, _Row]
+    users: dict[str, Row]
     user_roles: Roles
-    pupils: dict[str, _Row]
+    pupils: dict[str, Row]
     known_pupils: dict[str, Pupil]
 
     _other_org: Any  # import_._Import._other_org: notes rows of another org
@@ -66,8 +66,8 @@ class GuardiansMixin:
             children[ref] = self._children(self.users[ref], strict=strict)
         self._check_agents_of_students(guardians, children)
 
-        self.guardian_rows: dict[str, _Row] = {}
-        self.guardians_deleted: dict[str, _Row] = {}
+        self.guardian_rows: dict[str, Row] = {}
+        self.guardians_deleted: dict[str, Row] = {}
         childless = 0
         for ref, roles in guardians.items():
             row = self.users[ref]
@@ -131,7 +131,7 @@ class GuardiansMixin:
             del self.guardian_children[ref]
         self.result.parents_skipped += len(elsewhere)
 
-    def _children(self, row: _Row, *, strict: bool) -> set[str]:
+    def _children(self, row: Row, *, strict: bool) -> set[str]:
         """The pupils of this school a guardian's agentSourcedIds name. `strict` for a
         guardian of this school: any other agent is an error, or a note when it is a
         student of another org; for another org's guardian, other agents are theirs."""
@@ -198,7 +198,7 @@ class GuardiansMixin:
     def _write_guardians(self, pupils: dict[str, Pupil]) -> None:
         result, reader, school = self.result, self.reader, self.school
         wanted: dict[str, dict[int, Pupil]] = defaultdict(dict)  # email -> children
-        first_row: dict[str, _Row] = {}
+        first_row: dict[str, Row] = {}
         for ref, refs in self.guardian_children.items():
             email = self.guardian_emails[ref]
             first_row.setdefault(email, self.guardian_rows[ref])

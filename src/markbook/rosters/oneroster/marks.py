@@ -21,7 +21,7 @@ from markbook.rosters.oneroster import spec
 from markbook.rosters.oneroster.export import assignment_sourced_id
 
 if TYPE_CHECKING:
-    from markbook.rosters.oneroster.import_ import _Row
+    from markbook.rosters.oneroster.files import Row
 
 
 class MarksMixin:
@@ -30,14 +30,14 @@ class MarksMixin:
     result: Any
     actor: Any
     school: Any
-    tables: dict[str, list[_Row]]
+    tables: dict[str, list[Row]]
     modes: dict[str, str]
-    classes: dict[str, _Row]
+    classes: dict[str, Row]
     other_classes: set[str]
-    pupils: dict[str, _Row]
+    pupils: dict[str, Row]
     known_pupils: dict[str, Pupil]
 
-    def _number(self, row: _Row, column: str) -> Decimal | None:
+    def _number(self, row: Row, column: str) -> Decimal | None:
         value = row[column]
         try:
             number = Decimal(value)
@@ -61,7 +61,7 @@ class MarksMixin:
         self.known_assignments = {
             assignment_sourced_id(a): a for a in Assignment.objects.select_related("school")
         }
-        self.line_items: dict[str, _Row] = {}
+        self.line_items: dict[str, Row] = {}
         self.line_item_values: dict[str, tuple[Decimal, date | None]] = {}
         maxima = {ref: a.max_mark for ref, a in self.known_assignments.items()}
         ignored: set[str] = set()
@@ -115,7 +115,7 @@ class MarksMixin:
             if high is not None:
                 maxima[ref] = high
                 self.line_item_values[ref] = (high, due)
-        self.result_values: list[tuple[_Row, str, Decimal | None]] = []
+        self.result_values: list[tuple[Row, str, Decimal | None]] = []
         self.result_pairs: set[tuple[str, str]] = set()
         skipped: dict[str, int] = defaultdict(int)
         for row in self.tables.get("results", []):

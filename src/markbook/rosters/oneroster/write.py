@@ -1,0 +1,365 @@
+"""The OneRoster import's writes (ROS-4): pupils, classes, enrolments and teacher
+links in bulk, one access-log event per row through `audit.record_many` with the
+services' action names and data (SEC-1). A mixin of `import_._Import`, like
+guardians.GuardiansMixin and marks.MarksMixin."""
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from markbook.accounts.models import User
+from markbook.audit import services as audit
+from markbook.core.rows import insert_rows, update_rows
+from markbook.rosters import selectors, services
+from markbook.rosters.models import ClassTeacher, Enrolment, Pupil, TeachingClass
+from markbook.rosters.oneroster.files import PHASES, Row, year_group
+from markbook.rosters.oneroster.spec import split_values as _split
+
+
+class WriteMixin:
+    # Set by the reading and checking parts of the import (import_._Import).
+    reader: Any
+    result: Any
+    actor: Any
+    school: Any
+    progress: Any
+    modes: dict[str, str]  # file -> "bulk" or "delta"
+    users: dict[str, Row]
+    pupils: dict[str, Row]
+    classes: dict[str, Row]
+    class_years: dict[str, str]
+    enrolments: list[Row]
+
+    # From the other mixins.
+    _write_guardians: Any
+    _write_marks: Any
+
+    def write(self) -> None:
+        result, actor, school = self.result, self.actor, self.school
+        self.progress(PHASES.index("pupils"), len(PHASES))
+        pupils = self._write_pupils()
+        if result.problems:
+            return
+        self.progress(PHASES.index("classes"), len(PHASES))
+        existing = {(c.academic_year, c.name.casefold()): c for c in TeachingClass.objects.all()}
+        taken = set(existing)
+        classes: dict[str, TeachingClass] = {}
+        new: list[TeachingClass] = []
+        for ref, row in self.classes.items():
+            key = (self.class_years[ref], row["title"].casefold())
+            teaching_class = existing.get(key)
+            if teaching_class is None:
+                try:
+                    teaching_class = services.class_new(
+                        school=school,
+                        name=row["title"],
+                        subject=_split(row["subjects"])[0] if _split(row["subjects"]) else "",
+                        year_group=year_group(row["grades"]),
+                        academic_year=self.class_years[ref],
+                        taken=taken,
+                    )
+                except ValidationError as error:
+                    self._errors("classes", row, error, {"name": "title"})
+                    continue
+                existing[key] = teaching_class
+                new.append(teaching_class)
+                result.classes_created += 1
+            classes[ref] = teaching_class
+        if result.problems:
+            return
+        # As class_create writes them, in bulk, one event per class (SEC-1).
+        _insert(TeachingClass, new, timezone.now())
+        audit.record_many(
+            actor=actor,
+            school=school,
+            events=[("rosters.class.created", c, services.class_created_logged(c)) for c in new],
+        )
+        self.progress(PHASES.index("enrolments"), len(PHASES))
+        unknown = self._write_enrolments(classes, pupils)
+        self.progress(PHASES.index("parents"), len(PHASES))
+        self._write_guardians(pupils)
+        self.progress(PHASES.index("marks"), len(PHASES))
+        self._write_marks(classes, pupils)
+        if unknown:
+            self.reader.note(
+                "unknown",
+                "Teachers not found among this school's staff (add them "
+                "under Staff, then import again); their classes were imported "
+                f"without them: {', '.join(sorted(unknown))}.",
+            )
+
+    def _write_enrolments(
+        self, classes: dict[str, TeachingClass], pupils: dict[str, Pupil]
+    ) -> set[str]:
+        """Enrolments and teacher links as enrolment_add, enrolment_remove,
+        class_teacher_attach and class_teacher_detach make them, written in bulk with one
+        event per link appended at once (SEC-1); the teachers not among the staff."""
+        result = self.result
+        staff = {u.email.lower(): u for u in selectors.staff() if u.email}
+        unknown: set[str] = set()
+        enrolled = {
+            (class_id, pupil_id): pk
+            for class_id, pupil_id, pk in Enrolment.objects.values_list(
+                "teaching_class_id", "pupil_id", "pk"
+            )
+        }
+        linked = {
+            (class_id, teacher_id): pk
+            for class_id, teacher_id, pk in ClassTeacher.objects.values_list(
+                "teaching_class_id", "teacher_id", "pk"
+            )
+        }
+        pairs, links = set(enrolled), set(linked)
+        # Links added and those of the database removed (a link removed and added again
+        # is in both: deleted, then made anew, as the services would).
+        add_pairs: set[tuple[int, int]] = set()
+        add_links: set[tuple[int, int]] = set()
+        removed_pairs: set[tuple[int, int]] = set()
+        removed_links: set[tuple[int, int]] = set()
+        events: list[tuple[str, TeachingClass, dict[str, Any]]] = []  # in the file's order
+        listed: dict[int, set[int]] = defaultdict(set)
+        for row in self.enrolments:
+            teaching_class = classes[row["classSourcedId"]]
+            user_row = self.users[row["userSourcedId"]]
+            if row["role"] == "student":
+                pupil = pupils.get(row["userSourcedId"])
+                if pupil is None:
+                    continue  # a pupil who left (delta tobedeleted)
+                pair = (teaching_class.pk, pupil.pk)
+                if row.status == "tobedeleted":
+                    if pair in pairs:
+                        pairs.discard(pair)
+                        _drop(pair, add_pairs, removed_pairs)
+                        events.append(
+                            ("rosters.enrolment.removed", teaching_class, {"pupil": pupil.pk})
+                        )
+                        result.enrolments_removed += 1
+                    continue
+                listed[teaching_class.pk].add(pupil.pk)
+                if pair not in pairs:
+                    pairs.add(pair)
+                    add_pairs.add(pair)
+                    events.append(("rosters.enrolment.added", teaching_class, {"pupil": pupil.pk}))
+                    result.enrolments_added += 1
+                continue
+            email = (user_row["email"] or user_row["username"]).lower()
+            teacher = staff.get(email)
+            if teacher is None:
+                unknown.add(email or user_row["sourcedId"])
+                continue
+            link = (teaching_class.pk, teacher.pk)
+            if row.status == "tobedeleted":
+                if link in links:
+                    links.discard(link)
+                    _drop(link, add_links, removed_links)
+                    events.append(
+                        ("rosters.class.teacher_detached", teaching_class, {"teacher": teacher.pk})
+                    )
+                    result.teacher_links_removed += 1
+            elif link not in links:
+                links.add(link)
+                add_links.add(link)
+                events.append(
+                    ("rosters.class.teacher_attached", teaching_class, {"teacher": teacher.pk})
+                )
+                result.teacher_links_added += 1
+        if self.modes.get("enrollments") == "bulk":
+            # The classes' pupils the file does not list, class by class.
+            by_class: dict[int, list[int]] = defaultdict(list)
+            for (class_id, pupil_id), _ in sorted(enrolled.items(), key=lambda item: item[1]):
+                if (class_id, pupil_id) in pairs and pupil_id not in listed[class_id]:
+                    by_class[class_id].append(pupil_id)
+            for teaching_class in {c.pk: c for c in classes.values()}.values():
+                for pupil_id in by_class.pop(teaching_class.pk, []):
+                    pairs.discard((teaching_class.pk, pupil_id))
+                    removed_pairs.add((teaching_class.pk, pupil_id))
+                    events.append(
+                        ("rosters.enrolment.removed", teaching_class, {"pupil": pupil_id})
+                    )
+                    result.enrolments_removed += 1
+        _delete(Enrolment, [enrolled[pair] for pair in removed_pairs])
+        _delete(ClassTeacher, [linked[link] for link in removed_links])
+        school_id = self.school.pk
+        insert_rows(
+            Enrolment,
+            [
+                {"school_id": school_id, "teaching_class_id": class_id, "pupil_id": pupil_id}
+                for class_id, pupil_id in sorted(add_pairs)
+            ],
+        )
+        insert_rows(
+            ClassTeacher,
+            [
+                {"school_id": school_id, "teaching_class_id": class_id, "teacher_id": teacher_id}
+                for class_id, teacher_id in sorted(add_links)
+            ],
+        )
+        audit.record_many(actor=self.actor, school=self.school, events=events)
+        return unknown
+
+    def _errors(self, file: str, row: Row, error: ValidationError, names: dict[str, str]) -> None:
+        for name, messages in error.message_dict.items():
+            for message in messages:
+                self.reader.problem(file, row.number, names.get(name, name), message)
+
+    def _write_pupils(self) -> dict[str, Pupil]:
+        """Create, change and mark as left the file's pupils, with the values, checks and
+        access log events of pupil_create and pupil_update, written in bulk: users,
+        memberships and pupils of new pupils by insert_rows (no password hash, ACC-2),
+        changed pupils by update_rows, every event appended at once (SEC-1)."""
+        result, school = self.result, self.school
+        now = timezone.now()
+        existing = list(Pupil.objects.all())
+        for pupil in existing:
+            pupil.school = school  # the checks read the school's kept fields
+        by_id = {p.oneroster_id: p for p in existing if p.oneroster_id}
+        by_username = {p.username.lower(): p for p in existing}
+        taken = set(by_username)
+        names = {
+            "first_name": "givenName",
+            "last_name": "familyName",
+            "year_group": "grades",
+            "username": "username",
+            "email": "email",
+        }
+        pupils: dict[str, Pupil] = {}
+        new: list[Pupil] = []
+        events: list[tuple[str, Pupil, dict[str, Any]]] = []  # in the file's order
+        dirty: dict[int, tuple[Pupil, set[str]]] = {}
+        for ref, row in self.pupils.items():
+            pupil = by_id.get(ref) or by_username.get(row["username"].lower())
+            if row.status == "tobedeleted":
+                if pupil is not None and pupil.status != Pupil.Status.LEFT:
+                    changes = {"status": Pupil.Status.LEFT, "left_on": row.modified}
+                    try:
+                        self._change(pupil, changes, dirty, events, now)
+                    except ValidationError as error:
+                        self._errors("users", row, error, names)
+                        continue
+                    result.pupils_left += 1
+                continue
+            values: dict[str, Any] = {
+                "first_name": row["givenName"],
+                "last_name": row["familyName"],
+                "year_group": year_group(row["grades"]),
+            }
+            email = row["email"].lower()
+            if email and school.has_domain(email):
+                values["email"] = email
+            try:
+                if pupil is None:
+                    pupil = services.pupil_new(
+                        school=school,
+                        username=row["username"].lower() or None,
+                        taken=taken,
+                        **values,
+                    )
+                    pupil.oneroster_id = ref
+                    new.append(pupil)
+                    events.append(("rosters.pupil.created", pupil, {}))
+                    result.pupils_created += 1
+                elif self._change(pupil, values, dirty, events, now):
+                    result.pupils_updated += 1
+                else:
+                    result.pupils_matched += 1
+            except ValidationError as error:
+                self._errors("users", row, error, names)
+                continue
+            if pupil.oneroster_id != ref:
+                pupil.oneroster_id = ref
+                dirty.setdefault(pupil.pk, (pupil, set()))[1].add("oneroster_id")
+            pupils[ref] = pupil
+        if result.problems:
+            return pupils  # nothing is kept: the caller rolls back
+        self._insert_pupils(new, now)
+        groups: dict[tuple[str, ...], list[Pupil]] = defaultdict(list)
+        renamed: list[User] = []
+        for pupil, fields in dirty.values():
+            groups[tuple(sorted(fields))].append(pupil)
+            if pupil.user_id and {"first_name", "last_name"} & fields:
+                renamed.append(
+                    User(
+                        pk=pupil.user_id,
+                        username=services.pupil_user_handle(pupil.school_id, pupil.username),
+                        first_name=pupil.first_name[:150],
+                        last_name=pupil.last_name[:150],
+                    )
+                )
+        for fields, members in groups.items():
+            update_rows(Pupil, members, list(fields))
+        update_rows(User, renamed, ["username", "first_name", "last_name"])
+        audit.record_many(
+            actor=self.actor,
+            school=school,
+            events=[
+                (action, pupil, data or services.pupil_created_logged(pupil))
+                for action, pupil, data in events
+            ],
+        )
+        return pupils
+
+    @staticmethod
+    def _change(
+        pupil: Pupil,
+        values: dict[str, Any],
+        dirty: dict[int, tuple[Pupil, set[str]]],
+        events: list[tuple[str, Pupil, dict[str, Any]]],
+        now: datetime,
+    ) -> bool:
+        """Set `values` on an existing pupil as pupil_update does (written later, in
+        bulk); whether anything changed."""
+        changed = services.pupil_changes_apply(pupil, dict(values))
+        if not changed:
+            return False
+        pupil.updated_at = now
+        fields = dirty.setdefault(pupil.pk, (pupil, set()))[1]
+        fields |= {*changed, "updated_at", *(["upn_hash"] if "upn" in changed else [])}
+        events.append(
+            ("rosters.pupil.changed", pupil, services.pupil_changes_logged(pupil, changed))
+        )
+        return True
+
+    def _insert_pupils(self, new: list[Pupil], now: datetime) -> None:
+        """New pupils' users, memberships and pupils, as pupil_create writes them."""
+        school = self.school
+        user_ids = services.pupil_accounts_insert(
+            school=school,
+            people=[(p.username, p.first_name, p.last_name) for p in new],
+            now=now,
+        )
+        for pupil, user_id in zip(new, user_ids, strict=True):
+            pupil.user_id = user_id
+        _insert(Pupil, new, now)
+
+
+def _insert(model: type[Pupil] | type[TeachingClass], new: list[Any], now: datetime) -> None:
+    """Insert unsaved instances (insert_rows) and make them saved ones, with their ids."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    for instance in new:
+        for f in fields:
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                setattr(instance, f.attname, now)
+    ids = insert_rows(
+        model, [{f.attname: getattr(i, f.attname) for f in fields} for i in new], now=now
+    )
+    for instance, pk in zip(new, ids, strict=True):
+        instance.pk = pk
+        instance._state.adding = False
+        instance._state.db = "default"
+
+
+def _drop(key: tuple[int, int], added: set[tuple[int, int]], removed: set[tuple[int, int]]) -> None:
+    """A link taken out: not added after all if this import added it, else removed."""
+    if key in added:
+        added.discard(key)
+    else:
+        removed.add(key)
+
+
+def _delete(model: type[Enrolment] | type[ClassTeacher], pks: list[int]) -> None:
+    """Delete rows of `model` by primary key, a batch of them per query."""
+    for start in range(0, len(pks), 500):
+        model.objects.filter(pk__in=pks[start : start + 500]).delete()
