@@ -294,7 +294,7 @@ def test_recent_imports_cost_the_same_queries_however_many(client_for, world: Wo
 def test_every_count_a_job_summary_holds_has_a_label():
     """The job page names each count in words, never as a raw key (ROS-2, ROS-4)."""
     from markbook.rosters.oneroster.import_ import COUNTS
-    from markbook.rosters.views import JOB_SUMMARY_LABELS
+    from markbook.rosters.views_imports import JOB_SUMMARY_LABELS
 
     mis_counts = {"rows", "added", "changed", "unchanged", "left", "warnings"}
     assert set(COUNTS) | mis_counts <= set(JOB_SUMMARY_LABELS)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from markbook.rosters import views
+from markbook.rosters import views, views_imports
 
 app_name = "rosters"
 urlpatterns = [
@@ -21,11 +21,17 @@ urlpatterns = [
     path("staff/", views.teachers, name="teachers"),
     path("staff/<int:user_id>/edit/", views.staff_edit, name="staff_edit"),
     path("staff/<int:user_id>/remove/", views.staff_remove, name="staff_remove"),
-    path("import/class-list/", views.classlist_upload, name="classlist_upload"),
-    path("oneroster/", views.oneroster_page, name="oneroster"),
-    path("oneroster/export/", views.oneroster_download, name="oneroster_export"),
-    path("import/mis/", views.mis_upload, name="mis_upload"),
-    path("import/jobs/<int:job_id>/", views.import_job, name="import_job"),
-    path("import/jobs/<int:job_id>/retry/", views.import_job_retry, name="import_job_retry"),
-    path("import/jobs/<int:job_id>/cancel/", views.import_job_cancel, name="import_job_cancel"),
+    path("import/class-list/", views_imports.classlist_upload, name="classlist_upload"),
+    path("oneroster/", views_imports.oneroster_page, name="oneroster"),
+    path("oneroster/export/", views_imports.oneroster_download, name="oneroster_export"),
+    path("import/mis/", views_imports.mis_upload, name="mis_upload"),
+    path("import/jobs/<int:job_id>/", views_imports.import_job, name="import_job"),
+    path(
+        "import/jobs/<int:job_id>/retry/", views_imports.import_job_retry, name="import_job_retry"
+    ),
+    path(
+        "import/jobs/<int:job_id>/cancel/",
+        views_imports.import_job_cancel,
+        name="import_job_cancel",
+    ),
 ]

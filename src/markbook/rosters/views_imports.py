@@ -1,0 +1,252 @@
+"""Roster import and export pages (ROS-2, ROS-3, ROS-4, ROS-5): the class-list, MIS
+and OneRoster uploads with their previews, the OneRoster download, and a background
+import's progress page with retry and cancel. Thin, like views.py, whose helpers they
+share; the API's twin is api_imports.py."""
+
+import hashlib
+import json
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control
+from django.utils.text import capfirst
+
+from markbook.rosters import forms, selectors, services
+from markbook.rosters.access import (
+    access_import_job,
+    require_role,
+)
+from markbook.rosters.imports import jobs, mis, stalled
+from markbook.rosters.imports.classlist import classlist_import
+from markbook.rosters.models import ImportJob
+from markbook.rosters.oneroster.export import oneroster_export
+from markbook.rosters.oneroster.import_ import oneroster_import
+from markbook.rosters.views import ADMINS, _actor, _admin_post, _htmx, _int, _school
+
+# --- Class-list upload ------------------------------------------------------
+
+
+def classlist_upload(request: HttpRequest, school_id: int) -> HttpResponse:
+    """Upload a class-list CSV: every problem listed by row and column, all or nothing."""
+    require_role(request, *ADMINS)
+    form = forms.ClassListUploadForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        # Read one byte past the limit, so an oversized file is refused without reading it all.
+        data = upload.read(settings.MARKBOOK_MAX_UPLOAD_BYTES + 1)
+        result = classlist_import(
+            actor=_actor(request), school=_school(request), data=data, filename=upload.name
+        )
+    return render(
+        request,
+        "rosters/classlist_upload.html",
+        {"form": form, "result": result, "academic_year": services.current_academic_year()},
+    )
+
+
+# --- OneRoster ---------------------------------------------------------------
+
+
+def oneroster_page(request: HttpRequest, school_id: int) -> HttpResponse:
+    """Upload a OneRoster zip: a preview of what it will do, then, chosen again and
+    confirmed, its import: in the request when small, else in the background with
+    the progress page, as on the MIS page (ROS-4)."""
+    require_role(request, *ADMINS)
+    form = forms.OneRosterUploadForm(request.POST or None, request.FILES or None)
+    result, signature, stale = None, "", False
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read(settings.MARKBOOK_MAX_UPLOAD_BYTES + 1)
+        if len(data) > settings.MARKBOOK_MAX_UPLOAD_BYTES:
+            form.add_error("file", "The zip is too large.")
+        else:
+            signature = _signature(data)
+            confirm, stale = _confirming(request, signature)
+            if confirm:
+                result, job = jobs.oneroster_import_confirm(
+                    actor=_actor(request), school=_school(request), data=data, filename=upload.name
+                )
+                if job is not None:
+                    return _follow(job)
+            else:
+                result = oneroster_import(
+                    actor=_actor(request), school=_school(request), data=data, confirm=False
+                )
+    return render(
+        request,
+        "rosters/oneroster.html",
+        {
+            "form": form,
+            "result": result,
+            "signature": signature,
+            "stale": stale,
+            "inline_rows": jobs.INLINE_ROWS,
+            "recent_jobs": selectors.import_jobs_recent(),
+        },
+    )
+
+
+def oneroster_download(request: HttpRequest, school_id: int) -> HttpResponse:
+    """The school's roster as a OneRoster 1.2 zip (ROS-4); logged as a read (SEC-1)."""
+    require_role(request, *ADMINS)
+    data = oneroster_export(actor=_actor(request), school=_school(request))
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="oneroster.zip"'
+    patch_cache_control(response, no_store=True, private=True)
+    return response
+
+
+# --- MIS import ---------------------------------------------------------------
+
+
+def _signature(data: bytes, *choices: Any) -> str:
+    """Ties a confirmation to the exact file and choices that were previewed."""
+    digest = hashlib.sha256(data)
+    digest.update(json.dumps(choices).encode())
+    return digest.hexdigest()
+
+
+def _confirming(request: HttpRequest, signature: str) -> tuple[bool, bool]:
+    """(confirmed, stale) of an upload page's post: the administrator confirmed the
+    previewed file, or confirmed after the file or the choices changed (a new preview)."""
+    wants = request.POST.get("action") == "confirm"
+    stale = wants and request.POST.get("signature") != signature
+    return wants and not stale, stale
+
+
+def _follow(job: ImportJob) -> HttpResponse:
+    """A queued import's progress page (see imports/jobs.py)."""
+    return redirect("rosters:import_job", school_id=job.school_id, job_id=job.pk)
+
+
+def mis_upload(request: HttpRequest, school_id: int) -> HttpResponse:
+    """Upload an MIS export, check it and preview it; import it only after confirming
+    (ROS-2, ROS-3, ROS-5). The file is not kept between the two steps: the administrator
+    chooses it again, and the import runs only if it is the file that was previewed."""
+    require_role(request, *ADMINS)
+    form = forms.MisUploadForm(request.POST or None, request.FILES or None)
+    result, signature, stale = None, "", False
+    mapping_rows: list[tuple[str, str]] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read(settings.MARKBOOK_MAX_UPLOAD_BYTES + 1)
+        mapping, full = form.mapping(), form.cleaned_data["full"]
+        signature = _signature(data, sorted(mapping.items()), full)
+        confirm, stale = _confirming(request, signature)
+        if confirm:
+            # A large file is imported by the background worker (see imports/jobs.py).
+            result, job = jobs.mis_import_confirm(
+                actor=_actor(request),
+                school=_school(request),
+                data=data,
+                filename=upload.name,
+                mapping=mapping,
+                full=full,
+            )
+            if job is not None:
+                return _follow(job)
+        else:
+            result = mis.mis_import(
+                actor=_actor(request),
+                school=_school(request),
+                data=data,
+                filename=upload.name,
+                mapping=mapping,
+                full=full,
+            )
+        mapping_rows = [*mapping.items(), *result.suggestions.items()]
+    choices = [(mis.IGNORE, "Ignore this column")] + [
+        (f.name, capfirst(f.label)) for f in mis.FIELDS
+    ]
+    return render(
+        request,
+        "rosters/mis_upload.html",
+        {
+            "form": form,
+            "result": result,
+            "signature": signature,
+            "stale": stale,
+            "choices": choices,
+            "mapping_rows": mapping_rows,
+            "fields": mis.FIELDS,
+            "school": _school(request),
+            "inline_rows": jobs.INLINE_ROWS,
+            "recent_jobs": selectors.import_jobs_recent(),
+        },
+    )
+
+
+JOB_SUMMARY_LABELS = {
+    "rows": "Rows in the file",
+    "added": "Pupils added",
+    "changed": "Pupils changed",
+    "unchanged": "Pupils unchanged",
+    "left": "Pupils marked as left",
+    "warnings": "Warnings",
+    "pupils_created": "Pupils added",
+    "pupils_updated": "Pupils changed",
+    "pupils_matched": "Pupils matched",
+    "pupils_left": "Pupils marked as left",
+    "classes_created": "Classes added",
+    "teacher_links_added": "Teachers attached to classes",
+    "teacher_links_removed": "Teachers detached from classes",
+    "enrolments_added": "Enrolments added",
+    "enrolments_removed": "Enrolments removed",
+    "assignments_created": "Assignments added",
+    "assignments_updated": "Assignments changed",
+    "assignments_deleted": "Assignments deleted",
+    "marks_recorded": "Marks recorded",
+    "marks_removed": "Marks removed",
+    "parents_created": "Parents added",
+    "parents_matched": "Parents matched",
+    "parent_links_added": "Parents linked to pupils",
+    "parent_links_removed": "Parents unlinked from pupils",
+    "parents_skipped": "Parents not linked (an account of another school)",
+}
+
+
+def import_job(request: HttpRequest, school_id: int, job_id: int) -> HttpResponse:
+    """A background import's progress, then its result or error (ROS-2, ROS-4); a
+    stalled one says so, with retry and cancel. Under htmx only the progress partial,
+    which polls itself until the job has run or stalled."""
+    require_role(request, *ADMINS)
+    job = access_import_job(request, job_id)
+    template = "rosters/import_job.html#progress" if _htmx(request) else "rosters/import_job.html"
+    summary = [
+        (JOB_SUMMARY_LABELS.get(name, name.replace("_", " ")), value)
+        for name, value in job.summary.items()
+        if name != "problems"
+    ]
+    context = {"job": job, "summary": summary, "stall_notice": stalled.stall_notice(job)}
+    return render(request, template, context)
+
+
+def _job_action(request: HttpRequest, job_id: int, service: Any, done: str) -> HttpResponse:
+    """Retry or cancel a stalled job, as the administrator saw it: the form names the
+    attempt shown, so a second click, or a click on a stale page, changes nothing."""
+    job = access_import_job(request, job_id)
+    try:
+        service(actor=_actor(request), job=job, attempt=_int(request.POST.get("attempt")))
+    except stalled.ImportJobStateError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done)
+    return _follow(job)
+
+
+@_admin_post
+def import_job_retry(request: HttpRequest, school_id: int, job_id: int) -> HttpResponse:
+    """Queue a stalled import again while its file is kept (ROS-2, ROS-4)."""
+    return _job_action(request, job_id, stalled.import_job_retry, "The import is queued again.")
+
+
+@_admin_post
+def import_job_cancel(request: HttpRequest, school_id: int, job_id: int) -> HttpResponse:
+    """Cancel a stalled import: its file is deleted (ROS-2, ROS-4, SEC-2)."""
+    return _job_action(
+        request, job_id, stalled.import_job_cancel, "The import is cancelled; its file is deleted."
+    )
