@@ -137,27 +137,21 @@ def mis_upload(request: HttpRequest, school_id: int) -> HttpResponse:
         mapping, full = form.mapping(), form.cleaned_data["full"]
         signature = _signature(data, sorted(mapping.items()), full)
         confirm, stale = _confirming(request, signature)
+        the_file: dict[str, Any] = {
+            "actor": _actor(request),
+            "school": _school(request),
+            "data": data,
+            "filename": upload.name,
+            "mapping": mapping,
+            "full": full,
+        }
         if confirm:
             # A large file is imported by the background worker (see imports/jobs.py).
-            result, job = jobs.mis_import_confirm(
-                actor=_actor(request),
-                school=_school(request),
-                data=data,
-                filename=upload.name,
-                mapping=mapping,
-                full=full,
-            )
+            result, job = jobs.mis_import_confirm(**the_file)
             if job is not None:
                 return _follow(job)
         else:
-            result = mis.mis_import(
-                actor=_actor(request),
-                school=_school(request),
-                data=data,
-                filename=upload.name,
-                mapping=mapping,
-                full=full,
-            )
+            result = mis.mis_import(**the_file)
         mapping_rows = [*mapping.items(), *result.suggestions.items()]
     choices = [(mis.IGNORE, "Ignore this column")] + [
         (f.name, capfirst(f.label)) for f in mis.FIELDS
