@@ -240,26 +240,18 @@ def import_mis(
     school = request.access.school  # type: ignore[attr-defined]
     data, name = _read(file), (file.name or "upload.csv")[:200]
     choices = _mapping(mapping)
+    the_file: dict[str, Any] = {
+        "actor": request.user,
+        "school": school,
+        "data": data,
+        "filename": name,
+        "mapping": choices,
+        "full": full,
+    }
     if confirm or not preview:
-        result, job = jobs.mis_import_confirm(
-            actor=request.user,  # type: ignore[arg-type]
-            school=school,
-            data=data,
-            filename=name,
-            mapping=choices,
-            full=full,
-            inline_below=0,
-        )
+        result, job = jobs.mis_import_confirm(**the_file, inline_below=0)
     else:
-        result = mis.mis_import(
-            actor=request.user,  # type: ignore[arg-type]
-            school=school,
-            data=data,
-            filename=name,
-            mapping=choices,
-            full=full,
-        )
-        job = None
+        result, job = mis.mis_import(**the_file), None
     report = _mis_report(result)
     if not result.ok:
         count = len(result.errors)
