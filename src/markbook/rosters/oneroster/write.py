@@ -4,6 +4,7 @@ services' action names and data (SEC-1). A mixin of `import_._Import`, like
 guardians.GuardiansMixin and marks.MarksMixin."""
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -112,89 +113,72 @@ class WriteMixin:
                 "teaching_class_id", "teacher_id", "pk"
             )
         }
-        pairs, links = set(enrolled), set(linked)
-        # Links added and those of the database removed (a link removed and added again
-        # is in both: deleted, then made anew, as the services would).
-        add_pairs: set[tuple[int, int]] = set()
-        add_links: set[tuple[int, int]] = set()
-        removed_pairs: set[tuple[int, int]] = set()
-        removed_links: set[tuple[int, int]] = set()
+        pairs, links = _Links(set(enrolled)), _Links(set(linked))
         events: list[tuple[str, TeachingClass, dict[str, Any]]] = []  # in the file's order
         listed: dict[int, set[int]] = defaultdict(set)
         for row in self.enrolments:
             teaching_class = classes[row["classSourcedId"]]
             user_row = self.users[row["userSourcedId"]]
+            leaving = row.status == "tobedeleted"
             if row["role"] == "student":
                 pupil = pupils.get(row["userSourcedId"])
                 if pupil is None:
                     continue  # a pupil who left (delta tobedeleted)
                 pair = (teaching_class.pk, pupil.pk)
-                if row.status == "tobedeleted":
-                    if pair in pairs:
-                        pairs.discard(pair)
-                        _drop(pair, add_pairs, removed_pairs)
-                        events.append(
-                            ("rosters.enrolment.removed", teaching_class, {"pupil": pupil.pk})
-                        )
+                if not leaving:
+                    listed[teaching_class.pk].add(pupil.pk)
+                if pairs.change(pair, remove=leaving):
+                    action = "removed" if leaving else "added"
+                    events.append(
+                        (f"rosters.enrolment.{action}", teaching_class, {"pupil": pupil.pk})
+                    )
+                    if leaving:
                         result.enrolments_removed += 1
-                    continue
-                listed[teaching_class.pk].add(pupil.pk)
-                if pair not in pairs:
-                    pairs.add(pair)
-                    add_pairs.add(pair)
-                    events.append(("rosters.enrolment.added", teaching_class, {"pupil": pupil.pk}))
-                    result.enrolments_added += 1
+                    else:
+                        result.enrolments_added += 1
                 continue
             email = (user_row["email"] or user_row["username"]).lower()
             teacher = staff.get(email)
             if teacher is None:
                 unknown.add(email or user_row["sourcedId"])
                 continue
-            link = (teaching_class.pk, teacher.pk)
-            if row.status == "tobedeleted":
-                if link in links:
-                    links.discard(link)
-                    _drop(link, add_links, removed_links)
-                    events.append(
-                        ("rosters.class.teacher_detached", teaching_class, {"teacher": teacher.pk})
-                    )
-                    result.teacher_links_removed += 1
-            elif link not in links:
-                links.add(link)
-                add_links.add(link)
+            if links.change((teaching_class.pk, teacher.pk), remove=leaving):
+                action = "detached" if leaving else "attached"
                 events.append(
-                    ("rosters.class.teacher_attached", teaching_class, {"teacher": teacher.pk})
+                    (f"rosters.class.teacher_{action}", teaching_class, {"teacher": teacher.pk})
                 )
-                result.teacher_links_added += 1
+                if leaving:
+                    result.teacher_links_removed += 1
+                else:
+                    result.teacher_links_added += 1
         if self.modes.get("enrollments") == "bulk":
             # The classes' pupils the file does not list, class by class.
             by_class: dict[int, list[int]] = defaultdict(list)
             for (class_id, pupil_id), _ in sorted(enrolled.items(), key=lambda item: item[1]):
-                if (class_id, pupil_id) in pairs and pupil_id not in listed[class_id]:
+                if (class_id, pupil_id) in pairs.present and pupil_id not in listed[class_id]:
                     by_class[class_id].append(pupil_id)
             for teaching_class in {c.pk: c for c in classes.values()}.values():
                 for pupil_id in by_class.pop(teaching_class.pk, []):
-                    pairs.discard((teaching_class.pk, pupil_id))
-                    removed_pairs.add((teaching_class.pk, pupil_id))
+                    pairs.change((teaching_class.pk, pupil_id), remove=True)
                     events.append(
                         ("rosters.enrolment.removed", teaching_class, {"pupil": pupil_id})
                     )
                     result.enrolments_removed += 1
-        _delete(Enrolment, [enrolled[pair] for pair in removed_pairs])
-        _delete(ClassTeacher, [linked[link] for link in removed_links])
+        _delete(Enrolment, [enrolled[pair] for pair in pairs.removed])
+        _delete(ClassTeacher, [linked[link] for link in links.removed])
         school_id = self.school.pk
         insert_rows(
             Enrolment,
             [
                 {"school_id": school_id, "teaching_class_id": class_id, "pupil_id": pupil_id}
-                for class_id, pupil_id in sorted(add_pairs)
+                for class_id, pupil_id in sorted(pairs.added)
             ],
         )
         insert_rows(
             ClassTeacher,
             [
                 {"school_id": school_id, "teaching_class_id": class_id, "teacher_id": teacher_id}
-                for class_id, teacher_id in sorted(add_links)
+                for class_id, teacher_id in sorted(links.added)
             ],
         )
         audit.record_many(actor=self.actor, school=self.school, events=events)
@@ -351,12 +335,33 @@ def _insert(model: type[Pupil] | type[TeachingClass], new: list[Any], now: datet
         instance._state.db = "default"
 
 
-def _drop(key: tuple[int, int], added: set[tuple[int, int]], removed: set[tuple[int, int]]) -> None:
-    """A link taken out: not added after all if this import added it, else removed."""
-    if key in added:
-        added.discard(key)
-    else:
-        removed.add(key)
+@dataclass
+class _Links:
+    """Links of one kind (a class and a pupil, or a class and a teacher) as the import
+    changes them: those there now, those to insert, and those of the database to delete.
+    A link removed and added again is in both: deleted, then made anew, as the services
+    would."""
+
+    present: set[tuple[int, int]]
+    added: set[tuple[int, int]] = field(default_factory=set)
+    removed: set[tuple[int, int]] = field(default_factory=set)
+
+    def change(self, key: tuple[int, int], *, remove: bool) -> bool:
+        """Add or remove `key`; whether that changed anything."""
+        if remove:
+            if key not in self.present:
+                return False
+            self.present.discard(key)
+            if key in self.added:
+                self.added.discard(key)  # added by this import: not added after all
+            else:
+                self.removed.add(key)
+            return True
+        if key in self.present:
+            return False
+        self.present.add(key)
+        self.added.add(key)
+        return True
 
 
 def _delete(model: type[Enrolment] | type[ClassTeacher], pks: list[int]) -> None:
