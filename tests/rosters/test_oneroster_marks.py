@@ -12,7 +12,7 @@ from markbook.core.tenancy import school_scope
 from markbook.rosters.oneroster import spec
 from tests import factories as f
 from tests.rosters.conftest import actions
-from tests.rosters.test_oneroster import _export, _files, _import, _rows, _zip
+from tests.rosters.test_oneroster import _as_oneroster_11, _export, _files, _import, _rows, _zip
 
 
 @pytest.fixture
@@ -310,29 +310,7 @@ def test_a_bad_line_item_is_named_by_file_row_and_column(marked, column, value, 
 
 def test_oneroster_11_line_items_and_results_are_read(marked):
     files = _files(_export(marked))
-    users = _rows(files["users"])
-    roles = {r["userSourcedId"]: r for r in _rows(files["roles"])}
-    school = next(o for o in _rows(files["orgs"]) if o["type"] == "school")["sourcedId"]
-    names = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments")
-    files["manifest"] = [
-        ["propertyName", "value"],
-        ["manifest.version", "1.0"],
-        ["oneroster.version", "1.1"],
-        *[[f"file.{n}", "bulk"] for n in (*names, "lineItems", "results")],
-    ]
-    role_11 = {"siteAdministrator": "administrator"}
-    files["users"] = [spec.HEADERS_11["users"]] + [
-        [
-            {
-                **u,
-                "orgSourcedIds": school,
-                "role": role_11.get(roles[u["sourcedId"]]["role"], roles[u["sourcedId"]]["role"]),
-            }.get(h, "")
-            for h in spec.HEADERS_11["users"]
-        ]
-        for u in users
-    ]
-    del files["roles"]
+    _as_oneroster_11(files, extra=("lineItems", "results"))
     for name in ("lineItems", "results"):
         rows = _rows(files[name])
         for row in rows:
