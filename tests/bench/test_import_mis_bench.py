@@ -1,21 +1,14 @@
 """bench/import_mis.py keeps working: its file imports cleanly, its floor writes the
 same rows as the import, and a small run reports every phase. Nothing is timed here."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
 from markbook.core.tenancy import school_scope
 from markbook.rosters.imports.mis import mis_import
 from markbook.rosters.models import Pupil
+from tests.bench import load
 
-SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "import_mis.py"
-spec = importlib.util.spec_from_file_location("bench_import_mis", SCRIPT)
-bench = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = bench  # dataclasses look their module up
-spec.loader.exec_module(bench)
+bench = load("import_mis")
 
 pytestmark = pytest.mark.django_db
 

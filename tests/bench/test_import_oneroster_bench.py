@@ -2,20 +2,13 @@
 school with every pupil, class, enrolment and teacher link, and a small run reports
 every phase. Nothing is timed here."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
 from markbook.core.tenancy import school_scope
 from markbook.rosters.models import ClassTeacher, Enrolment, Pupil
+from tests.bench import load
 
-SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "import_oneroster.py"
-spec = importlib.util.spec_from_file_location("bench_import_oneroster", SCRIPT)
-bench = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = bench  # dataclasses look their module up
-spec.loader.exec_module(bench)
+bench = load("import_oneroster")
 
 pytestmark = pytest.mark.django_db
 

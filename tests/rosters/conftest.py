@@ -1,6 +1,10 @@
-"""Helpers for roster tests: run code inside a school's scope, read the access log."""
+"""Helpers for roster tests: run code inside a school's scope, read the access log,
+make an Excel upload."""
+
+import io
 
 import pytest
+from openpyxl import Workbook
 
 from markbook.audit.models import AuditEvent
 from markbook.core.tenancy import all_schools, school_scope
@@ -19,3 +23,13 @@ def actions(school, action: str | None = None) -> list[AuditEvent]:  # type: ign
         if action:
             events = events.filter(action=action)
         return list(events)
+
+
+def xlsx(rows: list[list[object]]) -> bytes:
+    """An .xlsx workbook whose first sheet holds `rows`."""
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -2,7 +2,6 @@
 row and column, errors apart from warnings, preview before confirm, all or nothing,
 idempotent, minimised and pseudonymised at the door."""
 
-import io
 import re
 from datetime import date, timedelta
 
@@ -11,7 +10,6 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from openpyxl import Workbook
 
 from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit_services
@@ -23,6 +21,7 @@ from markbook.rosters.imports.mis import mis_import, parse
 from markbook.rosters.models import Pupil
 from markbook.rosters.services import upn_digest
 from tests.conftest import World
+from tests.rosters.conftest import xlsx
 
 
 def upn(body: str) -> str:
@@ -67,15 +66,6 @@ def counts() -> tuple[int, ...]:
             Membership.objects.count(),
             AuditEvent.objects.count(),
         )
-
-
-def xlsx(rows: list[list[object]]) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 # --- good files -------------------------------------------------------------------------

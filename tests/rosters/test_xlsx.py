@@ -7,19 +7,9 @@ import re
 import zipfile
 from datetime import date
 
-from openpyxl import Workbook
-
 from markbook.rosters.imports import common
 from markbook.rosters.imports.common import Problem, xlsx_records
-
-
-def workbook(rows: list[list[object]]) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+from tests.rosters.conftest import xlsx
 
 
 def with_sheet(data: bytes, change) -> bytes:  # type: ignore[no-untyped-def]
@@ -43,7 +33,7 @@ def read(data: bytes) -> tuple[list | None, list[Problem]]:
 
 
 def test_cells_read_as_a_csv_export_would_hold_them():
-    records, problems = read(workbook(ROWS))
+    records, problems = read(xlsx(ROWS))
     assert problems == []
     assert records == [
         (1, ["Surname", "Year", "Date of Birth"]),
@@ -54,7 +44,7 @@ def test_cells_read_as_a_csv_export_would_hold_them():
 
 def test_a_sheet_claiming_column_xfd_is_read_at_its_real_width(monkeypatch):
     claimed = with_sheet(
-        workbook(ROWS),
+        xlsx(ROWS),
         lambda xml: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD3"', xml),
     )
     assert b"XFD3" in zipfile.ZipFile(io.BytesIO(claimed)).read("xl/worksheets/sheet1.xml")
@@ -69,7 +59,7 @@ def test_a_sheet_claiming_column_xfd_is_read_at_its_real_width(monkeypatch):
 def test_a_value_far_to_the_right_is_refused_naming_its_row():
     rows = [list(r) for r in ROWS]
     rows[2] += [None] * 300 + ["stray"]
-    records, problems = read(workbook(rows))
+    records, problems = read(xlsx(rows))
     assert records is None
     [problem] = problems
     assert problem.row == 3 and "304 columns" in problem.message
@@ -78,20 +68,20 @@ def test_a_value_far_to_the_right_is_refused_naming_its_row():
 def test_trailing_empty_cells_do_not_count_as_columns():
     rows = [list(r) for r in ROWS]
     rows[1] += [None] * 300 + [""]
-    records, problems = read(workbook(rows))
+    records, problems = read(xlsx(rows))
     assert problems == [] and records is not None
     assert {len(values) for _, values in records} == {3}
 
 
 def test_a_sheet_with_too_many_rows_is_refused(monkeypatch):
     monkeypatch.setattr(common, "XLSX_MAX_ROWS", 2)
-    records, problems = read(workbook(ROWS))
+    records, problems = read(xlsx(ROWS))
     assert records is None
     assert "more than 2 rows" in problems[0].message
 
 
 def test_a_workbook_unpacking_past_the_limit_is_refused(monkeypatch):
-    data = workbook(ROWS)
+    data = xlsx(ROWS)
     unzipped = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
     monkeypatch.setattr(common, "XLSX_MAX_UNZIPPED", unzipped - 1)
     records, problems = read(data)
@@ -100,6 +90,6 @@ def test_a_workbook_unpacking_past_the_limit_is_refused(monkeypatch):
 
 
 def test_a_truncated_workbook_is_a_clear_problem():
-    records, problems = read(workbook(ROWS)[:500])
+    records, problems = read(xlsx(ROWS)[:500])
     assert records is None
     assert "cannot be read" in problems[0].message
