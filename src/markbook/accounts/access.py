@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest
 
 from markbook.accounts.models import RegistrationRequest
+from markbook.rosters.access import require_role
 from markbook.rosters.models import Pupil
 
 
@@ -29,8 +30,7 @@ def access_pupil_for_reset(request: HttpRequest, pupil_id: int) -> Pupil:
 
 def access_registration_request(request: HttpRequest, request_id: int) -> RegistrationRequest:
     """A request to join the request's school, for its administrators (ACC-4)."""
-    if not request.access.has("school_admin", "trust_admin"):  # type: ignore[attr-defined]
-        raise Http404
+    require_role(request, "school_admin", "trust_admin")
     pending = RegistrationRequest.objects.filter(pk=request_id).first()
     if pending is None:
         raise Http404

@@ -5,12 +5,13 @@ administrators, ROS-5 the optional pupil fields the school keeps).
 Both call `schools.services.school_settings_update`, so a rule is written once.
 """
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Router, Schema
 
 from markbook.accounts.sso import sso_provider_ids
 from markbook.core.api import InputSchema, responses
+from markbook.rosters.access import require_role
 from markbook.schools import services
 from markbook.schools.models import KEEPABLE_PUPIL_FIELDS, SIGNIN_METHODS, School
 
@@ -42,10 +43,9 @@ class SettingsPatch(InputSchema):
 
 
 def _admin_school(request: HttpRequest) -> School:
-    access = request.access  # type: ignore[attr-defined]
-    if not access.has("school_admin"):
-        raise Http404
-    return access.school
+    """The request's school, for its school administrators; 404 for anyone else."""
+    require_role(request, "school_admin")
+    return request.access.school  # type: ignore[attr-defined]
 
 
 def _out(request: HttpRequest, school: School) -> dict:
