@@ -56,7 +56,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "markbook.accounts.middleware.PasswordChangeRequiredMiddleware",
     "markbook.audit.context.AuditOriginMiddleware",
-    "markbook.core.tenancy.SchoolScopeMiddleware",
+    "markbook.admission.SchoolScopeMiddleware",
 ]
 
 ROOT_URLCONF = "markbook.urls"
@@ -73,7 +73,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "markbook.core.context_processors.school",
+                "markbook.admission.access_context",
             ],
         },
     }

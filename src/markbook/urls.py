@@ -1,10 +1,10 @@
 from django.urls import include, path
 
+from markbook.accounts import views as accounts_views
 from markbook.api import api
-from markbook.core import views as core_views
 
 urlpatterns = [
-    path("", core_views.dashboard, name="dashboard"),
+    path("", accounts_views.dashboard, name="dashboard"),
     path("accounts/", include("allauth.urls")),
     path("me/", include("markbook.accounts.urls")),
     path("signin/", include("markbook.accounts.signin_urls")),

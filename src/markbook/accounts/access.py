@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest
 
 from markbook.accounts.models import RegistrationRequest
-from markbook.rosters.access import require_role
+from markbook.admission import require_role
 from markbook.rosters.models import Pupil
 
 

@@ -9,8 +9,8 @@ from ninja import Router, Schema
 from markbook.accounts import registration
 from markbook.accounts.access import access_registration_request
 from markbook.accounts.models import RegistrationRequest
+from markbook.admission import require_role
 from markbook.core.api import responses
-from markbook.rosters.access import require_role
 
 router = Router(tags=["registration"])
 

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from markbook.accounts.models import ApiToken, User
-from markbook.core.tenancy import school_access, school_scope, user_schools
+from markbook.admission import school_access, user_schools
+from markbook.core.tenancy import school_scope
 from markbook.schools.models import School, Trust
 
 

@@ -186,7 +186,7 @@ def user_password_set(*, user: User, password: str) -> User:
 def user_school(user: User) -> School | None:
     """The school of a user (the first of their memberships), whatever scope the caller
     is in; None for a user of no school."""
-    from markbook.core.tenancy import user_schools
+    from markbook.admission import user_schools
 
     schools = user_schools(user)
     if not schools:

@@ -12,10 +12,23 @@ from django.views.decorators.http import require_POST
 from markbook.accounts import forms, selectors, services, throttle
 from markbook.accounts.access import access_pupil_for_reset, access_registration_request
 from markbook.accounts.forms import NewPasswordForm, PupilSignInForm, SignInCodeForm
+from markbook.admission import user_schools
 
 PUPIL_BACKEND = "markbook.accounts.backends.SchoolPupilBackend"
 # The session remembers which checked code the pupil is about to use (never the code).
 PENDING_CODE = "markbook_pupil_signin_code"
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Send each user to their school (or trust); list them when there are several."""
+    schools = user_schools(request.user)
+    trusts = [r.trust for r in request.user.trust_roles.select_related("trust")]
+    if len(schools) == 1 and not trusts:
+        return redirect("schools:home", school_id=schools[0].pk)
+    if len(trusts) == 1 and all(s.trust_id == trusts[0].pk for s in schools):
+        return redirect("trust:home", trust_id=trusts[0].pk)
+    return render(request, "accounts/dashboard.html", {"schools": schools, "trusts": trusts})
 
 
 @login_required

@@ -6,9 +6,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
+from markbook.admission import require_role
 from markbook.audit import selectors
 from markbook.core.api import PageIn, responses
-from markbook.rosters.access import require_role
 
 router = Router(tags=["audit"])
 

@@ -2,8 +2,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from markbook.admission import require_role
 from markbook.audit import selectors
-from markbook.rosters.access import require_role
 
 PAGE_SIZE = 50
 

@@ -7,12 +7,6 @@ from markbook.rosters import selectors
 from markbook.rosters.models import ImportJob, Pupil, TeachingClass
 
 
-def require_role(request: HttpRequest, *roles: str) -> None:
-    """404 unless the user holds one of these roles in the request's school."""
-    if not request.access.has(*roles):  # type: ignore[attr-defined]
-        raise Http404
-
-
 def access_pupil(request: HttpRequest, pupil_id: int) -> Pupil:
     try:
         return selectors.pupils_visible_to(request.user, request.access).get(pk=pupil_id)  # type: ignore[arg-type, attr-defined]

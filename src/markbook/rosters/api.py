@@ -13,9 +13,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
+from markbook.admission import ADMINS, STAFF, require_role
 from markbook.core.api import responses
 from markbook.rosters import selectors, services
-from markbook.rosters.access import access_class, access_pupil, access_staff, require_role
+from markbook.rosters.access import access_class, access_pupil, access_staff
 from markbook.rosters.api_schemas import (
     ClassDetailOut,
     ClassIn,
@@ -30,7 +31,6 @@ from markbook.rosters.api_schemas import (
     StaffOut,
 )
 from markbook.rosters.models import Pupil, TeachingClass
-from markbook.rosters.views import ADMINS, STAFF
 
 router = Router(tags=["rosters"])
 

@@ -22,14 +22,14 @@ from django.utils.cache import patch_cache_control
 from ninja import File, Form, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
+from markbook.admission import ADMINS, require_role
 from markbook.core.api import ErrorOut, InputSchema, ProblemOut, responses
-from markbook.rosters.access import access_import_job, require_role
+from markbook.rosters.access import access_import_job
 from markbook.rosters.imports import jobs, mis, stalled
 from markbook.rosters.imports.common import Problem
 from markbook.rosters.models import ImportJob
 from markbook.rosters.oneroster.export import oneroster_export
 from markbook.rosters.oneroster.import_ import oneroster_import
-from markbook.rosters.views import ADMINS
 
 router = Router(tags=["imports"])
 

@@ -7,7 +7,7 @@ school itself. Staff reads of pupil data are recorded in the access log (SEC-1).
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from markbook.accounts.models import Membership, User
-from markbook.core.tenancy import Access
+from markbook.admission import Access
 from markbook.rosters.models import (
     ClassTeacher,
     Enrolment,

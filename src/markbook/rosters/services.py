@@ -22,13 +22,13 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from markbook.accounts.credentials import user_with_temporary_password
 from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
 from markbook.core.rows import insert_rows, unusable_passwords
 from markbook.core.validators import uln_problem, upn_problem
 from markbook.rosters.models import ClassTeacher, Enrolment, GuardianLink, Pupil, TeachingClass
 from markbook.schools.models import School
-from markbook.schools.services import user_with_temporary_password
 
 # Encrypted with the school's key (SEC-2): the audit log records only that they changed.
 SENSITIVE_FIELDS = (

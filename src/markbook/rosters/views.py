@@ -14,17 +14,15 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.text import capfirst
 
+from markbook.admission import ADMINS, STAFF, require_role
 from markbook.rosters import forms, selectors, services
 from markbook.rosters.access import (
     access_class,
     access_pupil,
     access_staff,
-    require_role,
 )
 from markbook.rosters.models import YEAR_GROUPS, Pupil, TeachingClass
 
-ADMINS = ("school_admin", "trust_admin")
-STAFF = ("teacher", "school_admin", "trust_admin")
 PAGE_SIZE = 50
 
 

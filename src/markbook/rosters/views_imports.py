@@ -14,17 +14,15 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
 from django.utils.text import capfirst
 
+from markbook.admission import ADMINS, require_role
 from markbook.rosters import forms, selectors, services
-from markbook.rosters.access import (
-    access_import_job,
-    require_role,
-)
+from markbook.rosters.access import access_import_job
 from markbook.rosters.imports import jobs, mis, stalled
 from markbook.rosters.imports.classlist import classlist_import
 from markbook.rosters.models import ImportJob
 from markbook.rosters.oneroster.export import oneroster_export
 from markbook.rosters.oneroster.import_ import oneroster_import
-from markbook.rosters.views import ADMINS, _actor, _admin_post, _htmx, _int, _school
+from markbook.rosters.views import _actor, _admin_post, _htmx, _int, _school
 
 # --- Class-list upload ------------------------------------------------------
 

@@ -10,8 +10,8 @@ from django.urls import reverse
 from ninja import Router, Schema
 
 from markbook.accounts.sso import sso_provider_ids
+from markbook.admission import require_role
 from markbook.core.api import InputSchema, responses
-from markbook.rosters.access import require_role
 from markbook.schools import services
 from markbook.schools.models import KEEPABLE_PUPIL_FIELDS, SIGNIN_METHODS, School
 

@@ -1,12 +1,12 @@
 """Writes on schools and trusts: creating a school, accepting terms (TEN-1, TEN-7)."""
 
-import secrets
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from markbook.accounts.credentials import user_has_totp, user_with_temporary_password
 from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
 from markbook.core import keys
@@ -19,13 +19,6 @@ from markbook.schools.models import (
     Trust,
     TrustAdmin,
 )
-
-
-def user_has_totp(user: User) -> bool:
-    """Whether a user has an authenticator app set up (allauth.mfa)."""
-    from allauth.mfa.models import Authenticator
-
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
 @dataclass(frozen=True)
@@ -42,29 +35,6 @@ def validate_email_address(value: str) -> None:
         raise ValidationError(
             {"admin_email": [f"{value!r} is not a valid email address."]}
         ) from None
-
-
-def temporary_password() -> str:
-    """A one-time temporary password, shown once and never stored in clear (ACC-2)."""
-    return "-".join(secrets.token_hex(3) for _ in range(4))
-
-
-def user_with_temporary_password(
-    *, email: str, first_name: str, last_name: str
-) -> tuple[User, str]:
-    """Save a new staff user who must change the returned one-time password at first
-    sign-in (ACC-2); the caller shows the password once."""
-    password = temporary_password()
-    user = User(
-        username=email,
-        email=email,
-        first_name=first_name,
-        last_name=last_name,
-        must_change_password=True,
-    )
-    user.set_password(password)
-    user.save()
-    return user, password
 
 
 @transaction.atomic

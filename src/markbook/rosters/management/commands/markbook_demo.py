@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.urls import reverse
 
+from markbook.accounts.credentials import temporary_password
 from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
 from markbook.core.tenancy import all_schools, school_scope
@@ -43,7 +44,6 @@ from markbook.rosters.services import (
 from markbook.schools.models import School, Trust
 from markbook.schools.services import (
     school_create,
-    temporary_password,
     terms_accept,
     trust_admin_create,
     trust_create,

@@ -1,0 +1,244 @@
+"""Admission (TEN-3, TEN-4, TEN-7, ACC-5): who may enter which school, and as what.
+
+`SchoolScopeMiddleware` resolves the school from the URL (`school_id` or `trust_id`),
+checks the user's right to it, and runs the request inside its scope
+(`core.tenancy.school_scope`). Other schools' objects are simply not found (404). The
+public pupil sign-in pages carry the school's secret `signin_slug` instead: anyone
+may open them, scoped to that school and holding no role there unless they have one.
+
+The middleware leaves `request.access` on every request: an `AccessRequest`, which
+views and API operations take instead of a bare `HttpRequest`. `require_role` is the
+one role check of pages and API alike.
+
+This module sits above `core` and the apps' models: `core` knows nothing of schools,
+memberships or roles (tests/core/test_layering.py).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.models import AnonymousUser
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve, reverse
+
+from markbook.accounts.credentials import user_has_totp
+from markbook.accounts.models import Membership, User
+from markbook.core.tenancy import all_schools, school_scope
+from markbook.schools.models import School, Trust
+
+# The roles of a school's administrators, and of everyone who works there.
+ADMINS = ("school_admin", "trust_admin")
+STAFF = ("teacher", "school_admin", "trust_admin")
+
+
+@dataclass
+class Access:
+    """Who the current user is in the school (or trust) the request is about."""
+
+    school: School | None = None
+    trust: Trust | None = None
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+class AccessRequest(HttpRequest):
+    """A request admitted by `SchoolScopeMiddleware`: every school and trust URL needs
+    a signed-in user, so `user` is a `User`."""
+
+    access: Access
+    user: User
+
+
+class PublicRequest(HttpRequest):
+    """A request to a school's public sign-in pages: scoped to that school, but the
+    visitor may not be signed in."""
+
+    access: Access
+    user: User | AnonymousUser
+
+
+def school_of(request: AccessRequest | PublicRequest) -> School:
+    """The school of the request's URL (404 on pages about no one school)."""
+    if request.access.school is None:
+        raise Http404
+    return request.access.school
+
+
+def require_role(request: AccessRequest, *roles: str) -> None:
+    """404 unless the user holds one of these roles in the request's school (TEN-3)."""
+    if not request.access.has(*roles):
+        raise Http404
+
+
+View = Callable[..., HttpResponse]
+
+
+def admin_post(view: View) -> View:
+    """Administrators only (404 for everyone else, TEN-3), then POST only (405)."""
+
+    @wraps(view)
+    def wrapped(request: AccessRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        require_role(request, *ADMINS)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def user_school_ids(user: User | AnonymousUser) -> list[int]:
+    """Ids of the schools a user belongs to, or administers through their trust."""
+    if not user.is_authenticated:
+        return []
+    with all_schools():
+        ids = set(Membership.objects.filter(user=user).values_list("school_id", flat=True))
+    ids |= set(School.objects.filter(trust__admins__user=user).values_list("id", flat=True))
+    return sorted(ids)
+
+
+def user_schools(user: User | AnonymousUser) -> list[School]:
+    """Schools a user may open, for the dashboard and sign-in redirect."""
+    return list(School.objects.filter(id__in=user_school_ids(user)).order_by("name"))
+
+
+def school_access(user: User | AnonymousUser, school: School) -> Access:
+    """Roles of `user` in `school`; must run inside that school's scope."""
+    roles: set[str] = set()
+    if isinstance(user, User) and user.is_authenticated:
+        roles.update(Membership.objects.filter(user=user).values_list("role", flat=True))
+        if school.trust_id and user.trust_roles.filter(trust_id=school.trust_id).exists():
+            roles.add("trust_admin")
+    return Access(school=school, trust=school.trust, roles=frozenset(roles))
+
+
+def access_context(request: HttpRequest) -> dict[str, Any]:
+    """The request's school and roles, for the layout's navigation (a context processor)."""
+    access = getattr(request, "access", None)
+    return {"access": access, "current_school": getattr(access, "school", None)}
+
+
+class SchoolScopeMiddleware:
+    """Resolve the school or trust in the URL, check access, run the request in its scope."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: AccessRequest) -> HttpResponse:
+        # `request` becomes an AccessRequest here: every path below sets `access`.
+        try:
+            kwargs = resolve(request.path_info).kwargs
+        except Resolver404:
+            kwargs = {}
+        request.access = Access()
+        if "school_id" in kwargs:
+            return self._school(request, kwargs["school_id"])
+        if "trust_id" in kwargs:
+            return self._trust(request, kwargs["trust_id"])
+        if "signin_slug" in kwargs:
+            return self._signin(request, kwargs["signin_slug"])
+        # Pages about no one school (the dashboard, your account): the user's own schools,
+        # so their own rows (their pupil record, memberships) are reachable, nothing else.
+        with school_scope(user_school_ids(request.user)):
+            return self.get_response(request)
+
+    def _school(self, request: AccessRequest, school_id: int) -> HttpResponse:
+        api = request.path_info.startswith("/api/")
+        if not request.user.is_authenticated:
+            return _unauthenticated(request, api)
+        school = School.objects.select_related("trust").filter(pk=school_id).first()
+        if school is None:
+            return _not_found(api)
+        with school_scope(school):
+            access = school_access(request.user, school)
+            if not access.roles:
+                return _not_found(api)
+            request.access = access
+            blocked = _blocked(request, school, access, api)
+            if blocked is not None:
+                return blocked
+            return self.get_response(request)
+
+    def _trust(self, request: AccessRequest, trust_id: int) -> HttpResponse:
+        api = request.path_info.startswith("/api/")
+        if not request.user.is_authenticated:
+            return _unauthenticated(request, api)
+        trust = Trust.objects.filter(pk=trust_id, admins__user=request.user).first()
+        if trust is None:
+            return _not_found(api)
+        request.access = Access(trust=trust, roles=frozenset({"trust_admin"}))
+        with school_scope(list(trust.schools.values_list("id", flat=True))):
+            return self.get_response(request)
+
+    def _signin(self, request: AccessRequest, slug: str) -> HttpResponse:
+        """A school's public sign-in page: no membership needed; suspension and
+        terms are checked by the sign-in itself, which refuses with a message."""
+        school = School.objects.select_related("trust").filter(signin_slug=slug).first()
+        if school is None:
+            raise Http404("No such sign-in page.")
+        with school_scope(school):
+            request.access = school_access(request.user, school)
+            return self.get_response(request)
+
+
+def _unauthenticated(request: HttpRequest, api: bool) -> HttpResponse:
+    if api:
+        return JsonResponse({"detail": "Authentication required."}, status=401)
+    return redirect(f"{reverse('account_login')}?next={request.get_full_path()}")
+
+
+def _not_found(api: bool) -> HttpResponse:
+    if api:
+        return JsonResponse({"detail": "Not found."}, status=404)
+    raise Http404("No such school.")
+
+
+def _two_factor_missing(
+    request: AccessRequest, school: School, access: Access, api: bool
+) -> HttpResponse | None:
+    """ACC-5: a school may require its administrators to sign in with two factors."""
+    if not (school.require_admin_2fa and access.has("school_admin")):
+        return None
+    if user_has_totp(request.user):
+        return None
+    message = (
+        f"{school.name} requires administrators to use two-factor sign-in; "
+        "set up an authenticator app first."
+    )
+    if api:
+        return JsonResponse({"detail": message}, status=403)
+    messages.warning(request, message)
+    return redirect("mfa_activate_totp")
+
+
+def _blocked(
+    request: AccessRequest, school: School, access: Access, api: bool
+) -> HttpResponse | None:
+    """Refuse service for a suspended or ended school, or before the terms are accepted (TEN-7)."""
+    if school.status in (School.Status.SUSPENDED, School.Status.ENDED):
+        message = (
+            f"{school.name} is {school.get_status_display().lower()}; Markbook is unavailable."
+        )
+        if api:
+            return JsonResponse({"detail": message}, status=403)
+        return render(request, "core/blocked.html", {"message": message}, status=403)
+    if school.terms_accepted(settings.MARKBOOK_TERMS_VERSION):
+        return _two_factor_missing(request, school, access, api)
+    terms_url = reverse("schools:terms", kwargs={"school_id": school.pk})
+    if request.path_info == terms_url:
+        return None
+    message = (
+        f"{school.name} has not yet accepted the data-protection terms "
+        f"(version {settings.MARKBOOK_TERMS_VERSION}); a school administrator must accept them first."
+    )
+    if api:
+        return JsonResponse({"detail": message}, status=403)
+    if access.has("school_admin"):
+        return redirect(terms_url)
+    return render(request, "core/blocked.html", {"message": message}, status=403)
