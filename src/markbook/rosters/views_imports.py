@@ -9,12 +9,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
 from django.utils.text import capfirst
 
-from markbook.admission import ADMINS, require_role
+from markbook.admission import ADMINS, AccessRequest, require_role
 from markbook.rosters import forms, selectors, services
 from markbook.rosters.access import access_import_job
 from markbook.rosters.imports import jobs, mis, stalled
@@ -27,7 +27,7 @@ from markbook.rosters.views import _actor, _admin_post, _htmx, _int, _school
 # --- Class-list upload ------------------------------------------------------
 
 
-def classlist_upload(request: HttpRequest, school_id: int) -> HttpResponse:
+def classlist_upload(request: AccessRequest, school_id: int) -> HttpResponse:
     """Upload a class-list CSV: every problem listed by row and column, all or nothing."""
     require_role(request, *ADMINS)
     form = forms.ClassListUploadForm(request.POST or None, request.FILES or None)
@@ -49,7 +49,7 @@ def classlist_upload(request: HttpRequest, school_id: int) -> HttpResponse:
 # --- OneRoster ---------------------------------------------------------------
 
 
-def oneroster_page(request: HttpRequest, school_id: int) -> HttpResponse:
+def oneroster_page(request: AccessRequest, school_id: int) -> HttpResponse:
     """Upload a OneRoster zip: a preview of what it will do, then, chosen again and
     confirmed, its import: in the request when small, else in the background with
     the progress page, as on the MIS page (ROS-4)."""
@@ -88,7 +88,7 @@ def oneroster_page(request: HttpRequest, school_id: int) -> HttpResponse:
     )
 
 
-def oneroster_download(request: HttpRequest, school_id: int) -> HttpResponse:
+def oneroster_download(request: AccessRequest, school_id: int) -> HttpResponse:
     """The school's roster as a OneRoster 1.2 zip (ROS-4); logged as a read (SEC-1)."""
     require_role(request, *ADMINS)
     data = oneroster_export(actor=_actor(request), school=_school(request))
@@ -108,7 +108,7 @@ def _signature(data: bytes, *choices: Any) -> str:
     return digest.hexdigest()
 
 
-def _confirming(request: HttpRequest, signature: str) -> tuple[bool, bool]:
+def _confirming(request: AccessRequest, signature: str) -> tuple[bool, bool]:
     """(confirmed, stale) of an upload page's post: the administrator confirmed the
     previewed file, or confirmed after the file or the choices changed (a new preview)."""
     wants = request.POST.get("action") == "confirm"
@@ -121,7 +121,7 @@ def _follow(job: ImportJob) -> HttpResponse:
     return redirect("rosters:import_job", school_id=job.school_id, job_id=job.pk)
 
 
-def mis_upload(request: HttpRequest, school_id: int) -> HttpResponse:
+def mis_upload(request: AccessRequest, school_id: int) -> HttpResponse:
     """Upload an MIS export, check it and preview it; import it only after confirming
     (ROS-2, ROS-3, ROS-5). The file is not kept between the two steps: the administrator
     chooses it again, and the import runs only if it is the file that was previewed."""
@@ -201,7 +201,7 @@ JOB_SUMMARY_LABELS = {
 }
 
 
-def import_job(request: HttpRequest, school_id: int, job_id: int) -> HttpResponse:
+def import_job(request: AccessRequest, school_id: int, job_id: int) -> HttpResponse:
     """A background import's progress, then its result or error (ROS-2, ROS-4); a
     stalled one says so, with retry and cancel. Under htmx only the progress partial,
     which polls itself until the job has run or stalled."""
@@ -217,7 +217,7 @@ def import_job(request: HttpRequest, school_id: int, job_id: int) -> HttpRespons
     return render(request, template, context)
 
 
-def _job_action(request: HttpRequest, job_id: int, service: Any, done: str) -> HttpResponse:
+def _job_action(request: AccessRequest, job_id: int, service: Any, done: str) -> HttpResponse:
     """Retry or cancel a stalled job, as the administrator saw it: the form names the
     attempt shown, so a second click, or a click on a stale page, changes nothing."""
     job = access_import_job(request, job_id)
@@ -231,13 +231,13 @@ def _job_action(request: HttpRequest, job_id: int, service: Any, done: str) -> H
 
 
 @_admin_post
-def import_job_retry(request: HttpRequest, school_id: int, job_id: int) -> HttpResponse:
+def import_job_retry(request: AccessRequest, school_id: int, job_id: int) -> HttpResponse:
     """Queue a stalled import again while its file is kept (ROS-2, ROS-4)."""
     return _job_action(request, job_id, stalled.import_job_retry, "The import is queued again.")
 
 
 @_admin_post
-def import_job_cancel(request: HttpRequest, school_id: int, job_id: int) -> HttpResponse:
+def import_job_cancel(request: AccessRequest, school_id: int, job_id: int) -> HttpResponse:
     """Cancel a stalled import: its file is deleted (ROS-2, ROS-4, SEC-2)."""
     return _job_action(
         request, job_id, stalled.import_job_cancel, "The import is cancelled; its file is deleted."
