@@ -7,17 +7,7 @@ Pages and the JSON API call these same functions, as `services.pupil_create(...)
 this package names every public function of its modules.
 """
 
-from markbook.rosters.services.pupils import (
-    BASIC_FIELDS,
-    ETHNICITY_CODES,
-    MIS_FIELDS,
-    PUPIL_FIELDS,
-    SEN_NEED_CODES,
-    SEN_PROVISION_CODES,
-    SENSITIVE_FIELDS,
-    STAFF_ROLES,
-    USERNAME_PATTERN,
-    ParentAccounts,
+from markbook.rosters.services.classes import (
     class_create,
     class_created_logged,
     class_delete,
@@ -27,9 +17,15 @@ from markbook.rosters.services.pupils import (
     class_update,
     class_validate,
     current_academic_year,
-    email_validate,
     enrolment_add,
     enrolment_remove,
+    pupil_move,
+)
+from markbook.rosters.services.common import (
+    email_validate,
+)
+from markbook.rosters.services.guardians import (
+    ParentAccounts,
     guardian_link_create,
     guardian_link_delete,
     guardian_links_add,
@@ -38,6 +34,16 @@ from markbook.rosters.services.pupils import (
     parent_elsewhere,
     parent_problem,
     parents_ensure,
+)
+from markbook.rosters.services.pupils import (
+    BASIC_FIELDS,
+    ETHNICITY_CODES,
+    MIS_FIELDS,
+    PUPIL_FIELDS,
+    SEN_NEED_CODES,
+    SEN_PROVISION_CODES,
+    SENSITIVE_FIELDS,
+    USERNAME_PATTERN,
     pupil_accounts_insert,
     pupil_change_logged,
     pupil_changes_apply,
@@ -45,7 +51,6 @@ from markbook.rosters.services.pupils import (
     pupil_create,
     pupil_created_logged,
     pupil_delete,
-    pupil_move,
     pupil_new,
     pupil_update,
     pupil_user_handle,
@@ -53,12 +58,16 @@ from markbook.rosters.services.pupils import (
     pupil_validate,
     pupil_values_normalise,
     roster_read_record,
+    upn_digest,
+    username_base,
+)
+from markbook.rosters.services.staff import (
+    STAFF_ROLES,
     staff_create,
     staff_remove,
     staff_role_validate,
+    staff_roles_required,
     staff_update,
-    upn_digest,
-    username_base,
 )
 
 __all__ = [
@@ -110,6 +119,7 @@ __all__ = [
     "staff_create",
     "staff_remove",
     "staff_role_validate",
+    "staff_roles_required",
     "staff_update",
     "upn_digest",
     "username_base",

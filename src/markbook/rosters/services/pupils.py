@@ -1,33 +1,27 @@
-"""Writes on rosters: pupils, staff, classes, enrolments, parents (ROS-1, TEN-2, DSR-3).
+"""Writes on pupils: adding, changing and removing them with their sign-in accounts,
+and the rules every pupil row follows, for the pages, the API and the imports alike
+(ROS-1, ROS-3, ROS-5, ACC-2, ACC-3, SEC-1, SEC-2, DSR-3).
 
-Every function is keyword-only, atomic and audited, and runs inside the request's
-school scope (TEN-4): none filters by school itself. Bad input raises
-`ValidationError({field: [message]})` naming what is wrong, and nothing is written.
-Pages and the JSON API call these same functions.
+Keyword-only, atomic and audited; run inside the request's school scope (TEN-4).
 """
 
 import functools
 import hmac
 import re
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models.functions import Lower
-from django.utils import timezone
 
-from markbook.accounts.credentials import user_with_temporary_password
 from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
 from markbook.core.rows import insert_rows, unusable_passwords
 from markbook.core.validators import uln_problem, upn_problem
-from markbook.rosters.models import ClassTeacher, Enrolment, GuardianLink, Pupil, TeachingClass
+from markbook.rosters.models import Pupil
+from markbook.rosters.services.common import add_error, raise_if
 from markbook.schools.models import School
 
 # Encrypted with the school's key (SEC-2): the audit log records only that they changed.
@@ -94,38 +88,13 @@ ETHNICITY_CODES = (
     "REFU",
     "NOBT",
 )
-STAFF_ROLES = (Membership.Role.TEACHER, Membership.Role.SCHOOL_ADMIN)
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-_ACADEMIC_YEAR = re.compile(r"^(\d{4})/(\d{2})$")
-
-
-def current_academic_year(today: date | None = None) -> str:
-    """The English school year containing `today`, like "2026/27" (years start 1 September)."""
-    today = today or timezone.localdate()
-    start = today.year if today.month >= 9 else today.year - 1
-    return f"{start}/{(start + 1) % 100:02d}"
 
 
 def upn_digest(upn: str) -> str:
     """The keyed hash of a UPN (ACC-3): imports match on it; it cannot be turned back."""
     key = settings.MARKBOOK_HASH_KEY.encode()
     return hmac.digest(key, upn.strip().upper().encode(), "sha256").hex()
-
-
-def _fail(field: str, message: str) -> ValidationError:
-    return ValidationError({field: [message]})
-
-
-def _raise_if(errors: dict[str, list[str]]) -> None:
-    if errors:
-        raise ValidationError(errors)
-
-
-def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
-
-# --- Pupils -----------------------------------------------------------------
 
 
 _NOT_IN_USERNAME = re.compile(r"[^a-z0-9-]")
@@ -207,22 +176,22 @@ def pupil_validate(pupil: Pupil, changed: set[str], *, taken: set[str] | None = 
     for name in sorted(changed):
         value = getattr(pupil, name)
         if value not in (None, "") and not pupil.school.keeps(name):
-            _add(errors, name, "The school does not keep this field (school settings, ROS-5).")
+            add_error(errors, name, "The school does not keep this field (school settings, ROS-5).")
     exclude = [f.name for f in Pupil._meta.fields if f.name not in PUPIL_FIELDS]
     try:
         pupil.clean_fields(exclude=exclude)
     except ValidationError as error:
         for field, messages in error.message_dict.items():
             for message in messages:
-                _add(errors, field, message)
+                add_error(errors, field, message)
     if not pupil.pseudonym:
         if not pupil.first_name:
-            _add(errors, "first_name", "Enter the pupil's first name (or a pseudonym).")
+            add_error(errors, "first_name", "Enter the pupil's first name (or a pseudonym).")
         if not pupil.last_name:
-            _add(errors, "last_name", "Enter the pupil's last name (or a pseudonym).")
+            add_error(errors, "last_name", "Enter the pupil's last name (or a pseudonym).")
     if "username" in changed and "username" not in errors:
         if not USERNAME_PATTERN.match(pupil.username):
-            _add(
+            add_error(
                 errors,
                 "username",
                 f"{pupil.username!r} is not a valid username: use letters, digits, '.', '-' or '_'.",
@@ -232,7 +201,7 @@ def pupil_validate(pupil: Pupil, changed: set[str], *, taken: set[str] | None = 
             if taken is not None
             else Pupil.objects.filter(username__iexact=pupil.username).exclude(pk=pupil.pk).exists()
         ):
-            _add(
+            add_error(
                 errors,
                 "username",
                 f"The username {pupil.username!r} is already used in this school.",
@@ -240,9 +209,9 @@ def pupil_validate(pupil: Pupil, changed: set[str], *, taken: set[str] | None = 
     if "upn" in changed and pupil.upn and "upn" not in errors:
         problem = upn_problem(pupil.upn)
         if problem:
-            _add(errors, "upn", f"{pupil.upn!r} is not a valid UPN: {problem}.")
+            add_error(errors, "upn", f"{pupil.upn!r} is not a valid UPN: {problem}.")
         elif Pupil.objects.filter(upn=pupil.upn).exclude(pk=pupil.pk).exists():
-            _add(
+            add_error(
                 errors,
                 "upn",
                 f"The UPN {pupil.upn} already belongs to another pupil in this school.",
@@ -250,7 +219,7 @@ def pupil_validate(pupil: Pupil, changed: set[str], *, taken: set[str] | None = 
     if "uln" in changed and pupil.uln:
         problem = uln_problem(pupil.uln)
         if problem:
-            _add(errors, "uln", f"{pupil.uln!r} is not a valid ULN: {problem}.")
+            add_error(errors, "uln", f"{pupil.uln!r} is not a valid ULN: {problem}.")
     for name, codes in (
         ("sen_provision", SEN_PROVISION_CODES),
         ("sen_need", SEN_NEED_CODES),
@@ -258,12 +227,14 @@ def pupil_validate(pupil: Pupil, changed: set[str], *, taken: set[str] | None = 
     ):
         value = getattr(pupil, name)
         if name in changed and value and value not in codes:
-            _add(errors, name, f"{value!r} is not a census code; use one of {', '.join(codes)}.")
+            add_error(
+                errors, name, f"{value!r} is not a census code; use one of {', '.join(codes)}."
+            )
     for name in ("ks2_reading", "ks2_maths"):
         value = getattr(pupil, name)
         if name in changed and value is not None and not 80 <= int(value) <= 120:
-            _add(errors, name, f"A KS2 scaled score is 80 to 120, not {value}.")
-    _raise_if(errors)
+            add_error(errors, name, f"A KS2 scaled score is 80 to 120, not {value}.")
+    raise_if(errors)
 
 
 def pupil_user_handle(school_id: int, username: str) -> str:
@@ -300,7 +271,7 @@ def pupil_new(
     With `taken` (every username of the school, lower case) the username is generated
     and checked against it without asking the database, and added to it (imports)."""
     unknown = sorted(set(optional) - set(MIS_FIELDS))
-    _raise_if({name: ["This is not a pupil field."] for name in unknown})
+    raise_if({name: ["This is not a pupil field."] for name in unknown})
     values = pupil_values_normalise(
         {
             "first_name": first_name,
@@ -401,7 +372,7 @@ def pupil_changes_apply(pupil: Pupil, changes: dict[str, Any]) -> dict[str, Any]
     saving (a changed UPN sets upn_hash too); the changed fields and their old values.
     When they are not valid the pupil is left as it was and a ValidationError raised."""
     unknown = sorted(set(changes) - set(PUPIL_FIELDS))
-    _raise_if({name: ["This is not a pupil field that can be changed."] for name in unknown})
+    raise_if({name: ["This is not a pupil field that can be changed."] for name in unknown})
     if "year_group" in changes and changes["year_group"] is not None:
         changes["year_group"] = str(changes["year_group"]).strip().upper()
     changes = pupil_values_normalise(dict(changes))
@@ -448,409 +419,6 @@ def pupil_delete(*, actor: User | None, pupil: Pupil) -> None:
         user.delete()
 
 
-# --- Staff ------------------------------------------------------------------
-
-
-def _staff_roles(user: User) -> set[str]:
-    return set(
-        Membership.objects.filter(user=user, role__in=STAFF_ROLES).values_list("role", flat=True)
-    )
-
-
-def staff_role_validate(role: str) -> None:
-    """Raise a ValidationError on "role" unless `role` is a staff role (ROS-1)."""
-    if role not in STAFF_ROLES:
-        raise _fail("role", f"{role!r} is not a staff role; choose teacher or school_admin.")
-
-
-def email_validate(email: str, *, field: str = "email") -> None:
-    """Raise a ValidationError on `field` unless `email` is a valid email address."""
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise _fail(field, f"{email!r} is not a valid email address.") from None
-
-
-@transaction.atomic
-def staff_create(
-    *,
-    actor: User | None,
-    school: School,
-    email: str,
-    first_name: str,
-    last_name: str,
-    role: str = Membership.Role.TEACHER,
-) -> tuple[User, str]:
-    """Add a teacher or school administrator (ROS-1, TEN-2, ACC-2).
-
-    Returns the user and a one-time temporary password to show once ("" when an
-    existing user of this school, such as a parent, is given a staff role). An
-    address that belongs to an account outside this school is refused: a teacher
-    account belongs to exactly one school."""
-    email = email.strip().lower()
-    email_validate(email)
-    staff_role_validate(role)
-    errors: dict[str, list[str]] = {}
-    if not first_name.strip():
-        _add(errors, "first_name", "Enter the first name.")
-    if not last_name.strip():
-        _add(errors, "last_name", "Enter the last name.")
-    _raise_if(errors)
-    existing = User.objects.filter(email__iexact=email).first()
-    password = ""
-    if existing is not None:
-        if not Membership.objects.filter(user=existing).exists():
-            raise _fail(
-                "email",
-                f"{email} already has a Markbook account outside this school. A teacher account "
-                "belongs to exactly one school (TEN-2): use the address the school gave them.",
-            )
-        if _staff_roles(existing):
-            raise _fail("email", f"{email} is already a member of staff here.")
-        user = existing
-    else:
-        user, password = user_with_temporary_password(
-            email=email, first_name=first_name.strip(), last_name=last_name.strip()
-        )
-    Membership.objects.create(school=school, user=user, role=role)
-    audit.record(
-        actor=actor,
-        school=school,
-        action="rosters.staff.created",
-        target=user,
-        data={"email": email, "role": role},
-    )
-    return user, password
-
-
-def _require_staff(user: User, field: str = "user") -> set[str]:
-    roles = _staff_roles(user)
-    if not roles:
-        raise _fail(field, "This person is not a member of staff of this school.")
-    return roles
-
-
-def _admins_other_than(user: User) -> bool:
-    return Membership.objects.filter(role=Membership.Role.SCHOOL_ADMIN).exclude(user=user).exists()
-
-
-@transaction.atomic
-def staff_update(*, actor: User | None, school: School, user: User, **changes: Any) -> User:
-    """Change a staff member's name, email or role (ROS-1); never demotes the last
-    school administrator. Old and new values are logged (DSR-3)."""
-    unknown = sorted(set(changes) - {"first_name", "last_name", "email", "role"})
-    _raise_if({name: ["This is not a staff field that can be changed."] for name in unknown})
-    roles = _require_staff(user)
-    data: dict[str, Any] = {}
-    if "email" in changes:
-        email = str(changes["email"]).strip().lower()
-        if email != user.email:
-            email_validate(email)
-            if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
-                raise _fail("email", f"{email} already belongs to another account.")
-            data["email"] = {"old": user.email, "new": email}
-            user.email = email
-            if user.username == data["email"]["old"]:
-                user.username = email
-    for name in ("first_name", "last_name"):
-        if name in changes:
-            value = str(changes[name]).strip()
-            if not value:
-                raise _fail(name, "This cannot be blank.")
-            if value != getattr(user, name):
-                data[name] = {"old": getattr(user, name), "new": value}
-                setattr(user, name, value)
-    if "role" in changes:
-        role = changes["role"]
-        staff_role_validate(role)
-        if roles != {role}:
-            if role == Membership.Role.TEACHER and not _admins_other_than(user):
-                raise _fail("role", "The school must keep at least one school administrator.")
-            Membership.objects.filter(user=user, role__in=STAFF_ROLES).exclude(role=role).delete()
-            Membership.objects.get_or_create(school=school, user=user, role=role)
-            data["role"] = {"old": sorted(roles), "new": role}
-    if not data:
-        return user
-    user.save(update_fields=["email", "username", "first_name", "last_name"])
-    audit.record(actor=actor, school=school, action="rosters.staff.changed", target=user, data=data)
-    return user
-
-
-@transaction.atomic
-def staff_remove(*, actor: User | None, school: School, user: User) -> None:
-    """Remove a member of staff from the school and from their classes (ROS-1).
-
-    The last school administrator is never removed. An account left with no role in
-    the school is deactivated (kept, so the access log still names who did what)."""
-    roles = _require_staff(user)
-    if Membership.Role.SCHOOL_ADMIN in roles and not _admins_other_than(user):
-        raise _fail("user", "This is the school's last administrator; add another one first.")
-    classes = list(
-        ClassTeacher.objects.filter(teacher=user).values_list("teaching_class_id", flat=True)
-    )
-    ClassTeacher.objects.filter(teacher=user).delete()
-    Membership.objects.filter(user=user, role__in=STAFF_ROLES).delete()
-    if not Membership.objects.filter(user=user).exists() and not user.trust_roles.exists():
-        user.is_active = False
-        user.save(update_fields=["is_active"])
-    audit.record(
-        actor=actor,
-        school=school,
-        action="rosters.staff.removed",
-        target=user,
-        data={"roles": sorted(roles), "classes": classes},
-    )
-
-
-# --- Classes ----------------------------------------------------------------
-
-
-def class_validate(
-    teaching_class: TeachingClass, *, taken: set[tuple[str, str]] | None = None
-) -> None:
-    """Strip a class's name, subject and academic year and collect every problem with
-    it, keyed by field (ROS-1, ROS-3): one ValidationError naming them all.
-
-    `taken`, when given, holds (academic year, casefolded name) of every other class of
-    the school: the name is checked against it, without asking the database (imports)."""
-    errors: dict[str, list[str]] = {}
-    teaching_class.name = teaching_class.name.strip()
-    teaching_class.subject = teaching_class.subject.strip()
-    teaching_class.academic_year = teaching_class.academic_year.strip()
-    try:
-        teaching_class.clean_fields(exclude=["school"])
-    except ValidationError as error:
-        for field, messages in error.message_dict.items():
-            for message in messages:
-                _add(errors, field, message)
-    match = _ACADEMIC_YEAR.match(teaching_class.academic_year)
-    if "academic_year" not in errors and (not match or (int(match[1]) + 1) % 100 != int(match[2])):
-        _add(errors, "academic_year", "Write the academic year like 2026/27.")
-    if "name" not in errors and (
-        (teaching_class.academic_year, teaching_class.name.casefold()) in taken
-        if taken is not None
-        else TeachingClass.objects.filter(
-            academic_year=teaching_class.academic_year, name__iexact=teaching_class.name
-        )
-        .exclude(pk=teaching_class.pk)
-        .exists()
-    ):
-        _add(
-            errors,
-            "name",
-            f"There is already a class {teaching_class.name!r} in {teaching_class.academic_year}.",
-        )
-    _raise_if(errors)
-
-
-@transaction.atomic
-def class_create(
-    *,
-    actor: User | None,
-    school: School,
-    name: str,
-    subject: str = "",
-    year_group: str = "",
-    academic_year: str | None = None,
-) -> TeachingClass:
-    """Add a teaching class (ROS-1); names are unique within an academic year."""
-    teaching_class = class_new(
-        school=school,
-        name=name,
-        subject=subject,
-        year_group=year_group,
-        academic_year=academic_year,
-    )
-    teaching_class.save()
-    audit.record(
-        actor=actor,
-        school=school,
-        action="rosters.class.created",
-        target=teaching_class,
-        data=class_created_logged(teaching_class),
-    )
-    return teaching_class
-
-
-def class_new(
-    *,
-    school: School,
-    name: str,
-    subject: str = "",
-    year_group: str = "",
-    academic_year: str | None = None,
-    taken: set[tuple[str, str]] | None = None,
-) -> TeachingClass:
-    """The class class_create adds, validated, not saved. With `taken` (class_validate)
-    its name is checked without a query and added to it (imports)."""
-    teaching_class = TeachingClass(
-        school=school,
-        name=name,
-        subject=subject or "",
-        year_group=(year_group or "").strip().upper(),
-        academic_year=academic_year or current_academic_year(),
-    )
-    class_validate(teaching_class, taken=taken)
-    if taken is not None:
-        taken.add((teaching_class.academic_year, teaching_class.name.casefold()))
-    return teaching_class
-
-
-def class_created_logged(teaching_class: TeachingClass) -> dict[str, Any]:
-    """The data of a `rosters.class.created` event (SEC-1)."""
-    return {"name": teaching_class.name, "academic_year": teaching_class.academic_year}
-
-
-@transaction.atomic
-def class_update(
-    *, actor: User | None, teaching_class: TeachingClass, **changes: Any
-) -> TeachingClass:
-    """Change a class's name, subject, year group or academic year (ROS-1)."""
-    allowed = {"name", "subject", "year_group", "academic_year"}
-    unknown = sorted(set(changes) - allowed)
-    _raise_if({name: ["This is not a class field that can be changed."] for name in unknown})
-    before = {name: getattr(teaching_class, name) for name in allowed}
-    for name, value in changes.items():
-        setattr(
-            teaching_class, name, (value or "").upper() if name == "year_group" else value or ""
-        )
-    try:
-        class_validate(teaching_class)
-    except ValidationError:
-        for name, value in before.items():
-            setattr(teaching_class, name, value)
-        raise
-    data = {
-        name: {"old": before[name], "new": getattr(teaching_class, name)}
-        for name in allowed
-        if before[name] != getattr(teaching_class, name)
-    }
-    if data:
-        teaching_class.save(update_fields=list(data))
-        audit.record(
-            actor=actor,
-            school=teaching_class.school_id,
-            action="rosters.class.changed",
-            target=teaching_class,
-            data=data,
-        )
-    return teaching_class
-
-
-@transaction.atomic
-def class_delete(*, actor: User | None, teaching_class: TeachingClass) -> None:
-    """Delete a class with its teacher links and enrolments; pupils stay (ROS-1, DSR-7)."""
-    audit.record(
-        actor=actor,
-        school=teaching_class.school_id,
-        action="rosters.class.deleted",
-        target=teaching_class,
-        data={"name": teaching_class.name, "academic_year": teaching_class.academic_year},
-    )
-    teaching_class.delete()
-
-
-@transaction.atomic
-def class_teacher_attach(
-    *, actor: User | None, teaching_class: TeachingClass, teacher: User
-) -> ClassTeacher:
-    """Attach a member of staff to a class (ROS-1); attaching twice changes nothing."""
-    _require_staff(teacher, field="teacher")
-    link, created = ClassTeacher.objects.get_or_create(
-        school_id=teaching_class.school_id, teaching_class=teaching_class, teacher=teacher
-    )
-    if created:
-        audit.record(
-            actor=actor,
-            school=teaching_class.school_id,
-            action="rosters.class.teacher_attached",
-            target=teaching_class,
-            data={"teacher": teacher.pk},
-        )
-    return link
-
-
-@transaction.atomic
-def class_teacher_detach(
-    *, actor: User | None, teaching_class: TeachingClass, teacher: User
-) -> None:
-    """Detach a teacher from a class (ROS-1)."""
-    deleted, _ = ClassTeacher.objects.filter(
-        teaching_class=teaching_class, teacher=teacher
-    ).delete()
-    if not deleted:
-        raise _fail("teacher", "This teacher is not attached to the class.")
-    audit.record(
-        actor=actor,
-        school=teaching_class.school_id,
-        action="rosters.class.teacher_detached",
-        target=teaching_class,
-        data={"teacher": teacher.pk},
-    )
-
-
-def _same_school(teaching_class: TeachingClass, pupil: Pupil) -> None:
-    if teaching_class.school_id != pupil.school_id:
-        raise _fail("pupil", "This pupil is not in the class's school.")
-
-
-@transaction.atomic
-def enrolment_add(*, actor: User | None, teaching_class: TeachingClass, pupil: Pupil) -> Enrolment:
-    """Enrol a pupil in a class (ROS-1); enrolling twice changes nothing."""
-    _same_school(teaching_class, pupil)
-    enrolment, created = Enrolment.objects.get_or_create(
-        school_id=teaching_class.school_id, teaching_class=teaching_class, pupil=pupil
-    )
-    if created:
-        audit.record(
-            actor=actor,
-            school=teaching_class.school_id,
-            action="rosters.enrolment.added",
-            target=teaching_class,
-            data={"pupil": pupil.pk},
-        )
-    return enrolment
-
-
-@transaction.atomic
-def enrolment_remove(*, actor: User | None, teaching_class: TeachingClass, pupil: Pupil) -> None:
-    """Take a pupil out of a class (ROS-1)."""
-    deleted, _ = Enrolment.objects.filter(teaching_class=teaching_class, pupil=pupil).delete()
-    if not deleted:
-        raise _fail("pupil", "This pupil is not in the class.")
-    audit.record(
-        actor=actor,
-        school=teaching_class.school_id,
-        action="rosters.enrolment.removed",
-        target=teaching_class,
-        data={"pupil": pupil.pk},
-    )
-
-
-@transaction.atomic
-def pupil_move(
-    *, actor: User | None, pupil: Pupil, from_class: TeachingClass, to_class: TeachingClass
-) -> Enrolment:
-    """Move a pupil from one class to another in one step (ROS-1)."""
-    _same_school(to_class, pupil)
-    if from_class.pk == to_class.pk:
-        raise _fail("to_class", "Choose a different class to move the pupil to.")
-    deleted, _ = Enrolment.objects.filter(teaching_class=from_class, pupil=pupil).delete()
-    if not deleted:
-        raise _fail("from_class", f"The pupil is not in {from_class.name}.")
-    enrolment, _ = Enrolment.objects.get_or_create(
-        school_id=to_class.school_id, teaching_class=to_class, pupil=pupil
-    )
-    audit.record(
-        actor=actor,
-        school=pupil.school_id,
-        action="rosters.pupil.moved",
-        target=pupil,
-        data={"from_class": from_class.pk, "to_class": to_class.pk},
-    )
-    return enrolment
-
-
 def pupil_accounts_insert(
     *, school: School, people: list[tuple[str, str, str]], now: datetime
 ) -> list[int]:
@@ -882,182 +450,6 @@ def pupil_accounts_insert(
         now=now,
     )
     return user_ids
-
-
-# --- Parents ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ParentAccounts:
-    """The accounts already holding some parents' addresses, and their roles in the
-    school in scope: read once for one link or for a whole import (TEN-2, TEN-3)."""
-
-    by_email: dict[str, User]  # lower-cased address -> account
-    members: frozenset[int]  # ids of those accounts with any role in this school
-    parents: frozenset[int]  # ... with the parent role in this school
-
-
-def parent_accounts(emails: Iterable[str]) -> ParentAccounts:
-    """Who holds `emails` (in any case), in two queries however many addresses."""
-    wanted = {email.strip().lower() for email in emails if email.strip()}
-    if not wanted:
-        return ParentAccounts({}, frozenset(), frozenset())
-    users = User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=wanted)
-    by_email = {user.email.lower(): user for user in users}
-    roles = list(
-        Membership.objects.filter(user__in=list(by_email.values())).values_list("user_id", "role")
-    )
-    return ParentAccounts(
-        by_email,
-        frozenset(user_id for user_id, _ in roles),
-        frozenset(user_id for user_id, role in roles if role == Membership.Role.PARENT),
-    )
-
-
-def parent_problem(
-    email: str, accounts: ParentAccounts, *, children: Iterable[Pupil] = ()
-) -> str | None:
-    """Why `email` (lower-cased) cannot be a parent or carer of `children` in this
-    school, or None: not a valid address; an account with no role in this school (a
-    user's roles are all in one school, TEN-2: staff or parents of another school,
-    trust or platform staff); or the account of one of the children."""
-    try:
-        email_validate(email)
-    except ValidationError as error:
-        return error.messages[0]
-    account = accounts.by_email.get(email)
-    if account is None:
-        return None
-    if parent_elsewhere(email, accounts):
-        return (
-            f"{email} already has a Markbook account outside this school; ask the parent "
-            "for another address."
-        )
-    if any(child.user_id == account.pk for child in children):
-        return "A pupil cannot be their own parent."
-    return None
-
-
-def parent_elsewhere(email: str, accounts: ParentAccounts) -> bool:
-    """Whether `email` (lower-cased) is the address of an account with no role in this
-    school: someone of another school, trust or platform staff (TEN-2)."""
-    account = accounts.by_email.get(email)
-    return account is not None and account.pk not in accounts.members
-
-
-@transaction.atomic
-def parents_ensure(
-    *, school: School, people: dict[str, tuple[str, str]], accounts: ParentAccounts
-) -> tuple[dict[str, User], int]:
-    """Parent accounts for `people` (address -> first and last name), with the parent
-    role in `school` (TEN-2, ACC-2): an existing account is kept as it is, a new one
-    gets no password (the parent sets one through the emailed reset link). The
-    caller has checked each address with `parent_problem`. Returns the accounts by
-    address and how many were created; a fixed number of queries."""
-    new = []
-    for email, (first_name, last_name) in people.items():
-        if email not in accounts.by_email:
-            user = User(
-                username=email,
-                email=email,
-                first_name=first_name.strip()[:150],
-                last_name=last_name.strip()[:150],
-            )
-            user.set_unusable_password()
-            new.append(user)
-    User.objects.bulk_create(new)
-    users = {**accounts.by_email, **{user.email: user for user in new}}
-    Membership.objects.bulk_create(
-        Membership(school=school, user=users[email], role=Membership.Role.PARENT)
-        for email in people
-        if users[email].pk not in accounts.parents
-    )
-    return {email: users[email] for email in people}, len(new)
-
-
-@transaction.atomic
-def guardian_links_add(
-    *,
-    actor: User | None,
-    school: School,
-    pairs: Iterable[tuple[User, Pupil]],
-    relationship: str = "",
-) -> list[GuardianLink]:
-    """Link parents to children (TEN-3), each link audited as `rosters.guardian.linked`;
-    one insert and one access-log write however many. The caller leaves out pairs
-    already linked."""
-    links = [
-        GuardianLink(
-            school=school, parent=parent, pupil=pupil, relationship=relationship.strip()[:50]
-        )
-        for parent, pupil in pairs
-    ]
-    GuardianLink.objects.bulk_create(links)
-    audit.record_many(
-        actor=actor,
-        school=school,
-        events=[
-            ("rosters.guardian.linked", link.pupil, {"parent": link.parent_id}) for link in links
-        ],
-    )
-    return links
-
-
-@transaction.atomic
-def guardian_links_delete(
-    *, actor: User | None, school: School | int, links: list[GuardianLink]
-) -> None:
-    """Unlink parents from children (TEN-3), each audited as `rosters.guardian.unlinked`.
-    Give the links with their pupils loaded (select_related), or each costs a query."""
-    audit.record_many(
-        actor=actor,
-        school=school,
-        events=[
-            ("rosters.guardian.unlinked", link.pupil, {"parent": link.parent_id}) for link in links
-        ],
-    )
-    GuardianLink.objects.filter(pk__in=[link.pk for link in links]).delete()
-
-
-@transaction.atomic
-def guardian_link_create(
-    *,
-    actor: User | None,
-    school: School,
-    pupil: Pupil,
-    parent_email: str,
-    first_name: str = "",
-    last_name: str = "",
-    relationship: str = "",
-) -> GuardianLink:
-    """Link a parent or carer to a child, creating their account if new (TEN-3).
-
-    A new parent gets no password: they set one through the emailed reset link."""
-    email = parent_email.strip().lower()
-    email_validate(email, field="parent_email")
-    if pupil.school_id != school.pk:
-        raise _fail("pupil", "This pupil is not in this school.")
-    accounts = parent_accounts([email])
-    problem = parent_problem(email, accounts, children=[pupil])
-    if problem:
-        raise _fail("parent_email", problem)
-    parents, _ = parents_ensure(
-        school=school, people={email: (first_name, last_name)}, accounts=accounts
-    )
-    if GuardianLink.objects.filter(parent=parents[email], pupil=pupil).exists():
-        raise _fail("parent_email", f"{email} is already linked to this pupil.")
-    [link] = guardian_links_add(
-        actor=actor, school=school, pairs=[(parents[email], pupil)], relationship=relationship
-    )
-    return link
-
-
-def guardian_link_delete(*, actor: User | None, link: GuardianLink) -> None:
-    """Unlink a parent from a child (TEN-3)."""
-    guardian_links_delete(actor=actor, school=link.school_id, links=[link])
-
-
-# --- Reads of pupil data (SEC-1) ---------------------------------------------
 
 
 def roster_read_record(
