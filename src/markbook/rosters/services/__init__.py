@@ -43,7 +43,6 @@ from markbook.rosters.services.pupils import (
     SEN_NEED_CODES,
     SEN_PROVISION_CODES,
     SENSITIVE_FIELDS,
-    USERNAME_PATTERN,
     pupil_accounts_insert,
     pupil_change_logged,
     pupil_changes_apply,
@@ -54,12 +53,10 @@ from markbook.rosters.services.pupils import (
     pupil_new,
     pupil_update,
     pupil_user_handle,
-    pupil_username_generate,
     pupil_validate,
     pupil_values_normalise,
     roster_read_record,
     upn_digest,
-    username_base,
 )
 from markbook.rosters.services.staff import (
     STAFF_ROLES,
@@ -68,6 +65,11 @@ from markbook.rosters.services.staff import (
     staff_role_validate,
     staff_roles_required,
     staff_update,
+)
+from markbook.rosters.services.usernames import (
+    USERNAME_PATTERN,
+    pupil_username_generate,
+    username_base,
 )
 
 __all__ = [

@@ -5,10 +5,7 @@ and the rules every pupil row follows, for the pages, the API and the imports al
 Keyword-only, atomic and audited; run inside the request's school scope (TEN-4).
 """
 
-import functools
 import hmac
-import re
-import unicodedata
 from datetime import date, datetime
 from typing import Any
 
@@ -22,6 +19,7 @@ from markbook.core.rows import insert_rows, unusable_passwords
 from markbook.core.validators import uln_problem, upn_problem
 from markbook.rosters.models import Pupil
 from markbook.rosters.services.common import add_error, raise_if
+from markbook.rosters.services.usernames import USERNAME_PATTERN, pupil_username_generate
 from markbook.schools.models import School
 
 # Encrypted with the school's key (SEC-2): the audit log records only that they changed.
@@ -88,55 +86,12 @@ ETHNICITY_CODES = (
     "REFU",
     "NOBT",
 )
-USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 
 def upn_digest(upn: str) -> str:
     """The keyed hash of a UPN (ACC-3): imports match on it; it cannot be turned back."""
     key = settings.MARKBOOK_HASH_KEY.encode()
     return hmac.digest(key, upn.strip().upper().encode(), "sha256").hex()
-
-
-_NOT_IN_USERNAME = re.compile(r"[^a-z0-9-]")
-
-
-@functools.lru_cache(maxsize=4096)  # names repeat: an import asks for the same ones often
-def _username_part(value: str) -> str:
-    ascii_ = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
-    return _NOT_IN_USERNAME.sub("", ascii_.lower().replace(" ", "-")).strip("-")
-
-
-def username_base(first_name: str, last_name: str) -> str:
-    """ "Amy", "O'Neil-Smith" -> "amy.oneil-smith": ASCII, lower case (ACC-3)."""
-    joined = ".".join(p for p in (_username_part(first_name), _username_part(last_name)) if p)
-    return joined[:140] or "pupil"
-
-
-def pupil_username_generate(
-    *, first_name: str, last_name: str, taken: set[str] | None = None, known: bool = False
-) -> str:
-    """A username unique in the school: "amy.adams", then "amy.adams2", ... (ACC-3).
-
-    `taken` lets a bulk import reserve the names it is about to use; with `known` it
-    holds every username of the school (lower case) and the database is not asked."""
-    base = username_base(first_name, last_name)
-    used = (
-        set()
-        if known
-        else {
-            u.lower()
-            for u in Pupil.objects.filter(username__startswith=base).values_list(
-                "username", flat=True
-            )
-        }
-    )
-    used |= taken or set()
-    if base not in used:
-        return base
-    n = 2
-    while f"{base}{n}" in used:
-        n += 1
-    return f"{base}{n}"
 
 
 def pupil_values_normalise(values: dict[str, Any]) -> dict[str, Any]:
@@ -286,8 +241,9 @@ def pupil_new(
     )
     if not values["username"]:
         values["username"] = pupil_username_generate(
-            first_name=values["first_name"] or values["pseudonym"],
+            first_name=values["first_name"],
             last_name=values["last_name"],
+            pseudonym=values["pseudonym"],
             taken=taken,
             known=taken is not None,
         )
