@@ -13,6 +13,7 @@ from markbook.accounts import forms, selectors, services, throttle
 from markbook.accounts.access import access_pupil_for_reset, access_registration_request
 from markbook.accounts.forms import NewPasswordForm, PupilSignInForm, SignInCodeForm
 from markbook.admission import AccessRequest, PublicRequest, school_of, user_schools
+from markbook.web import posted_id
 
 PUPIL_BACKEND = "markbook.accounts.backends.SchoolPupilBackend"
 # The session remembers which checked code the pupil is about to use (never the code).
@@ -39,7 +40,7 @@ def profile(request: AccessRequest) -> HttpResponse:
     form = forms.ApiTokenForm()
     created = None
     if request.method == "POST" and request.POST.get("action") == "revoke":
-        token = selectors.api_token_of(user, _int(request.POST.get("token")))
+        token = selectors.api_token_of(user, posted_id(request.POST.get("token")))
         if token is None:
             raise Http404
         services.api_token_revoke(actor=user, token=token)
@@ -61,10 +62,6 @@ def profile(request: AccessRequest) -> HttpResponse:
     if created:
         patch_cache_control(response, no_store=True)
     return response
-
-
-def _int(value: str | None) -> int:
-    return int(value) if value and value.isdigit() else 0
 
 
 def _signin_context(request: PublicRequest, form: object, refusal: str | None) -> dict:

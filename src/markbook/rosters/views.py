@@ -8,13 +8,13 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.text import capfirst
 
-from markbook.admission import ADMINS, STAFF, AccessRequest, require_role, school_of
+from markbook.admission import ADMINS, STAFF, AccessRequest, admin_post, require_role, school_of
 from markbook.rosters import forms, selectors, services
 from markbook.rosters.access import (
     access_class,
@@ -22,34 +22,9 @@ from markbook.rosters.access import (
     access_staff,
 )
 from markbook.rosters.models import YEAR_GROUPS, Pupil, TeachingClass
+from markbook.web import is_htmx, posted_id
 
 PAGE_SIZE = 50
-
-
-def _admin_post(view):  # type: ignore[no-untyped-def]
-    """Administrators only (404 for everyone else, TEN-3), then POST only (405)."""
-
-    def wrapped(request: AccessRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        require_role(request, *ADMINS)
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
-def _htmx(request: AccessRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _actor(request: AccessRequest) -> Any:
-    return request.user
-
-
-def _school(request: AccessRequest) -> Any:
-    return school_of(request)
 
 
 def _read(
@@ -58,7 +33,7 @@ def _read(
     """SEC-1: staff reads of pupil data go to the access log."""
     if request.access.has(*STAFF):
         services.roster_read_record(
-            actor=_actor(request), school=_school(request), action=action, target=target, data=data
+            actor=request.user, school=school_of(request), action=action, target=target, data=data
         )
 
 
@@ -95,7 +70,7 @@ def pupils(request: AccessRequest, school_id: int) -> HttpResponse:
         "year": year,
         "year_groups": YEAR_GROUPS,
     }
-    template = "rosters/pupils.html#results" if _htmx(request) else "rosters/pupils.html"
+    template = "rosters/pupils.html#results" if is_htmx(request) else "rosters/pupils.html"
     return render(request, template, context)
 
 
@@ -103,13 +78,13 @@ def pupil_new(request: AccessRequest, school_id: int) -> HttpResponse:
     require_role(request, *ADMINS)
     sensitive = request.access.has("school_admin")
     form = forms.PupilForm(
-        request.POST or None, sensitive=sensitive, kept=_school(request).kept_pupil_fields
+        request.POST or None, sensitive=sensitive, kept=school_of(request).kept_pupil_fields
     )
     if request.method == "POST" and form.is_valid():
         values = form.values()
         values["username"] = values["username"] or None
         try:
-            pupil = services.pupil_create(actor=_actor(request), school=_school(request), **values)
+            pupil = services.pupil_create(actor=request.user, school=school_of(request), **values)
         except ValidationError as error:
             forms.add_service_errors(form, error)
         else:
@@ -171,7 +146,7 @@ def pupil_edit(request: AccessRequest, school_id: int, pupil_id: int) -> HttpRes
     form = forms.PupilForm(
         request.POST or None,
         sensitive=sensitive,
-        kept=_school(request).kept_pupil_fields,
+        kept=school_of(request).kept_pupil_fields,
         initial=forms.PupilForm.initial_for(pupil, sensitive),
     )
     if request.method == "POST" and form.is_valid():
@@ -179,7 +154,7 @@ def pupil_edit(request: AccessRequest, school_id: int, pupil_id: int) -> HttpRes
         if not changes["username"]:
             del changes["username"]
         try:
-            services.pupil_update(actor=_actor(request), pupil=pupil, **changes)
+            services.pupil_update(actor=request.user, pupil=pupil, **changes)
         except ValidationError as error:
             forms.add_service_errors(form, error)
         else:
@@ -195,7 +170,7 @@ def pupil_delete(request: AccessRequest, school_id: int, pupil_id: int) -> HttpR
     pupil = access_pupil(request, pupil_id)
     if request.method == "POST":
         name = pupil.display_name
-        services.pupil_delete(actor=_actor(request), pupil=pupil)
+        services.pupil_delete(actor=request.user, pupil=pupil)
         messages.success(request, f"{name} was removed.")
         return redirect("rosters:pupils", school_id=school_id)
     return _confirm(
@@ -206,7 +181,7 @@ def pupil_delete(request: AccessRequest, school_id: int, pupil_id: int) -> HttpR
     )
 
 
-@_admin_post
+@admin_post
 def pupil_parents(request: AccessRequest, school_id: int, pupil_id: int) -> HttpResponse:
     """Link a parent or carer to the pupil, or unlink one (TEN-3)."""
     pupil = access_pupil(request, pupil_id)
@@ -214,7 +189,7 @@ def pupil_parents(request: AccessRequest, school_id: int, pupil_id: int) -> Http
         link = selectors.pupil_parents(pupil).filter(pk=request.POST.get("link") or 0).first()
         if link is None:
             raise Http404
-        services.guardian_link_delete(actor=_actor(request), link=link)
+        services.guardian_link_delete(actor=request.user, link=link)
         messages.success(request, f"{link.parent.email} is no longer linked.")
     else:
         form = forms.ParentLinkForm(request.POST)
@@ -222,7 +197,7 @@ def pupil_parents(request: AccessRequest, school_id: int, pupil_id: int) -> Http
             if not form.is_valid():
                 raise ValidationError({k: list(v) for k, v in form.errors.items()})
             link = services.guardian_link_create(
-                actor=_actor(request), school=_school(request), pupil=pupil, **form.cleaned_data
+                actor=request.user, school=school_of(request), pupil=pupil, **form.cleaned_data
             )
         except ValidationError as error:
             for message in _errors(error):
@@ -276,11 +251,11 @@ def _class_form_page(
         try:
             if teaching_class is None:
                 teaching_class = services.class_create(
-                    actor=_actor(request), school=_school(request), **form.cleaned_data
+                    actor=request.user, school=school_of(request), **form.cleaned_data
                 )
             else:
                 services.class_update(
-                    actor=_actor(request), teaching_class=teaching_class, **form.cleaned_data
+                    actor=request.user, teaching_class=teaching_class, **form.cleaned_data
                 )
         except ValidationError as error:
             forms.add_service_errors(form, error)
@@ -305,7 +280,7 @@ def class_delete(request: AccessRequest, school_id: int, class_id: int) -> HttpR
     require_role(request, *ADMINS)
     teaching_class = access_class(request, class_id)
     if request.method == "POST":
-        services.class_delete(actor=_actor(request), teaching_class=teaching_class)
+        services.class_delete(actor=request.user, teaching_class=teaching_class)
         messages.success(request, f"{teaching_class.name} was deleted.")
         return redirect("rosters:classes", school_id=school_id)
     return _confirm(
@@ -346,7 +321,7 @@ def _class_changed(
     request: AccessRequest, school_id: int, class_id: int, partial: str, problems: list[str]
 ) -> HttpResponse:
     """After a change on the class page: the refreshed section for htmx, else a redirect."""
-    if _htmx(request):
+    if is_htmx(request):
         context = _class_context(request, access_class(request, class_id))
         context["problems"] = problems
         return render(request, f"rosters/class_detail.html#{partial}", context)
@@ -355,33 +330,29 @@ def _class_changed(
     return redirect("rosters:class_detail", school_id=school_id, class_id=class_id)
 
 
-def _int(value: str | None) -> int:
-    return int(value) if value and value.isdigit() else 0
-
-
-@_admin_post
+@admin_post
 def class_teachers(request: AccessRequest, school_id: int, class_id: int) -> HttpResponse:
     """Attach or detach a teacher (ROS-1), without a full reload under htmx."""
     teaching_class = access_class(request, class_id)
     problems: list[str] = []
-    teacher = selectors.staff().filter(pk=_int(request.POST.get("teacher"))).first()
+    teacher = selectors.staff().filter(pk=posted_id(request.POST.get("teacher"))).first()
     try:
         if teacher is None:
             raise ValidationError({"teacher": ["Choose a member of staff."]})
         if request.POST.get("action") == "detach":
             services.class_teacher_detach(
-                actor=_actor(request), teaching_class=teaching_class, teacher=teacher
+                actor=request.user, teaching_class=teaching_class, teacher=teacher
             )
         else:
             services.class_teacher_attach(
-                actor=_actor(request), teaching_class=teaching_class, teacher=teacher
+                actor=request.user, teaching_class=teaching_class, teacher=teacher
             )
     except ValidationError as error:
         problems = _errors(error)
     return _class_changed(request, school_id, class_id, "teachers", problems)
 
 
-@_admin_post
+@admin_post
 def class_pupils(request: AccessRequest, school_id: int, class_id: int) -> HttpResponse:
     """Enrol a pupil (by username), remove one, or move one to another class (ROS-1)."""
     teaching_class = access_class(request, class_id)
@@ -393,29 +364,27 @@ def class_pupils(request: AccessRequest, school_id: int, class_id: int) -> HttpR
             pupil = Pupil.objects.filter(username__iexact=username).first() if username else None
             if pupil is None:
                 raise ValidationError({"username": [f"No pupil has the username {username!r}."]})
-            services.enrolment_add(
-                actor=_actor(request), teaching_class=teaching_class, pupil=pupil
-            )
+            services.enrolment_add(actor=request.user, teaching_class=teaching_class, pupil=pupil)
         else:
             pupil = Pupil.objects.filter(
-                pk=_int(request.POST.get("pupil")), enrolments__teaching_class=teaching_class
+                pk=posted_id(request.POST.get("pupil")), enrolments__teaching_class=teaching_class
             ).first()
             if pupil is None:
                 raise ValidationError({"pupil": ["Choose a pupil of this class."]})
             if action == "move":
                 to_class = (
-                    TeachingClass.objects.filter(pk=_int(request.POST.get("to_class")))
+                    TeachingClass.objects.filter(pk=posted_id(request.POST.get("to_class")))
                     .exclude(pk=teaching_class.pk)
                     .first()
                 )
                 if to_class is None:
                     raise ValidationError({"to_class": ["Choose the class to move to."]})
                 services.pupil_move(
-                    actor=_actor(request), pupil=pupil, from_class=teaching_class, to_class=to_class
+                    actor=request.user, pupil=pupil, from_class=teaching_class, to_class=to_class
                 )
             else:
                 services.enrolment_remove(
-                    actor=_actor(request), teaching_class=teaching_class, pupil=pupil
+                    actor=request.user, teaching_class=teaching_class, pupil=pupil
                 )
     except ValidationError as error:
         problems = _errors(error)
@@ -434,7 +403,7 @@ def teachers(request: AccessRequest, school_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             user, password = services.staff_create(
-                actor=_actor(request), school=_school(request), **form.cleaned_data
+                actor=request.user, school=school_of(request), **form.cleaned_data
             )
         except ValidationError as error:
             forms.add_service_errors(form, error)
@@ -474,7 +443,7 @@ def staff_edit(request: AccessRequest, school_id: int, user_id: int) -> HttpResp
     if request.method == "POST" and form.is_valid():
         try:
             services.staff_update(
-                actor=_actor(request), school=_school(request), user=member, **form.cleaned_data
+                actor=request.user, school=school_of(request), user=member, **form.cleaned_data
             )
         except ValidationError as error:
             forms.add_service_errors(form, error)
@@ -489,7 +458,7 @@ def staff_remove(request: AccessRequest, school_id: int, user_id: int) -> HttpRe
     member = access_staff(request, user_id)
     if request.method == "POST":
         try:
-            services.staff_remove(actor=_actor(request), school=_school(request), user=member)
+            services.staff_remove(actor=request.user, school=school_of(request), user=member)
         except ValidationError as error:
             for message in _errors(error):
                 messages.error(request, message)
