@@ -1,24 +1,22 @@
 """Markbook settings: SQLite by default, PostgreSQL when DATABASE_URL says so."""
 
-import os
 from pathlib import Path
 
 import dj_database_url
 from django.utils.csp import CSP
 
 from markbook import local_secrets
+from markbook.env import env_bool, env_int, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(os.environ.get("MARKBOOK_DATA_DIR", Path.cwd() / "var")).resolve()
+DATA_DIR = Path(env_str("MARKBOOK_DATA_DIR", str(Path.cwd() / "var"))).resolve()
 _secrets = local_secrets.load(DATA_DIR)
 
 SECRET_KEY = _secrets["DJANGO_SECRET_KEY"]
 MARKBOOK_MASTER_KEY = _secrets["MARKBOOK_MASTER_KEY"]
 MARKBOOK_HASH_KEY = _secrets["MARKBOOK_HASH_KEY"]
-DEBUG = os.environ.get("MARKBOOK_DEBUG", "") == "1"
-ALLOWED_HOSTS = os.environ.get("MARKBOOK_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(
-    ","
-)
+DEBUG = env_bool("MARKBOOK_DEBUG")
+ALLOWED_HOSTS = env_str("MARKBOOK_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -81,7 +79,7 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'markbook.sqlite3'}"),
+        env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'markbook.sqlite3'}"),
         conn_max_age=0,
     )
 }
@@ -145,7 +143,7 @@ _SSO_SERVERS = {
     "microsoft": (
         "Microsoft",
         "https://login.microsoftonline.com/"
-        + os.environ.get("MARKBOOK_MICROSOFT_TENANT", "organizations")
+        + env_str("MARKBOOK_MICROSOFT_TENANT", "organizations")
         + "/v2.0",
     ),
 }
@@ -156,12 +154,12 @@ SOCIALACCOUNT_PROVIDERS = {
             {
                 "provider_id": provider_id,
                 "name": name,
-                "client_id": os.environ[f"MARKBOOK_{provider_id.upper()}_CLIENT_ID"],
-                "secret": os.environ.get(f"MARKBOOK_{provider_id.upper()}_CLIENT_SECRET", ""),
+                "client_id": env_str(f"MARKBOOK_{provider_id.upper()}_CLIENT_ID"),
+                "secret": env_str(f"MARKBOOK_{provider_id.upper()}_CLIENT_SECRET"),
                 "settings": {"server_url": server_url},
             }
             for provider_id, (name, server_url) in _SSO_SERVERS.items()
-            if os.environ.get(f"MARKBOOK_{provider_id.upper()}_CLIENT_ID")
+            if env_str(f"MARKBOOK_{provider_id.upper()}_CLIENT_ID")
         ],
     }
 }
@@ -171,28 +169,28 @@ MAILERS = {
     "default": {
         "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "OPTIONS": {
-            "host": os.environ.get("MARKBOOK_SMTP_HOST", "localhost"),
-            "port": int(os.environ.get("MARKBOOK_SMTP_PORT", "25")),
-            "username": os.environ.get("MARKBOOK_SMTP_USER", ""),
-            "password": os.environ.get("MARKBOOK_SMTP_PASSWORD", ""),
-            "use_tls": os.environ.get("MARKBOOK_SMTP_TLS", "") == "1",
+            "host": env_str("MARKBOOK_SMTP_HOST", "localhost"),
+            "port": env_int("MARKBOOK_SMTP_PORT", 25, minimum=1),
+            "username": env_str("MARKBOOK_SMTP_USER"),
+            "password": env_str("MARKBOOK_SMTP_PASSWORD"),
+            "use_tls": env_bool("MARKBOOK_SMTP_TLS"),
         },
     }
 }
-DEFAULT_FROM_EMAIL = os.environ.get("MARKBOOK_FROM_EMAIL", "Markbook <no-reply@localhost>")
+DEFAULT_FROM_EMAIL = env_str("MARKBOOK_FROM_EMAIL", "Markbook <no-reply@localhost>")
 
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache"
-        if not os.environ.get("REDIS_URL")
+        if not env_str("REDIS_URL")
         else "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": os.environ.get("REDIS_URL", "markbook"),
+        "LOCATION": env_str("REDIS_URL", "markbook"),
     }
 }
 
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("MARKBOOK_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": env_str("MARKBOOK_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
         "QUEUES": ["default"],
     }
 }
@@ -215,7 +213,7 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # SEC-4: secure cookies, CSRF, a strict content security policy.
-_https = os.environ.get("MARKBOOK_HTTPS", "") == "1"
+_https = env_bool("MARKBOOK_HTTPS")
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
 SESSION_COOKIE_HTTPONLY = True
@@ -246,7 +244,7 @@ SECURE_CSP["form-action"] += sorted(
 )
 
 # Uploads: a class list is small; anything bigger is refused with a clear message.
-MARKBOOK_MAX_UPLOAD_BYTES = int(os.environ.get("MARKBOOK_MAX_UPLOAD_BYTES", 2 * 1024 * 1024))
+MARKBOOK_MAX_UPLOAD_BYTES = env_int("MARKBOOK_MAX_UPLOAD_BYTES", 2 * 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MARKBOOK_MAX_UPLOAD_BYTES + 64 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = MARKBOOK_MAX_UPLOAD_BYTES + 64 * 1024
 
@@ -258,8 +256,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MARKBOOK_MAX_UPLOAD_BYTES + 64 * 1024
 # healthy worker starts a queued import within seconds: one still queued after QUEUE_HOURS
 # has no worker. Either is "stalled": retried or cancelled by an administrator, failed by
 # `markbook_import_jobs_sweep` (run it daily).
-MARKBOOK_IMPORT_STALL_MINUTES = int(os.environ.get("MARKBOOK_IMPORT_STALL_MINUTES", 15))
-MARKBOOK_IMPORT_QUEUE_HOURS = int(os.environ.get("MARKBOOK_IMPORT_QUEUE_HOURS", 2))
+MARKBOOK_IMPORT_STALL_MINUTES = env_int("MARKBOOK_IMPORT_STALL_MINUTES", 15, minimum=1)
+MARKBOOK_IMPORT_QUEUE_HOURS = env_int("MARKBOOK_IMPORT_QUEUE_HOURS", 2, minimum=1)
 
 # TEN-7: the version of the data-protection terms a school must accept.
 MARKBOOK_TERMS_VERSION = "2026-09"

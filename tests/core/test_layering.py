@@ -71,3 +71,29 @@ def test_core_imports_no_app():
         if found:
             offenders[path.relative_to(SRC).as_posix()] = sorted(found)
     assert offenders == {}, f"core must not import the apps or admission: {offenders}"
+
+
+def private_names_imported(source: str) -> list[str]:
+    """`from markbook.x import _y`: a private helper of another module."""
+    return [
+        f"{node.module}.{alias.name}"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("markbook")
+        for alias in node.names
+        if alias.name.startswith("_")
+    ]
+
+
+def test_private_import_finder_sees_them_inside_functions():
+    source = "def f():\n    from markbook.rosters.views import _htmx, ok\n"
+    assert private_names_imported(source) == ["markbook.rosters.views._htmx"]
+
+
+def test_no_module_imports_another_modules_private_helpers():
+    """Helpers shared between modules have a public home (markbook.web, markbook.admission)."""
+    offenders = {
+        path.relative_to(SRC).as_posix(): found
+        for path in sorted(SRC.rglob("*.py"))
+        if (found := private_names_imported(path.read_text()))
+    }
+    assert offenders == {}

@@ -2,17 +2,17 @@
 same (404)."""
 
 from django.db.models import Q
-from django.http import Http404, HttpRequest
+from django.http import Http404
 
 from markbook.accounts.models import RegistrationRequest
-from markbook.admission import require_role
+from markbook.admission import AccessRequest, require_role
 from markbook.rosters.models import Pupil
 
 
-def access_pupil_for_reset(request: HttpRequest, pupil_id: int) -> Pupil:
+def access_pupil_for_reset(request: AccessRequest, pupil_id: int) -> Pupil:
     """A pupil whose password the user may reset: school administrators any pupil,
     teachers the pupils of their classes. Runs in the request's school scope."""
-    access = request.access  # type: ignore[attr-defined]
+    access = request.access
     pupils = Pupil.objects.select_related("school", "user")
     if access.has("school_admin"):
         pass
@@ -28,7 +28,7 @@ def access_pupil_for_reset(request: HttpRequest, pupil_id: int) -> Pupil:
         raise Http404 from None
 
 
-def access_registration_request(request: HttpRequest, request_id: int) -> RegistrationRequest:
+def access_registration_request(request: AccessRequest, request_id: int) -> RegistrationRequest:
     """A request to join the request's school, for its administrators (ACC-4)."""
     require_role(request, "school_admin", "trust_admin")
     pending = RegistrationRequest.objects.filter(pk=request_id).first()

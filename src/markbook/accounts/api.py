@@ -2,11 +2,12 @@
 
 from datetime import datetime
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from markbook.accounts import selectors, services
+from markbook.admission import AccessRequest
 from markbook.core.api import responses
 
 router = Router(tags=["me"])
@@ -50,37 +51,37 @@ class TokenIn(Schema):
 
 
 @router.get("/me", response=responses(MeOut), summary="Who am I")
-def me(request: HttpRequest) -> dict:
+def me(request: AccessRequest) -> dict:
     """The signed-in person: their schools with roles, and the trusts they administer."""
     user = request.user
     return {
         "id": user.pk,
-        "name": user.display_name,  # type: ignore[union-attr]
-        "email": user.email,  # type: ignore[union-attr]
-        "is_platform_staff": user.is_platform_staff,  # type: ignore[union-attr]
+        "name": user.display_name,
+        "email": user.email,
+        "is_platform_staff": user.is_platform_staff,
         "schools": [
             {"id": row.school.pk, "name": row.school.name, "roles": sorted(row.roles)}
-            for row in selectors.schools_with_roles(user)  # type: ignore[arg-type]
+            for row in selectors.schools_with_roles(user)
         ],
-        "trusts": list(selectors.trusts_of(user)),  # type: ignore[arg-type]
+        "trusts": list(selectors.trusts_of(user)),
     }
 
 
 @router.get("/me/tokens", response=responses(list[TokenOut]), summary="List my API tokens")
-def tokens(request: HttpRequest) -> list:
-    return list(selectors.api_tokens_of(request.user))  # type: ignore[arg-type]
+def tokens(request: AccessRequest) -> list:
+    return list(selectors.api_tokens_of(request.user))
 
 
 @router.post(
     "/me/tokens", response=responses(TokenCreatedOut, status=201), summary="Create an API token"
 )
-def token_create(request: HttpRequest, payload: TokenIn) -> Status:
+def token_create(request: AccessRequest, payload: TokenIn) -> Status:
     """Create a personal token; `token` is the secret, shown in this answer only.
 
     Only a signed-in session may create one, so a leaked token cannot mint others."""
     if getattr(request, "api_token", None) is not None:
         raise HttpError(403, "Create API tokens from a signed-in session, not with a token.")
-    token, secret = services.api_token_create(user=request.user, name=payload.name)  # type: ignore[arg-type]
+    token, secret = services.api_token_create(user=request.user, name=payload.name)
     out = TokenOut.model_validate(token).model_dump() | {"token": secret}
     return Status(201, out)
 
@@ -88,9 +89,9 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Status:
 @router.delete(
     "/me/tokens/{token_id}", response=responses(None, status=204), summary="Revoke an API token"
 )
-def token_revoke(request: HttpRequest, token_id: int) -> Status:
-    token = selectors.api_token_of(request.user, token_id)  # type: ignore[arg-type]
+def token_revoke(request: AccessRequest, token_id: int) -> Status:
+    token = selectors.api_token_of(request.user, token_id)
     if token is None:
         raise Http404
-    services.api_token_revoke(actor=request.user, token=token)  # type: ignore[arg-type]
+    services.api_token_revoke(actor=request.user, token=token)
     return Status(204, None)

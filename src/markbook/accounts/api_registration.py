@@ -3,13 +3,12 @@ page. Both call `accounts.registration`, so a rule is written once."""
 
 from datetime import datetime
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
 from markbook.accounts import registration
 from markbook.accounts.access import access_registration_request
 from markbook.accounts.models import RegistrationRequest
-from markbook.admission import require_role
+from markbook.admission import AccessRequest, require_role
 from markbook.core.api import responses
 
 router = Router(tags=["registration"])
@@ -32,15 +31,15 @@ class RegistrationRequestOut(Schema):
 
 
 @router.get(REQUESTS, response=responses(list[RegistrationRequestOut]), summary="List requests")
-def requests_pending(request: HttpRequest, school_id: int) -> list[RegistrationRequest]:
+def requests_pending(request: AccessRequest, school_id: int) -> list[RegistrationRequest]:
     """The requests waiting for an administrator, oldest first."""
     require_role(request, "school_admin", "trust_admin")
     return registration.registration_requests_pending()
 
 
-def _decide(request: HttpRequest, request_id: int, *, approve: bool) -> RegistrationRequest:
+def _decide(request: AccessRequest, request_id: int, *, approve: bool) -> RegistrationRequest:
     return registration.registration_request_decide(
-        actor=request.user,  # type: ignore[arg-type]
+        actor=request.user,
         request=access_registration_request(request, request_id),
         approve=approve,
     )
@@ -51,7 +50,7 @@ def _decide(request: HttpRequest, request_id: int, *, approve: bool) -> Registra
     response=responses(RegistrationRequestOut),
     summary="Approve a request",
 )
-def request_approve(request: HttpRequest, school_id: int, request_id: int) -> RegistrationRequest:
+def request_approve(request: AccessRequest, school_id: int, request_id: int) -> RegistrationRequest:
     """Approve: a teacher's account is activated and made a teacher of the school; a
     pupil's record and account are made (a teacher then gives a sign-in code).
     A request already answered is a 422."""
@@ -63,6 +62,6 @@ def request_approve(request: HttpRequest, school_id: int, request_id: int) -> Re
     response=responses(RegistrationRequestOut),
     summary="Refuse a request",
 )
-def request_refuse(request: HttpRequest, school_id: int, request_id: int) -> RegistrationRequest:
+def request_refuse(request: AccessRequest, school_id: int, request_id: int) -> RegistrationRequest:
     """Refuse: a teacher's inactive account is deleted. A request already answered is a 422."""
     return _decide(request, request_id, approve=False)

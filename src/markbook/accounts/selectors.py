@@ -21,7 +21,7 @@ def schools_with_roles(user: User) -> list[SchoolRoles]:
     rows = []
     for school in user_schools(user):
         with school_scope(school):
-            rows.append(SchoolRoles(school, school_access(user, school).roles))  # type: ignore[arg-type]
+            rows.append(SchoolRoles(school, school_access(user, school).roles))
     return rows
 
 

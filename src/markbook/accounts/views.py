@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -12,7 +12,8 @@ from django.views.decorators.http import require_POST
 from markbook.accounts import forms, selectors, services, throttle
 from markbook.accounts.access import access_pupil_for_reset, access_registration_request
 from markbook.accounts.forms import NewPasswordForm, PupilSignInForm, SignInCodeForm
-from markbook.admission import user_schools
+from markbook.admission import AccessRequest, PublicRequest, school_of, user_schools
+from markbook.web import posted_id
 
 PUPIL_BACKEND = "markbook.accounts.backends.SchoolPupilBackend"
 # The session remembers which checked code the pupil is about to use (never the code).
@@ -20,7 +21,7 @@ PENDING_CODE = "markbook_pupil_signin_code"
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AccessRequest) -> HttpResponse:
     """Send each user to their school (or trust); list them when there are several."""
     schools = user_schools(request.user)
     trusts = [r.trust for r in request.user.trust_roles.select_related("trust")]
@@ -32,43 +33,39 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AccessRequest) -> HttpResponse:
     """Your account, with your personal API tokens: create one (its secret is shown on
     the answering page only, never stored) or revoke one (ACC-2)."""
     user = request.user
     form = forms.ApiTokenForm()
     created = None
     if request.method == "POST" and request.POST.get("action") == "revoke":
-        token = selectors.api_token_of(user, _int(request.POST.get("token")))  # type: ignore[arg-type]
+        token = selectors.api_token_of(user, posted_id(request.POST.get("token")))
         if token is None:
             raise Http404
-        services.api_token_revoke(actor=user, token=token)  # type: ignore[arg-type]
+        services.api_token_revoke(actor=user, token=token)
         messages.success(request, f"The token {token.name!r} was revoked.")
         return redirect("accounts:profile")
     if request.method == "POST":
         form = forms.ApiTokenForm(request.POST)
         if form.is_valid():
             try:
-                token, secret = services.api_token_create(user=user, **form.cleaned_data)  # type: ignore[arg-type]
+                token, secret = services.api_token_create(user=user, **form.cleaned_data)
             except ValidationError as error:
                 for message in error.message_dict.get("name", error.messages):
                     form.add_error("name", message)
             else:
                 created = {"token": token, "secret": secret}
                 form = forms.ApiTokenForm()
-    context = {"form": form, "created": created, "tokens": selectors.api_tokens_of(user)}  # type: ignore[arg-type]
+    context = {"form": form, "created": created, "tokens": selectors.api_tokens_of(user)}
     response = render(request, "accounts/profile.html", context)
     if created:
         patch_cache_control(response, no_store=True)
     return response
 
 
-def _int(value: str | None) -> int:
-    return int(value) if value and value.isdigit() else 0
-
-
-def _signin_context(request: HttpRequest, form: object, refusal: str | None) -> dict:
-    school = request.access.school  # type: ignore[attr-defined]
+def _signin_context(request: PublicRequest, form: object, refusal: str | None) -> dict:
+    school = school_of(request)
     return {
         "school": school,
         "form": form,
@@ -78,14 +75,14 @@ def _signin_context(request: HttpRequest, form: object, refusal: str | None) -> 
     }
 
 
-def _form_status(request: HttpRequest, refusal: str | None) -> int:
+def _form_status(request: PublicRequest, refusal: str | None) -> int:
     return 403 if refusal and request.method == "POST" else 200
 
 
 @never_cache
-def pupil_signin(request: HttpRequest, signin_slug: str) -> HttpResponse:
+def pupil_signin(request: PublicRequest, signin_slug: str) -> HttpResponse:
     """A school's pupil sign-in page: username and password (ACC-2, ACC-3, ACC-5)."""
-    school = request.access.school  # type: ignore[attr-defined]
+    school = school_of(request)
     refusal = services.school_signin_refusal(school)
     form = PupilSignInForm(request.POST if request.method == "POST" else None, label_suffix="")
     if request.method == "POST" and refusal is None and not school.allows_signin("password"):
@@ -126,9 +123,9 @@ def pupil_signin(request: HttpRequest, signin_slug: str) -> HttpResponse:
 
 
 @never_cache
-def pupil_signin_code_entry(request: HttpRequest, signin_slug: str) -> HttpResponse:
+def pupil_signin_code_entry(request: PublicRequest, signin_slug: str) -> HttpResponse:
     """First sign-in, or after a reset: username and the code from the teacher (ACC-2)."""
-    school = request.access.school  # type: ignore[attr-defined]
+    school = school_of(request)
     refusal = services.school_signin_refusal(school)
     form = SignInCodeForm(request.POST if request.method == "POST" else None, label_suffix="")
     if request.method == "POST" and refusal is None and form.is_valid():
@@ -157,9 +154,9 @@ def pupil_signin_code_entry(request: HttpRequest, signin_slug: str) -> HttpRespo
 
 
 @never_cache
-def pupil_signin_set_password(request: HttpRequest, signin_slug: str) -> HttpResponse:
+def pupil_signin_set_password(request: PublicRequest, signin_slug: str) -> HttpResponse:
     """After a good code: the pupil chooses their own password and is signed in (ACC-2)."""
-    school = request.access.school  # type: ignore[attr-defined]
+    school = school_of(request)
     pending = request.session.get(PENDING_CODE) or {}
     refusal = services.school_signin_refusal(school)
     if pending.get("school") != school.pk or refusal:
@@ -195,12 +192,12 @@ def pupil_signin_set_password(request: HttpRequest, signin_slug: str) -> HttpRes
 
 @require_POST
 @never_cache
-def pupil_signin_code_new(request: HttpRequest, school_id: int, pupil_id: int) -> HttpResponse:
+def pupil_signin_code_new(request: AccessRequest, school_id: int, pupil_id: int) -> HttpResponse:
     """A teacher or administrator resets a pupil's password: a new one-time code,
     shown once on a printable page (ACC-2)."""
     pupil = access_pupil_for_reset(request, pupil_id)
     try:
-        code = services.pupil_signin_code_issue(actor=request.user, pupil=pupil)  # type: ignore[arg-type]
+        code = services.pupil_signin_code_issue(actor=request.user, pupil=pupil)
     except ValidationError as error:
         for messages_ in error.message_dict.values():
             for message in messages_:
@@ -225,11 +222,11 @@ def pupil_signin_code_new(request: HttpRequest, school_id: int, pupil_id: int) -
 
 
 @never_cache
-def staff_register(request: HttpRequest, signin_slug: str) -> HttpResponse:
+def staff_register(request: PublicRequest, signin_slug: str) -> HttpResponse:
     """A school's registration page, reached through its sign-in address (ACC-4)."""
     from markbook.accounts import registration, sso
 
-    school = request.access.school  # type: ignore[attr-defined]
+    school = school_of(request)
     refusal = services.school_signin_refusal(school)
     form = forms.RegistrationForm(request.POST if request.method == "POST" else None)
     done = ""
@@ -274,12 +271,12 @@ def staff_register(request: HttpRequest, signin_slug: str) -> HttpResponse:
 
 
 @never_cache
-def staff_register_confirm(request: HttpRequest, signin_slug: str, token: str) -> HttpResponse:
+def staff_register_confirm(request: PublicRequest, signin_slug: str, token: str) -> HttpResponse:
     """The link sent to an in-domain teacher: a button confirms (a GET changes nothing,
     so mail scanners following links do not approve anyone) (ACC-4)."""
     from markbook.accounts import registration
 
-    school = request.access.school  # type: ignore[attr-defined]
+    school = school_of(request)
     pending = registration.registration_request_for_token(token)
     if pending is None or pending.school_id != school.pk:
         return render(
@@ -300,14 +297,14 @@ def staff_register_confirm(request: HttpRequest, signin_slug: str, token: str) -
 
 
 @require_POST
-def staff_register_sso(request: HttpRequest, signin_slug: str, provider_id: str) -> HttpResponse:
+def staff_register_sso(request: PublicRequest, signin_slug: str, provider_id: str) -> HttpResponse:
     """Start registering with Google or Microsoft: remember the school, go to the provider."""
     from allauth.socialaccount.adapter import get_adapter as social_adapter
 
     from markbook.accounts import sso
     from markbook.accounts.adapter import SSO_REGISTER
 
-    school = request.access.school  # type: ignore[attr-defined]
+    school = school_of(request)
     if provider_id not in {p.id for p in sso.sso_providers_for(school)}:
         raise Http404("This school does not use that sign-in method.")
     request.session[SSO_REGISTER] = school.pk
@@ -316,7 +313,7 @@ def staff_register_sso(request: HttpRequest, signin_slug: str, provider_id: str)
 
 
 @require_POST
-def registration_decide(request: HttpRequest, school_id: int, request_id: int) -> HttpResponse:
+def registration_decide(request: AccessRequest, school_id: int, request_id: int) -> HttpResponse:
     """A school administrator approves or refuses a request to join (ACC-4)."""
     from markbook.accounts import registration
 
@@ -324,7 +321,7 @@ def registration_decide(request: HttpRequest, school_id: int, request_id: int) -
     approve = request.POST.get("decision") == "approve"
     try:
         registration.registration_request_decide(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             request=pending,
             approve=approve,
         )

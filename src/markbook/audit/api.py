@@ -3,10 +3,9 @@
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
-from markbook.admission import require_role
+from markbook.admission import AccessRequest, require_role
 from markbook.audit import selectors
 from markbook.core.api import PageIn, responses
 
@@ -38,7 +37,7 @@ class AuditPageOut(Schema):
 @router.get(
     "/schools/{school_id}/audit", response=responses(AuditPageOut), summary="Read the access log"
 )
-def audit_log(request: HttpRequest, school_id: int, page: Query[PageIn]) -> dict:
+def audit_log(request: AccessRequest, school_id: int, page: Query[PageIn]) -> dict:
     """The school's access log, newest first; school administrators only (SEC-1)."""
     require_role(request, "school_admin")
     events = selectors.events_for_log()

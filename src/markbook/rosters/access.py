@@ -1,27 +1,28 @@
 """Fetching one roster object for a user: missing and forbidden look the same (404)."""
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 
 from markbook.accounts.models import User
+from markbook.admission import AccessRequest
 from markbook.rosters import selectors
 from markbook.rosters.models import ImportJob, Pupil, TeachingClass
 
 
-def access_pupil(request: HttpRequest, pupil_id: int) -> Pupil:
+def access_pupil(request: AccessRequest, pupil_id: int) -> Pupil:
     try:
-        return selectors.pupils_visible_to(request.user, request.access).get(pk=pupil_id)  # type: ignore[arg-type, attr-defined]
+        return selectors.pupils_visible_to(request.user, request.access).get(pk=pupil_id)
     except Pupil.DoesNotExist:
         raise Http404 from None
 
 
-def access_class(request: HttpRequest, class_id: int) -> TeachingClass:
+def access_class(request: AccessRequest, class_id: int) -> TeachingClass:
     try:
-        return selectors.class_detail(class_id, request.user, request.access)  # type: ignore[arg-type, attr-defined]
+        return selectors.class_detail(class_id, request.user, request.access)
     except TeachingClass.DoesNotExist:
         raise Http404 from None
 
 
-def access_staff(request: HttpRequest, user_id: int) -> User:
+def access_staff(request: AccessRequest, user_id: int) -> User:
     """A member of staff of the request's school (for administrators' staff pages)."""
     try:
         return selectors.staff().get(pk=user_id)
@@ -29,7 +30,7 @@ def access_staff(request: HttpRequest, user_id: int) -> User:
         raise Http404 from None
 
 
-def access_import_job(request: HttpRequest, job_id: int) -> ImportJob:
+def access_import_job(request: AccessRequest, job_id: int) -> ImportJob:
     """An import job of the request's school (the scope hides other schools' jobs);
     its upload is read only if needed (a progress page polls every second)."""
     job = ImportJob.objects.select_related("created_by").defer("upload").filter(pk=job_id).first()

@@ -10,10 +10,9 @@ the access log (SEC-1) exactly as the pages record them.
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from ninja import Query, Router, Status
 
-from markbook.admission import ADMINS, STAFF, require_role
+from markbook.admission import ADMINS, STAFF, AccessRequest, require_role, school_of
 from markbook.core.api import responses
 from markbook.rosters import selectors, services
 from markbook.rosters.access import access_class, access_pupil, access_staff
@@ -37,12 +36,14 @@ router = Router(tags=["rosters"])
 SCHOOL = "/schools/{school_id}"
 
 
-def _read(request: HttpRequest, action: str, target: Any = None, data: dict | None = None) -> None:
+def _read(
+    request: AccessRequest, action: str, target: Any = None, data: dict | None = None
+) -> None:
     """SEC-1: staff reads of pupil data go to the access log (as the pages do)."""
-    if request.access.has(*STAFF):  # type: ignore[attr-defined]
+    if request.access.has(*STAFF):
         services.roster_read_record(
-            actor=request.user,  # type: ignore[arg-type]
-            school=request.access.school,  # type: ignore[attr-defined]
+            actor=request.user,
+            school=school_of(request),
             action=action,
             target=target,
             data={**(data or {}), "via": "api"},
@@ -52,8 +53,8 @@ def _read(request: HttpRequest, action: str, target: Any = None, data: dict | No
 # --- Shaping answers ----------------------------------------------------------
 
 
-def _staff_view(request: HttpRequest) -> bool:
-    return request.access.has(*STAFF)  # type: ignore[attr-defined]
+def _staff_view(request: AccessRequest) -> bool:
+    return request.access.has(*STAFF)
 
 
 def _pupil(pupil: Pupil, staff_view: bool) -> dict[str, Any]:
@@ -69,10 +70,10 @@ def _pupil(pupil: Pupil, staff_view: bool) -> dict[str, Any]:
     }
 
 
-def _pupil_detail(request: HttpRequest, pupil: Pupil) -> dict[str, Any]:
-    access = request.access  # type: ignore[attr-defined]
+def _pupil_detail(request: AccessRequest, pupil: Pupil) -> dict[str, Any]:
+    access = request.access
     out = _pupil(pupil, _staff_view(request))
-    classes = selectors.classes_visible_to(request.user, access).filter(enrolments__pupil=pupil)  # type: ignore[arg-type]
+    classes = selectors.classes_visible_to(request.user, access).filter(enrolments__pupil=pupil)
     out["classes"] = list(classes)
     if access.has(*ADMINS):
         out["details"] = {name: getattr(pupil, name) for name in PupilDetailsOut.model_fields}
@@ -96,9 +97,9 @@ def _class(teaching_class: TeachingClass) -> dict[str, Any]:
     }
 
 
-def _sensitive_allowed(request: HttpRequest, values: dict[str, Any]) -> None:
+def _sensitive_allowed(request: AccessRequest, values: dict[str, Any]) -> None:
     """SEC-2: only the school's administrators write the encrypted fields."""
-    if request.access.has("school_admin"):  # type: ignore[attr-defined]
+    if request.access.has("school_admin"):
         return
     refused = sorted(set(values) & set(services.SENSITIVE_FIELDS))
     if refused:
@@ -110,10 +111,10 @@ def _sensitive_allowed(request: HttpRequest, values: dict[str, Any]) -> None:
 
 
 @router.get(f"{SCHOOL}/pupils", response=responses(PupilListOut), summary="List pupils")
-def pupils(request: HttpRequest, school_id: int, filters: Query[PupilFilter]) -> dict:
+def pupils(request: AccessRequest, school_id: int, filters: Query[PupilFilter]) -> dict:
     """The pupils the caller may see (TEN-3), by name search and year group."""
     rows = selectors.pupil_search(
-        selectors.pupils_visible_to(request.user, request.access),  # type: ignore[arg-type, attr-defined]
+        selectors.pupils_visible_to(request.user, request.access),
         query=filters.q.strip()[:100],
         year_group=filters.year_group or "",
     )
@@ -131,7 +132,7 @@ def pupils(request: HttpRequest, school_id: int, filters: Query[PupilFilter]) ->
 @router.get(
     f"{SCHOOL}/pupils/{{pupil_id}}", response=responses(PupilDetailOut), summary="Get a pupil"
 )
-def pupil_detail(request: HttpRequest, school_id: int, pupil_id: int) -> dict:
+def pupil_detail(request: AccessRequest, school_id: int, pupil_id: int) -> dict:
     """One pupil, for themself, their parents, teachers and administrators (TEN-3).
     `details` only for administrators, `sensitive` only for school administrators."""
     pupil = access_pupil(request, pupil_id)
@@ -142,15 +143,15 @@ def pupil_detail(request: HttpRequest, school_id: int, pupil_id: int) -> dict:
 @router.post(
     f"{SCHOOL}/pupils", response=responses(PupilDetailOut, status=201), summary="Add a pupil"
 )
-def pupil_create(request: HttpRequest, school_id: int, payload: PupilIn) -> Status:
+def pupil_create(request: AccessRequest, school_id: int, payload: PupilIn) -> Status:
     require_role(request, *ADMINS)
     values = payload.model_dump(exclude_unset=True)
     values.setdefault("first_name", "")
     values.setdefault("last_name", "")
     _sensitive_allowed(request, values)
     pupil = services.pupil_create(
-        actor=request.user,  # type: ignore[arg-type]
-        school=request.access.school,  # type: ignore[attr-defined]
+        actor=request.user,
+        school=school_of(request),
         **values,
     )
     return Status(201, _pupil_detail(request, pupil))
@@ -159,23 +160,25 @@ def pupil_create(request: HttpRequest, school_id: int, payload: PupilIn) -> Stat
 @router.patch(
     f"{SCHOOL}/pupils/{{pupil_id}}", response=responses(PupilDetailOut), summary="Change a pupil"
 )
-def pupil_update(request: HttpRequest, school_id: int, pupil_id: int, payload: PupilPatch) -> dict:
+def pupil_update(
+    request: AccessRequest, school_id: int, pupil_id: int, payload: PupilPatch
+) -> dict:
     require_role(request, *ADMINS)
     pupil = access_pupil(request, pupil_id)
     changes = payload.model_dump(exclude_unset=True)
     _sensitive_allowed(request, changes)
-    services.pupil_update(actor=request.user, pupil=pupil, **changes)  # type: ignore[arg-type]
+    services.pupil_update(actor=request.user, pupil=pupil, **changes)
     return _pupil_detail(request, pupil)
 
 
 @router.delete(
     f"{SCHOOL}/pupils/{{pupil_id}}", response=responses(None, status=204), summary="Remove a pupil"
 )
-def pupil_delete(request: HttpRequest, school_id: int, pupil_id: int) -> Status:
+def pupil_delete(request: AccessRequest, school_id: int, pupil_id: int) -> Status:
     """Remove a pupil with their enrolments, parent links and account (ROS-1, DSR-7)."""
     require_role(request, *ADMINS)
     pupil = access_pupil(request, pupil_id)
-    services.pupil_delete(actor=request.user, pupil=pupil)  # type: ignore[arg-type]
+    services.pupil_delete(actor=request.user, pupil=pupil)
     return Status(204, None)
 
 
@@ -183,10 +186,10 @@ def pupil_delete(request: HttpRequest, school_id: int, pupil_id: int) -> Status:
 
 
 @router.get(f"{SCHOOL}/classes", response=responses(list[ClassOut]), summary="List classes")
-def classes(request: HttpRequest, school_id: int) -> list:
+def classes(request: AccessRequest, school_id: int) -> list:
     """Administrators: every class; a teacher: the classes they teach (TEN-3)."""
     require_role(request, *STAFF)
-    rows = selectors.classes_visible_to(request.user, request.access).prefetch_related(  # type: ignore[arg-type, attr-defined]
+    rows = selectors.classes_visible_to(request.user, request.access).prefetch_related(
         "teacher_links__teacher"
     )
     return [_class(c) for c in rows]
@@ -201,7 +204,7 @@ def _class_detail(teaching_class: TeachingClass, staff_view: bool) -> dict[str, 
 @router.get(
     f"{SCHOOL}/classes/{{class_id}}", response=responses(ClassDetailOut), summary="Get a class"
 )
-def class_detail(request: HttpRequest, school_id: int, class_id: int) -> dict:
+def class_detail(request: AccessRequest, school_id: int, class_id: int) -> dict:
     """A class with its teachers and pupils: its teachers and administrators (TEN-3)."""
     require_role(request, *STAFF)
     teaching_class = access_class(request, class_id)
@@ -215,11 +218,11 @@ def class_detail(request: HttpRequest, school_id: int, class_id: int) -> dict:
 
 
 @router.post(f"{SCHOOL}/classes", response=responses(ClassOut, status=201), summary="Add a class")
-def class_create(request: HttpRequest, school_id: int, payload: ClassIn) -> Status:
+def class_create(request: AccessRequest, school_id: int, payload: ClassIn) -> Status:
     require_role(request, *ADMINS)
     teaching_class = services.class_create(
-        actor=request.user,  # type: ignore[arg-type]
-        school=request.access.school,  # type: ignore[attr-defined]
+        actor=request.user,
+        school=school_of(request),
         **payload.model_dump(),
     )
     return Status(201, _class(access_class(request, teaching_class.pk)))
@@ -228,11 +231,13 @@ def class_create(request: HttpRequest, school_id: int, payload: ClassIn) -> Stat
 @router.patch(
     f"{SCHOOL}/classes/{{class_id}}", response=responses(ClassOut), summary="Change a class"
 )
-def class_update(request: HttpRequest, school_id: int, class_id: int, payload: ClassPatch) -> dict:
+def class_update(
+    request: AccessRequest, school_id: int, class_id: int, payload: ClassPatch
+) -> dict:
     require_role(request, *ADMINS)
     teaching_class = access_class(request, class_id)
     services.class_update(
-        actor=request.user,  # type: ignore[arg-type]
+        actor=request.user,
         teaching_class=teaching_class,
         **payload.model_dump(exclude_unset=True),
     )
@@ -242,10 +247,10 @@ def class_update(request: HttpRequest, school_id: int, class_id: int, payload: C
 @router.delete(
     f"{SCHOOL}/classes/{{class_id}}", response=responses(None, status=204), summary="Delete a class"
 )
-def class_delete(request: HttpRequest, school_id: int, class_id: int) -> Status:
+def class_delete(request: AccessRequest, school_id: int, class_id: int) -> Status:
     """Delete a class; its pupils stay in the school (ROS-1)."""
     require_role(request, *ADMINS)
-    services.class_delete(actor=request.user, teaching_class=access_class(request, class_id))  # type: ignore[arg-type]
+    services.class_delete(actor=request.user, teaching_class=access_class(request, class_id))
     return Status(204, None)
 
 
@@ -255,12 +260,12 @@ def class_delete(request: HttpRequest, school_id: int, class_id: int) -> Status:
     summary="Attach a teacher to a class",
 )
 def class_teacher_attach(
-    request: HttpRequest, school_id: int, class_id: int, user_id: int
+    request: AccessRequest, school_id: int, class_id: int, user_id: int
 ) -> Status:
     """Attach a member of staff (ROS-1); attaching twice changes nothing."""
     require_role(request, *ADMINS)
     services.class_teacher_attach(
-        actor=request.user,  # type: ignore[arg-type]
+        actor=request.user,
         teaching_class=access_class(request, class_id),
         teacher=access_staff(request, user_id),
     )
@@ -273,11 +278,11 @@ def class_teacher_attach(
     summary="Detach a teacher from a class",
 )
 def class_teacher_detach(
-    request: HttpRequest, school_id: int, class_id: int, user_id: int
+    request: AccessRequest, school_id: int, class_id: int, user_id: int
 ) -> Status:
     require_role(request, *ADMINS)
     services.class_teacher_detach(
-        actor=request.user,  # type: ignore[arg-type]
+        actor=request.user,
         teaching_class=access_class(request, class_id),
         teacher=access_staff(request, user_id),
     )
@@ -289,11 +294,11 @@ def class_teacher_detach(
     response=responses(None, status=204),
     summary="Enrol a pupil in a class",
 )
-def enrolment_add(request: HttpRequest, school_id: int, class_id: int, pupil_id: int) -> Status:
+def enrolment_add(request: AccessRequest, school_id: int, class_id: int, pupil_id: int) -> Status:
     """Enrol a pupil (ROS-1); enrolling twice changes nothing."""
     require_role(request, *ADMINS)
     services.enrolment_add(
-        actor=request.user,  # type: ignore[arg-type]
+        actor=request.user,
         teaching_class=access_class(request, class_id),
         pupil=access_pupil(request, pupil_id),
     )
@@ -305,10 +310,12 @@ def enrolment_add(request: HttpRequest, school_id: int, class_id: int, pupil_id:
     response=responses(None, status=204),
     summary="Remove a pupil from a class",
 )
-def enrolment_remove(request: HttpRequest, school_id: int, class_id: int, pupil_id: int) -> Status:
+def enrolment_remove(
+    request: AccessRequest, school_id: int, class_id: int, pupil_id: int
+) -> Status:
     require_role(request, *ADMINS)
     services.enrolment_remove(
-        actor=request.user,  # type: ignore[arg-type]
+        actor=request.user,
         teaching_class=access_class(request, class_id),
         pupil=access_pupil(request, pupil_id),
     )
@@ -319,7 +326,7 @@ def enrolment_remove(request: HttpRequest, school_id: int, class_id: int, pupil_
 
 
 @router.get(f"{SCHOOL}/staff", response=responses(list[StaffOut]), summary="List staff")
-def staff(request: HttpRequest, school_id: int) -> list:
+def staff(request: AccessRequest, school_id: int) -> list:
     """Teachers and school administrators, with their roles (administrators only)."""
     require_role(request, *ADMINS)
     roles = selectors.staff_roles()

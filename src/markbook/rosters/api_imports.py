@@ -16,13 +16,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from ninja import File, Form, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
-from markbook.admission import ADMINS, require_role
+from markbook.admission import ADMINS, AccessRequest, require_role, school_of
 from markbook.core.api import ErrorOut, InputSchema, ProblemOut, responses
 from markbook.rosters.access import access_import_job
 from markbook.rosters.imports import jobs, mis, stalled
@@ -223,7 +223,7 @@ def _mis_report(result: mis.MisImportResult) -> dict[str, Any]:
     summary="Check, preview or import an MIS export",
 )
 def import_mis(
-    request: HttpRequest,
+    request: AccessRequest,
     school_id: int,
     file: File[UploadedFile],
     preview: Form[bool] = True,
@@ -237,7 +237,7 @@ def import_mis(
     the job. `full=true` marks pupils missing from the file as left. `mapping` is a
     JSON object naming the pupil field of unknown columns (or "ignore")."""
     require_role(request, *ADMINS)
-    school = request.access.school  # type: ignore[attr-defined]
+    school = school_of(request)
     data, name = _read(file), (file.name or "upload.csv")[:200]
     choices = _mapping(mapping)
     the_file: dict[str, Any] = {
@@ -268,7 +268,7 @@ def import_mis(
     summary="Check, preview or import a OneRoster zip",
 )
 def import_oneroster(
-    request: HttpRequest,
+    request: AccessRequest,
     school_id: int,
     file: File[UploadedFile],
     preview: Form[bool] = True,
@@ -278,7 +278,7 @@ def import_oneroster(
     what importing it would do, or 422 naming each problem by file, row and column.
     `confirm=true` (or `preview=false`) queues the import: 202 with the job."""
     require_role(request, *ADMINS)
-    school = request.access.school  # type: ignore[attr-defined]
+    school = school_of(request)
     data = _read(file)
     if len(data) > settings.MARKBOOK_MAX_UPLOAD_BYTES:
         limit = settings.MARKBOOK_MAX_UPLOAD_BYTES
@@ -292,14 +292,14 @@ def import_oneroster(
     name = (file.name or "oneroster.zip")[:200]
     if confirm or not preview:
         result, job = jobs.oneroster_import_confirm(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             school=school,
             data=data,
             filename=name,
             inline_below=0,
         )
     else:
-        result = oneroster_import(actor=request.user, school=school, data=data, confirm=False)  # type: ignore[arg-type]
+        result = oneroster_import(actor=request.user, school=school, data=data, confirm=False)
         job = None
     problems = [
         {"file": p.file, "row": p.row, "column": p.column, "message": p.message}
@@ -325,7 +325,7 @@ def import_oneroster(
     response=responses(ImportJobOut),
     summary="Get an import's status and progress",
 )
-def import_job(request: HttpRequest, school_id: int, job_id: int) -> Any:
+def import_job(request: AccessRequest, school_id: int, job_id: int) -> Any:
     """A queued import: queued, running (rows done of total), done (counts) or failed
     (the error; the uploaded file is deleted either way). `stalled` if it will not
     finish by itself: retry or cancel it."""
@@ -334,7 +334,7 @@ def import_job(request: HttpRequest, school_id: int, job_id: int) -> Any:
 
 
 def _job_action(
-    request: HttpRequest, job_id: int, payload: JobActionIn, service: Any, status: int
+    request: AccessRequest, job_id: int, payload: JobActionIn, service: Any, status: int
 ) -> Status:
     require_role(request, *ADMINS)
     job = access_import_job(request, job_id)
@@ -350,7 +350,7 @@ def _job_action(
     summary="Retry a stalled import",
 )
 def import_job_retry(
-    request: HttpRequest, school_id: int, job_id: int, payload: JobActionIn
+    request: AccessRequest, school_id: int, job_id: int, payload: JobActionIn
 ) -> Any:
     """Queue a stalled import again while its file is kept (ROS-2, ROS-4): 202 with the
     job, queued as its next attempt. 409 if it is not stalled at `attempt`, or its
@@ -364,7 +364,7 @@ def import_job_retry(
     summary="Cancel a stalled import",
 )
 def import_job_cancel(
-    request: HttpRequest, school_id: int, job_id: int, payload: JobActionIn
+    request: AccessRequest, school_id: int, job_id: int, payload: JobActionIn
 ) -> Any:
     """Cancel a stalled import (ROS-2, ROS-4, SEC-2): the job, failed, its file deleted.
     409 if it is not stalled at `attempt`."""
@@ -380,10 +380,10 @@ ZIP = {"content": {"application/zip": {"schema": {"type": "string", "format": "b
     summary="Export the roster as a OneRoster zip",
     openapi_extra={"responses": {200: {"description": "A OneRoster 1.2 CSV zip", **ZIP}}},
 )
-def export_oneroster(request: HttpRequest, school_id: int) -> HttpResponse:
+def export_oneroster(request: AccessRequest, school_id: int) -> HttpResponse:
     """The school's roster as a OneRoster 1.2 CSV zip (ROS-4); logged as a read (SEC-1)."""
     require_role(request, *ADMINS)
-    data = oneroster_export(actor=request.user, school=request.access.school)  # type: ignore[arg-type, attr-defined]
+    data = oneroster_export(actor=request.user, school=school_of(request))
     response = HttpResponse(data, content_type="application/zip")
     response["Content-Disposition"] = 'attachment; filename="oneroster.zip"'
     patch_cache_control(response, no_store=True, private=True)

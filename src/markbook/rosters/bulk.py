@@ -174,13 +174,13 @@ def _check_pupils(school: School, load: RosterLoad, errors: _Errors) -> list[Pup
             }
         )
         if not values["username"]:
-            base = services.username_base(
-                values["first_name"] or values["pseudonym"], values["last_name"]
+            values["username"] = services.pupil_username_generate(
+                first_name=values["first_name"],
+                last_name=values["last_name"],
+                pseudonym=values["pseudonym"],
+                taken=used_names,
+                known=True,
             )
-            username, n = base, 2
-            while username in used_names:
-                username, n = f"{base}{n}", n + 1
-            values["username"] = username
         pupil = Pupil(school=school, **values)
         try:
             # Uniqueness of username and UPN is checked below, against the batch too.

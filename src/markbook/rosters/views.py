@@ -8,13 +8,13 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.text import capfirst
 
-from markbook.admission import ADMINS, STAFF, require_role
+from markbook.admission import ADMINS, STAFF, AccessRequest, admin_post, require_role, school_of
 from markbook.rosters import forms, selectors, services
 from markbook.rosters.access import (
     access_class,
@@ -22,45 +22,22 @@ from markbook.rosters.access import (
     access_staff,
 )
 from markbook.rosters.models import YEAR_GROUPS, Pupil, TeachingClass
+from markbook.web import is_htmx, posted_id
 
 PAGE_SIZE = 50
 
 
-def _admin_post(view):  # type: ignore[no-untyped-def]
-    """Administrators only (404 for everyone else, TEN-3), then POST only (405)."""
-
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        require_role(request, *ADMINS)
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
-def _htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _actor(request: HttpRequest) -> Any:
-    return request.user
-
-
-def _school(request: HttpRequest) -> Any:
-    return request.access.school  # type: ignore[attr-defined]
-
-
-def _read(request: HttpRequest, action: str, target: Any = None, data: dict | None = None) -> None:
+def _read(
+    request: AccessRequest, action: str, target: Any = None, data: dict | None = None
+) -> None:
     """SEC-1: staff reads of pupil data go to the access log."""
-    if request.access.has(*STAFF):  # type: ignore[attr-defined]
+    if request.access.has(*STAFF):
         services.roster_read_record(
-            actor=_actor(request), school=_school(request), action=action, target=target, data=data
+            actor=request.user, school=school_of(request), action=action, target=target, data=data
         )
 
 
-def _confirm(request: HttpRequest, thing: str, consequence: str, cancel: str) -> HttpResponse:
+def _confirm(request: AccessRequest, thing: str, consequence: str, cancel: str) -> HttpResponse:
     context = {"thing": thing, "consequence": consequence, "cancel": cancel}
     return render(request, "rosters/confirm_delete.html", context)
 
@@ -72,14 +49,14 @@ def _errors(error: ValidationError) -> list[str]:
 # --- Pupils -----------------------------------------------------------------
 
 
-def pupils(request: HttpRequest, school_id: int) -> HttpResponse:
+def pupils(request: AccessRequest, school_id: int) -> HttpResponse:
     """Administrators' pupil list: search by name, filter by year group, paginated."""
     require_role(request, *ADMINS)
     query = request.GET.get("q", "").strip()[:100]
     year = request.GET.get("year", "")
     year = year if year in dict(YEAR_GROUPS) else ""
     rows = selectors.pupil_search(
-        selectors.pupils_visible_to(request.user, request.access),  # type: ignore[arg-type, attr-defined]
+        selectors.pupils_visible_to(request.user, request.access),
         query=query,
         year_group=year,
     )
@@ -93,21 +70,21 @@ def pupils(request: HttpRequest, school_id: int) -> HttpResponse:
         "year": year,
         "year_groups": YEAR_GROUPS,
     }
-    template = "rosters/pupils.html#results" if _htmx(request) else "rosters/pupils.html"
+    template = "rosters/pupils.html#results" if is_htmx(request) else "rosters/pupils.html"
     return render(request, template, context)
 
 
-def pupil_new(request: HttpRequest, school_id: int) -> HttpResponse:
+def pupil_new(request: AccessRequest, school_id: int) -> HttpResponse:
     require_role(request, *ADMINS)
-    sensitive = request.access.has("school_admin")  # type: ignore[attr-defined]
+    sensitive = request.access.has("school_admin")
     form = forms.PupilForm(
-        request.POST or None, sensitive=sensitive, kept=_school(request).kept_pupil_fields
+        request.POST or None, sensitive=sensitive, kept=school_of(request).kept_pupil_fields
     )
     if request.method == "POST" and form.is_valid():
         values = form.values()
         values["username"] = values["username"] or None
         try:
-            pupil = services.pupil_create(actor=_actor(request), school=_school(request), **values)
+            pupil = services.pupil_create(actor=request.user, school=school_of(request), **values)
         except ValidationError as error:
             forms.add_service_errors(form, error)
         else:
@@ -135,12 +112,12 @@ def _pupil_rows(pupil: Pupil, names: tuple[str, ...]) -> list[tuple[str, Any]]:
 MIS_SHOWN = ("upn", *(n for n in services.MIS_FIELDS if n not in services.SENSITIVE_FIELDS))
 
 
-def pupil_detail(request: HttpRequest, school_id: int, pupil_id: int) -> HttpResponse:
+def pupil_detail(request: AccessRequest, school_id: int, pupil_id: int) -> HttpResponse:
     """One pupil's page: the pupil themself, their parents, their teachers and
     administrators (TEN-3). Teachers see names, username, year group and classes only;
     the email only in a school domain (TEN-5); sensitive fields only school administrators."""
     pupil = access_pupil(request, pupil_id)
-    access = request.access  # type: ignore[attr-defined]
+    access = request.access
     _read(request, "rosters.pupil.viewed", target=pupil)
     is_staff = access.has(*STAFF)
     admin = access.has(*ADMINS)
@@ -148,7 +125,7 @@ def pupil_detail(request: HttpRequest, school_id: int, pupil_id: int) -> HttpRes
         "pupil": pupil,
         "is_staff": is_staff,
         "email": pupil.email_for_staff() if is_staff else pupil.email,
-        "classes": selectors.classes_visible_to(request.user, access).filter(  # type: ignore[arg-type]
+        "classes": selectors.classes_visible_to(request.user, access).filter(
             enrolments__pupil=pupil
         ),
         "admin": admin,
@@ -162,14 +139,14 @@ def pupil_detail(request: HttpRequest, school_id: int, pupil_id: int) -> HttpRes
     return render(request, "rosters/pupil_detail.html", context)
 
 
-def pupil_edit(request: HttpRequest, school_id: int, pupil_id: int) -> HttpResponse:
+def pupil_edit(request: AccessRequest, school_id: int, pupil_id: int) -> HttpResponse:
     require_role(request, *ADMINS)
     pupil = access_pupil(request, pupil_id)
-    sensitive = request.access.has("school_admin")  # type: ignore[attr-defined]
+    sensitive = request.access.has("school_admin")
     form = forms.PupilForm(
         request.POST or None,
         sensitive=sensitive,
-        kept=_school(request).kept_pupil_fields,
+        kept=school_of(request).kept_pupil_fields,
         initial=forms.PupilForm.initial_for(pupil, sensitive),
     )
     if request.method == "POST" and form.is_valid():
@@ -177,7 +154,7 @@ def pupil_edit(request: HttpRequest, school_id: int, pupil_id: int) -> HttpRespo
         if not changes["username"]:
             del changes["username"]
         try:
-            services.pupil_update(actor=_actor(request), pupil=pupil, **changes)
+            services.pupil_update(actor=request.user, pupil=pupil, **changes)
         except ValidationError as error:
             forms.add_service_errors(form, error)
         else:
@@ -188,12 +165,12 @@ def pupil_edit(request: HttpRequest, school_id: int, pupil_id: int) -> HttpRespo
     return render(request, "rosters/pupil_form.html", {"form": form, "pupil": pupil})
 
 
-def pupil_delete(request: HttpRequest, school_id: int, pupil_id: int) -> HttpResponse:
+def pupil_delete(request: AccessRequest, school_id: int, pupil_id: int) -> HttpResponse:
     require_role(request, *ADMINS)
     pupil = access_pupil(request, pupil_id)
     if request.method == "POST":
         name = pupil.display_name
-        services.pupil_delete(actor=_actor(request), pupil=pupil)
+        services.pupil_delete(actor=request.user, pupil=pupil)
         messages.success(request, f"{name} was removed.")
         return redirect("rosters:pupils", school_id=school_id)
     return _confirm(
@@ -204,15 +181,15 @@ def pupil_delete(request: HttpRequest, school_id: int, pupil_id: int) -> HttpRes
     )
 
 
-@_admin_post
-def pupil_parents(request: HttpRequest, school_id: int, pupil_id: int) -> HttpResponse:
+@admin_post
+def pupil_parents(request: AccessRequest, school_id: int, pupil_id: int) -> HttpResponse:
     """Link a parent or carer to the pupil, or unlink one (TEN-3)."""
     pupil = access_pupil(request, pupil_id)
     if request.POST.get("action") == "unlink":
         link = selectors.pupil_parents(pupil).filter(pk=request.POST.get("link") or 0).first()
         if link is None:
             raise Http404
-        services.guardian_link_delete(actor=_actor(request), link=link)
+        services.guardian_link_delete(actor=request.user, link=link)
         messages.success(request, f"{link.parent.email} is no longer linked.")
     else:
         form = forms.ParentLinkForm(request.POST)
@@ -220,7 +197,7 @@ def pupil_parents(request: HttpRequest, school_id: int, pupil_id: int) -> HttpRe
             if not form.is_valid():
                 raise ValidationError({k: list(v) for k, v in form.errors.items()})
             link = services.guardian_link_create(
-                actor=_actor(request), school=_school(request), pupil=pupil, **form.cleaned_data
+                actor=request.user, school=school_of(request), pupil=pupil, **form.cleaned_data
             )
         except ValidationError as error:
             for message in _errors(error):
@@ -230,7 +207,7 @@ def pupil_parents(request: HttpRequest, school_id: int, pupil_id: int) -> HttpRe
     return redirect("rosters:pupil_detail", school_id=school_id, pupil_id=pupil.pk)
 
 
-def me(request: HttpRequest, school_id: int) -> HttpResponse:
+def me(request: AccessRequest, school_id: int) -> HttpResponse:
     """A pupil's own page."""
     require_role(request, "pupil")
     pupil = Pupil.objects.filter(user=request.user).first()
@@ -242,21 +219,21 @@ def me(request: HttpRequest, school_id: int) -> HttpResponse:
 # --- Classes ----------------------------------------------------------------
 
 
-def classes(request: HttpRequest, school_id: int) -> HttpResponse:
+def classes(request: AccessRequest, school_id: int) -> HttpResponse:
     """Administrators see every class; a teacher the classes they teach (TEN-3)."""
     require_role(request, *STAFF)
-    rows = selectors.classes_visible_to(request.user, request.access).prefetch_related(  # type: ignore[arg-type, attr-defined]
+    rows = selectors.classes_visible_to(request.user, request.access).prefetch_related(
         "teacher_links__teacher"
     )
     return render(
         request,
         "rosters/classes.html",
-        {"classes": rows, "admin": request.access.has(*ADMINS)},  # type: ignore[attr-defined]
+        {"classes": rows, "admin": request.access.has(*ADMINS)},
     )
 
 
 def _class_form_page(
-    request: HttpRequest, school_id: int, teaching_class: TeachingClass | None
+    request: AccessRequest, school_id: int, teaching_class: TeachingClass | None
 ) -> HttpResponse:
     require_role(request, *ADMINS)
     initial = (
@@ -274,11 +251,11 @@ def _class_form_page(
         try:
             if teaching_class is None:
                 teaching_class = services.class_create(
-                    actor=_actor(request), school=_school(request), **form.cleaned_data
+                    actor=request.user, school=school_of(request), **form.cleaned_data
                 )
             else:
                 services.class_update(
-                    actor=_actor(request), teaching_class=teaching_class, **form.cleaned_data
+                    actor=request.user, teaching_class=teaching_class, **form.cleaned_data
                 )
         except ValidationError as error:
             forms.add_service_errors(form, error)
@@ -290,20 +267,20 @@ def _class_form_page(
     )
 
 
-def class_new(request: HttpRequest, school_id: int) -> HttpResponse:
+def class_new(request: AccessRequest, school_id: int) -> HttpResponse:
     return _class_form_page(request, school_id, None)
 
 
-def class_edit(request: HttpRequest, school_id: int, class_id: int) -> HttpResponse:
+def class_edit(request: AccessRequest, school_id: int, class_id: int) -> HttpResponse:
     require_role(request, *ADMINS)
     return _class_form_page(request, school_id, access_class(request, class_id))
 
 
-def class_delete(request: HttpRequest, school_id: int, class_id: int) -> HttpResponse:
+def class_delete(request: AccessRequest, school_id: int, class_id: int) -> HttpResponse:
     require_role(request, *ADMINS)
     teaching_class = access_class(request, class_id)
     if request.method == "POST":
-        services.class_delete(actor=_actor(request), teaching_class=teaching_class)
+        services.class_delete(actor=request.user, teaching_class=teaching_class)
         messages.success(request, f"{teaching_class.name} was deleted.")
         return redirect("rosters:classes", school_id=school_id)
     return _confirm(
@@ -314,20 +291,20 @@ def class_delete(request: HttpRequest, school_id: int, class_id: int) -> HttpRes
     )
 
 
-def _class_context(request: HttpRequest, teaching_class: TeachingClass) -> dict[str, Any]:
-    admin = request.access.has(*ADMINS)  # type: ignore[attr-defined]
+def _class_context(request: AccessRequest, teaching_class: TeachingClass) -> dict[str, Any]:
+    admin = request.access.has(*ADMINS)
     context: dict[str, Any] = {"teaching_class": teaching_class, "admin": admin}
     if admin:
         attached = {link.teacher_id for link in teaching_class.teacher_links.all()}
         context["staff_choices"] = [u for u in selectors.staff() if u.pk not in attached]
         context["other_classes"] = selectors.classes_visible_to(
-            request.user,  # type: ignore[arg-type]
-            request.access,  # type: ignore[attr-defined]
+            request.user,
+            request.access,
         ).exclude(pk=teaching_class.pk)
     return context
 
 
-def class_detail(request: HttpRequest, school_id: int, class_id: int) -> HttpResponse:
+def class_detail(request: AccessRequest, school_id: int, class_id: int) -> HttpResponse:
     """A class with its teachers and pupils: its teachers and administrators (TEN-3)."""
     require_role(request, *STAFF)
     teaching_class = access_class(request, class_id)
@@ -341,10 +318,10 @@ def class_detail(request: HttpRequest, school_id: int, class_id: int) -> HttpRes
 
 
 def _class_changed(
-    request: HttpRequest, school_id: int, class_id: int, partial: str, problems: list[str]
+    request: AccessRequest, school_id: int, class_id: int, partial: str, problems: list[str]
 ) -> HttpResponse:
     """After a change on the class page: the refreshed section for htmx, else a redirect."""
-    if _htmx(request):
+    if is_htmx(request):
         context = _class_context(request, access_class(request, class_id))
         context["problems"] = problems
         return render(request, f"rosters/class_detail.html#{partial}", context)
@@ -353,34 +330,30 @@ def _class_changed(
     return redirect("rosters:class_detail", school_id=school_id, class_id=class_id)
 
 
-def _int(value: str | None) -> int:
-    return int(value) if value and value.isdigit() else 0
-
-
-@_admin_post
-def class_teachers(request: HttpRequest, school_id: int, class_id: int) -> HttpResponse:
+@admin_post
+def class_teachers(request: AccessRequest, school_id: int, class_id: int) -> HttpResponse:
     """Attach or detach a teacher (ROS-1), without a full reload under htmx."""
     teaching_class = access_class(request, class_id)
     problems: list[str] = []
-    teacher = selectors.staff().filter(pk=_int(request.POST.get("teacher"))).first()
+    teacher = selectors.staff().filter(pk=posted_id(request.POST.get("teacher"))).first()
     try:
         if teacher is None:
             raise ValidationError({"teacher": ["Choose a member of staff."]})
         if request.POST.get("action") == "detach":
             services.class_teacher_detach(
-                actor=_actor(request), teaching_class=teaching_class, teacher=teacher
+                actor=request.user, teaching_class=teaching_class, teacher=teacher
             )
         else:
             services.class_teacher_attach(
-                actor=_actor(request), teaching_class=teaching_class, teacher=teacher
+                actor=request.user, teaching_class=teaching_class, teacher=teacher
             )
     except ValidationError as error:
         problems = _errors(error)
     return _class_changed(request, school_id, class_id, "teachers", problems)
 
 
-@_admin_post
-def class_pupils(request: HttpRequest, school_id: int, class_id: int) -> HttpResponse:
+@admin_post
+def class_pupils(request: AccessRequest, school_id: int, class_id: int) -> HttpResponse:
     """Enrol a pupil (by username), remove one, or move one to another class (ROS-1)."""
     teaching_class = access_class(request, class_id)
     action = request.POST.get("action", "add")
@@ -391,29 +364,27 @@ def class_pupils(request: HttpRequest, school_id: int, class_id: int) -> HttpRes
             pupil = Pupil.objects.filter(username__iexact=username).first() if username else None
             if pupil is None:
                 raise ValidationError({"username": [f"No pupil has the username {username!r}."]})
-            services.enrolment_add(
-                actor=_actor(request), teaching_class=teaching_class, pupil=pupil
-            )
+            services.enrolment_add(actor=request.user, teaching_class=teaching_class, pupil=pupil)
         else:
             pupil = Pupil.objects.filter(
-                pk=_int(request.POST.get("pupil")), enrolments__teaching_class=teaching_class
+                pk=posted_id(request.POST.get("pupil")), enrolments__teaching_class=teaching_class
             ).first()
             if pupil is None:
                 raise ValidationError({"pupil": ["Choose a pupil of this class."]})
             if action == "move":
                 to_class = (
-                    TeachingClass.objects.filter(pk=_int(request.POST.get("to_class")))
+                    TeachingClass.objects.filter(pk=posted_id(request.POST.get("to_class")))
                     .exclude(pk=teaching_class.pk)
                     .first()
                 )
                 if to_class is None:
                     raise ValidationError({"to_class": ["Choose the class to move to."]})
                 services.pupil_move(
-                    actor=_actor(request), pupil=pupil, from_class=teaching_class, to_class=to_class
+                    actor=request.user, pupil=pupil, from_class=teaching_class, to_class=to_class
                 )
             else:
                 services.enrolment_remove(
-                    actor=_actor(request), teaching_class=teaching_class, pupil=pupil
+                    actor=request.user, teaching_class=teaching_class, pupil=pupil
                 )
     except ValidationError as error:
         problems = _errors(error)
@@ -423,7 +394,7 @@ def class_pupils(request: HttpRequest, school_id: int, class_id: int) -> HttpRes
 # --- Staff ------------------------------------------------------------------
 
 
-def teachers(request: HttpRequest, school_id: int) -> HttpResponse:
+def teachers(request: AccessRequest, school_id: int) -> HttpResponse:
     """The staff list with an add form; a new account's temporary password is shown
     once, on the page that answers the form, and never stored (ACC-2)."""
     require_role(request, *ADMINS)
@@ -432,7 +403,7 @@ def teachers(request: HttpRequest, school_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             user, password = services.staff_create(
-                actor=_actor(request), school=_school(request), **form.cleaned_data
+                actor=request.user, school=school_of(request), **form.cleaned_data
             )
         except ValidationError as error:
             forms.add_service_errors(form, error)
@@ -458,7 +429,7 @@ def teachers(request: HttpRequest, school_id: int) -> HttpResponse:
     return response
 
 
-def staff_edit(request: HttpRequest, school_id: int, user_id: int) -> HttpResponse:
+def staff_edit(request: AccessRequest, school_id: int, user_id: int) -> HttpResponse:
     require_role(request, *ADMINS)
     member = access_staff(request, user_id)
     roles = selectors.staff_roles().get(member.pk, [])
@@ -472,7 +443,7 @@ def staff_edit(request: HttpRequest, school_id: int, user_id: int) -> HttpRespon
     if request.method == "POST" and form.is_valid():
         try:
             services.staff_update(
-                actor=_actor(request), school=_school(request), user=member, **form.cleaned_data
+                actor=request.user, school=school_of(request), user=member, **form.cleaned_data
             )
         except ValidationError as error:
             forms.add_service_errors(form, error)
@@ -482,12 +453,12 @@ def staff_edit(request: HttpRequest, school_id: int, user_id: int) -> HttpRespon
     return render(request, "rosters/staff_form.html", {"form": form, "member": member})
 
 
-def staff_remove(request: HttpRequest, school_id: int, user_id: int) -> HttpResponse:
+def staff_remove(request: AccessRequest, school_id: int, user_id: int) -> HttpResponse:
     require_role(request, *ADMINS)
     member = access_staff(request, user_id)
     if request.method == "POST":
         try:
-            services.staff_remove(actor=_actor(request), school=_school(request), user=member)
+            services.staff_remove(actor=request.user, school=school_of(request), user=member)
         except ValidationError as error:
             for message in _errors(error):
                 messages.error(request, message)

@@ -9,12 +9,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
 from django.utils.text import capfirst
 
-from markbook.admission import ADMINS, require_role
+from markbook.admission import ADMINS, AccessRequest, admin_post, require_role, school_of
 from markbook.rosters import forms, selectors, services
 from markbook.rosters.access import access_import_job
 from markbook.rosters.imports import jobs, mis, stalled
@@ -22,12 +22,12 @@ from markbook.rosters.imports.classlist import classlist_import
 from markbook.rosters.models import ImportJob
 from markbook.rosters.oneroster.export import oneroster_export
 from markbook.rosters.oneroster.import_ import oneroster_import
-from markbook.rosters.views import _actor, _admin_post, _htmx, _int, _school
+from markbook.web import is_htmx, posted_id
 
 # --- Class-list upload ------------------------------------------------------
 
 
-def classlist_upload(request: HttpRequest, school_id: int) -> HttpResponse:
+def classlist_upload(request: AccessRequest, school_id: int) -> HttpResponse:
     """Upload a class-list CSV: every problem listed by row and column, all or nothing."""
     require_role(request, *ADMINS)
     form = forms.ClassListUploadForm(request.POST or None, request.FILES or None)
@@ -37,7 +37,7 @@ def classlist_upload(request: HttpRequest, school_id: int) -> HttpResponse:
         # Read one byte past the limit, so an oversized file is refused without reading it all.
         data = upload.read(settings.MARKBOOK_MAX_UPLOAD_BYTES + 1)
         result = classlist_import(
-            actor=_actor(request), school=_school(request), data=data, filename=upload.name
+            actor=request.user, school=school_of(request), data=data, filename=upload.name
         )
     return render(
         request,
@@ -49,7 +49,7 @@ def classlist_upload(request: HttpRequest, school_id: int) -> HttpResponse:
 # --- OneRoster ---------------------------------------------------------------
 
 
-def oneroster_page(request: HttpRequest, school_id: int) -> HttpResponse:
+def oneroster_page(request: AccessRequest, school_id: int) -> HttpResponse:
     """Upload a OneRoster zip: a preview of what it will do, then, chosen again and
     confirmed, its import: in the request when small, else in the background with
     the progress page, as on the MIS page (ROS-4)."""
@@ -66,13 +66,13 @@ def oneroster_page(request: HttpRequest, school_id: int) -> HttpResponse:
             confirm, stale = _confirming(request, signature)
             if confirm:
                 result, job = jobs.oneroster_import_confirm(
-                    actor=_actor(request), school=_school(request), data=data, filename=upload.name
+                    actor=request.user, school=school_of(request), data=data, filename=upload.name
                 )
                 if job is not None:
                     return _follow(job)
             else:
                 result = oneroster_import(
-                    actor=_actor(request), school=_school(request), data=data, confirm=False
+                    actor=request.user, school=school_of(request), data=data, confirm=False
                 )
     return render(
         request,
@@ -88,10 +88,10 @@ def oneroster_page(request: HttpRequest, school_id: int) -> HttpResponse:
     )
 
 
-def oneroster_download(request: HttpRequest, school_id: int) -> HttpResponse:
+def oneroster_download(request: AccessRequest, school_id: int) -> HttpResponse:
     """The school's roster as a OneRoster 1.2 zip (ROS-4); logged as a read (SEC-1)."""
     require_role(request, *ADMINS)
-    data = oneroster_export(actor=_actor(request), school=_school(request))
+    data = oneroster_export(actor=request.user, school=school_of(request))
     response = HttpResponse(data, content_type="application/zip")
     response["Content-Disposition"] = 'attachment; filename="oneroster.zip"'
     patch_cache_control(response, no_store=True, private=True)
@@ -108,7 +108,7 @@ def _signature(data: bytes, *choices: Any) -> str:
     return digest.hexdigest()
 
 
-def _confirming(request: HttpRequest, signature: str) -> tuple[bool, bool]:
+def _confirming(request: AccessRequest, signature: str) -> tuple[bool, bool]:
     """(confirmed, stale) of an upload page's post: the administrator confirmed the
     previewed file, or confirmed after the file or the choices changed (a new preview)."""
     wants = request.POST.get("action") == "confirm"
@@ -121,7 +121,7 @@ def _follow(job: ImportJob) -> HttpResponse:
     return redirect("rosters:import_job", school_id=job.school_id, job_id=job.pk)
 
 
-def mis_upload(request: HttpRequest, school_id: int) -> HttpResponse:
+def mis_upload(request: AccessRequest, school_id: int) -> HttpResponse:
     """Upload an MIS export, check it and preview it; import it only after confirming
     (ROS-2, ROS-3, ROS-5). The file is not kept between the two steps: the administrator
     chooses it again, and the import runs only if it is the file that was previewed."""
@@ -136,8 +136,8 @@ def mis_upload(request: HttpRequest, school_id: int) -> HttpResponse:
         signature = _signature(data, sorted(mapping.items()), full)
         confirm, stale = _confirming(request, signature)
         the_file: dict[str, Any] = {
-            "actor": _actor(request),
-            "school": _school(request),
+            "actor": request.user,
+            "school": school_of(request),
             "data": data,
             "filename": upload.name,
             "mapping": mapping,
@@ -165,7 +165,7 @@ def mis_upload(request: HttpRequest, school_id: int) -> HttpResponse:
             "choices": choices,
             "mapping_rows": mapping_rows,
             "fields": mis.FIELDS,
-            "school": _school(request),
+            "school": school_of(request),
             "inline_rows": jobs.INLINE_ROWS,
             "recent_jobs": selectors.import_jobs_recent(),
         },
@@ -201,13 +201,13 @@ JOB_SUMMARY_LABELS = {
 }
 
 
-def import_job(request: HttpRequest, school_id: int, job_id: int) -> HttpResponse:
+def import_job(request: AccessRequest, school_id: int, job_id: int) -> HttpResponse:
     """A background import's progress, then its result or error (ROS-2, ROS-4); a
     stalled one says so, with retry and cancel. Under htmx only the progress partial,
     which polls itself until the job has run or stalled."""
     require_role(request, *ADMINS)
     job = access_import_job(request, job_id)
-    template = "rosters/import_job.html#progress" if _htmx(request) else "rosters/import_job.html"
+    template = "rosters/import_job.html#progress" if is_htmx(request) else "rosters/import_job.html"
     summary = [
         (JOB_SUMMARY_LABELS.get(name, name.replace("_", " ")), value)
         for name, value in job.summary.items()
@@ -217,12 +217,12 @@ def import_job(request: HttpRequest, school_id: int, job_id: int) -> HttpRespons
     return render(request, template, context)
 
 
-def _job_action(request: HttpRequest, job_id: int, service: Any, done: str) -> HttpResponse:
+def _job_action(request: AccessRequest, job_id: int, service: Any, done: str) -> HttpResponse:
     """Retry or cancel a stalled job, as the administrator saw it: the form names the
     attempt shown, so a second click, or a click on a stale page, changes nothing."""
     job = access_import_job(request, job_id)
     try:
-        service(actor=_actor(request), job=job, attempt=_int(request.POST.get("attempt")))
+        service(actor=request.user, job=job, attempt=posted_id(request.POST.get("attempt")))
     except stalled.ImportJobStateError as error:
         messages.error(request, str(error))
     else:
@@ -230,14 +230,14 @@ def _job_action(request: HttpRequest, job_id: int, service: Any, done: str) -> H
     return _follow(job)
 
 
-@_admin_post
-def import_job_retry(request: HttpRequest, school_id: int, job_id: int) -> HttpResponse:
+@admin_post
+def import_job_retry(request: AccessRequest, school_id: int, job_id: int) -> HttpResponse:
     """Queue a stalled import again while its file is kept (ROS-2, ROS-4)."""
     return _job_action(request, job_id, stalled.import_job_retry, "The import is queued again.")
 
 
-@_admin_post
-def import_job_cancel(request: HttpRequest, school_id: int, job_id: int) -> HttpResponse:
+@admin_post
+def import_job_cancel(request: AccessRequest, school_id: int, job_id: int) -> HttpResponse:
     """Cancel a stalled import: its file is deleted (ROS-2, ROS-4, SEC-2)."""
     return _job_action(
         request, job_id, stalled.import_job_cancel, "The import is cancelled; its file is deleted."

@@ -5,12 +5,11 @@ administrators, ROS-5 the optional pupil fields the school keeps).
 Both call `schools.services.school_settings_update`, so a rule is written once.
 """
 
-from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Router, Schema
 
 from markbook.accounts.sso import sso_provider_ids
-from markbook.admission import require_role
+from markbook.admission import AccessRequest, require_role, school_of
 from markbook.core.api import InputSchema, responses
 from markbook.schools import services
 from markbook.schools.models import KEEPABLE_PUPIL_FIELDS, SIGNIN_METHODS, School
@@ -42,13 +41,13 @@ class SettingsPatch(InputSchema):
     signin_methods: list[str] | None = None
 
 
-def _admin_school(request: HttpRequest) -> School:
+def _admin_school(request: AccessRequest) -> School:
     """The request's school, for its school administrators; 404 for anyone else."""
     require_role(request, "school_admin")
-    return request.access.school  # type: ignore[attr-defined]
+    return school_of(request)
 
 
-def _out(request: HttpRequest, school: School) -> dict:
+def _out(request: AccessRequest, school: School) -> dict:
     return {
         "email_domains": school.email_domains,
         "pseudonymise_pupils": school.pseudonymise_pupils,
@@ -67,7 +66,7 @@ def _out(request: HttpRequest, school: School) -> dict:
 @router.get(
     "/schools/{school_id}/settings", response=responses(SettingsOut), summary="Read settings"
 )
-def settings_read(request: HttpRequest, school_id: int) -> dict:
+def settings_read(request: AccessRequest, school_id: int) -> dict:
     """The school's settings; school administrators only."""
     return _out(request, _admin_school(request))
 
@@ -75,12 +74,12 @@ def settings_read(request: HttpRequest, school_id: int) -> dict:
 @router.patch(
     "/schools/{school_id}/settings", response=responses(SettingsOut), summary="Change settings"
 )
-def settings_change(request: HttpRequest, school_id: int, payload: SettingsPatch) -> dict:
+def settings_change(request: AccessRequest, school_id: int, payload: SettingsPatch) -> dict:
     """Change the settings sent; fields no longer kept are blanked on every pupil at
     once (ROS-5). Audited as `schools.settings.changed`."""
     school = _admin_school(request)
     services.school_settings_update(
-        actor=request.user,  # type: ignore[arg-type]
+        actor=request.user,
         school=school,
         email_domains=school.email_domains
         if payload.email_domains is None

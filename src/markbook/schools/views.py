@@ -2,20 +2,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from markbook.accounts.sso import sso_provider_ids
+from markbook.admission import AccessRequest, school_of
 from markbook.rosters import selectors
 from markbook.rosters.models import Pupil
 from markbook.schools import services
 from markbook.schools.models import KEEPABLE_PUPIL_FIELDS, SIGNIN_METHODS, School
 
 
-def home(request: HttpRequest, school_id: int) -> HttpResponse:
+def home(request: AccessRequest, school_id: int) -> HttpResponse:
     """Each role's dashboard for this school; sections shown per role held."""
-    access = request.access  # type: ignore[attr-defined]
+    access = request.access
     context: dict = {"school": access.school}
     if access.has("school_admin", "trust_admin"):
         context["counts"] = {
@@ -35,10 +36,10 @@ def home(request: HttpRequest, school_id: int) -> HttpResponse:
     return render(request, "schools/home.html", context)
 
 
-def terms(request: HttpRequest, school_id: int) -> HttpResponse:
+def terms(request: AccessRequest, school_id: int) -> HttpResponse:
     """TEN-7: a school administrator accepts the data-protection terms before first use."""
-    access = request.access  # type: ignore[attr-defined]
-    school = access.school
+    access = request.access
+    school = school_of(request)
     version = settings.MARKBOOK_TERMS_VERSION
     accepted = school.terms_acceptances.filter(version=version).first()
     if request.method == "POST":
@@ -64,9 +65,9 @@ def terms(request: HttpRequest, school_id: int) -> HttpResponse:
     )
 
 
-def trust_home(request: HttpRequest, trust_id: int) -> HttpResponse:
+def trust_home(request: AccessRequest, trust_id: int) -> HttpResponse:
     """A trust administrator's schools page (TEN-3: every school of their trust)."""
-    trust = request.access.trust  # type: ignore[attr-defined]
+    trust = request.access.trust
     schools = School.objects.filter(trust=trust).order_by("name")
     counts = dict(
         Pupil.objects.filter(status=Pupil.Status.ON_ROLL)
@@ -77,17 +78,17 @@ def trust_home(request: HttpRequest, trust_id: int) -> HttpResponse:
     return render(request, "schools/trust_home.html", {"trust": trust, "rows": rows})
 
 
-def school_settings(request: HttpRequest, school_id: int) -> HttpResponse:
+def school_settings(request: AccessRequest, school_id: int) -> HttpResponse:
     """A school administrator's settings: email domains, pseudonyms, the pupil sign-in address."""
-    access = request.access  # type: ignore[attr-defined]
+    access = request.access
     if not access.has("school_admin"):
         raise Http404
-    school = access.school
+    school = school_of(request)
     errors: list[str] = []
     if request.method == "POST":
         try:
             services.school_settings_update(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 school=school,
                 email_domains=request.POST.get("email_domains", "").replace("\n", ",").split(","),
                 pseudonymise_pupils=request.POST.get("pseudonymise_pupils") == "on",

@@ -48,14 +48,14 @@ def write_result(*, actor: User | None, school: School, result: MisImportResult)
             values["upn"] = None if school.pseudonymise_pupils else upn
         if school.pseudonymise_pupils and not values.get("pseudonym"):
             values["pseudonym"] = generate_pseudonym(pseudonyms)
-        base_first = values.get("first_name") or values.get("pseudonym", "")
-        username = services.username_base(base_first, values.get("last_name", ""))
-        n = 2
-        candidate = username
-        while candidate in taken:
-            candidate, n = f"{username}{n}", n + 1
-        taken.add(candidate)
-        values["username"] = candidate
+        values["username"] = services.pupil_username_generate(
+            first_name=values.get("first_name") or "",
+            last_name=values.get("last_name") or "",
+            pseudonym=values.get("pseudonym") or "",
+            taken=taken,
+            known=True,
+        )
+        taken.add(values["username"])
         values["school_id"] = school.pk
         new_pupils.append(values)
     # Users, memberships and pupils as bulk_create would write them, without a model

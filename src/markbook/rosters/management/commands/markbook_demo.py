@@ -39,6 +39,7 @@ from markbook.rosters.bulk import NewClass, NewGuardian, NewPupil, NewStaff, Ros
 from markbook.rosters.services import (
     SEN_NEED_CODES,
     current_academic_year,
+    pupil_username_generate,
     username_base,
 )
 from markbook.schools.models import School, Trust
@@ -191,10 +192,11 @@ class _Generator:
             group = n.ETHNICITY_MIX[code][1]
             sex = self.rng.choice("MF")
             first = self.rng.choice((n.BOYS_BY_GROUP if sex == "M" else n.GIRLS_BY_GROUP)[group])
-            base = username_base(first, last)
-            username, k = base, 2
-            while username in usernames:
-                username, k = f"{base}{k}", k + 1
+            # The username is the school's rule (pupil_username_generate) computed here,
+            # because the pupil's email is made from it.
+            username = pupil_username_generate(
+                first_name=first, last_name=last, taken=usernames, known=True
+            )
             usernames.add(username)
             pupil = NewPupil(
                 first_name=first,

@@ -1,0 +1,128 @@
+"""Writes on rosters: pupils, staff, classes, enrolments, parents (ROS-1, TEN-2, DSR-3).
+
+Every function is keyword-only, atomic and audited, and runs inside the request's
+school scope (TEN-4): none filters by school itself. Bad input raises
+`ValidationError({field: [message]})` naming what is wrong, and nothing is written.
+Pages and the JSON API call these same functions, as `services.pupil_create(...)`:
+this package names every public function of its modules.
+"""
+
+from markbook.rosters.services.classes import (
+    class_create,
+    class_created_logged,
+    class_delete,
+    class_new,
+    class_teacher_attach,
+    class_teacher_detach,
+    class_update,
+    class_validate,
+    current_academic_year,
+    enrolment_add,
+    enrolment_remove,
+    pupil_move,
+)
+from markbook.rosters.services.common import (
+    email_validate,
+)
+from markbook.rosters.services.guardians import (
+    ParentAccounts,
+    guardian_link_create,
+    guardian_link_delete,
+    guardian_links_add,
+    guardian_links_delete,
+    parent_accounts,
+    parent_elsewhere,
+    parent_problem,
+    parents_ensure,
+)
+from markbook.rosters.services.pupils import (
+    BASIC_FIELDS,
+    ETHNICITY_CODES,
+    MIS_FIELDS,
+    PUPIL_FIELDS,
+    SEN_NEED_CODES,
+    SEN_PROVISION_CODES,
+    SENSITIVE_FIELDS,
+    pupil_accounts_insert,
+    pupil_change_logged,
+    pupil_changes_apply,
+    pupil_changes_logged,
+    pupil_create,
+    pupil_created_logged,
+    pupil_delete,
+    pupil_new,
+    pupil_update,
+    pupil_user_handle,
+    pupil_validate,
+    pupil_values_normalise,
+    roster_read_record,
+    upn_digest,
+)
+from markbook.rosters.services.staff import (
+    STAFF_ROLES,
+    staff_create,
+    staff_remove,
+    staff_role_validate,
+    staff_roles_required,
+    staff_update,
+)
+from markbook.rosters.services.usernames import (
+    USERNAME_PATTERN,
+    pupil_username_generate,
+    username_base,
+)
+
+__all__ = [
+    "BASIC_FIELDS",
+    "ETHNICITY_CODES",
+    "MIS_FIELDS",
+    "PUPIL_FIELDS",
+    "SENSITIVE_FIELDS",
+    "SEN_NEED_CODES",
+    "SEN_PROVISION_CODES",
+    "STAFF_ROLES",
+    "USERNAME_PATTERN",
+    "ParentAccounts",
+    "class_create",
+    "class_created_logged",
+    "class_delete",
+    "class_new",
+    "class_teacher_attach",
+    "class_teacher_detach",
+    "class_update",
+    "class_validate",
+    "current_academic_year",
+    "email_validate",
+    "enrolment_add",
+    "enrolment_remove",
+    "guardian_link_create",
+    "guardian_link_delete",
+    "guardian_links_add",
+    "guardian_links_delete",
+    "parent_accounts",
+    "parent_elsewhere",
+    "parent_problem",
+    "parents_ensure",
+    "pupil_accounts_insert",
+    "pupil_change_logged",
+    "pupil_changes_apply",
+    "pupil_changes_logged",
+    "pupil_create",
+    "pupil_created_logged",
+    "pupil_delete",
+    "pupil_move",
+    "pupil_new",
+    "pupil_update",
+    "pupil_user_handle",
+    "pupil_username_generate",
+    "pupil_validate",
+    "pupil_values_normalise",
+    "roster_read_record",
+    "staff_create",
+    "staff_remove",
+    "staff_role_validate",
+    "staff_roles_required",
+    "staff_update",
+    "upn_digest",
+    "username_base",
+]

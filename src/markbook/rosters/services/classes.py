@@ -1,0 +1,274 @@
+"""Writes on teaching classes, their teachers and their pupils (ROS-1, ROS-3).
+
+Keyword-only, atomic and audited; run inside the request's school scope (TEN-4).
+"""
+
+import re
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from markbook.accounts.models import User
+from markbook.audit import services as audit
+from markbook.rosters.models import ClassTeacher, Enrolment, Pupil, TeachingClass
+from markbook.rosters.services.common import add_error, invalid, raise_if
+from markbook.rosters.services.staff import staff_roles_required
+from markbook.schools.models import School
+
+_ACADEMIC_YEAR = re.compile(r"^(\d{4})/(\d{2})$")
+
+
+def current_academic_year(today: date | None = None) -> str:
+    """The English school year containing `today`, like "2026/27" (years start 1 September)."""
+    today = today or timezone.localdate()
+    start = today.year if today.month >= 9 else today.year - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def class_validate(
+    teaching_class: TeachingClass, *, taken: set[tuple[str, str]] | None = None
+) -> None:
+    """Strip a class's name, subject and academic year and collect every problem with
+    it, keyed by field (ROS-1, ROS-3): one ValidationError naming them all.
+
+    `taken`, when given, holds (academic year, casefolded name) of every other class of
+    the school: the name is checked against it, without asking the database (imports)."""
+    errors: dict[str, list[str]] = {}
+    teaching_class.name = teaching_class.name.strip()
+    teaching_class.subject = teaching_class.subject.strip()
+    teaching_class.academic_year = teaching_class.academic_year.strip()
+    try:
+        teaching_class.clean_fields(exclude=["school"])
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            for message in messages:
+                add_error(errors, field, message)
+    match = _ACADEMIC_YEAR.match(teaching_class.academic_year)
+    if "academic_year" not in errors and (not match or (int(match[1]) + 1) % 100 != int(match[2])):
+        add_error(errors, "academic_year", "Write the academic year like 2026/27.")
+    if "name" not in errors and (
+        (teaching_class.academic_year, teaching_class.name.casefold()) in taken
+        if taken is not None
+        else TeachingClass.objects.filter(
+            academic_year=teaching_class.academic_year, name__iexact=teaching_class.name
+        )
+        .exclude(pk=teaching_class.pk)
+        .exists()
+    ):
+        add_error(
+            errors,
+            "name",
+            f"There is already a class {teaching_class.name!r} in {teaching_class.academic_year}.",
+        )
+    raise_if(errors)
+
+
+@transaction.atomic
+def class_create(
+    *,
+    actor: User | None,
+    school: School,
+    name: str,
+    subject: str = "",
+    year_group: str = "",
+    academic_year: str | None = None,
+) -> TeachingClass:
+    """Add a teaching class (ROS-1); names are unique within an academic year."""
+    teaching_class = class_new(
+        school=school,
+        name=name,
+        subject=subject,
+        year_group=year_group,
+        academic_year=academic_year,
+    )
+    teaching_class.save()
+    audit.record(
+        actor=actor,
+        school=school,
+        action="rosters.class.created",
+        target=teaching_class,
+        data=class_created_logged(teaching_class),
+    )
+    return teaching_class
+
+
+def class_new(
+    *,
+    school: School,
+    name: str,
+    subject: str = "",
+    year_group: str = "",
+    academic_year: str | None = None,
+    taken: set[tuple[str, str]] | None = None,
+) -> TeachingClass:
+    """The class class_create adds, validated, not saved. With `taken` (class_validate)
+    its name is checked without a query and added to it (imports)."""
+    teaching_class = TeachingClass(
+        school=school,
+        name=name,
+        subject=subject or "",
+        year_group=(year_group or "").strip().upper(),
+        academic_year=academic_year or current_academic_year(),
+    )
+    class_validate(teaching_class, taken=taken)
+    if taken is not None:
+        taken.add((teaching_class.academic_year, teaching_class.name.casefold()))
+    return teaching_class
+
+
+def class_created_logged(teaching_class: TeachingClass) -> dict[str, Any]:
+    """The data of a `rosters.class.created` event (SEC-1)."""
+    return {"name": teaching_class.name, "academic_year": teaching_class.academic_year}
+
+
+@transaction.atomic
+def class_update(
+    *, actor: User | None, teaching_class: TeachingClass, **changes: Any
+) -> TeachingClass:
+    """Change a class's name, subject, year group or academic year (ROS-1)."""
+    allowed = {"name", "subject", "year_group", "academic_year"}
+    unknown = sorted(set(changes) - allowed)
+    raise_if({name: ["This is not a class field that can be changed."] for name in unknown})
+    before = {name: getattr(teaching_class, name) for name in allowed}
+    for name, value in changes.items():
+        setattr(
+            teaching_class, name, (value or "").upper() if name == "year_group" else value or ""
+        )
+    try:
+        class_validate(teaching_class)
+    except ValidationError:
+        for name, value in before.items():
+            setattr(teaching_class, name, value)
+        raise
+    data = {
+        name: {"old": before[name], "new": getattr(teaching_class, name)}
+        for name in allowed
+        if before[name] != getattr(teaching_class, name)
+    }
+    if data:
+        teaching_class.save(update_fields=list(data))
+        audit.record(
+            actor=actor,
+            school=teaching_class.school_id,
+            action="rosters.class.changed",
+            target=teaching_class,
+            data=data,
+        )
+    return teaching_class
+
+
+@transaction.atomic
+def class_delete(*, actor: User | None, teaching_class: TeachingClass) -> None:
+    """Delete a class with its teacher links and enrolments; pupils stay (ROS-1, DSR-7)."""
+    audit.record(
+        actor=actor,
+        school=teaching_class.school_id,
+        action="rosters.class.deleted",
+        target=teaching_class,
+        data={"name": teaching_class.name, "academic_year": teaching_class.academic_year},
+    )
+    teaching_class.delete()
+
+
+@transaction.atomic
+def class_teacher_attach(
+    *, actor: User | None, teaching_class: TeachingClass, teacher: User
+) -> ClassTeacher:
+    """Attach a member of staff to a class (ROS-1); attaching twice changes nothing."""
+    staff_roles_required(teacher, field="teacher")
+    link, created = ClassTeacher.objects.get_or_create(
+        school_id=teaching_class.school_id, teaching_class=teaching_class, teacher=teacher
+    )
+    if created:
+        audit.record(
+            actor=actor,
+            school=teaching_class.school_id,
+            action="rosters.class.teacher_attached",
+            target=teaching_class,
+            data={"teacher": teacher.pk},
+        )
+    return link
+
+
+@transaction.atomic
+def class_teacher_detach(
+    *, actor: User | None, teaching_class: TeachingClass, teacher: User
+) -> None:
+    """Detach a teacher from a class (ROS-1)."""
+    deleted, _ = ClassTeacher.objects.filter(
+        teaching_class=teaching_class, teacher=teacher
+    ).delete()
+    if not deleted:
+        raise invalid("teacher", "This teacher is not attached to the class.")
+    audit.record(
+        actor=actor,
+        school=teaching_class.school_id,
+        action="rosters.class.teacher_detached",
+        target=teaching_class,
+        data={"teacher": teacher.pk},
+    )
+
+
+def _same_school(teaching_class: TeachingClass, pupil: Pupil) -> None:
+    if teaching_class.school_id != pupil.school_id:
+        raise invalid("pupil", "This pupil is not in the class's school.")
+
+
+@transaction.atomic
+def enrolment_add(*, actor: User | None, teaching_class: TeachingClass, pupil: Pupil) -> Enrolment:
+    """Enrol a pupil in a class (ROS-1); enrolling twice changes nothing."""
+    _same_school(teaching_class, pupil)
+    enrolment, created = Enrolment.objects.get_or_create(
+        school_id=teaching_class.school_id, teaching_class=teaching_class, pupil=pupil
+    )
+    if created:
+        audit.record(
+            actor=actor,
+            school=teaching_class.school_id,
+            action="rosters.enrolment.added",
+            target=teaching_class,
+            data={"pupil": pupil.pk},
+        )
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_remove(*, actor: User | None, teaching_class: TeachingClass, pupil: Pupil) -> None:
+    """Take a pupil out of a class (ROS-1)."""
+    deleted, _ = Enrolment.objects.filter(teaching_class=teaching_class, pupil=pupil).delete()
+    if not deleted:
+        raise invalid("pupil", "This pupil is not in the class.")
+    audit.record(
+        actor=actor,
+        school=teaching_class.school_id,
+        action="rosters.enrolment.removed",
+        target=teaching_class,
+        data={"pupil": pupil.pk},
+    )
+
+
+@transaction.atomic
+def pupil_move(
+    *, actor: User | None, pupil: Pupil, from_class: TeachingClass, to_class: TeachingClass
+) -> Enrolment:
+    """Move a pupil from one class to another in one step (ROS-1)."""
+    _same_school(to_class, pupil)
+    if from_class.pk == to_class.pk:
+        raise invalid("to_class", "Choose a different class to move the pupil to.")
+    deleted, _ = Enrolment.objects.filter(teaching_class=from_class, pupil=pupil).delete()
+    if not deleted:
+        raise invalid("from_class", f"The pupil is not in {from_class.name}.")
+    enrolment, _ = Enrolment.objects.get_or_create(
+        school_id=to_class.school_id, teaching_class=to_class, pupil=pupil
+    )
+    audit.record(
+        actor=actor,
+        school=pupil.school_id,
+        action="rosters.pupil.moved",
+        target=pupil,
+        data={"from_class": from_class.pk, "to_class": to_class.pk},
+    )
+    return enrolment
