@@ -37,28 +37,44 @@ router = Router(tags=["rosters"])
 SCHOOL = "/schools/{school_id}"
 
 
-def _read(request: HttpRequest, action: str, target: Any = None, data: dict | None = None) -> None:
-    """SEC-1: staff reads of pupil data go to the access log (as the pages do)."""
-    if request.access.has(*STAFF):  # type: ignore[attr-defined]
-        services.roster_read_record(
-            actor=request.user,  # type: ignore[arg-type]
-            school=request.access.school,  # type: ignore[attr-defined]
-            action=action,
-            target=target,
-            data={**(data or {}), "via": "api"},
-        )
+def _read(
+    request: HttpRequest,
+    action: str,
+    target: Any = None,
+    data: dict | None = None,
+    fields: selectors.PupilFields | None = None,
+) -> None:
+    """SEC-1: staff reads of pupil data go to the access log, as the pages record them."""
+    selectors.pupil_read_logged(
+        user=request.user,  # type: ignore[arg-type]
+        access=request.access,  # type: ignore[attr-defined]
+        action=action,
+        target=target,
+        data=data,
+        fields=fields,
+        via="api",
+    )
 
 
 # --- Shaping answers ----------------------------------------------------------
 
 
-def _staff_view(request: HttpRequest) -> bool:
-    return request.access.has(*STAFF)  # type: ignore[attr-defined]
+def _fields(
+    request: HttpRequest,
+    pupil: Pupil | None = None,
+    teaching_class: TeachingClass | None = None,
+) -> selectors.PupilFields:
+    return selectors.pupil_fields_visible(
+        request.user,  # type: ignore[arg-type]
+        request.access,  # type: ignore[attr-defined]
+        pupil=pupil,
+        teaching_class=teaching_class,
+    )
 
 
-def _pupil(pupil: Pupil, staff_view: bool) -> dict[str, Any]:
+def _pupil(pupil: Pupil, fields: selectors.PupilFields) -> dict[str, Any]:
     """The fields any viewer gets; the email as the page shows it (TEN-5)."""
-    email = pupil.email_for_staff() if staff_view else (pupil.email or None)
+    email = fields.email(pupil)
     return {
         "id": pupil.pk,
         "display_name": pupil.display_name,
@@ -69,15 +85,17 @@ def _pupil(pupil: Pupil, staff_view: bool) -> dict[str, Any]:
     }
 
 
-def _pupil_detail(request: HttpRequest, pupil: Pupil) -> dict[str, Any]:
+def _pupil_detail(
+    request: HttpRequest, pupil: Pupil, fields: selectors.PupilFields
+) -> dict[str, Any]:
     access = request.access  # type: ignore[attr-defined]
-    out = _pupil(pupil, _staff_view(request))
+    out = _pupil(pupil, fields)
     classes = selectors.classes_visible_to(request.user, access).filter(enrolments__pupil=pupil)  # type: ignore[arg-type]
     out["classes"] = list(classes)
-    if access.has(*ADMINS):
+    if fields.details:
         out["details"] = {name: getattr(pupil, name) for name in PupilDetailsOut.model_fields}
-    if access.has("school_admin"):
-        out["sensitive"] = {name: getattr(pupil, name) for name in services.SENSITIVE_FIELDS}
+    if fields.sensitive:
+        out["sensitive"] = {name: getattr(pupil, name) for name in fields.sensitive}
     return out
 
 
@@ -119,12 +137,12 @@ def pupils(request: HttpRequest, school_id: int, filters: Query[PupilFilter]) ->
     )
     items = list(rows[filters.offset : filters.offset + filters.limit])
     _read(request, "rosters.pupils.listed", data={"count": len(items), "offset": filters.offset})
-    staff_view = _staff_view(request)
+    fields = _fields(request)
     return {
         "count": rows.count(),
         "limit": filters.limit,
         "offset": filters.offset,
-        "items": [_pupil(p, staff_view) for p in items],
+        "items": [_pupil(p, fields) for p in items],
     }
 
 
@@ -135,8 +153,9 @@ def pupil_detail(request: HttpRequest, school_id: int, pupil_id: int) -> dict:
     """One pupil, for themself, their parents, teachers and administrators (TEN-3).
     `details` only for administrators, `sensitive` only for school administrators."""
     pupil = access_pupil(request, pupil_id)
-    _read(request, "rosters.pupil.viewed", target=pupil)
-    return _pupil_detail(request, pupil)
+    fields = _fields(request, pupil)
+    _read(request, "rosters.pupil.viewed", target=pupil, fields=fields)
+    return _pupil_detail(request, pupil, fields)
 
 
 @router.post(
@@ -153,7 +172,7 @@ def pupil_create(request: HttpRequest, school_id: int, payload: PupilIn) -> Stat
         school=request.access.school,  # type: ignore[attr-defined]
         **values,
     )
-    return Status(201, _pupil_detail(request, pupil))
+    return Status(201, _pupil_detail(request, pupil, _fields(request, pupil)))
 
 
 @router.patch(
@@ -165,7 +184,7 @@ def pupil_update(request: HttpRequest, school_id: int, pupil_id: int, payload: P
     changes = payload.model_dump(exclude_unset=True)
     _sensitive_allowed(request, changes)
     services.pupil_update(actor=request.user, pupil=pupil, **changes)  # type: ignore[arg-type]
-    return _pupil_detail(request, pupil)
+    return _pupil_detail(request, pupil, _fields(request, pupil))
 
 
 @router.delete(
@@ -192,9 +211,9 @@ def classes(request: HttpRequest, school_id: int) -> list:
     return [_class(c) for c in rows]
 
 
-def _class_detail(teaching_class: TeachingClass, staff_view: bool) -> dict[str, Any]:
+def _class_detail(teaching_class: TeachingClass, fields: selectors.PupilFields) -> dict[str, Any]:
     out = _class(teaching_class)
-    out["pupils"] = [_pupil(e.pupil, staff_view) for e in teaching_class.enrolments.all()]
+    out["pupils"] = [_pupil(e.pupil, fields) for e in teaching_class.enrolments.all()]
     return out
 
 
@@ -205,13 +224,15 @@ def class_detail(request: HttpRequest, school_id: int, class_id: int) -> dict:
     """A class with its teachers and pupils: its teachers and administrators (TEN-3)."""
     require_role(request, *STAFF)
     teaching_class = access_class(request, class_id)
+    fields = _fields(request, teaching_class=teaching_class)
     _read(
         request,
         "rosters.class.viewed",
         target=teaching_class,
         data={"count": len(teaching_class.enrolments.all())},
+        fields=fields,
     )
-    return _class_detail(teaching_class, staff_view=True)
+    return _class_detail(teaching_class, fields)
 
 
 @router.post(f"{SCHOOL}/classes", response=responses(ClassOut, status=201), summary="Add a class")

@@ -1,12 +1,18 @@
 """Reads of roster data, visibility exactly as TEN-3 says.
 
 Every function runs inside the request's school scope (TEN-4); none filters by
-school itself. Staff reads of pupil data are recorded in the access log (SEC-1).
+school itself. Which of a pupil's fields a viewer sees (TEN-3, TEN-5, SEC-2) is
+decided once, by `pupil_fields_visible`, and staff reads of pupil data are recorded
+once, by `pupil_read_logged` (SEC-1): the pages and the API both call them.
 """
+
+from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from markbook.accounts.models import Membership, User
+from markbook.audit import services as audit
 from markbook.core.tenancy import Access
 from markbook.rosters.models import (
     ClassTeacher,
@@ -16,6 +22,7 @@ from markbook.rosters.models import (
     Pupil,
     TeachingClass,
 )
+from markbook.rosters.services import MIS_FIELDS, SENSITIVE_FIELDS
 
 
 def pupils_visible_to(user: User, access: Access) -> QuerySet[Pupil]:
@@ -123,3 +130,77 @@ def import_jobs_recent(limit: int = 10) -> QuerySet[ImportJob]:
         .defer("upload")
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+# --- Which fields a viewer sees, and the record of what staff read ---------------
+
+# The roles of rosters.views.ADMINS and STAFF (kept here too: views import selectors).
+_ADMINS = ("school_admin", "trust_admin")
+_STAFF = ("teacher", *_ADMINS)
+# School information administrators see on a pupil's page (ROS-2), sensitive ones aside.
+DETAIL_FIELDS = ("upn", *(n for n in MIS_FIELDS if n not in SENSITIVE_FIELDS))
+
+
+@dataclass(frozen=True)
+class PupilFields:
+    """What one viewer sees of a pupil, beyond name, username and year group (TEN-3).
+
+    `staff`: the email only in a school domain (TEN-5); `details`: school
+    information (administrators); `sensitive`: encrypted fields (SEC-2, the school's
+    own administrators)."""
+
+    staff: bool = False
+    details: tuple[str, ...] = ()
+    sensitive: tuple[str, ...] = ()
+
+    @property
+    def logged(self) -> list[str]:
+        """The sensitive fields shown, which the access log names (SEC-1)."""
+        return sorted(self.sensitive)
+
+    def email(self, pupil: Pupil) -> str | None:
+        """The address as this viewer may see it (TEN-5): staff only a school-domain one."""
+        return pupil.email_for_staff() if self.staff else (pupil.email or None)
+
+
+def pupil_fields_visible(
+    user: User,
+    access: Access,
+    *,
+    pupil: Pupil | None = None,
+    teaching_class: TeachingClass | None = None,
+) -> PupilFields:
+    """What this viewer is shown of `pupil`, or of each pupil of `teaching_class` (one
+    the viewer may see at all), or of any pupil in a list when neither is given:
+    administrators the school information, school administrators also the encrypted
+    fields (TEN-3, TEN-5, SEC-2), on a pupil's own page only."""
+    one = pupil is not None
+    return PupilFields(
+        staff=access.has(*_STAFF),
+        details=DETAIL_FIELDS if one and access.has(*_ADMINS) else (),
+        sensitive=SENSITIVE_FIELDS if one and access.has("school_admin") else (),
+    )
+
+
+def pupil_read_logged(
+    *,
+    user: User,
+    access: Access,
+    action: str,
+    target: Any = None,
+    data: dict[str, Any] | None = None,
+    fields: PupilFields | None = None,
+    via: str = "",
+) -> None:
+    """Record a staff read of pupil data in the access log (SEC-1); nobody else's.
+
+    `fields`, when given, names the sensitive fields shown. `via` says where from
+    ("api"); pages leave it out."""
+    if not access.has(*_STAFF):
+        return
+    data = dict(data or {})
+    if fields is not None and fields.logged:
+        data["fields"] = fields.logged
+    if via:
+        data["via"] = via
+    audit.record(actor=user, school=access.school, action=action, target=target, data=data)

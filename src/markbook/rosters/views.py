@@ -54,12 +54,22 @@ def _school(request: HttpRequest) -> Any:
     return request.access.school  # type: ignore[attr-defined]
 
 
-def _read(request: HttpRequest, action: str, target: Any = None, data: dict | None = None) -> None:
-    """SEC-1: staff reads of pupil data go to the access log."""
-    if request.access.has(*STAFF):  # type: ignore[attr-defined]
-        services.roster_read_record(
-            actor=_actor(request), school=_school(request), action=action, target=target, data=data
-        )
+def _read(
+    request: HttpRequest,
+    action: str,
+    target: Any = None,
+    data: dict | None = None,
+    fields: selectors.PupilFields | None = None,
+) -> None:
+    """SEC-1: staff reads of pupil data go to the access log (selectors.pupil_read_logged)."""
+    selectors.pupil_read_logged(
+        user=_actor(request),
+        access=request.access,  # type: ignore[attr-defined]
+        action=action,
+        target=target,
+        data=data,
+        fields=fields,
+    )
 
 
 def _confirm(request: HttpRequest, thing: str, consequence: str, cancel: str) -> HttpResponse:
@@ -134,33 +144,28 @@ def _pupil_rows(pupil: Pupil, names: tuple[str, ...]) -> list[tuple[str, Any]]:
     return rows
 
 
-MIS_SHOWN = ("upn", *(n for n in services.MIS_FIELDS if n not in services.SENSITIVE_FIELDS))
-
-
 def pupil_detail(request: HttpRequest, school_id: int, pupil_id: int) -> HttpResponse:
     """One pupil's page: the pupil themself, their parents, their teachers and
-    administrators (TEN-3). Teachers see names, username, year group and classes only;
-    the email only in a school domain (TEN-5); sensitive fields only school administrators."""
+    administrators (TEN-3), each shown the fields selectors.pupil_fields_visible gives."""
     pupil = access_pupil(request, pupil_id)
     access = request.access  # type: ignore[attr-defined]
-    _read(request, "rosters.pupil.viewed", target=pupil)
-    is_staff = access.has(*STAFF)
+    fields = selectors.pupil_fields_visible(request.user, access, pupil=pupil)  # type: ignore[arg-type]
+    _read(request, "rosters.pupil.viewed", target=pupil, fields=fields)
     admin = access.has(*ADMINS)
     context: dict[str, Any] = {
         "pupil": pupil,
-        "is_staff": is_staff,
-        "email": pupil.email_for_staff() if is_staff else pupil.email,
+        "is_staff": fields.staff,
+        "email": fields.email(pupil),
         "classes": selectors.classes_visible_to(request.user, access).filter(  # type: ignore[arg-type]
             enrolments__pupil=pupil
         ),
         "admin": admin,
+        "mis_rows": _pupil_rows(pupil, fields.details),
+        "sensitive_rows": _pupil_rows(pupil, fields.sensitive),
     }
     if admin:
-        context["mis_rows"] = _pupil_rows(pupil, MIS_SHOWN)
         context["parents"] = selectors.pupil_parents(pupil)
         context["parent_form"] = forms.ParentLinkForm()
-    if access.has("school_admin"):
-        context["sensitive_rows"] = _pupil_rows(pupil, services.SENSITIVE_FIELDS)
     return render(request, "rosters/pupil_detail.html", context)
 
 
@@ -318,7 +323,12 @@ def class_delete(request: HttpRequest, school_id: int, class_id: int) -> HttpRes
 
 def _class_context(request: HttpRequest, teaching_class: TeachingClass) -> dict[str, Any]:
     admin = request.access.has(*ADMINS)  # type: ignore[attr-defined]
-    context: dict[str, Any] = {"teaching_class": teaching_class, "admin": admin}
+    fields = selectors.pupil_fields_visible(
+        request.user,  # type: ignore[arg-type]
+        request.access,  # type: ignore[attr-defined]
+        teaching_class=teaching_class,
+    )
+    context: dict[str, Any] = {"teaching_class": teaching_class, "admin": admin, "fields": fields}
     if admin:
         attached = {link.teacher_id for link in teaching_class.teacher_links.all()}
         context["staff_choices"] = [u for u in selectors.staff() if u.pk not in attached]
@@ -333,13 +343,15 @@ def class_detail(request: HttpRequest, school_id: int, class_id: int) -> HttpRes
     """A class with its teachers and pupils: its teachers and administrators (TEN-3)."""
     require_role(request, *STAFF)
     teaching_class = access_class(request, class_id)
+    context = _class_context(request, teaching_class)
     _read(
         request,
         "rosters.class.viewed",
         target=teaching_class,
         data={"count": len(teaching_class.enrolments.all())},
+        fields=context["fields"],
     )
-    return render(request, "rosters/class_detail.html", _class_context(request, teaching_class))
+    return render(request, "rosters/class_detail.html", context)
 
 
 def _class_changed(
