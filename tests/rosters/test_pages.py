@@ -224,7 +224,9 @@ def test_staff_reads_of_pupil_data_are_audited_but_not_a_parents(client_for, wor
     viewed = actions(world.a, "rosters.pupil.viewed")
     assert [(e.actor_id, e.target_id) for e in viewed] == [(world.teacher.pk, str(world.amy.pk))]
     class_viewed = actions(world.a, "rosters.class.viewed")
-    assert class_viewed[0].data == {"count": 2}
+    # The fields the school shows teachers by default are named (TEN-3, SEC-1).
+    planning = ["disadvantaged", "eal", "ks2_maths", "ks2_reading", "sen_provision"]
+    assert class_viewed[0].data == {"count": 2, "fields": planning}
 
 
 # --- pupil changes through pages ------------------------------------------------

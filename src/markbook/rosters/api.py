@@ -43,6 +43,7 @@ def _read(
     target: Any = None,
     data: dict | None = None,
     fields: selectors.PupilFields | None = None,
+    pupils: list[Pupil] | None = None,
 ) -> None:
     """SEC-1: staff reads of pupil data go to the access log, as the pages record them."""
     selectors.pupil_read_logged(
@@ -52,6 +53,7 @@ def _read(
         target=target,
         data=data,
         fields=fields,
+        pupils=pupils or (),
         via="api",
     )
 
@@ -82,6 +84,9 @@ def _pupil(pupil: Pupil, fields: selectors.PupilFields) -> dict[str, Any]:
         "year_group": pupil.year_group,
         "email": email,
         "email_hidden": bool(pupil.email) and email is None,
+        "planning": {name: getattr(pupil, name) for name in fields.planning}
+        if fields.planning
+        else None,
     }
 
 
@@ -231,6 +236,7 @@ def class_detail(request: HttpRequest, school_id: int, class_id: int) -> dict:
         target=teaching_class,
         data={"count": len(teaching_class.enrolments.all())},
         fields=fields,
+        pupils=[e.pupil for e in teaching_class.enrolments.all()],
     )
     return _class_detail(teaching_class, fields)
 

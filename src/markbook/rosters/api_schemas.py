@@ -24,6 +24,9 @@ class PupilOut(Schema):
     year_group: str
     email: str | None
     email_hidden: bool
+    # For a pupil's own teachers (and school administrators on a class): the fields the
+    # school shows teachers (TEN-3), field name -> value; null for everyone else.
+    planning: dict[str, bool | int | str | None] | None = None
 
 
 class PupilDetailsOut(Schema):

@@ -6,6 +6,7 @@ decided once, by `pupil_fields_visible`, and staff reads of pupil data are recor
 once, by `pupil_read_logged` (SEC-1): the pages and the API both call them.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,20 +148,34 @@ class PupilFields:
 
     `staff`: the email only in a school domain (TEN-5); `details`: school
     information (administrators); `sensitive`: encrypted fields (SEC-2, the school's
-    own administrators)."""
+    own administrators); `planning`: the fields the school shows teachers for the
+    pupils of their own classes (schools.School.teacher_fields)."""
 
     staff: bool = False
     details: tuple[str, ...] = ()
     sensitive: tuple[str, ...] = ()
+    planning: tuple[str, ...] = ()
 
     @property
     def logged(self) -> list[str]:
-        """The sensitive fields shown, which the access log names (SEC-1)."""
-        return sorted(self.sensitive)
+        """The sensitive and planning fields shown, which the access log names (SEC-1)."""
+        return sorted({*self.sensitive, *self.planning})
 
     def email(self, pupil: Pupil) -> str | None:
         """The address as this viewer may see it (TEN-5): staff only a school-domain one."""
         return pupil.email_for_staff() if self.staff else (pupil.email or None)
+
+
+def _teaches(user: User, pupil: Pupil | None, teaching_class: TeachingClass | None) -> bool:
+    if teaching_class is not None:
+        # The class page prefetches its teacher links: no query.
+        return any(link.teacher_id == user.pk for link in teaching_class.teacher_links.all())
+    return (
+        pupil is not None
+        and ClassTeacher.objects.filter(
+            teacher=user, teaching_class__enrolments__pupil=pupil
+        ).exists()
+    )
 
 
 def pupil_fields_visible(
@@ -171,14 +186,23 @@ def pupil_fields_visible(
     teaching_class: TeachingClass | None = None,
 ) -> PupilFields:
     """What this viewer is shown of `pupil`, or of each pupil of `teaching_class` (one
-    the viewer may see at all), or of any pupil in a list when neither is given:
-    administrators the school information, school administrators also the encrypted
-    fields (TEN-3, TEN-5, SEC-2), on a pupil's own page only."""
+    the viewer may see at all), or of any pupil in a list when neither is given.
+
+    On a pupil's own page administrators see the school information and school
+    administrators the encrypted fields too (TEN-3, TEN-5, SEC-2). A teacher of the
+    pupil's class, and a school administrator on a class page, see the fields the
+    school shows teachers (`School.teacher_fields`); nobody else sees those."""
     one = pupil is not None
+    details = DETAIL_FIELDS if one and access.has(*_ADMINS) else ()
+    sensitive = SENSITIVE_FIELDS if one and access.has("school_admin") else ()
+    planning: tuple[str, ...] = ()
+    if pupil is not None or teaching_class is not None:
+        class_admin = teaching_class is not None and access.has("school_admin")
+        if class_admin or (access.has("teacher") and _teaches(user, pupil, teaching_class)):
+            shown = {*details, *sensitive}
+            planning = tuple(n for n in access.school.teacher_fields() if n not in shown)
     return PupilFields(
-        staff=access.has(*_STAFF),
-        details=DETAIL_FIELDS if one and access.has(*_ADMINS) else (),
-        sensitive=SENSITIVE_FIELDS if one and access.has("school_admin") else (),
+        staff=access.has(*_STAFF), details=details, sensitive=sensitive, planning=planning
     )
 
 
@@ -190,17 +214,31 @@ def pupil_read_logged(
     target: Any = None,
     data: dict[str, Any] | None = None,
     fields: PupilFields | None = None,
+    pupils: Iterable[Pupil] = (),
     via: str = "",
 ) -> None:
     """Record a staff read of pupil data in the access log (SEC-1); nobody else's.
 
-    `fields`, when given, names the sensitive fields shown. `via` says where from
-    ("api"); pages leave it out."""
+    `fields`, when given, names the sensitive and planning fields shown; when they are
+    shown for the `pupils` of a class page (`target` the class), each pupil also gets an event
+    `rosters.pupil.fields_read` naming them, so a pupil's own log shows every read:
+    all in one insert, whatever the number of pupils. `via` says where from ("api");
+    pages leave it out."""
     if not access.has(*_STAFF):
         return
     data = dict(data or {})
-    if fields is not None and fields.logged:
-        data["fields"] = fields.logged
+    logged = fields.logged if fields is not None else []
+    if logged:
+        data["fields"] = logged
     if via:
         data["via"] = via
-    audit.record(actor=user, school=access.school, action=action, target=target, data=data)
+    events: list[tuple[str, Any, dict | None]] = [(action, target, data)]
+    if logged:
+        each = {"fields": logged, **({"via": via} if via else {})}
+        if isinstance(target, TeachingClass):
+            each["class"] = target.pk
+        events += [("rosters.pupil.fields_read", pupil, dict(each)) for pupil in pupils]
+    if len(events) == 1:
+        audit.record(actor=user, school=access.school, action=action, target=target, data=data)
+    else:
+        audit.record_many(actor=user, school=access.school, events=events)

@@ -3,6 +3,7 @@ access/selectors, call one service, render. Administrators here are school
 administrators and the trust administrators of the school's trust; only school
 administrators see the encrypted sensitive fields (SEC-2)."""
 
+import functools
 from typing import Any
 
 from django.contrib import messages
@@ -60,6 +61,7 @@ def _read(
     target: Any = None,
     data: dict | None = None,
     fields: selectors.PupilFields | None = None,
+    pupils: list[Pupil] | None = None,
 ) -> None:
     """SEC-1: staff reads of pupil data go to the access log (selectors.pupil_read_logged)."""
     selectors.pupil_read_logged(
@@ -69,6 +71,7 @@ def _read(
         target=target,
         data=data,
         fields=fields,
+        pupils=pupils or (),
     )
 
 
@@ -128,20 +131,31 @@ def pupil_new(request: HttpRequest, school_id: int) -> HttpResponse:
     return render(request, "rosters/pupil_form.html", {"form": form, "pupil": None})
 
 
+@functools.cache
+def _field_labels() -> dict[str, str]:
+    """Labels as on the pupil form ("KS2 reading", not "Ks2 reading")."""
+    form = forms.PupilForm(sensitive=True)
+    labels = {n: str(f.label) for n, f in form.fields.items() if f.label}
+    return {
+        f.name: labels.get(f.name) or capfirst(str(f.verbose_name))
+        for f in Pupil._meta.concrete_fields
+    }
+
+
+def _pupil_value(pupil: Pupil, name: str) -> Any:
+    value = getattr(pupil, name)
+    display = getattr(pupil, f"get_{name}_display", None)
+    if display is not None and value:
+        return display()
+    if value is True or value is False:
+        return "Yes" if value else "No"
+    return value
+
+
 def _pupil_rows(pupil: Pupil, names: tuple[str, ...]) -> list[tuple[str, Any]]:
-    """(label, value) rows, labelled as on the pupil form ("KS2 reading", not "Ks2 reading")."""
-    labels = {n: f.label for n, f in forms.PupilForm(sensitive=True).fields.items() if f.label}
-    rows = []
-    for name in names:
-        field = Pupil._meta.get_field(name)
-        value = getattr(pupil, name)
-        display = getattr(pupil, f"get_{name}_display", None)
-        if display is not None and value:
-            value = display()
-        elif value is True or value is False:
-            value = "Yes" if value else "No"
-        rows.append((labels.get(name) or capfirst(str(field.verbose_name)), value))
-    return rows
+    """(label, value) rows, labelled as on the pupil form."""
+    labels = _field_labels()
+    return [(labels[name], _pupil_value(pupil, name)) for name in names]
 
 
 def pupil_detail(request: HttpRequest, school_id: int, pupil_id: int) -> HttpResponse:
@@ -162,6 +176,7 @@ def pupil_detail(request: HttpRequest, school_id: int, pupil_id: int) -> HttpRes
         "admin": admin,
         "mis_rows": _pupil_rows(pupil, fields.details),
         "sensitive_rows": _pupil_rows(pupil, fields.sensitive),
+        "planning_rows": _pupil_rows(pupil, fields.planning),
     }
     if admin:
         context["parents"] = selectors.pupil_parents(pupil)
@@ -328,7 +343,16 @@ def _class_context(request: HttpRequest, teaching_class: TeachingClass) -> dict[
         request.access,  # type: ignore[attr-defined]
         teaching_class=teaching_class,
     )
-    context: dict[str, Any] = {"teaching_class": teaching_class, "admin": admin, "fields": fields}
+    context: dict[str, Any] = {
+        "teaching_class": teaching_class,
+        "admin": admin,
+        "fields": fields,
+        "planning_labels": [_field_labels()[name] for name in fields.planning],
+        "pupil_rows": [
+            (e.pupil, [_pupil_value(e.pupil, name) for name in fields.planning])
+            for e in teaching_class.enrolments.all()
+        ],
+    }
     if admin:
         attached = {link.teacher_id for link in teaching_class.teacher_links.all()}
         context["staff_choices"] = [u for u in selectors.staff() if u.pk not in attached]
@@ -350,6 +374,7 @@ def class_detail(request: HttpRequest, school_id: int, class_id: int) -> HttpRes
         target=teaching_class,
         data={"count": len(teaching_class.enrolments.all())},
         fields=context["fields"],
+        pupils=[e.pupil for e in teaching_class.enrolments.all()],
     )
     return render(request, "rosters/class_detail.html", context)
 
