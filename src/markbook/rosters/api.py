@@ -18,6 +18,7 @@ from markbook.rosters import selectors, services
 from markbook.rosters.access import access_class, access_pupil, access_staff, require_role
 from markbook.rosters.api_schemas import (
     ClassDetailOut,
+    ClassFilter,
     ClassIn,
     ClassOut,
     ClassPatch,
@@ -139,6 +140,7 @@ def pupils(request: HttpRequest, school_id: int, filters: Query[PupilFilter]) ->
         selectors.pupils_visible_to(request.user, request.access),  # type: ignore[arg-type, attr-defined]
         query=filters.q.strip()[:100],
         year_group=filters.year_group or "",
+        upn=request.access.has(*ADMINS),  # type: ignore[attr-defined]
     )
     items = list(rows[filters.offset : filters.offset + filters.limit])
     _read(request, "rosters.pupils.listed", data={"count": len(items), "offset": filters.offset})
@@ -207,12 +209,17 @@ def pupil_delete(request: HttpRequest, school_id: int, pupil_id: int) -> Status:
 
 
 @router.get(f"{SCHOOL}/classes", response=responses(list[ClassOut]), summary="List classes")
-def classes(request: HttpRequest, school_id: int) -> list:
-    """Administrators: every class; a teacher: the classes they teach (TEN-3)."""
+def classes(request: HttpRequest, school_id: int, filters: Query[ClassFilter]) -> list:
+    """Administrators: every class; a teacher: the classes they teach (TEN-3); by
+    name, subject, year group and teacher, as on the classes page."""
     require_role(request, *STAFF)
-    rows = selectors.classes_visible_to(request.user, request.access).prefetch_related(  # type: ignore[arg-type, attr-defined]
-        "teacher_links__teacher"
-    )
+    rows = selectors.class_search(
+        selectors.classes_visible_to(request.user, request.access),  # type: ignore[arg-type, attr-defined]
+        query=filters.q.strip()[:100],
+        subject=filters.subject.strip(),
+        year_group=filters.year_group or "",
+        teacher_id=filters.teacher,
+    ).prefetch_related("teacher_links__teacher")
     return [_class(c) for c in rows]
 
 

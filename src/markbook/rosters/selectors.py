@@ -23,7 +23,7 @@ from markbook.rosters.models import (
     Pupil,
     TeachingClass,
 )
-from markbook.rosters.services import MIS_FIELDS, SENSITIVE_FIELDS
+from markbook.rosters.services import MIS_FIELDS, SENSITIVE_FIELDS, upn_digest
 
 
 def pupils_visible_to(user: User, access: Access) -> QuerySet[Pupil]:
@@ -89,20 +89,57 @@ def children_of(user: User) -> QuerySet[Pupil]:
 
 
 def pupil_search(
-    pupils: QuerySet[Pupil], *, query: str = "", year_group: str = ""
+    pupils: QuerySet[Pupil], *, query: str = "", year_group: str = "", upn: bool = False
 ) -> QuerySet[Pupil]:
     """Narrow a visible-pupils queryset: every word of `query` must match a name,
-    pseudonym or username; optionally one year group."""
+    pseudonym or username, or with `upn` (for viewers who may see UPNs, ROS-3) the
+    start of a UPN, or a whole UPN through its keyed hash, which is all a school with
+    pseudonyms keeps (ACC-3); optionally one year group."""
     for word in query.split()[:5]:
-        pupils = pupils.filter(
+        match = (
             Q(first_name__icontains=word)
             | Q(last_name__icontains=word)
             | Q(pseudonym__icontains=word)
             | Q(username__icontains=word)
         )
+        if upn and len(word) >= 3:
+            match |= Q(upn__startswith=word.upper())
+            if len(word) == 13:
+                match |= Q(upn_hash=upn_digest(word))
+        pupils = pupils.filter(match)
     if year_group:
         pupils = pupils.filter(year_group=year_group)
     return pupils
+
+
+def class_search(
+    classes: QuerySet[TeachingClass],
+    *,
+    query: str = "",
+    subject: str = "",
+    year_group: str = "",
+    teacher_id: int | None = None,
+) -> QuerySet[TeachingClass]:
+    """Narrow a visible-classes queryset: every word of `query` in the class's name,
+    and optionally one subject, year group and teacher (ROS-1); by name."""
+    for word in query.split()[:5]:
+        classes = classes.filter(name__icontains=word)
+    if subject:
+        classes = classes.filter(subject__iexact=subject)
+    if year_group:
+        classes = classes.filter(year_group=year_group)
+    if teacher_id:
+        classes = classes.filter(
+            pk__in=ClassTeacher.objects.filter(teacher_id=teacher_id).values("teaching_class_id")
+        )
+    # The pupil count's GROUP BY drops Meta.ordering: pages need a stable order.
+    return classes.order_by("name", "academic_year", "pk")
+
+
+def class_subjects(classes: QuerySet[TeachingClass]) -> list[str]:
+    """The subjects of these classes, each once, sorted (for the class filter)."""
+    subjects = classes.exclude(subject="").values_list("subject", flat=True)
+    return sorted(set(subjects), key=str.lower)
 
 
 def staff_roles() -> dict[int, list[str]]:

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.http import urlencode
 from django.utils.text import capfirst
 
 from markbook.rosters import forms, selectors, services
@@ -97,6 +98,7 @@ def pupils(request: HttpRequest, school_id: int) -> HttpResponse:
         selectors.pupils_visible_to(request.user, request.access),  # type: ignore[arg-type, attr-defined]
         query=query,
         year_group=year,
+        upn=True,  # administrators only, who see UPNs
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
@@ -265,16 +267,39 @@ def me(request: HttpRequest, school_id: int) -> HttpResponse:
 
 
 def classes(request: HttpRequest, school_id: int) -> HttpResponse:
-    """Administrators see every class; a teacher the classes they teach (TEN-3)."""
+    """Administrators see every class; a teacher the classes they teach (TEN-3).
+    Filtered by name, subject, year group and teacher, paginated; htmx swaps the
+    results, and without JavaScript the same form is a plain GET."""
     require_role(request, *STAFF)
-    rows = selectors.classes_visible_to(request.user, request.access).prefetch_related(  # type: ignore[arg-type, attr-defined]
-        "teacher_links__teacher"
-    )
-    return render(
-        request,
-        "rosters/classes.html",
-        {"classes": rows, "admin": request.access.has(*ADMINS)},  # type: ignore[attr-defined]
-    )
+    admin = request.access.has(*ADMINS)  # type: ignore[attr-defined]
+    visible = selectors.classes_visible_to(request.user, request.access)  # type: ignore[arg-type, attr-defined]
+    query = request.GET.get("q", "").strip()[:100]
+    year = request.GET.get("year", "")
+    year = year if year in dict(YEAR_GROUPS) else ""
+    subjects = selectors.class_subjects(visible)
+    subject = request.GET.get("subject", "")
+    subject = subject if subject in subjects else ""
+    teachers = list(selectors.staff()) if admin else []
+    teacher = _int(request.GET.get("teacher"))
+    teacher = teacher if any(t.pk == teacher for t in teachers) else 0
+    rows = selectors.class_search(
+        visible, query=query, subject=subject, year_group=year, teacher_id=teacher
+    ).prefetch_related("teacher_links__teacher")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = {"q": query, "subject": subject, "year": year, "teacher": teacher or ""}
+    context = {
+        "classes": list(page.object_list),
+        "page": page,
+        "admin": admin,
+        "filters": filters,
+        "filtered": any(filters.values()),
+        "query_string": urlencode({k: v for k, v in filters.items() if v}),
+        "subjects": subjects,
+        "teachers": teachers,
+        "year_groups": YEAR_GROUPS,
+    }
+    template = "rosters/classes.html#results" if _htmx(request) else "rosters/classes.html"
+    return render(request, template, context)
 
 
 def _class_form_page(
