@@ -80,6 +80,8 @@ PAGES: dict[str, Route | str] = {
     "privacy:notice": Route({r: 200 for r in ROLES}),
     # Public, reached through the school's secret address (ACC-2).
     "pupil_signin": Route({r: 200 for r in ROLES}),
+    # Public: the main sign-in page's "find your school" box (ACC-2); lists no school.
+    "pupil_school_find": Route({r: 200 for r in ROLES}),
     "pupil_signin_code_entry": Route({r: 200 for r in ROLES}),
     # Public: a school's registration page, reached through its sign-in address (ACC-4).
     "staff_register": Route({r: 200 for r in ROLES}),

@@ -113,6 +113,27 @@ def pupil_signin(request: HttpRequest, signin_slug: str) -> HttpResponse:
 
 
 @never_cache
+def pupil_school_find(request: HttpRequest) -> HttpResponse:
+    """From the main sign-in page to a school's pupil sign-in page, given the school's
+    code (its secret sign-in address, or the last part of it) (ACC-2, ACC-3).
+
+    No school is listed or searched: a wrong code says only that no school has it,
+    and wrong codes are throttled per address so the secret addresses cannot be
+    guessed (SEC-4)."""
+    form = forms.SchoolCodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if throttle.school_find_blocked(request):
+            seconds = throttle.retry_after(request, action=throttle.SCHOOL_FIND_ACTION, key=None)
+            return throttle.too_many(request, seconds, what="wrong school codes")
+        school = selectors.school_by_signin_code(form.cleaned_data["code"])
+        if school is not None:
+            return redirect("pupil_signin", signin_slug=school.signin_slug)
+        throttle.school_find_failed(request)
+        form.add_error("code", "No school has that code. Check it with your teacher.")
+    return render(request, "accounts/pupil_school_find.html", {"form": form})
+
+
+@never_cache
 def pupil_signin_code_entry(request: HttpRequest, signin_slug: str) -> HttpResponse:
     """First sign-in, or after a reset: username and the code from the teacher (ACC-2)."""
     school = request.access.school  # type: ignore[attr-defined]
