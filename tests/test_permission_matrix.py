@@ -61,6 +61,9 @@ PAGES: dict[str, Route | str] = {
     "rosters:class_delete": Route(only("admin", "trust_admin")),
     "rosters:class_teachers": Route(only("admin", "trust_admin", ok=405)),
     "rosters:class_pupils": Route(only("admin", "trust_admin", ok=405)),
+    # The confirm page (POST issues the codes): the class's teacher and school
+    # administrators, as for one pupil's new sign-in code (ACC-2).
+    "rosters:class_signin_cards": Route(only("teacher", "admin")),
     "rosters:staff_edit": Route(only("admin", "trust_admin")),
     "rosters:staff_remove": Route(only("admin", "trust_admin")),
     "rosters:classlist_upload": Route(only("admin", "trust_admin")),

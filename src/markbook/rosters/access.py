@@ -27,6 +27,20 @@ def access_class(request: HttpRequest, class_id: int) -> TeachingClass:
         raise Http404 from None
 
 
+def access_class_for_signin_cards(request: HttpRequest, class_id: int) -> TeachingClass:
+    """A class whose pupils' sign-in codes the user may reset all at once: school
+    administrators any class, a teacher their own (as accounts.access.access_pupil_for_reset
+    allows for one pupil, ACC-2)."""
+    teaching_class = access_class(request, class_id)
+    access = request.access  # type: ignore[attr-defined]
+    if access.has("school_admin"):
+        return teaching_class
+    teaches = any(link.teacher_id == request.user.pk for link in teaching_class.teacher_links.all())
+    if access.has("teacher") and teaches:
+        return teaching_class
+    raise Http404
+
+
 def access_staff(request: HttpRequest, user_id: int) -> User:
     """A member of staff of the request's school (for administrators' staff pages)."""
     try:

@@ -15,10 +15,13 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.utils.text import capfirst
+from django.views.decorators.cache import never_cache
 
-from markbook.rosters import forms, selectors, services
+from markbook.accounts.services import CODE_LIFETIME
+from markbook.rosters import forms, selectors, services, signin_cards
 from markbook.rosters.access import (
     access_class,
+    access_class_for_signin_cards,
     access_pupil,
     access_staff,
     require_role,
@@ -361,6 +364,14 @@ def class_delete(request: HttpRequest, school_id: int, class_id: int) -> HttpRes
     )
 
 
+def _can_print_cards(request: HttpRequest, teaching_class: TeachingClass) -> bool:
+    try:
+        access_class_for_signin_cards(request, teaching_class.pk)
+    except Http404:
+        return False
+    return True
+
+
 def _class_context(request: HttpRequest, teaching_class: TeachingClass) -> dict[str, Any]:
     admin = request.access.has(*ADMINS)  # type: ignore[attr-defined]
     fields = selectors.pupil_fields_visible(
@@ -372,6 +383,7 @@ def _class_context(request: HttpRequest, teaching_class: TeachingClass) -> dict[
         "teaching_class": teaching_class,
         "admin": admin,
         "fields": fields,
+        "can_print_cards": _can_print_cards(request, teaching_class),
         "planning_labels": [_field_labels()[name] for name in fields.planning],
         "pupil_rows": [
             (e.pupil, [_pupil_value(e.pupil, name) for name in fields.planning])
@@ -482,6 +494,34 @@ def class_pupils(request: HttpRequest, school_id: int, class_id: int) -> HttpRes
     except ValidationError as error:
         problems = _errors(error)
     return _class_changed(request, school_id, class_id, "pupils", problems)
+
+
+@never_cache
+def class_signin_cards(request: HttpRequest, school_id: int, class_id: int) -> HttpResponse:
+    """Sign-in cards for the whole class (ACC-2): first a page saying whose codes will
+    be reset, then, on confirming, the cards to print, shown once and never stored."""
+    teaching_class = access_class_for_signin_cards(request, class_id)
+    school = _school(request)
+    if request.method != "POST":
+        pupils = signin_cards.signin_card_pupils(teaching_class)
+        context = {"teaching_class": teaching_class, "pupils": pupils}
+        return render(request, "rosters/class_signin_cards_confirm.html", context)
+    cards = signin_cards.signin_cards_issue(actor=_actor(request), teaching_class=teaching_class)
+    signin_url = request.build_absolute_uri(
+        reverse("pupil_signin_code_entry", kwargs={"signin_slug": school.signin_slug})
+    )
+    response = render(
+        request,
+        "rosters/class_signin_cards.html",
+        {
+            "teaching_class": teaching_class,
+            "cards": cards,
+            "signin_url": signin_url,
+            "days": CODE_LIFETIME.days,
+        },
+    )
+    patch_cache_control(response, no_store=True)
+    return response
 
 
 # --- Staff ------------------------------------------------------------------
