@@ -63,3 +63,22 @@ def test_settings_api_reads_and_changes_teacher_fields(api_as, world: World):
     assert refused.status_code == 422
     world.a.refresh_from_db()
     assert world.a.teacher_pupil_fields == ["sen_need"]
+
+
+def test_page_and_api_log_the_same_read(client_for, api_as, world: World):
+    """One selector decides and logs for both (TEN-3, SEC-1): same fields, the API
+    marked as such."""
+    from django.urls import reverse
+
+    page = reverse(
+        "rosters:pupil_detail", kwargs={"school_id": world.a.pk, "pupil_id": world.amy.pk}
+    )
+    for role in ("admin", "teacher"):
+        client_for(role).get(page)
+        api = api_as(role)
+        api.get(api.school(f"/pupils/{world.amy.pk}"))
+    page_admin, api_admin, page_teacher, api_teacher = actions(world.a, "rosters.pupil.viewed")
+    assert api_admin.data == {**page_admin.data, "via": "api"}
+    assert api_teacher.data == {**page_teacher.data, "via": "api"}
+    assert page_teacher.data == {"fields": DEFAULT}
+    assert "medical_notes" in page_admin.data["fields"]

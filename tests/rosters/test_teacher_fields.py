@@ -190,3 +190,17 @@ def test_settings_page_changes_what_teachers_see_and_records_it(client_for, worl
         "old": default_teacher_pupil_fields(),
         "new": ["eal", "ethnicity"],
     }
+
+
+def test_the_pupil_list_shown_again_after_an_htmx_change_is_logged_too(client_for, world: World):
+    """SEC-1: an administrator's enrolment change re-renders the list with the fields."""
+    url = reverse(
+        "rosters:class_pupils", kwargs={"school_id": world.a.pk, "class_id": world.class_7a.pk}
+    )
+    response = client_for("admin").post(
+        url, {"action": "add", "username": "cal.clark"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200 and "Cal Clark" in response.content.decode()
+    [viewed] = actions(world.a, "rosters.class.viewed")
+    assert viewed.data == {"count": 3, "for": "change", "fields": DEFAULT}
+    assert len(actions(world.a, "rosters.pupil.fields_read")) == 3

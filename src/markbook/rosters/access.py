@@ -27,18 +27,23 @@ def access_class(request: HttpRequest, class_id: int) -> TeachingClass:
         raise Http404 from None
 
 
-def access_class_for_signin_cards(request: HttpRequest, class_id: int) -> TeachingClass:
-    """A class whose pupils' sign-in codes the user may reset all at once: school
+def may_reset_class_signin(request: HttpRequest, teaching_class: TeachingClass) -> bool:
+    """Whether the user may reset the sign-in codes of a whole (visible) class: school
     administrators any class, a teacher their own (as accounts.access.access_pupil_for_reset
-    allows for one pupil, ACC-2)."""
-    teaching_class = access_class(request, class_id)
+    allows for one pupil, ACC-2). Uses the class's prefetched teacher links."""
     access = request.access  # type: ignore[attr-defined]
     if access.has("school_admin"):
-        return teaching_class
+        return True
     teaches = any(link.teacher_id == request.user.pk for link in teaching_class.teacher_links.all())
-    if access.has("teacher") and teaches:
-        return teaching_class
-    raise Http404
+    return access.has("teacher") and teaches
+
+
+def access_class_for_signin_cards(request: HttpRequest, class_id: int) -> TeachingClass:
+    """A class whose pupils' sign-in codes the user may reset all at once (404 otherwise)."""
+    teaching_class = access_class(request, class_id)
+    if not may_reset_class_signin(request, teaching_class):
+        raise Http404
+    return teaching_class
 
 
 def access_staff(request: HttpRequest, user_id: int) -> User:

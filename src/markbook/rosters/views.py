@@ -24,6 +24,7 @@ from markbook.rosters.access import (
     access_class_for_signin_cards,
     access_pupil,
     access_staff,
+    may_reset_class_signin,
     require_role,
 )
 from markbook.rosters.models import YEAR_GROUPS, Pupil, TeachingClass
@@ -364,14 +365,6 @@ def class_delete(request: HttpRequest, school_id: int, class_id: int) -> HttpRes
     )
 
 
-def _can_print_cards(request: HttpRequest, teaching_class: TeachingClass) -> bool:
-    try:
-        access_class_for_signin_cards(request, teaching_class.pk)
-    except Http404:
-        return False
-    return True
-
-
 def _class_context(request: HttpRequest, teaching_class: TeachingClass) -> dict[str, Any]:
     admin = request.access.has(*ADMINS)  # type: ignore[attr-defined]
     fields = selectors.pupil_fields_visible(
@@ -383,7 +376,7 @@ def _class_context(request: HttpRequest, teaching_class: TeachingClass) -> dict[
         "teaching_class": teaching_class,
         "admin": admin,
         "fields": fields,
-        "can_print_cards": _can_print_cards(request, teaching_class),
+        "can_print_cards": may_reset_class_signin(request, teaching_class),
         "planning_labels": [_field_labels()[name] for name in fields.planning],
         "pupil_rows": [
             (e.pupil, [_pupil_value(e.pupil, name) for name in fields.planning])
@@ -421,8 +414,19 @@ def _class_changed(
 ) -> HttpResponse:
     """After a change on the class page: the refreshed section for htmx, else a redirect."""
     if _htmx(request):
-        context = _class_context(request, access_class(request, class_id))
+        teaching_class = access_class(request, class_id)
+        context = _class_context(request, teaching_class)
         context["problems"] = problems
+        if partial == "pupils" and context["fields"].planning:  # the list is shown again
+            enrolled = [e.pupil for e in teaching_class.enrolments.all()]
+            _read(
+                request,
+                "rosters.class.viewed",
+                target=teaching_class,
+                data={"count": len(enrolled), "for": "change"},
+                fields=context["fields"],
+                pupils=enrolled,
+            )
         return render(request, f"rosters/class_detail.html#{partial}", context)
     for problem in problems:
         messages.error(request, problem)
