@@ -61,6 +61,9 @@ PAGES: dict[str, Route | str] = {
     "rosters:class_delete": Route(only("admin", "trust_admin")),
     "rosters:class_teachers": Route(only("admin", "trust_admin", ok=405)),
     "rosters:class_pupils": Route(only("admin", "trust_admin", ok=405)),
+    # The confirm page (POST issues the codes): the class's teacher and school
+    # administrators, as for one pupil's new sign-in code (ACC-2).
+    "rosters:class_signin_cards": Route(only("teacher", "admin")),
     "rosters:staff_edit": Route(only("admin", "trust_admin")),
     "rosters:staff_remove": Route(only("admin", "trust_admin")),
     "rosters:classlist_upload": Route(only("admin", "trust_admin")),
@@ -80,6 +83,8 @@ PAGES: dict[str, Route | str] = {
     "privacy:notice": Route({r: 200 for r in ROLES}),
     # Public, reached through the school's secret address (ACC-2).
     "pupil_signin": Route({r: 200 for r in ROLES}),
+    # Public: the main sign-in page's "find your school" box (ACC-2); lists no school.
+    "pupil_school_find": Route({r: 200 for r in ROLES}),
     "pupil_signin_code_entry": Route({r: 200 for r in ROLES}),
     # Public: a school's registration page, reached through its sign-in address (ACC-4).
     "staff_register": Route({r: 200 for r in ROLES}),

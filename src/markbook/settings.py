@@ -126,6 +126,8 @@ ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,50/h/ip,5/15m/key",
     "pupil_login_failed": "30/m/ip,300/h/ip,5/15m/key",
+    # Wrong codes in the main sign-in page's "find your school" box (accounts.throttle).
+    "school_code_failed": "5/m/ip,20/h/ip",
 }
 ACCOUNT_LOGOUT_ON_GET = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]

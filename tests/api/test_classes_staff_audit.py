@@ -54,7 +54,11 @@ def test_class_detail_lists_pupils_with_ten5_and_is_audited(api_as, world: World
     assert (event.actor_id, event.target_id, event.data) == (
         world.teacher.pk,
         str(world.class_7a.pk),
-        {"count": 2, "via": "api"},
+        {
+            "count": 2,
+            "fields": ["disadvantaged", "eal", "ks2_maths", "ks2_reading", "sen_provision"],
+            "via": "api",
+        },
     )
 
 

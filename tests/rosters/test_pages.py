@@ -224,7 +224,9 @@ def test_staff_reads_of_pupil_data_are_audited_but_not_a_parents(client_for, wor
     viewed = actions(world.a, "rosters.pupil.viewed")
     assert [(e.actor_id, e.target_id) for e in viewed] == [(world.teacher.pk, str(world.amy.pk))]
     class_viewed = actions(world.a, "rosters.class.viewed")
-    assert class_viewed[0].data == {"count": 2}
+    # The fields the school shows teachers by default are named (TEN-3, SEC-1).
+    planning = ["disadvantaged", "eal", "ks2_maths", "ks2_reading", "sen_provision"]
+    assert class_viewed[0].data == {"count": 2, "fields": planning}
 
 
 # --- pupil changes through pages ------------------------------------------------
@@ -569,3 +571,28 @@ def test_upload_page_refuses_an_oversized_file(client_for, world: World):
 
 def test_upload_page_is_404_for_teachers(client_for, world: World):
     assert _upload(client_for("teacher"), world, b"class,first name,last name\n").status_code == 404
+
+
+# --- a new pupil's year group -----------------------------------------------------
+
+
+def test_new_pupil_form_has_no_year_group_preselected(client_for, world: World):
+    """ROS-1: the year group is a required choice, not nursery by default."""
+    html = page(client_for, "admin", url(world, "pupil_new"))
+    assert '<option value="" selected>Choose a year group</option>' in html
+    assert '<option value="N1" selected>' not in html
+
+
+def test_new_pupil_without_a_year_group_is_refused(client_for, world: World):
+    response = client_for("admin").post(
+        url(world, "pupil_new"), {"first_name": "Nia", "last_name": "Nash", "status": "on_roll"}
+    )
+    assert response.status_code == 200
+    assert "Choose the pupil&#x27;s year group." in response.content.decode()
+    with school_scope(world.a):
+        assert not Pupil.objects.filter(first_name="Nia").exists()
+
+
+def test_edit_form_keeps_the_pupils_year_group(client_for, world: World):
+    html = page(client_for, "admin", url(world, "pupil_edit", pupil_id=world.amy.pk))
+    assert '<option value="7" selected>Year 7</option>' in html

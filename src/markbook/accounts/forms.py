@@ -20,6 +20,16 @@ class PupilSignInForm(forms.Form):
     )
 
 
+class SchoolCodeForm(forms.Form):
+    """The school's code for the main sign-in page: the last part of its pupil sign-in
+    address, or the whole address."""
+
+    code = forms.CharField(
+        label="Your school's code",
+        max_length=300,
+    )
+
+
 class SignInCodeForm(forms.Form):
     username = forms.CharField(
         label="Username",

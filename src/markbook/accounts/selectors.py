@@ -25,6 +25,18 @@ def schools_with_roles(user: User) -> list[SchoolRoles]:
     return rows
 
 
+def school_by_signin_code(code: str) -> School | None:
+    """The school whose secret sign-in address is `code`, or ends with it (ACC-2).
+
+    Only an exact match: nothing here lists schools or matches part of an address."""
+    code = code.strip().rstrip("/")
+    if "/signin/" in code:  # a whole address was pasted
+        code = code.rsplit("/signin/", 1)[1].split("/", 1)[0]
+    if not code:
+        return None
+    return School.objects.filter(signin_slug=code).first()
+
+
 def trusts_of(user: User) -> QuerySet[Trust]:
     return Trust.objects.filter(admins__user=user).order_by("name")
 

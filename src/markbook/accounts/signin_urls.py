@@ -5,6 +5,7 @@ from django.urls import path
 from markbook.accounts import views
 
 urlpatterns = [
+    path("", views.pupil_school_find, name="pupil_school_find"),
     path("<str:signin_slug>/", views.pupil_signin, name="pupil_signin"),
     path("<str:signin_slug>/code/", views.pupil_signin_code_entry, name="pupil_signin_code_entry"),
     path("<str:signin_slug>/register/", views.staff_register, name="staff_register"),

@@ -16,6 +16,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 PUPIL_ACTION = "pupil_login_failed"
+# Wrong codes typed in the "find your school's sign-in page" box, per address: the
+# sign-in addresses are secret, and this keeps anyone from guessing them (ACC-2).
+SCHOOL_FIND_ACTION = "school_code_failed"
 ALLAUTH_APP = "allauth.account"
 
 
@@ -33,6 +36,16 @@ def pupil_blocked(request: HttpRequest, *, school_id: int, username: str) -> boo
 def pupil_failed(request: HttpRequest, *, school_id: int, username: str) -> None:
     """Count one failed pupil sign-in against the account and the address."""
     ratelimit.consume(request, action=PUPIL_ACTION, key=pupil_key(school_id, username))
+
+
+def school_find_blocked(request: HttpRequest) -> bool:
+    """Whether this address has used up its wrong school codes."""
+    return not ratelimit.consume(request, action=SCHOOL_FIND_ACTION, dry_run=True)
+
+
+def school_find_failed(request: HttpRequest) -> None:
+    """Count one wrong school code against the address."""
+    ratelimit.consume(request, action=SCHOOL_FIND_ACTION)
 
 
 def retry_after(request: HttpRequest, *, action: str, key: str) -> int:
@@ -54,14 +67,16 @@ def retry_after(request: HttpRequest, *, action: str, key: str) -> int:
     return max(1, math.ceil(wait))
 
 
-def message(seconds: int) -> str:
+def message(seconds: int, what: str = "failed sign-ins") -> str:
     minutes = max(1, math.ceil(seconds / 60))
     unit = "minute" if minutes == 1 else "minutes"
-    return f"Too many failed sign-ins; try again in {minutes} {unit}."
+    return f"Too many {what}; try again in {minutes} {unit}."
 
 
-def too_many(request: HttpRequest, seconds: int) -> HttpResponse:
+def too_many(request: HttpRequest, seconds: int, what: str = "failed sign-ins") -> HttpResponse:
     """The 429 page, with Retry-After."""
-    response = render(request, "accounts/throttled.html", {"message": message(seconds)}, status=429)
+    response = render(
+        request, "accounts/throttled.html", {"message": message(seconds, what)}, status=429
+    )
     response["Retry-After"] = str(seconds)
     return response

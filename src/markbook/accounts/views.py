@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -120,6 +120,27 @@ def pupil_signin(request: PublicRequest, signin_slug: str) -> HttpResponse:
         _signin_context(request, form, refusal),
         status=_form_status(request, refusal),
     )
+
+
+@never_cache
+def pupil_school_find(request: HttpRequest) -> HttpResponse:
+    """From the main sign-in page to a school's pupil sign-in page, given the school's
+    code (its secret sign-in address, or the last part of it) (ACC-2, ACC-3).
+
+    No school is listed or searched: a wrong code says only that no school has it,
+    and wrong codes are throttled per address so the secret addresses cannot be
+    guessed (SEC-4)."""
+    form = forms.SchoolCodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if throttle.school_find_blocked(request):
+            seconds = throttle.retry_after(request, action=throttle.SCHOOL_FIND_ACTION, key=None)
+            return throttle.too_many(request, seconds, what="wrong school codes")
+        school = selectors.school_by_signin_code(form.cleaned_data["code"])
+        if school is not None:
+            return redirect("pupil_signin", signin_slug=school.signin_slug)
+        throttle.school_find_failed(request)
+        form.add_error("code", "No school has that code. Check it with your teacher.")
+    return render(request, "accounts/pupil_school_find.html", {"form": form})
 
 
 @never_cache

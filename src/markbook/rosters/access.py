@@ -22,6 +22,25 @@ def access_class(request: AccessRequest, class_id: int) -> TeachingClass:
         raise Http404 from None
 
 
+def may_reset_class_signin(request: AccessRequest, teaching_class: TeachingClass) -> bool:
+    """Whether the user may reset the sign-in codes of a whole (visible) class: school
+    administrators any class, a teacher their own (as accounts.access.access_pupil_for_reset
+    allows for one pupil, ACC-2). Uses the class's prefetched teacher links."""
+    access = request.access
+    if access.has("school_admin"):
+        return True
+    teaches = any(link.teacher_id == request.user.pk for link in teaching_class.teacher_links.all())
+    return access.has("teacher") and teaches
+
+
+def access_class_for_signin_cards(request: AccessRequest, class_id: int) -> TeachingClass:
+    """A class whose pupils' sign-in codes the user may reset all at once (404 otherwise)."""
+    teaching_class = access_class(request, class_id)
+    if not may_reset_class_signin(request, teaching_class):
+        raise Http404
+    return teaching_class
+
+
 def access_staff(request: AccessRequest, user_id: int) -> User:
     """A member of staff of the request's school (for administrators' staff pages)."""
     try:

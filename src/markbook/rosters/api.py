@@ -18,6 +18,7 @@ from markbook.rosters import selectors, services
 from markbook.rosters.access import access_class, access_pupil, access_staff
 from markbook.rosters.api_schemas import (
     ClassDetailOut,
+    ClassFilter,
     ClassIn,
     ClassOut,
     ClassPatch,
@@ -37,29 +38,45 @@ SCHOOL = "/schools/{school_id}"
 
 
 def _read(
-    request: AccessRequest, action: str, target: Any = None, data: dict | None = None
+    request: AccessRequest,
+    action: str,
+    target: Any = None,
+    data: dict | None = None,
+    fields: selectors.PupilFields | None = None,
+    pupils: list[Pupil] | None = None,
 ) -> None:
-    """SEC-1: staff reads of pupil data go to the access log (as the pages do)."""
-    if request.access.has(*STAFF):
-        services.roster_read_record(
-            actor=request.user,
-            school=school_of(request),
-            action=action,
-            target=target,
-            data={**(data or {}), "via": "api"},
-        )
+    """SEC-1: staff reads of pupil data go to the access log, as the pages record them."""
+    selectors.pupil_read_logged(
+        user=request.user,
+        access=request.access,
+        action=action,
+        target=target,
+        data=data,
+        fields=fields,
+        pupils=pupils or (),
+        via="api",
+    )
 
 
 # --- Shaping answers ----------------------------------------------------------
 
 
-def _staff_view(request: AccessRequest) -> bool:
-    return request.access.has(*STAFF)
+def _fields(
+    request: AccessRequest,
+    pupil: Pupil | None = None,
+    teaching_class: TeachingClass | None = None,
+) -> selectors.PupilFields:
+    return selectors.pupil_fields_visible(
+        request.user,
+        request.access,
+        pupil=pupil,
+        teaching_class=teaching_class,
+    )
 
 
-def _pupil(pupil: Pupil, staff_view: bool) -> dict[str, Any]:
+def _pupil(pupil: Pupil, fields: selectors.PupilFields) -> dict[str, Any]:
     """The fields any viewer gets; the email as the page shows it (TEN-5)."""
-    email = pupil.email_for_staff() if staff_view else (pupil.email or None)
+    email = fields.email(pupil)
     return {
         "id": pupil.pk,
         "display_name": pupil.display_name,
@@ -67,18 +84,23 @@ def _pupil(pupil: Pupil, staff_view: bool) -> dict[str, Any]:
         "year_group": pupil.year_group,
         "email": email,
         "email_hidden": bool(pupil.email) and email is None,
+        "planning": {name: getattr(pupil, name) for name in fields.planning}
+        if fields.planning
+        else None,
     }
 
 
-def _pupil_detail(request: AccessRequest, pupil: Pupil) -> dict[str, Any]:
+def _pupil_detail(
+    request: AccessRequest, pupil: Pupil, fields: selectors.PupilFields
+) -> dict[str, Any]:
     access = request.access
-    out = _pupil(pupil, _staff_view(request))
+    out = _pupil(pupil, fields)
     classes = selectors.classes_visible_to(request.user, access).filter(enrolments__pupil=pupil)
     out["classes"] = list(classes)
-    if access.has(*ADMINS):
+    if fields.details:
         out["details"] = {name: getattr(pupil, name) for name in PupilDetailsOut.model_fields}
-    if access.has("school_admin"):
-        out["sensitive"] = {name: getattr(pupil, name) for name in services.SENSITIVE_FIELDS}
+    if fields.sensitive:
+        out["sensitive"] = {name: getattr(pupil, name) for name in fields.sensitive}
     return out
 
 
@@ -117,15 +139,16 @@ def pupils(request: AccessRequest, school_id: int, filters: Query[PupilFilter]) 
         selectors.pupils_visible_to(request.user, request.access),
         query=filters.q.strip()[:100],
         year_group=filters.year_group or "",
+        upn=request.access.has(*ADMINS),
     )
     items = list(rows[filters.offset : filters.offset + filters.limit])
     _read(request, "rosters.pupils.listed", data={"count": len(items), "offset": filters.offset})
-    staff_view = _staff_view(request)
+    fields = _fields(request)
     return {
         "count": rows.count(),
         "limit": filters.limit,
         "offset": filters.offset,
-        "items": [_pupil(p, staff_view) for p in items],
+        "items": [_pupil(p, fields) for p in items],
     }
 
 
@@ -136,8 +159,9 @@ def pupil_detail(request: AccessRequest, school_id: int, pupil_id: int) -> dict:
     """One pupil, for themself, their parents, teachers and administrators (TEN-3).
     `details` only for administrators, `sensitive` only for school administrators."""
     pupil = access_pupil(request, pupil_id)
-    _read(request, "rosters.pupil.viewed", target=pupil)
-    return _pupil_detail(request, pupil)
+    fields = _fields(request, pupil)
+    _read(request, "rosters.pupil.viewed", target=pupil, fields=fields)
+    return _pupil_detail(request, pupil, fields)
 
 
 @router.post(
@@ -154,7 +178,7 @@ def pupil_create(request: AccessRequest, school_id: int, payload: PupilIn) -> St
         school=school_of(request),
         **values,
     )
-    return Status(201, _pupil_detail(request, pupil))
+    return Status(201, _pupil_detail(request, pupil, _fields(request, pupil)))
 
 
 @router.patch(
@@ -168,7 +192,7 @@ def pupil_update(
     changes = payload.model_dump(exclude_unset=True)
     _sensitive_allowed(request, changes)
     services.pupil_update(actor=request.user, pupil=pupil, **changes)
-    return _pupil_detail(request, pupil)
+    return _pupil_detail(request, pupil, _fields(request, pupil))
 
 
 @router.delete(
@@ -186,18 +210,23 @@ def pupil_delete(request: AccessRequest, school_id: int, pupil_id: int) -> Statu
 
 
 @router.get(f"{SCHOOL}/classes", response=responses(list[ClassOut]), summary="List classes")
-def classes(request: AccessRequest, school_id: int) -> list:
-    """Administrators: every class; a teacher: the classes they teach (TEN-3)."""
+def classes(request: AccessRequest, school_id: int, filters: Query[ClassFilter]) -> list:
+    """Administrators: every class; a teacher: the classes they teach (TEN-3); by
+    name, subject, year group and teacher, as on the classes page."""
     require_role(request, *STAFF)
-    rows = selectors.classes_visible_to(request.user, request.access).prefetch_related(
-        "teacher_links__teacher"
-    )
+    rows = selectors.class_search(
+        selectors.classes_visible_to(request.user, request.access),
+        query=filters.q.strip()[:100],
+        subject=filters.subject.strip(),
+        year_group=filters.year_group or "",
+        teacher_id=filters.teacher,
+    ).prefetch_related("teacher_links__teacher")
     return [_class(c) for c in rows]
 
 
-def _class_detail(teaching_class: TeachingClass, staff_view: bool) -> dict[str, Any]:
+def _class_detail(teaching_class: TeachingClass, fields: selectors.PupilFields) -> dict[str, Any]:
     out = _class(teaching_class)
-    out["pupils"] = [_pupil(e.pupil, staff_view) for e in teaching_class.enrolments.all()]
+    out["pupils"] = [_pupil(e.pupil, fields) for e in teaching_class.enrolments.all()]
     return out
 
 
@@ -208,13 +237,16 @@ def class_detail(request: AccessRequest, school_id: int, class_id: int) -> dict:
     """A class with its teachers and pupils: its teachers and administrators (TEN-3)."""
     require_role(request, *STAFF)
     teaching_class = access_class(request, class_id)
+    fields = _fields(request, teaching_class=teaching_class)
     _read(
         request,
         "rosters.class.viewed",
         target=teaching_class,
         data={"count": len(teaching_class.enrolments.all())},
+        fields=fields,
+        pupils=[e.pupil for e in teaching_class.enrolments.all()],
     )
-    return _class_detail(teaching_class, staff_view=True)
+    return _class_detail(teaching_class, fields)
 
 
 @router.post(f"{SCHOOL}/classes", response=responses(ClassOut, status=201), summary="Add a class")

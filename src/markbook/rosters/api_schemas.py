@@ -24,6 +24,9 @@ class PupilOut(Schema):
     year_group: str
     email: str | None
     email_hidden: bool
+    # For a pupil's own teachers (and school administrators on a class): the fields the
+    # school shows teachers (TEN-3), field name -> value; null for everyone else.
+    planning: dict[str, bool | int | str | None] | None = None
 
 
 class PupilDetailsOut(Schema):
@@ -77,8 +80,20 @@ class PupilListOut(Schema):
 
 
 class PupilFilter(PageIn):
+    """Every word of `q` in a name or username, or, for administrators, the start of a
+    UPN (a whole UPN when the school keeps only its keyed hash)."""
+
     q: str = ""
     year_group: YearGroup | None = None
+
+
+class ClassFilter(InputSchema):
+    """Every word of `q` in the class name; `teacher` a member of staff's id."""
+
+    q: str = ""
+    subject: str = ""
+    year_group: YearGroup | None = None
+    teacher: int | None = None
 
 
 class _PupilFields(InputSchema):

@@ -48,7 +48,12 @@ class PupilForm(forms.Form):
     )
     email = forms.EmailField(required=False)
     upn = forms.CharField(label="UPN", max_length=13, required=False)
-    year_group = forms.ChoiceField(choices=YEAR_GROUPS)
+    # No default: the first year group (nursery) would be wrong at most schools, and a
+    # school's phase is not recorded, so the choice is asked for.
+    year_group = forms.ChoiceField(
+        choices=[("", "Choose a year group"), *YEAR_GROUPS],
+        error_messages={"required": "Choose the pupil's year group."},
+    )
     mis_id = forms.CharField(label="MIS id", max_length=50, required=False)
     registration_group = forms.CharField(max_length=50, required=False)
     sex = forms.ChoiceField(choices=[("", "Not recorded"), *Pupil.Sex.choices], required=False)

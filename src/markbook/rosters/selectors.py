@@ -1,13 +1,20 @@
 """Reads of roster data, visibility exactly as TEN-3 says.
 
 Every function runs inside the request's school scope (TEN-4); none filters by
-school itself. Staff reads of pupil data are recorded in the access log (SEC-1).
+school itself. Which of a pupil's fields a viewer sees (TEN-3, TEN-5, SEC-2) is
+decided once, by `pupil_fields_visible`, and staff reads of pupil data are recorded
+once, by `pupil_read_logged` (SEC-1): the pages and the API both call them.
 """
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from markbook.accounts.models import Membership, User
-from markbook.admission import Access
+from markbook.admission import ADMINS, STAFF, Access
+from markbook.audit import services as audit
 from markbook.rosters.models import (
     ClassTeacher,
     Enrolment,
@@ -16,6 +23,7 @@ from markbook.rosters.models import (
     Pupil,
     TeachingClass,
 )
+from markbook.rosters.services import MIS_FIELDS, SENSITIVE_FIELDS, upn_digest
 
 
 def pupils_visible_to(user: User, access: Access) -> QuerySet[Pupil]:
@@ -81,20 +89,57 @@ def children_of(user: User) -> QuerySet[Pupil]:
 
 
 def pupil_search(
-    pupils: QuerySet[Pupil], *, query: str = "", year_group: str = ""
+    pupils: QuerySet[Pupil], *, query: str = "", year_group: str = "", upn: bool = False
 ) -> QuerySet[Pupil]:
     """Narrow a visible-pupils queryset: every word of `query` must match a name,
-    pseudonym or username; optionally one year group."""
+    pseudonym or username, or with `upn` (for viewers who may see UPNs, ROS-3) the
+    start of a UPN, or a whole UPN through its keyed hash, which is all a school with
+    pseudonyms keeps (ACC-3); optionally one year group."""
     for word in query.split()[:5]:
-        pupils = pupils.filter(
+        match = (
             Q(first_name__icontains=word)
             | Q(last_name__icontains=word)
             | Q(pseudonym__icontains=word)
             | Q(username__icontains=word)
         )
+        if upn and len(word) >= 3:
+            match |= Q(upn__startswith=word.upper())
+            if len(word) == 13:
+                match |= Q(upn_hash=upn_digest(word))
+        pupils = pupils.filter(match)
     if year_group:
         pupils = pupils.filter(year_group=year_group)
     return pupils
+
+
+def class_search(
+    classes: QuerySet[TeachingClass],
+    *,
+    query: str = "",
+    subject: str = "",
+    year_group: str = "",
+    teacher_id: int | None = None,
+) -> QuerySet[TeachingClass]:
+    """Narrow a visible-classes queryset: every word of `query` in the class's name,
+    and optionally one subject, year group and teacher (ROS-1); by name."""
+    for word in query.split()[:5]:
+        classes = classes.filter(name__icontains=word)
+    if subject:
+        classes = classes.filter(subject__iexact=subject)
+    if year_group:
+        classes = classes.filter(year_group=year_group)
+    if teacher_id:
+        classes = classes.filter(
+            pk__in=ClassTeacher.objects.filter(teacher_id=teacher_id).values("teaching_class_id")
+        )
+    # The pupil count's GROUP BY drops Meta.ordering: pages need a stable order.
+    return classes.order_by("name", "academic_year", "pk")
+
+
+def class_subjects(classes: QuerySet[TeachingClass]) -> list[str]:
+    """The subjects of these classes, each once, sorted (for the class filter)."""
+    subjects = classes.exclude(subject="").values_list("subject", flat=True)
+    return sorted(set(subjects), key=str.lower)
 
 
 def staff_roles() -> dict[int, list[str]]:
@@ -123,3 +168,111 @@ def import_jobs_recent(limit: int = 10) -> QuerySet[ImportJob]:
         .defer("upload")
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+# --- Which fields a viewer sees, and the record of what staff read ---------------
+
+# School information administrators see on a pupil's page (ROS-2), sensitive ones aside.
+DETAIL_FIELDS = ("upn", *(n for n in MIS_FIELDS if n not in SENSITIVE_FIELDS))
+
+
+@dataclass(frozen=True)
+class PupilFields:
+    """What one viewer sees of a pupil, beyond name, username and year group (TEN-3).
+
+    `staff`: the email only in a school domain (TEN-5); `details`: school
+    information (administrators); `sensitive`: encrypted fields (SEC-2, the school's
+    own administrators); `planning`: the fields the school shows teachers for the
+    pupils of their own classes (schools.School.teacher_fields)."""
+
+    staff: bool = False
+    details: tuple[str, ...] = ()
+    sensitive: tuple[str, ...] = ()
+    planning: tuple[str, ...] = ()
+
+    @property
+    def logged(self) -> list[str]:
+        """The sensitive and planning fields shown, which the access log names (SEC-1)."""
+        return sorted({*self.sensitive, *self.planning})
+
+    def email(self, pupil: Pupil) -> str | None:
+        """The address as this viewer may see it (TEN-5): staff only a school-domain one."""
+        return pupil.email_for_staff() if self.staff else (pupil.email or None)
+
+
+def _teaches(user: User, pupil: Pupil | None, teaching_class: TeachingClass | None) -> bool:
+    if teaching_class is not None:
+        # The class page prefetches its teacher links: no query.
+        return any(link.teacher_id == user.pk for link in teaching_class.teacher_links.all())
+    return (
+        pupil is not None
+        and ClassTeacher.objects.filter(
+            teacher=user, teaching_class__enrolments__pupil=pupil
+        ).exists()
+    )
+
+
+def pupil_fields_visible(
+    user: User,
+    access: Access,
+    *,
+    pupil: Pupil | None = None,
+    teaching_class: TeachingClass | None = None,
+) -> PupilFields:
+    """What this viewer is shown of `pupil`, or of each pupil of `teaching_class` (one
+    the viewer may see at all), or of any pupil in a list when neither is given.
+
+    On a pupil's own page administrators see the school information and school
+    administrators the encrypted fields too (TEN-3, TEN-5, SEC-2). A teacher of the
+    pupil's class, and a school administrator on a class page, see the fields the
+    school shows teachers (`School.teacher_fields`); nobody else sees those."""
+    one = pupil is not None
+    details = DETAIL_FIELDS if one and access.has(*ADMINS) else ()
+    sensitive = SENSITIVE_FIELDS if one and access.has("school_admin") else ()
+    planning: tuple[str, ...] = ()
+    if pupil is not None or teaching_class is not None:
+        class_admin = teaching_class is not None and access.has("school_admin")
+        if class_admin or (access.has("teacher") and _teaches(user, pupil, teaching_class)):
+            shown = {*details, *sensitive}
+            planning = tuple(n for n in access.school.teacher_fields() if n not in shown)
+    return PupilFields(
+        staff=access.has(*STAFF), details=details, sensitive=sensitive, planning=planning
+    )
+
+
+def pupil_read_logged(
+    *,
+    user: User,
+    access: Access,
+    action: str,
+    target: Any = None,
+    data: dict[str, Any] | None = None,
+    fields: PupilFields | None = None,
+    pupils: Iterable[Pupil] = (),
+    via: str = "",
+) -> None:
+    """Record a staff read of pupil data in the access log (SEC-1); nobody else's.
+
+    `fields`, when given, names the sensitive and planning fields shown; when they are
+    shown for the `pupils` of a class page (`target` the class), each pupil also gets an event
+    `rosters.pupil.fields_read` naming them, so a pupil's own log shows every read:
+    all in one insert, whatever the number of pupils. `via` says where from ("api");
+    pages leave it out."""
+    if not access.has(*STAFF):
+        return
+    data = dict(data or {})
+    logged = fields.logged if fields is not None else []
+    if logged:
+        data["fields"] = logged
+    if via:
+        data["via"] = via
+    events: list[tuple[str, Any, dict | None]] = [(action, target, data)]
+    if logged:
+        each = {"fields": logged, **({"via": via} if via else {})}
+        if isinstance(target, TeachingClass):
+            each["class"] = target.pk
+        events += [("rosters.pupil.fields_read", pupil, dict(each)) for pupil in pupils]
+    if len(events) == 1:
+        audit.record(actor=user, school=access.school, action=action, target=target, data=data)
+    else:
+        audit.record_many(actor=user, school=access.school, events=events)

@@ -18,6 +18,11 @@ urlpatterns = [
     path("classes/<int:class_id>/delete/", views.class_delete, name="class_delete"),
     path("classes/<int:class_id>/teachers/", views.class_teachers, name="class_teachers"),
     path("classes/<int:class_id>/pupils/", views.class_pupils, name="class_pupils"),
+    path(
+        "classes/<int:class_id>/signin-cards/",
+        views.class_signin_cards,
+        name="class_signin_cards",
+    ),
     path("staff/", views.teachers, name="teachers"),
     path("staff/<int:user_id>/edit/", views.staff_edit, name="staff_edit"),
     path("staff/<int:user_id>/remove/", views.staff_remove, name="staff_remove"),

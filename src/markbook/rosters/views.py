@@ -3,6 +3,7 @@ access/selectors, call one service, render. Administrators here are school
 administrators and the trust administrators of the school's trust; only school
 administrators see the encrypted sensitive fields (SEC-2)."""
 
+import functools
 from typing import Any
 
 from django.contrib import messages
@@ -12,14 +13,19 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.http import urlencode
 from django.utils.text import capfirst
+from django.views.decorators.cache import never_cache
 
+from markbook.accounts.services import CODE_LIFETIME
 from markbook.admission import ADMINS, STAFF, AccessRequest, admin_post, require_role, school_of
-from markbook.rosters import forms, selectors, services
+from markbook.rosters import forms, selectors, services, signin_cards
 from markbook.rosters.access import (
     access_class,
+    access_class_for_signin_cards,
     access_pupil,
     access_staff,
+    may_reset_class_signin,
 )
 from markbook.rosters.models import YEAR_GROUPS, Pupil, TeachingClass
 from markbook.web import is_htmx, posted_id
@@ -28,13 +34,23 @@ PAGE_SIZE = 50
 
 
 def _read(
-    request: AccessRequest, action: str, target: Any = None, data: dict | None = None
+    request: AccessRequest,
+    action: str,
+    target: Any = None,
+    data: dict | None = None,
+    fields: selectors.PupilFields | None = None,
+    pupils: list[Pupil] | None = None,
 ) -> None:
-    """SEC-1: staff reads of pupil data go to the access log."""
-    if request.access.has(*STAFF):
-        services.roster_read_record(
-            actor=request.user, school=school_of(request), action=action, target=target, data=data
-        )
+    """SEC-1: staff reads of pupil data go to the access log (selectors.pupil_read_logged)."""
+    selectors.pupil_read_logged(
+        user=request.user,
+        access=request.access,
+        action=action,
+        target=target,
+        data=data,
+        fields=fields,
+        pupils=pupils or (),
+    )
 
 
 def _confirm(request: AccessRequest, thing: str, consequence: str, cancel: str) -> HttpResponse:
@@ -59,6 +75,7 @@ def pupils(request: AccessRequest, school_id: int) -> HttpResponse:
         selectors.pupils_visible_to(request.user, request.access),
         query=query,
         year_group=year,
+        upn=True,  # administrators only, who see UPNs
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
@@ -93,49 +110,56 @@ def pupil_new(request: AccessRequest, school_id: int) -> HttpResponse:
     return render(request, "rosters/pupil_form.html", {"form": form, "pupil": None})
 
 
+@functools.cache
+def _field_labels() -> dict[str, str]:
+    """Labels as on the pupil form ("KS2 reading", not "Ks2 reading")."""
+    form = forms.PupilForm(sensitive=True)
+    labels = {n: str(f.label) for n, f in form.fields.items() if f.label}
+    return {
+        f.name: labels.get(f.name) or capfirst(str(f.verbose_name))
+        for f in Pupil._meta.concrete_fields
+    }
+
+
+def _pupil_value(pupil: Pupil, name: str) -> Any:
+    value = getattr(pupil, name)
+    display = getattr(pupil, f"get_{name}_display", None)
+    if display is not None and value:
+        return display()
+    if value is True or value is False:
+        return "Yes" if value else "No"
+    return value
+
+
 def _pupil_rows(pupil: Pupil, names: tuple[str, ...]) -> list[tuple[str, Any]]:
-    """(label, value) rows, labelled as on the pupil form ("KS2 reading", not "Ks2 reading")."""
-    labels = {n: f.label for n, f in forms.PupilForm(sensitive=True).fields.items() if f.label}
-    rows = []
-    for name in names:
-        field = Pupil._meta.get_field(name)
-        value = getattr(pupil, name)
-        display = getattr(pupil, f"get_{name}_display", None)
-        if display is not None and value:
-            value = display()
-        elif value is True or value is False:
-            value = "Yes" if value else "No"
-        rows.append((labels.get(name) or capfirst(str(field.verbose_name)), value))
-    return rows
-
-
-MIS_SHOWN = ("upn", *(n for n in services.MIS_FIELDS if n not in services.SENSITIVE_FIELDS))
+    """(label, value) rows, labelled as on the pupil form."""
+    labels = _field_labels()
+    return [(labels[name], _pupil_value(pupil, name)) for name in names]
 
 
 def pupil_detail(request: AccessRequest, school_id: int, pupil_id: int) -> HttpResponse:
     """One pupil's page: the pupil themself, their parents, their teachers and
-    administrators (TEN-3). Teachers see names, username, year group and classes only;
-    the email only in a school domain (TEN-5); sensitive fields only school administrators."""
+    administrators (TEN-3), each shown the fields selectors.pupil_fields_visible gives."""
     pupil = access_pupil(request, pupil_id)
     access = request.access
-    _read(request, "rosters.pupil.viewed", target=pupil)
-    is_staff = access.has(*STAFF)
+    fields = selectors.pupil_fields_visible(request.user, access, pupil=pupil)
+    _read(request, "rosters.pupil.viewed", target=pupil, fields=fields)
     admin = access.has(*ADMINS)
     context: dict[str, Any] = {
         "pupil": pupil,
-        "is_staff": is_staff,
-        "email": pupil.email_for_staff() if is_staff else pupil.email,
+        "is_staff": fields.staff,
+        "email": fields.email(pupil),
         "classes": selectors.classes_visible_to(request.user, access).filter(
             enrolments__pupil=pupil
         ),
         "admin": admin,
+        "mis_rows": _pupil_rows(pupil, fields.details),
+        "sensitive_rows": _pupil_rows(pupil, fields.sensitive),
+        "planning_rows": _pupil_rows(pupil, fields.planning),
     }
     if admin:
-        context["mis_rows"] = _pupil_rows(pupil, MIS_SHOWN)
         context["parents"] = selectors.pupil_parents(pupil)
         context["parent_form"] = forms.ParentLinkForm()
-    if access.has("school_admin"):
-        context["sensitive_rows"] = _pupil_rows(pupil, services.SENSITIVE_FIELDS)
     return render(request, "rosters/pupil_detail.html", context)
 
 
@@ -220,16 +244,39 @@ def me(request: AccessRequest, school_id: int) -> HttpResponse:
 
 
 def classes(request: AccessRequest, school_id: int) -> HttpResponse:
-    """Administrators see every class; a teacher the classes they teach (TEN-3)."""
+    """Administrators see every class; a teacher the classes they teach (TEN-3).
+    Filtered by name, subject, year group and teacher, paginated; htmx swaps the
+    results, and without JavaScript the same form is a plain GET."""
     require_role(request, *STAFF)
-    rows = selectors.classes_visible_to(request.user, request.access).prefetch_related(
-        "teacher_links__teacher"
-    )
-    return render(
-        request,
-        "rosters/classes.html",
-        {"classes": rows, "admin": request.access.has(*ADMINS)},
-    )
+    admin = request.access.has(*ADMINS)
+    visible = selectors.classes_visible_to(request.user, request.access)
+    query = request.GET.get("q", "").strip()[:100]
+    year = request.GET.get("year", "")
+    year = year if year in dict(YEAR_GROUPS) else ""
+    subjects = selectors.class_subjects(visible)
+    subject = request.GET.get("subject", "")
+    subject = subject if subject in subjects else ""
+    teachers = list(selectors.staff()) if admin else []
+    teacher = posted_id(request.GET.get("teacher"))
+    teacher = teacher if any(t.pk == teacher for t in teachers) else 0
+    rows = selectors.class_search(
+        visible, query=query, subject=subject, year_group=year, teacher_id=teacher
+    ).prefetch_related("teacher_links__teacher")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = {"q": query, "subject": subject, "year": year, "teacher": teacher or ""}
+    context = {
+        "classes": list(page.object_list),
+        "page": page,
+        "admin": admin,
+        "filters": filters,
+        "filtered": any(filters.values()),
+        "query_string": urlencode({k: v for k, v in filters.items() if v}),
+        "subjects": subjects,
+        "teachers": teachers,
+        "year_groups": YEAR_GROUPS,
+    }
+    template = "rosters/classes.html#results" if is_htmx(request) else "rosters/classes.html"
+    return render(request, template, context)
 
 
 def _class_form_page(
@@ -293,7 +340,22 @@ def class_delete(request: AccessRequest, school_id: int, class_id: int) -> HttpR
 
 def _class_context(request: AccessRequest, teaching_class: TeachingClass) -> dict[str, Any]:
     admin = request.access.has(*ADMINS)
-    context: dict[str, Any] = {"teaching_class": teaching_class, "admin": admin}
+    fields = selectors.pupil_fields_visible(
+        request.user,
+        request.access,
+        teaching_class=teaching_class,
+    )
+    context: dict[str, Any] = {
+        "teaching_class": teaching_class,
+        "admin": admin,
+        "fields": fields,
+        "can_print_cards": may_reset_class_signin(request, teaching_class),
+        "planning_labels": [_field_labels()[name] for name in fields.planning],
+        "pupil_rows": [
+            (e.pupil, [_pupil_value(e.pupil, name) for name in fields.planning])
+            for e in teaching_class.enrolments.all()
+        ],
+    }
     if admin:
         attached = {link.teacher_id for link in teaching_class.teacher_links.all()}
         context["staff_choices"] = [u for u in selectors.staff() if u.pk not in attached]
@@ -308,13 +370,16 @@ def class_detail(request: AccessRequest, school_id: int, class_id: int) -> HttpR
     """A class with its teachers and pupils: its teachers and administrators (TEN-3)."""
     require_role(request, *STAFF)
     teaching_class = access_class(request, class_id)
+    context = _class_context(request, teaching_class)
     _read(
         request,
         "rosters.class.viewed",
         target=teaching_class,
         data={"count": len(teaching_class.enrolments.all())},
+        fields=context["fields"],
+        pupils=[e.pupil for e in teaching_class.enrolments.all()],
     )
-    return render(request, "rosters/class_detail.html", _class_context(request, teaching_class))
+    return render(request, "rosters/class_detail.html", context)
 
 
 def _class_changed(
@@ -322,8 +387,19 @@ def _class_changed(
 ) -> HttpResponse:
     """After a change on the class page: the refreshed section for htmx, else a redirect."""
     if is_htmx(request):
-        context = _class_context(request, access_class(request, class_id))
+        teaching_class = access_class(request, class_id)
+        context = _class_context(request, teaching_class)
         context["problems"] = problems
+        if partial == "pupils" and context["fields"].planning:  # the list is shown again
+            enrolled = [e.pupil for e in teaching_class.enrolments.all()]
+            _read(
+                request,
+                "rosters.class.viewed",
+                target=teaching_class,
+                data={"count": len(enrolled), "for": "change"},
+                fields=context["fields"],
+                pupils=enrolled,
+            )
         return render(request, f"rosters/class_detail.html#{partial}", context)
     for problem in problems:
         messages.error(request, problem)
@@ -389,6 +465,34 @@ def class_pupils(request: AccessRequest, school_id: int, class_id: int) -> HttpR
     except ValidationError as error:
         problems = _errors(error)
     return _class_changed(request, school_id, class_id, "pupils", problems)
+
+
+@never_cache
+def class_signin_cards(request: AccessRequest, school_id: int, class_id: int) -> HttpResponse:
+    """Sign-in cards for the whole class (ACC-2): first a page saying whose codes will
+    be reset, then, on confirming, the cards to print, shown once and never stored."""
+    teaching_class = access_class_for_signin_cards(request, class_id)
+    school = school_of(request)
+    if request.method != "POST":
+        pupils = signin_cards.signin_card_pupils(teaching_class)
+        context = {"teaching_class": teaching_class, "pupils": pupils}
+        return render(request, "rosters/class_signin_cards_confirm.html", context)
+    cards = signin_cards.signin_cards_issue(actor=request.user, teaching_class=teaching_class)
+    signin_url = request.build_absolute_uri(
+        reverse("pupil_signin_code_entry", kwargs={"signin_slug": school.signin_slug})
+    )
+    response = render(
+        request,
+        "rosters/class_signin_cards.html",
+        {
+            "teaching_class": teaching_class,
+            "cards": cards,
+            "signin_url": signin_url,
+            "days": CODE_LIFETIME.days,
+        },
+    )
+    patch_cache_control(response, no_store=True)
+    return response
 
 
 # --- Staff ------------------------------------------------------------------

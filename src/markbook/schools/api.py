@@ -1,6 +1,7 @@
 """API: a school administrator's settings, as on the settings page (TEN-1 email
 domains, ACC-1 sign-in methods, ACC-3 pseudonyms, ACC-5 two-factor sign-in for
-administrators, ROS-5 the optional pupil fields the school keeps).
+administrators, ROS-5 the optional pupil fields the school keeps, TEN-3 the pupil
+fields teachers see for their own classes).
 
 Both call `schools.services.school_settings_update`, so a rule is written once.
 """
@@ -12,7 +13,12 @@ from markbook.accounts.sso import sso_provider_ids
 from markbook.admission import AccessRequest, require_role, school_of
 from markbook.core.api import InputSchema, responses
 from markbook.schools import services
-from markbook.schools.models import KEEPABLE_PUPIL_FIELDS, SIGNIN_METHODS, School
+from markbook.schools.models import (
+    KEEPABLE_PUPIL_FIELDS,
+    SIGNIN_METHODS,
+    TEACHER_VISIBLE_PUPIL_FIELDS,
+    School,
+)
 
 router = Router(tags=["settings"])
 
@@ -23,8 +29,11 @@ class SettingsOut(Schema):
     require_admin_2fa: bool
     kept_pupil_fields: list[str]
     signin_methods: list[str]
+    # The pupil fields teachers see for the pupils of their own classes (TEN-3).
+    teacher_pupil_fields: list[str]
     # What may be chosen: name -> label.
     keepable_pupil_fields: dict[str, str]
+    teacher_visible_pupil_fields: dict[str, str]
     available_signin_methods: dict[str, str]
     # Google or Microsoft sign-in configured on this deployment (ACC-1).
     sso_configured: list[str]
@@ -39,6 +48,7 @@ class SettingsPatch(InputSchema):
     require_admin_2fa: bool | None = None
     kept_pupil_fields: list[str] | None = None
     signin_methods: list[str] | None = None
+    teacher_pupil_fields: list[str] | None = None
 
 
 def _admin_school(request: AccessRequest) -> School:
@@ -54,7 +64,9 @@ def _out(request: AccessRequest, school: School) -> dict:
         "require_admin_2fa": school.require_admin_2fa,
         "kept_pupil_fields": school.kept_pupil_fields,
         "signin_methods": school.signin_methods,
+        "teacher_pupil_fields": school.teacher_pupil_fields,
         "keepable_pupil_fields": KEEPABLE_PUPIL_FIELDS,
+        "teacher_visible_pupil_fields": TEACHER_VISIBLE_PUPIL_FIELDS,
         "available_signin_methods": SIGNIN_METHODS,
         "sso_configured": sorted(sso_provider_ids()),
         "pupil_signin_url": request.build_absolute_uri(
@@ -90,5 +102,6 @@ def settings_change(request: AccessRequest, school_id: int, payload: SettingsPat
         require_admin_2fa=payload.require_admin_2fa,
         kept_pupil_fields=payload.kept_pupil_fields,
         signin_methods=payload.signin_methods,
+        teacher_pupil_fields=payload.teacher_pupil_fields,
     )
     return _out(request, school)

@@ -35,6 +35,31 @@ def all_keepable_pupil_fields() -> list[str]:
     return list(KEEPABLE_PUPIL_FIELDS)
 
 
+# The pupil fields a school may show its teachers for the pupils of their own classes
+# (TEN-3), to plan lessons; every one shown is recorded in the access log (SEC-1).
+TEACHER_VISIBLE_PUPIL_FIELDS = {
+    name: KEEPABLE_PUPIL_FIELDS[name]
+    for name in (
+        "sen_provision",
+        "sen_need",
+        "disadvantaged",
+        "fsm",
+        "eal",
+        "ks2_reading",
+        "ks2_maths",
+        "gifted_talented",
+        "ethnicity",
+        "medical_notes",
+    )
+}
+
+
+def default_teacher_pupil_fields() -> list[str]:
+    """SEN provision, Pupil Premium, EAL and KS2 results; never ethnicity or medical
+    notes unless the school turns them on."""
+    return ["sen_provision", "disadvantaged", "eal", "ks2_reading", "ks2_maths"]
+
+
 # The ways a school's people may sign in (ACC-1): Markbook's own password, or an
 # OpenID Connect identity from the school's Google or Microsoft accounts.
 SIGNIN_METHODS = {
@@ -104,6 +129,11 @@ class School(models.Model):
         blank=True,
         help_text="The optional pupil fields the school keeps; others are never stored (ROS-5).",
     )
+    teacher_pupil_fields = models.JSONField(
+        default=default_teacher_pupil_fields,
+        blank=True,
+        help_text="The pupil fields teachers see for the pupils of their own classes (TEN-3).",
+    )
     signin_methods = models.JSONField(
         default=default_signin_methods,
         blank=True,
@@ -129,6 +159,12 @@ class School(models.Model):
     def keeps(self, field: str) -> bool:
         """Whether the school keeps this pupil field (ROS-5); non-optional fields always."""
         return field not in KEEPABLE_PUPIL_FIELDS or field in self.kept_pupil_fields
+
+    def teacher_fields(self) -> tuple[str, ...]:
+        """The pupil fields teachers see for their own classes: those chosen that the
+        school also keeps (ROS-5), in the settings' order (TEN-3)."""
+        chosen = set(self.teacher_pupil_fields)
+        return tuple(n for n in TEACHER_VISIBLE_PUPIL_FIELDS if n in chosen and self.keeps(n))
 
     def terms_accepted(self, version: str) -> bool:
         from markbook.core.tenancy import school_scope

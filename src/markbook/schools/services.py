@@ -14,6 +14,7 @@ from markbook.core.tenancy import all_schools, school_scope
 from markbook.schools.models import (
     KEEPABLE_PUPIL_FIELDS,
     SIGNIN_METHODS,
+    TEACHER_VISIBLE_PUPIL_FIELDS,
     School,
     TermsAcceptance,
     Trust,
@@ -122,10 +123,11 @@ def school_settings_update(
     require_admin_2fa: bool | None = None,
     kept_pupil_fields: list[str] | None = None,
     signin_methods: list[str] | None = None,
+    teacher_pupil_fields: list[str] | None = None,
 ) -> School:
     """Change the school's own settings (TEN-1 domains, ACC-3 pseudonyms, ACC-5
     two-factor sign-in for administrators, ROS-5 kept pupil fields, ACC-1 sign-in
-    methods), audited. Fields no longer kept are blanked on every pupil at once."""
+    methods, TEN-3 the pupil fields teachers see for their own classes), audited. Fields no longer kept are blanked on every pupil at once."""
     domains = sorted({d.strip().lower().lstrip("@") for d in email_domains if d.strip()})
     for domain in domains:
         if "." not in domain or " " in domain or "@" in domain:
@@ -154,6 +156,7 @@ def school_settings_update(
             )
         kept = [name for name in KEEPABLE_PUPIL_FIELDS if name in kept_pupil_fields]
     methods = _signin_methods(school, signin_methods)
+    teacher_fields = _teacher_pupil_fields(school, teacher_pupil_fields)
     dropped = [name for name in school.kept_pupil_fields if name not in kept]
     before = {
         "email_domains": school.email_domains,
@@ -161,6 +164,7 @@ def school_settings_update(
         "require_admin_2fa": school.require_admin_2fa,
         "kept_pupil_fields": school.kept_pupil_fields,
         "signin_methods": school.signin_methods,
+        "teacher_pupil_fields": school.teacher_pupil_fields,
     }
     after = {
         "email_domains": domains,
@@ -168,6 +172,7 @@ def school_settings_update(
         "require_admin_2fa": require_admin_2fa,
         "kept_pupil_fields": kept,
         "signin_methods": methods,
+        "teacher_pupil_fields": teacher_fields,
     }
     for name, value in after.items():
         setattr(school, name, value)
@@ -182,6 +187,18 @@ def school_settings_update(
         actor=actor, school=school, action="schools.settings.changed", target=school, data=changed
     )
     return school
+
+
+def _teacher_pupil_fields(school: School, wanted: list[str] | None) -> list[str]:
+    """The pupil fields teachers are to see for their own classes, checked (TEN-3)."""
+    if wanted is None:
+        return list(school.teacher_pupil_fields)
+    unknown = sorted(set(wanted) - set(TEACHER_VISIBLE_PUPIL_FIELDS))
+    if unknown:
+        raise ValidationError(
+            {"teacher_pupil_fields": [f"Not a field teachers can be shown: {', '.join(unknown)}."]}
+        )
+    return [name for name in TEACHER_VISIBLE_PUPIL_FIELDS if name in wanted]
 
 
 def _signin_methods(school: School, wanted: list[str] | None) -> list[str]:

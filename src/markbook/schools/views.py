@@ -11,7 +11,12 @@ from markbook.admission import AccessRequest, school_of
 from markbook.rosters import selectors
 from markbook.rosters.models import Pupil
 from markbook.schools import services
-from markbook.schools.models import KEEPABLE_PUPIL_FIELDS, SIGNIN_METHODS, School
+from markbook.schools.models import (
+    KEEPABLE_PUPIL_FIELDS,
+    SIGNIN_METHODS,
+    TEACHER_VISIBLE_PUPIL_FIELDS,
+    School,
+)
 
 
 def home(request: AccessRequest, school_id: int) -> HttpResponse:
@@ -100,6 +105,9 @@ def school_settings(request: AccessRequest, school_id: int) -> HttpResponse:
                 signin_methods=request.POST.getlist("signin_methods")
                 if request.POST.get("signin_methods_shown")
                 else None,
+                teacher_pupil_fields=request.POST.getlist("teacher_pupil_fields")
+                if request.POST.get("teacher_pupil_fields_shown")
+                else None,
             )
         except ValidationError as error:
             errors = [m for msgs in error.message_dict.values() for m in msgs]
@@ -119,6 +127,10 @@ def school_settings(request: AccessRequest, school_id: int) -> HttpResponse:
             "pupil_fields": [
                 (name, label, name in school.kept_pupil_fields)
                 for name, label in KEEPABLE_PUPIL_FIELDS.items()
+            ],
+            "teacher_fields": [
+                (name, label, name in school.teacher_pupil_fields, school.keeps(name))
+                for name, label in TEACHER_VISIBLE_PUPIL_FIELDS.items()
             ],
             "signin_methods": [
                 (name, label, school.allows_signin(name)) for name, label in SIGNIN_METHODS.items()
