@@ -6,7 +6,8 @@ read in the access log; nothing for anyone else."""
 import pytest
 from django.urls import reverse
 
-from markbook.core.tenancy import school_access, school_scope
+from markbook.admission import school_access
+from markbook.core.tenancy import school_scope
 from markbook.rosters import selectors, services
 from markbook.rosters.models import Enrolment
 from markbook.schools.models import default_teacher_pupil_fields
