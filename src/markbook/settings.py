@@ -205,7 +205,12 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 # The project's own stylesheet and scripts (src/markbook/static): `markbook` is not an app.
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Front-end packages come from npm (package.json; never a CDN, never committed): `npm ci`
+# and `npm run build` copy the files they need into build/static of the checkout.
+FRONT_END_DIR = Path(
+    os.environ.get("MARKBOOK_FRONT_END_DIR", BASE_DIR.parents[1] / "build" / "static")
+).resolve()
+STATICFILES_DIRS = [BASE_DIR / "static", FRONT_END_DIR]
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it; collectstatic fills it
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
