@@ -74,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "markbook.core.context_processors.school",
+                "markbook.accounts.context_processors.display",
             ],
         },
     }
@@ -226,6 +227,8 @@ CSRF_COOKIE_SECURE = _https
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 8
+# ACC-7, SEC-6: the preference cookie keeps display preferences for signed-out pages.
+MARKBOOK_DISPLAY_COOKIE = "markbook_display"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

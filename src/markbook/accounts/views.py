@@ -1,8 +1,11 @@
+import json
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -12,10 +15,12 @@ from django.views.decorators.http import require_POST
 from markbook.accounts import forms, selectors, services, throttle
 from markbook.accounts.access import access_pupil_for_reset, access_registration_request
 from markbook.accounts.forms import NewPasswordForm, PupilSignInForm, SignInCodeForm
+from markbook.accounts.preferences import DisplayPreferences, is_help_key
 
 PUPIL_BACKEND = "markbook.accounts.backends.SchoolPupilBackend"
 # The session remembers which checked code the pupil is about to use (never the code).
 PENDING_CODE = "markbook_pupil_signin_code"
+DISPLAY_COOKIE_AGE = 60 * 60 * 24 * 365
 
 
 @login_required
@@ -43,11 +48,73 @@ def profile(request: HttpRequest) -> HttpResponse:
             else:
                 created = {"token": token, "secret": secret}
                 form = forms.ApiTokenForm()
-    context = {"form": form, "created": created, "tokens": selectors.api_tokens_of(user)}  # type: ignore[arg-type]
+    context = {
+        "form": form,
+        "created": created,
+        "tokens": selectors.api_tokens_of(user),  # type: ignore[arg-type]
+        "display_form": forms.DisplayPreferencesForm.for_preferences(
+            selectors.display_preferences_of(user)  # type: ignore[arg-type]
+        ),
+    }
     response = render(request, "accounts/profile.html", context)
     if created:
         patch_cache_control(response, no_store=True)
     return response
+
+
+@require_POST
+@login_required
+def display_preferences(request: HttpRequest) -> HttpResponse:
+    """Save the display preferences from the account page (ACC-7). Under htmx the form
+    answers in place and the page takes the new look at once; the preference cookie
+    keeps it for this browser's signed-out pages."""
+    user = request.user
+    before = selectors.display_preferences_of(user)  # type: ignore[arg-type]
+    form = forms.DisplayPreferencesForm(request.POST)
+    saved = None
+    if form.is_valid():
+        saved = services.display_preferences_set(user=user, preferences=form.preferences(before))  # type: ignore[arg-type]
+        form = forms.DisplayPreferencesForm.for_preferences(saved)
+    if request.headers.get("HX-Request") != "true":
+        if saved is not None:
+            messages.success(request, "Your display preferences are saved.")
+        response: HttpResponse = redirect("accounts:profile")
+    else:
+        response = render(
+            request,
+            "accounts/profile.html#display-form",
+            {"display_form": form, "saved": saved is not None},
+        )
+    if saved is not None:
+        response["HX-Trigger"] = json.dumps({"markbook:display": saved.attributes()})
+        display_cookie_set(response, saved)
+    return response
+
+
+def display_cookie_set(response: HttpResponse, preferences: DisplayPreferences) -> None:
+    """Remember the look for this browser's signed-out pages (the preference cookie)."""
+    response.set_cookie(
+        settings.MARKBOOK_DISPLAY_COOKIE,
+        preferences.cookie_value(),
+        max_age=DISPLAY_COOKIE_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+@require_POST
+@login_required
+def help_read(request: HttpRequest) -> HttpResponse:
+    """Hide a help block the person has read, on every page from now on (ACC-7)."""
+    key = request.POST.get("help", "")
+    if not is_help_key(key):
+        return HttpResponseBadRequest("No such help.")
+    before = selectors.display_preferences_of(request.user)  # type: ignore[arg-type]
+    services.display_preferences_set(user=request.user, preferences=before.with_help_read(key))  # type: ignore[arg-type]
+    if request.headers.get("HX-Request") == "true":
+        return HttpResponse("")
+    return redirect("accounts:profile")
 
 
 def _int(value: str | None) -> int:
