@@ -52,7 +52,7 @@ class Pupil(models.Model):
         "OneRoster sourcedId",
         max_length=255,
         blank=True,
-        help_text="The pupil's sourcedId in the last OneRoster file imported (ROS-4).",
+        help_text="The pupil's sourcedId in the last OneRoster file imported.",  # ROS-4
     )
     year_group = models.CharField(max_length=2, choices=YEAR_GROUPS)
     registration_group = models.CharField(max_length=50, blank=True)

@@ -207,7 +207,7 @@ def pupil_validate(pupil: Pupil, changed: set[str], *, taken: set[str] | None = 
     for name in sorted(changed):
         value = getattr(pupil, name)
         if value not in (None, "") and not pupil.school.keeps(name):
-            _add(errors, name, "The school does not keep this field (school settings, ROS-5).")
+            _add(errors, name, "The school does not keep this field (see its settings).")  # ROS-5
     exclude = [f.name for f in Pupil._meta.fields if f.name not in PUPIL_FIELDS]
     try:
         pupil.clean_fields(exclude=exclude)
@@ -503,7 +503,7 @@ def staff_create(
             raise _fail(
                 "email",
                 f"{email} already has a Markbook account outside this school. A teacher account "
-                "belongs to exactly one school (TEN-2): use the address the school gave them.",
+                "belongs to exactly one school: use the address the school gave them.",  # TEN-2
             )
         if _staff_roles(existing):
             raise _fail("email", f"{email} is already a member of staff here.")
