@@ -42,17 +42,37 @@ ensure_venv() {
   export PATH="$VENV/bin:$PATH"
 }
 
-# Debian packages the tests need (browser tests drive Debian's chromium).
-ensure_debian_packages() {
-  local missing=()
-  [ -x /usr/bin/chromium ] || missing+=(chromium)
-  command -v npm >/dev/null || missing+=(nodejs npm)
-  [ ${#missing[@]} -eq 0 ] && return 0
+apt_install() {
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "Installing Debian packages: ${missing[*]} ..." >&2
+  echo "Installing Debian packages: $* ..." >&2
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" fonts-dejavu-core >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+# Node.js and npm: the front-end files (both commands) and the sign-in tests' provider.
+ensure_node() {
+  command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+}
+
+# Debian packages the tests need (browser tests drive Debian's chromium).
+ensure_debian_packages() {
+  ensure_node
+  [ -x /usr/bin/chromium ] || apt_install chromium fonts-dejavu-core
+}
+
+# Front-end files from npm (package.json, exactly as package-lock.json says; never a CDN):
+# `npm run build` copies the files named in package.json's "static" map into build/static,
+# which Django serves at /static/. Redone when either file changes or the folder is gone.
+ensure_front_end() {
+  local stamp="$ROOT/build/static/.markbook-built" want
+  want="$(cat package.json package-lock.json | sha256sum | cut -c1-16)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "Installing the front-end files (npm ci, npm run build) ..." >&2
+    npm ci --ignore-scripts --no-audit --no-fund --silent
+    npm run --silent build >/dev/null
+    echo "$want" > "$stamp"
+  fi
 }
 
 # Node packages the tests need: the local OpenID Connect provider of the sign-in tests

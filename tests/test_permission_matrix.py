@@ -41,6 +41,11 @@ ALLAUTH = "allauth"
 PAGES: dict[str, Route | str] = {
     "dashboard": Route({**{r: 302 for r in ROLES}, "colleague": 302, "platform_staff": 200}),
     "accounts:profile": Route({**{r: 200 for r in ROLES}, "anonymous": 302}),
+    # Everyone's own display preferences (ACC-7): saved, then back to the account page.
+    "accounts:display": Route({r: 302 for r in ROLES}, method="post", data={"text_size": "large"}),
+    "accounts:help_read": Route(
+        {r: 302 for r in ROLES}, method="post", data={"help": "api-tokens"}
+    ),
     "schools:home": Route(only(*SCHOOL_A)),
     "schools:terms": Route(only(*SCHOOL_A)),
     "schools:settings": Route(only("admin")),
@@ -124,6 +129,8 @@ API: dict[str, Route] = {
     f"POST {ME}/tokens": Route(api_only(*EVERYONE, ok=201), "post", {"name": "Laptop"}),
     # The token is the admin's own (see _kwargs); anyone else's answers 404.
     f"DELETE {ME}/tokens/{{token_id}}": Route(api_only("admin", ok=204), "delete"),
+    f"GET {ME}/preferences": Route(api_only(*EVERYONE)),
+    f"PUT {ME}/preferences": Route(api_only(*EVERYONE), "put", {"text_size": "large"}),
     # Every member sees the pupils visible to them (TEN-3): the colleague only Cal.
     f"GET {S}/pupils": Route(api_only(*SCHOOL_A)),
     # Amy: herself, her parent, her teacher (7A), admins; not the colleague (7B).

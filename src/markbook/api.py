@@ -4,18 +4,44 @@ Every operation answers errors as `{"detail": ..., "errors": {field: [...]}}` an
 declares 401, 403, 404 and 422 (markbook.core.api).
 """
 
+from typing import Any
+
 from ninja import NinjaAPI
+from ninja.openapi.schema import OpenAPISchema
 from ninja.security import django_auth
 
 from markbook.accounts.api import router as accounts_router
 from markbook.accounts.api_registration import router as registration_router
 from markbook.audit.api import router as audit_router
 from markbook.core.api import ApiTokenAuth, install_error_handlers
+from markbook.core.text import without_requirement_ids
 from markbook.rosters.api import router as rosters_router
 from markbook.rosters.api_imports import router as imports_router
 from markbook.schools.api import router as settings_router
 
-api = NinjaAPI(
+
+class MarkbookAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: Any) -> OpenAPISchema:
+        """The OpenAPI document, its descriptions without the requirement IDs that the
+        docstrings they come from cite (the docs are read by schools' developers)."""
+        schema = super().get_openapi_schema(**kwargs)
+        _plain_descriptions(schema)
+        return schema
+
+
+def _plain_descriptions(node: Any) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("description", "summary") and isinstance(value, str):
+                node[key] = without_requirement_ids(value)
+            else:
+                _plain_descriptions(value)
+    elif isinstance(node, list):
+        for item in node:
+            _plain_descriptions(item)
+
+
+api = MarkbookAPI(
     title="Markbook API",
     version="1",
     urls_namespace="api",

@@ -72,6 +72,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "markbook.admission.access_context",
+                "markbook.accounts.context_processors.display",
             ],
         },
     }
@@ -205,7 +206,12 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 # The project's own stylesheet and scripts (src/markbook/static): `markbook` is not an app.
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Front-end packages come from npm (package.json; never a CDN, never committed): `npm ci`
+# and `npm run build` copy the files they need into build/static of the checkout.
+FRONT_END_DIR = Path(
+    env_str("MARKBOOK_FRONT_END_DIR", str(BASE_DIR.parents[1] / "build" / "static"))
+).resolve()
+STATICFILES_DIRS = [BASE_DIR / "static", FRONT_END_DIR]
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it; collectstatic fills it
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -221,6 +227,8 @@ CSRF_COOKIE_SECURE = _https
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 8
+# ACC-7, SEC-6: the preference cookie keeps display preferences for signed-out pages.
+MARKBOOK_DISPLAY_COOKIE = "markbook_display"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -65,7 +65,9 @@ def test_temporary_password_stays_until_a_successful_change(db):
 def test_pupil_changes_their_own_password_given_the_old_one(client_for, world):
     client = client_for("pupil")
     page = client.get(reverse("schools:home", kwargs={"school_id": world.a.pk}))
-    assert f'href="{reverse("account_change_password")}"' in page.content.decode()
+    assert f'href="{reverse("accounts:profile")}">Your account' in page.content.decode()
+    account = client.get(reverse("accounts:profile")).content.decode()
+    assert f'href="{reverse("account_change_password")}"' in account
     assert client.get(reverse("account_change_password")).status_code == 200
     assert change_password(client, "wrong-old-password").status_code == 200
     assert fresh(world.amy.user).check_password(PASSWORD)

@@ -1,12 +1,15 @@
-"""API: who am I, and personal API tokens (ACC-2, SEC-1)."""
+"""API: who am I, personal API tokens and display preferences (ACC-2, ACC-7, SEC-1)."""
 
 from datetime import datetime
+from typing import Annotated, Literal
 
 from django.http import Http404
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import Field
 
 from markbook.accounts import selectors, services
+from markbook.accounts.preferences import HELP_KEY, MAX_HELP_READ, DisplayPreferences
 from markbook.admission import AccessRequest
 from markbook.core.api import responses
 
@@ -48,6 +51,18 @@ class TokenCreatedOut(TokenOut):
 
 class TokenIn(Schema):
     name: str
+
+
+class PreferencesIO(Schema):
+    """Display preferences (ACC-7); `read_help` names the help blocks hidden as read."""
+
+    text_size: Literal["normal", "large", "larger"] = "normal"
+    dyslexia_font: bool = False
+    high_contrast: bool = False
+    reduced_motion: bool = False
+    read_help: list[Annotated[str, Field(pattern=HELP_KEY.pattern)]] = Field(
+        default_factory=list, max_length=MAX_HELP_READ
+    )
 
 
 @router.get("/me", response=responses(MeOut), summary="Who am I")
@@ -95,3 +110,22 @@ def token_revoke(request: AccessRequest, token_id: int) -> Status:
         raise Http404
     services.api_token_revoke(actor=request.user, token=token)
     return Status(204, None)
+
+
+@router.get(
+    "/me/preferences", response=responses(PreferencesIO), summary="Read my display preferences"
+)
+def preferences(request: AccessRequest) -> dict:
+    return selectors.display_preferences_of(request.user).to_data()
+
+
+@router.put(
+    "/me/preferences", response=responses(PreferencesIO), summary="Set my display preferences"
+)
+def preferences_set(request: AccessRequest, payload: PreferencesIO) -> dict:
+    """Replace the signed-in person's display preferences; every page follows them."""
+    saved = services.display_preferences_set(
+        user=request.user,
+        preferences=DisplayPreferences.from_data(payload.model_dump()),
+    )
+    return saved.to_data()

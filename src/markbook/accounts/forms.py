@@ -6,6 +6,8 @@ from allauth.account.forms import SetPasswordForm as AllauthSetPasswordForm
 from django import forms
 from django.core.exceptions import ValidationError
 
+from markbook.accounts.preferences import TEXT_SIZES, DisplayPreferences
+
 
 class PupilSignInForm(forms.Form):
     username = forms.CharField(
@@ -94,6 +96,36 @@ class ApiTokenForm(forms.Form):
         max_length=100,
         help_text="What the token is for, such as the laptop or script that uses it.",
     )
+
+
+class DisplayPreferencesForm(forms.Form):
+    """Text size, font, contrast, motion, and whether read help comes back (ACC-7)."""
+
+    text_size = forms.ChoiceField(
+        label="Text size", choices=list(TEXT_SIZES.items()), widget=forms.RadioSelect
+    )
+    dyslexia_font = forms.BooleanField(
+        label="Dyslexia-friendly font (OpenDyslexic, with wider spacing)", required=False
+    )
+    high_contrast = forms.BooleanField(label="High contrast", required=False)
+    reduced_motion = forms.BooleanField(
+        label="Reduce motion (no animations or smooth scrolling)", required=False
+    )
+    show_help_again = forms.BooleanField(label="Show the help I have hidden again", required=False)
+
+    @classmethod
+    def for_preferences(cls, preferences: DisplayPreferences) -> "DisplayPreferencesForm":
+        return cls(initial=preferences.to_data())
+
+    def preferences(self, before: DisplayPreferences) -> DisplayPreferences:
+        data = self.cleaned_data
+        return DisplayPreferences(
+            text_size=data["text_size"],
+            dyslexia_font=data["dyslexia_font"],
+            high_contrast=data["high_contrast"],
+            reduced_motion=data["reduced_motion"],
+            read_help=() if data["show_help_again"] else before.read_help,
+        )
 
 
 class RegistrationForm(forms.Form):

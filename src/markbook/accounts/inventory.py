@@ -64,6 +64,12 @@ declare(
             Visible.NOBODY,
         ),
         "date_joined": _account(Category.TECHNICAL, "when the account was created", Visible.NOBODY),
+        "display_preferences": _account(
+            Category.TECHNICAL,
+            "show Markbook as the person chose: text size, font, contrast, motion, and the "
+            "help they have read (ACC-7)",
+            Visible.PERSON,
+        ),
         # Django's permission groups: Markbook keeps roles in memberships, so these stay empty.
         "groups": _account(
             Category.RELATIONSHIP, "Django permission groups (unused)", Visible.NOBODY

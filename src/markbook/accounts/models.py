@@ -18,6 +18,8 @@ class User(AbstractUser):
     email = models.EmailField(blank=True, default="")
     is_platform_staff = models.BooleanField(default=False)
     must_change_password = models.BooleanField(default=False)
+    # ACC-7: text size, font, contrast, motion, help read (markbook.accounts.preferences).
+    display_preferences = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [

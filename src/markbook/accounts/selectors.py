@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from markbook.accounts.models import ApiToken, User
+from markbook.accounts.preferences import DisplayPreferences
 from markbook.admission import school_access, user_schools
 from markbook.core.tenancy import school_scope
 from markbook.schools.models import School, Trust
@@ -49,3 +50,8 @@ def api_tokens_of(user: User) -> QuerySet[ApiToken]:
 def api_token_of(user: User, token_id: int) -> ApiToken | None:
     """One of the user's own tokens; another person's token is simply not found."""
     return api_tokens_of(user).filter(pk=token_id).first()
+
+
+def display_preferences_of(user: User) -> DisplayPreferences:
+    """A person's display preferences (ACC-7); read with the user, so no query."""
+    return DisplayPreferences.from_data(user.display_preferences)

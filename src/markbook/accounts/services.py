@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from markbook.accounts import throttle
 from markbook.accounts.models import ApiToken, Membership, SignInCode, User, token_digest
+from markbook.accounts.preferences import DisplayPreferences
 from markbook.audit import services as audit
 from markbook.core.tenancy import school_scope
 from markbook.rosters.models import Pupil
@@ -366,3 +367,33 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
         data={"name": token.name, "prefix": token.prefix},
     )
     return token
+
+
+# --- Display preferences (ACC-7) ---------------------------------------------
+
+
+@transaction.atomic
+def display_preferences_set(*, user: User, preferences: DisplayPreferences) -> DisplayPreferences:
+    """Remember a person's display preferences on their account (ACC-7).
+
+    A changed setting is recorded on the platform's audit chain (it is the person's,
+    not one school's) by name only; hiding a help block that was read is not recorded."""
+    before = DisplayPreferences.from_data(user.display_preferences)
+    if before == preferences:
+        return preferences
+    user.display_preferences = preferences.to_data()
+    user.save(update_fields=["display_preferences"])
+    changed = sorted(
+        name
+        for name, value in preferences.to_data().items()
+        if name != "read_help" and before.to_data()[name] != value
+    )
+    if changed:
+        audit.record(
+            actor=user,
+            school=None,
+            action="accounts.display_preferences.changed",
+            target=user,
+            data={"changed": changed},
+        )
+    return preferences

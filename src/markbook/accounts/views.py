@@ -1,8 +1,11 @@
+import json
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -12,12 +15,14 @@ from django.views.decorators.http import require_POST
 from markbook.accounts import forms, selectors, services, throttle
 from markbook.accounts.access import access_pupil_for_reset, access_registration_request
 from markbook.accounts.forms import NewPasswordForm, PupilSignInForm, SignInCodeForm
+from markbook.accounts.preferences import DisplayPreferences, is_help_key
 from markbook.admission import AccessRequest, PublicRequest, school_of, user_schools
-from markbook.web import posted_id
+from markbook.web import is_htmx, posted_id
 
 PUPIL_BACKEND = "markbook.accounts.backends.SchoolPupilBackend"
 # The session remembers which checked code the pupil is about to use (never the code).
 PENDING_CODE = "markbook_pupil_signin_code"
+DISPLAY_COOKIE_AGE = 60 * 60 * 24 * 365
 
 
 @login_required
@@ -57,11 +62,73 @@ def profile(request: AccessRequest) -> HttpResponse:
             else:
                 created = {"token": token, "secret": secret}
                 form = forms.ApiTokenForm()
-    context = {"form": form, "created": created, "tokens": selectors.api_tokens_of(user)}
+    context = {
+        "form": form,
+        "created": created,
+        "tokens": selectors.api_tokens_of(user),
+        "display_form": forms.DisplayPreferencesForm.for_preferences(
+            selectors.display_preferences_of(user)
+        ),
+    }
     response = render(request, "accounts/profile.html", context)
     if created:
         patch_cache_control(response, no_store=True)
     return response
+
+
+@require_POST
+@login_required
+def display_preferences(request: AccessRequest) -> HttpResponse:
+    """Save the display preferences from the account page (ACC-7). Under htmx the form
+    answers in place and the page takes the new look at once; the preference cookie
+    keeps it for this browser's signed-out pages."""
+    user = request.user
+    before = selectors.display_preferences_of(user)
+    form = forms.DisplayPreferencesForm(request.POST)
+    saved = None
+    if form.is_valid():
+        saved = services.display_preferences_set(user=user, preferences=form.preferences(before))
+        form = forms.DisplayPreferencesForm.for_preferences(saved)
+    if not is_htmx(request):
+        if saved is not None:
+            messages.success(request, "Your display preferences are saved.")
+        response: HttpResponse = redirect("accounts:profile")
+    else:
+        response = render(
+            request,
+            "accounts/profile.html#display-form",
+            {"display_form": form, "saved": saved is not None},
+        )
+    if saved is not None:
+        response["HX-Trigger"] = json.dumps({"markbook:display": saved.attributes()})
+        display_cookie_set(response, saved)
+    return response
+
+
+def display_cookie_set(response: HttpResponse, preferences: DisplayPreferences) -> None:
+    """Remember the look for this browser's signed-out pages (the preference cookie)."""
+    response.set_cookie(
+        settings.MARKBOOK_DISPLAY_COOKIE,
+        preferences.cookie_value(),
+        max_age=DISPLAY_COOKIE_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+@require_POST
+@login_required
+def help_read(request: AccessRequest) -> HttpResponse:
+    """Hide a help block the person has read, on every page from now on (ACC-7)."""
+    key = request.POST.get("help", "")
+    if not is_help_key(key):
+        return HttpResponseBadRequest("No such help.")
+    before = selectors.display_preferences_of(request.user)
+    services.display_preferences_set(user=request.user, preferences=before.with_help_read(key))
+    if is_htmx(request):
+        return HttpResponse("")
+    return redirect("accounts:profile")
 
 
 def _signin_context(request: PublicRequest, form: object, refusal: str | None) -> dict:
@@ -123,7 +190,7 @@ def pupil_signin(request: PublicRequest, signin_slug: str) -> HttpResponse:
 
 
 @never_cache
-def pupil_school_find(request: HttpRequest) -> HttpResponse:
+def pupil_school_find(request: AccessRequest) -> HttpResponse:
     """From the main sign-in page to a school's pupil sign-in page, given the school's
     code (its secret sign-in address, or the last part of it) (ACC-2, ACC-3).
 

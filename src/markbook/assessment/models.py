@@ -27,7 +27,7 @@ class Assignment(models.Model):
         "OneRoster sourcedId",
         max_length=255,
         blank=True,
-        help_text="The lineItem's sourcedId in the OneRoster file it came from (ROS-4).",
+        help_text="The lineItem's sourcedId in the OneRoster file it came from.",  # ROS-4
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -79,4 +79,4 @@ class AuditEvent(models.Model):
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError(f"access-log event {self.pk} cannot be deleted (SEC-1)")
+        raise AppendOnlyError(f"access-log event {self.pk} cannot be deleted")  # SEC-1

@@ -6,6 +6,7 @@ class Config(AppConfig):
     label = "core"
 
     def ready(self) -> None:
+        import markbook.core.checks  # noqa: F401  (registers the system checks)
         from markbook.core import rls
 
         rls.connect_signals()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 
+from markbook.core.text import without_requirement_ids
 from markbook.privacy.inventory import REGISTRY, Category, Declaration, Erasure
 
 COLUMNS = (
@@ -70,8 +71,10 @@ def _names(label: str, field: str) -> tuple[str, str]:
 
 
 def processing_rows(registry: dict[str, Declaration] | None = None) -> list[Row]:
-    """Every declared personal field, by model label then field name."""
+    """Every declared personal field, by model label then field name; the inventory's
+    requirement citations are left out, for the people who read the record and notice."""
     registry = REGISTRY if registry is None else registry
+    plain = without_requirement_ids
     rows = []
     for label, decl in sorted(registry.items()):
         for field, p in sorted(decl.personal.items()):
@@ -86,11 +89,11 @@ def processing_rows(registry: dict[str, Declaration] | None = None) -> list[Row]
                     field=field,
                     field_name=field_name,
                     category=p.category,
-                    purpose=p.purpose,
-                    basis=str(p.basis),
-                    visible_to=p.visible_to,
-                    retention=p.retention,
-                    erasure=erasure,
+                    purpose=plain(p.purpose),
+                    basis=plain(str(p.basis)),
+                    visible_to=plain(p.visible_to),
+                    retention=plain(p.retention),
+                    erasure=plain(erasure),
                     encrypted=p.encrypted,
                 )
             )

@@ -145,7 +145,7 @@ def _check_staff(load: RosterLoad, errors: _Errors) -> dict[str, NewStaff]:
             errors.add(
                 f"{where}.email",
                 f"{row.email} already has a Markbook account; a teacher account belongs to "
-                "exactly one school (TEN-2).",
+                "exactly one school.",  # TEN-2
             )
         by_email[row.email] = row
     return by_email

@@ -23,9 +23,17 @@ def _yes_no(label: str) -> forms.TypedChoiceField:
     )
 
 
-def _codes(label: str, codes: tuple[str, ...]) -> forms.ChoiceField:
+def _codes(label: str, name: str) -> forms.ChoiceField:
+    """A census code of the pupil field `name`, offered by its meaning with the code the
+    MIS shows beside it (rosters.codes)."""
+    choices = Pupil._meta.get_field(name).choices or []
     return forms.ChoiceField(
-        label=label, choices=[("", "Not recorded"), *[(c, c) for c in codes]], required=False
+        label=label,
+        choices=[
+            ("", "Not recorded"),
+            *[(code, f"{meaning} ({code})") for code, meaning in choices],
+        ],
+        required=False,
     )
 
 
@@ -75,9 +83,9 @@ class PupilForm(forms.Form):
         if sensitive:
             self.fields["fsm"] = _yes_no("FSM")
             self.fields["disadvantaged"] = _yes_no("Disadvantaged (Pupil Premium)")
-            self.fields["sen_provision"] = _codes("SEN provision", services.SEN_PROVISION_CODES)
-            self.fields["sen_need"] = _codes("SEN primary need", services.SEN_NEED_CODES)
-            self.fields["ethnicity"] = _codes("Ethnicity", services.ETHNICITY_CODES)
+            self.fields["sen_provision"] = _codes("SEN provision", "sen_provision")
+            self.fields["sen_need"] = _codes("SEN primary need", "sen_need")
+            self.fields["ethnicity"] = _codes("Ethnicity", "ethnicity")
             self.fields["medical_notes"] = forms.CharField(
                 required=False, widget=forms.Textarea(attrs={"rows": 3})
             )

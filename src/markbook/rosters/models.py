@@ -8,6 +8,7 @@ from django.utils import timezone
 from django_scopes import ScopedManager
 
 from markbook.core.fields import EncryptedBooleanField, EncryptedTextField
+from markbook.rosters import codes
 
 YEAR_GROUPS = [("N1", "N1"), ("N2", "N2"), ("R", "Reception")] + [
     (str(n), f"Year {n}") for n in range(1, 14)
@@ -51,7 +52,7 @@ class Pupil(models.Model):
         "OneRoster sourcedId",
         max_length=255,
         blank=True,
-        help_text="The pupil's sourcedId in the last OneRoster file imported (ROS-4).",
+        help_text="The pupil's sourcedId in the last OneRoster file imported.",  # ROS-4
     )
     year_group = models.CharField(max_length=2, choices=YEAR_GROUPS)
     registration_group = models.CharField(max_length=50, blank=True)
@@ -64,9 +65,13 @@ class Pupil(models.Model):
     ks2_maths = models.PositiveSmallIntegerField(null=True, blank=True)
     fsm = EncryptedBooleanField("FSM", null=True, blank=True)
     disadvantaged = EncryptedBooleanField(null=True, blank=True)
-    sen_provision = EncryptedTextField("SEN provision", null=True, blank=True)
-    sen_need = EncryptedTextField("SEN primary need", null=True, blank=True)
-    ethnicity = EncryptedTextField(null=True, blank=True)
+    sen_provision = EncryptedTextField(
+        "SEN provision", null=True, blank=True, choices=list(codes.SEN_PROVISION.items())
+    )
+    sen_need = EncryptedTextField(
+        "SEN primary need", null=True, blank=True, choices=list(codes.SEN_NEED.items())
+    )
+    ethnicity = EncryptedTextField(null=True, blank=True, choices=list(codes.ETHNICITY.items()))
     medical_notes = EncryptedTextField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ON_ROLL)
     left_on = models.DateField(null=True, blank=True)

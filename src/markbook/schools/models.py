@@ -116,18 +116,18 @@ class School(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.TRIAL)
     subscription_ends = models.DateField(null=True, blank=True)
     signin_slug = models.CharField(max_length=40, unique=True, default=new_signin_slug)
-    pseudonymise_pupils = models.BooleanField(
-        default=False, help_text="Show pupils by pseudonym instead of their names (ACC-3)."
+    pseudonymise_pupils = models.BooleanField(  # ACC-3
+        default=False, help_text="Show pupils by pseudonym instead of their names."
     )
     require_admin_2fa = models.BooleanField(
         "Require two-factor sign-in for administrators",
         default=False,
-        help_text="School administrators must set up an authenticator app (ACC-5).",
+        help_text="School administrators must set up an authenticator app.",  # ACC-5
     )
     kept_pupil_fields = models.JSONField(
         default=all_keepable_pupil_fields,
         blank=True,
-        help_text="The optional pupil fields the school keeps; others are never stored (ROS-5).",
+        help_text="The optional pupil fields the school keeps; others are never stored.",  # ROS-5
     )
     teacher_pupil_fields = models.JSONField(
         default=default_teacher_pupil_fields,
@@ -137,7 +137,7 @@ class School(models.Model):
     signin_methods = models.JSONField(
         default=default_signin_methods,
         blank=True,
-        help_text="How the school's people sign in: password, google, microsoft (ACC-1).",
+        help_text="How the school's people sign in: password, google, microsoft.",  # ACC-1
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

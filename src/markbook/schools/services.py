@@ -58,7 +58,7 @@ def school_create(
         raise ValidationError(
             {
                 "admin_email": [
-                    f"{admin_email} already has an account; a staff account belongs to one school (TEN-2)."
+                    f"{admin_email} already has an account; a staff account belongs to one school."  # TEN-2
                 ]
             }
         )

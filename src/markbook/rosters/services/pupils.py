@@ -131,8 +131,12 @@ def pupil_validate(pupil: Pupil, changed: set[str], *, taken: set[str] | None = 
     for name in sorted(changed):
         value = getattr(pupil, name)
         if value not in (None, "") and not pupil.school.keeps(name):
-            add_error(errors, name, "The school does not keep this field (school settings, ROS-5).")
-    exclude = [f.name for f in Pupil._meta.fields if f.name not in PUPIL_FIELDS]
+            add_error(
+                errors, name, "The school does not keep this field (see its settings)."
+            )  # ROS-5
+    # The census codes are checked below, by a message that names the codes.
+    coded = ("sen_provision", "sen_need", "ethnicity")
+    exclude = [f.name for f in Pupil._meta.fields if f.name not in PUPIL_FIELDS or f.name in coded]
     try:
         pupil.clean_fields(exclude=exclude)
     except ValidationError as error:

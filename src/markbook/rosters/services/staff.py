@@ -61,7 +61,7 @@ def staff_create(
             raise invalid(
                 "email",
                 f"{email} already has a Markbook account outside this school. A teacher account "
-                "belongs to exactly one school (TEN-2): use the address the school gave them.",
+                "belongs to exactly one school: use the address the school gave them.",  # TEN-2
             )
         if _staff_roles(existing):
             raise invalid("email", f"{email} is already a member of staff here.")

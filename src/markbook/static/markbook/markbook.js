@@ -1,4 +1,5 @@
-// Markbook's small script: CSRF header for htmx requests, confirmation prompts.
+// Markbook's small script: CSRF header for htmx requests, confirmation prompts, and the
+// display preferences applied at once when the account page saves them (ACC-7).
 document.addEventListener("htmx:configRequest", (event) => {
   const token = document.querySelector("input[name=csrfmiddlewaretoken]");
   if (token) event.detail.headers["X-CSRFToken"] = token.value;
@@ -9,4 +10,12 @@ document.addEventListener("submit", (event) => {
 });
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) window.print();
+});
+document.addEventListener("markbook:display", (event) => {
+  const html = document.documentElement;
+  for (const name of ["data-text-size", "data-font", "data-contrast", "data-motion"]) {
+    const value = event.detail[name];
+    if (value) html.setAttribute(name, value);
+    else html.removeAttribute(name);
+  }
 });

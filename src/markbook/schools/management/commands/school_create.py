@@ -8,7 +8,7 @@ from markbook.schools.services import school_create
 
 
 class Command(BaseCommand):
-    help = "Create a school with its data key and first administrator (TEN-1, ACC-2)."
+    help = "Create a school with its data key and first administrator."  # TEN-1, ACC-2
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--name", required=True)
