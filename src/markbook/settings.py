@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "markbook.accounts",
     "markbook.rosters",
     "markbook.assessment",
+    "markbook.tracking",
     "markbook.audit",
     "markbook.privacy",
 ]
