@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "markbook.accounts",
     "markbook.rosters",
     "markbook.assessment",
+    "markbook.tracking",
     "markbook.audit",
     "markbook.privacy",
 ]

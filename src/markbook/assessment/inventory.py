@@ -32,6 +32,8 @@ declare(
         "school",
         "teaching_class",
         "title",
+        "kind",
+        "subject",
         "due_date",
         "max_mark",
         "oneroster_id",
@@ -66,7 +68,25 @@ declare(
         ),
         "score": _record("the pupil's result, shown to them, their parents and teachers (ASM-3)"),
         "status": _record("whether the pupil was marked, absent or not required (ASM-3)"),
+        "feedback": _record("the teacher's comment on the work, shown to the pupil (ASM-3)"),
+        "version": _record("how many times the mark changed, to refuse a stale write (ASM-3)"),
         "updated_at": _record("when the mark last changed (DSR-3)"),
+        "updated_by": Personal(
+            category=Category.ACCOUNTABILITY,
+            purpose="who last changed the mark (DSR-3)",
+            basis=Basis.PUBLIC_TASK,
+            visible_to=Visible.ADMINS + " and the class's teachers",
+            retention=Retention.LINK,
+            erasure=Erasure.BLANK,
+        ),
     },
     not_personal=("id", "school", "assignment"),
+)
+
+declare(
+    "assessment.AssignmentBoundary",
+    subject="assignment",
+    description="The lowest mark for each grade of an assignment (ASM-1); no personal data.",
+    personal={},
+    not_personal=("id", "school", "assignment", "grade", "minimum_mark"),
 )

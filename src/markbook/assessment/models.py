@@ -1,8 +1,10 @@
 """Assignments and the marks pupils get for them (ASM-1, ASM-3).
 
-Groundwork: so far only the OneRoster import and export (ROS-4) write and read them;
-there are no pages or API yet. Scores are checked against the assignment's maximum
-in `services.mark_record`, not in the database.
+Scores are checked against the assignment's maximum in `services.mark_record`, not in
+the database. An assignment with boundaries turns a mark into a grade on its subject's
+scale (`AssignmentBoundary`, the lowest mark for each grade). A mark's `version` grows
+with every change, so a write based on an old version is refused rather than silently
+overwriting a colleague's (ASM-3).
 """
 
 from django.conf import settings
@@ -12,13 +14,27 @@ from django_scopes import ScopedManager
 
 
 class Assignment(models.Model):
-    """A piece of work set to one class: title, due date, maximum mark (ASM-1)."""
+    """A piece of work set to one class: title, kind, due date, maximum mark (ASM-1)."""
+
+    class Kind(models.TextChoices):
+        HOMEWORK = "homework", "Homework"
+        CLASSWORK = "classwork", "Classwork"
+        TEST = "test", "Test"
 
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
     teaching_class = models.ForeignKey(
         "rosters.TeachingClass", on_delete=models.CASCADE, related_name="assignments"
     )
     title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.HOMEWORK)
+    subject = models.ForeignKey(
+        "tracking.Subject",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assignments",
+        help_text="The subject whose scale the grade boundaries use.",
+    )
     due_date = models.DateField(null=True, blank=True)
     max_mark = models.DecimalField(
         max_digits=7, decimal_places=2, validators=[MinValueValidator(0.01)]
@@ -52,6 +68,25 @@ class Assignment(models.Model):
         return self.title
 
 
+class AssignmentBoundary(models.Model):
+    """The lowest mark that earns a grade on the assignment's subject's scale."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="boundaries")
+    grade = models.ForeignKey("tracking.Grade", on_delete=models.CASCADE, related_name="+")
+    minimum_mark = models.DecimalField(max_digits=7, decimal_places=2)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["assignment_id", "-minimum_mark"]
+        constraints = [
+            models.UniqueConstraint(
+                "school", "assignment", "grade", name="boundary_once_per_grade"
+            ),
+        ]
+
+
 class Mark(models.Model):
     """One pupil's mark for one assignment: a score, or Absent, or Not required (ASM-3)."""
 
@@ -65,6 +100,11 @@ class Mark(models.Model):
     pupil = models.ForeignKey("rosters.Pupil", on_delete=models.CASCADE, related_name="marks")
     score = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.MARKED)
+    feedback = models.TextField(max_length=2000, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ScopedManager(school="school")
@@ -72,7 +112,7 @@ class Mark(models.Model):
     class Meta:
         ordering = ["assignment_id", "pupil_id"]
         constraints = [
-            models.UniqueConstraint("assignment", "pupil", name="mark_once_per_pupil"),
+            models.UniqueConstraint("school", "assignment", "pupil", name="mark_once_per_pupil"),
         ]
 
     def __str__(self) -> str:
