@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("assessment", "0001_initial"),
+        ("assessment", "0002_help_text_without_requirement_ids"),
         ("rosters", "0005_importjob_heartbeat"),
         ("schools", "0004_school_signin_methods"),
         ("tracking", "0001_tracking"),

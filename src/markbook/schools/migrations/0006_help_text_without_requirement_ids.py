@@ -7,7 +7,7 @@ import markbook.schools.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("schools", "0004_school_signin_methods"),
+        ("schools", "0005_school_teacher_pupil_fields"),
     ]
 
     operations = [
