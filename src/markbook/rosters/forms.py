@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from markbook.accounts.models import Membership
+from markbook.core.widgets import DateField
 from markbook.rosters import services
 from markbook.rosters.models import YEAR_GROUPS, Pupil
 from markbook.schools.models import KEEPABLE_PUPIL_FIELDS
@@ -52,14 +53,14 @@ class PupilForm(forms.Form):
     mis_id = forms.CharField(label="MIS id", max_length=50, required=False)
     registration_group = forms.CharField(max_length=50, required=False)
     sex = forms.ChoiceField(choices=[("", "Not recorded"), *Pupil.Sex.choices], required=False)
-    date_of_birth = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_of_birth = DateField(required=False)
     uln = forms.CharField(label="ULN", max_length=10, required=False)
     eal = _yes_no("EAL")
     gifted_talented = _yes_no("Gifted and talented")
     ks2_reading = forms.IntegerField(label="KS2 reading", required=False)
     ks2_maths = forms.IntegerField(label="KS2 maths", required=False)
     status = forms.ChoiceField(choices=Pupil.Status.choices, initial=Pupil.Status.ON_ROLL)
-    left_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    left_on = DateField(required=False)
 
     SENSITIVE = services.SENSITIVE_FIELDS
 
