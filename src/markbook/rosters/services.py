@@ -173,7 +173,7 @@ def pupil_username_generate(
 def pupil_values_normalise(values: dict[str, Any]) -> dict[str, Any]:
     """`values` (pupil field -> value) as pupil_create and pupil_update store them: text
     stripped, email and username in lower case, UPN and census codes in upper case, a
-    blank UPN, census code or medical note made None. Changes `values` and returns it."""
+    blank UPN, census code or medical note made None, newlines as LF. Changes `values` and returns it."""
     for name in ("first_name", "last_name", "pseudonym", "email", "mis_id", "registration_group"):
         if name in values and values[name] is not None:
             values[name] = str(values[name]).strip()
@@ -186,8 +186,11 @@ def pupil_values_normalise(values: dict[str, Any]) -> dict[str, Any]:
     for name in ("sen_provision", "sen_need", "ethnicity"):
         if name in values and isinstance(values[name], str):
             values[name] = values[name].strip().upper() or None
-    if values.get("medical_notes") == "":
-        values["medical_notes"] = None
+    if isinstance(values.get("medical_notes"), str):
+        # A browser sends a textarea's lines ending in CRLF: store one form of newline, so
+        # a form saved unchanged is unchanged.
+        notes = values["medical_notes"].replace("\r\n", "\n").replace("\r", "\n")
+        values["medical_notes"] = notes or None
     if "uln" in values:
         values["uln"] = (values["uln"] or "").strip()
     return values
