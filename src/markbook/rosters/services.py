@@ -25,7 +25,7 @@ from django.utils import timezone
 from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
 from markbook.core.rows import insert_rows, unusable_passwords
-from markbook.core.validators import uln_problem, upn_problem
+from markbook.core.validators import text_too_long, uln_problem, upn_problem
 from markbook.rosters.models import ClassTeacher, Enrolment, GuardianLink, Pupil, TeachingClass
 from markbook.schools.models import School
 from markbook.schools.services import user_with_temporary_password
@@ -200,18 +200,18 @@ def pupil_validate(pupil: Pupil, changed: set[str], *, taken: set[str] | None = 
     """Collect every problem with a pupil about to be saved, keyed by field (ROS-3).
 
     `changed` names the fields being set: only they are checked against the school's
-    kept fields (ROS-5), the census codes, ULN and KS2 score ranges, and a changed
-    username or UPN for being valid and unused in the school; the field formats and
-    names are checked on the whole pupil. Raises one ValidationError naming them all.
+    kept fields (ROS-5), their lengths, the census codes, ULN and KS2 score ranges, and a
+    changed username or UPN for being valid and unused in the school; the field formats
+    and names are checked on the whole pupil. Raises one ValidationError naming them all.
 
     `taken`, when given, holds every username (lower case) of the school's other pupils:
     a changed username is checked against it, without asking the database (imports)."""
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = text_too_long(Pupil, {n: getattr(pupil, n) for n in changed})
     for name in sorted(changed):
         value = getattr(pupil, name)
         if value not in (None, "") and not pupil.school.keeps(name):
             _add(errors, name, "The school does not keep this field (school settings, ROS-5).")
-    exclude = [f.name for f in Pupil._meta.fields if f.name not in PUPIL_FIELDS]
+    exclude = [f.name for f in Pupil._meta.fields if f.name not in PUPIL_FIELDS or f.name in errors]
     try:
         pupil.clean_fields(exclude=exclude)
     except ValidationError as error:
@@ -250,7 +250,7 @@ def pupil_validate(pupil: Pupil, changed: set[str], *, taken: set[str] | None = 
                 "upn",
                 f"The UPN {pupil.upn} already belongs to another pupil in this school.",
             )
-    if "uln" in changed and pupil.uln:
+    if "uln" in changed and pupil.uln and "uln" not in errors:
         problem = uln_problem(pupil.uln)
         if problem:
             _add(errors, "uln", f"{pupil.uln!r} is not a valid ULN: {problem}.")
@@ -260,7 +260,7 @@ def pupil_validate(pupil: Pupil, changed: set[str], *, taken: set[str] | None = 
         ("ethnicity", ETHNICITY_CODES),
     ):
         value = getattr(pupil, name)
-        if name in changed and value and value not in codes:
+        if name in changed and value and value not in codes and name not in errors:
             _add(errors, name, f"{value!r} is not a census code; use one of {', '.join(codes)}.")
     for name in ("ks2_reading", "ks2_maths"):
         value = getattr(pupil, name)
@@ -491,6 +491,12 @@ def staff_create(
     address that belongs to an account outside this school is refused: a teacher
     account belongs to exactly one school."""
     email = email.strip().lower()
+    _raise_if(
+        text_too_long(
+            User,
+            {"email": email, "first_name": first_name.strip(), "last_name": last_name.strip()},
+        )
+    )
     email_validate(email)
     staff_role_validate(role)
     errors: dict[str, list[str]] = {}
@@ -544,6 +550,10 @@ def staff_update(*, actor: User | None, school: School, user: User, **changes: A
     unknown = sorted(set(changes) - {"first_name", "last_name", "email", "role"})
     _raise_if({name: ["This is not a staff field that can be changed."] for name in unknown})
     roles = _require_staff(user)
+    texts = {
+        n: str(changes[n]).strip() for n in ("email", "first_name", "last_name") if n in changes
+    }
+    _raise_if(text_too_long(User, texts))
     data: dict[str, Any] = {}
     if "email" in changes:
         email = str(changes["email"]).strip().lower()
@@ -616,12 +626,13 @@ def class_validate(
 
     `taken`, when given, holds (academic year, casefolded name) of every other class of
     the school: the name is checked against it, without asking the database (imports)."""
-    errors: dict[str, list[str]] = {}
     teaching_class.name = teaching_class.name.strip()
     teaching_class.subject = teaching_class.subject.strip()
     teaching_class.academic_year = teaching_class.academic_year.strip()
+    texts = ("name", "subject", "academic_year")
+    errors = text_too_long(TeachingClass, {n: getattr(teaching_class, n) for n in texts})
     try:
-        teaching_class.clean_fields(exclude=["school"])
+        teaching_class.clean_fields(exclude=["school", *errors])
     except ValidationError as error:
         for field, messages in error.message_dict.items():
             for message in messages:
@@ -1037,6 +1048,16 @@ def guardian_link_create(
 
     A new parent gets no password: they set one through the emailed reset link."""
     email = parent_email.strip().lower()
+    _raise_if(
+        {
+            **text_too_long(User, {"first_name": first_name, "last_name": last_name}),
+            **text_too_long(GuardianLink, {"relationship": relationship.strip()}),
+            **{
+                f"parent_{name}": messages
+                for name, messages in text_too_long(User, {"email": email}).items()
+            },
+        }
+    )
     email_validate(email, field="parent_email")
     if pupil.school_id != school.pk:
         raise _fail("pupil", "This pupil is not in this school.")

@@ -12,6 +12,7 @@ from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
 from markbook.core import keys
 from markbook.core.tenancy import all_schools, school_scope
+from markbook.core.validators import text_too_long
 from markbook.schools import selectors
 from markbook.schools.models import (
     KEEPABLE_PUPIL_FIELDS,
@@ -85,6 +86,10 @@ def school_create(
     """Create a school with its data key and first administrator, who gets a
     temporary password to change at first sign-in (TEN-1, ACC-2, SEC-2)."""
     admin_email = admin_email.strip().lower()
+    if problems := text_too_long(
+        User, {"email": admin_email, "first_name": admin_first_name, "last_name": admin_last_name}
+    ):
+        raise ValidationError({f"admin_{name}": messages for name, messages in problems.items()})
     if User.objects.filter(email__iexact=admin_email).exists():
         raise ValidationError(
             {
@@ -272,6 +277,8 @@ def trust_create(*, name: str, actor: User | None = None) -> Trust:
     name = name.strip()
     if not name:
         raise ValidationError({"name": ["Enter the trust's name."]})
+    if problems := text_too_long(Trust, {"name": name}):
+        raise ValidationError(problems)
     trust = Trust.objects.create(name=name)
     audit.record(
         actor=actor, school=None, action="schools.trust.created", target=trust, data={"name": name}
@@ -291,6 +298,10 @@ def trust_admin_create(
     """Give a trust a new administrator account (TEN-2), with a one-time temporary
     password to change at first sign-in (ACC-2). Returns the user and that password."""
     email = email.strip().lower()
+    if problems := text_too_long(
+        User, {"email": email, "first_name": first_name.strip(), "last_name": last_name.strip()}
+    ):
+        raise ValidationError(problems)
     try:
         validate_email(email)
     except ValidationError:
