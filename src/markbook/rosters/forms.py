@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from markbook.accounts.models import Membership
 from markbook.core.widgets import DateField
 from markbook.rosters import services
-from markbook.rosters.models import YEAR_GROUPS, Pupil
+from markbook.rosters.models import MEDICAL_NOTES_MAX, YEAR_GROUPS, Pupil
 from markbook.schools.models import KEEPABLE_PUPIL_FIELDS
 
 _YES_NO = [("", "Not recorded"), ("true", "Yes"), ("false", "No")]
@@ -74,8 +74,11 @@ class PupilForm(forms.Form):
             self.fields["sen_provision"] = _codes("SEN provision", services.SEN_PROVISION_CODES)
             self.fields["sen_need"] = _codes("SEN primary need", services.SEN_NEED_CODES)
             self.fields["ethnicity"] = _codes("Ethnicity", services.ETHNICITY_CODES)
+            # No maxlength on the box: the service's message names the limit and the length.
             self.fields["medical_notes"] = forms.CharField(
-                required=False, widget=forms.Textarea(attrs={"rows": 3})
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                help_text=f"At most {MEDICAL_NOTES_MAX:,} characters.",
             )
         if kept is not None:  # ROS-5: fields the school does not keep are not even asked for
             for name in KEEPABLE_PUPIL_FIELDS:
