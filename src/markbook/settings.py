@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "markbook.accounts.middleware.PasswordChangeRequiredMiddleware",
     "markbook.audit.context.AuditOriginMiddleware",
     "markbook.admission.SchoolScopeMiddleware",
+    "markbook.core.busy.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "markbook.urls"
@@ -86,10 +87,20 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default under concurrent use (README, SQLite): WAL lets pages read
+    # while an import writes; IMMEDIATE takes the write lock when a transaction begins,
+    # so a second writer waits up to `timeout` seconds for it instead of failing midway;
+    # a lock still held after that answers 503 "busy" (core/busy.py). The engine is
+    # Django's with a JSON probe that reports a lock as a lock (core/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "markbook.core.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # Tests run in memory, as with Django's own engine (pytest-django recognises only
+    # that engine's name; given a file name it would give each worker a file).
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -16,3 +16,5 @@ urlpatterns = [
     path("trust/<int:trust_id>/", include("markbook.schools.trust_urls")),
     path("privacy/", include("markbook.privacy.urls")),
 ]
+
+handler500 = "markbook.core.busy.server_error_or_busy"

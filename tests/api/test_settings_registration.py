@@ -29,10 +29,15 @@ def test_admin_changes_only_what_is_sent_and_unkept_fields_are_blanked(api_as, w
         Pupil.objects.filter(pk=world.amy.pk).update(uln="1000000000")
     domains = world.a.email_domains
     api = api_as("admin")
-    response = api.patch(
-        api.school("/settings"),
-        {"kept_pupil_fields": ["sex"], "signin_methods": ["password", "google"]},
-    )
+    change = {"kept_pupil_fields": ["sex"], "signin_methods": ["password", "google"]}
+    asked = api.patch(api.school("/settings"), change)
+    # ROS-5: Amy's ULN would be deleted: 409 with the counts, and nothing changes.
+    assert asked.status_code == 409, asked.content
+    assert asked.json()["pupil_values_held"] == {"uln": 1}
+    assert "ULN on 1 pupil." in asked.json()["detail"]
+    world.a.refresh_from_db()
+    assert "uln" in world.a.kept_pupil_fields and world.a.signin_methods == ["password"]
+    response = api.patch(api.school("/settings"), {**change, "confirm_blank_pupil_fields": ["uln"]})
     assert response.status_code == 200, response.content
     assert response.json()["kept_pupil_fields"] == ["sex"]
     world.a.refresh_from_db()
@@ -43,6 +48,8 @@ def test_admin_changes_only_what_is_sent_and_unkept_fields_are_blanked(api_as, w
         assert Pupil.objects.get(pk=world.amy.pk).uln == ""
         event = AuditEvent.objects.get(action="schools.settings.changed")
     assert event.actor_id == world.admin.pk
+    assert event.data["pupil_fields_blanked"]["pupils"] == 1
+    assert event.data["pupil_fields_blanked"]["fields"]["uln"] == 1
     assert "1000000000" not in str(event.data)
 
 

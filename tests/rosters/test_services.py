@@ -444,3 +444,11 @@ def test_guardian_links_add_and_delete_audit_each_link_in_a_fixed_number_of_quer
     assert _unlink_carers(in_a, two) == _unlink_carers(in_a, six)
     assert not GuardianLink.objects.filter(parent__email__in=two + six).exists()
     assert len(actions(in_a.a, "rosters.guardian.unlinked")) == 24
+
+
+def test_medical_notes_saved_again_from_a_browser_are_unchanged(in_a: World):
+    """A browser sends a textarea's newlines as CRLF: the same notes are no change (ROS-1)."""
+    pupil = services.pupil_update(actor=None, pupil=in_a.amy, medical_notes="Asthma.\nNut allergy.")
+    services.pupil_update(actor=None, pupil=pupil, medical_notes="Asthma.\r\nNut allergy.")
+    assert Pupil.objects.get(pk=pupil.pk).medical_notes == "Asthma.\nNut allergy."
+    assert len(actions(in_a.a, "rosters.pupil.changed")) == 1

@@ -1,5 +1,7 @@
 """TEN-1 school creation and settings; ACC-2 the first administrator's temporary password."""
 
+import re
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -97,8 +99,7 @@ def test_bad_domain_is_named_and_nothing_changes(client_for, world):
     assert world.a.email_domains == ["oakfield.sch.uk"]
 
 
-def test_admin_turns_off_optional_pupil_fields_and_their_values_are_deleted(client_for, world):
-    """ROS-5: an unticked field is blanked on every pupil, audited without the values."""
+def _untick_all_but_registration_group_and_sex(client, world):  # type: ignore[no-untyped-def]
     from markbook.rosters.models import Pupil
 
     with school_scope(world.a):
@@ -106,12 +107,51 @@ def test_admin_turns_off_optional_pupil_fields_and_their_values_are_deleted(clie
         amy = Pupil.objects.get(pk=world.amy.pk)
         amy.ethnicity = "WBRI"
         amy.save(update_fields=["ethnicity"])
-    response = client_for("admin").post(
+    return client.post(
         settings_url(world),
         {
             "email_domains": "oakfield.sch.uk",
             "kept_pupil_fields_shown": "1",
             "kept_pupil_fields": ["registration_group", "sex"],
+        },
+    )
+
+
+def test_unticking_kept_fields_asks_first_saying_what_is_deleted(client_for, world):
+    """ROS-5: nothing is deleted until the administrator confirms what will go."""
+    from markbook.rosters.models import Pupil
+
+    response = _untick_all_but_registration_group_and_sex(client_for("admin"), world)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Delete pupil data?" in html
+    assert "ULN on 1 pupil<" in html and "Ethnicity on 1 pupil<" in html
+    assert "Registration group on" not in html  # still kept
+    assert "Medical notes on" not in html  # no pupil holds any
+    # The confirm form sends the same settings again, with the fields it deletes.
+    assert 'name="kept_pupil_fields" value="sex"' in html
+    assert 'name="confirm_blank" value="uln"' in html
+    world.a.refresh_from_db()
+    assert "uln" in world.a.kept_pupil_fields
+    with school_scope(world.a):
+        assert Pupil.objects.get(pk=world.amy.pk).uln == "1000000000"
+        assert not AuditEvent.objects.filter(action="schools.settings.changed").exists()
+
+
+def test_confirmed_unticking_deletes_the_values_and_logs_fields_and_counts(client_for, world):
+    """ROS-5: an unticked field is blanked on every pupil, audited without the values."""
+    from markbook.rosters.models import Pupil
+
+    client = client_for("admin")
+    asked = _untick_all_but_registration_group_and_sex(client, world).content.decode()
+    confirm = re.findall(r'name="confirm_blank" value="(\w+)"', asked)
+    response = client.post(
+        settings_url(world),
+        {
+            "email_domains": "oakfield.sch.uk",
+            "kept_pupil_fields_shown": "1",
+            "kept_pupil_fields": ["registration_group", "sex"],
+            "confirm_blank": confirm,
         },
     )
     assert response.status_code == 302
@@ -122,9 +162,72 @@ def test_admin_turns_off_optional_pupil_fields_and_their_values_are_deleted(clie
         amy = Pupil.objects.get(pk=world.amy.pk)
         assert (amy.registration_group, amy.uln, amy.ethnicity) == ("7E", "", None)
         event = AuditEvent.objects.get(action="schools.settings.changed")
-    assert event.data["pupil_fields_blanked"]["pupils"] == 3
-    assert "ethnicity" in event.data["pupil_fields_blanked"]["fields"]
+    blanked = event.data["pupil_fields_blanked"]
+    assert blanked["pupils"] == 1  # only Amy held any of them
+    assert blanked["fields"]["uln"] == 1 and blanked["fields"]["ethnicity"] == 1
+    assert blanked["fields"]["medical_notes"] == 0
+    assert "registration_group" not in blanked["fields"]
     assert "WBRI" not in str(event.data)
+
+
+def test_confirming_other_fields_than_those_held_still_asks(world):
+    """A confirmation covers the fields it names: one for ULN does not delete ethnicity."""
+    from markbook.rosters.models import Pupil
+    from markbook.schools.services import PupilFieldsInUse, school_settings_update
+
+    with school_scope(world.a):
+        amy = Pupil.objects.get(pk=world.amy.pk)
+        amy.uln, amy.ethnicity = "1000000000", "WBRI"
+        amy.save(update_fields=["uln", "ethnicity"])
+        with pytest.raises(PupilFieldsInUse) as asked:
+            school_settings_update(
+                actor=world.admin,
+                school=world.a,
+                email_domains=world.a.email_domains,
+                pseudonymise_pupils=False,
+                kept_pupil_fields=["sex"],
+                blank_confirmed=["uln"],
+            )
+        assert asked.value.held == {"uln": 1, "ethnicity": 1}
+        assert Pupil.objects.get(pk=world.amy.pk).ethnicity == "WBRI"
+
+
+def test_the_question_counts_only_pupils_holding_a_value_with_thousands_separators(world):
+    from markbook.rosters.models import Pupil
+    from markbook.schools.services import PupilFieldsInUse, school_settings_update
+
+    with school_scope(world.a):
+        Pupil.objects.bulk_create(
+            Pupil(school=world.a, username=f"p{n}", year_group="8", uln="1000000000")
+            for n in range(1000)
+        )
+        Pupil.objects.filter(pk=world.amy.pk).update(uln="1000000000")  # Ben and Cal: none
+        kept = [n for n in world.a.kept_pupil_fields if n not in ("uln", "sex")]
+        with pytest.raises(PupilFieldsInUse) as asked:
+            school_settings_update(
+                actor=world.admin,
+                school=world.a,
+                email_domains=world.a.email_domains,
+                pseudonymise_pupils=False,
+                kept_pupil_fields=kept,
+            )
+    assert asked.value.deletions == ["ULN on 1,001 pupils"]  # nobody holds a sex
+    assert "ULN on 1,001 pupils" in asked.value.message
+
+
+def test_settings_saved_unchanged_write_and_log_nothing(client_for, world):
+    """A no-op save is not a change: no "schools.settings.changed" event (ROS-1, SEC-1)."""
+    client = client_for("admin")
+    form = {
+        "email_domains": ", ".join(world.a.email_domains),
+        "kept_pupil_fields_shown": "1",
+        "kept_pupil_fields": list(world.a.kept_pupil_fields),
+        "signin_methods_shown": "1",
+        "signin_methods": list(world.a.signin_methods),
+    }
+    assert client.post(settings_url(world), form).status_code == 302
+    with school_scope(world.a):
+        assert not AuditEvent.objects.filter(action="schools.settings.changed").exists()
 
 
 def test_settings_form_without_the_field_boxes_keeps_the_fields(client_for, world):

@@ -25,6 +25,7 @@ from django.utils import timezone
 from markbook.accounts.models import Membership, RegistrationRequest, User
 from markbook.accounts.sso import method_label
 from markbook.audit import services as audit
+from markbook.core.validators import text_too_long
 from markbook.schools.models import School
 
 Role = RegistrationRequest.Role
@@ -87,6 +88,15 @@ def registration_request_create(
     a pupil must confirm their parent or carer agrees."""
     email = email.strip().lower()
     errors = _clean_names(first_name, last_name)
+    errors |= text_too_long(
+        RegistrationRequest,
+        {
+            "email": email,
+            "first_name": first_name.strip(),
+            "last_name": last_name.strip(),
+            "year_group": year_group.strip(),
+        },
+    )
     if role not in Role.values:
         errors["role"] = ["Choose teacher or pupil."]
     if role == Role.PUPIL and not parental_consent:

@@ -9,6 +9,7 @@ accidental `bulk_update` or filter on the field fails loudly instead of leaking)
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.core import validators
 from django.db import models
 
 from markbook.core import keys
@@ -39,7 +40,15 @@ class _Plaintext:
 
 
 class EncryptedTextField(models.TextField):
-    """A short text value (a code) stored encrypted with the school's key."""
+    """A text value (a code, a note) stored encrypted with the school's key.
+
+    `max_length` limits the plaintext and, unlike Django's TextField, is enforced by
+    model validation (clean_fields), so services refuse an over-long value."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.max_length is not None:
+            self.validators.append(validators.MaxLengthValidator(self.max_length))
 
     def contribute_to_class(self, cls: type, name: str, private_only: bool = False) -> None:
         super().contribute_to_class(cls, name, private_only=private_only)
@@ -91,7 +100,8 @@ class EncryptedTextField(models.TextField):
 
 
 class EncryptedBooleanField(EncryptedTextField):
-    """A yes/no value (FSM, disadvantaged) stored encrypted; None means not recorded."""
+    """A yes/no value (FSM, disadvantaged) stored encrypted; None means not recorded.
+    Not free text: it needs no max_length."""
 
     def encode(self, value: Any) -> str:
         return "1" if value else "0"

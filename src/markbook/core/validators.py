@@ -2,8 +2,12 @@
 
 import random
 import re
+from collections.abc import Mapping
+from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models
+from django.utils.text import capfirst
 
 UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"  # 23 letters: no I, O, S
 _UPN = re.compile(r"^[A-Z]\d{11}[0-9A-Z]$")
@@ -61,3 +65,25 @@ def random_uln(rng: random.Random) -> str:
 def validate_urn(value: object) -> None:
     if not re.fullmatch(r"\d{6}", str(value)):
         raise ValidationError(f"{value!r} is not a valid URN: a URN is 6 digits.", code="urn")
+
+
+def text_too_long(model: type[models.Model], values: Mapping[str, Any]) -> dict[str, list[str]]:
+    """{field: [message]} for each text in `values` (field name -> value) longer than the
+    field of `model` allows, the field named in words: "Medical notes can be at most
+    2,000 characters; this has 900,000." Services call it before saving, so pages, the
+    API and imports refuse the same values with the same message."""
+    errors: dict[str, list[str]] = {}
+    for name, value in values.items():
+        if not isinstance(value, str):
+            continue
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        limit = getattr(field, "max_length", None)
+        if limit is not None and len(value) > limit:
+            label = capfirst(str(getattr(field, "verbose_name", name)))
+            errors[name] = [
+                f"{label} can be at most {limit:,} characters; this has {len(value):,}."
+            ]
+    return errors

@@ -6,8 +6,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from markbook.accounts.models import Membership
+from markbook.core.widgets import DateField
 from markbook.rosters import services
-from markbook.rosters.models import YEAR_GROUPS, Pupil
+from markbook.rosters.models import MEDICAL_NOTES_MAX, YEAR_GROUPS, Pupil
 from markbook.schools.models import KEEPABLE_PUPIL_FIELDS
 
 _YES_NO = [("", "Not recorded"), ("true", "Yes"), ("false", "No")]
@@ -65,14 +66,14 @@ class PupilForm(forms.Form):
     mis_id = forms.CharField(label="MIS id", max_length=50, required=False)
     registration_group = forms.CharField(max_length=50, required=False)
     sex = forms.ChoiceField(choices=[("", "Not recorded"), *Pupil.Sex.choices], required=False)
-    date_of_birth = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_of_birth = DateField(required=False)
     uln = forms.CharField(label="ULN", max_length=10, required=False)
     eal = _yes_no("EAL")
     gifted_talented = _yes_no("Gifted and talented")
     ks2_reading = forms.IntegerField(label="KS2 reading", required=False)
     ks2_maths = forms.IntegerField(label="KS2 maths", required=False)
     status = forms.ChoiceField(choices=Pupil.Status.choices, initial=Pupil.Status.ON_ROLL)
-    left_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    left_on = DateField(required=False)
 
     SENSITIVE = services.SENSITIVE_FIELDS
 
@@ -86,8 +87,11 @@ class PupilForm(forms.Form):
             self.fields["sen_provision"] = _codes("SEN provision", "sen_provision")
             self.fields["sen_need"] = _codes("SEN primary need", "sen_need")
             self.fields["ethnicity"] = _codes("Ethnicity", "ethnicity")
+            # No maxlength on the box: the service's message names the limit and the length.
             self.fields["medical_notes"] = forms.CharField(
-                required=False, widget=forms.Textarea(attrs={"rows": 3})
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                help_text=f"At most {MEDICAL_NOTES_MAX:,} characters.",
             )
         if kept is not None:  # ROS-5: fields the school does not keep are not even asked for
             for name in KEEPABLE_PUPIL_FIELDS:

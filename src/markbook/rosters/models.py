@@ -14,6 +14,9 @@ YEAR_GROUPS = [("N1", "N1"), ("N2", "N2"), ("R", "Reception")] + [
     (str(n), f"Year {n}") for n in range(1, 14)
 ]
 
+# A school's medical notes on a pupil: a few paragraphs, not a medical record (DSR-1).
+MEDICAL_NOTES_MAX = 2000
+
 
 class Pupil(models.Model):
     """A pupil of one school (TEN-1), with the optional MIS fields of ROS-2.
@@ -66,13 +69,23 @@ class Pupil(models.Model):
     fsm = EncryptedBooleanField("FSM", null=True, blank=True)
     disadvantaged = EncryptedBooleanField(null=True, blank=True)
     sen_provision = EncryptedTextField(
-        "SEN provision", null=True, blank=True, choices=list(codes.SEN_PROVISION.items())
+        "SEN provision",
+        max_length=4,
+        null=True,
+        blank=True,
+        choices=list(codes.SEN_PROVISION.items()),
     )
     sen_need = EncryptedTextField(
-        "SEN primary need", null=True, blank=True, choices=list(codes.SEN_NEED.items())
+        "SEN primary need",
+        max_length=4,
+        null=True,
+        blank=True,
+        choices=list(codes.SEN_NEED.items()),
     )
-    ethnicity = EncryptedTextField(null=True, blank=True, choices=list(codes.ETHNICITY.items()))
-    medical_notes = EncryptedTextField(null=True, blank=True)
+    ethnicity = EncryptedTextField(
+        max_length=4, null=True, blank=True, choices=list(codes.ETHNICITY.items())
+    )
+    medical_notes = EncryptedTextField(max_length=MEDICAL_NOTES_MAX, null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ON_ROLL)
     left_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

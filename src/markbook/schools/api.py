@@ -7,7 +7,8 @@ Both call `schools.services.school_settings_update`, so a rule is written once.
 """
 
 from django.urls import reverse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
+from pydantic import Field
 
 from markbook.accounts.sso import sso_provider_ids
 from markbook.admission import AccessRequest, require_role, school_of
@@ -49,6 +50,20 @@ class SettingsPatch(InputSchema):
     kept_pupil_fields: list[str] | None = None
     signin_methods: list[str] | None = None
     teacher_pupil_fields: list[str] | None = None
+    confirm_blank_pupil_fields: list[str] = Field(
+        default_factory=list,
+        description="Fields no longer kept whose values may be deleted from every pupil. "
+        "Without them a change that would delete values answers 409 with the counts.",
+    )
+
+
+class BlankingOut(Schema):
+    """409: not keeping these fields would delete values pupils hold (ROS-5)."""
+
+    detail: str
+    pupil_values_held: dict[str, int] = Field(
+        description="Field -> how many pupils hold a value that would be deleted."
+    )
 
 
 def _admin_school(request: AccessRequest) -> School:
@@ -84,24 +99,34 @@ def settings_read(request: AccessRequest, school_id: int) -> dict:
 
 
 @router.patch(
-    "/schools/{school_id}/settings", response=responses(SettingsOut), summary="Change settings"
+    "/schools/{school_id}/settings",
+    response={**responses(SettingsOut), 409: BlankingOut},
+    summary="Change settings",
 )
-def settings_change(request: AccessRequest, school_id: int, payload: SettingsPatch) -> dict:
+def settings_change(
+    request: AccessRequest, school_id: int, payload: SettingsPatch
+) -> dict | Status:
     """Change the settings sent; fields no longer kept are blanked on every pupil at
-    once (ROS-5). Audited as `schools.settings.changed`."""
+    once (ROS-5), only when named in `confirm_blank_pupil_fields` if pupils hold values
+    in them: otherwise 409 with how many pupils hold each, and nothing changes. Audited
+    as `schools.settings.changed` (which fields were blanked, on how many pupils)."""
     school = _admin_school(request)
-    services.school_settings_update(
-        actor=request.user,
-        school=school,
-        email_domains=school.email_domains
-        if payload.email_domains is None
-        else payload.email_domains,
-        pseudonymise_pupils=school.pseudonymise_pupils
-        if payload.pseudonymise_pupils is None
-        else payload.pseudonymise_pupils,
-        require_admin_2fa=payload.require_admin_2fa,
-        kept_pupil_fields=payload.kept_pupil_fields,
-        signin_methods=payload.signin_methods,
-        teacher_pupil_fields=payload.teacher_pupil_fields,
-    )
+    try:
+        services.school_settings_update(
+            actor=request.user,
+            school=school,
+            email_domains=school.email_domains
+            if payload.email_domains is None
+            else payload.email_domains,
+            pseudonymise_pupils=school.pseudonymise_pupils
+            if payload.pseudonymise_pupils is None
+            else payload.pseudonymise_pupils,
+            require_admin_2fa=payload.require_admin_2fa,
+            kept_pupil_fields=payload.kept_pupil_fields,
+            signin_methods=payload.signin_methods,
+            teacher_pupil_fields=payload.teacher_pupil_fields,
+            blank_confirmed=payload.confirm_blank_pupil_fields,
+        )
+    except services.PupilFieldsInUse as in_use:
+        return Status(409, {"detail": in_use.message, "pupil_values_held": in_use.held})
     return _out(request, school)

@@ -1,5 +1,6 @@
 """Writes on schools and trusts: creating a school, accepting terms (TEN-1, TEN-7)."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -11,6 +12,8 @@ from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
 from markbook.core import keys
 from markbook.core.tenancy import all_schools, school_scope
+from markbook.core.validators import text_too_long
+from markbook.schools import selectors
 from markbook.schools.models import (
     KEEPABLE_PUPIL_FIELDS,
     SIGNIN_METHODS,
@@ -54,6 +57,10 @@ def school_create(
     """Create a school with its data key and first administrator, who gets a
     temporary password to change at first sign-in (TEN-1, ACC-2, SEC-2)."""
     admin_email = admin_email.strip().lower()
+    if problems := text_too_long(
+        User, {"email": admin_email, "first_name": admin_first_name, "last_name": admin_last_name}
+    ):
+        raise ValidationError({f"admin_{name}": messages for name, messages in problems.items()})
     if User.objects.filter(email__iexact=admin_email).exists():
         raise ValidationError(
             {
@@ -101,16 +108,38 @@ def terms_accept(*, school: School, user: User, version: str) -> TermsAcceptance
     return acceptance
 
 
-@transaction.atomic
-def _forget_pupil_fields(school: School, names: list[str]) -> int:
-    """Blank fields the school stopped keeping on all its pupils (ROS-5); how many changed."""
+class PupilFieldsInUse(Exception):
+    """Unticking kept pupil fields would delete values some pupils hold (ROS-5): the
+    caller must ask first and call again with `blank_confirmed` naming the fields."""
+
+    def __init__(self, held: dict[str, int]) -> None:
+        self.held = held  # field -> how many pupils hold a value in it
+        super().__init__(self.message)
+
+    @property
+    def deletions(self) -> list[str]:
+        """Each deletion in words, like "ULN on 1,001 pupils"."""
+        return [
+            f"{KEEPABLE_PUPIL_FIELDS[name]} on {count:,} pupil{'' if count == 1 else 's'}"
+            for name, count in self.held.items()
+        ]
+
+    @property
+    def message(self) -> str:
+        return (
+            "Not keeping these fields deletes "
+            + "; ".join(self.deletions)
+            + ". This cannot be undone."
+        )
+
+
+def _forget_pupil_fields(school: School, names: list[str]) -> None:
+    """Blank fields the school stopped keeping on all its pupils (ROS-5)."""
     from markbook.rosters.models import Pupil  # rosters builds on schools, not the reverse
 
-    if not names:
-        return 0
     blank = {name: "" if not Pupil._meta.get_field(name).null else None for name in sorted(names)}
     with school_scope(school):
-        return Pupil.objects.filter(school=school).update(**blank)
+        Pupil.objects.update(**blank)
 
 
 @transaction.atomic
@@ -124,10 +153,17 @@ def school_settings_update(
     kept_pupil_fields: list[str] | None = None,
     signin_methods: list[str] | None = None,
     teacher_pupil_fields: list[str] | None = None,
+    blank_confirmed: Collection[str] = (),
 ) -> School:
     """Change the school's own settings (TEN-1 domains, ACC-3 pseudonyms, ACC-5
     two-factor sign-in for administrators, ROS-5 kept pupil fields, ACC-1 sign-in
-    methods, TEN-3 the pupil fields teachers see for their own classes), audited. Fields no longer kept are blanked on every pupil at once."""
+    methods, TEN-3 the pupil fields teachers see for their own classes), audited when
+    something changed.
+
+    Fields no longer kept are blanked on every pupil at once, but only those named in
+    `blank_confirmed` when pupils hold values in them: otherwise PupilFieldsInUse says
+    what would be deleted, and nothing is saved. The event records which fields were
+    blanked and on how many pupils."""
     domains = sorted({d.strip().lower().lstrip("@") for d in email_domains if d.strip()})
     for domain in domains:
         if "." not in domain or " " in domain or "@" in domain:
@@ -158,6 +194,10 @@ def school_settings_update(
     methods = _signin_methods(school, signin_methods)
     teacher_fields = _teacher_pupil_fields(school, teacher_pupil_fields)
     dropped = [name for name in school.kept_pupil_fields if name not in kept]
+    held, pupils = selectors.pupil_values_held(school, dropped)
+    unconfirmed = {n: c for n, c in held.items() if c and n not in blank_confirmed}
+    if unconfirmed:
+        raise PupilFieldsInUse({n: c for n, c in held.items() if c})
     before = {
         "email_domains": school.email_domains,
         "pseudonymise_pupils": school.pseudonymise_pupils,
@@ -174,15 +214,15 @@ def school_settings_update(
         "signin_methods": methods,
         "teacher_pupil_fields": teacher_fields,
     }
-    for name, value in after.items():
-        setattr(school, name, value)
-    school.save(update_fields=list(after))
     changed: dict = {k: {"old": before[k], "new": after[k]} for k in after if before[k] != after[k]}
+    if not changed:
+        return school  # saved unchanged: nothing written, nothing logged
+    for name in changed:
+        setattr(school, name, after[name])
+    school.save(update_fields=list(changed))
     if dropped:
-        changed["pupil_fields_blanked"] = {
-            "fields": dropped,
-            "pupils": _forget_pupil_fields(school, dropped),
-        }
+        _forget_pupil_fields(school, dropped)
+        changed["pupil_fields_blanked"] = {"fields": held, "pupils": pupils}
     audit.record(
         actor=actor, school=school, action="schools.settings.changed", target=school, data=changed
     )
@@ -225,6 +265,8 @@ def trust_create(*, name: str, actor: User | None = None) -> Trust:
     name = name.strip()
     if not name:
         raise ValidationError({"name": ["Enter the trust's name."]})
+    if problems := text_too_long(Trust, {"name": name}):
+        raise ValidationError(problems)
     trust = Trust.objects.create(name=name)
     audit.record(
         actor=actor, school=None, action="schools.trust.created", target=trust, data={"name": name}
@@ -244,6 +286,10 @@ def trust_admin_create(
     """Give a trust a new administrator account (TEN-2), with a one-time temporary
     password to change at first sign-in (ACC-2). Returns the user and that password."""
     email = email.strip().lower()
+    if problems := text_too_long(
+        User, {"email": email, "first_name": first_name.strip(), "last_name": last_name.strip()}
+    ):
+        raise ValidationError(problems)
     try:
         validate_email(email)
     except ValidationError:

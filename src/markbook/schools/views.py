@@ -108,7 +108,10 @@ def school_settings(request: AccessRequest, school_id: int) -> HttpResponse:
                 teacher_pupil_fields=request.POST.getlist("teacher_pupil_fields")
                 if request.POST.get("teacher_pupil_fields_shown")
                 else None,
+                blank_confirmed=request.POST.getlist("confirm_blank"),
             )
+        except services.PupilFieldsInUse as in_use:
+            return _confirm_blanking(request, school, in_use)
         except ValidationError as error:
             errors = [m for msgs in error.message_dict.values() for m in msgs]
         else:
@@ -142,5 +145,28 @@ def school_settings(request: AccessRequest, school_id: int) -> HttpResponse:
             "domains": request.POST.get("email_domains")
             if errors
             else ", ".join(school.email_domains),
+        },
+    )
+
+
+def _confirm_blanking(
+    request: AccessRequest, school: School, in_use: services.PupilFieldsInUse
+) -> HttpResponse:
+    """Ask before unticked pupil fields are deleted from every pupil (ROS-5): what goes,
+    on how many pupils; the form sends the same settings again, confirmed."""
+    resend = [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name not in ("csrfmiddlewaretoken", "confirm_blank")
+        for value in values
+    ]
+    return render(
+        request,
+        "schools/settings_confirm.html",
+        {
+            "school": school,
+            "deletions": in_use.deletions,
+            "resend": resend,
+            "confirm": list(in_use.held),
         },
     )

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from markbook.accounts.models import User
 from markbook.audit import services as audit
+from markbook.core.validators import text_too_long
 from markbook.rosters.models import ClassTeacher, Enrolment, Pupil, TeachingClass
 from markbook.rosters.services.common import add_error, invalid, raise_if
 from markbook.rosters.services.staff import staff_roles_required
@@ -36,12 +37,13 @@ def class_validate(
 
     `taken`, when given, holds (academic year, casefolded name) of every other class of
     the school: the name is checked against it, without asking the database (imports)."""
-    errors: dict[str, list[str]] = {}
     teaching_class.name = teaching_class.name.strip()
     teaching_class.subject = teaching_class.subject.strip()
     teaching_class.academic_year = teaching_class.academic_year.strip()
+    texts = ("name", "subject", "academic_year")
+    errors = text_too_long(TeachingClass, {n: getattr(teaching_class, n) for n in texts})
     try:
-        teaching_class.clean_fields(exclude=["school"])
+        teaching_class.clean_fields(exclude=["school", *errors])
     except ValidationError as error:
         for field, messages in error.message_dict.items():
             for message in messages:

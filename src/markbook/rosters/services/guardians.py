@@ -12,8 +12,9 @@ from django.db.models.functions import Lower
 
 from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
+from markbook.core.validators import text_too_long
 from markbook.rosters.models import GuardianLink, Pupil
-from markbook.rosters.services.common import email_validate, invalid
+from markbook.rosters.services.common import email_validate, invalid, raise_if
 from markbook.schools.models import School
 
 
@@ -164,6 +165,16 @@ def guardian_link_create(
 
     A new parent gets no password: they set one through the emailed reset link."""
     email = parent_email.strip().lower()
+    raise_if(
+        {
+            **text_too_long(User, {"first_name": first_name, "last_name": last_name}),
+            **text_too_long(GuardianLink, {"relationship": relationship.strip()}),
+            **{
+                f"parent_{name}": messages
+                for name, messages in text_too_long(User, {"email": email}).items()
+            },
+        }
+    )
     email_validate(email, field="parent_email")
     if pupil.school_id != school.pk:
         raise invalid("pupil", "This pupil is not in this school.")

@@ -16,7 +16,7 @@ from django.db import transaction
 from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
 from markbook.core.rows import insert_rows, unusable_passwords
-from markbook.core.validators import uln_problem, upn_problem
+from markbook.core.validators import text_too_long, uln_problem, upn_problem
 from markbook.rosters.models import Pupil
 from markbook.rosters.services.common import add_error, raise_if
 from markbook.rosters.services.usernames import USERNAME_PATTERN, pupil_username_generate
@@ -97,7 +97,8 @@ def upn_digest(upn: str) -> str:
 def pupil_values_normalise(values: dict[str, Any]) -> dict[str, Any]:
     """`values` (pupil field -> value) as pupil_create and pupil_update store them: text
     stripped, email and username in lower case, UPN and census codes in upper case, a
-    blank UPN, census code or medical note made None. Changes `values` and returns it."""
+    blank UPN, census code or medical note made None, newlines as LF. Changes `values` and
+    returns it."""
     for name in ("first_name", "last_name", "pseudonym", "email", "mis_id", "registration_group"):
         if name in values and values[name] is not None:
             values[name] = str(values[name]).strip()
@@ -110,8 +111,11 @@ def pupil_values_normalise(values: dict[str, Any]) -> dict[str, Any]:
     for name in ("sen_provision", "sen_need", "ethnicity"):
         if name in values and isinstance(values[name], str):
             values[name] = values[name].strip().upper() or None
-    if values.get("medical_notes") == "":
-        values["medical_notes"] = None
+    if isinstance(values.get("medical_notes"), str):
+        # A browser sends a textarea's lines ending in CRLF: store one form of newline, so
+        # a form saved unchanged is unchanged.
+        notes = values["medical_notes"].replace("\r\n", "\n").replace("\r", "\n")
+        values["medical_notes"] = notes or None
     if "uln" in values:
         values["uln"] = (values["uln"] or "").strip()
     return values
@@ -121,13 +125,13 @@ def pupil_validate(pupil: Pupil, changed: set[str], *, taken: set[str] | None = 
     """Collect every problem with a pupil about to be saved, keyed by field (ROS-3).
 
     `changed` names the fields being set: only they are checked against the school's
-    kept fields (ROS-5), the census codes, ULN and KS2 score ranges, and a changed
-    username or UPN for being valid and unused in the school; the field formats and
-    names are checked on the whole pupil. Raises one ValidationError naming them all.
+    kept fields (ROS-5), their lengths, the census codes, ULN and KS2 score ranges, and a
+    changed username or UPN for being valid and unused in the school; the field formats
+    and names are checked on the whole pupil. Raises one ValidationError naming them all.
 
     `taken`, when given, holds every username (lower case) of the school's other pupils:
     a changed username is checked against it, without asking the database (imports)."""
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = text_too_long(Pupil, {n: getattr(pupil, n) for n in changed})
     for name in sorted(changed):
         value = getattr(pupil, name)
         if value not in (None, "") and not pupil.school.keeps(name):
@@ -136,7 +140,11 @@ def pupil_validate(pupil: Pupil, changed: set[str], *, taken: set[str] | None = 
             )  # ROS-5
     # The census codes are checked below, by a message that names the codes.
     coded = ("sen_provision", "sen_need", "ethnicity")
-    exclude = [f.name for f in Pupil._meta.fields if f.name not in PUPIL_FIELDS or f.name in coded]
+    exclude = [
+        f.name
+        for f in Pupil._meta.fields
+        if f.name not in PUPIL_FIELDS or f.name in coded or f.name in errors
+    ]
     try:
         pupil.clean_fields(exclude=exclude)
     except ValidationError as error:
@@ -175,7 +183,7 @@ def pupil_validate(pupil: Pupil, changed: set[str], *, taken: set[str] | None = 
                 "upn",
                 f"The UPN {pupil.upn} already belongs to another pupil in this school.",
             )
-    if "uln" in changed and pupil.uln:
+    if "uln" in changed and pupil.uln and "uln" not in errors:
         problem = uln_problem(pupil.uln)
         if problem:
             add_error(errors, "uln", f"{pupil.uln!r} is not a valid ULN: {problem}.")
@@ -185,7 +193,7 @@ def pupil_validate(pupil: Pupil, changed: set[str], *, taken: set[str] | None = 
         ("ethnicity", ETHNICITY_CODES),
     ):
         value = getattr(pupil, name)
-        if name in changed and value and value not in codes:
+        if name in changed and value and value not in codes and name not in errors:
             add_error(
                 errors, name, f"{value!r} is not a census code; use one of {', '.join(codes)}."
             )

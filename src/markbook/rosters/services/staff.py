@@ -10,6 +10,7 @@ from django.db import transaction
 from markbook.accounts.credentials import user_with_temporary_password
 from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
+from markbook.core.validators import text_too_long
 from markbook.rosters.models import ClassTeacher
 from markbook.rosters.services.common import add_error, email_validate, invalid, raise_if
 from markbook.schools.models import School
@@ -46,6 +47,12 @@ def staff_create(
     address that belongs to an account outside this school is refused: a teacher
     account belongs to exactly one school."""
     email = email.strip().lower()
+    raise_if(
+        text_too_long(
+            User,
+            {"email": email, "first_name": first_name.strip(), "last_name": last_name.strip()},
+        )
+    )
     email_validate(email)
     staff_role_validate(role)
     errors: dict[str, list[str]] = {}
@@ -99,6 +106,10 @@ def staff_update(*, actor: User | None, school: School, user: User, **changes: A
     unknown = sorted(set(changes) - {"first_name", "last_name", "email", "role"})
     raise_if({name: ["This is not a staff field that can be changed."] for name in unknown})
     roles = staff_roles_required(user)
+    texts = {
+        n: str(changes[n]).strip() for n in ("email", "first_name", "last_name") if n in changes
+    }
+    raise_if(text_too_long(User, texts))
     data: dict[str, Any] = {}
     if "email" in changes:
         email = str(changes["email"]).strip().lower()

@@ -1,0 +1,1 @@
+"""Markbook's SQLite backend: Django's, with a feature probe that survives a busy database."""

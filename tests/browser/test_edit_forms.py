@@ -1,0 +1,62 @@
+"""Every edit form saved unchanged in chromium changes nothing stored (ROS-1, SEC-1).
+
+The pupil form once showed dates as 11/05/2014, which the browser's date input cannot
+show: saving it untouched blanked the date of birth and the leaving date. Here each edit
+form is opened as the role that edits it, with every field of the world holding a value
+(tests/edit_forms.py), and saved as it is: every row of every table must be as before,
+and the access log may gain only reads, no "changed" event.
+
+tests/test_edit_forms.py fails when a page with an edit form is missing from EDIT_FORMS.
+"""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.steps import open_page, sign_in
+from tests.edit_forms import (
+    audit_changes_since,
+    fill_every_field,
+    last_audit_seq,
+    rows_changed,
+    stored_rows,
+)
+from tests.test_permission_matrix import _kwargs, page_routes
+
+pytestmark = pytest.mark.browser
+
+# (URL name, role that edits there). School administrators see the encrypted fields;
+# trust administrators edit the same pupil without them, which must keep them too.
+EDIT_FORMS = (
+    ("rosters:pupil_edit", "admin"),
+    ("rosters:pupil_edit", "trust_admin"),
+    ("rosters:class_edit", "admin"),
+    ("rosters:class_edit", "trust_admin"),
+    ("rosters:staff_edit", "admin"),
+    ("rosters:staff_edit", "trust_admin"),
+    ("schools:settings", "admin"),
+)
+
+
+@pytest.mark.parametrize(("name", "role"), EDIT_FORMS, ids=[f"{n}-{r}" for n, r in EDIT_FORMS])
+def test_edit_form_saved_unchanged_changes_nothing(page, world, shot, name, role):
+    from django.urls import reverse
+
+    fill_every_field(world)
+    user = world.user(role)
+    assert user is not None and user.email, f"{role} signs in with an email address"
+    sign_in(page, user.email)
+    pattern, _ = page_routes()[name]
+    open_page(page, reverse(name, kwargs=_kwargs(world, pattern)))
+    form = page.locator("#main form[method=post]")
+    expect(form).to_have_count(1)
+    shot(page, "form")
+
+    before, seq = stored_rows(), last_audit_seq()
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    expect(page.locator(".errorlist")).to_have_count(0)
+    expect(page.get_by_role("status")).to_contain_text("saved")
+    shot(page, "saved")
+
+    assert rows_changed(before, stored_rows()) == []
+    assert audit_changes_since(seq) == []

@@ -1,0 +1,52 @@
+"""Every edit form is covered by the browser test that saves it unchanged (ROS-1).
+
+A page is an edit form when its URL name says so (`..._edit`, `...settings`) or when,
+for one of School A's roles, it shows a POST form holding stored values. Each such
+(page, role) must be in tests/browser/test_edit_forms.EDIT_FORMS, or below with the
+reason it is not an edit form.
+"""
+
+import pytest
+from django.urls import reverse
+
+from tests.browser.test_edit_forms import EDIT_FORMS
+from tests.conftest import ROLES
+from tests.edit_forms import fill_every_field, shows_stored_values
+from tests.test_permission_matrix import _is_allauth, _kwargs, page_routes
+
+# Pages whose POST form shows defaults, not stored values.
+NOT_EDIT_FORMS = {
+    "rosters:class_new": "a new class; the academic year shown is the current one",
+    "staff_register": "asks to join a school; 'a member of staff' is ticked by default",
+}
+OUTSIDERS = ("other_teacher", "other_admin", "platform_staff")
+
+
+def _pages() -> dict[str, str]:
+    return {
+        name: pattern
+        for name, (pattern, p) in page_routes().items()
+        if not name.startswith("api:") and not _is_allauth(p)
+    }
+
+
+@pytest.mark.django_db
+def test_every_edit_form_is_saved_unchanged_by_the_browser_test(client_for, world):
+    fill_every_field(world)
+    found = set()
+    for name, pattern in sorted(_pages().items()):
+        named_as_edit = name.endswith(("_edit", "settings"))
+        url = reverse(name, kwargs=_kwargs(world, pattern))
+        for role in ROLES:
+            if role in OUTSIDERS:
+                continue
+            response = client_for(role).get(url)
+            if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+                continue
+            if named_as_edit or shows_stored_values(response.content.decode()):
+                found.add((name, role))
+    covered = set(EDIT_FORMS)
+    assert {("rosters:pupil_edit", "admin"), ("schools:settings", "admin")} <= found
+    missing = sorted((name, role) for name, role in found - covered if name not in NOT_EDIT_FORMS)
+    assert missing == [], f"edit forms the browser test does not save unchanged: {missing}"
+    assert sorted(covered - found) == [], "EDIT_FORMS lists pages that are not edit forms"
