@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 
 SAVE_AS = "In Excel choose File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)' and upload that."
 # A workbook's limits, past which it is refused before it is read to the end: a zip
@@ -39,15 +40,45 @@ def header_key(header: str) -> str:
     return re.sub(r"[^a-z0-9]", "", header.lower())
 
 
+class Oversized(bytes):
+    """The first bytes of an upload past the size limit, knowing the file's real size."""
+
+    size: int
+
+
+def upload_read(upload: UploadedFile) -> bytes:
+    """An upload's content; past MARKBOOK_MAX_UPLOAD_BYTES only its first bytes (one past
+    the limit), so an oversized file is refused without reading it all, as an
+    `Oversized` that keeps the file's real size for the message (`size_message`)."""
+    limit = settings.MARKBOOK_MAX_UPLOAD_BYTES
+    data = upload.read(limit + 1)
+    if len(data) <= limit:
+        return data
+    oversized = Oversized(data)
+    oversized.size = max(upload.size or 0, len(data))
+    return oversized
+
+
+def upload_size(data: bytes) -> int:
+    """The size of the uploaded file `data` was read from (see upload_read)."""
+    return data.size if isinstance(data, Oversized) else len(data)
+
+
+def size_message(data: bytes) -> str | None:
+    """What is wrong with an upload past the size limit, naming its real size; None
+    within it."""
+    limit = settings.MARKBOOK_MAX_UPLOAD_BYTES
+    size = upload_size(data)
+    if size <= limit:
+        return None
+    return f"The file is {size:,} bytes; the limit is {limit:,} bytes."
+
+
 def too_big(data: bytes, problems: list[Problem], advice: str) -> bool:
     """Whether `data` passes the upload size limit; if so a problem says so."""
-    limit = settings.MARKBOOK_MAX_UPLOAD_BYTES
-    if len(data) > limit:
-        problems.append(
-            Problem(
-                None, "", f"The file is {len(data):,} bytes; the limit is {limit:,} bytes. {advice}"
-            )
-        )
+    message = size_message(data)
+    if message is not None:
+        problems.append(Problem(None, "", f"{message} {advice}"))
         return True
     return False
 
