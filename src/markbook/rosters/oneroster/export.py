@@ -140,7 +140,7 @@ def oneroster_export(*, actor: User, school: School) -> bytes:
             "grades": spec.grade_for(c.year_group) if c.year_group else "",
             "courseSourcedId": courses[(c.academic_year, c.subject, c.year_group)],
             "classCode": c.name,
-            "classType": "scheduled",
+            "classType": spec.CLASS_TYPE_OF[c.kind],
             "schoolSourcedId": school_org,
             "termSourcedIds": sessions[c.academic_year],
             "subjects": c.subject,

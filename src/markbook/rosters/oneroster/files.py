@@ -307,6 +307,15 @@ def read_table(
         if mode == "delta":
             row.status = reader.enum(row, "status", spec.STATUSES, required=True) or "active"
             row.modified = reader.date(row, "dateLastModified", required=True)
+        elif row["status"].casefold() == "tobedeleted":
+            # Not for a bulk file, but written by real systems: a deletion all the same.
+            row.status = "tobedeleted"
+            row.modified = reader.date(row, "dateLastModified")
+            reader.note(
+                f"bulkdeleted:{name}",
+                f"{name}.csv is a bulk file, yet marks rows tobedeleted: they were read as "
+                "deletions, as in a delta file.",
+            )
         elif row["status"] or row["dateLastModified"]:
             reader.note(
                 f"bulkstatus:{name}",

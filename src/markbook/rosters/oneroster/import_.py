@@ -236,8 +236,9 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
         courses = {r["sourcedId"]: r for r in self.tables.get("courses", [])}
         self.classes: dict[str, Row] = {}
         self.class_years: dict[str, str] = {}
+        self.deleted_classes: dict[str, Row] = {}
         for row in self.tables.get("classes", []):
-            reader.enum(row, "classType", spec.CLASS_TYPES, required=True)
+            row.cells["classType"] = reader.enum(row, "classType", spec.CLASS_TYPES, required=True)
             if not row["title"]:
                 reader.problem("classes", row.number, "title", "This must not be blank.")
             school_ref = row["schoolSourcedId"]
@@ -269,6 +270,9 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
             if school_ref != self.org:
                 self._other_org("classes", school_ref, orgs)
                 continue
+            if row.status == "tobedeleted":
+                self.deleted_classes[row["sourcedId"]] = row
+                continue
             year = next((y for t in terms if (y := academic_year(sessions.get(t)))), "")
             if not year:
                 year = services.current_academic_year()
@@ -280,8 +284,9 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
         self.other_classes = {
             r["sourcedId"]
             for r in self.tables.get("classes", [])
-            if r["sourcedId"] not in self.classes
+            if r["sourcedId"] not in self.classes and r["sourcedId"] not in self.deleted_classes
         }
+        self._note_deleted_classes()
         self.orgs = orgs
         # This school's pupils by Markbook's sourcedId and by the one they were imported
         # with: results and parents in the file may name pupils the users file leaves out.
@@ -292,9 +297,31 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
                 self.known_pupils[pupil.oneroster_id] = pupil
         self._check_users(orgs)
         self._check_enrolments(orgs)
+        self._years()
         self._check_guardians()
         self._check_marks()
         return not self.result.problems
+
+    def _note_deleted_classes(self) -> None:
+        """Classes marked tobedeleted are not created; one already in Markbook is kept,
+        with its pupils, teachers and marks (an import deletes no class and no mark of
+        one, as it deletes no pupil); their enrolments and line items are ignored."""
+        if not self.deleted_classes:
+            return
+        titles = {row["title"].casefold() for row in self.deleted_classes.values()}
+        kept = sorted(c.name for c in TeachingClass.objects.all() if c.name.casefold() in titles)
+        rows = _numbers([row.number for row in self.deleted_classes.values()])
+        also = (
+            f" Those already in Markbook ({', '.join(kept)}) were kept as they are, with "
+            "their pupils and marks: delete them under Classes if they are no longer taught."
+            if kept
+            else ""
+        )
+        self.reader.note(
+            "classes:deleted",
+            f"classes.csv: {len(self.deleted_classes)} class(es) marked tobedeleted were not "
+            f"imported (rows {rows}), nor their enrolments and line items.{also}",
+        )
 
     def _other_org(self, file: str, org: str, orgs: dict[str, Row]) -> None:
         name = orgs[org]["name"] if org in orgs else org
@@ -333,13 +360,20 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
                 f"Several orgs look like {school.name}; keep only one.",
             )
             return False
-        names = ", ".join(f"{r['name']!r} (sourcedId {r['sourcedId']})" for r in schools)
+        found = "; ".join(
+            f"{r['name'] or '(no name)'!r} (sourcedId {r['sourcedId']}, type "
+            f"{r['type'] or 'blank'}, identifier {r['identifier'] or 'blank'})"
+            for r in orgs.values()
+        )
+        urn = f"identifier {school.urn} (the school's URN), or " if school.urn else ""
         self.reader.problem(
             "orgs",
             schools[0].number if schools else None,
             "name",
-            f"This file is for {names or 'no school'}, not for {school.name}: nothing was "
-            "imported. Export the file for this school (or check its URN).",
+            f"This file is for {'another school' if schools else 'no school'}, not for "
+            f"{school.name}: nothing was imported. Its orgs are {found or 'none'}. This "
+            f"school's org is one of type school with {urn}the name {school.name!r}. "
+            "Export the file for this school, or correct its org.",
         )
         return False
 
@@ -386,6 +420,7 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
                         roles[row["sourcedId"]].append((role, org, row))
         self.user_roles = roles
         passwords = 0
+        self.no_grades: list[Row] = []
         self.pupils: dict[str, Row] = {}
         self.teachers: dict[str, Row] = {}
         skipped: dict[str, int] = defaultdict(int)
@@ -405,13 +440,17 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
                     reader.problem("users", row.number, field_name, "This must not be blank.")
             if "student" in mine:
                 self.pupils[row["sourcedId"]] = row
-                if row.status == "active" and not year_group(row["grades"]):
+                if row.status != "active" or year_group(row["grades"]):
+                    pass
+                elif not row["grades"]:
+                    self.no_grades.append(row)  # optional in 1.2: from the classes (_years)
+                else:
                     reader.problem(
                         "users",
                         row.number,
                         "grades",
-                        f"{row['grades'] or 'blank'!r}: a pupil needs a year group "
-                        "(N1, N2, R, 01 to 13).",
+                        f"{row['grades']!r} is not a year group: use N1, N2, R or 01 to 13 "
+                        "(or leave it blank).",
                     )
                 username = row["username"].lower()
                 if username and not services.USERNAME_PATTERN.match(username):
@@ -458,6 +497,8 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
                 reader.note(f"enrol:{role}", f"enrollments.csv: {role} enrolments were ignored.")
                 continue
             klass, user = row["classSourcedId"], row["userSourcedId"]
+            if klass in self.deleted_classes:
+                continue  # noted with the class (_note_deleted_classes)
             if klass not in self.classes and klass not in self.other_classes:
                 reader.problem(
                     "enrollments",
@@ -496,7 +537,49 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
                 continue
             self.enrolments.append(row)
 
+    def _years(self) -> None:
+        """The year groups of pupils whose grades cell is blank (optional in 1.2): the
+        grades of the classes they are enrolled in, when those agree; else none (a new
+        pupil has no year group, a known one keeps theirs). Both noted, naming the rows."""
+        self.years: dict[str, str] = {
+            ref: year_group(row["grades"]) for ref, row in self.pupils.items()
+        }
+        if not self.no_grades:
+            return
+        classes: dict[str, set[str]] = defaultdict(set)
+        for row in self.enrolments:
+            if row["role"] == "student" and row.status == "active":
+                klass = self.classes[row["classSourcedId"]]
+                classes[row["userSourcedId"]].add(year_group(klass["grades"]))
+        derived, blank = [], []
+        for row in self.no_grades:
+            years = classes.get(row["sourcedId"], set())
+            if len(years) == 1 and "" not in years:
+                self.years[row["sourcedId"]] = next(iter(years))
+                derived.append(row.number)
+            else:
+                blank.append(row.number)
+        if derived:
+            self.reader.note(
+                "grades:derived",
+                f"users.csv: {len(derived)} pupil(s) with no grades took the year group of "
+                f"the classes they are enrolled in (rows {_numbers(derived)}).",
+            )
+        if blank:
+            self.reader.note(
+                "grades:blank",
+                f"users.csv: {len(blank)} pupil(s) with no grades, whose classes do not give "
+                "one year group, were imported without one (a pupil already in Markbook "
+                f"keeps theirs): rows {_numbers(blank)}. Set it on the pupil's page.",
+            )
+
     # --- writing -------------------------------------------------------------------
+
+
+def _numbers(numbers: list[int], shown: int = 20) -> str:
+    """Row numbers for a note: "4, 7, 9", the first `shown` and how many more."""
+    more = f" and {len(numbers) - shown} more" if len(numbers) > shown else ""
+    return ", ".join(str(n) for n in numbers[:shown]) + more
 
 
 class _Preview(Exception):

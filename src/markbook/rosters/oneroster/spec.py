@@ -210,6 +210,9 @@ HEADERS_11: dict[str, list[str]] = {
 ORG_TYPES = ("department", "school", "district", "local", "state", "national")
 SESSION_TYPES = ("gradingPeriod", "semester", "schoolYear", "term")
 CLASS_TYPES = ("homeroom", "scheduled")
+# classType <-> TeachingClass.kind: a homeroom is a registration (form) group.
+CLASS_KINDS = {"homeroom": "registration", "scheduled": "teaching"}
+CLASS_TYPE_OF = {kind: class_type for class_type, kind in CLASS_KINDS.items()}
 STATUSES = ("active", "tobedeleted")
 ROLE_TYPES = ("primary", "secondary")
 # 1.2 user roles (roles.csv), plus 1.1's "administrator" read as a site administrator.

@@ -16,6 +16,7 @@ from markbook.audit import services as audit
 from markbook.core.rows import insert_rows, update_rows
 from markbook.rosters import selectors, services
 from markbook.rosters.models import ClassTeacher, Enrolment, Pupil, TeachingClass
+from markbook.rosters.oneroster import spec
 from markbook.rosters.oneroster.files import PHASES, Row, year_group
 from markbook.rosters.oneroster.spec import split_values as _split
 
@@ -33,6 +34,7 @@ class WriteMixin:
     classes: dict[str, Row]
     class_years: dict[str, str]
     enrolments: list[Row]
+    years: dict[str, str]  # pupil -> year group (import_._Import._years)
 
     # From the other mixins.
     _write_guardians: Any
@@ -65,6 +67,7 @@ class WriteMixin:
                 except ValidationError as error:
                     self._errors("classes", row, error, {"name": "title"})
                     continue
+                teaching_class.kind = spec.CLASS_KINDS[row["classType"] or "scheduled"]
                 existing[key] = teaching_class
                 new.append(teaching_class)
                 result.classes_created += 1
@@ -228,8 +231,9 @@ class WriteMixin:
             values: dict[str, Any] = {
                 "first_name": row["givenName"],
                 "last_name": row["familyName"],
-                "year_group": year_group(row["grades"]),
             }
+            if self.years[ref] or pupil is None:
+                values["year_group"] = self.years[ref]  # a known pupil keeps theirs (_years)
             email = row["email"].lower()
             if email and school.has_domain(email):
                 values["email"] = email
