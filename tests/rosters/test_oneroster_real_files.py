@@ -3,6 +3,7 @@ blank, deletions in bulk files, homerooms, files for another school."""
 
 from markbook.core.tenancy import school_scope
 from markbook.rosters.models import Enrolment, Pupil, TeachingClass
+from markbook.rosters.oneroster import spec
 from tests.rosters.test_oneroster import (
     _export,
     _files,
@@ -128,3 +129,72 @@ def test_a_file_for_no_school_names_its_orgs_and_what_this_school_needs(world):
         in message
     )
     assert _roster(world.a) == before
+
+
+def _with_demographics(world, cells: dict[str, tuple[str, str]]):  # type: ignore[no-untyped-def]
+    """School A's export with a demographics.csv of (birthDate, sex) by username."""
+    files = _files(_export(world))
+    users = _users_by_name(files)
+    header = spec.HEADERS_12["demographics"]
+    files["demographics"] = [header] + [
+        [users[name]["sourcedId"], "", "", born, sex, *[""] * (len(header) - 5)]
+        for name, (born, sex) in cells.items()
+    ]
+    _cell(files["manifest"], {"propertyName": "file.demographics"}, value="bulk")
+    return files
+
+
+def test_demographics_fill_the_birth_date_and_sex_the_school_keeps(world):
+    """ROS-4, ROS-5: demographics.csv is read into the pupils' date of birth and sex;
+    unspecified or other leaves sex blank, with a note."""
+    files = _with_demographics(
+        world,
+        {
+            "amy.adams": ("2014-05-11", "female"),
+            "ben.brown": ("2014-01-02", "Male"),
+            "cal.clark": ("2013-12-31", "other"),
+        },
+    )
+    new = _newfield(world)
+    result = _import(new, _zip(files))
+    assert result.ok, result.problems
+    with school_scope(new):
+        got = {p.username: (str(p.date_of_birth), p.sex) for p in Pupil.objects.all()}
+    assert got == {
+        "amy.adams": ("2014-05-11", "F"),
+        "ben.brown": ("2014-01-02", "M"),
+        "cal.clark": ("2013-12-31", ""),
+    }
+    assert any("sex unspecified or other" in n for n in result.notes)
+
+
+def test_demographics_of_a_field_the_school_does_not_keep_are_not_imported(world):
+    """ROS-5: a field the school does not keep is neither imported nor stored, and the
+    notes say the column was not read."""
+    files = _with_demographics(world, {"amy.adams": ("2014-05-11", "female")})
+    with school_scope(world.a):
+        world.a.kept_pupil_fields = [f for f in world.a.kept_pupil_fields if f != "date_of_birth"]
+        world.a.save(update_fields=["kept_pupil_fields"])
+        Pupil.objects.filter(pk=world.amy.pk).update(date_of_birth=None, sex="")
+    result = _import(world.a, _zip(files))
+    assert result.ok, result.problems
+    with school_scope(world.a):
+        amy = Pupil.objects.get(pk=world.amy.pk)
+    assert (amy.date_of_birth, amy.sex) == (None, "F")
+    assert any("birthDate not read: this school does not keep" in n for n in result.notes)
+
+
+def test_every_file_and_column_left_unread_is_named_in_the_notes(world):
+    """ROS-4: files Markbook does not read (userProfiles.csv) and columns holding
+    values that it does not read (preferredGivenName) are named, not silently dropped."""
+    files = _files(_export(world))
+    _cell(files["users"], {"username": "amy.adams"}, preferredGivenName="Ames")
+    files["userProfiles"] = [
+        ["sourcedId", "status", "dateLastModified", "userSourcedId", "profileType"],
+        ["p1", "", "", "u1", "app"],
+    ]
+    result = _import(world.a, _zip(files))
+    assert result.ok, result.problems
+    assert any("Not read" in n and "userProfiles.csv" in n for n in result.notes)
+    users = next(n for n in result.notes if n.startswith("users.csv: columns not read"))
+    assert "preferredGivenName" in users and "givenName," not in users

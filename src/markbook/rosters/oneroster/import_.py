@@ -15,7 +15,7 @@ Decisions (shared/domain.md, Rosters):
   sourcedId is Markbook's own, or whose identifier is the school's URN, or whose name
   is the school's name; a new, empty school takes the file's only school org. Rows
   for other orgs are ignored with a note; a file with no org for this school is
-  refused, naming the orgs it has.
+  refused, naming every org it has (sourcedId, name, type, identifier) and this rule.
 - Pupils are matched by their stored sourcedId (Pupil.oneroster_id), then by
   username, else created (without a password, ACC-2). A password column is never
   stored. Pupils are never deleted: a delta `tobedeleted` user marks the pupil as
@@ -50,7 +50,22 @@ Decisions (shared/domain.md, Rosters):
   `tobedeleted` parent row removes that parent's links to this school's pupils (the
   parent found by email, else by Markbook's own sourcedId), not the account; links to
   parents absent from a delta file are left as they are.
-- Classes are matched by title within their academic year, or created.
+- A pupil's grades cell is optional (1.2): a pupil without one takes the year group
+  of the classes they are enrolled in when those agree; else a new pupil has none and
+  a known one keeps theirs. The notes say which, naming the rows.
+- demographics.csv (by the user's sourcedId) fills the pupils' date of birth and sex,
+  of the fields the school keeps only (ROS-5): the others are not read, and a note
+  says so. Sex unspecified or other leaves it blank (noted). Every other file of the
+  zip, and every column holding values that the import does not read (spec.READ:
+  preferredGivenName, pronouns, userProfiles.csv ...), is named in the notes:
+  Markbook keeps no preferred names.
+- Classes are matched by title within their academic year, or created; a homeroom
+  becomes a registration group (TeachingClass.kind) and is exported as a homeroom.
+  A class marked tobedeleted (in a delta file, or in a bulk file, which real
+  systems write) is not created, nor its enrolments and line items; one already in
+  Markbook is kept with its pupils and marks (an import deletes no class, as it
+  deletes no pupil), with a note. Other rows marked tobedeleted in a bulk file are
+  read as deletions too, as in a delta file (noted).
 - A bulk enrollments file is the whole truth for the classes it names: pupils of
   those classes not in it are taken out of them. A delta `tobedeleted` enrolment
   takes the pupil (or teacher) out of the class.
@@ -69,6 +84,7 @@ Decisions (shared/domain.md, Rosters):
 
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 from django.db import transaction
 
@@ -147,17 +163,7 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
             return False
         self.result.version = version
         self.modes: dict[str, str] = {}
-        for name in (
-            "orgs",
-            "academicSessions",
-            "courses",
-            "classes",
-            "users",
-            "roles",
-            "enrollments",
-            "lineItems",
-            "results",
-        ):
+        for name in spec.READ:
             if name not in self.headers:
                 continue
             raw, number = props.get(f"file.{name}", ("", None))
@@ -211,7 +217,40 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
             rows = read_table(name, files[name], self.headers[name], mode, reader, variants)
             if rows is not None:
                 self.tables[name] = rows
+        self._note_unread(files)
         return not self.result.problems
+
+    def _note_unread(self, files: dict[str, bytes]) -> None:
+        """Name in the notes every file of the zip the import does not read, and every
+        column holding values that it does not read (spec.READ), demographics the
+        school does not keep among them (ROS-4, ROS-5)."""
+        unread = sorted(set(files) - {"manifest"} - set(self.modes))
+        if unread:
+            self.reader.note(
+                "unread:files",
+                f"Not read, Markbook keeps nothing of them: {', '.join(f'{n}.csv' for n in unread)}.",
+            )
+        for name, rows in self.tables.items():
+            header = self.headers[name] if not rows else list(rows[0].cells)
+            with_values = [c for c in header if any(row[c] for row in rows)]
+            skipped = [c for c in with_values if c not in spec.READ[name]]
+            not_kept = [
+                c
+                for c, field in spec.DEMOGRAPHIC_FIELDS.items()
+                if name == "demographics" and c in with_values and not self.school.keeps(field)
+            ]
+            if skipped:
+                self.reader.note(
+                    f"unread:{name}",
+                    f"{name}.csv: columns not read, Markbook keeps nothing of them: "
+                    f"{', '.join(skipped)}.",
+                )
+            if not_kept:
+                self.reader.note(
+                    "unread:kept",
+                    f"demographics.csv: {', '.join(not_kept)} not read: this school does not "
+                    "keep that field (school settings).",
+                )
 
     # --- checking ------------------------------------------------------------------
 
@@ -296,6 +335,7 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
             if pupil.oneroster_id:
                 self.known_pupils[pupil.oneroster_id] = pupil
         self._check_users(orgs)
+        self._check_demographics()
         self._check_enrolments(orgs)
         self._years()
         self._check_guardians()
@@ -483,6 +523,33 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
                 why = "staff are added in Markbook under Staff, not by import"
             reader.note(
                 f"skip:{role}", f"{count} user(s) with role {role} were not imported: {why}."
+            )
+
+    def _check_demographics(self) -> None:
+        """Birth dates and sexes of the file's pupils (demographics.csv, by the user's
+        sourcedId), of the fields the school keeps only: the others are not even read
+        (ROS-5). Sex "unspecified" or "other" leaves the field blank (noted): Markbook
+        keeps the census's M or F."""
+        reader = self.reader
+        self.demographics: dict[str, dict[str, Any]] = defaultdict(dict)
+        kept = {c: f for c, f in spec.DEMOGRAPHIC_FIELDS.items() if self.school.keeps(f)}
+        neither = 0
+        for row in self.tables.get("demographics", []):
+            if row["sourcedId"] not in self.pupils or row.status == "tobedeleted":
+                continue  # staff, parents and other orgs' people; a deletion blanks nothing
+            values = self.demographics[row["sourcedId"]]
+            if "birthDate" in kept and (born := reader.date(row, "birthDate")):
+                values["date_of_birth"] = born
+            sex = reader.enum(row, "sex", spec.SEXES, required=False) if "sex" in kept else ""
+            if sex in ("male", "female"):
+                values["sex"] = Pupil.Sex.MALE if sex == "male" else Pupil.Sex.FEMALE
+            elif sex:
+                neither += 1
+        if neither:
+            reader.note(
+                "sex",
+                f"demographics.csv: {neither} pupil(s) with sex unspecified or other were "
+                "left without one: Markbook keeps the school census's M or F.",
             )
 
     def _check_enrolments(self, orgs: dict[str, Row]) -> None:

@@ -35,6 +35,7 @@ class WriteMixin:
     class_years: dict[str, str]
     enrolments: list[Row]
     years: dict[str, str]  # pupil -> year group (import_._Import._years)
+    demographics: dict[str, dict[str, Any]]  # pupil -> date_of_birth, sex (kept ones)
 
     # From the other mixins.
     _write_guardians: Any
@@ -211,6 +212,8 @@ class WriteMixin:
             "year_group": "grades",
             "username": "username",
             "email": "email",
+            "date_of_birth": "birthDate",
+            "sex": "sex",
         }
         pupils: dict[str, Pupil] = {}
         new: list[Pupil] = []
@@ -234,6 +237,7 @@ class WriteMixin:
             }
             if self.years[ref] or pupil is None:
                 values["year_group"] = self.years[ref]  # a known pupil keeps theirs (_years)
+            values |= self.demographics.get(ref, {})  # the kept fields only (ROS-5)
             email = row["email"].lower()
             if email and school.has_domain(email):
                 values["email"] = email
