@@ -210,6 +210,8 @@ class ImportJob(models.Model):
     upload = EncryptedTextField(null=True, blank=True)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
+    # What progress_done and progress_total count: "rows checked", "pupil records written".
+    progress_stage = models.CharField(max_length=40, blank=True)
     summary = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)

@@ -10,6 +10,7 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -24,6 +25,38 @@ SAVE_AS = "In Excel choose File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)
 XLSX_MAX_UNZIPPED = 200 * 1024 * 1024
 XLSX_MAX_ROWS = 50_000
 XLSX_MAX_COLUMNS = 200
+
+
+# An import's progress callback: progress(done, total, stage), `stage` saying what
+# done and total count ("rows checked", "pupil records written"; ROS-2, ROS-4). A
+# stage ending in WRITTEN is reported while writing (Written): it never stops an
+# attempt (jobs._progress), which would lose the writes already made.
+Report = Callable[..., None]
+WRITTEN = "written"
+
+
+@dataclass
+class Written:
+    """A writer's progress across several bulk writes (core.rows insert_rows and
+    update_rows, audit.record_many): `part()` is the `progress` of the next write,
+    adding its rows to those of the writes before it, reported as (done, total, stage)."""
+
+    report: Report | None
+    total: int
+    stage: str  # ends in WRITTEN
+    done: int = 0
+
+    def part(self) -> Callable[[int], None] | None:
+        report = self.report
+        if report is None:
+            return None
+        before = self.done
+
+        def told(rows: int) -> None:
+            self.done = before + rows
+            report(self.done, self.total, self.stage)
+
+        return told
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,6 @@ Decisions (shared/domain.md, Rosters):
 """
 
 from collections import defaultdict
-from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -91,6 +90,7 @@ from django.db import transaction
 from markbook.accounts.models import User
 from markbook.audit import services as audit
 from markbook.rosters import services
+from markbook.rosters.imports.common import Report
 from markbook.rosters.models import Pupil, TeachingClass
 from markbook.rosters.oneroster import spec
 from markbook.rosters.oneroster.files import (
@@ -121,11 +121,13 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
         actor: User | None,
         school: School,
         result: Result,
-        progress: Callable[[int, int], None],
+        progress: Report,
+        writing: Report | None,
     ) -> None:
         self.actor, self.school, self.result = actor, school, result
         self.reader = Reader(result)
         self.progress = progress
+        self.writing = writing  # told of records written; None: nobody asks
 
     # --- reading -----------------------------------------------------------------
 
@@ -659,7 +661,7 @@ def oneroster_import(
     school: School,
     data: bytes,
     confirm: bool,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Report | None = None,
 ) -> Result:
     """Import a OneRoster zip into `school` (ROS-4): all of it or nothing.
 
@@ -667,17 +669,19 @@ def oneroster_import(
     counts preview what confirming would do. `result.problems` lists every problem by
     file, row and column; `result.notes` what was accepted leniently or skipped.
 
-    `progress(done, total)` is called as each phase (PHASES) starts and once more,
-    with done == total, when a confirmed import has been written and committed."""
+    `progress(done, total, "steps")` is called as each phase (PHASES) starts and once
+    more, with done == total, when a confirmed import has been written and committed;
+    within the pupils and enrolments phases, `progress(done, total, "... records
+    written")` as the records are written (imports.common.Written)."""
     result = Result()
     total = len(PHASES)
-    report = progress or (lambda done, total: None)
-    job = _Import(actor, school, result, report)
-    report(PHASES.index("read"), total)
+    report = progress or (lambda done, total, stage="": None)
+    job = _Import(actor, school, result, report, progress)
+    report(PHASES.index("read"), total, "steps")
     if not job.read(data):
         result.problems.sort(key=lambda p: (p.file, p.row or 0, p.column))
         return result
-    report(PHASES.index("check"), total)
+    report(PHASES.index("check"), total, "steps")
     if not job.check():
         result.problems.sort(key=lambda p: (p.file, p.row or 0, p.column))
         return result
@@ -695,5 +699,5 @@ def oneroster_import(
             result.confirmed = True
     except _Preview:
         return result
-    report(total, total)
+    report(total, total, "steps")
     return result

@@ -4,6 +4,7 @@ services' action names and data (SEC-1). A mixin of `import_._Import`, like
 guardians.GuardiansMixin and marks.MarksMixin."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from markbook.accounts.models import User
 from markbook.audit import services as audit
 from markbook.core.rows import insert_rows, update_rows
 from markbook.rosters import selectors, services
+from markbook.rosters.imports.common import Written
 from markbook.rosters.models import ClassTeacher, Enrolment, Pupil, TeachingClass
 from markbook.rosters.oneroster import spec
 from markbook.rosters.oneroster.files import PHASES, Row, year_group
@@ -28,6 +30,7 @@ class WriteMixin:
     actor: Any
     school: Any
     progress: Any
+    writing: Any  # imports.common.Report, or None
     modes: dict[str, str]  # file -> "bulk" or "delta"
     users: dict[str, Row]
     pupils: dict[str, Row]
@@ -43,11 +46,11 @@ class WriteMixin:
 
     def write(self) -> None:
         result, actor, school = self.result, self.actor, self.school
-        self.progress(PHASES.index("pupils"), len(PHASES))
+        self.progress(PHASES.index("pupils"), len(PHASES), "steps")
         pupils = self._write_pupils()
         if result.problems:
             return
-        self.progress(PHASES.index("classes"), len(PHASES))
+        self.progress(PHASES.index("classes"), len(PHASES), "steps")
         existing = {(c.academic_year, c.name.casefold()): c for c in TeachingClass.objects.all()}
         taken = set(existing)
         classes: dict[str, TeachingClass] = {}
@@ -82,11 +85,11 @@ class WriteMixin:
             school=school,
             events=[("rosters.class.created", c, services.class_created_logged(c)) for c in new],
         )
-        self.progress(PHASES.index("enrolments"), len(PHASES))
+        self.progress(PHASES.index("enrolments"), len(PHASES), "steps")
         unknown = self._write_enrolments(classes, pupils)
-        self.progress(PHASES.index("parents"), len(PHASES))
+        self.progress(PHASES.index("parents"), len(PHASES), "steps")
         self._write_guardians(pupils)
-        self.progress(PHASES.index("marks"), len(PHASES))
+        self.progress(PHASES.index("marks"), len(PHASES), "steps")
         self._write_marks(classes, pupils)
         if unknown:
             self.reader.note(
@@ -171,12 +174,18 @@ class WriteMixin:
         _delete(Enrolment, [enrolled[pair] for pair in pairs.removed])
         _delete(ClassTeacher, [linked[link] for link in links.removed])
         school_id = self.school.pk
+        written = Written(
+            self.writing,
+            len(pairs.added) + len(links.added) + len(events),
+            "enrolment records written",
+        )
         insert_rows(
             Enrolment,
             [
                 {"school_id": school_id, "teaching_class_id": class_id, "pupil_id": pupil_id}
                 for class_id, pupil_id in sorted(pairs.added)
             ],
+            progress=written.part(),
         )
         insert_rows(
             ClassTeacher,
@@ -184,8 +193,11 @@ class WriteMixin:
                 {"school_id": school_id, "teaching_class_id": class_id, "teacher_id": teacher_id}
                 for class_id, teacher_id in sorted(links.added)
             ],
+            progress=written.part(),
         )
-        audit.record_many(actor=self.actor, school=self.school, events=events)
+        audit.record_many(
+            actor=self.actor, school=self.school, events=events, progress=written.part()
+        )
         return unknown
 
     def _errors(self, file: str, row: Row, error: ValidationError, names: dict[str, str]) -> None:
@@ -266,7 +278,10 @@ class WriteMixin:
             pupils[ref] = pupil
         if result.problems:
             return pupils  # nothing is kept: the caller rolls back
-        self._insert_pupils(new, now)
+        written = Written(
+            self.writing, len(new) + len(dirty) + len(events), "pupil records written"
+        )
+        self._insert_pupils(new, now, written)
         groups: dict[tuple[str, ...], list[Pupil]] = defaultdict(list)
         renamed: list[User] = []
         for pupil, fields in dirty.values():
@@ -281,7 +296,7 @@ class WriteMixin:
                     )
                 )
         for fields, members in groups.items():
-            update_rows(Pupil, members, list(fields))
+            update_rows(Pupil, members, list(fields), progress=written.part())
         update_rows(User, renamed, ["username", "first_name", "last_name"])
         audit.record_many(
             actor=self.actor,
@@ -290,6 +305,7 @@ class WriteMixin:
                 (action, pupil, data or services.pupil_created_logged(pupil))
                 for action, pupil, data in events
             ],
+            progress=written.part(),
         )
         return pupils
 
@@ -314,7 +330,7 @@ class WriteMixin:
         )
         return True
 
-    def _insert_pupils(self, new: list[Pupil], now: datetime) -> None:
+    def _insert_pupils(self, new: list[Pupil], now: datetime, written: Written) -> None:
         """New pupils' users, memberships and pupils, as pupil_create writes them."""
         school = self.school
         user_ids = services.pupil_accounts_insert(
@@ -324,10 +340,15 @@ class WriteMixin:
         )
         for pupil, user_id in zip(new, user_ids, strict=True):
             pupil.user_id = user_id
-        _insert(Pupil, new, now)
+        _insert(Pupil, new, now, progress=written.part())
 
 
-def _insert(model: type[Pupil] | type[TeachingClass], new: list[Any], now: datetime) -> None:
+def _insert(
+    model: type[Pupil] | type[TeachingClass],
+    new: list[Any],
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+) -> None:
     """Insert unsaved instances (insert_rows) and make them saved ones, with their ids."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     for instance in new:
@@ -335,7 +356,10 @@ def _insert(model: type[Pupil] | type[TeachingClass], new: list[Any], now: datet
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
                 setattr(instance, f.attname, now)
     ids = insert_rows(
-        model, [{f.attname: getattr(i, f.attname) for f in fields} for i in new], now=now
+        model,
+        [{f.attname: getattr(i, f.attname) for f in fields} for i in new],
+        now=now,
+        progress=progress,
     )
     for instance, pk in zip(new, ids, strict=True):
         instance.pk = pk
