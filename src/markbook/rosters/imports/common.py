@@ -18,6 +18,8 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
+from markbook.core.spreadsheet import formula_like
+
 SAVE_AS = "In Excel choose File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)' and upload that."
 # A workbook's limits, past which it is refused before it is read to the end: a zip
 # of a few megabytes can hold gigabytes of sheet, and a sheet may claim (or hold a
@@ -77,6 +79,17 @@ class Oversized(bytes):
     """The first bytes of an upload past the size limit, knowing the file's real size."""
 
     size: int
+
+
+def formula_warning(value: str) -> str | None:
+    """The warning for a value a spreadsheet could run as a formula (SEC-1): a
+    warning, not an error, since the value is stored as given; None for others."""
+    if not formula_like(value):
+        return None
+    return (
+        f"This begins with {value[0]!r}, so a spreadsheet could run it as a formula. It "
+        "is stored as given; Markbook's CSV downloads show it as text."
+    )
 
 
 def upload_read(upload: UploadedFile) -> bytes:

@@ -9,6 +9,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from markbook.core.spreadsheet import formula_like
 from markbook.rosters.imports.common import Problem, csv_records, decode
 from markbook.rosters.models import YEAR_GROUPS
 from markbook.rosters.oneroster import spec
@@ -237,6 +238,23 @@ def open_zip(data: bytes, reader: Reader) -> dict[str, bytes] | None:
     return files
 
 
+def _note_formulas(name: str, rows: list[Row], reader: Reader) -> None:
+    """A warning, not an error, for values a spreadsheet could run as formulas among
+    the columns the import reads (SEC-1, core.spreadsheet): stored as given."""
+    read = spec.READ.get(name, ())
+    where = [
+        f"row {row.number} {column}" for row in rows for column in read if formula_like(row[column])
+    ]
+    if where:
+        more = f" and {len(where) - 10} more" if len(where) > 10 else ""
+        reader.note(
+            f"formula:{name}",
+            f"{name}.csv: values that begin with =, +, -, @, a tab or a carriage return "
+            f"({', '.join(where[:10])}{more}) could be run as formulas by a spreadsheet. "
+            "They are stored as given; Markbook's CSV downloads show them as text.",
+        )
+
+
 def _fits(found: list[str], header: list[str]) -> bool:
     return [f.casefold() for f in found[: len(header)]] == [h.casefold() for h in header]
 
@@ -327,6 +345,7 @@ def read_table(
         rows.append(row)
     if not rows:
         reader.problem(name, None, "", "The file has a header row but no data rows.")
+    _note_formulas(name, rows, reader)
     seen: dict[str, int] = {}
     key = header[0]
     for row in rows:
