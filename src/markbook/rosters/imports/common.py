@@ -13,7 +13,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -33,7 +33,10 @@ XLSX_MAX_COLUMNS = 200
 # done and total count ("rows checked", "pupil records written"; ROS-2, ROS-4). A
 # stage ending in WRITTEN is reported while writing (Written): it never stops an
 # attempt (jobs._progress), which would lose the writes already made.
-Report = Callable[..., None]
+class Report(Protocol):
+    def __call__(self, done: int, total: int, stage: str = "", /) -> None: ...
+
+
 WRITTEN = "written"
 
 

@@ -32,7 +32,7 @@ from django.utils import timezone
 from markbook.accounts.models import User
 from markbook.audit import services as audit
 from markbook.rosters.imports import mis
-from markbook.rosters.imports.common import WRITTEN
+from markbook.rosters.imports.common import WRITTEN, Report
 from markbook.rosters.models import ImportJob
 from markbook.rosters.oneroster.import_ import Result as OneRosterResult
 from markbook.rosters.oneroster.import_ import oneroster_import
@@ -164,7 +164,7 @@ def oneroster_import_confirm(
     )
 
 
-def _progress(job: ImportJob):  # type: ignore[no-untyped-def]
+def _progress(job: ImportJob) -> Report:
     """The import's progress callback: saves progress and the heartbeat for this
     attempt only, and stops an attempt whose job was retried or cancelled meanwhile
     (before it writes: the call after writing reports done == total; the reports of

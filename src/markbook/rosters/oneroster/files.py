@@ -14,6 +14,7 @@ from markbook.rosters.imports.common import Problem, csv_records, decode
 from markbook.rosters.models import YEAR_GROUPS
 from markbook.rosters.oneroster import spec
 from markbook.rosters.oneroster.spec import split_values as _split
+from markbook.schools.models import School
 
 _YEARS = {code for code, _ in YEAR_GROUPS}
 _CEDS_EARLY = {"KG": "R"}  # kindergarten is read as Reception (uncertain)
@@ -358,3 +359,49 @@ def read_table(
             )
         seen.setdefault(row[key], row.number)
     return rows
+
+
+def numbers(numbers: list[int], shown: int = 20) -> str:
+    """Row numbers for a note: "4, 7, 9", the first `shown` and how many more."""
+    more = f" and {len(numbers) - shown} more" if len(numbers) > shown else ""
+    return ", ".join(str(n) for n in numbers[:shown]) + more
+
+
+def unread_notes(
+    files: dict[str, bytes],
+    modes: dict[str, str],
+    tables: dict[str, list[Row]],
+    headers: dict[str, list[str]],
+    school: School,
+    reader: Reader,
+) -> None:
+    """Name in the notes every file of the zip the import does not read, and every
+    column holding values that it does not read (spec.READ), demographics the
+    school does not keep among them (ROS-4, ROS-5)."""
+    unread = sorted(set(files) - {"manifest"} - set(modes))
+    if unread:
+        reader.note(
+            "unread:files",
+            f"Not read, Markbook keeps nothing of them: {', '.join(f'{n}.csv' for n in unread)}.",
+        )
+    for name, rows in tables.items():
+        header = headers[name] if not rows else list(rows[0].cells)
+        with_values = [c for c in header if any(row[c] for row in rows)]
+        skipped = [c for c in with_values if c not in spec.READ[name]]
+        not_kept = [
+            c
+            for c, field in spec.DEMOGRAPHIC_FIELDS.items()
+            if name == "demographics" and c in with_values and not school.keeps(field)
+        ]
+        if skipped:
+            reader.note(
+                f"unread:{name}",
+                f"{name}.csv: columns not read, Markbook keeps nothing of them: "
+                f"{', '.join(skipped)}.",
+            )
+        if not_kept:
+            reader.note(
+                "unread:kept",
+                f"demographics.csv: {', '.join(not_kept)} not read: this school does not "
+                "keep that field (school settings).",
+            )

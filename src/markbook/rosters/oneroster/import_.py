@@ -83,7 +83,6 @@ Decisions (shared/domain.md, Rosters):
 """
 
 from collections import defaultdict
-from typing import Any
 
 from django.db import transaction
 
@@ -101,13 +100,16 @@ from markbook.rosters.oneroster.files import (
     Result,
     Row,
     academic_year,
+    numbers,
     open_zip,
     parse_date,
     read_table,
+    unread_notes,
     year_group,
 )
 from markbook.rosters.oneroster.guardians import GuardiansMixin
 from markbook.rosters.oneroster.marks import MarksMixin
+from markbook.rosters.oneroster.people import PeopleMixin
 from markbook.rosters.oneroster.spec import split_values as _split
 from markbook.rosters.oneroster.write import WriteMixin
 from markbook.schools.models import School
@@ -115,7 +117,7 @@ from markbook.schools.models import School
 __all__ = ["COUNTS", "PHASES", "FileProblem", "Result", "oneroster_import", "parse_date"]
 
 
-class _Import(WriteMixin, GuardiansMixin, MarksMixin):
+class _Import(WriteMixin, PeopleMixin, GuardiansMixin, MarksMixin):
     def __init__(
         self,
         actor: User | None,
@@ -219,40 +221,8 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
             rows = read_table(name, files[name], self.headers[name], mode, reader, variants)
             if rows is not None:
                 self.tables[name] = rows
-        self._note_unread(files)
+        unread_notes(files, self.modes, self.tables, self.headers, self.school, reader)
         return not self.result.problems
-
-    def _note_unread(self, files: dict[str, bytes]) -> None:
-        """Name in the notes every file of the zip the import does not read, and every
-        column holding values that it does not read (spec.READ), demographics the
-        school does not keep among them (ROS-4, ROS-5)."""
-        unread = sorted(set(files) - {"manifest"} - set(self.modes))
-        if unread:
-            self.reader.note(
-                "unread:files",
-                f"Not read, Markbook keeps nothing of them: {', '.join(f'{n}.csv' for n in unread)}.",
-            )
-        for name, rows in self.tables.items():
-            header = self.headers[name] if not rows else list(rows[0].cells)
-            with_values = [c for c in header if any(row[c] for row in rows)]
-            skipped = [c for c in with_values if c not in spec.READ[name]]
-            not_kept = [
-                c
-                for c, field in spec.DEMOGRAPHIC_FIELDS.items()
-                if name == "demographics" and c in with_values and not self.school.keeps(field)
-            ]
-            if skipped:
-                self.reader.note(
-                    f"unread:{name}",
-                    f"{name}.csv: columns not read, Markbook keeps nothing of them: "
-                    f"{', '.join(skipped)}.",
-                )
-            if not_kept:
-                self.reader.note(
-                    "unread:kept",
-                    f"demographics.csv: {', '.join(not_kept)} not read: this school does not "
-                    "keep that field (school settings).",
-                )
 
     # --- checking ------------------------------------------------------------------
 
@@ -352,7 +322,7 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
             return
         titles = {row["title"].casefold() for row in self.deleted_classes.values()}
         kept = sorted(c.name for c in TeachingClass.objects.all() if c.name.casefold() in titles)
-        rows = _numbers([row.number for row in self.deleted_classes.values()])
+        rows = numbers([row.number for row in self.deleted_classes.values()])
         also = (
             f" Those already in Markbook ({', '.join(kept)}) were kept as they are, with "
             "their pupils and marks: delete them under Classes if they are no longer taught."
@@ -527,33 +497,6 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
                 f"skip:{role}", f"{count} user(s) with role {role} were not imported: {why}."
             )
 
-    def _check_demographics(self) -> None:
-        """Birth dates and sexes of the file's pupils (demographics.csv, by the user's
-        sourcedId), of the fields the school keeps only: the others are not even read
-        (ROS-5). Sex "unspecified" or "other" leaves the field blank (noted): Markbook
-        keeps the census's M or F."""
-        reader = self.reader
-        self.demographics: dict[str, dict[str, Any]] = defaultdict(dict)
-        kept = {c: f for c, f in spec.DEMOGRAPHIC_FIELDS.items() if self.school.keeps(f)}
-        neither = 0
-        for row in self.tables.get("demographics", []):
-            if row["sourcedId"] not in self.pupils or row.status == "tobedeleted":
-                continue  # staff, parents and other orgs' people; a deletion blanks nothing
-            values = self.demographics[row["sourcedId"]]
-            if "birthDate" in kept and (born := reader.date(row, "birthDate")):
-                values["date_of_birth"] = born
-            sex = reader.enum(row, "sex", spec.SEXES, required=False) if "sex" in kept else ""
-            if sex in ("male", "female"):
-                values["sex"] = Pupil.Sex.MALE if sex == "male" else Pupil.Sex.FEMALE
-            elif sex:
-                neither += 1
-        if neither:
-            reader.note(
-                "sex",
-                f"demographics.csv: {neither} pupil(s) with sex unspecified or other were "
-                "left without one: Markbook keeps the school census's M or F.",
-            )
-
     def _check_enrolments(self, orgs: dict[str, Row]) -> None:
         reader = self.reader
         self.enrolments: list[Row] = []
@@ -606,49 +549,7 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
                 continue
             self.enrolments.append(row)
 
-    def _years(self) -> None:
-        """The year groups of pupils whose grades cell is blank (optional in 1.2): the
-        grades of the classes they are enrolled in, when those agree; else none (a new
-        pupil has no year group, a known one keeps theirs). Both noted, naming the rows."""
-        self.years: dict[str, str] = {
-            ref: year_group(row["grades"]) for ref, row in self.pupils.items()
-        }
-        if not self.no_grades:
-            return
-        classes: dict[str, set[str]] = defaultdict(set)
-        for row in self.enrolments:
-            if row["role"] == "student" and row.status == "active":
-                klass = self.classes[row["classSourcedId"]]
-                classes[row["userSourcedId"]].add(year_group(klass["grades"]))
-        derived, blank = [], []
-        for row in self.no_grades:
-            years = classes.get(row["sourcedId"], set())
-            if len(years) == 1 and "" not in years:
-                self.years[row["sourcedId"]] = next(iter(years))
-                derived.append(row.number)
-            else:
-                blank.append(row.number)
-        if derived:
-            self.reader.note(
-                "grades:derived",
-                f"users.csv: {len(derived)} pupil(s) with no grades took the year group of "
-                f"the classes they are enrolled in (rows {_numbers(derived)}).",
-            )
-        if blank:
-            self.reader.note(
-                "grades:blank",
-                f"users.csv: {len(blank)} pupil(s) with no grades, whose classes do not give "
-                "one year group, were imported without one (a pupil already in Markbook "
-                f"keeps theirs): rows {_numbers(blank)}. Set it on the pupil's page.",
-            )
-
     # --- writing -------------------------------------------------------------------
-
-
-def _numbers(numbers: list[int], shown: int = 20) -> str:
-    """Row numbers for a note: "4, 7, 9", the first `shown` and how many more."""
-    more = f" and {len(numbers) - shown} more" if len(numbers) > shown else ""
-    return ", ".join(str(n) for n in numbers[:shown]) + more
 
 
 class _Preview(Exception):
