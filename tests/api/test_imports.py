@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 from django.urls import reverse
 
 from markbook.core.tenancy import school_scope
@@ -260,3 +261,17 @@ def test_openapi_declares_409_for_retry_and_cancel(api_as, world: World):
     cancel = paths["/api/schools/{school_id}/imports/{job_id}/cancel"]["post"]
     assert {"202", "404", "409", "422"} <= set(retry["responses"])
     assert {"200", "404", "409", "422"} <= set(cancel["responses"])
+
+
+TOO_BIG = b"class,first name,last name\n" + b"9Q Art,Zed,Zane\n" * 100
+
+
+@override_settings(MARKBOOK_MAX_UPLOAD_BYTES=40)
+@pytest.mark.parametrize("path", ["/imports/mis", "/imports/oneroster"])
+def test_import_api_names_the_files_real_size(api_as, world: World, path: str):
+    """ROS-2, ROS-4: the API's 422 names the real size too."""
+    api = api_as("admin")
+    response = api.client.post(api.school(path), {"file": SimpleUploadedFile("u.csv", TOO_BIG)})
+    assert response.status_code == 422
+    message = response.json()["problems"][0]["message"]
+    assert f"The file is {len(TOO_BIG):,} bytes; the limit is 40 bytes." in message

@@ -136,3 +136,20 @@ def test_admin_sees_a_stalled_import_and_retries_it(page, world, shot):
     shot(page, "imported")
     with school_scope(world.a):
         assert Pupil.objects.filter(last_name__in=["Evans", "Patel"]).count() == 2
+
+
+def test_admin_sees_a_warning_for_a_formula_like_name_in_a_class_list(page, world, shot):
+    """SEC-1, ROS-2: the value is imported as given, with a warning naming row and column."""
+    sign_in(page, world.admin.email)
+    open_page(page, f"/s/{world.a.pk}/roster/import/class-list/")
+    data = b'class,first name,last name\n9Q Art,"=HYPERLINK(1)",Zane\n'
+    page.get_by_label("Class list").set_input_files(
+        {"name": "list.csv", "mimeType": "text/csv", "buffer": data}
+    )
+    page.get_by_role("button", name="Upload and import").click()
+    expect(page.get_by_role("status").first).to_contain_text("imported")
+    warnings = page.get_by_role("table")
+    expect(warnings.get_by_role("row", name="2 first name")).to_contain_text("formula")
+    shot(page, "formula-warning")
+    with school_scope(world.a):
+        assert Pupil.objects.filter(first_name="=HYPERLINK(1)").exists()

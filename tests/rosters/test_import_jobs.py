@@ -99,9 +99,11 @@ def test_progress_is_reported_while_running_and_reaches_the_total(world: World, 
     def spy(job):  # type: ignore[no-untyped-def]
         report = real(job)
 
-        def wrapped(done: int, total: int) -> None:
-            report(done, total)
-            row = ImportJob.objects.values_list("status", "progress_done", "progress_total")
+        def wrapped(done: int, total: int, stage: str = "") -> None:
+            report(done, total, stage)
+            row = ImportJob.objects.values_list(
+                "status", "progress_done", "progress_total", "progress_stage"
+            )
             seen.append(row.get(pk=job.pk))
 
         return wrapped
@@ -109,7 +111,15 @@ def test_progress_is_reported_while_running_and_reaches_the_total(world: World, 
     monkeypatch.setattr(jobs, "_progress", spy)
     job = queue(world)
     run_worker()
-    assert seen == [("running", 1, 3), ("running", 2, 3), ("running", 3, 3), ("running", 3, 3)]
+    checked, written = "rows checked", "pupil records written"
+    # ROS-2: the write phase reports too (3 new pupils), not only the rows checked.
+    assert seen == [
+        ("running", 1, 3, checked),
+        ("running", 2, 3, checked),
+        ("running", 3, 3, checked),
+        ("running", 3, 3, written),
+        ("running", 3, 3, "rows imported"),
+    ]
     assert fetch(job).status == "done"
 
 
@@ -212,7 +222,11 @@ def test_confirmed_large_file_goes_to_the_worker_and_the_page_follows_it(
     assert "<html" not in partial and 'hx-trigger="every 1s"' in partial
     assert '<progress aria-label="Import progress" max="250" value="100">' in partial
     assert "100 of 250 rows" in partial
-    set_state(job, status="queued", progress_done=0, progress_total=0)
+    # ROS-2: the write phase says what it counts.
+    set_state(job, progress_done=1000, progress_total=2500, progress_stage="pupil records written")
+    partial = client.get(job_url(world, job), HTTP_HX_REQUEST="true").content.decode()
+    assert "1000 of 2500 pupil records written." in partial
+    set_state(job, status="queued", progress_done=0, progress_total=0, progress_stage="")
 
     run_worker()
     done = client.get(job_url(world, job), HTTP_HX_REQUEST="true").content.decode()

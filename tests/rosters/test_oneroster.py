@@ -446,11 +446,11 @@ def _set(row_index: int, column: str, value: str):  # type: ignore[no-untyped-de
             "'nope' is not a class",
         ),
         (
-            lambda w: _broken(w, users=_set(1, "grades", "")),
+            lambda w: _broken(w, users=_set(1, "grades", "14")),
             "users",
             2,
             "grades",
-            "needs a year group",
+            "'14' is not a year group",
         ),
     ],
 )

@@ -266,11 +266,12 @@ def test_a_queued_import_reports_each_phase_and_the_total_once_saved(world, monk
     def spy(job):  # type: ignore[no-untyped-def]
         report = real(job)
 
-        def wrapped(done: int, total: int) -> None:
+        def wrapped(done: int, total: int, stage: str = "") -> None:
             with school_scope(job.school_id):
                 pupils = Pupil.objects.count()
-            calls.append((done, total, pupils))
-            report(done, total)
+            if stage == "steps":  # the records written within phases: below
+                calls.append((done, total, pupils))
+            report(done, total, stage)
 
         return wrapped
 
@@ -314,3 +315,35 @@ def test_classes_are_created_with_one_event_each_and_the_same_queries_for_2_or_2
             (str(c.pk), {"name": c.name, "academic_year": "2026/27"}) for c in made
         ]
     assert counted[0] == counted[1]
+
+
+def test_a_queued_import_reports_the_records_it_writes_batch_by_batch(world, monkeypatch):
+    """ROS-4: progress does not stand still while a large import writes: the bulk
+    writers report each batch (core.rows.PROGRESS_BATCH), saved with what they count."""
+    from markbook.core import rows
+
+    monkeypatch.setattr(rows, "PROGRESS_BATCH", 2)
+    seen: list[tuple[int, int, str]] = []
+    real = jobs._progress
+
+    def spy(job):  # type: ignore[no-untyped-def]
+        report = real(job)
+
+        def wrapped(done: int, total: int, stage: str = "") -> None:
+            report(done, total, stage)
+            saved = ImportJob.objects.values_list(
+                "progress_done", "progress_total", "progress_stage"
+            ).get(pk=job.pk)
+            seen.append(saved)
+
+        return wrapped
+
+    monkeypatch.setattr(jobs, "_progress", spy)
+    school = school_with(world.teacher)
+    job = run_now(queue_zip(school, roster_zip(school, 5), world.admin))
+    assert job.status == "done", job.message
+    pupils = [(done, total) for done, total, stage in seen if stage == "pupil records written"]
+    # 5 new pupils and their 5 events, two rows a batch: 2, 4, 5, then 7, 9, 10.
+    assert pupils == [(2, 10), (4, 10), (5, 10), (7, 10), (9, 10), (10, 10)]
+    enrolments = [d for d, _, stage in seen if stage == "enrolment records written"]
+    assert enrolments and enrolments == sorted(enrolments)

@@ -6,6 +6,7 @@ every change and for every read of pupil data by staff.
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,14 +118,19 @@ def record(
 
 
 def record_many(
-    *, actor: Any, school: Any, events: list[tuple[str, Any, dict | None]]
+    *,
+    actor: Any,
+    school: Any,
+    events: list[tuple[str, Any, dict | None]],
+    progress: Callable[[int], None] | None = None,
 ) -> list[int]:
     """Append several events (action, target, data) to the school's chain at once (SEC-1);
     their ids, in order.
 
     The same events, in the same order and chain, as calling `record` for each; the
     chain is locked and its end read once, and the events go in with one bulk insert
-    (an import that changes two thousand pupils writes two thousand events)."""
+    (an import that changes two thousand pupils writes two thousand events);
+    `progress(events written)` as insert_rows calls it."""
     if not events:
         return []
     school_id = getattr(school, "pk", school)
@@ -155,7 +161,7 @@ def record_many(
             rows.append(row)
             seq += 1
         # The rows bulk_create would write, without a model instance each (core.rows).
-        return insert_rows(AuditEvent, rows, now=at)
+        return insert_rows(AuditEvent, rows, now=at, progress=progress)
 
 
 def audit_event_redact(*, actor: Any, event: AuditEvent, reason: str) -> AuditEvent:

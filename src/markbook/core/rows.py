@@ -42,15 +42,34 @@ def _columns(model: type[models.Model]) -> list[models.Field]:
     return [f for f in model._meta.concrete_fields if not f.primary_key]
 
 
+# Rows written between two calls of a writer's `progress` (a long import reports as it
+# writes, so its progress and heartbeat do not stand still, ROS-2, ROS-4).
+PROGRESS_BATCH = 1000
+
+Progress = Callable[[int], None]  # told the number of rows written so far
+
+
+def _batches(count: int, progress: Progress | None) -> list[tuple[int, int]]:
+    """(start, end) of the batches of `count` rows: one batch without `progress`."""
+    step = PROGRESS_BATCH if progress is not None else max(count, 1)
+    return [(start, min(start + step, count)) for start in range(0, count, step)]
+
+
 def insert_rows(
-    model: type[models.Model], rows: Sequence[dict[str, Any]], *, now: datetime | None = None
+    model: type[models.Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    now: datetime | None = None,
+    progress: Progress | None = None,
 ) -> list[int]:
     """Insert `rows` (attname -> value; missing fields take their defaults) and return
     the new primary keys, in the order of `rows`. Encrypted fields take plaintext
     and are encrypted here, with the key of the row's `school_id` (SEC-2).
 
     `auto_now`/`auto_now_add` fields get `now`; a callable default is called once
-    for the whole call (every row of one import gets the same `date_joined`)."""
+    for the whole call (every row of one import gets the same `date_joined`). With
+    `progress`, the rows go in batches of PROGRESS_BATCH, `progress(rows written)`
+    called after each."""
     if not rows:
         return []
     now = now or timezone.now()
@@ -59,7 +78,12 @@ def insert_rows(
     if unknown:
         raise ValueError(f"{model._meta.label} has no fields {sorted(unknown)}")
     columns = [_column(rows, f.attname, *_column_plan(f, now)) for f in fields]
-    return _insert(model, fields, columns)
+    ids: list[int] = []
+    for start, end in _batches(len(rows), progress):
+        ids += _insert(model, fields, [c[start:end] for c in columns])
+        if progress is not None:
+            progress(end)
+    return ids
 
 
 def _column(
@@ -203,10 +227,15 @@ def _insert_postgresql(
 
 
 def update_rows(
-    model: type[models.Model], instances: Sequence[models.Model], names: list[str]
+    model: type[models.Model],
+    instances: Sequence[models.Model],
+    names: list[str],
+    *,
+    progress: Progress | None = None,
 ) -> None:
     """Write the fields `names` of `instances` (as `bulk_update` would; encrypted
-    fields are encrypted with each instance's school key, SEC-2)."""
+    fields are encrypted with each instance's school key, SEC-2); with `progress`, in
+    batches, as insert_rows."""
     if not instances or not names:
         return
     quote = connection.ops.quote_name
@@ -228,7 +257,10 @@ def update_rows(
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
     sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        for start, end in _batches(len(params), progress):
+            cursor.executemany(sql, params[start:end])
+            if progress is not None:
+                progress(end)
 
 
 def unusable_passwords(count: int) -> Iterable[str]:

@@ -4,13 +4,12 @@ Both read the same rows, one per personal field, so neither can say anything the
 inventory does not, and a new declaration appears in both without further work.
 """
 
-import csv
-import io
 from dataclasses import dataclass
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 
+from markbook.core.spreadsheet import csv_for_people
 from markbook.core.text import without_requirement_ids
 from markbook.privacy.inventory import REGISTRY, Category, Declaration, Erasure
 
@@ -112,12 +111,9 @@ def record_markdown(rows: list[Row]) -> str:
 
 
 def record_csv(rows: list[Row]) -> str:
-    """The record of processing as CSV, one row per personal field."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    writer.writerows(row.cells() for row in rows)
-    return out.getvalue()
+    """The record of processing as CSV, one row per personal field; opened in a
+    spreadsheet, so written by csv_for_people (formula injection, SEC-1)."""
+    return csv_for_people(COLUMNS, (row.cells() for row in rows), lineterminator="\n")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ import json
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.urls import reverse
@@ -26,7 +25,7 @@ from markbook.admission import ADMINS, AccessRequest, require_role, school_of
 from markbook.core.api import ErrorOut, InputSchema, ProblemOut, responses
 from markbook.rosters.access import access_import_job
 from markbook.rosters.imports import jobs, mis, stalled
-from markbook.rosters.imports.common import Problem
+from markbook.rosters.imports.common import Problem, size_message, upload_read
 from markbook.rosters.models import ImportJob
 from markbook.rosters.oneroster.export import oneroster_export
 from markbook.rosters.oneroster.import_ import oneroster_import
@@ -153,7 +152,7 @@ def _job(job: ImportJob) -> dict[str, Any]:
 
 def _read(upload: UploadedFile) -> bytes:
     """The upload, one byte past the limit at most: the import refuses it by size."""
-    return upload.read(settings.MARKBOOK_MAX_UPLOAD_BYTES + 1)
+    return upload_read(upload)
 
 
 def _problem(p: Problem, file: str = "") -> dict[str, Any]:
@@ -280,14 +279,8 @@ def import_oneroster(
     require_role(request, *ADMINS)
     school = school_of(request)
     data = _read(file)
-    if len(data) > settings.MARKBOOK_MAX_UPLOAD_BYTES:
-        limit = settings.MARKBOOK_MAX_UPLOAD_BYTES
-        problem = {
-            "file": "",
-            "row": None,
-            "column": "",
-            "message": f"The zip is larger than {limit:,} bytes.",
-        }
+    if too_large := size_message(data):
+        problem = {"file": "", "row": None, "column": "", "message": too_large}
         return _refuse("The zip is too large.", [problem])
     name = (file.name or "oneroster.zip")[:200]
     if confirm or not preview:

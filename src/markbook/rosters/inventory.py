@@ -253,6 +253,7 @@ declare(
         "options",
         "progress_done",
         "progress_total",
+        "progress_stage",
         "summary",
         "error",
         "task_id",

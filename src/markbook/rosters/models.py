@@ -57,7 +57,8 @@ class Pupil(models.Model):
         blank=True,
         help_text="The pupil's sourcedId in the last OneRoster file imported.",  # ROS-4
     )
-    year_group = models.CharField(max_length=2, choices=YEAR_GROUPS)
+    # Blank only when an import could not tell it (a OneRoster pupil with no grades).
+    year_group = models.CharField(max_length=2, choices=YEAR_GROUPS, blank=True)
     registration_group = models.CharField(max_length=50, blank=True)
     sex = models.CharField(max_length=1, choices=Sex.choices, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
@@ -138,8 +139,14 @@ class GuardianLink(models.Model):
 class TeachingClass(models.Model):
     """A teaching class: subject, year group, academic year; teachers and pupils attached."""
 
+    class Kind(models.TextChoices):
+        TEACHING = "teaching", "Teaching class"
+        # A form or tutor group (OneRoster's homeroom), kept so an export says so (ROS-4).
+        REGISTRATION = "registration", "Registration group"
+
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="classes")
     name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.TEACHING)
     subject = models.CharField(max_length=100, blank=True)
     year_group = models.CharField(max_length=2, choices=YEAR_GROUPS, blank=True)
     academic_year = models.CharField(max_length=9, help_text="For example 2026/27")
@@ -221,6 +228,8 @@ class ImportJob(models.Model):
     upload = EncryptedTextField(null=True, blank=True)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
+    # What progress_done and progress_total count: "rows checked", "pupil records written".
+    progress_stage = models.CharField(max_length=40, blank=True)
     summary = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)

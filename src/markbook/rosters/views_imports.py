@@ -7,7 +7,6 @@ import hashlib
 import json
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +18,7 @@ from markbook.rosters import forms, selectors, services
 from markbook.rosters.access import access_import_job
 from markbook.rosters.imports import jobs, mis, stalled
 from markbook.rosters.imports.classlist import classlist_import
+from markbook.rosters.imports.common import size_message, upload_read
 from markbook.rosters.models import ImportJob
 from markbook.rosters.oneroster.export import oneroster_export
 from markbook.rosters.oneroster.import_ import oneroster_import
@@ -34,8 +34,7 @@ def classlist_upload(request: AccessRequest, school_id: int) -> HttpResponse:
     result = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        # Read one byte past the limit, so an oversized file is refused without reading it all.
-        data = upload.read(settings.MARKBOOK_MAX_UPLOAD_BYTES + 1)
+        data = upload_read(upload)
         result = classlist_import(
             actor=request.user, school=school_of(request), data=data, filename=upload.name
         )
@@ -58,9 +57,9 @@ def oneroster_page(request: AccessRequest, school_id: int) -> HttpResponse:
     result, signature, stale = None, "", False
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        data = upload.read(settings.MARKBOOK_MAX_UPLOAD_BYTES + 1)
-        if len(data) > settings.MARKBOOK_MAX_UPLOAD_BYTES:
-            form.add_error("file", "The zip is too large.")
+        data = upload_read(upload)
+        if too_large := size_message(data):
+            form.add_error("file", too_large)
         else:
             signature = _signature(data)
             confirm, stale = _confirming(request, signature)
@@ -131,7 +130,7 @@ def mis_upload(request: AccessRequest, school_id: int) -> HttpResponse:
     mapping_rows: list[tuple[str, str]] = []
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        data = upload.read(settings.MARKBOOK_MAX_UPLOAD_BYTES + 1)
+        data = upload_read(upload)
         mapping, full = form.mapping(), form.cleaned_data["full"]
         signature = _signature(data, sorted(mapping.items()), full)
         confirm, stale = _confirming(request, signature)

@@ -18,7 +18,12 @@ from django.db import transaction
 from markbook.accounts.models import User
 from markbook.audit import services as audit
 from markbook.rosters import services
-from markbook.rosters.imports.common import Problem, csv_records, decode_csv_bytes
+from markbook.rosters.imports.common import (
+    Problem,
+    csv_records,
+    decode_csv_bytes,
+    formula_warning,
+)
 from markbook.rosters.models import YEAR_GROUPS, Enrolment, Pupil, TeachingClass
 from markbook.schools.models import School
 
@@ -60,6 +65,7 @@ _YEAR_VALUES = {code.upper() for code, _ in YEAR_GROUPS}
 class ImportResult:
     filename: str
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # stored as given (formulas)
     rows: int = 0
     classes_created: int = 0
     pupils_created: int = 0
@@ -153,6 +159,9 @@ def _parse_rows(
             continue
         cells = {name: values[i].strip() for name, i in positions.items()}
         bad = False
+        for name, value in cells.items():
+            if warning := formula_warning(value):
+                result.warnings.append(Problem(number, COLUMNS[name], warning))
         for name, value in cells.items():
             if len(value) > MAX_LENGTH[name]:
                 bad = True

@@ -10,11 +10,15 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+
+from markbook.core.spreadsheet import formula_like
 
 SAVE_AS = "In Excel choose File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)' and upload that."
 # A workbook's limits, past which it is refused before it is read to the end: a zip
@@ -23,6 +27,41 @@ SAVE_AS = "In Excel choose File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)
 XLSX_MAX_UNZIPPED = 200 * 1024 * 1024
 XLSX_MAX_ROWS = 50_000
 XLSX_MAX_COLUMNS = 200
+
+
+# An import's progress callback: progress(done, total, stage), `stage` saying what
+# done and total count ("rows checked", "pupil records written"; ROS-2, ROS-4). A
+# stage ending in WRITTEN is reported while writing (Written): it never stops an
+# attempt (jobs._progress), which would lose the writes already made.
+class Report(Protocol):
+    def __call__(self, done: int, total: int, stage: str = "", /) -> None: ...
+
+
+WRITTEN = "written"
+
+
+@dataclass
+class Written:
+    """A writer's progress across several bulk writes (core.rows insert_rows and
+    update_rows, audit.record_many): `part()` is the `progress` of the next write,
+    adding its rows to those of the writes before it, reported as (done, total, stage)."""
+
+    report: Report | None
+    total: int
+    stage: str  # ends in WRITTEN
+    done: int = 0
+
+    def part(self) -> Callable[[int], None] | None:
+        report = self.report
+        if report is None:
+            return None
+        before = self.done
+
+        def told(rows: int) -> None:
+            self.done = before + rows
+            report(self.done, self.total, self.stage)
+
+        return told
 
 
 @dataclass(frozen=True)
@@ -39,15 +78,56 @@ def header_key(header: str) -> str:
     return re.sub(r"[^a-z0-9]", "", header.lower())
 
 
+class Oversized(bytes):
+    """The first bytes of an upload past the size limit, knowing the file's real size."""
+
+    size: int
+
+
+def formula_warning(value: str) -> str | None:
+    """The warning for a value a spreadsheet could run as a formula (SEC-1): a
+    warning, not an error, since the value is stored as given; None for others."""
+    if not formula_like(value):
+        return None
+    return (
+        f"This begins with {value[0]!r}, so a spreadsheet could run it as a formula. It "
+        "is stored as given; Markbook's CSV downloads show it as text."
+    )
+
+
+def upload_read(upload: UploadedFile) -> bytes:
+    """An upload's content; past MARKBOOK_MAX_UPLOAD_BYTES only its first bytes (one past
+    the limit), so an oversized file is refused without reading it all, as an
+    `Oversized` that keeps the file's real size for the message (`size_message`)."""
+    limit = settings.MARKBOOK_MAX_UPLOAD_BYTES
+    data = upload.read(limit + 1)
+    if len(data) <= limit:
+        return data
+    oversized = Oversized(data)
+    oversized.size = max(upload.size or 0, len(data))
+    return oversized
+
+
+def upload_size(data: bytes) -> int:
+    """The size of the uploaded file `data` was read from (see upload_read)."""
+    return data.size if isinstance(data, Oversized) else len(data)
+
+
+def size_message(data: bytes) -> str | None:
+    """What is wrong with an upload past the size limit, naming its real size; None
+    within it."""
+    limit = settings.MARKBOOK_MAX_UPLOAD_BYTES
+    size = upload_size(data)
+    if size <= limit:
+        return None
+    return f"The file is {size:,} bytes; the limit is {limit:,} bytes."
+
+
 def too_big(data: bytes, problems: list[Problem], advice: str) -> bool:
     """Whether `data` passes the upload size limit; if so a problem says so."""
-    limit = settings.MARKBOOK_MAX_UPLOAD_BYTES
-    if len(data) > limit:
-        problems.append(
-            Problem(
-                None, "", f"The file is {len(data):,} bytes; the limit is {limit:,} bytes. {advice}"
-            )
-        )
+    message = size_message(data)
+    if message is not None:
+        problems.append(Problem(None, "", f"{message} {advice}"))
         return True
     return False
 

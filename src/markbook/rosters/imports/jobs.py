@@ -32,6 +32,7 @@ from django.utils import timezone
 from markbook.accounts.models import User
 from markbook.audit import services as audit
 from markbook.rosters.imports import mis
+from markbook.rosters.imports.common import WRITTEN, Report
 from markbook.rosters.models import ImportJob
 from markbook.rosters.oneroster.import_ import Result as OneRosterResult
 from markbook.rosters.oneroster.import_ import oneroster_import
@@ -163,17 +164,23 @@ def oneroster_import_confirm(
     )
 
 
-def _progress(job: ImportJob):  # type: ignore[no-untyped-def]
+def _progress(job: ImportJob) -> Report:
     """The import's progress callback: saves progress and the heartbeat for this
     attempt only, and stops an attempt whose job was retried or cancelled meanwhile
-    (before it writes: the call after writing reports done == total)."""
+    (before it writes: the call after writing reports done == total; the reports of
+    records written, while it writes, never stop it)."""
 
-    def report(done: int, total: int) -> None:
+    def report(done: int, total: int, stage: str = "") -> None:
         saved = ImportJob.objects.filter(
             pk=job.pk, attempt=job.attempt, status=ImportJob.Status.RUNNING
-        ).update(progress_done=done, progress_total=total, heartbeat_at=timezone.now())
-        job.progress_done, job.progress_total = done, total
-        if not saved and done < total:
+        ).update(
+            progress_done=done,
+            progress_total=total,
+            progress_stage=stage[:40],
+            heartbeat_at=timezone.now(),
+        )
+        job.progress_done, job.progress_total, job.progress_stage = done, total, stage[:40]
+        if not saved and done < total and not stage.endswith(WRITTEN):
             raise ImportJobSuperseded
 
     return report
@@ -278,6 +285,7 @@ def _finish(job: ImportJob, attempt: int, summary: dict[str, Any], error: str) -
         heartbeat_at=now,
         progress_done=job.progress_done,
         progress_total=job.progress_total,
+        progress_stage=job.progress_stage,
     )
     counts = {k: v for k, v in summary.items() if k != "problems"}
     audit.record(

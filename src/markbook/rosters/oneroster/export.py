@@ -14,6 +14,12 @@ requires it: it is always blank. Pupils' names follow the school's pseudonymisat
 setting. An assignment or pupil imported from OneRoster keeps the sourcedId it came
 with; everything else gets a stable Markbook one. Runs inside the school's scope (TEN-4); the
 export is recorded in the access log as a staff read of pupil data (SEC-1).
+
+Decision (formula injection, core.spreadsheet): the files are written verbatim, a
+name like `=HYPERLINK(...)` or `+SUM(1,2)` as it is stored. They are read by other
+systems (an MIS, a learning platform, Markbook itself), not people, and prefixing a
+quote would change the data at the other end and break the round trip; CSVs meant
+for a person's spreadsheet go through core.spreadsheet.csv_for_people instead.
 """
 
 import csv
@@ -33,6 +39,7 @@ SYSTEM_NAME = "Markbook"
 
 
 def _csv(header: list[str], rows: list[dict[str, str]]) -> bytes:
+    """A OneRoster CSV, verbatim: for systems, not spreadsheets (see the docstring)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
@@ -140,7 +147,7 @@ def oneroster_export(*, actor: User, school: School) -> bytes:
             "grades": spec.grade_for(c.year_group) if c.year_group else "",
             "courseSourcedId": courses[(c.academic_year, c.subject, c.year_group)],
             "classCode": c.name,
-            "classType": "scheduled",
+            "classType": spec.CLASS_TYPE_OF[c.kind],
             "schoolSourcedId": school_org,
             "termSourcedIds": sessions[c.academic_year],
             "subjects": c.subject,

@@ -9,10 +9,12 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from markbook.core.spreadsheet import formula_like
 from markbook.rosters.imports.common import Problem, csv_records, decode
 from markbook.rosters.models import YEAR_GROUPS
 from markbook.rosters.oneroster import spec
 from markbook.rosters.oneroster.spec import split_values as _split
+from markbook.schools.models import School
 
 _YEARS = {code for code, _ in YEAR_GROUPS}
 _CEDS_EARLY = {"KG": "R"}  # kindergarten is read as Reception (uncertain)
@@ -237,6 +239,23 @@ def open_zip(data: bytes, reader: Reader) -> dict[str, bytes] | None:
     return files
 
 
+def _note_formulas(name: str, rows: list[Row], reader: Reader) -> None:
+    """A warning, not an error, for values a spreadsheet could run as formulas among
+    the columns the import reads (SEC-1, core.spreadsheet): stored as given."""
+    read = spec.READ.get(name, ())
+    where = [
+        f"row {row.number} {column}" for row in rows for column in read if formula_like(row[column])
+    ]
+    if where:
+        more = f" and {len(where) - 10} more" if len(where) > 10 else ""
+        reader.note(
+            f"formula:{name}",
+            f"{name}.csv: values that begin with =, +, -, @, a tab or a carriage return "
+            f"({', '.join(where[:10])}{more}) could be run as formulas by a spreadsheet. "
+            "They are stored as given; Markbook's CSV downloads show them as text.",
+        )
+
+
 def _fits(found: list[str], header: list[str]) -> bool:
     return [f.casefold() for f in found[: len(header)]] == [h.casefold() for h in header]
 
@@ -307,6 +326,15 @@ def read_table(
         if mode == "delta":
             row.status = reader.enum(row, "status", spec.STATUSES, required=True) or "active"
             row.modified = reader.date(row, "dateLastModified", required=True)
+        elif row["status"].casefold() == "tobedeleted":
+            # Not for a bulk file, but written by real systems: a deletion all the same.
+            row.status = "tobedeleted"
+            row.modified = reader.date(row, "dateLastModified")
+            reader.note(
+                f"bulkdeleted:{name}",
+                f"{name}.csv is a bulk file, yet marks rows tobedeleted: they were read as "
+                "deletions, as in a delta file.",
+            )
         elif row["status"] or row["dateLastModified"]:
             reader.note(
                 f"bulkstatus:{name}",
@@ -318,6 +346,7 @@ def read_table(
         rows.append(row)
     if not rows:
         reader.problem(name, None, "", "The file has a header row but no data rows.")
+    _note_formulas(name, rows, reader)
     seen: dict[str, int] = {}
     key = header[0]
     for row in rows:
@@ -330,3 +359,49 @@ def read_table(
             )
         seen.setdefault(row[key], row.number)
     return rows
+
+
+def numbers(numbers: list[int], shown: int = 20) -> str:
+    """Row numbers for a note: "4, 7, 9", the first `shown` and how many more."""
+    more = f" and {len(numbers) - shown} more" if len(numbers) > shown else ""
+    return ", ".join(str(n) for n in numbers[:shown]) + more
+
+
+def unread_notes(
+    files: dict[str, bytes],
+    modes: dict[str, str],
+    tables: dict[str, list[Row]],
+    headers: dict[str, list[str]],
+    school: School,
+    reader: Reader,
+) -> None:
+    """Name in the notes every file of the zip the import does not read, and every
+    column holding values that it does not read (spec.READ), demographics the
+    school does not keep among them (ROS-4, ROS-5)."""
+    unread = sorted(set(files) - {"manifest"} - set(modes))
+    if unread:
+        reader.note(
+            "unread:files",
+            f"Not read, Markbook keeps nothing of them: {', '.join(f'{n}.csv' for n in unread)}.",
+        )
+    for name, rows in tables.items():
+        header = headers[name] if not rows else list(rows[0].cells)
+        with_values = [c for c in header if any(row[c] for row in rows)]
+        skipped = [c for c in with_values if c not in spec.READ[name]]
+        not_kept = [
+            c
+            for c, field in spec.DEMOGRAPHIC_FIELDS.items()
+            if name == "demographics" and c in with_values and not school.keeps(field)
+        ]
+        if skipped:
+            reader.note(
+                f"unread:{name}",
+                f"{name}.csv: columns not read, Markbook keeps nothing of them: "
+                f"{', '.join(skipped)}.",
+            )
+        if not_kept:
+            reader.note(
+                "unread:kept",
+                f"demographics.csv: {', '.join(not_kept)} not read: this school does not "
+                "keep that field (school settings).",
+            )

@@ -15,7 +15,7 @@ Decisions (shared/domain.md, Rosters):
   sourcedId is Markbook's own, or whose identifier is the school's URN, or whose name
   is the school's name; a new, empty school takes the file's only school org. Rows
   for other orgs are ignored with a note; a file with no org for this school is
-  refused, naming the orgs it has.
+  refused, naming every org it has (sourcedId, name, type, identifier) and this rule.
 - Pupils are matched by their stored sourcedId (Pupil.oneroster_id), then by
   username, else created (without a password, ACC-2). A password column is never
   stored. Pupils are never deleted: a delta `tobedeleted` user marks the pupil as
@@ -50,7 +50,22 @@ Decisions (shared/domain.md, Rosters):
   `tobedeleted` parent row removes that parent's links to this school's pupils (the
   parent found by email, else by Markbook's own sourcedId), not the account; links to
   parents absent from a delta file are left as they are.
-- Classes are matched by title within their academic year, or created.
+- A pupil's grades cell is optional (1.2): a pupil without one takes the year group
+  of the classes they are enrolled in when those agree; else a new pupil has none and
+  a known one keeps theirs. The notes say which, naming the rows.
+- demographics.csv (by the user's sourcedId) fills the pupils' date of birth and sex,
+  of the fields the school keeps only (ROS-5): the others are not read, and a note
+  says so. Sex unspecified or other leaves it blank (noted). Every other file of the
+  zip, and every column holding values that the import does not read (spec.READ:
+  preferredGivenName, pronouns, userProfiles.csv ...), is named in the notes:
+  Markbook keeps no preferred names.
+- Classes are matched by title within their academic year, or created; a homeroom
+  becomes a registration group (TeachingClass.kind) and is exported as a homeroom.
+  A class marked tobedeleted (in a delta file, or in a bulk file, which real
+  systems write) is not created, nor its enrolments and line items; one already in
+  Markbook is kept with its pupils and marks (an import deletes no class, as it
+  deletes no pupil), with a note. Other rows marked tobedeleted in a bulk file are
+  read as deletions too, as in a delta file (noted).
 - A bulk enrollments file is the whole truth for the classes it names: pupils of
   those classes not in it are taken out of them. A delta `tobedeleted` enrolment
   takes the pupil (or teacher) out of the class.
@@ -68,13 +83,13 @@ Decisions (shared/domain.md, Rosters):
 """
 
 from collections import defaultdict
-from collections.abc import Callable
 
 from django.db import transaction
 
 from markbook.accounts.models import User
 from markbook.audit import services as audit
 from markbook.rosters import services
+from markbook.rosters.imports.common import Report
 from markbook.rosters.models import Pupil, TeachingClass
 from markbook.rosters.oneroster import spec
 from markbook.rosters.oneroster.files import (
@@ -85,13 +100,16 @@ from markbook.rosters.oneroster.files import (
     Result,
     Row,
     academic_year,
+    numbers,
     open_zip,
     parse_date,
     read_table,
+    unread_notes,
     year_group,
 )
 from markbook.rosters.oneroster.guardians import GuardiansMixin
 from markbook.rosters.oneroster.marks import MarksMixin
+from markbook.rosters.oneroster.people import PeopleMixin
 from markbook.rosters.oneroster.spec import split_values as _split
 from markbook.rosters.oneroster.write import WriteMixin
 from markbook.schools.models import School
@@ -99,17 +117,19 @@ from markbook.schools.models import School
 __all__ = ["COUNTS", "PHASES", "FileProblem", "Result", "oneroster_import", "parse_date"]
 
 
-class _Import(WriteMixin, GuardiansMixin, MarksMixin):
+class _Import(WriteMixin, PeopleMixin, GuardiansMixin, MarksMixin):
     def __init__(
         self,
         actor: User | None,
         school: School,
         result: Result,
-        progress: Callable[[int, int], None],
+        progress: Report,
+        writing: Report | None,
     ) -> None:
         self.actor, self.school, self.result = actor, school, result
         self.reader = Reader(result)
         self.progress = progress
+        self.writing = writing  # told of records written; None: nobody asks
 
     # --- reading -----------------------------------------------------------------
 
@@ -147,17 +167,7 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
             return False
         self.result.version = version
         self.modes: dict[str, str] = {}
-        for name in (
-            "orgs",
-            "academicSessions",
-            "courses",
-            "classes",
-            "users",
-            "roles",
-            "enrollments",
-            "lineItems",
-            "results",
-        ):
+        for name in spec.READ:
             if name not in self.headers:
                 continue
             raw, number = props.get(f"file.{name}", ("", None))
@@ -211,6 +221,7 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
             rows = read_table(name, files[name], self.headers[name], mode, reader, variants)
             if rows is not None:
                 self.tables[name] = rows
+        unread_notes(files, self.modes, self.tables, self.headers, self.school, reader)
         return not self.result.problems
 
     # --- checking ------------------------------------------------------------------
@@ -236,8 +247,9 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
         courses = {r["sourcedId"]: r for r in self.tables.get("courses", [])}
         self.classes: dict[str, Row] = {}
         self.class_years: dict[str, str] = {}
+        self.deleted_classes: dict[str, Row] = {}
         for row in self.tables.get("classes", []):
-            reader.enum(row, "classType", spec.CLASS_TYPES, required=True)
+            row.cells["classType"] = reader.enum(row, "classType", spec.CLASS_TYPES, required=True)
             if not row["title"]:
                 reader.problem("classes", row.number, "title", "This must not be blank.")
             school_ref = row["schoolSourcedId"]
@@ -269,6 +281,9 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
             if school_ref != self.org:
                 self._other_org("classes", school_ref, orgs)
                 continue
+            if row.status == "tobedeleted":
+                self.deleted_classes[row["sourcedId"]] = row
+                continue
             year = next((y for t in terms if (y := academic_year(sessions.get(t)))), "")
             if not year:
                 year = services.current_academic_year()
@@ -280,8 +295,9 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
         self.other_classes = {
             r["sourcedId"]
             for r in self.tables.get("classes", [])
-            if r["sourcedId"] not in self.classes
+            if r["sourcedId"] not in self.classes and r["sourcedId"] not in self.deleted_classes
         }
+        self._note_deleted_classes()
         self.orgs = orgs
         # This school's pupils by Markbook's sourcedId and by the one they were imported
         # with: results and parents in the file may name pupils the users file leaves out.
@@ -291,10 +307,33 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
             if pupil.oneroster_id:
                 self.known_pupils[pupil.oneroster_id] = pupil
         self._check_users(orgs)
+        self._check_demographics()
         self._check_enrolments(orgs)
+        self._years()
         self._check_guardians()
         self._check_marks()
         return not self.result.problems
+
+    def _note_deleted_classes(self) -> None:
+        """Classes marked tobedeleted are not created; one already in Markbook is kept,
+        with its pupils, teachers and marks (an import deletes no class and no mark of
+        one, as it deletes no pupil); their enrolments and line items are ignored."""
+        if not self.deleted_classes:
+            return
+        titles = {row["title"].casefold() for row in self.deleted_classes.values()}
+        kept = sorted(c.name for c in TeachingClass.objects.all() if c.name.casefold() in titles)
+        rows = numbers([row.number for row in self.deleted_classes.values()])
+        also = (
+            f" Those already in Markbook ({', '.join(kept)}) were kept as they are, with "
+            "their pupils and marks: delete them under Classes if they are no longer taught."
+            if kept
+            else ""
+        )
+        self.reader.note(
+            "classes:deleted",
+            f"classes.csv: {len(self.deleted_classes)} class(es) marked tobedeleted were not "
+            f"imported (rows {rows}), nor their enrolments and line items.{also}",
+        )
 
     def _other_org(self, file: str, org: str, orgs: dict[str, Row]) -> None:
         name = orgs[org]["name"] if org in orgs else org
@@ -333,13 +372,20 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
                 f"Several orgs look like {school.name}; keep only one.",
             )
             return False
-        names = ", ".join(f"{r['name']!r} (sourcedId {r['sourcedId']})" for r in schools)
+        found = "; ".join(
+            f"{r['name'] or '(no name)'!r} (sourcedId {r['sourcedId']}, type "
+            f"{r['type'] or 'blank'}, identifier {r['identifier'] or 'blank'})"
+            for r in orgs.values()
+        )
+        urn = f"identifier {school.urn} (the school's URN), or " if school.urn else ""
         self.reader.problem(
             "orgs",
             schools[0].number if schools else None,
             "name",
-            f"This file is for {names or 'no school'}, not for {school.name}: nothing was "
-            "imported. Export the file for this school (or check its URN).",
+            f"This file is for {'another school' if schools else 'no school'}, not for "
+            f"{school.name}: nothing was imported. Its orgs are {found or 'none'}. This "
+            f"school's org is one of type school with {urn}the name {school.name!r}. "
+            "Export the file for this school, or correct its org.",
         )
         return False
 
@@ -386,6 +432,7 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
                         roles[row["sourcedId"]].append((role, org, row))
         self.user_roles = roles
         passwords = 0
+        self.no_grades: list[Row] = []
         self.pupils: dict[str, Row] = {}
         self.teachers: dict[str, Row] = {}
         skipped: dict[str, int] = defaultdict(int)
@@ -405,13 +452,17 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
                     reader.problem("users", row.number, field_name, "This must not be blank.")
             if "student" in mine:
                 self.pupils[row["sourcedId"]] = row
-                if row.status == "active" and not year_group(row["grades"]):
+                if row.status != "active" or year_group(row["grades"]):
+                    pass
+                elif not row["grades"]:
+                    self.no_grades.append(row)  # optional in 1.2: from the classes (_years)
+                else:
                     reader.problem(
                         "users",
                         row.number,
                         "grades",
-                        f"{row['grades'] or 'blank'!r}: a pupil needs a year group "
-                        "(N1, N2, R, 01 to 13).",
+                        f"{row['grades']!r} is not a year group: use N1, N2, R or 01 to 13 "
+                        "(or leave it blank).",
                     )
                 username = row["username"].lower()
                 if username and not services.USERNAME_PATTERN.match(username):
@@ -458,6 +509,8 @@ class _Import(WriteMixin, GuardiansMixin, MarksMixin):
                 reader.note(f"enrol:{role}", f"enrollments.csv: {role} enrolments were ignored.")
                 continue
             klass, user = row["classSourcedId"], row["userSourcedId"]
+            if klass in self.deleted_classes:
+                continue  # noted with the class (_note_deleted_classes)
             if klass not in self.classes and klass not in self.other_classes:
                 reader.problem(
                     "enrollments",
@@ -509,7 +562,7 @@ def oneroster_import(
     school: School,
     data: bytes,
     confirm: bool,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Report | None = None,
 ) -> Result:
     """Import a OneRoster zip into `school` (ROS-4): all of it or nothing.
 
@@ -517,17 +570,19 @@ def oneroster_import(
     counts preview what confirming would do. `result.problems` lists every problem by
     file, row and column; `result.notes` what was accepted leniently or skipped.
 
-    `progress(done, total)` is called as each phase (PHASES) starts and once more,
-    with done == total, when a confirmed import has been written and committed."""
+    `progress(done, total, "steps")` is called as each phase (PHASES) starts and once
+    more, with done == total, when a confirmed import has been written and committed;
+    within the pupils and enrolments phases, `progress(done, total, "... records
+    written")` as the records are written (imports.common.Written)."""
     result = Result()
     total = len(PHASES)
-    report = progress or (lambda done, total: None)
-    job = _Import(actor, school, result, report)
-    report(PHASES.index("read"), total)
+    report = progress or (lambda done, total, stage="": None)
+    job = _Import(actor, school, result, report, progress)
+    report(PHASES.index("read"), total, "steps")
     if not job.read(data):
         result.problems.sort(key=lambda p: (p.file, p.row or 0, p.column))
         return result
-    report(PHASES.index("check"), total)
+    report(PHASES.index("check"), total, "steps")
     if not job.check():
         result.problems.sort(key=lambda p: (p.file, p.row or 0, p.column))
         return result
@@ -545,5 +600,5 @@ def oneroster_import(
             result.confirmed = True
     except _Preview:
         return result
-    report(total, total)
+    report(total, total, "steps")
     return result

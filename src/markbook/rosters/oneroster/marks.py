@@ -34,6 +34,7 @@ class MarksMixin:
     modes: dict[str, str]
     classes: dict[str, Row]
     other_classes: set[str]
+    deleted_classes: dict[str, Row]
     pupils: dict[str, Row]
     known_pupils: dict[str, Pupil]
 
@@ -67,6 +68,9 @@ class MarksMixin:
         ignored: set[str] = set()
         for row in self.tables.get("lineItems", []):
             ref, klass = row["sourcedId"], row["classSourcedId"]
+            if klass in self.deleted_classes:
+                ignored.add(ref)  # noted with the class (_note_deleted_classes)
+                continue
             if klass in self.other_classes:
                 ignored.add(ref)
                 self.reader.note(

@@ -125,6 +125,24 @@ HEADERS_12: dict[str, list[str]] = {
         "beginDate",
         "endDate",
     ],
+    # A user's birth date and sex, by the user's sourcedId; the rest is US race and
+    # residence data, which Markbook does not keep.
+    "demographics": [
+        *_COMMON,
+        "birthDate",
+        "sex",
+        "americanIndianOrAlaskaNative",
+        "asian",
+        "blackOrAfricanAmerican",
+        "nativeHawaiianOrOtherPacificIslander",
+        "white",
+        "demographicRaceTwoOrMoreRaces",
+        "hispanicOrLatinoEthnicity",
+        "countryOfBirthCode",
+        "stateOfBirthAbbreviation",
+        "cityOfBirth",
+        "publicSchoolResidenceStatus",
+    ],
     # Gradebook files (marks, ASM-1, ASM-3); sources in the module docstring.
     "lineItems": [
         *_COMMON,
@@ -207,9 +225,59 @@ HEADERS_11: dict[str, list[str]] = {
         "comment",
     ],
 }
+# The files the import reads, in order, and the columns it reads of each (1.1's users
+# columns too): every other file in the zip, and every other column holding values, is
+# named in the import's notes as not read (ROS-4). Demographics are read only into the
+# pupil fields the school keeps (ROS-5; DEMOGRAPHIC_FIELDS).
+READ: dict[str, tuple[str, ...]] = {
+    "orgs": (*_COMMON, "name", "type", "identifier", "parentSourcedId"),
+    "academicSessions": (*_COMMON, "title", "type", "startDate", "endDate"),
+    "courses": (*_COMMON, "subjects"),
+    "classes": (
+        *_COMMON,
+        "title",
+        "grades",
+        "courseSourcedId",
+        "classType",
+        "schoolSourcedId",
+        "termSourcedIds",
+        "subjects",
+    ),
+    "users": (
+        *_COMMON,
+        "enabledUser",
+        "orgSourcedIds",
+        "role",
+        "username",
+        "givenName",
+        "familyName",
+        "email",
+        "agentSourcedIds",
+        "grades",
+        "password",  # only counted, for a note: never stored
+    ),
+    "demographics": (*_COMMON, "birthDate", "sex"),
+    "roles": (*_COMMON, "userSourcedId", "roleType", "role", "orgSourcedId"),
+    "enrollments": (*_COMMON, "classSourcedId", "schoolSourcedId", "userSourcedId", "role"),
+    "lineItems": (
+        *_COMMON,
+        "title",
+        "dueDate",
+        "classSourcedId",
+        "resultValueMin",
+        "resultValueMax",
+    ),
+    "results": (*_COMMON, "lineItemSourcedId", "studentSourcedId", "scoreStatus", "score"),
+}
+# demographics.csv column -> the pupil field it fills, when the school keeps it.
+DEMOGRAPHIC_FIELDS = {"birthDate": "date_of_birth", "sex": "sex"}
+SEXES = ("male", "female", "unspecified", "other")
 ORG_TYPES = ("department", "school", "district", "local", "state", "national")
 SESSION_TYPES = ("gradingPeriod", "semester", "schoolYear", "term")
 CLASS_TYPES = ("homeroom", "scheduled")
+# classType <-> TeachingClass.kind: a homeroom is a registration (form) group.
+CLASS_KINDS = {"homeroom": "registration", "scheduled": "teaching"}
+CLASS_TYPE_OF = {kind: class_type for class_type, kind in CLASS_KINDS.items()}
 STATUSES = ("active", "tobedeleted")
 ROLE_TYPES = ("primary", "secondary")
 # 1.2 user roles (roles.csv), plus 1.1's "administrator" read as a site administrator.

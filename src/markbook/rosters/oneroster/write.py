@@ -4,6 +4,7 @@ services' action names and data (SEC-1). A mixin of `import_._Import`, like
 guardians.GuardiansMixin and marks.MarksMixin."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,9 @@ from markbook.accounts.models import User
 from markbook.audit import services as audit
 from markbook.core.rows import insert_rows, update_rows
 from markbook.rosters import selectors, services
+from markbook.rosters.imports.common import Written
 from markbook.rosters.models import ClassTeacher, Enrolment, Pupil, TeachingClass
+from markbook.rosters.oneroster import spec
 from markbook.rosters.oneroster.files import PHASES, Row, year_group
 from markbook.rosters.oneroster.spec import split_values as _split
 
@@ -27,12 +30,15 @@ class WriteMixin:
     actor: Any
     school: Any
     progress: Any
+    writing: Any  # imports.common.Report, or None
     modes: dict[str, str]  # file -> "bulk" or "delta"
     users: dict[str, Row]
     pupils: dict[str, Row]
     classes: dict[str, Row]
     class_years: dict[str, str]
     enrolments: list[Row]
+    years: dict[str, str]  # pupil -> year group (import_._Import._years)
+    demographics: dict[str, dict[str, Any]]  # pupil -> date_of_birth, sex (kept ones)
 
     # From the other mixins.
     _write_guardians: Any
@@ -40,11 +46,11 @@ class WriteMixin:
 
     def write(self) -> None:
         result, actor, school = self.result, self.actor, self.school
-        self.progress(PHASES.index("pupils"), len(PHASES))
+        self.progress(PHASES.index("pupils"), len(PHASES), "steps")
         pupils = self._write_pupils()
         if result.problems:
             return
-        self.progress(PHASES.index("classes"), len(PHASES))
+        self.progress(PHASES.index("classes"), len(PHASES), "steps")
         existing = {(c.academic_year, c.name.casefold()): c for c in TeachingClass.objects.all()}
         taken = set(existing)
         classes: dict[str, TeachingClass] = {}
@@ -65,6 +71,7 @@ class WriteMixin:
                 except ValidationError as error:
                     self._errors("classes", row, error, {"name": "title"})
                     continue
+                teaching_class.kind = spec.CLASS_KINDS[row["classType"] or "scheduled"]
                 existing[key] = teaching_class
                 new.append(teaching_class)
                 result.classes_created += 1
@@ -78,11 +85,11 @@ class WriteMixin:
             school=school,
             events=[("rosters.class.created", c, services.class_created_logged(c)) for c in new],
         )
-        self.progress(PHASES.index("enrolments"), len(PHASES))
+        self.progress(PHASES.index("enrolments"), len(PHASES), "steps")
         unknown = self._write_enrolments(classes, pupils)
-        self.progress(PHASES.index("parents"), len(PHASES))
+        self.progress(PHASES.index("parents"), len(PHASES), "steps")
         self._write_guardians(pupils)
-        self.progress(PHASES.index("marks"), len(PHASES))
+        self.progress(PHASES.index("marks"), len(PHASES), "steps")
         self._write_marks(classes, pupils)
         if unknown:
             self.reader.note(
@@ -167,12 +174,18 @@ class WriteMixin:
         _delete(Enrolment, [enrolled[pair] for pair in pairs.removed])
         _delete(ClassTeacher, [linked[link] for link in links.removed])
         school_id = self.school.pk
+        written = Written(
+            self.writing,
+            len(pairs.added) + len(links.added) + len(events),
+            "enrolment records written",
+        )
         insert_rows(
             Enrolment,
             [
                 {"school_id": school_id, "teaching_class_id": class_id, "pupil_id": pupil_id}
                 for class_id, pupil_id in sorted(pairs.added)
             ],
+            progress=written.part(),
         )
         insert_rows(
             ClassTeacher,
@@ -180,8 +193,11 @@ class WriteMixin:
                 {"school_id": school_id, "teaching_class_id": class_id, "teacher_id": teacher_id}
                 for class_id, teacher_id in sorted(links.added)
             ],
+            progress=written.part(),
         )
-        audit.record_many(actor=self.actor, school=self.school, events=events)
+        audit.record_many(
+            actor=self.actor, school=self.school, events=events, progress=written.part()
+        )
         return unknown
 
     def _errors(self, file: str, row: Row, error: ValidationError, names: dict[str, str]) -> None:
@@ -208,6 +224,8 @@ class WriteMixin:
             "year_group": "grades",
             "username": "username",
             "email": "email",
+            "date_of_birth": "birthDate",
+            "sex": "sex",
         }
         pupils: dict[str, Pupil] = {}
         new: list[Pupil] = []
@@ -228,8 +246,10 @@ class WriteMixin:
             values: dict[str, Any] = {
                 "first_name": row["givenName"],
                 "last_name": row["familyName"],
-                "year_group": year_group(row["grades"]),
             }
+            if self.years[ref] or pupil is None:
+                values["year_group"] = self.years[ref]  # a known pupil keeps theirs (_years)
+            values |= self.demographics.get(ref, {})  # the kept fields only (ROS-5)
             email = row["email"].lower()
             if email and school.has_domain(email):
                 values["email"] = email
@@ -258,7 +278,10 @@ class WriteMixin:
             pupils[ref] = pupil
         if result.problems:
             return pupils  # nothing is kept: the caller rolls back
-        self._insert_pupils(new, now)
+        written = Written(
+            self.writing, len(new) + len(dirty) + len(events), "pupil records written"
+        )
+        self._insert_pupils(new, now, written)
         groups: dict[tuple[str, ...], list[Pupil]] = defaultdict(list)
         renamed: list[User] = []
         for pupil, fields in dirty.values():
@@ -273,7 +296,7 @@ class WriteMixin:
                     )
                 )
         for fields, members in groups.items():
-            update_rows(Pupil, members, list(fields))
+            update_rows(Pupil, members, list(fields), progress=written.part())
         update_rows(User, renamed, ["username", "first_name", "last_name"])
         audit.record_many(
             actor=self.actor,
@@ -282,6 +305,7 @@ class WriteMixin:
                 (action, pupil, data or services.pupil_created_logged(pupil))
                 for action, pupil, data in events
             ],
+            progress=written.part(),
         )
         return pupils
 
@@ -306,7 +330,7 @@ class WriteMixin:
         )
         return True
 
-    def _insert_pupils(self, new: list[Pupil], now: datetime) -> None:
+    def _insert_pupils(self, new: list[Pupil], now: datetime, written: Written) -> None:
         """New pupils' users, memberships and pupils, as pupil_create writes them."""
         school = self.school
         user_ids = services.pupil_accounts_insert(
@@ -316,10 +340,15 @@ class WriteMixin:
         )
         for pupil, user_id in zip(new, user_ids, strict=True):
             pupil.user_id = user_id
-        _insert(Pupil, new, now)
+        _insert(Pupil, new, now, progress=written.part())
 
 
-def _insert(model: type[Pupil] | type[TeachingClass], new: list[Any], now: datetime) -> None:
+def _insert(
+    model: type[Pupil] | type[TeachingClass],
+    new: list[Any],
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+) -> None:
     """Insert unsaved instances (insert_rows) and make them saved ones, with their ids."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     for instance in new:
@@ -327,7 +356,10 @@ def _insert(model: type[Pupil] | type[TeachingClass], new: list[Any], now: datet
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
                 setattr(instance, f.attname, now)
     ids = insert_rows(
-        model, [{f.attname: getattr(i, f.attname) for f in fields} for i in new], now=now
+        model,
+        [{f.attname: getattr(i, f.attname) for f in fields} for i in new],
+        now=now,
+        progress=progress,
     )
     for instance, pk in zip(new, ids, strict=True):
         instance.pk = pk

@@ -19,12 +19,10 @@ rows), `plan` (matching rows to pupils, planning the changes), `write` (writing 
 and `result` (what an import found and would do); `mis_import` runs them in order.
 """
 
-from collections.abc import Callable
-
 from django.db import transaction
 
 from markbook.accounts.models import User
-from markbook.rosters.imports.common import Problem
+from markbook.rosters.imports.common import Problem, Report
 from markbook.rosters.imports.mis.fields import (
     BY_NAME,
     FIELDS,
@@ -69,15 +67,16 @@ def mis_import(
     mapping: dict[str, str] | None = None,
     full: bool = False,
     confirm: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Report | None = None,
 ) -> MisImportResult:
     """Check an MIS export and preview it; with `confirm`, write all of it or nothing.
 
     Runs inside the school's scope (TEN-4). `result.errors` and `result.warnings`
     name each problem by row and column; anything in `errors` stops the import.
     Without `confirm` nothing is written (ROS-2, ROS-3, ROS-5, ACC-3). `progress(done,
-    total)` is told of the rows checked every PROGRESS_EVERY rows, and (total, total)
-    once all is written."""
+    total, stage)` is told of the rows checked every PROGRESS_EVERY rows, of the records
+    written as they are written (core.rows.PROGRESS_BATCH), and (rows, rows) once all
+    is written."""
     result = MisImportResult(filename=filename, full=full)
     records = read_records(data, filename, result)
     if records is None:
@@ -96,7 +95,7 @@ def mis_import(
         if parsed is not None:
             rows.append((number, parsed))
         if progress is not None and result.rows % PROGRESS_EVERY == 0:
-            progress(result.rows, len(body))
+            progress(result.rows, len(body), "rows checked")
     if not result.rows:
         result.errors.append(Problem(None, "", "The file has a header row but no pupils."))
     plan_rows(rows, school, full, result)
@@ -107,8 +106,8 @@ def mis_import(
         return result
     if confirm:
         with transaction.atomic():
-            write_result(actor=actor, school=school, result=result)
+            write_result(actor=actor, school=school, result=result, progress=progress)
         result.applied = True
         if progress is not None:
-            progress(result.rows, result.rows)
+            progress(result.rows, result.rows, "rows imported")
     return result

@@ -260,6 +260,8 @@ def parse_row(
                 result.errors.append(Problem(number, spec.label, "This must not be blank."))
             row[name] = _BLANK.get(name)
             continue
+        if warning := common.formula_warning(raw):
+            result.warnings.append(Problem(number, BY_NAME[name].label, warning))
         try:
             if name == "upn":
                 warn: list[str] = []

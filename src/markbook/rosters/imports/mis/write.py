@@ -10,6 +10,7 @@ from markbook.accounts.models import User
 from markbook.audit import services as audit
 from markbook.core.rows import insert_rows, update_rows
 from markbook.rosters import services
+from markbook.rosters.imports.common import Report, Written
 from markbook.rosters.imports.mis.plan import pupil_instance
 from markbook.rosters.imports.mis.result import MisImportResult
 from markbook.rosters.models import Pupil
@@ -27,14 +28,13 @@ def generate_pseudonym(taken: set[str]) -> str:
             return candidate
 
 
-def _bulk_update(pupils: list[Pupil], names: list[str]) -> None:
-    """bulk_update's writes, one prepared UPDATE per pupil; encrypted fields encrypted (SEC-2)."""
-    update_rows(Pupil, pupils, names)
-
-
-def write_result(*, actor: User | None, school: School, result: MisImportResult) -> None:
+def write_result(
+    *, actor: User | None, school: School, result: MisImportResult, progress: Report | None = None
+) -> None:
     """Write what `result` plans, with one event per changed pupil and the import's
-    summary in the access log; the caller holds the transaction."""
+    summary in the access log; the caller holds the transaction. `progress(done, total,
+    "pupil records written")` is told of the new and changed pupils and their events as
+    they are written."""
     now = timezone.now()
     existing = list(Pupil.objects.values_list("username", "pseudonym"))
     taken = {u.lower() for u, _ in existing}
@@ -69,8 +69,12 @@ def write_result(*, actor: User | None, school: School, result: MisImportResult)
     )
     for values, user_id in zip(new_pupils, user_ids, strict=True):
         values["user_id"] = user_id
-    added_ids = insert_rows(Pupil, new_pupils, now=now)
     changed = [p for p in (*result.changed, *result.unchanged, *result.leavers) if p.values]
+    logged = [planned for planned in changed if planned.changes]
+    written = Written(
+        progress, len(new_pupils) + len(changed) + len(logged), "pupil records written"
+    )
+    added_ids = insert_rows(Pupil, new_pupils, now=now, progress=written.part())
     names: set[str] = set()
     renamed: list[User] = []
     for planned in changed:
@@ -86,7 +90,8 @@ def write_result(*, actor: User | None, school: School, result: MisImportResult)
             renamed.append(user)
     if changed:
         pupils = [p.pupil for p in changed if p.pupil is not None]
-        _bulk_update(pupils, [*sorted(names), "updated_at"])
+        # bulk_update's writes, one prepared UPDATE per pupil; encrypted fields encrypted (SEC-2).
+        update_rows(Pupil, pupils, [*sorted(names), "updated_at"], progress=written.part())
     if renamed:
         update_rows(User, renamed, ["first_name", "last_name"])
     # One event per changed pupil, as pupil_update writes, appended to the chain at once.
@@ -104,9 +109,9 @@ def write_result(*, actor: User | None, school: School, result: MisImportResult)
                     for name, change in planned.changes.items()
                 },
             )
-            for planned in changed
-            if planned.changes
+            for planned in logged
         ],
+        progress=written.part(),
     )
     audit.record(
         actor=actor,
