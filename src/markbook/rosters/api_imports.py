@@ -25,6 +25,7 @@ from pydantic import Field
 from markbook.core.api import ErrorOut, InputSchema, ProblemOut, responses
 from markbook.rosters.access import access_import_job, require_role
 from markbook.rosters.imports import jobs, mis, stalled
+from markbook.rosters.imports.classlist import classlist_import
 from markbook.rosters.imports.common import Problem
 from markbook.rosters.models import ImportJob
 from markbook.rosters.oneroster.export import oneroster_export
@@ -214,6 +215,50 @@ def _mis_report(result: mis.MisImportResult) -> dict[str, Any]:
         "columns": result.columns,
         "unknown_columns": result.unknown_columns,
         "not_kept_columns": result.not_kept_columns,
+    }
+
+
+class ClassListReportOut(Schema):
+    """The class list, imported: what it did."""
+
+    filename: str
+    rows: int
+    classes_created: int
+    pupils_created: int
+    pupils_matched: int
+    enrolments_added: int
+    ignored_columns: list[str]
+
+
+@router.post(
+    f"{SCHOOL}/imports/class-list",
+    response=responses(ClassListReportOut),
+    summary="Import a class list",
+)
+def import_classlist(request: HttpRequest, school_id: int, file: File[UploadedFile]) -> Any:
+    """Upload a class-list CSV (ROS-1, ROS-2, ROS-3), as on the class-list page: every
+    row is checked, then all of it is imported, or nothing (422 naming each problem by
+    row and column). Classes missing in the current academic year are created."""
+    require_role(request, *ADMINS)
+    name = (file.name or "classlist.csv")[:200]
+    result = classlist_import(
+        actor=request.user,  # type: ignore[arg-type]
+        school=request.access.school,  # type: ignore[attr-defined]
+        data=_read(file),
+        filename=name,
+    )
+    if not result.ok:
+        count = len(result.problems)
+        detail = f"{name} cannot be imported: {count} problem{'' if count == 1 else 's'}."
+        return _refuse(detail, [_problem(p) for p in result.problems])
+    return {
+        "filename": name,
+        "rows": result.rows,
+        "classes_created": result.classes_created,
+        "pupils_created": result.pupils_created,
+        "pupils_matched": result.pupils_matched,
+        "enrolments_added": result.enrolments_added,
+        "ignored_columns": result.ignored_columns,
     }
 
 
