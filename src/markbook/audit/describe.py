@@ -59,6 +59,8 @@ ACTIONS: dict[str, str] = {
     "rosters.import.cancelled": "cancelled a stalled import",
     "rosters.import.done": "finished an import",
     "rosters.import.failed": "ran an import that failed",
+    "rosters.import.preview_cancelled": "cancelled a previewed import",
+    "rosters.import.previewed": "checked a file to import",
     "rosters.import.queued": "queued an import",
     "rosters.import.retried": "retried a stalled import",
     "rosters.import.superseded": "ended an import attempt that had been replaced",

@@ -2,16 +2,20 @@
 
 As on the pages, administrators (school and trust) only; everyone else 404. An
 upload is previewed by default: the report names each problem by row and column,
-and a file with errors answers 422 with each problem (`problems`). `confirm=true` checks the
-file again and queues it for the background worker: 202 with the job, whose
-status and progress `GET .../imports/{job_id}` answers. A job whose worker died, or
+and a file with errors answers 422 with each problem (`problems`). A preview that can
+be imported is kept, encrypted, for an hour: its report gives `upload_id` and
+`signature`, and `confirm=true` with them (and no file) imports exactly that file with
+the choices previewed (409 if the choices differ; 422 once the preview has expired);
+`confirm=true` with a file checks it again. A confirmed import is queued for the
+background worker: 202 with the job, whose status and progress
+`GET .../imports/{job_id}` answers. A job whose worker died, or
 that no worker started, is `stalled` (imports/stalled.py): the caller stops polling
 and retries it (`POST .../retry`) or cancels it (`POST .../cancel`), naming the
 attempt it saw; 409 if the job is not (or no longer) stalled at that attempt.
 """
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -23,7 +27,7 @@ from ninja import File, Form, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
 from markbook.core.api import ErrorOut, InputSchema, ProblemOut, responses
-from markbook.rosters.access import access_import_job, require_role
+from markbook.rosters.access import access_import_job, access_import_preview, require_role
 from markbook.rosters.imports import jobs, mis, stalled
 from markbook.rosters.imports.classlist import classlist_import
 from markbook.rosters.imports.common import Problem
@@ -35,6 +39,13 @@ from markbook.rosters.views import ADMINS
 router = Router(tags=["imports"])
 
 SCHOOL = "/schools/{school_id}"
+
+
+KEPT = (
+    "The previewed file, kept encrypted for an hour: send it with `confirm=true` (and no "
+    "file) to import it."
+)
+SIGNATURE = "Send it with the confirmation: it ties the import to the file and choices previewed."
 
 
 class MisCountsOut(Schema):
@@ -57,6 +68,9 @@ class MisReportOut(Schema):
     columns: dict[str, str] = Field(description="File header -> the pupil field it fills.")
     unknown_columns: list[str]
     not_kept_columns: list[str]
+    upload_id: int | None = Field(None, description=KEPT)
+    signature: str = Field("", description=SIGNATURE)
+    expires_at: datetime | None = Field(None, description="When the kept file is deleted.")
 
 
 class OneRosterCountsOut(Schema):
@@ -89,6 +103,9 @@ class OneRosterReportOut(Schema):
     errors: list[ProblemOut]
     notes: list[str]
     counts: OneRosterCountsOut
+    upload_id: int | None = Field(None, description=KEPT)
+    signature: str = Field("", description=SIGNATURE)
+    expires_at: datetime | None = Field(None, description="When the kept file is deleted.")
 
 
 class ProgressOut(Schema):
@@ -128,7 +145,7 @@ class JobActionIn(InputSchema):
 
 
 def _import_responses(report: Any) -> dict[int, Any]:
-    return {**responses(report), 202: ImportJobOut}
+    return {**responses(report), 202: ImportJobOut, 409: ErrorOut}
 
 
 def _job(job: ImportJob) -> dict[str, Any]:
@@ -155,6 +172,42 @@ def _job(job: ImportJob) -> dict[str, Any]:
 def _read(upload: UploadedFile) -> bytes:
     """The upload, one byte past the limit at most: the import refuses it by size."""
     return upload.read(settings.MARKBOOK_MAX_UPLOAD_BYTES + 1)
+
+
+def _the_upload(
+    request: HttpRequest, kind: str, file: UploadedFile | None, upload_id: int | None, default: str
+) -> tuple[bytes, str, ImportJob | None]:
+    """(data, filename, the kept preview): the file sent, else the preview named by
+    `upload_id` (another school's or person's: 404; expired: 422, and deleted)."""
+    if file is not None:
+        return _read(file), (file.name or default)[:200], None
+    if upload_id is None:
+        raise ValidationError({"file": ["Send the file, or the upload_id of its preview."]})
+    preview = access_import_preview(request, upload_id, kind)
+    try:
+        return jobs.import_preview_data(job=preview), preview.filename, preview
+    except jobs.ImportPreviewExpired as expired:
+        raise ValidationError({"upload_id": [str(expired)]}) from None
+
+
+STALE = "The file or the choices differ from the preview: preview it again, then confirm."
+
+
+def _kept(
+    request: HttpRequest, kind: str, upload: tuple[bytes, str, ImportJob | None], signature: str
+) -> dict[str, Any]:
+    """After a preview that can be imported: the kept upload's id, signature and expiry."""
+    data, name, preview = upload
+    if preview is None:
+        preview = jobs.import_preview_keep(
+            actor=request.user,  # type: ignore[arg-type]
+            school=request.access.school,  # type: ignore[attr-defined]
+            kind=kind,
+            data=data,
+            filename=name,
+        )
+    expires = preview.created_at + timedelta(minutes=jobs.PREVIEW_MINUTES)
+    return {"upload_id": preview.pk, "signature": signature, "expires_at": expires}
 
 
 def _problem(p: Problem, file: str = "") -> dict[str, Any]:
@@ -270,21 +323,27 @@ def import_classlist(request: HttpRequest, school_id: int, file: File[UploadedFi
 def import_mis(
     request: HttpRequest,
     school_id: int,
-    file: File[UploadedFile],
+    file: File[UploadedFile] = None,  # type: ignore[assignment]
     preview: Form[bool] = True,
     confirm: Form[bool] = False,
     full: Form[bool] = False,
     mapping: Form[str] = "",
+    upload_id: Form[int | None] = None,
+    signature: Form[str] = "",
 ) -> Any:
     """Upload an MIS export (CSV UTF-8 or .xlsx; ROS-2, ROS-3, ROS-5). By default a
-    preview: 200 with the report, or 422 naming each error by row and column.
-    `confirm=true` (or `preview=false`) checks it again and queues the import: 202 with
-    the job. `full=true` marks pupils missing from the file as left. `mapping` is a
-    JSON object naming the pupil field of unknown columns (or "ignore")."""
+    preview: 200 with the report (and the kept file's `upload_id` and `signature`), or
+    422 naming each error by row and column. `confirm=true` (or `preview=false`) with
+    `upload_id` and `signature` imports the previewed file; with a file, checks it
+    again; either way the import is queued: 202 with the job. `full=true` marks pupils
+    missing from the file as left. `mapping` is a JSON object naming the pupil field of
+    unknown columns (or "ignore")."""
     require_role(request, *ADMINS)
     school = request.access.school  # type: ignore[attr-defined]
-    data, name = _read(file), (file.name or "upload.csv")[:200]
+    upload = _the_upload(request, ImportJob.Kind.MIS, file, upload_id, "upload.csv")
+    data, name, kept = upload
     choices = _mapping(mapping)
+    signed = jobs.upload_signature(data, sorted(choices.items()), full)
     the_file: dict[str, Any] = {
         "actor": request.user,
         "school": school,
@@ -294,17 +353,21 @@ def import_mis(
         "full": full,
     }
     if confirm or not preview:
+        if kept is not None and signature != signed:
+            return Status(409, {"detail": STALE})
         result, job = jobs.mis_import_confirm(**the_file, inline_below=0)
+        jobs.import_preview_discard(actor=request.user, kind=ImportJob.Kind.MIS)  # type: ignore[arg-type]
     else:
         result, job = mis.mis_import(**the_file), None
     report = _mis_report(result)
     if not result.ok:
+        jobs.import_preview_discard(actor=request.user, kind=ImportJob.Kind.MIS)  # type: ignore[arg-type]
         count = len(result.errors)
         detail = f"{name} cannot be imported: {count} error{'' if count == 1 else 's'}."
         return _refuse(detail, report["errors"])
     if job is not None:
         return Status(202, _job(job))
-    return report
+    return {**report, **_kept(request, ImportJob.Kind.MIS, upload, signed)}
 
 
 @router.post(
@@ -315,16 +378,21 @@ def import_mis(
 def import_oneroster(
     request: HttpRequest,
     school_id: int,
-    file: File[UploadedFile],
+    file: File[UploadedFile] = None,  # type: ignore[assignment]
     preview: Form[bool] = True,
     confirm: Form[bool] = False,
+    upload_id: Form[int | None] = None,
+    signature: Form[str] = "",
 ) -> Any:
     """Upload a OneRoster 1.2 CSV zip (ROS-4). By default a preview: 200 with exactly
-    what importing it would do, or 422 naming each problem by file, row and column.
-    `confirm=true` (or `preview=false`) queues the import: 202 with the job."""
+    what importing it would do (and the kept file's `upload_id` and `signature`), or
+    422 naming each problem by file, row and column. `confirm=true` (or
+    `preview=false`), with `upload_id` and `signature` or with the file, queues the
+    import: 202 with the job."""
     require_role(request, *ADMINS)
     school = request.access.school  # type: ignore[attr-defined]
-    data = _read(file)
+    upload = _the_upload(request, ImportJob.Kind.ONEROSTER, file, upload_id, "oneroster.zip")
+    data, name, kept = upload
     if len(data) > settings.MARKBOOK_MAX_UPLOAD_BYTES:
         limit = settings.MARKBOOK_MAX_UPLOAD_BYTES
         problem = {
@@ -334,8 +402,10 @@ def import_oneroster(
             "message": f"The zip is larger than {limit:,} bytes.",
         }
         return _refuse("The zip is too large.", [problem])
-    name = (file.name or "oneroster.zip")[:200]
+    signed = jobs.upload_signature(data)
     if confirm or not preview:
+        if kept is not None and signature != signed:
+            return Status(409, {"detail": STALE})
         result, job = jobs.oneroster_import_confirm(
             actor=request.user,  # type: ignore[arg-type]
             school=school,
@@ -343,6 +413,7 @@ def import_oneroster(
             filename=name,
             inline_below=0,
         )
+        jobs.import_preview_discard(actor=request.user, kind=ImportJob.Kind.ONEROSTER)  # type: ignore[arg-type]
     else:
         result = oneroster_import(actor=request.user, school=school, data=data, confirm=False)  # type: ignore[arg-type]
         job = None
@@ -351,6 +422,7 @@ def import_oneroster(
         for p in result.problems
     ]
     if problems:
+        jobs.import_preview_discard(actor=request.user, kind=ImportJob.Kind.ONEROSTER)  # type: ignore[arg-type]
         count = len(problems)
         detail = f"The zip cannot be imported: {count} problem{'' if count == 1 else 's'}."
         return _refuse(detail, problems)
@@ -362,6 +434,7 @@ def import_oneroster(
         "errors": [],
         "notes": result.notes,
         "counts": result.counts(),
+        **_kept(request, ImportJob.Kind.ONEROSTER, upload, signed),
     }
 
 
