@@ -8,6 +8,7 @@ staff without a grant, get 404 (existence never leaks) on every school route.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -30,7 +31,8 @@ def only(*allowed: str, ok: int = 200, denied: int = 404, anonymous: int = 302) 
 class Route:
     expect: dict[str, int]
     method: str = "get"
-    data: dict = field(default_factory=dict)
+    # The body, or a function of the world giving it (for ids, which differ per test).
+    data: dict | Callable = field(default_factory=dict)
     upload: str = ""  # an API operation taking a file: "mis" or "oneroster" (see _upload)
 
 
@@ -164,7 +166,27 @@ API: dict[str, Route] = {
     f"DELETE {S}/classes/{{class_id}}/pupils/{{pupil_id}}": Route(
         api_only(*API_ADMINS, ok=204), "delete"
     ),
+    f"POST {S}/classes/{{class_id}}/pupils/{{pupil_id}}/move": Route(
+        api_only(*API_ADMINS, ok=204), "post", lambda world: {"to_class": world.class_7b.pk}
+    ),
     f"GET {S}/staff": Route(api_only(*API_ADMINS)),
+    f"POST {S}/staff": Route(
+        api_only(*API_ADMINS, ok=201),
+        "post",
+        {"email": "new.teacher@oakfield.sch.uk", "first_name": "New", "last_name": "Teacher"},
+    ),
+    # user_id is the teacher of 7A, not the school's last administrator.
+    f"PATCH {S}/staff/{{user_id}}": Route(api_only(*API_ADMINS), "patch", {"first_name": "Tess"}),
+    f"DELETE {S}/staff/{{user_id}}": Route(api_only(*API_ADMINS, ok=204), "delete"),
+    f"GET {S}/pupils/{{pupil_id}}/guardians": Route(api_only(*API_ADMINS)),
+    f"POST {S}/pupils/{{pupil_id}}/guardians": Route(
+        api_only(*API_ADMINS, ok=201), "post", {"parent_email": "new.parent@example.com"}
+    ),
+    # link_id is Amy's link to her parent.
+    f"DELETE {S}/pupils/{{pupil_id}}/guardians/{{link_id}}": Route(
+        api_only(*API_ADMINS, ok=204), "delete"
+    ),
+    f"POST {S}/imports/class-list": Route(api_only(*API_ADMINS), "post", upload="classlist"),
     # Previews of valid files (nothing is written); the job is one of School A's.
     f"POST {S}/imports/mis": Route(api_only(*API_ADMINS), "post", upload="mis"),
     f"POST {S}/imports/oneroster": Route(api_only(*API_ADMINS), "post", upload="oneroster"),
@@ -182,6 +204,71 @@ API: dict[str, Route] = {
     # request_id is a fresh pending request for each call (see _kwargs).
     f"POST {S}/registration-requests/{{request_id}}/approve": Route(api_only(*API_ADMINS), "post"),
     f"POST {S}/registration-requests/{{request_id}}/refuse": Route(api_only(*API_ADMINS), "post"),
+}
+
+
+# What each page does, done through the API (TEN-3: one service, two doors): the API
+# operations doing the same thing, or, in PAGE_ONLY, why there is none. A page route
+# in neither fails `test_every_page_has_an_api_twin_or_a_reason`.
+PAGE_API: dict[str, tuple[str, ...]] = {
+    "accounts:profile": (f"GET {ME}", f"GET {ME}/tokens", f"POST {ME}/tokens"),
+    "schools:settings": (f"GET {S}/settings", f"PATCH {S}/settings"),
+    "rosters:pupils": (f"GET {S}/pupils",),
+    "rosters:pupil_detail": (
+        f"GET {S}/pupils/{{pupil_id}}",
+        f"GET {S}/pupils/{{pupil_id}}/guardians",
+    ),
+    "rosters:pupil_new": (f"POST {S}/pupils",),
+    "rosters:pupil_edit": (f"PATCH {S}/pupils/{{pupil_id}}",),
+    "rosters:pupil_delete": (f"DELETE {S}/pupils/{{pupil_id}}",),
+    "rosters:pupil_parents": (
+        f"POST {S}/pupils/{{pupil_id}}/guardians",
+        f"DELETE {S}/pupils/{{pupil_id}}/guardians/{{link_id}}",
+    ),
+    "rosters:classes": (f"GET {S}/classes",),
+    "rosters:class_detail": (f"GET {S}/classes/{{class_id}}",),
+    "rosters:class_new": (f"POST {S}/classes",),
+    "rosters:class_edit": (f"PATCH {S}/classes/{{class_id}}",),
+    "rosters:class_delete": (f"DELETE {S}/classes/{{class_id}}",),
+    "rosters:class_teachers": (
+        f"PUT {S}/classes/{{class_id}}/teachers/{{user_id}}",
+        f"DELETE {S}/classes/{{class_id}}/teachers/{{user_id}}",
+    ),
+    "rosters:class_pupils": (
+        f"PUT {S}/classes/{{class_id}}/pupils/{{pupil_id}}",
+        f"DELETE {S}/classes/{{class_id}}/pupils/{{pupil_id}}",
+        f"POST {S}/classes/{{class_id}}/pupils/{{pupil_id}}/move",
+    ),
+    "rosters:teachers": (f"GET {S}/staff", f"POST {S}/staff", f"GET {S}/registration-requests"),
+    "rosters:staff_edit": (f"PATCH {S}/staff/{{user_id}}",),
+    "rosters:staff_remove": (f"DELETE {S}/staff/{{user_id}}",),
+    "rosters:classlist_upload": (f"POST {S}/imports/class-list",),
+    "rosters:oneroster": (f"POST {S}/imports/oneroster",),
+    "rosters:oneroster_export": (f"GET {S}/exports/oneroster",),
+    "rosters:mis_upload": (f"POST {S}/imports/mis",),
+    "rosters:import_job": (f"GET {S}/imports/{{job_id}}",),
+    "rosters:import_job_retry": (f"POST {S}/imports/{{job_id}}/retry",),
+    "rosters:import_job_cancel": (f"POST {S}/imports/{{job_id}}/cancel",),
+    "audit:log": (f"GET {S}/audit",),
+    "school_accounts:registration_decide": (
+        f"POST {S}/registration-requests/{{request_id}}/approve",
+        f"POST {S}/registration-requests/{{request_id}}/refuse",
+    ),
+}
+PAGE_ONLY: dict[str, str] = {
+    "dashboard": "sends each person to their school's page; no data of its own",
+    "schools:home": "a per-role menu of links and counts the list operations already give",
+    "trust:home": "a trust administrator's menu of the trust's schools",
+    "schools:terms": "a person accepts the data-protection terms on the school's behalf",
+    "rosters:me": "sends a pupil to their own pupil page",
+    "school_accounts:pupil_signin_code": "a code shown once, to hand to the pupil in person",
+    "privacy:notice": "the public privacy notice, a page for people to read",
+    "pupil_signin": "sign-in is done by a person in a browser",
+    "pupil_signin_code_entry": "sign-in is done by a person in a browser",
+    "pupil_signin_set_password": "sign-in is done by a person in a browser",
+    "staff_register": "registration is done by a person in a browser",
+    "staff_register_confirm": "the link emailed to the person registering",
+    "staff_register_sso": "registration through a provider's sign-in, in a browser",
 }
 
 
@@ -234,6 +321,25 @@ def test_every_route_is_in_the_matrix():
     assert missing == [], f"routes missing from the permission matrix: {missing}"
 
 
+def test_every_page_has_an_api_twin_or_a_reason():
+    """TEN-3, TEN-4: a page's service is reachable through the API as well (the same
+    service, the same permissions), or the page is listed in PAGE_ONLY with a reason.
+    Every operation named must exist; a page in both tables is a mistake."""
+    pages = [
+        name
+        for name, (_, p) in page_routes().items()
+        if not name.startswith("api:") and not _is_allauth(p)
+    ]
+    unmapped = [name for name in pages if name not in PAGE_API and name not in PAGE_ONLY]
+    assert unmapped == [], f"pages with no API operation and no reason in PAGE_ONLY: {unmapped}"
+    assert sorted(set(PAGE_API) & set(PAGE_ONLY)) == []
+    assert sorted(set(PAGE_API) | set(PAGE_ONLY)) == sorted(pages), "entries for no page"
+    operations = set(api_operations())
+    named = {op for ops in PAGE_API.values() for op in ops}
+    assert sorted(named - operations) == [], "PAGE_API names operations the API does not have"
+    assert all(reason.strip() for reason in PAGE_ONLY.values())
+
+
 def _pending_registration(world):  # type: ignore[no-untyped-def]
     from markbook.accounts.registration import registration_request_create
     from markbook.core.tenancy import school_scope
@@ -261,6 +367,8 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
         "provider_id": "google",
         "token": "not-a-token",
     }
+    if "{link_id}" in pattern:
+        values["link_id"] = _guardian_link(world)
     if "<int:request_id>" in pattern or "{request_id}" in pattern:
         values["request_id"] = _pending_registration(world).pk
     names = re.findall(r"<(?:\w+:)?(\w+)>|\{(\w+)\}", pattern)
@@ -269,6 +377,14 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
             world, stalled=pattern.rstrip("/").endswith(("retry", "cancel"))
         )
     return {a or b: values[a or b] for a, b in names}
+
+
+def _guardian_link(world) -> int:  # type: ignore[no-untyped-def]
+    from markbook.core.tenancy import school_scope
+    from markbook.rosters.models import GuardianLink
+
+    with school_scope(world.a):
+        return GuardianLink.objects.get(pupil=world.amy, parent=world.parent).pk
 
 
 def _import_job(world, stalled: bool = False) -> int:  # type: ignore[no-untyped-def]
@@ -294,6 +410,10 @@ def _upload(world, kind: str):  # type: ignore[no-untyped-def]
     from markbook.core.tenancy import school_scope
     from markbook.rosters.oneroster.export import oneroster_export
 
+    if kind == "classlist":
+        return SimpleUploadedFile(
+            "classes.csv", b"class,first name,last name\n7A Maths,Eve,Evans\n"
+        )
     if kind == "mis":
         return SimpleUploadedFile(
             "mis.csv", b"Surname,Forename,Admission No,Year\nEvans,Eve,A1,7\n"
@@ -301,6 +421,10 @@ def _upload(world, kind: str):  # type: ignore[no-untyped-def]
     with school_scope(world.a):
         data = oneroster_export(actor=world.admin, school=world.a)
     return SimpleUploadedFile("oneroster.zip", data, content_type="application/zip")
+
+
+def _data(world, route: Route) -> dict:  # type: ignore[no-untyped-def]
+    return route.data(world) if callable(route.data) else route.data
 
 
 def _page_cases():  # type: ignore[no-untyped-def]
@@ -318,7 +442,7 @@ def test_page_answers_each_role_as_the_matrix_says(client_for, world, name, role
     assert isinstance(route, Route)
     pattern, _ = page_routes()[name]
     url = reverse(name, kwargs=_kwargs(world, pattern))
-    response = getattr(client_for(role), route.method)(url, route.data)
+    response = getattr(client_for(role), route.method)(url, _data(world, route))
     assert response.status_code == route.expect[role], f"{route.method.upper()} {url} as {role}"
 
 
@@ -355,6 +479,6 @@ def test_api_answers_each_role_as_the_matrix_says(client_for, world, op, role):
     if route.upload:
         kwargs = {"data": {"file": _upload(world, route.upload)}}
     elif method in ("POST", "PUT", "PATCH"):
-        kwargs = {"data": json.dumps(route.data), "content_type": "application/json"}
+        kwargs = {"data": json.dumps(_data(world, route)), "content_type": "application/json"}
     response = getattr(client, method.lower())(url, **kwargs)
     assert response.status_code == route.expect[role], f"{op} as {role}: {response.content[:200]!r}"

@@ -252,8 +252,34 @@ def test_audit_log_query_count_does_not_grow(api_as, world: World):
     teacher = api_as("teacher")
     api = api_as("admin")
     url = api.school("/audit")
-    api.get(url)
+    # One event first: naming its actor and target costs a fixed few queries.
+    teacher.get(teacher.school(f"/pupils/{world.amy.pk}"))
     before = count_queries(lambda: api.get(url))
     for _ in range(10):
         teacher.get(teacher.school(f"/pupils/{world.amy.pk}"))
     assert count_queries(lambda: api.get(url)) == before
+
+
+def test_audit_log_reads_in_words_with_the_pages_filters(api_as, world: World):
+    """SEC-1: the API's log has the page's words (actor, description, target) and its
+    filters (person, actor, action, dates, changes only)."""
+    from markbook.rosters import services as rosters
+
+    api = api_as("teacher")
+    api.get(api.school(f"/pupils/{world.amy.pk}"))
+    with school_scope(world.a):
+        rosters.pupil_update(actor=world.admin, pupil=world.ben, year_group="8")
+    admin = api_as("admin")
+    url = admin.school("/audit")
+    newest = admin.get(url).json()["items"][0]
+    assert newest["description"] == "changed pupil details: year group 7 → 8"
+    assert newest["target"] == "Pupil Ben Brown (Year 8)"
+    assert newest["actor"] == f"{world.admin.display_name} (school administrator)"
+    about_amy = admin.get(url, person="amy").json()
+    assert [i["description"] for i in about_amy["items"]] == ["viewed a pupil page"]
+    assert about_amy["count"] == 1
+    assert admin.get(url, actor="teacher@oakfield").json()["count"] == 1
+    assert admin.get(url, changes_only="true").json()["count"] == 1
+    assert admin.get(url, action="rosters.pupil.").json()["count"] == 2
+    assert admin.get(url, since="2999-01-01").json()["count"] == 0
+    assert admin.get(url, since="2999-01-02", until="2999-01-01").status_code == 422

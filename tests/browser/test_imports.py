@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from markbook.core.tenancy import school_scope
-from markbook.rosters.models import Pupil
+from markbook.rosters.models import ImportJob, Pupil
 from tests.browser.steps import open_page, sign_in
 from tests.factories import stalled_import_job, valid_upn
 from tests.rosters.test_import_jobs import run_worker
@@ -35,14 +35,15 @@ def test_admin_checks_then_imports_an_mis_export(page, world, shot):
     shot(page, "preview")
     with school_scope(world.a):
         assert not Pupil.objects.filter(last_name="Evans").exists()  # a preview writes nothing
-    # The file is not kept between the steps: the administrator chooses it again.
-    page.get_by_label("MIS export").set_input_files(
-        {"name": "sims.csv", "mimeType": "text/csv", "buffer": MIS}
-    )
+    # The checked file is kept (encrypted, for an hour): no need to choose it again.
+    expect(page.get_by_text("Checked: sims.csv")).to_be_visible()
+    assert page.get_by_label("MIS export").input_value() == ""
     page.get_by_role("button", name="Import this file").click()
     page.wait_for_load_state()
     shot(page, "imported")
+    expect(page.get_by_text("sims.csv imported.")).to_be_visible()
     with school_scope(world.a):
+        assert not ImportJob.objects.filter(status="preview").exists()  # deleted once imported
         gwen = Pupil.objects.get(last_name="Evans")
         assert (gwen.year_group, gwen.registration_group, gwen.fsm, gwen.sen_provision) == (
             "7",

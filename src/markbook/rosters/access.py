@@ -52,7 +52,28 @@ def access_staff(request: AccessRequest, user_id: int) -> User:
 def access_import_job(request: AccessRequest, job_id: int) -> ImportJob:
     """An import job of the request's school (the scope hides other schools' jobs);
     its upload is read only if needed (a progress page polls every second)."""
-    job = ImportJob.objects.select_related("created_by").defer("upload").filter(pk=job_id).first()
+    job = (
+        ImportJob.objects.select_related("created_by")
+        .defer("upload")
+        .exclude(status=ImportJob.Status.PREVIEW)
+        .filter(pk=job_id)
+        .first()
+    )
+    if job is None:
+        raise Http404
+    return job
+
+
+def access_import_preview(
+    request: AccessRequest, preview_id: int | str | None, kind: str
+) -> ImportJob:
+    """A previewed upload of this kind, kept for the user who previewed it in the
+    request's school (another school's, or another person's, is not found: 404)."""
+    text = str(preview_id or "")
+    pk = int(text) if text.isdigit() and len(text) < 19 else 0
+    job = ImportJob.objects.filter(
+        pk=pk, kind=kind, status=ImportJob.Status.PREVIEW, created_by_id=request.user.pk
+    ).first()
     if job is None:
         raise Http404
     return job

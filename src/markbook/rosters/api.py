@@ -1,4 +1,5 @@
-"""API: pupils, classes and staff of one school (ROS-1, TEN-3, TEN-5, SEC-1, SEC-2).
+"""API: pupils and classes of one school (ROS-1, TEN-3, TEN-5, SEC-1, SEC-2); staff
+and parents are in api_people.py.
 
 Thin, like the pages: check the role, fetch through access/selectors, call one
 service. SchoolScopeMiddleware has already answered 401/404/403 for anonymous users,
@@ -22,13 +23,13 @@ from markbook.rosters.api_schemas import (
     ClassIn,
     ClassOut,
     ClassPatch,
+    MoveIn,
     PupilDetailOut,
     PupilDetailsOut,
     PupilFilter,
     PupilIn,
     PupilListOut,
     PupilPatch,
-    StaffOut,
 )
 from markbook.rosters.models import Pupil, TeachingClass
 
@@ -111,7 +112,7 @@ def _class(teaching_class: TeachingClass) -> dict[str, Any]:
         "subject": teaching_class.subject,
         "year_group": teaching_class.year_group,
         "academic_year": teaching_class.academic_year,
-        "pupil_count": teaching_class.pupil_count,  # type: ignore[attr-defined]
+        "pupil_count": teaching_class.pupil_count,
         "teachers": [
             {"id": link.teacher.pk, "name": link.teacher.display_name}
             for link in teaching_class.teacher_links.all()
@@ -354,22 +355,21 @@ def enrolment_remove(
     return Status(204, None)
 
 
-# --- Staff ------------------------------------------------------------------
-
-
-@router.get(f"{SCHOOL}/staff", response=responses(list[StaffOut]), summary="List staff")
-def staff(request: AccessRequest, school_id: int) -> list:
-    """Teachers and school administrators, with their roles (administrators only)."""
+@router.post(
+    f"{SCHOOL}/classes/{{class_id}}/pupils/{{pupil_id}}/move",
+    response=responses(None, status=204),
+    summary="Move a pupil to another class",
+)
+def pupil_move(
+    request: AccessRequest, school_id: int, class_id: int, pupil_id: int, payload: MoveIn
+) -> Status:
+    """Move a pupil of this class to another class in one step (ROS-1), as the class
+    page does; 422 if the pupil is not in this class or the class is the same."""
     require_role(request, *ADMINS)
-    roles = selectors.staff_roles()
-    return [
-        {
-            "id": u.pk,
-            "name": u.display_name,
-            "first_name": u.first_name,
-            "last_name": u.last_name,
-            "email": u.email,
-            "roles": sorted(roles.get(u.pk, [])),
-        }
-        for u in selectors.staff()
-    ]
+    services.pupil_move(
+        actor=request.user,
+        pupil=access_pupil(request, pupil_id),
+        from_class=access_class(request, class_id),
+        to_class=access_class(request, payload.to_class),
+    )
+    return Status(204, None)

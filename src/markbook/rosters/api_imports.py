@@ -2,16 +2,20 @@
 
 As on the pages, administrators (school and trust) only; everyone else 404. An
 upload is previewed by default: the report names each problem by row and column,
-and a file with errors answers 422 with each problem (`problems`). `confirm=true` checks the
-file again and queues it for the background worker: 202 with the job, whose
-status and progress `GET .../imports/{job_id}` answers. A job whose worker died, or
+and a file with errors answers 422 with each problem (`problems`). A preview that can
+be imported is kept, encrypted, for an hour: its report gives `upload_id` and
+`signature`, and `confirm=true` with them (and no file) imports exactly that file with
+the choices previewed (409 if the choices differ; 422 once the preview has expired);
+`confirm=true` with a file checks it again. A confirmed import is queued for the
+background worker: 202 with the job, whose status and progress
+`GET .../imports/{job_id}` answers. A job whose worker died, or
 that no worker started, is `stalled` (imports/stalled.py): the caller stops polling
 and retries it (`POST .../retry`) or cancels it (`POST .../cancel`), naming the
 attempt it saw; 409 if the job is not (or no longer) stalled at that attempt.
 """
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -23,8 +27,9 @@ from pydantic import Field
 
 from markbook.admission import ADMINS, AccessRequest, require_role, school_of
 from markbook.core.api import ErrorOut, InputSchema, ProblemOut, responses
-from markbook.rosters.access import access_import_job
+from markbook.rosters.access import access_import_job, access_import_preview
 from markbook.rosters.imports import jobs, mis, stalled
+from markbook.rosters.imports.classlist import classlist_import
 from markbook.rosters.imports.common import Problem, size_message, upload_read
 from markbook.rosters.models import ImportJob
 from markbook.rosters.oneroster.export import oneroster_export
@@ -33,6 +38,13 @@ from markbook.rosters.oneroster.import_ import oneroster_import
 router = Router(tags=["imports"])
 
 SCHOOL = "/schools/{school_id}"
+
+
+KEPT = (
+    "The previewed file, kept encrypted for an hour: send it with `confirm=true` (and no "
+    "file) to import it."
+)
+SIGNATURE = "Send it with the confirmation: it ties the import to the file and choices previewed."
 
 
 class MisCountsOut(Schema):
@@ -55,6 +67,9 @@ class MisReportOut(Schema):
     columns: dict[str, str] = Field(description="File header -> the pupil field it fills.")
     unknown_columns: list[str]
     not_kept_columns: list[str]
+    upload_id: int | None = Field(None, description=KEPT)
+    signature: str = Field("", description=SIGNATURE)
+    expires_at: datetime | None = Field(None, description="When the kept file is deleted.")
 
 
 class OneRosterCountsOut(Schema):
@@ -87,6 +102,9 @@ class OneRosterReportOut(Schema):
     errors: list[ProblemOut]
     notes: list[str]
     counts: OneRosterCountsOut
+    upload_id: int | None = Field(None, description=KEPT)
+    signature: str = Field("", description=SIGNATURE)
+    expires_at: datetime | None = Field(None, description="When the kept file is deleted.")
 
 
 class ProgressOut(Schema):
@@ -126,7 +144,7 @@ class JobActionIn(InputSchema):
 
 
 def _import_responses(report: Any) -> dict[int, Any]:
-    return {**responses(report), 202: ImportJobOut}
+    return {**responses(report), 202: ImportJobOut, 409: ErrorOut}
 
 
 def _job(job: ImportJob) -> dict[str, Any]:
@@ -153,6 +171,46 @@ def _job(job: ImportJob) -> dict[str, Any]:
 def _read(upload: UploadedFile) -> bytes:
     """The upload, one byte past the limit at most: the import refuses it by size."""
     return upload_read(upload)
+
+
+def _the_upload(
+    request: AccessRequest,
+    kind: str,
+    file: UploadedFile | None,
+    upload_id: int | None,
+    default: str,
+) -> tuple[bytes, str, ImportJob | None]:
+    """(data, filename, the kept preview): the file sent, else the preview named by
+    `upload_id` (another school's or person's: 404; expired: 422, and deleted)."""
+    if file is not None:
+        return _read(file), (file.name or default)[:200], None
+    if upload_id is None:
+        raise ValidationError({"file": ["Send the file, or the upload_id of its preview."]})
+    preview = access_import_preview(request, upload_id, kind)
+    try:
+        return jobs.import_preview_data(job=preview), preview.filename, preview
+    except jobs.ImportPreviewExpired as expired:
+        raise ValidationError({"upload_id": [str(expired)]}) from None
+
+
+STALE = "The file or the choices differ from the preview: preview it again, then confirm."
+
+
+def _kept(
+    request: AccessRequest, kind: str, upload: tuple[bytes, str, ImportJob | None], signature: str
+) -> dict[str, Any]:
+    """After a preview that can be imported: the kept upload's id, signature and expiry."""
+    data, name, preview = upload
+    if preview is None:
+        preview = jobs.import_preview_keep(
+            actor=request.user,
+            school=school_of(request),
+            kind=kind,
+            data=data,
+            filename=name,
+        )
+    expires = preview.created_at + timedelta(minutes=jobs.PREVIEW_MINUTES)
+    return {"upload_id": preview.pk, "signature": signature, "expires_at": expires}
 
 
 def _problem(p: Problem, file: str = "") -> dict[str, Any]:
@@ -216,6 +274,50 @@ def _mis_report(result: mis.MisImportResult) -> dict[str, Any]:
     }
 
 
+class ClassListReportOut(Schema):
+    """The class list, imported: what it did."""
+
+    filename: str
+    rows: int
+    classes_created: int
+    pupils_created: int
+    pupils_matched: int
+    enrolments_added: int
+    ignored_columns: list[str]
+
+
+@router.post(
+    f"{SCHOOL}/imports/class-list",
+    response=responses(ClassListReportOut),
+    summary="Import a class list",
+)
+def import_classlist(request: AccessRequest, school_id: int, file: File[UploadedFile]) -> Any:
+    """Upload a class-list CSV (ROS-1, ROS-2, ROS-3), as on the class-list page: every
+    row is checked, then all of it is imported, or nothing (422 naming each problem by
+    row and column). Classes missing in the current academic year are created."""
+    require_role(request, *ADMINS)
+    name = (file.name or "classlist.csv")[:200]
+    result = classlist_import(
+        actor=request.user,
+        school=school_of(request),
+        data=_read(file),
+        filename=name,
+    )
+    if not result.ok:
+        count = len(result.problems)
+        detail = f"{name} cannot be imported: {count} problem{'' if count == 1 else 's'}."
+        return _refuse(detail, [_problem(p) for p in result.problems])
+    return {
+        "filename": name,
+        "rows": result.rows,
+        "classes_created": result.classes_created,
+        "pupils_created": result.pupils_created,
+        "pupils_matched": result.pupils_matched,
+        "enrolments_added": result.enrolments_added,
+        "ignored_columns": result.ignored_columns,
+    }
+
+
 @router.post(
     f"{SCHOOL}/imports/mis",
     response=_import_responses(MisReportOut),
@@ -224,21 +326,27 @@ def _mis_report(result: mis.MisImportResult) -> dict[str, Any]:
 def import_mis(
     request: AccessRequest,
     school_id: int,
-    file: File[UploadedFile],
+    file: File[UploadedFile] = None,  # type: ignore[assignment]
     preview: Form[bool] = True,
     confirm: Form[bool] = False,
     full: Form[bool] = False,
     mapping: Form[str] = "",
+    upload_id: Form[int | None] = None,
+    signature: Form[str] = "",
 ) -> Any:
     """Upload an MIS export (CSV UTF-8 or .xlsx; ROS-2, ROS-3, ROS-5). By default a
-    preview: 200 with the report, or 422 naming each error by row and column.
-    `confirm=true` (or `preview=false`) checks it again and queues the import: 202 with
-    the job. `full=true` marks pupils missing from the file as left. `mapping` is a
-    JSON object naming the pupil field of unknown columns (or "ignore")."""
+    preview: 200 with the report (and the kept file's `upload_id` and `signature`), or
+    422 naming each error by row and column. `confirm=true` (or `preview=false`) with
+    `upload_id` and `signature` imports the previewed file; with a file, checks it
+    again; either way the import is queued: 202 with the job. `full=true` marks pupils
+    missing from the file as left. `mapping` is a JSON object naming the pupil field of
+    unknown columns (or "ignore")."""
     require_role(request, *ADMINS)
     school = school_of(request)
-    data, name = _read(file), (file.name or "upload.csv")[:200]
+    upload = _the_upload(request, ImportJob.Kind.MIS, file, upload_id, "upload.csv")
+    data, name, kept = upload
     choices = _mapping(mapping)
+    signed = jobs.upload_signature(data, sorted(choices.items()), full)
     the_file: dict[str, Any] = {
         "actor": request.user,
         "school": school,
@@ -248,17 +356,21 @@ def import_mis(
         "full": full,
     }
     if confirm or not preview:
+        if kept is not None and signature != signed:
+            return Status(409, {"detail": STALE})
         result, job = jobs.mis_import_confirm(**the_file, inline_below=0)
+        jobs.import_preview_discard(actor=request.user, kind=ImportJob.Kind.MIS)
     else:
         result, job = mis.mis_import(**the_file), None
     report = _mis_report(result)
     if not result.ok:
+        jobs.import_preview_discard(actor=request.user, kind=ImportJob.Kind.MIS)
         count = len(result.errors)
         detail = f"{name} cannot be imported: {count} error{'' if count == 1 else 's'}."
         return _refuse(detail, report["errors"])
     if job is not None:
         return Status(202, _job(job))
-    return report
+    return {**report, **_kept(request, ImportJob.Kind.MIS, upload, signed)}
 
 
 @router.post(
@@ -269,21 +381,28 @@ def import_mis(
 def import_oneroster(
     request: AccessRequest,
     school_id: int,
-    file: File[UploadedFile],
+    file: File[UploadedFile] = None,  # type: ignore[assignment]
     preview: Form[bool] = True,
     confirm: Form[bool] = False,
+    upload_id: Form[int | None] = None,
+    signature: Form[str] = "",
 ) -> Any:
     """Upload a OneRoster 1.2 CSV zip (ROS-4). By default a preview: 200 with exactly
-    what importing it would do, or 422 naming each problem by file, row and column.
-    `confirm=true` (or `preview=false`) queues the import: 202 with the job."""
+    what importing it would do (and the kept file's `upload_id` and `signature`), or
+    422 naming each problem by file, row and column. `confirm=true` (or
+    `preview=false`), with `upload_id` and `signature` or with the file, queues the
+    import: 202 with the job."""
     require_role(request, *ADMINS)
     school = school_of(request)
-    data = _read(file)
+    upload = _the_upload(request, ImportJob.Kind.ONEROSTER, file, upload_id, "oneroster.zip")
+    data, name, kept = upload
     if too_large := size_message(data):
         problem = {"file": "", "row": None, "column": "", "message": too_large}
         return _refuse("The zip is too large.", [problem])
-    name = (file.name or "oneroster.zip")[:200]
+    signed = jobs.upload_signature(data)
     if confirm or not preview:
+        if kept is not None and signature != signed:
+            return Status(409, {"detail": STALE})
         result, job = jobs.oneroster_import_confirm(
             actor=request.user,
             school=school,
@@ -291,6 +410,7 @@ def import_oneroster(
             filename=name,
             inline_below=0,
         )
+        jobs.import_preview_discard(actor=request.user, kind=ImportJob.Kind.ONEROSTER)
     else:
         result = oneroster_import(actor=request.user, school=school, data=data, confirm=False)
         job = None
@@ -299,6 +419,7 @@ def import_oneroster(
         for p in result.problems
     ]
     if problems:
+        jobs.import_preview_discard(actor=request.user, kind=ImportJob.Kind.ONEROSTER)
         count = len(problems)
         detail = f"The zip cannot be imported: {count} problem{'' if count == 1 else 's'}."
         return _refuse(detail, problems)
@@ -310,6 +431,7 @@ def import_oneroster(
         "errors": [],
         "notes": result.notes,
         "counts": result.counts(),
+        **_kept(request, ImportJob.Kind.ONEROSTER, upload, signed),
     }
 
 

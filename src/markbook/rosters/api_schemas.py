@@ -8,6 +8,7 @@ from datetime import date
 from typing import Literal
 
 from ninja import Schema
+from pydantic import Field
 
 from markbook.core.api import InputSchema, PageIn
 
@@ -173,6 +174,10 @@ class ClassPatch(InputSchema):
     subject: str = None  # type: ignore[assignment]
     year_group: YearGroup | Literal[""] = None  # type: ignore[assignment]
     academic_year: str = None  # type: ignore[assignment]
+
+
+class MoveIn(InputSchema):
+    to_class: int = Field(ge=1, le=2**63 - 1, description="The class to move the pupil to.")
 
 
 class StaffOut(Schema):

@@ -155,6 +155,13 @@ class ParentLinkForm(forms.Form):
     relationship = forms.CharField(max_length=50, required=False, help_text="For example Mother")
 
 
+# An upload page's file is optional once checked: the page keeps it for the confirmation.
+KEPT_FOR_AN_HOUR = (
+    "Once checked, the file is kept encrypted for an hour so you can import it without "
+    "choosing it again; it is deleted when imported or cancelled."
+)
+
+
 class ClassListUploadForm(forms.Form):
     file = forms.FileField(label="Class list (CSV)")
 
@@ -162,7 +169,8 @@ class ClassListUploadForm(forms.Form):
 class OneRosterUploadForm(forms.Form):
     file = forms.FileField(
         label="OneRoster zip",
-        help_text="Choose the file again to import it after checking: Markbook does not keep it.",
+        required=False,
+        help_text=KEPT_FOR_AN_HOUR,
     )
 
 
@@ -171,7 +179,8 @@ class MisUploadForm(forms.Form):
 
     file = forms.FileField(
         label="MIS export (CSV UTF-8 or Excel .xlsx)",
-        help_text="Choose the file again to import it after checking: Markbook does not keep it.",
+        required=False,
+        help_text=KEPT_FOR_AN_HOUR,
     )
     full = forms.BooleanField(
         label="This file lists every pupil on roll: mark pupils missing from it as left",

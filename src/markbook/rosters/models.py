@@ -199,7 +199,9 @@ class ImportJob(models.Model):
 
     The upload is kept only until the task has run, encrypted with the school's key
     (SEC-2); it is blanked when the job finishes or fails. `summary` holds counts
-    only, never personal data.
+    only, never personal data. A job in status `preview` is not an import yet: the
+    upload an administrator previewed, kept the same way for up to an hour so that
+    confirming needs no second upload, and deleted once confirmed, cancelled or expired.
 
     `heartbeat_at` is the job's last sign of life: when it was queued (or queued
     again), claimed by the worker, or reported progress. A job is *stalled* when that
@@ -213,6 +215,8 @@ class ImportJob(models.Model):
         ONEROSTER = "oneroster", "OneRoster zip"
 
     class Status(models.TextChoices):
+        # A previewed upload kept for its confirmation, for an hour (imports/jobs.py).
+        PREVIEW = "preview", "Previewed"
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         DONE = "done", "Done"

@@ -166,6 +166,7 @@ def import_jobs_recent(limit: int = 10) -> QuerySet[ImportJob]:
     return (
         ImportJob.objects.select_related("created_by")
         .defer("upload")
+        .exclude(status=ImportJob.Status.PREVIEW)
         .order_by("-created_at", "-pk")[:limit]
     )
 

@@ -3,8 +3,6 @@ and OneRoster uploads with their previews, the OneRoster download, and a backgro
 import's progress page with retry and cancel. Thin, like views.py, whose helpers they
 share; the API's twin is api_imports.py."""
 
-import hashlib
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -15,7 +13,7 @@ from django.utils.text import capfirst
 
 from markbook.admission import ADMINS, AccessRequest, admin_post, require_role, school_of
 from markbook.rosters import forms, selectors, services
-from markbook.rosters.access import access_import_job
+from markbook.rosters.access import access_import_job, access_import_preview
 from markbook.rosters.imports import jobs, mis, stalled
 from markbook.rosters.imports.classlist import classlist_import
 from markbook.rosters.imports.common import size_message, upload_read
@@ -49,30 +47,35 @@ def classlist_upload(request: AccessRequest, school_id: int) -> HttpResponse:
 
 
 def oneroster_page(request: AccessRequest, school_id: int) -> HttpResponse:
-    """Upload a OneRoster zip: a preview of what it will do, then, chosen again and
-    confirmed, its import: in the request when small, else in the background with
-    the progress page, as on the MIS page (ROS-4)."""
+    """Upload a OneRoster zip: a preview of what it will do, then, confirmed, its
+    import: in the request when small, else in the background with the progress page,
+    as on the MIS page (ROS-4). The checked zip is kept for the confirmation (see
+    _upload)."""
     require_role(request, *ADMINS)
     form = forms.OneRosterUploadForm(request.POST or None, request.FILES or None)
-    result, signature, stale = None, "", False
+    result, signature, stale, preview = None, "", False, None
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        data = upload_read(upload)
-        if too_large := size_message(data):
+        upload = _upload(request, form, ImportJob.Kind.ONEROSTER)
+        if isinstance(upload, HttpResponse):
+            return upload
+        if upload is not None and (too_large := size_message(upload[0])):
             form.add_error("file", too_large)
-        else:
-            signature = _signature(data)
+        elif upload is not None:
+            data, filename, preview = upload
+            signature = jobs.upload_signature(data)
             confirm, stale = _confirming(request, signature)
             if confirm:
                 result, job = jobs.oneroster_import_confirm(
-                    actor=request.user, school=school_of(request), data=data, filename=upload.name
+                    actor=request.user, school=school_of(request), data=data, filename=filename
                 )
+                preview = _done_with(request, ImportJob.Kind.ONEROSTER)
                 if job is not None:
                     return _follow(job)
             else:
                 result = oneroster_import(
                     actor=request.user, school=school_of(request), data=data, confirm=False
                 )
+                preview = _keep(request, ImportJob.Kind.ONEROSTER, result.ok, upload)
     return render(
         request,
         "rosters/oneroster.html",
@@ -81,6 +84,7 @@ def oneroster_page(request: AccessRequest, school_id: int) -> HttpResponse:
             "result": result,
             "signature": signature,
             "stale": stale,
+            "preview": preview,
             "inline_rows": jobs.INLINE_ROWS,
             "recent_jobs": selectors.import_jobs_recent(),
         },
@@ -100,11 +104,53 @@ def oneroster_download(request: AccessRequest, school_id: int) -> HttpResponse:
 # --- MIS import ---------------------------------------------------------------
 
 
-def _signature(data: bytes, *choices: Any) -> str:
-    """Ties a confirmation to the exact file and choices that were previewed."""
-    digest = hashlib.sha256(data)
-    digest.update(json.dumps(choices).encode())
-    return digest.hexdigest()
+Upload = tuple[bytes, str, ImportJob | None]
+
+
+def _upload(request: AccessRequest, form: Any, kind: str) -> Upload | HttpResponse | None:
+    """The file of an upload page's post: a new file chosen, else the previewed upload
+    the page names (`upload`, kept encrypted for the confirmation: imports/jobs.py).
+    (data, filename, the kept preview or None); None with the form's error when there
+    is no file, or an expired preview; a redirect once a preview is cancelled."""
+    kept = request.POST.get("upload")
+    if kept and request.POST.get("action") == "cancel":
+        preview = access_import_preview(request, kept, kind)
+        jobs.import_preview_discard(actor=request.user, kind=kind, cancelled=True)
+        messages.success(request, f"{preview.filename} was not imported, and has been deleted.")
+        return redirect(request.path)
+    chosen = form.cleaned_data.get("file")
+    if chosen is not None:
+        # Read one byte past the limit, so an oversized file is refused without reading it
+        # all; the real size is kept for the message (upload_read).
+        return upload_read(chosen), chosen.name, None
+    if not kept:
+        form.add_error("file", "Choose the file to check.")
+        return None
+    preview = access_import_preview(request, kept, kind)
+    try:
+        data = jobs.import_preview_data(job=preview)
+    except jobs.ImportPreviewExpired as expired:
+        form.add_error("file", str(expired))
+        return None
+    return data, preview.filename, preview
+
+
+def _keep(request: AccessRequest, kind: str, ok: bool, upload: Upload) -> ImportJob | None:
+    """After a preview: the upload kept for the confirmation if the file can be
+    imported (a kept one stays as it is), else none kept."""
+    data, filename, preview = upload
+    if not ok:
+        return _done_with(request, kind)
+    if preview is not None:
+        return preview
+    return jobs.import_preview_keep(
+        actor=request.user, school=school_of(request), kind=kind, data=data, filename=filename
+    )
+
+
+def _done_with(request: AccessRequest, kind: str) -> None:
+    """A confirmed (or refused) file's kept preview is deleted."""
+    jobs.import_preview_discard(actor=request.user, kind=kind)
 
 
 def _confirming(request: AccessRequest, signature: str) -> tuple[bool, bool]:
@@ -122,34 +168,39 @@ def _follow(job: ImportJob) -> HttpResponse:
 
 def mis_upload(request: AccessRequest, school_id: int) -> HttpResponse:
     """Upload an MIS export, check it and preview it; import it only after confirming
-    (ROS-2, ROS-3, ROS-5). The file is not kept between the two steps: the administrator
-    chooses it again, and the import runs only if it is the file that was previewed."""
+    (ROS-2, ROS-3, ROS-5). The checked file is kept, encrypted, for the confirmation
+    (see _upload), which imports it only if it is the file and choices previewed."""
     require_role(request, *ADMINS)
     form = forms.MisUploadForm(request.POST or None, request.FILES or None)
-    result, signature, stale = None, "", False
+    result, signature, stale, preview = None, "", False, None
     mapping_rows: list[tuple[str, str]] = []
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        data = upload_read(upload)
-        mapping, full = form.mapping(), form.cleaned_data["full"]
-        signature = _signature(data, sorted(mapping.items()), full)
-        confirm, stale = _confirming(request, signature)
-        the_file: dict[str, Any] = {
-            "actor": request.user,
-            "school": school_of(request),
-            "data": data,
-            "filename": upload.name,
-            "mapping": mapping,
-            "full": full,
-        }
-        if confirm:
-            # A large file is imported by the background worker (see imports/jobs.py).
-            result, job = jobs.mis_import_confirm(**the_file)
-            if job is not None:
-                return _follow(job)
-        else:
-            result = mis.mis_import(**the_file)
-        mapping_rows = [*mapping.items(), *result.suggestions.items()]
+        upload = _upload(request, form, ImportJob.Kind.MIS)
+        if isinstance(upload, HttpResponse):
+            return upload
+        if upload is not None:
+            data, filename, preview = upload
+            mapping, full = form.mapping(), form.cleaned_data["full"]
+            signature = jobs.upload_signature(data, sorted(mapping.items()), full)
+            confirm, stale = _confirming(request, signature)
+            the_file: dict[str, Any] = {
+                "actor": request.user,
+                "school": school_of(request),
+                "data": data,
+                "filename": filename,
+                "mapping": mapping,
+                "full": full,
+            }
+            if confirm:
+                # A large file is imported by the background worker (see imports/jobs.py).
+                result, job = jobs.mis_import_confirm(**the_file)
+                preview = _done_with(request, ImportJob.Kind.MIS)
+                if job is not None:
+                    return _follow(job)
+            else:
+                result = mis.mis_import(**the_file)
+                preview = _keep(request, ImportJob.Kind.MIS, result.ok, upload)
+            mapping_rows = [*mapping.items(), *result.suggestions.items()]
     choices = [(mis.IGNORE, "Ignore this column")] + [
         (f.name, capfirst(f.label)) for f in mis.FIELDS
     ]
@@ -161,6 +212,7 @@ def mis_upload(request: AccessRequest, school_id: int) -> HttpResponse:
             "result": result,
             "signature": signature,
             "stale": stale,
+            "preview": preview,
             "choices": choices,
             "mapping_rows": mapping_rows,
             "fields": mis.FIELDS,

@@ -13,6 +13,14 @@ OneRoster) is still imported in the request (the answer is immediate, and it tak
 well under a second); larger files go to the worker. The API always queues a
 confirmed import.
 
+Previews are kept the same way (ROS-2, ROS-4, SEC-2): checking a file keeps its
+upload, encrypted with the school's key, as an `ImportJob` in status `preview`
+(`import_preview_keep`), so that confirming needs no second upload: the page or the
+API names the preview (its id) and the signature of the file and choices previewed,
+and the confirm imports exactly that file (`upload_signature`). A preview is deleted
+once confirmed or cancelled, and after PREVIEW_MINUTES: reading an expired one deletes
+it (`import_preview_data`), and the daily sweep deletes those nobody came back to.
+
 A retry never starts a run beside a live one (retries and stalled jobs:
 imports/stalled.py). Each transition is a conditional UPDATE naming the attempt it
 expects: the worker claims queued -> running for its attempt only; progress (with
@@ -22,8 +30,11 @@ attempt that finds its job retried or cancelled stops before it writes.
 
 import base64
 import functools
+import hashlib
+import json
 import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -46,6 +57,94 @@ CRASHED = (
     "The import stopped because of an error in Markbook, so nothing was changed. "
     "Try again; if it happens again, contact support with the job number."
 )
+
+
+PREVIEW_MINUTES = 60  # how long a previewed upload waits for its confirmation
+PREVIEW_EXPIRED = "This preview has expired; upload the file again."
+
+
+class ImportPreviewExpired(Exception):
+    """The previewed upload is older than PREVIEW_MINUTES; it has been deleted."""
+
+    def __init__(self) -> None:
+        super().__init__(PREVIEW_EXPIRED)
+
+
+def upload_signature(data: bytes, *choices: Any) -> str:
+    """Ties a confirmation to the exact file and choices that were previewed."""
+    digest = hashlib.sha256(data)
+    digest.update(json.dumps(choices).encode())
+    return digest.hexdigest()
+
+
+def preview_expired_before(now: datetime) -> datetime:
+    """Previews created before this have expired."""
+    return now - timedelta(minutes=PREVIEW_MINUTES)
+
+
+def import_preview_keep(
+    *,
+    actor: User | None,
+    school: School,
+    kind: str,
+    data: bytes,
+    filename: str,
+    options: dict[str, Any] | None = None,
+) -> ImportJob:
+    """Keep a previewed upload, encrypted with the school's key, for its confirmation
+    (ROS-2, ROS-4, SEC-2); the same person's earlier previews of this kind go."""
+    if kind not in ImportJob.Kind.values:
+        raise ValueError(f"unknown import kind {kind!r}")
+    with transaction.atomic():
+        ImportJob.objects.filter(
+            status=ImportJob.Status.PREVIEW, kind=kind, created_by=actor
+        ).delete()
+        job = ImportJob(
+            school=school,
+            kind=kind,
+            status=ImportJob.Status.PREVIEW,
+            filename=filename[:200],
+            options=options or {},
+            created_by=actor,
+        )
+        job.upload = base64.b64encode(data).decode("ascii")
+        job.save()
+        audit.record(
+            actor=actor,
+            school=school,
+            action="rosters.import.previewed",
+            target=job,
+            data={"kind": kind, "bytes": len(data)},
+        )
+    return job
+
+
+def import_preview_data(*, job: ImportJob, now: datetime | None = None) -> bytes:
+    """The previewed upload; an expired preview is deleted and ImportPreviewExpired
+    raised (ROS-2, SEC-2)."""
+    if job.created_at < preview_expired_before(now or timezone.now()):
+        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEW).delete()
+        raise ImportPreviewExpired
+    return base64.b64decode(job.upload or "")
+
+
+def import_preview_discard(*, actor: User | None, kind: str, cancelled: bool = False) -> None:
+    """Delete the person's kept preview of this kind, with its upload: once its file is
+    confirmed (or refused), or cancelled (recorded)."""
+    with transaction.atomic():
+        previews = ImportJob.objects.filter(
+            status=ImportJob.Status.PREVIEW, kind=kind, created_by=actor
+        )
+        school_ids = set(previews.values_list("school_id", flat=True))
+        deleted, _ = previews.delete()
+        if deleted and cancelled:
+            for school_id in school_ids:
+                audit.record(
+                    actor=actor,
+                    school=school_id,
+                    action="rosters.import.preview_cancelled",
+                    data={"kind": kind},
+                )
 
 
 class ImportJobSuperseded(Exception):

@@ -21,8 +21,9 @@ then imports the same file again, which changes nothing (ROS-2: re-importing is
 idempotent). Cancelled meanwhile, it records its real outcome over the cancellation.
 
 `import_jobs_sweep` (the `markbook_import_jobs_sweep` command, run daily from cron)
-fails the stalled jobs nobody handled, blanks any upload a finished job still holds
-and deletes job records after JOB_RETENTION_DAYS, recording counts in each school's
+fails the stalled jobs nobody handled, blanks any upload a finished job still holds,
+deletes previewed uploads nobody confirmed within the hour, and deletes job records
+after JOB_RETENTION_DAYS, recording counts in each school's
 access log (RET-4).
 """
 
@@ -36,7 +37,7 @@ from django.utils import timezone
 
 from markbook.accounts.models import User
 from markbook.audit import services as audit
-from markbook.rosters.imports.jobs import import_job_enqueue
+from markbook.rosters.imports.jobs import import_job_enqueue, preview_expired_before
 from markbook.rosters.models import ImportJob
 from markbook.schools.models import School
 
@@ -174,13 +175,15 @@ class Sweep:
     stalled: list[str] = field(default_factory=list)
     uploads: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
+    previews: list[str] = field(default_factory=list)
     failed: int = 0
     blanked: int = 0
     deleted: int = 0
+    previews_deleted: int = 0
 
     @property
     def found(self) -> bool:
-        return bool(self.stalled or self.uploads or self.expired)
+        return bool(self.stalled or self.uploads or self.expired or self.previews)
 
 
 def _line(job: ImportJob, now: datetime) -> str:
@@ -201,13 +204,22 @@ def import_jobs_sweep(
 ) -> Sweep:
     """Tidy one school's import jobs, inside its scope (the caller opens it, TEN-4):
     stalled jobs failed with their uploads blanked (SEC-2), uploads still held by
-    finished jobs blanked, jobs older than JOB_RETENTION_DAYS deleted (RET-1). Each job
+    finished jobs blanked, expired previews deleted with their uploads (SEC-2), jobs
+    older than JOB_RETENTION_DAYS deleted (RET-1). Each job
     counts once: an expired job is only deleted. Idempotent; a dry run lists and
     changes nothing; a real run that changed something records the counts in the
     school's access log (RET-4, SEC-1)."""
     now = now or timezone.now()
-    expired = ImportJob.objects.filter(created_at__lt=now - timedelta(days=JOB_RETENTION_DAYS))
-    kept = ImportJob.objects.exclude(pk__in=expired.values("pk"))
+    # Previewed uploads nobody confirmed within the hour (imports/jobs.py), with their files.
+    previews = ImportJob.objects.filter(
+        status=ImportJob.Status.PREVIEW, created_at__lt=preview_expired_before(now)
+    )
+    expired = ImportJob.objects.filter(
+        created_at__lt=now - timedelta(days=JOB_RETENTION_DAYS)
+    ).exclude(status=ImportJob.Status.PREVIEW)
+    kept = ImportJob.objects.exclude(pk__in=expired.values("pk")).exclude(
+        status=ImportJob.Status.PREVIEW
+    )
     stalled = kept.filter(ImportJob.stalled_q(now))
     uploads = kept.filter(
         status__in=[ImportJob.Status.DONE, ImportJob.Status.FAILED], upload__isnull=False
@@ -217,12 +229,14 @@ def import_jobs_sweep(
         (sweep.stalled, stalled),
         (sweep.uploads, uploads),
         (sweep.expired, expired),
+        (sweep.previews, previews),
     ):
         lines.extend(_line(job, now) for job in jobs.defer("upload", "options", "summary"))
     if dry_run or not sweep.found:
         return sweep
     with transaction.atomic():
         sweep.deleted, _ = expired.delete()
+        sweep.previews_deleted, _ = previews.delete()
         sweep.failed = stalled.update(
             status=ImportJob.Status.FAILED, error=SWEPT, summary={}, upload=None, finished_at=now
         )
@@ -231,6 +245,7 @@ def import_jobs_sweep(
             "failed": sweep.failed,
             "uploads_blanked": sweep.blanked,
             "deleted": sweep.deleted,
+            "previews_deleted": sweep.previews_deleted,
         }
         if any(counts.values()):
             audit.record(actor=None, school=school, action="rosters.import_jobs.swept", data=counts)

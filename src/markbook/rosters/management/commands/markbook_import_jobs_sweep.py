@@ -1,6 +1,7 @@
 """Tidy background roster imports, school by school (ROS-2, ROS-4, RET-1, RET-4, SEC-2).
 
-Run it daily from cron. Idempotent: a second run finds nothing to do.
+Run it hourly from cron (a previewed upload expires after an hour). Idempotent: a
+second run finds nothing to do.
 """
 
 from typing import Any
@@ -16,7 +17,8 @@ from markbook.schools.models import School
 class Command(BaseCommand):
     help = (
         "Fail stalled roster imports and delete their files, delete the files finished "
-        f"imports still hold, and delete import records older than {JOB_RETENTION_DAYS} "
+        "imports still hold and previewed files nobody imported within the hour, and "
+        f"delete import records older than {JOB_RETENTION_DAYS} "
         "days; counts go to each school's access log. --dry-run lists and changes nothing."
     )
 
@@ -34,17 +36,17 @@ class Command(BaseCommand):
             if not schools.exists():
                 raise CommandError(f"--school: no school with id {options['school']}")
         now = timezone.now()
-        totals = [0, 0, 0]
+        totals = [0, 0, 0, 0]
         verb = (
-            ("would fail", "would delete the file of", "would delete")
+            ("would fail", "would delete the file of", "would delete", "would delete preview")
             if dry_run
-            else ("failed", "deleted the file of", "deleted")
+            else ("failed", "deleted the file of", "deleted", "deleted preview")
         )
         for school in schools:
             # Each school in its own scope (TEN-4): ORM scope and row-level security.
             with school_scope(school):
                 sweep = import_jobs_sweep(school=school, dry_run=dry_run, now=now)
-            found = (sweep.stalled, sweep.uploads, sweep.expired)
+            found = (sweep.stalled, sweep.uploads, sweep.expired, sweep.previews)
             counts = (
                 [len(lines) for lines in found]
                 if dry_run
@@ -52,18 +54,20 @@ class Command(BaseCommand):
                     sweep.failed,
                     sweep.blanked,
                     sweep.deleted,
+                    sweep.previews_deleted,
                 ]
             )
             totals = [t + c for t, c in zip(totals, counts, strict=True)]
             self.stdout.write(
                 f"school {school.pk} ({school.name}): {counts[0]} stalled, "
-                f"{counts[1]} files of finished imports, {counts[2]} expired records"
+                f"{counts[1]} files of finished imports, {counts[2]} expired records, "
+                f"{counts[3]} expired previews"
             )
             for what, lines in zip(verb, found, strict=True):
                 for line in lines:
                     self.stdout.write(f"  {what} {line}")
         summary = (
             f"{totals[0]} stalled imports, {totals[1]} files of finished imports, "
-            f"{totals[2]} expired import records"
+            f"{totals[2]} expired import records, {totals[3]} expired previews"
         )
         self.stdout.write(("dry run, nothing changed: " if dry_run else "done: ") + summary)

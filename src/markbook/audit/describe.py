@@ -1,0 +1,353 @@
+"""The access log in words (SEC-1): who did what to whom, for the log page and the API.
+
+`ACTIONS` is the one table of action names to phrases; a test fails for an action
+recorded anywhere in the code that has no phrase here. `describe` names the actors
+and the targets of a page of events in a fixed number of queries (one per kind of
+object, never one per event): "Tess Teacher (teacher) changed pupil details: year
+group 8 → 9" about "Pupil Amelia Smith (Year 8)"; an object deleted since reads
+"Pupil #316 (deleted)". `group_reads` folds consecutive page views by one person into
+one row, so the changes stand out.
+
+Runs inside the request's school scope (TEN-4): another school's objects are never
+found, so they could only read as deleted.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from markbook.accounts.models import Membership, User
+from markbook.audit.models import AuditEvent
+from markbook.rosters.models import YEAR_GROUPS, ImportJob, Pupil, TeachingClass
+from markbook.schools.models import School, TrustAdmin
+
+ACTIONS: dict[str, str] = {
+    "accounts.api_token.created": "created an API token",
+    "accounts.api_token.revoked": "revoked an API token",
+    "accounts.password.changed": "changed a password",
+    "accounts.registration.approved": "approved a request to join the school",
+    "accounts.registration.approved_automatically": "joined the school (approved automatically)",
+    "accounts.registration.approved_by_email": "joined the school (confirmed by email)",
+    "accounts.registration.refused": "refused a request to join the school",
+    "accounts.registration.requested": "asked to join the school",
+    "accounts.signin.failed": "failed to sign in",
+    "accounts.signin.succeeded": "signed in",
+    "accounts.signin_code.issued": "issued a sign-in code",
+    "accounts.signin_code.redeemed": "used a sign-in code",
+    "accounts.sso.linked": "linked a Google or Microsoft sign-in",
+    "accounts.sso.refused": "was refused a Google or Microsoft sign-in",
+    "assessment.assignment.changed": "changed an assignment",
+    "assessment.assignment.created": "set an assignment",
+    "assessment.assignment.deleted": "deleted an assignment",
+    "assessment.mark.changed": "changed a mark",
+    "audit.event.redacted": "redacted an access-log entry",
+    "rosters.class.changed": "changed class details",
+    "rosters.class.created": "added a class",
+    "rosters.class.deleted": "deleted a class",
+    "rosters.class.teacher_attached": "attached a teacher",
+    "rosters.class.teacher_detached": "detached a teacher",
+    "rosters.class.viewed": "viewed a class page",
+    "rosters.classlist.imported": "imported a class list",
+    "rosters.demo.seeded": "loaded the demonstration data",
+    "rosters.enrolment.added": "enrolled a pupil",
+    "rosters.enrolment.removed": "removed a pupil from the class",
+    "rosters.guardian.linked": "linked a parent or carer",
+    "rosters.guardian.unlinked": "unlinked a parent or carer",
+    "rosters.import.cancelled": "cancelled a stalled import",
+    "rosters.import.done": "finished an import",
+    "rosters.import.failed": "ran an import that failed",
+    "rosters.import.preview_cancelled": "cancelled a previewed import",
+    "rosters.import.previewed": "checked a file to import",
+    "rosters.import.queued": "queued an import",
+    "rosters.import.retried": "retried a stalled import",
+    "rosters.import.superseded": "ended an import attempt that had been replaced",
+    "rosters.import_jobs.swept": "tidied up old imports",
+    "rosters.mis.imported": "imported an MIS export",
+    "rosters.oneroster.exported": "exported the roster as a OneRoster zip",
+    "rosters.oneroster.imported": "imported a OneRoster zip",
+    "rosters.pupil.changed": "changed pupil details",
+    "rosters.pupil.created": "added a pupil",
+    "rosters.pupil.deleted": "removed a pupil",
+    "rosters.pupil.moved": "moved a pupil to another class",
+    "rosters.pupil.viewed": "viewed a pupil page",
+    "rosters.pupils.listed": "viewed the pupil list",
+    "rosters.roster.loaded": "loaded a roster in bulk",
+    "rosters.staff.changed": "changed staff details",
+    "rosters.staff.created": "added a member of staff",
+    "rosters.staff.removed": "removed a member of staff",
+    "schools.school.created": "created the school",
+    "schools.settings.changed": "changed the school's settings",
+    "schools.terms.accepted": "accepted the data-protection terms",
+    "schools.trust.admin_added": "added a trust administrator",
+    "schools.trust.created": "created the trust",
+}
+
+# Reads of pupil data (SEC-1): what a run of them is called ("viewed 14 pupil pages"),
+# and what its targets are ("3 pupils").
+READS: dict[str, tuple[str, str]] = {
+    "rosters.pupil.viewed": ("pupil pages", "pupils"),
+    "rosters.class.viewed": ("class pages", "classes"),
+    "rosters.pupils.listed": ("pages of the pupil list", "lists"),
+}
+
+ROLE_NAMES = {
+    Membership.Role.SCHOOL_ADMIN: "school administrator",
+    Membership.Role.TEACHER: "teacher",
+    Membership.Role.PARENT: "parent",
+    Membership.Role.PUPIL: "pupil",
+}
+
+# The object kinds an event names, by model label: the word shown, and the data keys
+# that refer to one (an enrolment's pupil, a move's classes, a link's parent).
+KINDS = {
+    "rosters.pupil": "Pupil",
+    "rosters.teachingclass": "Class",
+    "accounts.user": "Person",
+    "rosters.importjob": "Import",
+    "schools.school": "School",
+}
+DATA_REFERENCES = {
+    "pupil": "rosters.pupil",
+    "class": "rosters.teachingclass",
+    "from_class": "rosters.teachingclass",
+    "to_class": "rosters.teachingclass",
+    "teacher": "accounts.user",
+    "parent": "accounts.user",
+}
+FIELD_NAMES = {
+    "upn": "UPN",
+    "uln": "ULN",
+    "mis_id": "MIS id",
+    "eal": "EAL",
+    "fsm": "FSM",
+    "ks2_reading": "KS2 reading",
+    "ks2_maths": "KS2 maths",
+    "sen_provision": "SEN provision",
+    "sen_need": "SEN need",
+    "date_of_birth": "date of birth",
+}
+_YEARS = dict(YEAR_GROUPS)
+PUPIL_NAME_FIELDS = (
+    "pk",
+    "school",
+    "first_name",
+    "last_name",
+    "pseudonym",
+    "username",
+    "year_group",
+)
+
+
+def phrase(action: str) -> str:
+    """The action in words; an unknown one (a test keeps there being none) as recorded."""
+    return ACTIONS.get(action, action)
+
+
+@dataclass
+class Row:
+    """One line of the log page: one event, or a run of reads by one person."""
+
+    event: AuditEvent
+    actor: str
+    what: str
+    target: str
+    change: bool
+    events: list[AuditEvent] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+    targets_summary: str = ""
+
+    @property
+    def first_at(self) -> datetime:
+        return self.events[-1].at if self.events else self.event.at
+
+
+def _references(events: Iterable[AuditEvent]) -> dict[str, set[int]]:
+    ids: dict[str, set[int]] = {label: set() for label in KINDS}
+    for e in events:
+        if e.target_type in ids and e.target_id.isdigit():
+            ids[e.target_type].add(int(e.target_id))
+        if e.actor_id is not None:
+            ids["accounts.user"].add(e.actor_id)
+        if e.redacted_at is None and isinstance(e.data, dict):
+            for key, label in DATA_REFERENCES.items():
+                value = e.data.get(key)
+                if isinstance(value, int) and not isinstance(value, bool):
+                    ids[label].add(value)
+    return ids
+
+
+def _pupil(p: Pupil) -> str:
+    year = _YEARS.get(p.year_group, "")
+    return f"Pupil {p.display_name}" + (f" ({year})" if year else "")
+
+
+class Names:
+    """The names of everything a page of events refers to, looked up at once: one
+    query per kind of object, and one each for the actors' roles in the school."""
+
+    def __init__(self, events: list[AuditEvent], school: School) -> None:
+        ids = _references(events)
+        self.labels: dict[tuple[str, int], str] = {}
+        # Names only: never the encrypted fields, which would each be decrypted (SEC-2).
+        pupils = (
+            Pupil.objects.filter(pk__in=ids["rosters.pupil"])
+            .select_related("school")
+            .only(*PUPIL_NAME_FIELDS, "school__pseudonymise_pupils")
+        )
+        for p in pupils:
+            self.labels["rosters.pupil", p.pk] = _pupil(p)
+        for c in TeachingClass.objects.filter(pk__in=ids["rosters.teachingclass"]).only(
+            "pk", "name", "academic_year"
+        ):
+            self.labels["rosters.teachingclass", c.pk] = f"Class {c.name} ({c.academic_year})"
+        for j in ImportJob.objects.filter(pk__in=ids["rosters.importjob"]).only("pk", "kind"):
+            self.labels["rosters.importjob", j.pk] = f"Import #{j.pk} ({j.get_kind_display()})"
+        if school.pk in ids["schools.school"]:
+            self.labels["schools.school", school.pk] = f"School {school.name}"
+        self.users: dict[int, User] = {
+            u.pk: u
+            for u in User.objects.filter(pk__in=ids["accounts.user"]).only(
+                "pk", "first_name", "last_name", "email", "username", "is_platform_staff"
+            )
+        }
+        self.roles: dict[int, list[str]] = {}
+        for user_id, role in Membership.objects.filter(user_id__in=self.users).values_list(
+            "user_id", "role"
+        ):
+            self.roles.setdefault(user_id, []).append(ROLE_NAMES.get(role, role))
+        if school.trust_id:
+            for user_id in TrustAdmin.objects.filter(
+                trust_id=school.trust_id, user_id__in=self.users
+            ).values_list("user_id", flat=True):
+                self.roles.setdefault(user_id, []).append("trust administrator")
+
+    def person(self, user_id: int, fallback: str = "") -> str:
+        """A person with their roles here: "Tess Teacher (teacher)"."""
+        user = self.users.get(user_id)
+        if user is None:
+            return f"{fallback or f'Person #{user_id}'} (account deleted)"
+        roles = sorted(self.roles.get(user_id, []))
+        if not roles and user.is_platform_staff:
+            roles = ["Markbook support"]
+        return f"{user.display_name} ({', '.join(roles)})" if roles else user.display_name
+
+    def thing(self, label: str, object_id: int | str) -> str:
+        """An object by its model label and id, or "Pupil #316 (deleted)"."""
+        kind = KINDS.get(label)
+        if kind is None:
+            return f"{label.split('.')[-1]} #{object_id}"
+        if label == "accounts.user":
+            user = self.users.get(int(object_id)) if str(object_id).isdigit() else None
+            return self.person(user.pk) if user else f"Person #{object_id} (deleted)"
+        found = self.labels.get((label, int(object_id))) if str(object_id).isdigit() else None
+        return found or f"{kind} #{object_id} (deleted)"
+
+    def actor(self, event: AuditEvent) -> str:
+        if event.actor_id is None:
+            return "Markbook" if not event.actor_label else event.actor_label
+        return self.person(event.actor_id, event.actor_label)
+
+    def target(self, event: AuditEvent) -> str:
+        return self.thing(event.target_type, event.target_id) if event.target_type else ""
+
+
+def _value(name: str, value: Any) -> str:
+    if value is None or value == "":
+        return "(blank)"
+    if value is True or value is False:
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "(none)"
+    return str(value)
+
+
+def _field(name: str) -> str:
+    return FIELD_NAMES.get(name, name.replace("_", " "))
+
+
+def _changes(data: dict[str, Any]) -> list[str]:
+    """ "year group 8 → 9" for each {"old", "new"} value; "medical notes changed" for a
+    sensitive field, whose values are never logged (SEC-2)."""
+    out = []
+    for name, value in data.items():
+        if isinstance(value, dict) and set(value) == {"old", "new"}:
+            old, new = value["old"], value["new"]
+            if isinstance(old, dict) or isinstance(new, dict):
+                out.append(f"{_field(name)} changed")
+            else:
+                out.append(f"{_field(name)} {_value(name, old)} → {_value(name, new)}")
+        elif isinstance(value, dict) and value.get("changed") is True:
+            out.append(f"{_field(name)} changed")
+    return out
+
+
+def what(event: AuditEvent, names: Names) -> str:
+    """The action as a phrase, with what it changed where the event says."""
+    text = phrase(event.action)
+    data = event.data if event.redacted_at is None and isinstance(event.data, dict) else {}
+    refs = []
+    for key, label in DATA_REFERENCES.items():
+        value = data.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            refs.append((key, names.thing(label, value)))
+    if event.action == "rosters.pupil.moved" and len(refs) == 2:
+        found = dict(refs)
+        return f"{text}: from {found['from_class']} to {found['to_class']}"
+    details = _changes(data) + [name for _, name in refs]
+    return f"{text}: {'; '.join(details)}" if details else text
+
+
+def describe(events: list[AuditEvent], school: School) -> list[Row]:
+    """Each event as a Row, names resolved in a fixed number of queries."""
+    names = Names(events, school)
+    return [
+        Row(
+            event=e,
+            actor=names.actor(e),
+            what=what(e, names),
+            target=names.target(e),
+            change=e.action not in READS,
+        )
+        for e in events
+    ]
+
+
+def _time(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%H:%M")
+
+
+def group_reads(rows: list[Row]) -> list[Row]:
+    """Consecutive reads of one kind by one person (newest first, as the log runs)
+    become one row: "viewed 14 pupil pages between 10:02 and 10:15". Changes, and
+    reads interrupted by anything else, stay rows of their own."""
+    grouped: list[Row] = []
+    for row in rows:
+        last = grouped[-1] if grouped else None
+        if (
+            last is not None
+            and not row.change
+            and not last.change
+            and last.event.action == row.event.action
+            and last.event.actor_id == row.event.actor_id
+            and last.event.actor_label == row.event.actor_label
+        ):
+            if not last.events:
+                last.events, last.targets = [last.event], [last.target]
+            last.events.append(row.event)
+            last.targets.append(row.target)
+            continue
+        grouped.append(row)
+    for row in grouped:
+        if len(row.events) > 1:
+            many, targets = READS[row.event.action]
+            row.what = (
+                f"viewed {len(row.events)} {many} between {_time(row.first_at)} "
+                f"and {_time(row.event.at)}"
+            )
+            row.targets = list(dict.fromkeys(t for t in row.targets if t))
+            row.target = row.targets[0] if len(row.targets) == 1 else ""
+            row.targets_summary = f"{len(row.targets)} {targets}"
+    return grouped
