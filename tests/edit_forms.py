@@ -22,7 +22,7 @@ from markbook.rosters import services
 from markbook.schools.models import KEEPABLE_PUPIL_FIELDS
 
 # Audit events a page view writes (SEC-1): reads, not changes.
-READ_ACTIONS = (".viewed", ".listed")
+READ_ACTIONS = (".viewed", ".listed", ".fields_read")
 # Not stored values: the session of the signed-in browser, the access log (checked on
 # its own: only read events may be added), and the task queue.
 NOT_SNAPSHOT = {"sessions.session", "audit.auditevent", "django_tasks_db.dbtaskresult"}

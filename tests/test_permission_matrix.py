@@ -250,6 +250,8 @@ PAGE_API: dict[str, tuple[str, ...]] = {
     "rosters:import_job_retry": (f"POST {S}/imports/{{job_id}}/retry",),
     "rosters:import_job_cancel": (f"POST {S}/imports/{{job_id}}/cancel",),
     "audit:log": (f"GET {S}/audit",),
+    "accounts:display": (f"GET {ME}/preferences", f"PUT {ME}/preferences"),
+    "accounts:help_read": (f"PUT {ME}/preferences",),
     "school_accounts:registration_decide": (
         f"POST {S}/registration-requests/{{request_id}}/approve",
         f"POST {S}/registration-requests/{{request_id}}/refuse",
@@ -269,6 +271,8 @@ PAGE_ONLY: dict[str, str] = {
     "staff_register": "registration is done by a person in a browser",
     "staff_register_confirm": "the link emailed to the person registering",
     "staff_register_sso": "registration through a provider's sign-in, in a browser",
+    "pupil_school_find": "a pupil types their school's code to reach its sign-in page",
+    "rosters:class_signin_cards": "cards with codes shown once, printed to hand out in person",
 }
 
 

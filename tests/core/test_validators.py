@@ -1,4 +1,4 @@
-"""ROS-3: identifiers are validated (facts: shared/domain.md, Identifiers)."""
+"""ROS-3: identifiers are validated (facts: docs/domain.md, Identifiers)."""
 
 import pytest
 from hypothesis import given

@@ -1,5 +1,5 @@
 """Census codes are shown by their meaning on pupil pages and forms ("Any other ethnic
-group", not "OOTH"); files and the API keep the codes (ROS-2, shared/domain.md Codes)."""
+group", not "OOTH"); files and the API keep the codes (ROS-2, docs/domain.md Codes)."""
 
 import re
 

@@ -61,14 +61,14 @@ def test_teacher_sees_the_default_fields_on_their_class_page(client_for, world: 
     html = client_for("teacher").get(_class_url(world)).content.decode()
     for shown in ("SEN provision", "Disadvantaged (Pupil Premium)", "EAL", "KS2 reading", "117"):
         assert shown in html, shown
-    assert "CHNE" not in html and "Asthma" not in html and "Ethnicity" not in html
+    assert "Chinese" not in html and "Asthma" not in html and "Ethnicity" not in html
 
 
 def test_teacher_sees_the_default_fields_on_their_pupils_page(client_for, world: World):
     _amy_flags(world)
     html = client_for("teacher").get(_amy_url(world)).content.decode()
     assert "For planning" in html and "117" in html and "96" in html
-    assert "CHNE" not in html and "Asthma" not in html
+    assert "Chinese" not in html and "Asthma" not in html
     # Still not the school information administrators see (TEN-3).
     assert "School information" not in html and "ULN" not in html
 
@@ -78,7 +78,7 @@ def test_school_can_show_ethnicity_and_medical_notes_or_hide_sen(client_for, wor
     _amy_flags(world)
     _set(world, ["ethnicity", "medical_notes"])
     html = client_for("teacher").get(_amy_url(world)).content.decode()
-    assert "CHNE" in html and "Asthma inhaler" in html
+    assert "Chinese" in html and "Asthma inhaler" in html
     assert "SEN provision" not in html and "117" not in html
 
 

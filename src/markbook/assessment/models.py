@@ -8,7 +8,7 @@ overwriting a colleague's (ASM-3).
 """
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
 from django_scopes import ScopedManager
 
@@ -100,7 +100,7 @@ class Mark(models.Model):
     pupil = models.ForeignKey("rosters.Pupil", on_delete=models.CASCADE, related_name="marks")
     score = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.MARKED)
-    feedback = models.TextField(max_length=2000, blank=True)
+    feedback = models.TextField(max_length=2000, blank=True, validators=[MaxLengthValidator(2000)])
     version = models.PositiveIntegerField(default=1)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

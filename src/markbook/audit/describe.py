@@ -26,6 +26,7 @@ from markbook.schools.models import School, TrustAdmin
 
 ACTIONS: dict[str, str] = {
     "accounts.api_token.created": "created an API token",
+    "accounts.display_preferences.changed": "changed their display preferences",
     "accounts.api_token.revoked": "revoked an API token",
     "accounts.password.changed": "changed a password",
     "accounts.registration.approved": "approved a request to join the school",
@@ -71,9 +72,11 @@ ACTIONS: dict[str, str] = {
     "rosters.pupil.changed": "changed pupil details",
     "rosters.pupil.created": "added a pupil",
     "rosters.pupil.deleted": "removed a pupil",
+    "rosters.pupil.fields_read": "read a pupil's planning information",
     "rosters.pupil.moved": "moved a pupil to another class",
     "rosters.pupil.viewed": "viewed a pupil page",
     "rosters.pupils.listed": "viewed the pupil list",
+    "rosters.signin_cards.issued": "printed sign-in cards for a class (new codes)",
     "rosters.roster.loaded": "loaded a roster in bulk",
     "rosters.staff.changed": "changed staff details",
     "rosters.staff.created": "added a member of staff",
@@ -91,6 +94,7 @@ READS: dict[str, tuple[str, str]] = {
     "rosters.pupil.viewed": ("pupil pages", "pupils"),
     "rosters.class.viewed": ("class pages", "classes"),
     "rosters.pupils.listed": ("pages of the pupil list", "lists"),
+    "rosters.pupil.fields_read": ("pupils' planning information", "pupils"),
 }
 
 ROLE_NAMES = {

@@ -1,4 +1,4 @@
-"""Identifier validation (ROS-3); facts from shared/domain.md, section Identifiers."""
+"""Identifier validation (ROS-3); facts from docs/domain.md, section Identifiers."""
 
 import random
 import re

@@ -1,5 +1,5 @@
 """The meanings of the DfE Common Basic Data Set codes a pupil record holds
-(shared/domain.md, Codes): pages show the meaning, files and the API keep the code.
+(docs/domain.md, Codes): pages show the meaning, files and the API keep the code.
 
 They are the choices of the Pupil fields, so `pupil.get_ethnicity_display()` reads
 "Any other ethnic group" for OOTH; rosters.services keeps the same codes for its checks

@@ -132,7 +132,7 @@ class School(models.Model):
     teacher_pupil_fields = models.JSONField(
         default=default_teacher_pupil_fields,
         blank=True,
-        help_text="The pupil fields teachers see for the pupils of their own classes (TEN-3).",
+        help_text="The pupil fields teachers see for the pupils of their own classes.",  # TEN-3
     )
     signin_methods = models.JSONField(
         default=default_signin_methods,

@@ -10,7 +10,7 @@ are written in bulk (core.rows, audit.record_many): the same rows and one access
 event each, as pupil_create, pupil_update, class_create, enrolment_add and the other
 services write them, in a number of queries that does not grow with the file.
 
-Decisions (shared/domain.md, Rosters):
+Decisions (docs/domain.md, Rosters):
 - Only rows of this school's org are imported. The school's org is the one whose
   sourcedId is Markbook's own, or whose identifier is the school's URN, or whose name
   is the school's name; a new, empty school takes the file's only school org. Rows

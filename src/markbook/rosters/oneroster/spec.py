@@ -1,4 +1,4 @@
-"""The OneRoster 1.2 CSV binding as Markbook uses it (shared/domain.md, Rosters).
+"""The OneRoster 1.2 CSV binding as Markbook uses it (docs/domain.md, Rosters).
 
 1EdTech OneRoster: CSV Binding 1.2 (1.2.1, August 2023, is the current correction
 level; manifest.csv still says oneroster.version 1.2): a zip of manifest.csv and one

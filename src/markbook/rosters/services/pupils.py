@@ -48,7 +48,7 @@ MIS_FIELDS = (
 )
 BASIC_FIELDS = ("first_name", "last_name", "pseudonym", "username", "email", "upn", "year_group")
 PUPIL_FIELDS = (*BASIC_FIELDS, *MIS_FIELDS)
-# DfE Common Basic Data Set codes (shared/domain.md, Codes).
+# DfE Common Basic Data Set codes (docs/domain.md, Codes).
 SEN_PROVISION_CODES = ("N", "K", "E")
 SEN_NEED_CODES = (
     "SPLD",
