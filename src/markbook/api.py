@@ -13,6 +13,7 @@ from markbook.audit.api import router as audit_router
 from markbook.core.api import ApiTokenAuth, install_error_handlers
 from markbook.rosters.api import router as rosters_router
 from markbook.rosters.api_imports import router as imports_router
+from markbook.rosters.api_years import router as years_router
 from markbook.schools.api import router as settings_router
 
 api = NinjaAPI(
@@ -33,6 +34,7 @@ install_error_handlers(api)
 api.add_router("", accounts_router)
 api.add_router("", rosters_router)
 api.add_router("", imports_router)
+api.add_router("", years_router)
 api.add_router("", audit_router)
 api.add_router("", settings_router)
 api.add_router("", registration_router)

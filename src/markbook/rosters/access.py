@@ -5,6 +5,7 @@ from django.http import Http404, HttpRequest
 from markbook.accounts.models import User
 from markbook.rosters import selectors
 from markbook.rosters.models import ImportJob, Pupil, TeachingClass
+from markbook.schools.models import AcademicYear
 
 
 def require_role(request: HttpRequest, *roles: str) -> None:
@@ -42,3 +43,11 @@ def access_import_job(request: HttpRequest, job_id: int) -> ImportJob:
     if job is None:
         raise Http404
     return job
+
+
+def access_academic_year(request: HttpRequest, year_id: int) -> AcademicYear:
+    """One of the request's school's academic years (the scope hides other schools')."""
+    year = AcademicYear.objects.filter(pk=year_id).first()
+    if year is None:
+        raise Http404
+    return year

@@ -31,6 +31,7 @@ from markbook.rosters.api_schemas import (
 )
 from markbook.rosters.models import Pupil, TeachingClass
 from markbook.rosters.views import ADMINS, STAFF
+from markbook.schools import years
 
 router = Router(tags=["rosters"])
 
@@ -87,7 +88,8 @@ def _class(teaching_class: TeachingClass) -> dict[str, Any]:
         "name": teaching_class.name,
         "subject": teaching_class.subject,
         "year_group": teaching_class.year_group,
-        "academic_year": teaching_class.academic_year,
+        "academic_year": teaching_class.academic_year.name,
+        "archived": teaching_class.archived,
         "pupil_count": teaching_class.pupil_count,  # type: ignore[attr-defined]
         "teachers": [
             {"id": link.teacher.pk, "name": link.teacher.display_name}
@@ -183,12 +185,24 @@ def pupil_delete(request: HttpRequest, school_id: int, pupil_id: int) -> Status:
 
 
 @router.get(f"{SCHOOL}/classes", response=responses(list[ClassOut]), summary="List classes")
-def classes(request: HttpRequest, school_id: int) -> list:
-    """Administrators: every class; a teacher: the classes they teach (TEN-3)."""
+def classes(request: HttpRequest, school_id: int, academic_year: str = "") -> list:
+    """Administrators: every class; a teacher: the classes they teach (TEN-3). Those of
+    the current academic year, of the year named (`academic_year=2025/26`), or of
+    every year (`academic_year=all`)."""
     require_role(request, *STAFF)
-    rows = selectors.classes_visible_to(request.user, request.access).prefetch_related(  # type: ignore[arg-type, attr-defined]
-        "teacher_links__teacher"
-    )
+    school = request.access.school  # type: ignore[attr-defined]
+    if academic_year == "all":
+        year = None
+    elif academic_year:
+        year = selectors.academic_years().filter(name=academic_year).first()
+        if year is None:
+            raise ValidationError({"academic_year": [f"No academic year {academic_year}."]})
+    else:
+        year = years.academic_year_current(school)
+    rows = selectors.classes_in_year(
+        selectors.classes_visible_to(request.user, request.access),  # type: ignore[arg-type, attr-defined]
+        year,
+    ).prefetch_related("teacher_links__teacher")
     return [_class(c) for c in rows]
 
 

@@ -136,6 +136,7 @@ class ClassOut(Schema):
     subject: str
     year_group: str
     academic_year: str
+    archived: bool
     pupil_count: int
     teachers: list[StaffRef]
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from markbook.rosters import views, views_imports
+from markbook.rosters import views, views_imports, views_years
 
 app_name = "rosters"
 urlpatterns = [
@@ -18,6 +18,8 @@ urlpatterns = [
     path("classes/<int:class_id>/delete/", views.class_delete, name="class_delete"),
     path("classes/<int:class_id>/teachers/", views.class_teachers, name="class_teachers"),
     path("classes/<int:class_id>/pupils/", views.class_pupils, name="class_pupils"),
+    path("years/", views_years.years_page, name="years"),
+    path("years/<int:year_id>/rollover/", views_years.year_rollover, name="year_rollover"),
     path("staff/", views.teachers, name="teachers"),
     path("staff/<int:user_id>/edit/", views.staff_edit, name="staff_edit"),
     path("staff/<int:user_id>/remove/", views.staff_remove, name="staff_remove"),

@@ -22,6 +22,7 @@ from markbook.rosters.access import (
     require_role,
 )
 from markbook.rosters.models import YEAR_GROUPS, Pupil, TeachingClass
+from markbook.schools import years
 
 ADMINS = ("school_admin", "trust_admin")
 STAFF = ("teacher", "school_admin", "trust_admin")
@@ -247,13 +248,23 @@ def me(request: HttpRequest, school_id: int) -> HttpResponse:
 def classes(request: HttpRequest, school_id: int) -> HttpResponse:
     """Administrators see every class; a teacher the classes they teach (TEN-3)."""
     require_role(request, *STAFF)
-    rows = selectors.classes_visible_to(request.user, request.access).prefetch_related(  # type: ignore[arg-type, attr-defined]
-        "teacher_links__teacher"
-    )
+    current = years.academic_year_current(_school(request))
+    all_years = list(selectors.academic_years())
+    chosen = request.GET.get("year", "")
+    year = next((y for y in all_years if str(y.pk) == chosen), None if chosen == "all" else current)
+    rows = selectors.classes_in_year(
+        selectors.classes_visible_to(request.user, request.access),  # type: ignore[arg-type, attr-defined]
+        year,
+    ).prefetch_related("teacher_links__teacher")
     return render(
         request,
         "rosters/classes.html",
-        {"classes": rows, "admin": request.access.has(*ADMINS)},  # type: ignore[attr-defined]
+        {
+            "classes": rows,
+            "admin": request.access.has(*ADMINS),  # type: ignore[attr-defined]
+            "years": all_years,
+            "year": year,
+        },
     )
 
 
@@ -269,7 +280,7 @@ def _class_form_page(
             "academic_year": teaching_class.academic_year,
         }
         if teaching_class
-        else {"academic_year": services.current_academic_year()}
+        else {"academic_year": years.academic_year_current(_school(request))}
     )
     form = forms.ClassForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -322,9 +333,11 @@ def _class_context(request: HttpRequest, teaching_class: TeachingClass) -> dict[
     if admin:
         attached = {link.teacher_id for link in teaching_class.teacher_links.all()}
         context["staff_choices"] = [u for u in selectors.staff() if u.pk not in attached]
-        context["other_classes"] = selectors.classes_visible_to(
-            request.user,  # type: ignore[arg-type]
-            request.access,  # type: ignore[attr-defined]
+        context["other_classes"] = selectors.classes_current(
+            selectors.classes_visible_to(
+                request.user,  # type: ignore[arg-type]
+                request.access,  # type: ignore[attr-defined]
+            )
         ).exclude(pk=teaching_class.pk)
     return context
 

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
 from django.utils.text import capfirst
 
-from markbook.rosters import forms, selectors, services
+from markbook.rosters import forms, selectors
 from markbook.rosters.access import (
     access_import_job,
     require_role,
@@ -25,6 +25,7 @@ from markbook.rosters.models import ImportJob
 from markbook.rosters.oneroster.export import oneroster_export
 from markbook.rosters.oneroster.import_ import oneroster_import
 from markbook.rosters.views import ADMINS, _actor, _admin_post, _htmx, _int, _school
+from markbook.schools import years
 
 # --- Class-list upload ------------------------------------------------------
 
@@ -44,7 +45,11 @@ def classlist_upload(request: HttpRequest, school_id: int) -> HttpResponse:
     return render(
         request,
         "rosters/classlist_upload.html",
-        {"form": form, "result": result, "academic_year": services.current_academic_year()},
+        {
+            "form": form,
+            "result": result,
+            "academic_year": years.academic_year_current(_school(request)),
+        },
     )
 
 

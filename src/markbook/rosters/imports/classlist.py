@@ -20,6 +20,7 @@ from markbook.audit import services as audit
 from markbook.rosters import services
 from markbook.rosters.imports.common import Problem, csv_records, decode_csv_bytes
 from markbook.rosters.models import YEAR_GROUPS, Enrolment, Pupil, TeachingClass
+from markbook.schools import years
 from markbook.schools.models import School
 
 COLUMNS = {
@@ -230,7 +231,10 @@ def _year_for(row: _Row, teaching_class: TeachingClass | None) -> str:
 def _plan(rows: list[_Row], academic_year: str, result: ImportResult) -> _Plan:
     plan = _Plan()
     existing_classes = {
-        c.name.casefold(): c for c in TeachingClass.objects.filter(academic_year=academic_year)
+        c.name.casefold(): c
+        for c in TeachingClass.objects.filter(academic_year__name=academic_year).select_related(
+            "academic_year"
+        )
     }
     # One query for the school's pupils: a school has hundreds to a few thousand.
     by_username: dict[str, Pupil] = {}
@@ -397,7 +401,7 @@ def classlist_import(
     column; when it is not empty nothing was written. Re-importing the same file
     changes nothing."""
     result = ImportResult(filename=filename)
-    academic_year = academic_year or services.current_academic_year()
+    academic_year = academic_year or years.academic_year_current(school).name
     text = _decode(data, result)
     if text is None:
         return result
