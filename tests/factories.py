@@ -123,7 +123,10 @@ def pupil_with_account(school: School, **kwargs) -> Pupil:  # type: ignore[no-un
 
 
 def teaching_class(school: School, name: str, teachers=(), pupils=(), **kw) -> TeachingClass:  # type: ignore[no-untyped-def]
+    from markbook.schools import years
+
     with school_scope(school):
+        years.academic_year_current(school)
         year = kw.pop("academic_year", "2026/27")
         c = TeachingClass.objects.create(
             school=school,

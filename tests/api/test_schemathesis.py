@@ -27,7 +27,7 @@ from markbook.rosters.oneroster.export import oneroster_export
 from tests.conftest import World
 from tests.factories import stalled_import_job
 
-EXAMPLES = 15
+EXAMPLES = 20
 
 
 def _ids(world: World) -> dict[str, list[int]]:
@@ -51,6 +51,10 @@ def _ids(world: World) -> dict[str, list[int]]:
             ]
     # A stalled job, so that retry and cancel are reached too (ROS-2, ROS-4).
     jobs.append(stalled_import_job(world.a, actor=world.admin).pk)
+    # School A's current year, with its phase set so that the rollover is reached (ROS-1).
+    years = [world.class_7a.academic_year_id, world.class_b1.academic_year_id, 0]
+    world.a.phase = "secondary"
+    world.a.save(update_fields=["phase"])
     return {
         "school_id": [world.a.pk, world.a.pk, world.a.pk, world.b.pk],
         "pupil_id": [world.amy.pk, world.ben.pk, world.cal.pk, world.dee.pk, 0],
@@ -59,6 +63,7 @@ def _ids(world: World) -> dict[str, list[int]]:
         "token_id": [spare.pk, 0],
         "job_id": [jobs[0], jobs[2], jobs[2], jobs[1], 0],
         "request_id": [*requests, 0],
+        "year_id": [years[0], years[0], years[1], years[2]],
     }
 
 
@@ -70,10 +75,11 @@ def _files(world: World) -> list[bytes]:
     return [b"Surname,Forename,Admission No,Year\nEvans,Eve,A1,7\n", oneroster]
 
 
-def _order(operation) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+def _order(operation) -> tuple[bool, bool, int]:  # type: ignore[no-untyped-def]
     """Deletions last, links before the objects they link, so earlier operations still
-    find the world's objects."""
-    return (operation.method.upper() == "DELETE", -operation.path.count("{"))
+    find the world's objects; ending the year (which archives the classes) after all."""
+    ends_year = operation.method.upper() == "POST" and operation.path.endswith("/rollover")
+    return (ends_year, operation.method.upper() == "DELETE", -operation.path.count("{"))
 
 
 def _fuzz(operation, mode, ids: dict, headers: dict, statuses: dict, files: list) -> None:  # type: ignore[no-untyped-def]

@@ -41,6 +41,7 @@ NOT_PERSONAL_DESPITE_NAME = {
     "schools.School.pseudonymise_pupils": "a school setting: show pupils by pseudonym (ACC-3)",
     "schools.Trust.name": "an organisation's name, published by the DfE",
     "rosters.TeachingClass.name": "a class's name, like '7A Maths'",
+    "schools.AcademicYear.name": "an academic year's name, like '2026/27'",
     "accounts.ApiToken.name": "a label for a token, like 'MIS sync'",
     "auth.Group.name": "a permission group's name",
     "auth.Permission.name": "a permission's description",

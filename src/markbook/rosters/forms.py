@@ -130,6 +130,7 @@ class ClassForm(forms.Form):
     year_group = forms.ChoiceField(choices=[("", "Mixed or none"), *YEAR_GROUPS], required=False)
     academic_year = forms.ModelChoiceField(
         queryset=AcademicYear.objects.none(),
+        to_field_name="name",
         empty_label=None,
         help_text="Classes of an archived year cannot be added or changed.",
     )

@@ -10,7 +10,7 @@ import functools
 import hmac
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -606,7 +606,10 @@ def staff_remove(*, actor: User | None, school: School, user: User) -> None:
 
 
 def class_validate(
-    teaching_class: TeachingClass, *, taken: set[tuple[str, str]] | None = None
+    teaching_class: TeachingClass,
+    *,
+    taken: set[tuple[str, str]] | None = None,
+    year_problems: Sequence[str] = (),
 ) -> None:
     """Strip a class's name and subject and collect every problem with it, keyed by
     field (ROS-1, ROS-3): one ValidationError naming them all. Its academic year must
@@ -614,8 +617,8 @@ def class_validate(
 
     `taken`, when given, holds (academic year name, casefolded name) of every other
     class of the school: the name is checked against it, without asking the database
-    (imports)."""
-    errors: dict[str, list[str]] = {}
+    (imports). `year_problems` are why the year asked for could not be found."""
+    errors: dict[str, list[str]] = {"academic_year": list(year_problems)} if year_problems else {}
     teaching_class.name = teaching_class.name.strip()
     teaching_class.subject = teaching_class.subject.strip()
     try:
@@ -624,7 +627,10 @@ def class_validate(
         for field, messages in error.message_dict.items():
             for message in messages:
                 _add(errors, field, message)
-    year = teaching_class.academic_year
+    year = getattr(teaching_class, "academic_year", None)  # None: not found
+    if year is None:
+        _raise_if(errors or {"academic_year": ["Choose the academic year."]})
+        return
     if year.archived:
         _add(errors, "academic_year", f"{year.name} is archived: its classes are read-only.")
     if "name" not in errors and (
@@ -702,9 +708,13 @@ def class_new(
         name=name,
         subject=subject or "",
         year_group=(year_group or "").strip().upper(),
-        academic_year=class_year(school, academic_year),
     )
-    class_validate(teaching_class, taken=taken)
+    year_problems: list[str] = []
+    try:
+        teaching_class.academic_year = class_year(school, academic_year)
+    except ValidationError as error:
+        year_problems = error.message_dict["academic_year"]
+    class_validate(teaching_class, taken=taken, year_problems=year_problems)
     if taken is not None:
         taken.add((teaching_class.academic_year.name, teaching_class.name.casefold()))
     return teaching_class
