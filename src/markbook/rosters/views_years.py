@@ -53,9 +53,11 @@ def year_rollover(request: HttpRequest, school_id: int, year_id: int) -> HttpRes
     year = access_academic_year(request, year_id)
     errors: list[str] = []
     if request.method == "POST":
+        # The counts the confirm page showed: refused if the roster has changed since.
         expected = {
-            name: _count(request.POST.get(name))
+            name: _count(request.POST[name])
             for name in ("promoted", "leavers", "classes_archived")
+            if name in request.POST
         }
         try:
             plan = rollover.rollover_perform(
@@ -80,8 +82,8 @@ def year_rollover(request: HttpRequest, school_id: int, year_id: int) -> HttpRes
     )
 
 
-def _count(value: str | None) -> int:
+def _count(value: str) -> int:
     try:
-        return int(value or "")
+        return int(value)
     except ValueError:
         return -1
