@@ -229,7 +229,7 @@ def _archive(world: World) -> AcademicYear:
     old = _year(world.a)
     with school_scope(world.a):
         rollover.rollover_perform(actor=world.admin, school=world.a, year=old)
-    world.class_7a.refresh_from_db()
+        world.class_7a.refresh_from_db()
     return old
 
 

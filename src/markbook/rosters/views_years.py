@@ -68,9 +68,9 @@ def year_rollover(request: HttpRequest, school_id: int, year_id: int) -> HttpRes
         else:
             messages.success(
                 request,
-                f"{year.name} is closed and {plan.next_name} is now the current year: "
-                f"{len(plan.promoted):,} pupils moved up, {len(plan.leavers):,} marked as "
-                f"leavers, {plan.classes:,} classes archived.",
+                f"{year.name} is closed and {plan.next_name} is now the current year. "
+                f"Pupils moved up: {len(plan.promoted):,}; marked as leavers: "
+                f"{len(plan.leavers):,}; classes archived: {plan.classes:,}.",
             )
             return redirect("rosters:years", school_id=school_id)
     plan = rollover.rollover_preview(school=school, year=year)
