@@ -27,7 +27,7 @@ from markbook.rosters.oneroster.export import oneroster_export
 from tests.conftest import World
 from tests.factories import stalled_import_job
 
-EXAMPLES = 20
+EXAMPLES = 15
 
 
 def _ids(world: World) -> dict[str, list[int]]:
@@ -101,6 +101,11 @@ def _fuzz(operation, mode, ids: dict, headers: dict, statuses: dict, files: list
         seen = isinstance(case.body, dict) and "attempt" in case.body
         if seen and data.draw(st.booleans(), label="attempt seen"):
             case.body["attempt"] = 1
+        # A name, often: a new pupil needs one (or a pseudonym), which generated bodies
+        # rarely hold, so that the create is reached and not only its checks.
+        named = operation.label == "POST /api/schools/{school_id}/pupils"
+        if named and isinstance(case.body, dict) and data.draw(st.booleans(), label="named"):
+            case.body.update(first_name="Eve", last_name="Evans")
         # Only an upload's "file": a generated JSON body may hold a key of that name too.
         if case.media_type == "multipart/form-data" and isinstance(case.body, dict):
             upload = data.draw(st.sampled_from([None, *files]), label="file")
@@ -141,7 +146,7 @@ def test_no_api_operation_answers_a_server_error(world: World):
     # The run must have reached the operations, not only been turned away.
     assert all(statuses.get(op.label) for op in operations)
     reached = {label for label, codes in statuses.items() if codes & {200, 201, 202, 204}}
-    assert len(reached) >= len(operations) - 3, statuses
+    assert len(reached) >= len(operations) - 3, sorted(set(statuses) - reached)
     assert all(
         422 in statuses[op.label] for op in operations if op.method.upper() in ("POST", "PATCH")
     )

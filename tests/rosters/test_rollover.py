@@ -419,6 +419,11 @@ def test_a_trust_administrator_ends_the_year_of_each_of_their_schools(client_for
     _phase(world.a, "secondary")
     _pupils(other, y6=1)
     client = client_for("trust_admin")
+    trust_page = client.get(reverse("trust:home", kwargs={"trust_id": world.a.trust_id}))
+    for school in (world.a, other):
+        assert (
+            reverse("rosters:years", kwargs={"school_id": school.pk}) in trust_page.content.decode()
+        )
     for school in (world.a, other):
         url = reverse(
             "rosters:year_rollover", kwargs={"school_id": school.pk, "year_id": _year(school).pk}
