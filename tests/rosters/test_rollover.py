@@ -489,6 +489,15 @@ def test_api_previews_then_ends_the_year_once(client_for, world: World):
     assert {(c["name"], c["archived"]) for c in old} == {("7A Maths", True), ("7B Maths", True)}
 
 
+def test_api_class_list_refuses_a_year_that_is_not_one(client_for, world: World):
+    """ROS-1: a malformed year (even a NUL byte, which PostgreSQL refuses) is a 422."""
+    for bad in ("2026-27", "2026/27\x00", "2030/31"):
+        response = client_for("admin").get(
+            f"/api/schools/{world.a.pk}/classes", {"academic_year": bad}
+        )
+        assert response.status_code == 422, bad
+
+
 def test_api_refuses_another_schools_year(client_for, world: World):
     """TEN-4: School B's year under School A's address is not found."""
     response = client_for("admin").get(_api(world, _year(world.b)))

@@ -194,7 +194,8 @@ def classes(request: HttpRequest, school_id: int, academic_year: str = "") -> li
     if academic_year == "all":
         year = None
     elif academic_year:
-        year = selectors.academic_years().filter(name=academic_year).first()
+        years.academic_year_dates(academic_year)  # 422 unless like 2026/27
+        year = selectors.academic_years().filter(name=academic_year.strip()).first()
         if year is None:
             raise ValidationError({"academic_year": [f"No academic year {academic_year}."]})
     else:
