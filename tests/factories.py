@@ -20,7 +20,7 @@ from markbook.rosters.models import (
     TeachingClass,
     stall_cutoffs,
 )
-from markbook.schools.models import School, TermsAcceptance, Trust
+from markbook.schools.models import AcademicYear, School, TermsAcceptance, Trust
 
 PASSWORD = "correct-horse-battery-staple"
 _hash: list[str] = []
@@ -123,15 +123,41 @@ def pupil_with_account(school: School, **kwargs) -> Pupil:  # type: ignore[no-un
 
 
 def teaching_class(school: School, name: str, teachers=(), pupils=(), **kw) -> TeachingClass:  # type: ignore[no-untyped-def]
+    from markbook.schools import years
+
     with school_scope(school):
+        years.academic_year_current(school)
+        year = kw.pop("academic_year", "2026/27")
         c = TeachingClass.objects.create(
-            school=school, name=name, academic_year=kw.pop("academic_year", "2026/27"), **kw
+            school=school,
+            name=name,
+            academic_year=year if isinstance(year, AcademicYear) else academic_year(school, year),
+            **kw,
         )
         for t in teachers:
             ClassTeacher.objects.create(school=school, teaching_class=c, teacher=t)
         for p in pupils:
             Enrolment.objects.create(school=school, teaching_class=c, pupil=p)
     return c
+
+
+def academic_year(
+    school: School, name: str = "2026/27", *, current: bool | None = None, closed: bool = False
+) -> AcademicYear:
+    """The school's academic year `name`, made if new; `current` and `closed` set it so."""
+    from markbook.schools import years
+
+    with school_scope(school):
+        year = years.academic_year_for(school, name)
+        if current is not None or closed:
+            if current:
+                AcademicYear.objects.filter(is_current=True).exclude(pk=year.pk).update(
+                    is_current=False
+                )
+            year.is_current = bool(current) and not closed
+            year.closed_at = timezone.now() if closed else None
+            year.save(update_fields=["is_current", "closed_at"])
+    return year
 
 
 def link_parent(parent: User, pupil: Pupil) -> GuardianLink:

@@ -71,6 +71,9 @@ PAGES: dict[str, Route | str] = {
     # The confirm page (POST issues the codes): the class's teacher and school
     # administrators, as for one pupil's new sign-in code (ACC-2).
     "rosters:class_signin_cards": Route(only("teacher", "admin")),
+    "rosters:years": Route(only("admin", "trust_admin")),
+    # The preview of ending School A's current year; nothing is written.
+    "rosters:year_rollover": Route(only("admin", "trust_admin")),
     "rosters:staff_edit": Route(only("admin", "trust_admin")),
     "rosters:staff_remove": Route(only("admin", "trust_admin")),
     "rosters:classlist_upload": Route(only("admin", "trust_admin")),
@@ -187,6 +190,13 @@ API: dict[str, Route] = {
         api_only(*API_ADMINS, ok=204), "delete"
     ),
     f"POST {S}/imports/class-list": Route(api_only(*API_ADMINS), "post", upload="classlist"),
+    f"GET {S}/academic-years": Route(api_only(*API_ADMINS)),
+    f"PUT {S}/phase": Route(api_only(*API_ADMINS), "put", {"phase": "secondary"}),
+    f"GET {S}/academic-years/{{year_id}}/rollover": Route(api_only(*API_ADMINS)),
+    # School A's phase is not set, so ending the year is refused and nothing is written.
+    f"POST {S}/academic-years/{{year_id}}/rollover": Route(
+        api_only(*API_ADMINS, ok=422), "post", {}
+    ),
     # Previews of valid files (nothing is written); the job is one of School A's.
     f"POST {S}/imports/mis": Route(api_only(*API_ADMINS), "post", upload="mis"),
     f"POST {S}/imports/oneroster": Route(api_only(*API_ADMINS), "post", upload="oneroster"),
@@ -366,6 +376,7 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
         "trust_id": world.a.trust_id,
         "pupil_id": world.amy.pk,
         "class_id": world.class_7a.pk,
+        "year_id": world.class_7a.academic_year_id,
         "user_id": world.teacher.pk,
         "signin_slug": world.a.signin_slug,
         "provider_id": "google",

@@ -18,6 +18,7 @@ from markbook.core.text import without_requirement_ids
 from markbook.rosters.api import router as rosters_router
 from markbook.rosters.api_imports import router as imports_router
 from markbook.rosters.api_people import router as people_router
+from markbook.rosters.api_years import router as years_router
 from markbook.schools.api import router as settings_router
 
 
@@ -61,6 +62,7 @@ api.add_router("", accounts_router)
 api.add_router("", rosters_router)
 api.add_router("", people_router)
 api.add_router("", imports_router)
+api.add_router("", years_router)
 api.add_router("", audit_router)
 api.add_router("", settings_router)
 api.add_router("", registration_router)

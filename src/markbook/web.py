@@ -4,6 +4,7 @@ Role checks and the request's school are admission's (`admin_post`, `require_rol
 `school_of` in markbook.admission); this module knows nothing of schools.
 """
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 
@@ -15,3 +16,8 @@ def is_htmx(request: HttpRequest) -> bool:
 def posted_id(value: str | None) -> int:
     """A posted object id, or 0 (which matches nothing) for anything but digits."""
     return int(value) if value and value.isdigit() else 0
+
+
+def error_messages(error: ValidationError) -> list[str]:
+    """Every message of a service's ValidationError, for a page to show."""
+    return [m for msgs in error.message_dict.values() for m in msgs]

@@ -45,6 +45,7 @@ NOT_PERSONAL_DESPITE_NAME = {
     "tracking.Band.name": "a common band's name, like 'Secure'",
     "tracking.Subject.name": "a subject's name, like 'Mathematics'",
     "tracking.DataDrop.name": "an assessment point's name, like 'Autumn 2'",
+    "schools.AcademicYear.name": "an academic year's name, like '2026/27'",
     "accounts.ApiToken.name": "a label for a token, like 'MIS sync'",
     "auth.Group.name": "a permission group's name",
     "auth.Permission.name": "a permission's description",

@@ -51,7 +51,7 @@ def test_good_file_creates_classes_pupils_and_enrolments(in_a: World):
     assert (result.rows, result.classes_created, result.pupils_created) == (4, 1, 2)
     assert result.pupils_matched == 1
     science = TeachingClass.objects.get(name="8C Science")
-    assert (science.academic_year, science.year_group) == (YEAR, "8")
+    assert (science.academic_year.name, science.year_group) == (YEAR, "8")
     zoe = Pupil.objects.get(last_name="Ng")
     assert (zoe.username, zoe.year_group) == ("zoe.ng", "8")
     assert not zoe.user.has_usable_password()  # no hash computed for imported pupils

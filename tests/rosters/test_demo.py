@@ -20,8 +20,9 @@ from markbook.core.tenancy import all_schools, school_scope
 from markbook.core.validators import uln_problem, upn_problem
 from markbook.rosters.management.commands.markbook_demo import SCHOOLS, TRUST_NAME
 from markbook.rosters.models import ClassTeacher, Enrolment, GuardianLink, Pupil, TeachingClass
+from markbook.rosters.rollover import next_year_group
 from markbook.rosters.services import ETHNICITY_CODES, SEN_NEED_CODES, current_academic_year
-from markbook.schools.models import School, Trust, TrustAdmin
+from markbook.schools.models import AcademicYear, School, Trust, TrustAdmin, academic_year_name
 
 PUPILS = 48
 
@@ -124,11 +125,28 @@ def test_every_pupil_is_in_a_class_of_their_own_year_group(seed):
     with all_schools():
         for pupil in Pupil.objects.all():
             years = set(
-                Enrolment.objects.filter(pupil=pupil).values_list(
-                    "teaching_class__year_group", flat=True
-                )
+                Enrolment.objects.filter(
+                    pupil=pupil, teaching_class__academic_year__is_current=True
+                ).values_list("teaching_class__year_group", flat=True)
             )
             assert years == {pupil.year_group}, pupil.username
+
+
+def test_the_demo_has_the_current_year_and_last_year_archived(seed):
+    """ROS-1: the current year with every class, and last year archived with the demo
+    teacher's classes of then, a year group lower, with the same pupils."""
+    seed()
+    with all_schools():
+        for school in School.objects.all():
+            years = list(AcademicYear.objects.filter(school=school).order_by("start_date"))
+            assert [(y.is_current, y.archived) for y in years] == [(False, True), (True, False)]
+            assert years[1].name == academic_year_name(years[0].end_date)
+            old = list(TeachingClass.objects.filter(academic_year=years[0]))
+            assert old, school.name
+            for c in old:
+                grades = {e.pupil.year_group for e in c.enrolments.select_related("pupil")}
+                assert grades == {next_year_group(c.year_group)}, c.name
+            assert school.phase in ("primary", "secondary")
 
 
 def test_secondary_pupils_have_english_maths_and_science_classes(seed):
@@ -268,7 +286,9 @@ def test_access_log_is_intact_with_one_summary_event_per_school(seed):
             assert actions == [
                 "schools.school.created",
                 "schools.terms.accepted",
+                "schools.phase.changed",
                 "rosters.demo.seeded",
+                "rosters.demo.last_year_seeded",
             ]
             summary = AuditEvent.objects.get(school=school, action="rosters.demo.seeded")
             assert summary.data["pupils_created"] == Pupil.objects.filter(school=school).count()

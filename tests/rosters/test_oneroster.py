@@ -68,7 +68,7 @@ def _roster(school) -> dict:  # type: ignore[no-untyped-def]
                 (p.first_name, p.last_name, p.username, p.year_group) for p in Pupil.objects.all()
             ),
             "classes": sorted(
-                (c.name, c.subject, c.year_group, c.academic_year)
+                (c.name, c.subject, c.year_group, c.academic_year.name)
                 for c in TeachingClass.objects.all()
             ),
             "teachers": sorted(

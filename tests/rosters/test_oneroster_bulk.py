@@ -306,8 +306,8 @@ def test_classes_are_created_with_one_event_each_and_the_same_queries_for_2_or_2
         assert (result.classes_created, result.enrolments_added) == (n, 3 * n)
         counted.append(len(queries))
         with school_scope(school):
-            made = list(TeachingClass.objects.order_by("pk"))
-        assert [(c.name, c.subject, c.year_group, c.academic_year) for c in made] == [
+            made = list(TeachingClass.objects.select_related("academic_year").order_by("pk"))
+        assert [(c.name, c.subject, c.year_group, c.academic_year.name) for c in made] == [
             (f"7X{i}", "Maths", "7", "2026/27") for i in range(1, n + 1)
         ]
         created = actions(school, "rosters.class.created")

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from markbook.accounts.models import Membership, User
 from markbook.rosters import services
 from markbook.rosters.models import ClassTeacher, Enrolment, GuardianLink, Pupil, TeachingClass
+from tests import factories as f
 from tests.conftest import World
 from tests.factories import valid_upn
 from tests.rosters.conftest import actions
@@ -267,8 +268,11 @@ def test_class_create_update_delete(in_a: World):
 
 
 def test_class_create_defaults_to_the_current_academic_year(in_a: World):
+    """ROS-1: the school's current year, not the calendar's: a school that has not yet
+    ended 2026/27 still adds classes to it in October 2027."""
+    f.academic_year(in_a.a, "2025/26", current=True)
     c = services.class_create(actor=in_a.admin, school=in_a.a, name="9Z")
-    assert c.academic_year == services.current_academic_year()
+    assert c.academic_year.name == "2025/26"
 
 
 def test_class_create_rejects_duplicate_name_and_bad_year(in_a: World):

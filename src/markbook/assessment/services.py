@@ -55,6 +55,16 @@ def _validate_assignment(title: str, max_mark: Any) -> tuple[str, Decimal]:
     return title, mark
 
 
+def _class_open(teaching_class: TeachingClass) -> None:
+    """An archived year's class keeps its marks read-only (ROS-1)."""
+    if teaching_class.archived:
+        raise _fail(
+            "teaching_class",
+            f"{teaching_class.name} is archived with {teaching_class.academic_year.name}: "
+            "its marks can be read but not changed.",
+        )
+
+
 @transaction.atomic
 def assignment_create(
     *,
@@ -65,7 +75,8 @@ def assignment_create(
     due_date: date | None = None,
     oneroster_id: str = "",
 ) -> Assignment:
-    """Set an assignment to a class (ASM-1)."""
+    """Set an assignment to a class (ASM-1); not to a class of an archived year."""
+    _class_open(teaching_class)
     title, mark = _validate_assignment(title, max_mark)
     assignment = Assignment.objects.create(
         school_id=teaching_class.school_id,
@@ -172,7 +183,8 @@ def mark_record(
     old = {"score": _text(mark.score), "status": mark.status} if mark else None
     new = {"score": _text(value), "status": status}
     if old == new:
-        return mark  # type: ignore[return-value]
+        return mark
+    _class_open(assignment.teaching_class)
     if mark is None:
         mark = Mark(school_id=assignment.school_id, assignment=assignment, pupil=pupil)
     mark.score, mark.status = value, status
@@ -189,7 +201,8 @@ def mark_record(
 
 @transaction.atomic
 def mark_delete(*, actor: User | None, mark: Mark) -> None:
-    """Remove a pupil's mark, recording what it was (DSR-3)."""
+    """Remove a pupil's mark, recording what it was (DSR-3); not in an archived class."""
+    _class_open(mark.assignment.teaching_class)
     audit.record(
         actor=actor,
         school=mark.school_id,

@@ -6,6 +6,7 @@ from markbook.accounts.models import User
 from markbook.admission import AccessRequest
 from markbook.rosters import selectors
 from markbook.rosters.models import ImportJob, Pupil, TeachingClass
+from markbook.schools.models import AcademicYear
 
 
 def access_pupil(request: AccessRequest, pupil_id: int) -> Pupil:
@@ -77,3 +78,11 @@ def access_import_preview(
     if job is None:
         raise Http404
     return job
+
+
+def access_academic_year(request: AccessRequest, year_id: int) -> AcademicYear:
+    """One of the request's school's academic years (the scope hides other schools')."""
+    year = AcademicYear.objects.filter(pk=year_id).first()
+    if year is None:
+        raise Http404
+    return year

@@ -32,6 +32,7 @@ from markbook.rosters.api_schemas import (
     PupilPatch,
 )
 from markbook.rosters.models import Pupil, TeachingClass
+from markbook.schools import years
 
 router = Router(tags=["rosters"])
 
@@ -111,7 +112,8 @@ def _class(teaching_class: TeachingClass) -> dict[str, Any]:
         "name": teaching_class.name,
         "subject": teaching_class.subject,
         "year_group": teaching_class.year_group,
-        "academic_year": teaching_class.academic_year,
+        "academic_year": teaching_class.academic_year.name,
+        "archived": teaching_class.archived,
         "pupil_count": teaching_class.pupil_count,
         "teachers": [
             {"id": link.teacher.pk, "name": link.teacher.display_name}
@@ -213,10 +215,22 @@ def pupil_delete(request: AccessRequest, school_id: int, pupil_id: int) -> Statu
 @router.get(f"{SCHOOL}/classes", response=responses(list[ClassOut]), summary="List classes")
 def classes(request: AccessRequest, school_id: int, filters: Query[ClassFilter]) -> list:
     """Administrators: every class; a teacher: the classes they teach (TEN-3); by
-    name, subject, year group and teacher, as on the classes page."""
+    name, subject, year group and teacher, as on the classes page. Those of the current
+    academic year, of the year named (`academic_year=2025/26`), or of every year
+    (`academic_year=all`)."""
     require_role(request, *STAFF)
+    academic_year = filters.academic_year.strip()
+    if academic_year == "all":
+        year = None
+    elif academic_year:
+        years.academic_year_dates(academic_year)  # 422 unless like 2026/27
+        year = selectors.academic_years().filter(name=academic_year).first()
+        if year is None:
+            raise ValidationError({"academic_year": [f"No academic year {academic_year}."]})
+    else:
+        year = years.academic_year_current(school_of(request))
     rows = selectors.class_search(
-        selectors.classes_visible_to(request.user, request.access),
+        selectors.classes_in_year(selectors.classes_visible_to(request.user, request.access), year),
         query=filters.q.strip()[:100],
         subject=filters.subject.strip(),
         year_group=filters.year_group or "",

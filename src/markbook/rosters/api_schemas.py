@@ -95,24 +95,25 @@ class ClassFilter(InputSchema):
     subject: str = ""
     year_group: YearGroup | None = None
     teacher: int | None = None
+    academic_year: str = Field("", description="2026/27, or all; the current year if empty")
 
 
 class _PupilFields(InputSchema):
     # Fields that cannot be null default to None only so that a PATCH can leave them
     # out; only the fields sent reach the service (exclude_unset).
-    pseudonym: str = None  # type: ignore[assignment]
+    pseudonym: str = None
     upn: str | None = None
-    email: str = None  # type: ignore[assignment]
-    mis_id: str = None  # type: ignore[assignment]
-    registration_group: str = None  # type: ignore[assignment]
-    sex: Literal["M", "F", ""] = None  # type: ignore[assignment]
+    email: str = None
+    mis_id: str = None
+    registration_group: str = None
+    sex: Literal["M", "F", ""] = None
     date_of_birth: date | None = None
-    uln: str = None  # type: ignore[assignment]
+    uln: str = None
     eal: bool | None = None
     gifted_talented: bool | None = None
     ks2_reading: int | None = None
     ks2_maths: int | None = None
-    status: Literal["on_roll", "left"] = None  # type: ignore[assignment]
+    status: Literal["on_roll", "left"] = None
     left_on: date | None = None
     fsm: bool | None = None
     disadvantaged: bool | None = None
@@ -135,10 +136,10 @@ class PupilIn(_PupilFields):
 class PupilPatch(_PupilFields):
     """Only the fields sent are changed."""
 
-    first_name: str = None  # type: ignore[assignment]
-    last_name: str = None  # type: ignore[assignment]
-    year_group: YearGroup = None  # type: ignore[assignment]
-    username: str = None  # type: ignore[assignment]
+    first_name: str = None
+    last_name: str = None
+    year_group: YearGroup = None
+    username: str = None
 
 
 class StaffRef(Schema):
@@ -152,6 +153,7 @@ class ClassOut(Schema):
     subject: str
     year_group: str
     academic_year: str
+    archived: bool
     pupil_count: int
     teachers: list[StaffRef]
 
@@ -170,10 +172,10 @@ class ClassIn(InputSchema):
 class ClassPatch(InputSchema):
     """Only the fields sent are changed."""
 
-    name: str = None  # type: ignore[assignment]
-    subject: str = None  # type: ignore[assignment]
-    year_group: YearGroup | Literal[""] = None  # type: ignore[assignment]
-    academic_year: str = None  # type: ignore[assignment]
+    name: str = None
+    subject: str = None
+    year_group: YearGroup | Literal[""] = None
+    academic_year: str = None
 
 
 class MoveIn(InputSchema):

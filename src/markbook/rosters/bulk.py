@@ -24,7 +24,7 @@ from markbook.audit import services as audit
 from markbook.core.validators import upn_problem
 from markbook.rosters import services
 from markbook.rosters.models import ClassTeacher, Enrolment, GuardianLink, Pupil, TeachingClass
-from markbook.schools.models import School
+from markbook.schools.models import AcademicYear, School
 
 
 @dataclass(eq=False)
@@ -215,7 +215,7 @@ def _check_pupils(school: School, load: RosterLoad, errors: _Errors) -> list[Pup
 def _check_classes(
     school: School,
     load: RosterLoad,
-    academic_year: str,
+    academic_year: AcademicYear,
     staff: dict[str, NewStaff],
     pupil_rows: set[int],
     errors: _Errors,
@@ -244,7 +244,7 @@ def _check_classes(
         if teaching_class.name.lower() in names:
             errors.add(
                 f"{where}.name",
-                f"There is already a class {teaching_class.name!r} in {academic_year}.",
+                f"There is already a class {teaching_class.name!r} in {academic_year.name}.",
             )
         names.add(teaching_class.name.lower())
         for email in row.teachers:
@@ -287,20 +287,20 @@ def roster_load(
     actor: User | None,
     school: School,
     load: RosterLoad,
-    academic_year: str | None = None,
+    academic_year: AcademicYear | str | None = None,
     action: str = "rosters.roster.loaded",
 ) -> Loaded:
     """Check every row, then write the whole roster in bulk with one audit event (ROS-1, ROS-2).
 
     Raises ValidationError keyed like "pupils[3].upn" naming every problem; nothing
     is written then."""
-    academic_year = academic_year or services.current_academic_year()
+    year = services.class_year(school, academic_year)
     errors = _Errors()
     staff_rows = _check_staff(load, errors)
     pupils = _check_pupils(school, load, errors)
     pupil_index = {id(row): i for i, row in enumerate(load.pupils)}
     classes, existing_staff = _check_classes(
-        school, load, academic_year, staff_rows, set(pupil_index), errors
+        school, load, year, staff_rows, set(pupil_index), errors
     )
     parent_accounts = _check_guardians(load, set(pupil_index), errors)
     if errors.errors:
@@ -399,7 +399,7 @@ def roster_load(
         school=school,
         action=action,
         data={
-            "academic_year": academic_year,
+            "academic_year": year.name,
             "staff_created": len(staff_users),
             "pupils_created": len(pupils),
             "classes_created": len(classes),

@@ -9,7 +9,7 @@ from markbook.accounts.models import Membership
 from markbook.core.widgets import DateField
 from markbook.rosters import services
 from markbook.rosters.models import MEDICAL_NOTES_MAX, YEAR_GROUPS, Pupil
-from markbook.schools.models import KEEPABLE_PUPIL_FIELDS
+from markbook.schools.models import KEEPABLE_PUPIL_FIELDS, AcademicYear
 
 _YES_NO = [("", "Not recorded"), ("true", "Yes"), ("false", "No")]
 
@@ -145,7 +145,19 @@ class ClassForm(forms.Form):
     name = forms.CharField(max_length=100)
     subject = forms.CharField(max_length=100, required=False)
     year_group = forms.ChoiceField(choices=[("", "Mixed or none"), *YEAR_GROUPS], required=False)
-    academic_year = forms.CharField(max_length=9, help_text="For example 2026/27")
+    academic_year = forms.ModelChoiceField(
+        queryset=AcademicYear.objects.none(),
+        to_field_name="name",
+        empty_label=None,
+        help_text="Classes of an archived year cannot be added or changed.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Inside the request's school scope (TEN-4): that school's open years.
+        field = self.fields["academic_year"]
+        field.queryset = AcademicYear.objects.filter(closed_at=None).order_by("start_date")
+        field.label_from_instance = lambda y: f"{y.name} (current)" if y.is_current else y.name
 
 
 class ParentLinkForm(forms.Form):

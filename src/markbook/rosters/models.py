@@ -137,7 +137,9 @@ class GuardianLink(models.Model):
 
 
 class TeachingClass(models.Model):
-    """A teaching class: subject, year group, academic year; teachers and pupils attached."""
+    """A teaching class: subject, year group, academic year; teachers and pupils attached.
+
+    A class of a closed (archived) year is read-only: no enrolments, no marks."""
 
     class Kind(models.TextChoices):
         TEACHING = "teaching", "Teaching class"
@@ -149,7 +151,10 @@ class TeachingClass(models.Model):
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.TEACHING)
     subject = models.CharField(max_length=100, blank=True)
     year_group = models.CharField(max_length=2, choices=YEAR_GROUPS, blank=True)
-    academic_year = models.CharField(max_length=9, help_text="For example 2026/27")
+    # Deleting a year with classes is refused, unless the school itself is deleted.
+    academic_year = models.ForeignKey(
+        "schools.AcademicYear", on_delete=models.RESTRICT, related_name="classes"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(school="school")
@@ -163,6 +168,11 @@ class TeachingClass(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def archived(self) -> bool:
+        """Its academic year was closed by the year-end rollover: kept, read-only."""
+        return self.academic_year.archived
 
 
 class ClassTeacher(models.Model):

@@ -24,6 +24,7 @@ from markbook.rosters.models import (
     TeachingClass,
 )
 from markbook.rosters.services import MIS_FIELDS, SENSITIVE_FIELDS, upn_digest
+from markbook.schools.models import AcademicYear
 
 
 def pupils_visible_to(user: User, access: Access) -> QuerySet[Pupil]:
@@ -45,7 +46,9 @@ def pupils_visible_to(user: User, access: Access) -> QuerySet[Pupil]:
 def classes_visible_to(user: User, access: Access) -> QuerySet[TeachingClass]:
     """Admins see every class; a teacher the classes they are attached to; a pupil
     the classes they are in; a parent their children's classes."""
-    classes = TeachingClass.objects.annotate(pupil_count=Count("enrolments", distinct=True))
+    classes = TeachingClass.objects.select_related("academic_year").annotate(
+        pupil_count=Count("enrolments", distinct=True)
+    )
     if access.has("school_admin", "trust_admin"):
         return classes.all()
     condition = Q(pk__in=[])
@@ -56,6 +59,23 @@ def classes_visible_to(user: User, access: Access) -> QuerySet[TeachingClass]:
     if access.has("parent"):
         condition |= Q(enrolments__pupil__guardian_links__parent=user)
     return classes.filter(pk__in=TeachingClass.objects.filter(condition).values("pk"))
+
+
+def classes_in_year(
+    classes: QuerySet[TeachingClass], year: AcademicYear | None
+) -> QuerySet[TeachingClass]:
+    """Narrow visible classes to one academic year (None: every year)."""
+    return classes if year is None else classes.filter(academic_year=year)
+
+
+def classes_current(classes: QuerySet[TeachingClass]) -> QuerySet[TeachingClass]:
+    """The classes of years not archived: what dashboards and pickers list."""
+    return classes.filter(academic_year__closed_at=None)
+
+
+def academic_years() -> QuerySet[AcademicYear]:
+    """The school's academic years, newest first, with how many classes each has."""
+    return AcademicYear.objects.annotate(class_count=Count("classes")).order_by("-start_date")
 
 
 def staff(role: str | None = None) -> QuerySet[User]:
@@ -154,7 +174,11 @@ def staff_roles() -> dict[int, list[str]]:
 
 
 def pupil_classes(pupil: Pupil) -> QuerySet[TeachingClass]:
-    return TeachingClass.objects.filter(enrolments__pupil=pupil).order_by("academic_year", "name")
+    return (
+        TeachingClass.objects.filter(enrolments__pupil=pupil)
+        .select_related("academic_year")
+        .order_by("-academic_year__start_date", "name")
+    )
 
 
 def pupil_parents(pupil: Pupil) -> QuerySet[GuardianLink]:

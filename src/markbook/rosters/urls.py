@@ -1,6 +1,6 @@
 from django.urls import path
 
-from markbook.rosters import views, views_imports
+from markbook.rosters import views, views_imports, views_years
 
 app_name = "rosters"
 urlpatterns = [
@@ -23,6 +23,8 @@ urlpatterns = [
         views.class_signin_cards,
         name="class_signin_cards",
     ),
+    path("years/", views_years.years_page, name="years"),
+    path("years/<int:year_id>/rollover/", views_years.year_rollover, name="year_rollover"),
     path("staff/", views.teachers, name="teachers"),
     path("staff/<int:user_id>/edit/", views.staff_edit, name="staff_edit"),
     path("staff/<int:user_id>/remove/", views.staff_remove, name="staff_remove"),

@@ -28,7 +28,8 @@ from markbook.rosters.access import (
     may_reset_class_signin,
 )
 from markbook.rosters.models import YEAR_GROUPS, Pupil, TeachingClass
-from markbook.web import is_htmx, posted_id
+from markbook.schools import years
+from markbook.web import error_messages, is_htmx, posted_id
 
 PAGE_SIZE = 50
 
@@ -56,10 +57,6 @@ def _read(
 def _confirm(request: AccessRequest, thing: str, consequence: str, cancel: str) -> HttpResponse:
     context = {"thing": thing, "consequence": consequence, "cancel": cancel}
     return render(request, "rosters/confirm_delete.html", context)
-
-
-def _errors(error: ValidationError) -> list[str]:
-    return [m for msgs in error.message_dict.values() for m in msgs]
 
 
 # --- Pupils -----------------------------------------------------------------
@@ -103,7 +100,7 @@ def pupil_new(request: AccessRequest, school_id: int) -> HttpResponse:
         try:
             pupil = services.pupil_create(actor=request.user, school=school_of(request), **values)
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            forms.add_serviceerror_messages(form, error)
         else:
             messages.success(request, f"{pupil.display_name} added with username {pupil.username}.")
             return redirect("rosters:pupil_detail", school_id=school_id, pupil_id=pupil.pk)
@@ -180,7 +177,7 @@ def pupil_edit(request: AccessRequest, school_id: int, pupil_id: int) -> HttpRes
         try:
             services.pupil_update(actor=request.user, pupil=pupil, **changes)
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            forms.add_serviceerror_messages(form, error)
         else:
             messages.success(request, "Changes saved.")
             return redirect("rosters:pupil_detail", school_id=school_id, pupil_id=pupil.pk)
@@ -224,7 +221,7 @@ def pupil_parents(request: AccessRequest, school_id: int, pupil_id: int) -> Http
                 actor=request.user, school=school_of(request), pupil=pupil, **form.cleaned_data
             )
         except ValidationError as error:
-            for message in _errors(error):
+            for message in error_messages(error):
                 messages.error(request, message)
         else:
             messages.success(request, f"{link.parent.email} is now linked to {pupil.display_name}.")
@@ -259,21 +256,34 @@ def classes(request: AccessRequest, school_id: int) -> HttpResponse:
     teachers = list(selectors.staff()) if admin else []
     teacher = posted_id(request.GET.get("teacher"))
     teacher = teacher if any(t.pk == teacher for t in teachers) else 0
+    current = years.academic_year_current(school_of(request))
+    all_years = list(selectors.academic_years())
+    chosen = request.GET.get("academic_year", "")
+    academic_year = next(
+        (y for y in all_years if str(y.pk) == chosen), None if chosen == "all" else current
+    )
     rows = selectors.class_search(
-        visible, query=query, subject=subject, year_group=year, teacher_id=teacher
+        selectors.classes_in_year(visible, academic_year),
+        query=query,
+        subject=subject,
+        year_group=year,
+        teacher_id=teacher,
     ).prefetch_related("teacher_links__teacher")
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     filters = {"q": query, "subject": subject, "year": year, "teacher": teacher or ""}
+    chosen_year = {"academic_year": chosen} if chosen else {}
     context = {
         "classes": list(page.object_list),
         "page": page,
         "admin": admin,
         "filters": filters,
         "filtered": any(filters.values()),
-        "query_string": urlencode({k: v for k, v in filters.items() if v}),
+        "query_string": urlencode({**{k: v for k, v in filters.items() if v}, **chosen_year}),
         "subjects": subjects,
         "teachers": teachers,
         "year_groups": YEAR_GROUPS,
+        "years": all_years,
+        "academic_year": academic_year,
     }
     template = "rosters/classes.html#results" if is_htmx(request) else "rosters/classes.html"
     return render(request, template, context)
@@ -291,7 +301,7 @@ def _class_form_page(
             "academic_year": teaching_class.academic_year,
         }
         if teaching_class
-        else {"academic_year": services.current_academic_year()}
+        else {"academic_year": years.academic_year_current(school_of(request))}
     )
     form = forms.ClassForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -305,7 +315,7 @@ def _class_form_page(
                     actor=request.user, teaching_class=teaching_class, **form.cleaned_data
                 )
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            forms.add_serviceerror_messages(form, error)
         else:
             messages.success(request, f"{teaching_class.name} saved.")
             return redirect("rosters:class_detail", school_id=school_id, class_id=teaching_class.pk)
@@ -359,9 +369,11 @@ def _class_context(request: AccessRequest, teaching_class: TeachingClass) -> dic
     if admin:
         attached = {link.teacher_id for link in teaching_class.teacher_links.all()}
         context["staff_choices"] = [u for u in selectors.staff() if u.pk not in attached]
-        context["other_classes"] = selectors.classes_visible_to(
-            request.user,
-            request.access,
+        context["other_classes"] = selectors.classes_current(
+            selectors.classes_visible_to(
+                request.user,
+                request.access,
+            )
         ).exclude(pk=teaching_class.pk)
     return context
 
@@ -424,7 +436,7 @@ def class_teachers(request: AccessRequest, school_id: int, class_id: int) -> Htt
                 actor=request.user, teaching_class=teaching_class, teacher=teacher
             )
     except ValidationError as error:
-        problems = _errors(error)
+        problems = error_messages(error)
     return _class_changed(request, school_id, class_id, "teachers", problems)
 
 
@@ -463,7 +475,7 @@ def class_pupils(request: AccessRequest, school_id: int, class_id: int) -> HttpR
                     actor=request.user, teaching_class=teaching_class, pupil=pupil
                 )
     except ValidationError as error:
-        problems = _errors(error)
+        problems = error_messages(error)
     return _class_changed(request, school_id, class_id, "pupils", problems)
 
 
@@ -510,7 +522,7 @@ def teachers(request: AccessRequest, school_id: int) -> HttpResponse:
                 actor=request.user, school=school_of(request), **form.cleaned_data
             )
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            forms.add_serviceerror_messages(form, error)
         else:
             created = {"user": user, "password": password}
             form = forms.StaffForm()
@@ -550,7 +562,7 @@ def staff_edit(request: AccessRequest, school_id: int, user_id: int) -> HttpResp
                 actor=request.user, school=school_of(request), user=member, **form.cleaned_data
             )
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            forms.add_serviceerror_messages(form, error)
         else:
             messages.success(request, f"{member.display_name} saved.")
             return redirect("rosters:teachers", school_id=school_id)
@@ -564,7 +576,7 @@ def staff_remove(request: AccessRequest, school_id: int, user_id: int) -> HttpRe
         try:
             services.staff_remove(actor=request.user, school=school_of(request), user=member)
         except ValidationError as error:
-            for message in _errors(error):
+            for message in error_messages(error):
                 messages.error(request, message)
         else:
             messages.success(request, f"{member.display_name} was removed from the school.")

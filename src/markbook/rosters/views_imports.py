@@ -12,7 +12,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.text import capfirst
 
 from markbook.admission import ADMINS, AccessRequest, admin_post, require_role, school_of
-from markbook.rosters import forms, selectors, services
+from markbook.rosters import forms, selectors
 from markbook.rosters.access import access_import_job, access_import_preview
 from markbook.rosters.imports import jobs, mis, stalled
 from markbook.rosters.imports.classlist import classlist_import
@@ -20,6 +20,7 @@ from markbook.rosters.imports.common import size_message, upload_read
 from markbook.rosters.models import ImportJob
 from markbook.rosters.oneroster.export import oneroster_export
 from markbook.rosters.oneroster.import_ import oneroster_import
+from markbook.schools import years
 from markbook.web import is_htmx, posted_id
 
 # --- Class-list upload ------------------------------------------------------
@@ -39,7 +40,11 @@ def classlist_upload(request: AccessRequest, school_id: int) -> HttpResponse:
     return render(
         request,
         "rosters/classlist_upload.html",
-        {"form": form, "result": result, "academic_year": services.current_academic_year()},
+        {
+            "form": form,
+            "result": result,
+            "academic_year": years.academic_year_current(school_of(request)),
+        },
     )
 
 

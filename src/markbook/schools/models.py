@@ -1,4 +1,5 @@
 import secrets
+from datetime import date
 
 from django.conf import settings
 from django.db import models
@@ -105,6 +106,11 @@ class School(models.Model):
         SUSPENDED = "suspended", "Suspended"
         ENDED = "ended", "Ended"
 
+    class Phase(models.TextChoices):
+        PRIMARY = "primary", "Primary (to Year 6)"
+        SECONDARY = "secondary", "Secondary (from Year 7)"
+        ALL_THROUGH = "all_through", "All-through (Reception to Year 11 or 13)"
+
     name = models.CharField(max_length=200)
     urn = models.CharField(
         "URN", max_length=6, null=True, blank=True, unique=True, validators=[validate_urn]
@@ -139,6 +145,16 @@ class School(models.Model):
         blank=True,
         help_text="How the school's people sign in: password, google, microsoft.",  # ACC-1
     )
+    phase = models.CharField(
+        max_length=12,
+        choices=Phase.choices,
+        blank=True,
+        help_text="Which year groups the school teaches: its last year's pupils leave at the "
+        "year-end rollover.",
+    )
+    sixth_form = models.BooleanField(
+        default=False, help_text="A secondary school with Years 12 and 13."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -146,6 +162,17 @@ class School(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def final_year_group(self) -> str:
+        """The NC year group whose pupils leave at the end of the year ("" until the
+        phase is set): Year 6 at a primary school, Year 11 at a secondary, Year 13 with
+        a sixth form (shared/domain.md, Codes)."""
+        if self.phase == self.Phase.PRIMARY:
+            return "6"
+        if self.phase in (self.Phase.SECONDARY, self.Phase.ALL_THROUGH):
+            return "13" if self.sixth_form else "11"
+        return ""
 
     def has_domain(self, email: str) -> bool:
         """Whether an address is in one of the school's own domains (TEN-5, ACC-4)."""
@@ -188,3 +215,49 @@ class TermsAcceptance(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint("school", "version", name="terms_once_per_version")]
+
+
+def academic_year_name(start: date) -> str:
+    """The name of the UK academic year that starts in `start`'s year: "2026/27"."""
+    return f"{start.year}/{(start.year + 1) % 100:02d}"
+
+
+class AcademicYear(models.Model):
+    """A school's academic year (UK: 1 September to 31 August), like "2026/27".
+
+    One year per school is current: new classes go into it and lists show it first.
+    The year-end rollover closes it (`closed_at`): its classes are archived, read-only
+    and kept, and the next year becomes current (ROS-1)."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="academic_years")
+    name = models.CharField(max_length=9, help_text="For example 2026/27")
+    start_date = models.DateField()
+    end_date = models.DateField()
+    is_current = models.BooleanField(default=False)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["-start_date"]
+        constraints = [
+            models.UniqueConstraint("school", "name", name="academic_year_name_per_school"),
+            models.UniqueConstraint(
+                "school",
+                condition=models.Q(is_current=True),
+                name="academic_year_one_current_per_school",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_date__gt=models.F("start_date")),
+                name="academic_year_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def archived(self) -> bool:
+        """Closed by the year-end rollover: its classes are read-only."""
+        return self.closed_at is not None

@@ -26,16 +26,22 @@ def home(request: AccessRequest, school_id: int) -> HttpResponse:
     if access.has("school_admin", "trust_admin"):
         context["counts"] = {
             "pupils": Pupil.objects.filter(status=Pupil.Status.ON_ROLL).count(),
-            "classes": selectors.classes_visible_to(request.user, access).count(),
+            "classes": selectors.classes_current(
+                selectors.classes_visible_to(request.user, access)
+            ).count(),
             "staff": selectors.staff().count(),
         }
     if access.has("teacher"):
-        context["my_classes"] = selectors.classes_visible_to(request.user, access)
+        context["my_classes"] = selectors.classes_current(
+            selectors.classes_visible_to(request.user, access)
+        )
     if access.has("pupil"):
         context["me"] = (
             selectors.pupils_visible_to(request.user, access).filter(user=request.user).first()
         )
-        context["my_pupil_classes"] = selectors.classes_visible_to(request.user, access)
+        context["my_pupil_classes"] = selectors.classes_current(
+            selectors.classes_visible_to(request.user, access)
+        )
     if access.has("parent"):
         context["children"] = selectors.children_of(request.user)
     return render(request, "schools/home.html", context)

@@ -25,6 +25,7 @@ from markbook.rosters.imports.common import (
     formula_warning,
 )
 from markbook.rosters.models import YEAR_GROUPS, Enrolment, Pupil, TeachingClass
+from markbook.schools import years
 from markbook.schools.models import School
 
 COLUMNS = {
@@ -239,7 +240,10 @@ def _year_for(row: _Row, teaching_class: TeachingClass | None) -> str:
 def _plan(rows: list[_Row], academic_year: str, result: ImportResult) -> _Plan:
     plan = _Plan()
     existing_classes = {
-        c.name.casefold(): c for c in TeachingClass.objects.filter(academic_year=academic_year)
+        c.name.casefold(): c
+        for c in TeachingClass.objects.filter(academic_year__name=academic_year).select_related(
+            "academic_year"
+        )
     }
     # One query for the school's pupils: a school has hundreds to a few thousand.
     by_username: dict[str, Pupil] = {}
@@ -406,7 +410,7 @@ def classlist_import(
     column; when it is not empty nothing was written. Re-importing the same file
     changes nothing."""
     result = ImportResult(filename=filename)
-    academic_year = academic_year or services.current_academic_year()
+    academic_year = academic_year or years.academic_year_current(school).name
     text = _decode(data, result)
     if text is None:
         return result

@@ -33,7 +33,7 @@ from markbook.assessment.models import Assignment, Mark
 from markbook.rosters import services
 from markbook.rosters.models import ClassTeacher, Enrolment, GuardianLink, Pupil, TeachingClass
 from markbook.rosters.oneroster import spec
-from markbook.schools.models import School
+from markbook.schools.models import AcademicYear, School
 
 SYSTEM_NAME = "Markbook"
 
@@ -48,11 +48,11 @@ def _csv(header: list[str], rows: list[dict[str, str]]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def _school_year(academic_year: str) -> tuple[str, str, str]:
-    """ "2026/27" -> ("2026-09-01", "2027-08-31", "2027"): OneRoster's schoolYear is
-    the calendar year in which the school year ends."""
-    start = int(academic_year[:4])
-    return f"{start}-09-01", f"{start + 1}-08-31", str(start + 1)
+def _school_year(academic_year: AcademicYear) -> tuple[str, str, str]:
+    """2026/27 -> ("2026-09-01", "2027-08-31", "2027"): the academic year's own dates;
+    OneRoster's schoolYear is the calendar year in which the school year ends."""
+    start, end = academic_year.start_date, academic_year.end_date
+    return start.isoformat(), end.isoformat(), str(end.year)
 
 
 def pupil_sourced_id(pupil: Pupil) -> str:
@@ -99,19 +99,21 @@ def oneroster_export(*, actor: User, school: School) -> bytes:
             {"sourcedId": trust_org, "name": school.trust.name, "type": "district"},
         )
 
-    classes = list(TeachingClass.objects.order_by("academic_year", "name"))
-    sessions: dict[str, str] = {}
+    # Every academic year of the school is an academicSession of type schoolYear.
+    years = {y.name: y for y in AcademicYear.objects.all()}
+    classes = list(
+        TeachingClass.objects.select_related("academic_year").order_by(
+            "academic_year__start_date", "name"
+        )
+    )
+    sessions = {name: spec.sourced_id(sid, "session", name) for name in years}
     courses: dict[tuple[str, str, str], str] = {}
     for teaching_class in classes:
-        sessions.setdefault(
-            teaching_class.academic_year,
-            spec.sourced_id(sid, "session", teaching_class.academic_year),
-        )
-        key = (teaching_class.academic_year, teaching_class.subject, teaching_class.year_group)
+        key = (teaching_class.academic_year.name, teaching_class.subject, teaching_class.year_group)
         courses.setdefault(key, spec.sourced_id(sid, "course", "|".join(key)))
     session_rows = []
     for year, session_id in sorted(sessions.items()):
-        start, end, school_year = _school_year(year)
+        start, end, school_year = _school_year(years[year])
         session_rows.append(
             {
                 "sourcedId": session_id,
@@ -145,11 +147,11 @@ def oneroster_export(*, actor: User, school: School) -> bytes:
             "sourcedId": class_ids[c.pk],
             "title": c.name,
             "grades": spec.grade_for(c.year_group) if c.year_group else "",
-            "courseSourcedId": courses[(c.academic_year, c.subject, c.year_group)],
+            "courseSourcedId": courses[(c.academic_year.name, c.subject, c.year_group)],
             "classCode": c.name,
             "classType": spec.CLASS_TYPE_OF[c.kind],
             "schoolSourcedId": school_org,
-            "termSourcedIds": sessions[c.academic_year],
+            "termSourcedIds": sessions[c.academic_year.name],
             "subjects": c.subject,
         }
         for c in classes
@@ -258,8 +260,12 @@ def oneroster_export(*, actor: User, school: School) -> bytes:
         )
 
     assignments = list(
-        Assignment.objects.select_related("teaching_class").order_by(
-            "teaching_class__academic_year", "teaching_class__name", "due_date", "title", "pk"
+        Assignment.objects.select_related("teaching_class__academic_year").order_by(
+            "teaching_class__academic_year__start_date",
+            "teaching_class__name",
+            "due_date",
+            "title",
+            "pk",
         )
     )
     line_ids = {a.pk: assignment_sourced_id(a) for a in assignments}
@@ -270,7 +276,7 @@ def oneroster_export(*, actor: User, school: School) -> bytes:
             "assignDate": a.created_at.date().isoformat(),
             "dueDate": a.due_date.isoformat() if a.due_date else "",
             "classSourcedId": class_ids[a.teaching_class_id],
-            "academicSessionSourcedId": sessions[a.teaching_class.academic_year],
+            "academicSessionSourcedId": sessions[a.teaching_class.academic_year.name],
             "resultValueMin": "0",
             "resultValueMax": _number(a.max_mark),
             "schoolSourcedId": school_org,

@@ -112,6 +112,7 @@ from markbook.rosters.oneroster.marks import MarksMixin
 from markbook.rosters.oneroster.people import PeopleMixin
 from markbook.rosters.oneroster.spec import split_values as _split
 from markbook.rosters.oneroster.write import WriteMixin
+from markbook.schools import years
 from markbook.schools.models import School
 
 __all__ = ["COUNTS", "PHASES", "FileProblem", "Result", "oneroster_import", "parse_date"]
@@ -286,7 +287,7 @@ class _Import(WriteMixin, PeopleMixin, GuardiansMixin, MarksMixin):
                 continue
             year = next((y for t in terms if (y := academic_year(sessions.get(t)))), "")
             if not year:
-                year = services.current_academic_year()
+                year = years.academic_year_current(self.school).name
                 reader.note("year", f"Classes without an academic session were put in {year}.")
             self.classes[row["sourcedId"]] = row
             self.class_years[row["sourcedId"]] = year

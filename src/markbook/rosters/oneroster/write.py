@@ -51,8 +51,13 @@ class WriteMixin:
         if result.problems:
             return
         self.progress(PHASES.index("classes"), len(PHASES), "steps")
-        existing = {(c.academic_year, c.name.casefold()): c for c in TeachingClass.objects.all()}
+        existing = {
+            (c.academic_year.name, c.name.casefold()): c
+            for c in TeachingClass.objects.select_related("academic_year")
+        }
         taken = set(existing)
+        # The file's academic sessions as the school's academic years, made if new.
+        years = {name: services.class_year(school, name) for name in set(self.class_years.values())}
         classes: dict[str, TeachingClass] = {}
         new: list[TeachingClass] = []
         for ref, row in self.classes.items():
@@ -65,7 +70,7 @@ class WriteMixin:
                         name=row["title"],
                         subject=_split(row["subjects"])[0] if _split(row["subjects"]) else "",
                         year_group=year_group(row["grades"]),
-                        academic_year=self.class_years[ref],
+                        academic_year=years[self.class_years[ref]],
                         taken=taken,
                     )
                 except ValidationError as error:
@@ -132,6 +137,16 @@ class WriteMixin:
                 if pupil is None:
                     continue  # a pupil who left (delta tobedeleted)
                 pair = (teaching_class.pk, pupil.pk)
+                if teaching_class.archived and (pair in pairs.present) == leaving:
+                    self.reader.problem(
+                        "enrollments",
+                        row.number,
+                        "classSourcedId",
+                        f"{teaching_class.name} is archived with "
+                        f"{teaching_class.academic_year.name}: no one can be enrolled in it "
+                        "or taken out of it.",
+                    )
+                    continue
                 if not leaving:
                     listed[teaching_class.pk].add(pupil.pk)
                 if pairs.change(pair, remove=leaving):
@@ -165,6 +180,8 @@ class WriteMixin:
                 if (class_id, pupil_id) in pairs.present and pupil_id not in listed[class_id]:
                     by_class[class_id].append(pupil_id)
             for teaching_class in {c.pk: c for c in classes.values()}.values():
+                if teaching_class.archived:
+                    continue  # read-only: its pupils stay as they were
                 for pupil_id in by_class.pop(teaching_class.pk, []):
                     pairs.change((teaching_class.pk, pupil_id), remove=True)
                     events.append(

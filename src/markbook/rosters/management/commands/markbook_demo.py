@@ -15,6 +15,7 @@ schools (and only them) and seeds again.
 
 import os
 import random
+import re
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.urls import reverse
+from django.utils import timezone
 
 from markbook.accounts.credentials import temporary_password
 from markbook.accounts.models import Membership, User
@@ -36,19 +38,23 @@ from markbook.core.tenancy import all_schools, school_scope
 from markbook.core.validators import random_uln, upn_check_letter
 from markbook.rosters import demo_names as n
 from markbook.rosters.bulk import NewClass, NewGuardian, NewPupil, NewStaff, RosterLoad, roster_load
+from markbook.rosters.models import ClassTeacher, Enrolment, TeachingClass
+from markbook.rosters.rollover import ORDER
 from markbook.rosters.services import (
     SEN_NEED_CODES,
+    class_new,
     current_academic_year,
     pupil_username_generate,
     username_base,
 )
-from markbook.schools.models import School, Trust
+from markbook.schools.models import AcademicYear, School, Trust, academic_year_name
 from markbook.schools.services import (
     school_create,
     terms_accept,
     trust_admin_create,
     trust_create,
 )
+from markbook.schools.years import academic_year_current, academic_year_for, school_phase_update
 
 TRUST_NAME = "Oak Learning Trust"
 TRUST_ADMIN = ("Margaret", "Osei", "m.osei@oaklearningtrust.org.uk")
@@ -379,7 +385,7 @@ class Command(BaseCommand):
             help="where to write the demo passwords (default DATA_DIR/demo-credentials.txt)",
         )
 
-    def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **opts):
         total = opts["pupils"]
         if total < 2 * len(SCHOOLS) or total > 20000:
             raise CommandError(f"--pupils must be between {2 * len(SCHOOLS)} and 20000.")
@@ -476,6 +482,8 @@ def _seed_schools(
         gen.emails.add(admin.email)
         with school_scope(school):
             terms_accept(school=school, user=admin, version=settings.MARKBOOK_TERMS_VERSION)
+            school_phase_update(actor=admin, school=school, phase=spec.phase, sixth_form=False)
+            current = academic_year_current(school)
             pupils, families = gen.pupils(spec, count)
             build = _secondary if spec.phase == "secondary" else _primary
             load = build(gen, spec, pupils)
@@ -485,9 +493,11 @@ def _seed_schools(
                 actor=admin,
                 school=school,
                 load=load,
-                academic_year=academic_year,
+                academic_year=current,
                 action="rosters.demo.seeded",
             )
+            taught = {c.name for c in load.classes if teacher.email in c.teachers}
+            _previous_year(admin, school, current, [c for c in loaded.classes if c.name in taught])
         seeded.append(
             Seeded(
                 school=school,
@@ -506,6 +516,57 @@ def _seed_schools(
             )
         )
     return seeded, trust_password
+
+
+def _previous_year(
+    admin: User, school: School, current: AcademicYear, classes: list[TeachingClass]
+) -> None:
+    """Last year, archived, as the year-end rollover leaves it (ROS-1): the demo
+    teacher's classes as they were then (or, if they teach only the school's first
+    year, one other class), a year group lower, with the same pupils."""
+    previous = academic_year_for(
+        school, academic_year_name(date(current.start_date.year - 1, 9, 1))
+    )
+    first = "7" if school.phase == School.Phase.SECONDARY else "R"
+    eligible = [c for c in classes if ORDER.index(c.year_group) > ORDER.index(first)]
+    if not eligible:
+        eligible = [
+            c
+            for c in TeachingClass.objects.order_by("name")
+            if ORDER.index(c.year_group) > ORDER.index(first)
+        ][:1]
+    # Written in bulk with one summary event, as roster_load seeds this year.
+    links, enrolments = [], []
+    for teaching_class in eligible:
+        earlier = ORDER[ORDER.index(teaching_class.year_group) - 1]
+        old = class_new(
+            school=school,
+            name=re.sub(r"\d+", earlier, teaching_class.name, count=1),
+            subject=teaching_class.subject,
+            year_group=earlier,
+            academic_year=previous,
+        )
+        old.save()
+        links += [
+            ClassTeacher(school=school, teaching_class=old, teacher_id=link.teacher_id)
+            for link in teaching_class.teacher_links.all()
+        ]
+        enrolments += [
+            Enrolment(school=school, teaching_class=old, pupil_id=e.pupil_id)
+            for e in teaching_class.enrolments.all()
+        ]
+    ClassTeacher.objects.bulk_create(links)
+    Enrolment.objects.bulk_create(enrolments)
+    # Closed as the rollover closes a year, without moving anyone: they moved up then.
+    previous.closed_at = timezone.now()
+    previous.save(update_fields=["closed_at"])
+    audit.record(
+        actor=admin,
+        school=school,
+        action="rosters.demo.last_year_seeded",
+        target=previous,
+        data={"classes": len(eligible), "enrolments": len(enrolments)},
+    )
 
 
 def _parents_fallback(gen: _Generator, families: list[list[NewPupil]]) -> list[NewGuardian]:
