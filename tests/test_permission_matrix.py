@@ -260,6 +260,11 @@ PAGE_API: dict[str, tuple[str, ...]] = {
     "rosters:import_job_retry": (f"POST {S}/imports/{{job_id}}/retry",),
     "rosters:import_job_cancel": (f"POST {S}/imports/{{job_id}}/cancel",),
     "audit:log": (f"GET {S}/audit",),
+    "rosters:years": (f"GET {S}/academic-years", f"PUT {S}/phase"),
+    "rosters:year_rollover": (
+        f"GET {S}/academic-years/{{year_id}}/rollover",
+        f"POST {S}/academic-years/{{year_id}}/rollover",
+    ),
     "accounts:display": (f"GET {ME}/preferences", f"PUT {ME}/preferences"),
     "accounts:help_read": (f"PUT {ME}/preferences",),
     "school_accounts:registration_decide": (

@@ -50,7 +50,7 @@ def test_admin_previews_confirms_and_ends_the_year(page, world, shot):
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Classes").click()
     expect(page.get_by_role("cell", name="No classes in 2027/28.")).to_be_visible()
     page.get_by_label("Academic year").select_option(label="2026/27 (archived)")
-    page.get_by_role("button", name="Show").click()
+    page.get_by_role("button", name="Filter").click()
     expect(page.get_by_role("link", name="7A Maths")).to_be_visible()
     page.get_by_role("link", name="7A Maths").click()
     expect(page.get_by_text("this class is kept read-only")).to_be_visible()

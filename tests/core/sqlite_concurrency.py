@@ -45,6 +45,7 @@ def main(data_dir: str) -> dict[str, Any]:
     from markbook.core.tenancy import all_schools, school_scope
     from markbook.rosters import services
     from markbook.rosters.models import Pupil
+    from markbook.schools.years import academic_year_current
     from tests import factories as f
 
     setup_test_environment()  # the test client's host and outbox
@@ -57,6 +58,9 @@ def main(data_dir: str) -> dict[str, Any]:
         school = f.SchoolFactory(name="Oakfield Academy")
         admin = f.member(school, Membership.Role.SCHOOL_ADMIN, email="admin@oakfield.sch.uk")
         f.pupil_with_account(school, first_name="Amy", last_name="Adams", username="amy.adams")
+    with school_scope(school):
+        # A school in use has its current academic year (made on first use, a write).
+        academic_year_current(school)
 
     import_written = threading.Event()
     release_import = threading.Event()

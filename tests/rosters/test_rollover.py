@@ -290,8 +290,8 @@ def test_the_teacher_still_sees_an_archived_class_read_only(client_for, world: W
     teacher = client_for("teacher")
     classes = reverse("rosters:classes", kwargs={"school_id": world.a.pk})
     assert "7A Maths" not in teacher.get(classes).content.decode()
-    assert "7A Maths" in teacher.get(f"{classes}?year={old.pk}").content.decode()
-    assert "7A Maths" in teacher.get(f"{classes}?year=all").content.decode()
+    assert "7A Maths" in teacher.get(f"{classes}?academic_year={old.pk}").content.decode()
+    assert "7A Maths" in teacher.get(f"{classes}?academic_year=all").content.decode()
     page = teacher.get(
         reverse(
             "rosters:class_detail", kwargs={"school_id": world.a.pk, "class_id": world.class_7a.pk}

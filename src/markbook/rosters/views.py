@@ -100,7 +100,7 @@ def pupil_new(request: AccessRequest, school_id: int) -> HttpResponse:
         try:
             pupil = services.pupil_create(actor=request.user, school=school_of(request), **values)
         except ValidationError as error:
-            forms.add_serviceerror_messages(form, error)
+            forms.add_service_errors(form, error)
         else:
             messages.success(request, f"{pupil.display_name} added with username {pupil.username}.")
             return redirect("rosters:pupil_detail", school_id=school_id, pupil_id=pupil.pk)
@@ -177,7 +177,7 @@ def pupil_edit(request: AccessRequest, school_id: int, pupil_id: int) -> HttpRes
         try:
             services.pupil_update(actor=request.user, pupil=pupil, **changes)
         except ValidationError as error:
-            forms.add_serviceerror_messages(form, error)
+            forms.add_service_errors(form, error)
         else:
             messages.success(request, "Changes saved.")
             return redirect("rosters:pupil_detail", school_id=school_id, pupil_id=pupil.pk)
@@ -315,7 +315,7 @@ def _class_form_page(
                     actor=request.user, teaching_class=teaching_class, **form.cleaned_data
                 )
         except ValidationError as error:
-            forms.add_serviceerror_messages(form, error)
+            forms.add_service_errors(form, error)
         else:
             messages.success(request, f"{teaching_class.name} saved.")
             return redirect("rosters:class_detail", school_id=school_id, class_id=teaching_class.pk)
@@ -522,7 +522,7 @@ def teachers(request: AccessRequest, school_id: int) -> HttpResponse:
                 actor=request.user, school=school_of(request), **form.cleaned_data
             )
         except ValidationError as error:
-            forms.add_serviceerror_messages(form, error)
+            forms.add_service_errors(form, error)
         else:
             created = {"user": user, "password": password}
             form = forms.StaffForm()
@@ -562,7 +562,7 @@ def staff_edit(request: AccessRequest, school_id: int, user_id: int) -> HttpResp
                 actor=request.user, school=school_of(request), user=member, **form.cleaned_data
             )
         except ValidationError as error:
-            forms.add_serviceerror_messages(form, error)
+            forms.add_service_errors(form, error)
         else:
             messages.success(request, f"{member.display_name} saved.")
             return redirect("rosters:teachers", school_id=school_id)

@@ -167,7 +167,7 @@ class School(models.Model):
     def final_year_group(self) -> str:
         """The NC year group whose pupils leave at the end of the year ("" until the
         phase is set): Year 6 at a primary school, Year 11 at a secondary, Year 13 with
-        a sixth form (shared/domain.md, Codes)."""
+        a sixth form (docs/domain.md, Codes)."""
         if self.phase == self.Phase.PRIMARY:
             return "6"
         if self.phase in (self.Phase.SECONDARY, self.Phase.ALL_THROUGH):
