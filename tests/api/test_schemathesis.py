@@ -189,6 +189,22 @@ def test_no_api_operation_answers_a_server_error(world: World):
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 20
     statuses: dict[str, set[int]] = {}
+    # Each import once with its own valid file alone, as a person uploads it, before the
+    # fuzz changes the world, so that reaching it does not hang on what hypothesis draws.
+    mis, oneroster, classlist = files
+    for operation in operations:
+        kind = operation.path.rsplit("/", 1)[-1]
+        upload = {"mis": mis, "oneroster": oneroster, "class-list": classlist}.get(kind)
+        if upload is None or operation.method.upper() != "POST":
+            continue
+        case = operation.Case(
+            path_parameters={"school_id": world.a.pk},
+            body={"file": upload},
+            media_type="multipart/form-data",
+        )
+        response = case.call(headers=headers)
+        assert response.status_code == 200, (operation.label, response.content[:300])
+        statuses.setdefault(operation.label, set()).add(response.status_code)
     for operation in sorted(operations, key=_order):
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _fuzz(operation, mode, ids, headers, statuses, files)
