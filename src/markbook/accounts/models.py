@@ -4,7 +4,8 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django_scopes import ScopedManager
+
+from markbook.core.tenancy import SchoolScopedManager
 
 
 class User(AbstractUser):
@@ -51,7 +52,7 @@ class Membership(models.Model):
     role = models.CharField(max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         constraints = [models.UniqueConstraint("school", "user", "role", name="membership_once")]
@@ -92,7 +93,7 @@ class SignInCode(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     @staticmethod
     def digest_of(code: str) -> str:
@@ -142,7 +143,7 @@ class RegistrationRequest(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         ordering = ["created_at"]

@@ -10,7 +10,8 @@ overwriting a colleague's (ASM-3).
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
-from django_scopes import ScopedManager
+
+from markbook.core.tenancy import SchoolScopedManager
 
 
 class Assignment(models.Model):
@@ -54,7 +55,7 @@ class Assignment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         ordering = ["due_date", "title", "pk"]
@@ -76,7 +77,7 @@ class AssignmentBoundary(models.Model):
     grade = models.ForeignKey("tracking.Grade", on_delete=models.CASCADE, related_name="+")
     minimum_mark = models.DecimalField(max_digits=7, decimal_places=2)
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         ordering = ["assignment_id", "-minimum_mark"]
@@ -107,7 +108,7 @@ class Mark(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         ordering = ["assignment_id", "pupil_id"]

@@ -1,4 +1,4 @@
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django_scopes import ScopedManager
@@ -18,7 +18,15 @@ class AuditEventQuerySet(models.QuerySet):
         raise AppendOnlyError("the access log is append-only: events cannot be deleted")
 
 
-AuditEventManager = models.Manager.from_queryset(AuditEventQuerySet)
+_AppendOnlyManager = models.Manager.from_queryset(AuditEventQuerySet)
+if TYPE_CHECKING:
+    _ScopedAppendOnly = _AppendOnlyManager
+else:
+    _ScopedAppendOnly = type(ScopedManager(_AppendOnlyManager, school="school"))
+
+
+class AuditEventManager(_ScopedAppendOnly):
+    """Scoped to the school (TEN-4, as core.tenancy.SchoolScopedManager) and append-only."""
 
 # The only fields a saved event may change: its data, replaced when redacted (DSR-4).
 REDACTABLE = frozenset({"data", "redacted_at"})
@@ -49,7 +57,7 @@ class AuditEvent(models.Model):
     hash = models.CharField(max_length=64)
     redacted_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(AuditEventManager, school="school")
+    objects = AuditEventManager()
 
     class Meta:
         ordering = ["school_id", "seq"]

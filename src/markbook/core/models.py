@@ -1,5 +1,6 @@
 from django.db import models
-from django_scopes import ScopedManager
+
+from markbook.core.tenancy import SchoolScopedManager
 
 
 class SchoolKey(models.Model):
@@ -14,4 +15,4 @@ class SchoolKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     destroyed_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()

@@ -12,8 +12,10 @@ listed in `UNSCOPED_ALLOW_LIST`; tests/core/test_scoping.py greps for it.
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, TypeVar
 
-from django_scopes import scope, scopes_disabled
+from django.db import models
+from django_scopes import ScopedManager, scope, scopes_disabled
 
 from markbook.core import rls
 
@@ -35,6 +37,20 @@ def _ids(schools: object) -> list[int]:
         return [schools.pk]  # type: ignore[attr-defined]
     assert isinstance(schools, Iterable)
     return [s if isinstance(s, int) else s.pk for s in schools]
+
+
+_M = TypeVar("_M", bound=models.Model)
+
+if TYPE_CHECKING:
+    _SchoolScoped = models.Manager
+else:
+    _SchoolScoped = type(ScopedManager(school="school"))
+
+
+class SchoolScopedManager(_SchoolScoped[_M]):
+    """django-scopes' `ScopedManager(school="school")`, the manager of every tenant model,
+    as a class with a name: queries need an active school scope (TEN-4). django-scopes
+    builds its manager class inside a function, which type checkers cannot follow."""
 
 
 @contextmanager

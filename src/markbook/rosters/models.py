@@ -5,9 +5,9 @@ from operator import or_
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django_scopes import ScopedManager
 
 from markbook.core.fields import EncryptedBooleanField, EncryptedTextField
+from markbook.core.tenancy import SchoolScopedManager
 from markbook.rosters import codes
 
 YEAR_GROUPS = [("N1", "N1"), ("N2", "N2"), ("R", "Reception")] + [
@@ -92,7 +92,7 @@ class Pupil(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         ordering = ["last_name", "first_name", "pk"]
@@ -130,7 +130,7 @@ class GuardianLink(models.Model):
     relationship = models.CharField(max_length=50, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         constraints = [models.UniqueConstraint("parent", "pupil", name="guardian_once")]
@@ -157,7 +157,7 @@ class TeachingClass(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         ordering = ["name"]
@@ -184,7 +184,7 @@ class ClassTeacher(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="class_links"
     )
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         constraints = [models.UniqueConstraint("teaching_class", "teacher", name="teacher_once")]
@@ -198,7 +198,7 @@ class Enrolment(models.Model):
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="enrolments")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         constraints = [models.UniqueConstraint("teaching_class", "pupil", name="enrolled_once")]
@@ -256,7 +256,7 @@ class ImportJob(models.Model):
     heartbeat_at = models.DateTimeField(default=timezone.now)
     attempt = models.PositiveSmallIntegerField(default=1)
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

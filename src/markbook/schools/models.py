@@ -3,8 +3,8 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
-from django_scopes import ScopedManager
 
+from markbook.core.tenancy import SchoolScopedManager
 from markbook.core.validators import validate_urn
 
 
@@ -211,7 +211,7 @@ class TermsAcceptance(models.Model):
     accepted_by_name = models.CharField(max_length=200)
     accepted_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         constraints = [models.UniqueConstraint("school", "version", name="terms_once_per_version")]

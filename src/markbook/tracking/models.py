@@ -27,7 +27,8 @@ django-scopes' `ScopedManager` (TEN-4).
 
 from django.conf import settings
 from django.db import models
-from django_scopes import ScopedManager
+
+from markbook.core.tenancy import SchoolScopedManager
 
 
 class GradeScale(models.Model):
@@ -49,7 +50,7 @@ class GradeScale(models.Model):
     maximum = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         ordering = ["name", "pk"]
@@ -68,7 +69,7 @@ class Band(models.Model):
     name = models.CharField(max_length=50)
     rank = models.PositiveSmallIntegerField(help_text="Higher is better.")
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         ordering = ["rank", "pk"]
@@ -97,7 +98,7 @@ class Grade(models.Model):
     )
     band = models.ForeignKey(Band, null=True, blank=True, on_delete=models.SET_NULL)
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         ordering = ["scale_id", "rank", "pk"]
@@ -117,7 +118,7 @@ class Subject(models.Model):
     scale = models.ForeignKey(GradeScale, on_delete=models.PROTECT, related_name="subjects")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         ordering = ["name", "pk"]
@@ -138,7 +139,7 @@ class SubjectClass(models.Model):
         "rosters.TeachingClass", on_delete=models.CASCADE, related_name="subject_links"
     )
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         constraints = [
@@ -162,7 +163,7 @@ class DataDrop(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         ordering = ["date", "pk"]
@@ -193,7 +194,7 @@ class DropField(models.Model):
     )
     position = models.PositiveSmallIntegerField(default=0)
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         ordering = ["drop_id", "position", "pk"]
@@ -215,7 +216,7 @@ class TargetRule(models.Model):
     )
     grade = models.ForeignKey(Grade, on_delete=models.CASCADE, related_name="+")
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         ordering = ["scale_id", "ks2_minimum"]
@@ -255,7 +256,7 @@ class Target(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         constraints = [
@@ -284,7 +285,7 @@ class TrackingEntry(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         ordering = ["drop_id", "subject_id", "pupil_id", "field_id"]
