@@ -237,7 +237,7 @@ class AcademicYear(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager(school="school")
+    objects = SchoolScopedManager()
 
     class Meta:
         ordering = ["-start_date"]
