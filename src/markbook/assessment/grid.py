@@ -59,6 +59,19 @@ def class_pupils(teaching_class: TeachingClass) -> list[Pupil]:
     return rows
 
 
+def class_pupil(teaching_class: TeachingClass, pupil_id: int) -> Pupil:
+    """One pupil of the class (404 for anyone else)."""
+    pupil = (
+        Pupil.objects.filter(enrolments__teaching_class=teaching_class, pk=pupil_id)
+        .only(*PUPIL_FIELDS)
+        .first()
+    )
+    if pupil is None:
+        raise Http404
+    pupil.school = teaching_class.school
+    return pupil
+
+
 def class_assignments(teaching_class: TeachingClass) -> list[Assignment]:
     """The class's assignments, in order, with their boundaries and grades."""
     boundaries = AssignmentBoundary.objects.select_related("grade").order_by("-minimum_mark")
