@@ -22,10 +22,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from markbook.accounts.models import User
-from markbook.assessment.models import Assignment, Mark
+from markbook.assessment.models import Assignment, AssignmentBoundary, Mark
 from markbook.audit import services as audit
 from markbook.rosters.models import Pupil
 
@@ -96,7 +97,7 @@ def mark_text(mark: Mark | None) -> str:
 def score_text(score: Decimal | None) -> str:
     if score is None:
         return ""
-    return format(score.normalize(), "f") if score == score.to_integral() else format(score, "f")
+    return format(Decimal(str(score)).normalize(), "f")
 
 
 def grade_for_score(assignment: Assignment, score: Decimal | None) -> str:
@@ -153,10 +154,14 @@ def _mark_state(text: str, assignment: Assignment, what: str) -> tuple[str, Deci
     return Mark.Status.MARKED, score
 
 
+def _text(score: Decimal | None) -> str | None:
+    return None if score is None else str(Decimal(str(score)).quantize(Decimal("0.01")))
+
+
 def _old_new(mark: Mark | None) -> dict[str, str | None] | None:
     if mark is None:
         return None
-    return {"score": None if mark.score is None else str(mark.score), "status": mark.status}
+    return {"score": _text(mark.score), "status": mark.status}
 
 
 def marks_cells_save(
@@ -174,6 +179,9 @@ def marks_cells_save(
     access-log event (DSR-3). Raises TooManyCells for a batch over MAX_CELLS."""
     check_batch_size(len(cells))
     columns = {a.pk: a for a in assignments}
+    # The grades shown beside saved marks: one query, none when the caller prefetched.
+    boundaries = AssignmentBoundary.objects.select_related("grade").order_by("-minimum_mark")
+    prefetch_related_objects(list(columns.values()), Prefetch("boundaries", boundaries))
     rows = {p.pk: p for p in pupils}
     with transaction.atomic():
         return _save(actor, columns, rows, cells)
@@ -214,7 +222,18 @@ def _save(
         seen.add(key)
         mark = stored.get(key)
         current = mark.version if mark else None
-        if cell.version != current:
+        text = (cell.value or "").strip()
+        try:
+            status, score = _mark_state(text, assignment, what)
+        except ValueError as error:
+            status, score, refusal = "", None, str(error)
+        else:
+            refusal = ""
+        old = _old_new(mark)
+        new = None if status == "" else {"score": _text(score), "status": status}
+        if cell.version != current and (refusal or old != new):
+            # Based on another version: refused, unless it asks for what is stored (a
+            # save whose answer was lost, sent again).
             results.append(
                 CellResult(
                     cell.pupil,
@@ -228,17 +247,9 @@ def _save(
                 )
             )
             continue
-        text = (cell.value or "").strip()
-        try:
-            status, score = _mark_state(text, assignment, what)
-        except ValueError as error:
-            results.append(_refused(cell, str(error), mark))
+        if refusal:
+            results.append(_refused(cell, refusal, mark))
             continue
-        old = _old_new(mark)
-        if status == "":
-            new = None
-        else:
-            new = {"score": None if score is None else str(score), "status": status}
         if old == new:
             results.append(_result(cell, "unchanged", mark, assignment))
             continue
