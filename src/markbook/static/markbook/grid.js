@@ -79,6 +79,7 @@
 
   let active = { row: 0, col: 0 };
   let typed = null; // the key that opened the editor, if any
+  let openEditor = null; // the editor's input, from opening to closing
 
   const formatCell = (cell) => {
     const pupil = cell.getRow().getData().id;
@@ -113,9 +114,12 @@
     typed = null;
     input.value = start !== null ? start : cell.getValue() || "";
     let done = false;
+    input.dataset.pupil = cell.getRow().getData().id;
+    openEditor = input;
     const finish = () => {
       if (done) return;
       done = true;
+      closed();
       success(input.value.trim());
     };
     onRendered(() => {
@@ -127,6 +131,7 @@
       const moves = { Enter: [1, 0], Tab: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
       if (event.key === "Escape") {
         done = true;
+        closed();
         event.preventDefault();
         event.stopPropagation();
         cancel();
@@ -174,6 +179,7 @@
     layout: "fitData",
     renderVertical: "virtual",
     keybindings: false,
+    editTriggerEvent: "dblclick", // typing, F2 or a double click opens the editor
     columnCalcs: "bottom",
     columnDefaults: { headerSort: false, resizable: false },
     columns: [
@@ -188,16 +194,29 @@
         formatter: formatCell,
         editor,
         editable: () => !locked,
-        editTriggerEvent: "dblclick",
         bottomCalc: calc,
       })),
     ],
   });
 
   const rowOf = (pupil) => table.getRow(pupil);
+  const deferred = new Set(); // rows to redraw once their open editor closes
   const redraw = (pupil) => {
+    if (openEditor && openEditor.dataset.pupil === String(pupil)) {
+      deferred.add(pupil); // redrawing now would close the editor under the typist
+      return;
+    }
     const row = rowOf(pupil);
     if (row) row.reformat();
+  };
+  const closed = () => {
+    openEditor = null;
+    setTimeout(() => {
+      for (const pupil of [...deferred]) {
+        deferred.delete(pupil);
+        redraw(pupil);
+      }
+    }, 0);
   };
 
   const show = (position) => {
@@ -239,7 +258,10 @@
     for (const [pupil, values] of updates) rowOf(pupil).update(values);
     for (const pupil of updates.keys()) redraw(pupil);
     if (remember && before.length) undo.push(before);
-    if (before.length) flushSoon();
+    if (before.length) {
+      report();
+      flushSoon();
+    }
   };
 
   const queue = (pupil, column, value) => {
@@ -379,6 +401,15 @@
 
   el.addEventListener("keydown", (event) => {
     if (editing()) return;
+    if (openEditor) {
+      // Typed before the new editor had the focus: the key belongs to it.
+      if (event.key.length === 1 && !event.ctrlKey && !event.metaKey) {
+        event.preventDefault();
+        openEditor.value += event.key;
+      }
+      openEditor.focus();
+      return;
+    }
     const moves = {
       ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1], Enter: [1, 0], Tab: [0, 1],
     };
