@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from markbook.assessment.models import Mark
@@ -131,7 +132,7 @@ def test_nothing_is_lost_navigating_away_or_offline(page, world, shot, console):
     kept = json.loads(json.loads(stored)[0][1])
     assert kept == {f"{world.ben.pk}:{t2.pk}": {"value": "7", "version": None}}
     shot(page, "offline-kept")
-    with pytest.raises(Exception):  # the reload itself fails while offline
+    with pytest.raises(PlaywrightError):  # the reload itself fails while offline
         page.reload()
     page.context.set_offline(False)
     page.reload()
