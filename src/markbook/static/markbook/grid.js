@@ -152,10 +152,10 @@
   const calc = (values) => {
     const entered = values.filter((v) => v !== "" && v !== null && v !== undefined);
     const numbers = entered.map(Number).filter((n) => !Number.isNaN(n));
-    const parts = [];
-    if (kind === "marks") parts.push(numbers.length ? `Average ${(numbers.reduce((a, b) => a + b, 0) / numbers.length).toFixed(1)}` : "Average —");
-    parts.push(`${entered.length} of ${values.length}`);
-    return parts.join(" · ");
+    const done = `${entered.length}/${values.length} done`;
+    if (kind !== "marks") return done;
+    const mean = numbers.length ? (numbers.reduce((a, b) => a + b, 0) / numbers.length).toFixed(1) : "—";
+    return `avg ${mean} · ${done}`;
   };
 
   const titleOf = (column) => {
