@@ -190,3 +190,56 @@ def stalled_import_job(
         job.upload = None if data is None else base64.b64encode(data).decode("ascii")
         job.save()
     return job
+
+
+def markbook_assignment(  # type: ignore[no-untyped-def]
+    teaching_class: TeachingClass, title: str = "Test 1", max_mark: int = 20, boundaries=()
+):
+    """An assignment of the class; `boundaries` as (grade label, lowest mark) on the
+    school's built-in GCSE scale (set up on demand) (ASM-3)."""
+    from markbook.assessment.models import Assignment, AssignmentBoundary
+    from markbook.tracking.models import Grade
+    from markbook.tracking.services import tracking_setup
+
+    school = teaching_class.school
+    with school_scope(school):
+        assignment = Assignment.objects.create(
+            school=school, teaching_class=teaching_class, title=title, max_mark=max_mark
+        )
+        if boundaries:
+            tracking_setup(school=school)
+            for label, minimum in boundaries:
+                grade = Grade.objects.filter(scale__name__startswith="GCSE", label=label).first()
+                AssignmentBoundary.objects.create(
+                    school=school, assignment=assignment, grade=grade, minimum_mark=minimum
+                )
+    return assignment
+
+
+def markbook_drop(teaching_class: TeachingClass, name: str = "Autumn", scale_name: str = ""):  # type: ignore[no-untyped-def]
+    """A data drop with working-at and predicted fields, the class linked to a subject on
+    the built-in GCSE scale (or `scale_name` for the drop's fields) (ASM-4)."""
+    import datetime
+
+    from markbook.tracking.models import DataDrop, DropField, GradeScale, Subject, SubjectClass
+    from markbook.tracking.services import tracking_setup
+
+    school = teaching_class.school
+    with school_scope(school):
+        tracking_setup(school=school)
+        gcse = GradeScale.objects.filter(name__startswith="GCSE").order_by("name").first()
+        subject, _ = Subject.objects.get_or_create(
+            school=school, name=teaching_class.subject or "Maths", defaults={"scale": gcse}
+        )
+        SubjectClass.objects.get_or_create(
+            school=school, teaching_class=teaching_class, defaults={"subject": subject}
+        )
+        drop = DataDrop.objects.create(school=school, name=name, date=datetime.date(2026, 12, 1))
+        own = GradeScale.objects.get(name=scale_name) if scale_name else None
+        for position, (key, label) in enumerate(
+            [("working_at", "Working at"), ("predicted", "Predicted")]
+        ):
+            DropField.objects.create(
+                school=school, drop=drop, key=key, label=label, scale=own, position=position
+            )
+    return drop

@@ -89,6 +89,9 @@ PAGES: dict[str, Route | str] = {
         only("admin", "trust_admin", ok=302), method="post", data={"attempt": 1}
     ),
     "audit:log": Route(only("admin")),
+    # The markbook grid (ASM-3) and drop entry (ASM-4): the class's teacher, administrators.
+    "markbook:class_marks": Route(only("teacher", "admin", "trust_admin")),
+    "markbook:class_drop": Route(only("teacher", "admin", "trust_admin")),
     # Public: the privacy notice generated from the data inventory (DSR-1).
     "privacy:notice": Route({r: 200 for r in ROLES}),
     # Public, reached through the school's secret address (ACC-2).
@@ -207,6 +210,24 @@ API: dict[str, Route] = {
     f"POST {S}/imports/{{job_id}}/cancel": Route(api_only(*API_ADMINS), "post", {"attempt": 1}),
     f"GET {S}/exports/oneroster": Route(api_only(*API_ADMINS)),
     f"GET {S}/audit": Route(api_only("admin")),
+    # The markbook (ASM-3, ASM-4): 7A's teacher and administrators; an empty cell left
+    # empty changes nothing, so every role's call can be the same.
+    f"GET {S}/classes/{{class_id}}/marks": Route(api_only("teacher", "admin", "trust_admin")),
+    f"POST {S}/classes/{{class_id}}/marks": Route(
+        api_only("teacher", "admin", "trust_admin"), "post", {"cells": []}
+    ),
+    f"PUT {S}/classes/{{class_id}}/marks/{{assignment_id}}/{{pupil_id}}": Route(
+        api_only("teacher", "admin", "trust_admin"), "put", {"value": "", "version": None}
+    ),
+    f"GET {S}/classes/{{class_id}}/drops/{{drop_id}}/entries": Route(
+        api_only("teacher", "admin", "trust_admin")
+    ),
+    f"POST {S}/classes/{{class_id}}/drops/{{drop_id}}/entries": Route(
+        api_only("teacher", "admin", "trust_admin"), "post", {"cells": []}
+    ),
+    f"PUT {S}/classes/{{class_id}}/drops/{{drop_id}}/entries/{{field_id}}/{{pupil_id}}": Route(
+        api_only("teacher", "admin", "trust_admin"), "put", {"value": "", "version": None}
+    ),
     f"GET {S}/settings": Route(api_only("admin")),
     # Sending nothing changes nothing, so every role's call can be the same.
     f"PATCH {S}/settings": Route(api_only("admin"), "patch", {}),
@@ -392,6 +413,7 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
     if "<int:request_id>" in pattern or "{request_id}" in pattern:
         values["request_id"] = _pending_registration(world).pk
     names = re.findall(r"<(?:\w+:)?(\w+)>|\{(\w+)\}", pattern)
+    values.update(_markbook(world, {a or b for a, b in names}))
     if ("job_id", "") in names or ("", "job_id") in names:
         values["job_id"] = _import_job(
             world, stalled=pattern.rstrip("/").endswith(("retry", "cancel"))
@@ -405,6 +427,23 @@ def _guardian_link(world) -> int:  # type: ignore[no-untyped-def]
 
     with school_scope(world.a):
         return GuardianLink.objects.get(pupil=world.amy, parent=world.parent).pk
+
+
+def _markbook(world, names: set[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """An assignment, and a drop with its fields, of class 7A (ASM-3, ASM-4)."""
+    from tests.factories import markbook_assignment, markbook_drop
+
+    found: dict[str, int] = {}
+    if "assignment_id" in names:
+        found["assignment_id"] = markbook_assignment(world.class_7a).pk
+    if "drop_id" in names:
+        drop = markbook_drop(world.class_7a)
+        found["drop_id"] = drop.pk
+        from markbook.core.tenancy import school_scope
+
+        with school_scope(world.a):
+            found["field_id"] = drop.fields.first().pk
+    return found
 
 
 def _import_job(world, stalled: bool = False) -> int:  # type: ignore[no-untyped-def]

@@ -187,7 +187,9 @@ def mark_record(
     _class_open(assignment.teaching_class)
     if mark is None:
         mark = Mark(school_id=assignment.school_id, assignment=assignment, pupil=pupil)
-    mark.score, mark.status = value, status
+    else:
+        mark.version += 1  # an open markbook holding the old version is told (ASM-3)
+    mark.score, mark.status, mark.updated_by = value, status, actor
     mark.save()
     audit.record(
         actor=actor,

@@ -19,3 +19,12 @@ document.addEventListener("markbook:display", (event) => {
     else html.removeAttribute(name);
   }
 });
+// Signing out forgets the markbook cells this browser still holds (ASM-3: ids and values
+// kept until saved, cleared at sign-out), from the layout's form or allauth's own page.
+document.addEventListener("submit", (event) => {
+  const action = event.target.getAttribute("action") || window.location.pathname;
+  if (!action.includes("/accounts/logout/")) return;
+  for (const name of Object.keys(window.localStorage)) {
+    if (name.startsWith("markbook.cells:")) window.localStorage.removeItem(name);
+  }
+});
