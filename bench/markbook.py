@@ -54,6 +54,7 @@ def _world(pupils: int, assignments: int):  # type: ignore[no-untyped-def]
     from markbook.core.tenancy import school_scope
     from markbook.rosters.models import ClassTeacher, Enrolment, Pupil, TeachingClass
     from markbook.schools.models import School, TermsAcceptance
+    from markbook.schools.years import academic_year_current
 
     school = School.objects.create(
         name=f"Bench {pupils}", urn=f"9{pupils:05d}", status=School.Status.ACTIVE
@@ -65,7 +66,7 @@ def _world(pupils: int, assignments: int):  # type: ignore[no-untyped-def]
             school=school, version=settings.MARKBOOK_TERMS_VERSION, accepted_by_name="Bench"
         )
         group = TeachingClass.objects.create(
-            school=school, name="11X Maths", academic_year="2026/27"
+            school=school, name="11X Maths", academic_year=academic_year_current(school)
         )
         ClassTeacher.objects.create(school=school, teaching_class=group, teacher=teacher)
         people = Pupil.objects.bulk_create(

@@ -281,6 +281,16 @@ PAGE_API: dict[str, tuple[str, ...]] = {
     "rosters:import_job_retry": (f"POST {S}/imports/{{job_id}}/retry",),
     "rosters:import_job_cancel": (f"POST {S}/imports/{{job_id}}/cancel",),
     "audit:log": (f"GET {S}/audit",),
+    "markbook:class_marks": (
+        f"GET {S}/classes/{{class_id}}/marks",
+        f"POST {S}/classes/{{class_id}}/marks",
+        f"PUT {S}/classes/{{class_id}}/marks/{{assignment_id}}/{{pupil_id}}",
+    ),
+    "markbook:class_drop": (
+        f"GET {S}/classes/{{class_id}}/drops/{{drop_id}}/entries",
+        f"POST {S}/classes/{{class_id}}/drops/{{drop_id}}/entries",
+        f"PUT {S}/classes/{{class_id}}/drops/{{drop_id}}/entries/{{field_id}}/{{pupil_id}}",
+    ),
     "rosters:years": (f"GET {S}/academic-years", f"PUT {S}/phase"),
     "rosters:year_rollover": (
         f"GET {S}/academic-years/{{year_id}}/rollover",

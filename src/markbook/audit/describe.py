@@ -26,6 +26,7 @@ from markbook.schools.models import School, TrustAdmin
 
 ACTIONS: dict[str, str] = {
     "accounts.api_token.created": "created an API token",
+    "assessment.markbook.viewed": "viewed a class's markbook",
     "accounts.display_preferences.changed": "changed their display preferences",
     "accounts.api_token.revoked": "revoked an API token",
     "accounts.password.changed": "changed a password",
@@ -97,6 +98,7 @@ READS: dict[str, tuple[str, str]] = {
     "rosters.pupil.viewed": ("pupil pages", "pupils"),
     "rosters.class.viewed": ("class pages", "classes"),
     "rosters.pupils.listed": ("pages of the pupil list", "lists"),
+    "assessment.markbook.viewed": ("markbook pages", "classes"),
     "rosters.pupil.fields_read": ("pupils' planning information", "pupils"),
 }
 
