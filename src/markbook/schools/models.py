@@ -139,6 +139,10 @@ class School(models.Model):
         blank=True,
         help_text="How the school's people sign in: password, google, microsoft.",  # ACC-1
     )
+    # What pupils and parents see of tracking on their results pages (ASM-3, TEN-3).
+    families_see_working_at = models.BooleanField("Families see working-at grades", default=True)
+    families_see_predicted = models.BooleanField("Families see predicted grades", default=False)
+    families_see_targets = models.BooleanField("Families see targets", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
