@@ -305,7 +305,7 @@ def test_editing_the_original_updates_copies_without_marks_and_names_the_others(
 
 
 def test_the_trust_page_warns_of_copies_left_alone(client_for, trust_world):
-    world, cedar, c1 = trust_world
+    world, _cedar, _c1 = trust_world
     with all_schools():
         original = services.trust_assignment_create(
             actor=None, trust=world.a.trust, classes=[world.class_7a], title="T", max_mark=10
