@@ -31,6 +31,7 @@ from django.urls import reverse
 
 from markbook.accounts.credentials import temporary_password
 from markbook.accounts.models import Membership, User
+from markbook.assessment.demo import demo_assignments
 from markbook.audit import services as audit
 from markbook.core.tenancy import all_schools, school_scope
 from markbook.core.validators import random_uln, upn_check_letter
@@ -488,6 +489,8 @@ def _seed_schools(
                 academic_year=academic_year,
                 action="rosters.demo.seeded",
             )
+            if spec.phase == "secondary":
+                demo_assignments(school)  # after tracking's subjects, for boundaries
         seeded.append(
             Seeded(
                 school=school,
