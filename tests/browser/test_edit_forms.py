@@ -34,6 +34,11 @@ EDIT_FORMS = (
     ("rosters:staff_edit", "admin"),
     ("rosters:staff_edit", "trust_admin"),
     ("schools:settings", "admin"),
+    ("assessment:assignment_edit", "teacher"),
+    ("assessment:assignment_edit", "admin"),
+    ("assessment:assignment_edit", "trust_admin"),
+    ("schools:family_settings", "admin"),
+    ("trust_assessment:assignment_edit", "trust_admin"),
 )
 
 

@@ -347,6 +347,13 @@ def trust_assignment_update(
     returns the copies left alone because they have marks. Each school's log records
     what was changed there and what was kept."""
     title, mark = _validate_assignment(title, max_mark, kind)
+    if (original.title, original.max_mark, original.due_date, original.kind) == (
+        title,
+        mark,
+        due_date,
+        kind,
+    ):
+        return []  # saved unchanged: nothing written, nothing logged
     original.title, original.max_mark, original.due_date, original.kind = (
         title,
         mark,

@@ -66,7 +66,7 @@ def _form_page(
             "max_mark": assignment.max_mark,
             "subject": assignment.subject,
         }
-        current = {b.grade_id: b.minimum_mark for b in assignment.boundaries.all()}
+        current: dict[int, Any] = {b.grade_id: b.minimum_mark for b in assignment.boundaries.all()}
     else:
         link = teaching_class.subject_links.select_related("subject").first()
         initial = {"kind": Assignment.Kind.HOMEWORK, "subject": link.subject if link else None}
@@ -74,14 +74,14 @@ def _form_page(
     if request.method == "GET" and is_htmx(request) and "subject" in request.GET:
         # The subject was changed on the form: the boundaries of its scale.
         subject = Subject.objects.filter(pk=request.GET.get("subject") or 0).first()
-        context = {"grades": [(g, current.get(g.pk, "")) for g in _scale_grades(subject)]}
-        return render(request, "assessment/assignment_form.html#boundaries", context)
+        shown = {"grades": [(g, current.get(g.pk, "")) for g in _scale_grades(subject)]}
+        return render(request, "assessment/assignment_form.html#boundaries", shown)
     form = forms.AssignmentForm(request.POST or None, initial=initial)
     subject = _subject_of(form, initial.get("subject"))
     grades = _scale_grades(subject)
     if request.method == "POST":
         posted = forms.posted_boundaries(request.POST, grades)
-        current = posted  # type: ignore[assignment]
+        current = dict(posted)
         if form.is_valid():
             fields = {**form.cleaned_data, "boundaries": posted}
             try:
@@ -100,7 +100,7 @@ def _form_page(
                     school_id=teaching_class.school_id,
                     assignment_id=assignment.pk,
                 )
-    context = {
+    context: dict[str, Any] = {
         "form": form,
         "teaching_class": teaching_class,
         "assignment": assignment,
