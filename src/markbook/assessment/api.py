@@ -31,6 +31,9 @@ from markbook.tracking.models import Subject
 
 router = Router(tags=["assessment"])
 
+# An id that fits the database's integer, so a wild one is a 422, not a server error.
+MAX_ID = 2**63 - 1
+
 SCHOOL = "/schools/{school_id}"
 TRUST = "/trusts/{trust_id}"
 
@@ -67,7 +70,9 @@ class AssignmentIn(InputSchema):
     kind: str = Field("homework", description="homework, classwork or test")
     due_date: date | None = None
     max_mark: Decimal
-    subject_id: int | None = Field(None, description="Default: the class's subject.")
+    subject_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="Default: the class's subject."
+    )
     boundaries: dict[int, Decimal] = Field(
         default_factory=dict, description="Grade id -> the lowest mark for that grade."
     )
@@ -80,12 +85,12 @@ class AssignmentPatch(InputSchema):
     kind: str | None = None
     due_date: date | None = None
     max_mark: Decimal | None = None
-    subject_id: int | None = None
+    subject_id: int | None = Field(None, ge=1, le=MAX_ID)
     boundaries: dict[int, Decimal] | None = None
 
 
 class AssignmentFilter(InputSchema):
-    class_id: int | None = None
+    class_id: int | None = Field(None, ge=1, le=MAX_ID)
     overdue: bool = Field(False, description="Only those past due with marks missing.")
 
 
