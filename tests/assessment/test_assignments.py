@@ -332,3 +332,11 @@ def test_a_class_outside_the_trust_is_refused(client_for, world):
     assert answer.status_code == 422
     with all_schools():
         assert not Assignment.objects.exists()
+
+
+def test_a_huge_maximum_is_refused_not_a_server_error(client_for, world):
+    """ASM-1: 4e65 used to raise InvalidOperation (a 500); now a 422 naming the field."""
+    api = f"/api/schools/{world.a.pk}/classes/{world.class_7a.pk}/assignments"
+    body = json.dumps({"title": "X", "max_mark": -4.07e65})
+    answer = client_for("teacher").post(api, body, content_type="application/json")
+    assert answer.status_code == 422 and "max_mark" in answer.json()["errors"]

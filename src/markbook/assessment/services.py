@@ -38,6 +38,9 @@ def _decimal(value: Any, field: str) -> Decimal:
         raise _fail(field, f"{value!r} is not a number.") from error
     if not number.is_finite():
         raise _fail(field, f"{value!r} is not a number.")
+    if abs(number) > MAX_MARK_LIMIT:
+        # Quantizing a huge number raises InvalidOperation: refuse it as too large first.
+        raise _fail(field, f"{value} is too large; marks go up to {MAX_MARK_LIMIT}.")
     if number != number.quantize(Decimal("0.01")):
         raise _fail(field, f"{value} has more than 2 decimal places.")
     return number.quantize(Decimal("0.01"))
