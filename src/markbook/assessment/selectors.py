@@ -8,7 +8,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
@@ -219,11 +218,3 @@ def pupil_tracking(pupil: Pupil, school: School) -> list[TrackingRow]:
             row = rows.setdefault(target.subject.name, TrackingRow(target.subject.name))
             row.target = target.grade.label
     return [rows[name] for name in sorted(rows)]
-
-
-def result_summary(results: list[Result]) -> dict[str, Decimal | int]:
-    """Counts for the page's heading: how many marked, and how many still to come."""
-    return {
-        "marked": sum(1 for r in results if r.status == "marked"),
-        "outstanding": sum(1 for r in results if r.status in ("overdue", "waiting")),
-    }
