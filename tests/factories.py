@@ -243,3 +243,18 @@ def markbook_drop(teaching_class: TeachingClass, name: str = "Autumn", scale_nam
                 school=school, drop=drop, key=key, label=label, scale=own, position=position
             )
     return drop
+
+
+def gcse_subject(school: School, name: str = "Maths", classes=()):  # type: ignore[no-untyped-def]
+    """A subject on the school's GCSE 9-1 scale (built-in scales installed), linked to
+    `classes` (tracking.SubjectClass)."""
+    from markbook.tracking.models import GradeScale, Subject, SubjectClass
+    from markbook.tracking.services import tracking_setup
+
+    with school_scope(school):
+        tracking_setup(school=school)
+        scale = GradeScale.objects.get(name="GCSE 9-1")
+        subject = Subject.objects.create(school=school, name=name, scale=scale)
+        for c in classes:
+            SubjectClass.objects.create(school=school, subject=subject, teaching_class=c)
+    return subject

@@ -115,6 +115,21 @@ PAGES: dict[str, Route | str] = {
     "school_accounts:pupil_signin_code": Route(only("teacher", "admin"), method="post"),
     "api:openapi-json": Route({r: 200 for r in ROLES}),
     "api:openapi-view": Route({r: 200 for r in ROLES}),
+    # Assignments (ASM-1): staff see their list; work for 7A is its teacher's and the
+    # administrators' (the colleague teaches 7B: 404). assignment_id is one of 7A's.
+    "assessment:assignments": Route(only("teacher", "colleague", "admin", "trust_admin")),
+    "assessment:assignment_new": Route(only("teacher", "admin", "trust_admin")),
+    "assessment:assignment_detail": Route(only("teacher", "admin", "trust_admin")),
+    "assessment:assignment_edit": Route(only("teacher", "admin", "trust_admin")),
+    "assessment:assignment_delete": Route(only("teacher", "admin", "trust_admin")),
+    # Results (ASM-3, TEN-3): a pupil's own; Amy's for her, her parent, her teacher, admins.
+    "assessment:my_results": Route(only("pupil")),
+    "assessment:pupil_results": Route(only("pupil", "parent", "teacher", "admin", "trust_admin")),
+    "schools:family_settings": Route(only("admin")),
+    # A trust's assignments: the trust's administrators only.
+    "trust_assessment:assignments": Route(only("trust_admin")),
+    "trust_assessment:assignment_new": Route(only("trust_admin")),
+    "trust_assessment:assignment_edit": Route(only("trust_admin")),
 }
 
 # API operations, keyed "METHOD /path" as in the OpenAPI document. Anonymous callers
@@ -235,6 +250,34 @@ API: dict[str, Route] = {
     # request_id is a fresh pending request for each call (see _kwargs).
     f"POST {S}/registration-requests/{{request_id}}/approve": Route(api_only(*API_ADMINS), "post"),
     f"POST {S}/registration-requests/{{request_id}}/refuse": Route(api_only(*API_ADMINS), "post"),
+    # Assignments (ASM-1): assignment_id is one of 7A's, without marks.
+    f"GET {S}/assignments": Route(api_only(*API_STAFF)),
+    f"POST {S}/classes/{{class_id}}/assignments": Route(
+        api_only("teacher", *API_ADMINS, ok=201), "post", {"title": "Quiz", "max_mark": 10}
+    ),
+    f"GET {S}/assignments/{{assignment_id}}": Route(api_only("teacher", *API_ADMINS)),
+    f"PATCH {S}/assignments/{{assignment_id}}": Route(
+        api_only("teacher", *API_ADMINS), "patch", {"title": "Quiz 2"}
+    ),
+    f"DELETE {S}/assignments/{{assignment_id}}": Route(
+        api_only("teacher", *API_ADMINS, ok=204), "delete"
+    ),
+    # Results (ASM-3, TEN-3).
+    f"GET {S}/me/results": Route(api_only("pupil")),
+    f"GET {S}/pupils/{{pupil_id}}/results": Route(
+        api_only("pupil", "parent", "teacher", "admin", "trust_admin")
+    ),
+    f"GET {S}/settings/families": Route(api_only("admin")),
+    f"PATCH {S}/settings/families": Route(api_only("admin"), "patch", {}),
+    # A trust's assignments: its administrators only. The POST names no class, so the
+    # admitted trust administrator is refused by the service (422), everyone else 404.
+    "GET /api/trusts/{trust_id}/assignments": Route(api_only("trust_admin")),
+    "POST /api/trusts/{trust_id}/assignments": Route(
+        api_only("trust_admin", ok=422), "post", {"title": "Mock", "max_mark": 60, "class_ids": []}
+    ),
+    "PATCH /api/trusts/{trust_id}/assignments/{trust_assignment_id}": Route(
+        api_only("trust_admin"), "patch", {}
+    ),
 }
 
 
@@ -423,7 +466,11 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
     if "<int:request_id>" in pattern or "{request_id}" in pattern:
         values["request_id"] = _pending_registration(world).pk
     names = re.findall(r"<(?:\w+:)?(\w+)>|\{(\w+)\}", pattern)
-    values.update(_markbook(world, {a or b for a, b in names}))
+    values.update(_markbook(world, {a or b for a, b in names} - {"assignment_id"}))
+    if ("assignment_id", "") in names or ("", "assignment_id") in names:
+        values["assignment_id"] = _assignment(world)
+    if ("trust_assignment_id", "") in names or ("", "trust_assignment_id") in names:
+        values["trust_assignment_id"] = _trust_assignment(world)
     if ("job_id", "") in names or ("", "job_id") in names:
         values["job_id"] = _import_job(
             world, stalled=pattern.rstrip("/").endswith(("retry", "cancel"))
@@ -454,6 +501,32 @@ def _markbook(world, names: set[str]) -> dict[str, int]:  # type: ignore[no-unty
         with school_scope(world.a):
             found["field_id"] = drop.fields.first().pk
     return found
+
+
+def _assignment(world) -> int:  # type: ignore[no-untyped-def]
+    """An assignment of 7A (no marks)."""
+    from markbook.assessment.services import assignment_create
+    from markbook.core.tenancy import school_scope
+
+    with school_scope(world.a):
+        return assignment_create(
+            actor=world.teacher, teaching_class=world.class_7a, title="Quiz", max_mark=10
+        ).pk
+
+
+def _trust_assignment(world) -> int:  # type: ignore[no-untyped-def]
+    """A trust's original set to 7A."""
+    from markbook.assessment.services import trust_assignment_create
+    from markbook.core.tenancy import school_scope
+
+    with school_scope(world.a):
+        return trust_assignment_create(
+            actor=world.trust_admin,
+            trust=world.a.trust,
+            classes=[world.class_7a],
+            title="Mock",
+            max_mark=60,
+        ).pk
 
 
 def _import_job(world, stalled: bool = False) -> int:  # type: ignore[no-untyped-def]

@@ -169,7 +169,9 @@ class SchoolScopeMiddleware:
         api = request.path_info.startswith("/api/")
         if not request.user.is_authenticated:
             return _unauthenticated(request, api)
-        trust = Trust.objects.filter(pk=trust_id, admins__user=request.user).first()
+        if not str(trust_id).isdecimal():
+            return _not_found(api)  # an API path's id is not converted to an int first
+        trust = Trust.objects.filter(pk=int(trust_id), admins__user=request.user).first()
         if trust is None:
             return _not_found(api)
         request.access = Access(trust=trust, roles=frozenset({"trust_admin"}))

@@ -12,6 +12,7 @@ from ninja.security import django_auth
 
 from markbook.accounts.api import router as accounts_router
 from markbook.accounts.api_registration import router as registration_router
+from markbook.assessment.api import router as assessment_router
 from markbook.assessment.grid_api import router as markbook_router
 from markbook.audit.api import router as audit_router
 from markbook.core.api import ApiTokenAuth, install_error_handlers
@@ -68,3 +69,4 @@ api.add_router("", audit_router)
 api.add_router("", settings_router)
 api.add_router("", registration_router)
 api.add_router("", markbook_router)
+api.add_router("", assessment_router)

@@ -14,7 +14,9 @@ urlpatterns = [
     path("s/<int:school_id>/markbook/", include("markbook.assessment.grid_urls")),
     path("s/<int:school_id>/audit/", include("markbook.audit.urls")),
     path("s/<int:school_id>/accounts/", include("markbook.accounts.school_urls")),
+    path("s/<int:school_id>/assessment/", include("markbook.assessment.urls")),
     path("trust/<int:trust_id>/", include("markbook.schools.trust_urls")),
+    path("trust/<int:trust_id>/assignments/", include("markbook.assessment.trust_urls")),
     path("privacy/", include("markbook.privacy.urls")),
 ]
 

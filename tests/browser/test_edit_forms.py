@@ -40,6 +40,11 @@ EDIT_FORMS = (
         ("accounts:profile", role)
         for role in ("admin", "colleague", "parent", "pupil", "teacher", "trust_admin")
     ),
+    ("assessment:assignment_edit", "teacher"),
+    ("assessment:assignment_edit", "admin"),
+    ("assessment:assignment_edit", "trust_admin"),
+    ("schools:family_settings", "admin"),
+    ("trust_assessment:assignment_edit", "trust_admin"),
 )
 # The edit form of a page that holds several forms (the others add or revoke things).
 FORM = {"accounts:profile": "#display-form"}

@@ -283,12 +283,15 @@ def test_access_log_is_intact_with_one_summary_event_per_school(seed):
                 .order_by("seq")
                 .values_list("action", flat=True)
             )
+            # The secondary's term of assignments is one more summary (ASM-1).
+            extra = ["assessment.demo.seeded"] if school.name == SCHOOLS[0].name else []
             assert actions == [
                 "schools.school.created",
                 "schools.terms.accepted",
                 "schools.phase.changed",
                 "rosters.demo.seeded",
                 "rosters.demo.last_year_seeded",
+                *extra,
             ]
             summary = AuditEvent.objects.get(school=school, action="rosters.demo.seeded")
             assert summary.data["pupils_created"] == Pupil.objects.filter(school=school).count()
@@ -313,3 +316,26 @@ def test_too_few_pupils_is_refused_with_a_clear_message(seed):
     with pytest.raises(CommandError, match="--pupils must be between"):
         seed(pupils=1)
     assert not demo_schools()
+
+
+def test_the_secondary_school_has_a_term_of_marked_assignments(seed):
+    """ASM-1, ASM-3: a few assignments per class, with marks, Absent, Not required and
+    missing; the one still to come has none. Reset wipes them with the school."""
+    from markbook.assessment.models import Assignment, Mark
+    from markbook.assessment.selectors import completion
+    from markbook.core.tenancy import school_scope
+
+    seed()
+    secondary = next(s for s in demo_schools() if s.name == SCHOOLS[0].name)
+    with school_scope(secondary):
+        assignments = list(Assignment.objects.all())
+        statuses = set(Mark.objects.values_list("status", flat=True))
+        done = completion(assignments)
+    assert len(assignments) >= 3 * len({a.teaching_class_id for a in assignments})
+    assert statuses == {"marked", "absent", "not_required"}
+    assert any(c.missing for c in done.values())
+    future = [a for a in assignments if a.due_date > date.today()]
+    assert future and all(done[a.pk].marked == 0 for a in future)
+    seed("--reset")
+    with school_scope(secondary):
+        assert not Assignment.objects.exists()

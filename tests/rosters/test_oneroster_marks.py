@@ -349,3 +349,41 @@ def test_the_upload_page_preview_counts_marks(marked, client_for):
     assert "1 marks recorded, 2 removed" in page
     # still the old score: a preview writes nothing
     assert ("Fractions quiz", "amy.adams", Decimal("15.50"), "marked") in _marks(marked.a)["marks"]
+
+
+def test_kinds_subjects_and_boundaries_are_not_carried_and_survive_a_reimport(marked):
+    """ASM-1, ROS-4: OneRoster's lineItem category needs a categories.csv Markbook does
+    not write, so an assignment's kind (like its subject and boundaries) is not carried:
+    the export leaves categorySourcedId blank, an import into a new school gives
+    homework, and re-importing a school's own export keeps the kind, subject and
+    boundaries it had, while title, due date and maximum still round-trip."""
+    maths = f.gcse_subject(marked.a, classes=[marked.class_7a])
+    with school_scope(marked.a):
+        quiz = Assignment.objects.get(title="Fractions quiz")
+        nine = maths.scale.grades.get(label="9")
+        assessment.assignment_update(
+            actor=None,
+            assignment=quiz,
+            title=quiz.title,
+            max_mark=quiz.max_mark,
+            due_date=quiz.due_date,
+            kind="test",
+            subject=maths,
+            boundaries={nine.pk: "18"},
+        )
+    data = _export(marked)
+    assert {i["categorySourcedId"] for i in _rows(_files(data)["lineItems"])} == {""}
+    result = _import(marked.a, data)
+    assert result.ok and result.assignments_updated == 0, result.problems
+    with school_scope(marked.a):
+        quiz = Assignment.objects.get(title="Fractions quiz")
+        assert (quiz.kind, quiz.subject, [b.grade for b in quiz.boundaries.all()]) == (
+            "test",
+            maths,
+            [nine],
+        )
+    new = _new_school(marked)
+    assert _import(new, data).ok
+    with school_scope(new):
+        assert set(Assignment.objects.values_list("kind", flat=True)) == {"homework"}
+    assert _marks(new)["assignments"] == _marks(marked.a)["assignments"]

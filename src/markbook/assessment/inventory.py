@@ -37,8 +37,26 @@ declare(
         "due_date",
         "max_mark",
         "oneroster_id",
+        "trust_origin",
         "created_at",
     ),
+)
+
+declare(
+    "assessment.TrustAssignment",
+    subject="created_by",
+    description="A trust's original of work set to classes across its schools (ASM-1).",
+    personal={
+        "created_by": Personal(
+            category=Category.RELATIONSHIP,
+            purpose="who set the trust's assignment",
+            basis=Basis.PUBLIC_TASK,
+            visible_to="the trust's administrators",
+            retention=Retention.LINK,
+            erasure=Erasure.BLANK,
+        ),
+    },
+    not_personal=("id", "trust", "title", "kind", "due_date", "max_mark", "created_at"),
 )
 
 

@@ -14,6 +14,33 @@ from django.db import models
 from markbook.core.tenancy import SchoolScopedManager
 
 
+class TrustAssignment(models.Model):
+    """A trust administrator's original of work set to classes across the trust's schools
+    (ASM-1). Not a tenant table: it belongs to the trust, and only that trust's
+    administrators reach it (through the /trust/<trust_id>/ URLs admission admits). Each
+    school gets its own `Assignment` copy, linked by `Assignment.trust_origin`."""
+
+    trust = models.ForeignKey("schools.Trust", on_delete=models.CASCADE, related_name="assignments")
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, default="homework")
+    due_date = models.DateField(null=True, blank=True)
+    max_mark = models.DecimalField(max_digits=7, decimal_places=2)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class Assignment(models.Model):
     """A piece of work set to one class: title, kind, due date, maximum mark (ASM-1)."""
 
@@ -45,6 +72,14 @@ class Assignment(models.Model):
         max_length=255,
         blank=True,
         help_text="The lineItem's sourcedId in the OneRoster file it came from.",  # ROS-4
+    )
+    trust_origin = models.ForeignKey(
+        TrustAssignment,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="copies",
+        help_text="The trust's original this assignment is a copy of.",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -2,21 +2,27 @@
 
 Keyword-only, atomic and audited, run inside the school's scope (TEN-4) like the
 rosters services. Bad input raises `ValidationError({field: [message]})` and writes
-nothing. So far only the OneRoster import (ROS-4) calls them: there are no pages or
-API for assignments and marks yet.
+nothing. The assignment pages and API, the OneRoster import (ROS-4) and the trust's
+assignments (`trust_assignment_*`: one original, a copy per class in each school)
+call them.
 """
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count
 
 from markbook.accounts.models import User
-from markbook.assessment.models import Assignment, Mark
+from markbook.assessment.grading import check_boundaries
+from markbook.assessment.models import Assignment, AssignmentBoundary, Mark, TrustAssignment
 from markbook.audit import services as audit
 from markbook.rosters.models import Pupil, TeachingClass
+from markbook.schools.models import Trust
+from markbook.tracking.models import Grade, Subject, SubjectClass
 
 MAX_MARK_LIMIT = Decimal("99999.99")
 
@@ -32,6 +38,9 @@ def _decimal(value: Any, field: str) -> Decimal:
         raise _fail(field, f"{value!r} is not a number.") from error
     if not number.is_finite():
         raise _fail(field, f"{value!r} is not a number.")
+    if abs(number) > MAX_MARK_LIMIT:
+        # Quantizing a huge number raises InvalidOperation: refuse it as too large first.
+        raise _fail(field, f"{value} is too large; marks go up to {MAX_MARK_LIMIT}.")
     if number != number.quantize(Decimal("0.01")):
         raise _fail(field, f"{value} has more than 2 decimal places.")
     return number.quantize(Decimal("0.01"))
@@ -41,12 +50,14 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _validate_assignment(title: str, max_mark: Any) -> tuple[str, Decimal]:
+def _validate_assignment(title: str, max_mark: Any, kind: str) -> tuple[str, Decimal]:
     title = (title or "").strip()
     if not title:
         raise _fail("title", "Give the assignment a title.")
     if len(title) > 200:
         raise _fail("title", "The title is longer than 200 characters.")
+    if kind not in Assignment.Kind.values:
+        raise _fail("kind", f"{kind!r} is not a kind; use homework, classwork or test.")
     mark = _decimal(max_mark, "max_mark")
     if mark <= 0 or mark > MAX_MARK_LIMIT:
         raise _fail(
@@ -65,6 +76,40 @@ def _class_open(teaching_class: TeachingClass) -> None:
         )
 
 
+def _class_subject(teaching_class: TeachingClass) -> Subject | None:
+    link = SubjectClass.objects.select_related("subject").filter(teaching_class=teaching_class)
+    first = link.first()
+    return first.subject if first else None
+
+
+def _boundaries(
+    subject: Subject | None, boundaries: Mapping[int, Any], max_mark: Decimal
+) -> dict[int, Decimal]:
+    """Checked boundaries (grade id -> lowest mark) on `subject`'s scale (ASM-1)."""
+    if not boundaries:
+        return {}
+    if subject is None:
+        raise _fail("boundaries", "Choose a subject first: boundaries are grades on its scale.")
+    minimums = {int(g): _decimal(m, "boundaries") for g, m in boundaries.items()}
+    grades = {g.pk: g for g in Grade.objects.filter(scale_id=subject.scale_id)}
+    check_boundaries(grades=grades, minimums=minimums, max_mark=max_mark)
+    return minimums
+
+
+def _write_boundaries(assignment: Assignment, minimums: dict[int, Decimal]) -> None:
+    AssignmentBoundary.objects.filter(assignment=assignment).delete()
+    AssignmentBoundary.objects.bulk_create(
+        AssignmentBoundary(
+            school_id=assignment.school_id, assignment=assignment, grade_id=g, minimum_mark=m
+        )
+        for g, m in minimums.items()
+    )
+
+
+def _boundary_text(minimums: Mapping[int, Decimal]) -> dict[str, str]:
+    return {str(g): str(m) for g, m in sorted(minimums.items())}
+
+
 @transaction.atomic
 def assignment_create(
     *,
@@ -73,28 +118,56 @@ def assignment_create(
     title: str,
     max_mark: Decimal | int | str,
     due_date: date | None = None,
+    kind: str = Assignment.Kind.HOMEWORK,
+    subject: Subject | None = None,
+    boundaries: Mapping[int, Any] | None = None,
     oneroster_id: str = "",
+    trust_origin: TrustAssignment | None = None,
 ) -> Assignment:
-    """Set an assignment to a class (ASM-1); not to a class of an archived year."""
+    """Set an assignment to a class (ASM-1), not to a class of an archived year: its subject is the class's (tracking's
+    SubjectClass) unless one is given; boundaries (grade id -> lowest mark) are checked
+    against the subject's scale and the maximum mark."""
     _class_open(teaching_class)
-    title, mark = _validate_assignment(title, max_mark)
+    title, mark = _validate_assignment(title, max_mark, kind)
+    if subject is None:
+        subject = _class_subject(teaching_class)
+    elif subject.school_id != teaching_class.school_id:
+        raise _fail("subject", "This subject is not one of the school's.")
+    minimums = _boundaries(subject, boundaries or {}, mark)
     assignment = Assignment.objects.create(
         school_id=teaching_class.school_id,
         teaching_class=teaching_class,
         title=title,
+        kind=kind,
+        subject=subject,
         max_mark=mark,
         due_date=due_date,
         oneroster_id=oneroster_id,
+        trust_origin=trust_origin,
         created_by=actor,
     )
+    _write_boundaries(assignment, minimums)
+    data: dict[str, Any] = {
+        "class": teaching_class.pk,
+        "title": title,
+        "max_mark": str(mark),
+        "kind": kind,
+    }
+    if minimums:
+        data["boundaries"] = _boundary_text(minimums)
+    if trust_origin is not None:
+        data["trust_assignment"] = trust_origin.pk
     audit.record(
         actor=actor,
         school=teaching_class.school_id,
         action="assessment.assignment.created",
         target=assignment,
-        data={"class": teaching_class.pk, "title": title, "max_mark": str(mark)},
+        data=data,
     )
     return assignment
+
+
+_UNCHANGED: Any = object()
 
 
 @transaction.atomic
@@ -105,32 +178,53 @@ def assignment_update(
     title: str,
     max_mark: Decimal | int | str,
     due_date: date | None,
+    kind: str | None = None,
+    subject: Subject | None = _UNCHANGED,
+    boundaries: Mapping[int, Any] | None = None,
 ) -> Assignment:
-    """Change an assignment's title, due date or maximum mark (ASM-1). A maximum below a
-    mark already given is refused."""
-    title, mark = _validate_assignment(title, max_mark)
+    """Change an assignment's title, due date, maximum mark, and (when given) kind,
+    subject and boundaries (ASM-1). A maximum below a mark already given is refused, and
+    the boundaries kept must still fit the subject's scale and the maximum."""
+    kind = assignment.kind if kind is None else kind
+    title, mark = _validate_assignment(title, max_mark, kind)
+    if subject is _UNCHANGED:
+        subject = assignment.subject
+    elif subject is not None and subject.school_id != assignment.school_id:
+        raise _fail("subject", "This subject is not one of the school's.")
+    current = {b.grade_id: b.minimum_mark for b in assignment.boundaries.all()}
+    minimums = _boundaries(subject, current if boundaries is None else boundaries, mark)
     old = {
         "title": assignment.title,
+        "kind": assignment.kind,
+        "subject": assignment.subject_id,
         "max_mark": str(assignment.max_mark),
         "due_date": assignment.due_date.isoformat() if assignment.due_date else None,
+        "boundaries": _boundary_text(current),
     }
     new = {
         "title": title,
+        "kind": kind,
+        "subject": subject.pk if subject else None,
         "max_mark": str(mark),
         "due_date": due_date.isoformat() if due_date else None,
+        "boundaries": _boundary_text(minimums),
     }
     if old == new:
         return assignment
     if assignment.marks.filter(score__gt=mark).exists():
         raise _fail("max_mark", f"Some marks are above {mark}; change them first.")
     assignment.title, assignment.max_mark, assignment.due_date = title, mark, due_date
-    assignment.save(update_fields=["title", "max_mark", "due_date"])
+    assignment.kind, assignment.subject = kind, subject
+    assignment.save(update_fields=["title", "max_mark", "due_date", "kind", "subject"])
+    if old["boundaries"] != new["boundaries"]:
+        _write_boundaries(assignment, minimums)
+    changed = [k for k in new if old[k] != new[k]]
     audit.record(
         actor=actor,
         school=assignment.school_id,
         action="assessment.assignment.changed",
         target=assignment,
-        data={"old": old, "new": new},
+        data={"old": {k: old[k] for k in changed}, "new": {k: new[k] for k in changed}},
     )
     return assignment
 
@@ -217,3 +311,102 @@ def mark_delete(*, actor: User | None, mark: Mark) -> None:
         },
     )
     mark.delete()
+
+
+# --- A trust's assignment set to classes across its schools (ASM-1) ---------------
+
+
+@transaction.atomic
+def trust_assignment_create(
+    *,
+    actor: User | None,
+    trust: Trust,
+    classes: list[TeachingClass],
+    title: str,
+    max_mark: Decimal | int | str,
+    due_date: date | None = None,
+    kind: str = Assignment.Kind.HOMEWORK,
+) -> TrustAssignment:
+    """Set one assignment to chosen classes of the trust's schools: the trust keeps the
+    original, each class gets its own school's copy linked to it, audited in each
+    school's log (assignment_create)."""
+    title, mark = _validate_assignment(title, max_mark, kind)
+    if not classes:
+        raise _fail("classes", "Choose at least one class.")
+    if any(c.school.trust_id != trust.pk for c in classes):
+        raise _fail("classes", "Every class must be in one of the trust's schools.")
+    original = TrustAssignment.objects.create(
+        trust=trust, title=title, kind=kind, due_date=due_date, max_mark=mark, created_by=actor
+    )
+    for teaching_class in classes:
+        assignment_create(
+            actor=actor,
+            teaching_class=teaching_class,
+            title=title,
+            max_mark=mark,
+            due_date=due_date,
+            kind=kind,
+            trust_origin=original,
+        )
+    return original
+
+
+@transaction.atomic
+def trust_assignment_update(
+    *,
+    actor: User | None,
+    original: TrustAssignment,
+    title: str,
+    max_mark: Decimal | int | str,
+    due_date: date | None,
+    kind: str,
+) -> list[Assignment]:
+    """Change the trust's original and every copy that has no marks yet (ASM-1);
+    returns the copies left alone because they have marks. Each school's log records
+    what was changed there and what was kept."""
+    title, mark = _validate_assignment(title, max_mark, kind)
+    if (original.title, original.max_mark, original.due_date, original.kind) == (
+        title,
+        mark,
+        due_date,
+        kind,
+    ):
+        return []  # saved unchanged: nothing written, nothing logged
+    original.title, original.max_mark, original.due_date, original.kind = (
+        title,
+        mark,
+        due_date,
+        kind,
+    )
+    original.save(update_fields=["title", "max_mark", "due_date", "kind"])
+    copies = list(
+        Assignment.objects.filter(trust_origin=original)
+        .select_related("teaching_class", "subject")
+        .prefetch_related("boundaries")
+        .annotate(mark_count=Count("marks"))
+        .order_by("school_id", "teaching_class__name", "pk")
+    )
+    kept = [a for a in copies if a.mark_count]  # type: ignore[attr-defined]
+    for copy in copies:
+        if copy.mark_count:  # type: ignore[attr-defined]
+            continue
+        assignment_update(
+            actor=actor,
+            assignment=copy,
+            title=title,
+            max_mark=mark,
+            due_date=due_date,
+            kind=kind,
+        )
+    for school_id in sorted({a.school_id for a in copies}):
+        audit.record(
+            actor=actor,
+            school=school_id,
+            action="assessment.trust_assignment.changed",
+            data={
+                "trust_assignment": original.pk,
+                "updated": [a.pk for a in copies if a.school_id == school_id and a not in kept],
+                "kept_with_marks": [a.pk for a in kept if a.school_id == school_id],
+            },
+        )
+    return kept

@@ -155,6 +155,10 @@ class School(models.Model):
     sixth_form = models.BooleanField(
         default=False, help_text="A secondary school with Years 12 and 13."
     )
+    # What pupils and parents see of tracking on their results pages (ASM-3, TEN-3).
+    families_see_working_at = models.BooleanField("Families see working-at grades", default=True)
+    families_see_predicted = models.BooleanField("Families see predicted grades", default=False)
+    families_see_targets = models.BooleanField("Families see targets", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

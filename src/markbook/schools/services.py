@@ -308,3 +308,33 @@ def trust_admin_create(
         data={"user": user.pk, "email": email},
     )
     return user, password
+
+
+FAMILY_TRACKING = ("families_see_working_at", "families_see_predicted", "families_see_targets")
+
+
+@transaction.atomic
+def school_family_view_update(
+    *,
+    actor: User,
+    school: School,
+    working_at: bool | None = None,
+    predicted: bool | None = None,
+    targets: bool | None = None,
+) -> School:
+    """Decide what pupils and parents see of tracking on their results pages (ASM-3,
+    TEN-3): working-at grades, predicted grades, targets. None leaves one unchanged;
+    audited when something changed."""
+    after = dict(zip(FAMILY_TRACKING, (working_at, predicted, targets), strict=True))
+    changed = {
+        name: {"old": getattr(school, name), "new": value}
+        for name, value in after.items()
+        if value is not None and getattr(school, name) != value
+    }
+    if not changed:
+        return school
+    for name, change in changed.items():
+        setattr(school, name, change["new"])
+    school.save(update_fields=list(changed))
+    audit.record(actor=actor, school=school, action="schools.settings.changed", data=changed)
+    return school

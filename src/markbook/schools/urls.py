@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("terms/", views.terms, name="terms"),
     path("settings/", views.school_settings, name="settings"),
+    path("settings/families/", views.family_settings, name="family_settings"),
 ]

@@ -176,3 +176,25 @@ def _confirm_blanking(
             "confirm": list(in_use.held),
         },
     )
+
+
+def family_settings(request: AccessRequest, school_id: int) -> HttpResponse:
+    """What pupils and parents see of tracking on their results pages (ASM-3, TEN-3)."""
+    if not request.access.has("school_admin"):
+        raise Http404
+    school = school_of(request)
+    if request.method == "POST":
+        services.school_family_view_update(
+            actor=request.user,
+            school=school,
+            working_at=request.POST.get("families_see_working_at") == "on",
+            predicted=request.POST.get("families_see_predicted") == "on",
+            targets=request.POST.get("families_see_targets") == "on",
+        )
+        messages.success(request, "Settings saved.")
+        return redirect("schools:family_settings", school_id=school.pk)
+    choices = [
+        (name, School._meta.get_field(name).verbose_name, getattr(school, name))
+        for name in services.FAMILY_TRACKING
+    ]
+    return render(request, "schools/family_settings.html", {"school": school, "choices": choices})

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from markbook.accounts.credentials import temporary_password
 from markbook.accounts.models import Membership, User
+from markbook.assessment.demo import demo_assignments
 from markbook.audit import services as audit
 from markbook.core.tenancy import all_schools, school_scope
 from markbook.core.validators import random_uln, upn_check_letter
@@ -498,6 +499,8 @@ def _seed_schools(
             )
             taught = {c.name for c in load.classes if teacher.email in c.teachers}
             _previous_year(admin, school, current, [c for c in loaded.classes if c.name in taught])
+            if spec.phase == "secondary":
+                demo_assignments(school)  # after tracking's subjects, for boundaries
         seeded.append(
             Seeded(
                 school=school,
