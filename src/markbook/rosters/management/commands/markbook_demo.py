@@ -49,6 +49,7 @@ from markbook.schools.services import (
     trust_admin_create,
     trust_create,
 )
+from markbook.tracking.demo import demo_tracking
 
 TRUST_NAME = "Oak Learning Trust"
 TRUST_ADMIN = ("Margaret", "Osei", "m.osei@oaklearningtrust.org.uk")
@@ -488,6 +489,7 @@ def _seed_schools(
                 academic_year=academic_year,
                 action="rosters.demo.seeded",
             )
+            demo_tracking(school)
         seeded.append(
             Seeded(
                 school=school,
