@@ -83,6 +83,30 @@ PAGES: dict[str, Route | str] = {
     "rosters:import_job_cancel": Route(
         only("admin", "trust_admin", ok=302), method="post", data={"attempt": 1}
     ),
+    # Tracking (ASM-4): the school's set-up is its administrators'; drops and their
+    # completion all its staff's; a class's targets its teachers' and administrators'.
+    "tracking:home": Route(only("teacher", "colleague", "admin", "trust_admin")),
+    "tracking:subjects": Route(only("admin", "trust_admin")),
+    "tracking:subject_autolink": Route(only("admin", "trust_admin")),
+    "tracking:subject_edit": Route(only("admin", "trust_admin")),
+    "tracking:subject_classes": Route(only("admin", "trust_admin")),
+    "tracking:subject_delete": Route(only("admin", "trust_admin", ok=405)),
+    "tracking:scales": Route(only("admin", "trust_admin")),
+    "tracking:scale_new": Route(only("admin", "trust_admin")),
+    "tracking:scale_edit": Route(only("admin", "trust_admin")),
+    "tracking:scale_delete": Route(only("admin", "trust_admin", ok=405)),
+    "tracking:target_rules": Route(only("admin", "trust_admin")),
+    "tracking:bands": Route(only("admin", "trust_admin")),
+    "tracking:drops": Route(only("teacher", "colleague", "admin", "trust_admin")),
+    "tracking:drop_new": Route(only("admin", "trust_admin")),
+    "tracking:drop_completion": Route(only("teacher", "colleague", "admin", "trust_admin")),
+    "tracking:drop_edit": Route(only("admin", "trust_admin")),
+    "tracking:drop_lock": Route(only("admin", "trust_admin", ok=405)),
+    "tracking:drop_delete": Route(only("admin", "trust_admin", ok=405)),
+    "tracking:targets_import": Route(only("admin", "trust_admin")),
+    "tracking:targets_from_ks2": Route(only("admin", "trust_admin", ok=405)),
+    # 7A: its teacher and the administrators; not the colleague (7B).
+    "tracking:class_targets": Route(only("teacher", "admin", "trust_admin")),
     "audit:log": Route(only("admin")),
     # Public: the privacy notice generated from the data inventory (DSR-1).
     "privacy:notice": Route({r: 200 for r in ROLES}),
@@ -264,11 +288,33 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
     if "<int:request_id>" in pattern or "{request_id}" in pattern:
         values["request_id"] = _pending_registration(world).pk
     names = re.findall(r"<(?:\w+:)?(\w+)>|\{(\w+)\}", pattern)
+    tracked = {"scale_id", "subject_id", "drop_id", "band_id", "grade_id"}
+    if tracked & {a or b for a, b in names}:
+        values.update(_tracking(world))
     if ("job_id", "") in names or ("", "job_id") in names:
         values["job_id"] = _import_job(
             world, stalled=pattern.rstrip("/").endswith(("retry", "cancel"))
         )
     return {a or b: values[a or b] for a, b in names}
+
+
+def _tracking(world) -> dict:  # type: ignore[no-untyped-def]
+    """School A's tracking set-up: a school-defined scale, Maths and a drop (ASM-4)."""
+    from markbook.core.tenancy import school_scope
+    from markbook.tracking.models import Band
+    from tests.factories import tracking_world
+
+    made = tracking_world(world)
+    with school_scope(world.a):
+        band = Band.objects.get(rank=3)
+        grade = made["scale"].grades.order_by("rank").first()
+    return {
+        "scale_id": made["scale"].pk,
+        "subject_id": made["subject"].pk,
+        "drop_id": made["drop"].pk,
+        "band_id": band.pk,
+        "grade_id": grade.pk,
+    }
 
 
 def _import_job(world, stalled: bool = False) -> int:  # type: ignore[no-untyped-def]

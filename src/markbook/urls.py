@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("s/<int:school_id>/", include("markbook.schools.urls")),
     path("s/<int:school_id>/roster/", include("markbook.rosters.urls")),
+    path("s/<int:school_id>/tracking/", include("markbook.tracking.urls")),
     path("s/<int:school_id>/audit/", include("markbook.audit.urls")),
     path("s/<int:school_id>/accounts/", include("markbook.accounts.school_urls")),
     path("trust/<int:trust_id>/", include("markbook.schools.trust_urls")),
