@@ -202,6 +202,39 @@ API: dict[str, Route] = {
     f"GET {S}/settings": Route(api_only("admin")),
     # Sending nothing changes nothing, so every role's call can be the same.
     f"PATCH {S}/settings": Route(api_only("admin"), "patch", {}),
+    # Tracking (ASM-4): set-up read by staff, written by administrators.
+    f"GET {S}/tracking/scales": Route(api_only(*API_STAFF)),
+    f"POST {S}/tracking/scales": Route(
+        api_only(*API_ADMINS, ok=201),
+        "post",
+        {"name": "Effort", "grades": [{"label": "Low"}, {"label": "High"}]},
+    ),
+    f"DELETE {S}/tracking/scales/{{scale_id}}": Route(api_only(*API_ADMINS, ok=204), "delete"),
+    f"GET {S}/tracking/bands": Route(api_only(*API_STAFF)),
+    f"PUT {S}/tracking/grades/{{grade_id}}/band": Route(
+        api_only(*API_ADMINS), "put", {"band_id": None}
+    ),
+    f"GET {S}/tracking/subjects": Route(api_only(*API_STAFF)),
+    f"POST {S}/tracking/subjects": Route(
+        api_only(*API_ADMINS, ok=201), "post", {"name": "Art", "scale": "GCSE 9-1"}
+    ),
+    f"PUT {S}/tracking/subjects/{{subject_id}}/classes/{{class_id}}": Route(
+        api_only(*API_ADMINS, ok=204), "put"
+    ),
+    # Amy's target in Maths: her teacher (7A) and the administrators; not the colleague.
+    f"PUT {S}/tracking/subjects/{{subject_id}}/targets/{{pupil_id}}": Route(
+        api_only("teacher", *API_ADMINS), "put", {"grade": "6"}
+    ),
+    f"POST {S}/tracking/targets/import": Route(
+        api_only(*API_ADMINS), "post", {"csv": "UPN,Subject,Target\n"}
+    ),
+    f"GET {S}/tracking/drops": Route(api_only(*API_STAFF)),
+    f"POST {S}/tracking/drops": Route(
+        api_only(*API_ADMINS, ok=201), "post", {"name": "Spring", "date": "2027-03-01"}
+    ),
+    f"POST {S}/tracking/drops/{{drop_id}}/lock": Route(api_only(*API_ADMINS), "post"),
+    f"POST {S}/tracking/drops/{{drop_id}}/unlock": Route(api_only(*API_ADMINS), "post"),
+    f"GET {S}/tracking/drops/{{drop_id}}/completion": Route(api_only(*API_STAFF)),
     f"GET {S}/registration-requests": Route(api_only(*API_ADMINS)),
     # request_id is a fresh pending request for each call (see _kwargs).
     f"POST {S}/registration-requests/{{request_id}}/approve": Route(api_only(*API_ADMINS), "post"),
