@@ -34,6 +34,14 @@ EDIT_FORMS = (
     ("rosters:staff_edit", "admin"),
     ("rosters:staff_edit", "trust_admin"),
     ("schools:settings", "admin"),
+    ("tracking:bands", "admin"),
+    ("tracking:bands", "trust_admin"),
+    ("tracking:drop_edit", "admin"),
+    ("tracking:drop_edit", "trust_admin"),
+    ("tracking:scale_edit", "admin"),
+    ("tracking:scale_edit", "trust_admin"),
+    ("tracking:subject_edit", "admin"),
+    ("tracking:subject_edit", "trust_admin"),
 )
 
 

@@ -1,5 +1,6 @@
 """ASM-4: expected grades on flat and stepped (flight path) targets."""
 
+import itertools
 from datetime import date, timedelta
 
 from hypothesis import given
@@ -58,6 +59,6 @@ def test_stepped_paths_are_monotone_and_end_at_the_target(scale_size, drop_count
     if drop_count > 1:
         assert ranks[0] == grades[start].rank
     step = 1 if end >= start else -1
-    assert all((b - a) * step >= 0 for a, b in zip(ranks, ranks[1:], strict=False))
+    assert all((b - a) * step >= 0 for a, b in itertools.pairwise(ranks))
     low, high = sorted((grades[start].rank, grades[end].rank))
     assert all(low <= r <= high for r in ranks)

@@ -203,7 +203,24 @@ def scale_update(
     if errors:
         raise ValidationError(errors)
     bands = _bands(school, grades)
-    before = {"name": scale.name, "grades": [g.label for g in existing.values()]}
+    ordered = sorted(existing.values(), key=lambda g: g.rank)
+    before = {"name": scale.name, "grades": [g.label for g in ordered]}
+    same = (
+        name == scale.name
+        and wanted == before["grades"]
+        and all(
+            not s.band_id or s.band_id == g.band_id for s, g in zip(grades, ordered, strict=False)
+        )
+        and (
+            not scale.numeric
+            or (
+                [s.minimum for s in grades] == [g.minimum for g in ordered]
+                and (minimum, maximum) == (scale.minimum, scale.maximum)
+            )
+        )
+    )
+    if same:
+        return scale
     Grade.objects.filter(pk__in=[g.pk for g in removed]).delete()
     # Ranks are unique per scale: move the kept grades out of the way first.
     kept = [existing[label] for label in wanted if label in existing]
