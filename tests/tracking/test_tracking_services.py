@@ -62,6 +62,9 @@ def test_school_defined_scale_is_created_edited_and_its_delete_refused_while_use
             "Secure",
             "Greater depth",
         ]
+        # Grades given no band are spread across the bands, lowest to highest.
+        ranks = list(scale.grades.order_by("rank").values_list("band__rank", flat=True))
+        assert ranks == [1, 2, 4, 5]
         scales.subject_create(actor=world.admin, school=world.a, name="Phonics", scale=scale)
         with pytest.raises(ValidationError, match="Phonics"):
             scales.scale_delete(actor=world.admin, scale=scale)

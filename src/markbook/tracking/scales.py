@@ -142,6 +142,10 @@ def scale_create(
         minimum=minimum if numeric else None,
         maximum=maximum if numeric else None,
     )
+    # A grade given no band is spread evenly across the school's bands, lowest to
+    # highest, so every grade maps onto one from the start (the school may change it).
+    ladder = list(Band.objects.filter(school=school).order_by("rank"))
+    top = max(1, len(grades) - 1)
     Grade.objects.bulk_create(
         Grade(
             school=school,
@@ -149,7 +153,8 @@ def scale_create(
             label=g.label.strip(),
             rank=rank,
             minimum=g.minimum if numeric else None,
-            band=bands.get(g.band_id or 0),
+            band=bands.get(g.band_id or 0)
+            or (ladder[round((rank - 1) * (len(ladder) - 1) / top)] if ladder else None),
         )
         for rank, g in enumerate(grades, start=1)
     )
