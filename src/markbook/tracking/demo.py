@@ -29,6 +29,7 @@ from markbook.tracking.models import (
     Subject,
     SubjectClass,
     Target,
+    TargetRule,
     TrackingEntry,
 )
 from markbook.tracking.selectors import subject_autolink_preview
@@ -351,3 +352,21 @@ def _primary_targets(school: School, rng: random.Random, subjects: dict[str, Sub
                 )
             )
     Target.objects.bulk_create(rows)
+
+
+def demo_tracking_wipe(school_ids: list[int]) -> None:
+    """Delete the demo schools' tracking rows, dependents first (grades and scales are
+    protected while entries, targets and subjects point at them); inside all_schools()."""
+    for model in (
+        TrackingEntry,
+        Target,
+        TargetRule,
+        DropField,
+        DataDrop,
+        SubjectClass,
+        Subject,
+        Grade,
+        GradeScale,
+        Band,
+    ):
+        model.objects.filter(school_id__in=school_ids).delete()

@@ -49,7 +49,7 @@ from markbook.schools.services import (
     trust_admin_create,
     trust_create,
 )
-from markbook.tracking.demo import demo_tracking
+from markbook.tracking.demo import demo_tracking, demo_tracking_wipe
 
 TRUST_NAME = "Oak Learning Trust"
 TRUST_ADMIN = ("Margaret", "Osei", "m.osei@oaklearningtrust.org.uk")
@@ -435,6 +435,7 @@ def _wipe() -> None:
         # The demo schools' whole chains go with them; every other chain is untouched.
         for school_id in ids:
             audit.school_chain_delete(school_id=school_id)
+        demo_tracking_wipe(ids)
         try:
             School.objects.filter(pk__in=ids).delete()
         except ProtectedError as error:
