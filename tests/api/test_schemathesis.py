@@ -59,6 +59,22 @@ def _ids(world: World) -> dict[str, list[int]]:
         "token_id": [spare.pk, 0],
         "job_id": [jobs[0], jobs[2], jobs[2], jobs[1], 0],
         "request_id": [*requests, 0],
+        **_tracking_ids(world),
+    }
+
+
+def _tracking_ids(world: World) -> dict[str, list[int]]:
+    """School A's tracking set-up (ASM-4), so its operations are reached too."""
+    from tests.factories import tracking_world
+
+    made = tracking_world(world)
+    with school_scope(world.a):
+        grade = made["scale"].grades.order_by("rank").first()
+    return {
+        "scale_id": [made["scale"].pk, 0],
+        "subject_id": [made["subject"].pk, 0],
+        "drop_id": [made["drop"].pk, made["drop"].pk, 0],
+        "grade_id": [grade.pk if grade else 0, 0],
     }
 
 
