@@ -258,3 +258,45 @@ def gcse_subject(school: School, name: str = "Maths", classes=()):  # type: igno
         for c in classes:
             SubjectClass.objects.create(school=school, subject=subject, teaching_class=c)
     return subject
+
+
+def tracking_world(world):  # type: ignore[no-untyped-def]
+    """School A's tracking set-up (ASM-4): built-in scales, a school-defined scale, Maths
+    on GCSE 9-1 tracking 7A and 7B, and an open data drop for year 7. Made once per world."""
+    from datetime import date
+
+    from markbook.tracking import drops, scales
+    from markbook.tracking.models import DataDrop, GradeScale, Subject
+    from markbook.tracking.services import tracking_setup
+
+    with school_scope(world.a):
+        made = getattr(world, "_tracking", None)
+        if made is not None:
+            return made
+        tracking_setup(school=world.a)
+        custom = scales.scale_create(
+            actor=None,
+            school=world.a,
+            name="Emerging to Greater depth",
+            grades=[
+                scales.GradeSpec(g) for g in ("Emerging", "Developing", "Secure", "Greater depth")
+            ],
+        )
+        maths = scales.subject_create(
+            actor=None,
+            school=world.a,
+            name="Maths",
+            code="Ma",
+            scale=GradeScale.objects.get(name="GCSE 9-1"),
+        )
+        scales.subject_class_link(actor=None, subject=maths, teaching_class=world.class_7a)
+        scales.subject_class_link(actor=None, subject=maths, teaching_class=world.class_7b)
+        drop = drops.drop_create(
+            actor=None, school=world.a, name="Autumn", date=date(2026, 11, 20), year_groups=["7"]
+        )
+        world._tracking = made = {
+            "scale": custom,
+            "subject": Subject.objects.get(pk=maths.pk),
+            "drop": DataDrop.objects.get(pk=drop.pk),
+        }
+        return made

@@ -17,6 +17,7 @@ from tests.test_permission_matrix import _is_allauth, _kwargs, page_routes
 # Pages whose POST form shows defaults, not stored values.
 NOT_EDIT_FORMS = {
     "rosters:class_new": "a new class; the academic year shown is the current one",
+    "tracking:drop_new": "a new data drop; working at and predicted are the suggested fields",
     "staff_register": "asks to join a school; 'a member of staff' is ticked by default",
 }
 OUTSIDERS = ("other_teacher", "other_admin", "platform_staff")

@@ -88,6 +88,30 @@ PAGES: dict[str, Route | str] = {
     "rosters:import_job_cancel": Route(
         only("admin", "trust_admin", ok=302), method="post", data={"attempt": 1}
     ),
+    # Tracking (ASM-4): the school's set-up is its administrators'; drops and their
+    # completion all its staff's; a class's targets its teachers' and administrators'.
+    "tracking:home": Route(only("teacher", "colleague", "admin", "trust_admin")),
+    "tracking:subjects": Route(only("admin", "trust_admin")),
+    "tracking:subject_autolink": Route(only("admin", "trust_admin")),
+    "tracking:subject_edit": Route(only("admin", "trust_admin")),
+    "tracking:subject_classes": Route(only("admin", "trust_admin")),
+    "tracking:subject_delete": Route(only("admin", "trust_admin", ok=405)),
+    "tracking:scales": Route(only("admin", "trust_admin")),
+    "tracking:scale_new": Route(only("admin", "trust_admin")),
+    "tracking:scale_edit": Route(only("admin", "trust_admin")),
+    "tracking:scale_delete": Route(only("admin", "trust_admin", ok=405)),
+    "tracking:target_rules": Route(only("admin", "trust_admin")),
+    "tracking:bands": Route(only("admin", "trust_admin")),
+    "tracking:drops": Route(only("teacher", "colleague", "admin", "trust_admin")),
+    "tracking:drop_new": Route(only("admin", "trust_admin")),
+    "tracking:drop_completion": Route(only("teacher", "colleague", "admin", "trust_admin")),
+    "tracking:drop_edit": Route(only("admin", "trust_admin")),
+    "tracking:drop_lock": Route(only("admin", "trust_admin", ok=405)),
+    "tracking:drop_delete": Route(only("admin", "trust_admin", ok=405)),
+    "tracking:targets_import": Route(only("admin", "trust_admin")),
+    "tracking:targets_from_ks2": Route(only("admin", "trust_admin", ok=405)),
+    # 7A: its teacher and the administrators; not the colleague (7B).
+    "tracking:class_targets": Route(only("teacher", "admin", "trust_admin")),
     "audit:log": Route(only("admin")),
     # The markbook grid (ASM-3) and drop entry (ASM-4): the class's teacher, administrators.
     "markbook:class_marks": Route(only("teacher", "admin", "trust_admin")),
@@ -246,6 +270,39 @@ API: dict[str, Route] = {
     f"GET {S}/settings": Route(api_only("admin")),
     # Sending nothing changes nothing, so every role's call can be the same.
     f"PATCH {S}/settings": Route(api_only("admin"), "patch", {}),
+    # Tracking (ASM-4): set-up read by staff, written by administrators.
+    f"GET {S}/tracking/scales": Route(api_only(*API_STAFF)),
+    f"POST {S}/tracking/scales": Route(
+        api_only(*API_ADMINS, ok=201),
+        "post",
+        {"name": "Effort", "grades": [{"label": "Low"}, {"label": "High"}]},
+    ),
+    f"DELETE {S}/tracking/scales/{{scale_id}}": Route(api_only(*API_ADMINS, ok=204), "delete"),
+    f"GET {S}/tracking/bands": Route(api_only(*API_STAFF)),
+    f"PUT {S}/tracking/grades/{{grade_id}}/band": Route(
+        api_only(*API_ADMINS), "put", {"band_id": None}
+    ),
+    f"GET {S}/tracking/subjects": Route(api_only(*API_STAFF)),
+    f"POST {S}/tracking/subjects": Route(
+        api_only(*API_ADMINS, ok=201), "post", {"name": "Art", "scale": "GCSE 9-1"}
+    ),
+    f"PUT {S}/tracking/subjects/{{subject_id}}/classes/{{class_id}}": Route(
+        api_only(*API_ADMINS, ok=204), "put"
+    ),
+    # Amy's target in Maths: her teacher (7A) and the administrators; not the colleague.
+    f"PUT {S}/tracking/subjects/{{subject_id}}/targets/{{pupil_id}}": Route(
+        api_only("teacher", *API_ADMINS), "put", {"grade": "6"}
+    ),
+    f"POST {S}/tracking/targets/import": Route(
+        api_only(*API_ADMINS), "post", {"csv": "UPN,Subject,Target\n"}
+    ),
+    f"GET {S}/tracking/drops": Route(api_only(*API_STAFF)),
+    f"POST {S}/tracking/drops": Route(
+        api_only(*API_ADMINS, ok=201), "post", {"name": "Spring", "date": "2027-03-01"}
+    ),
+    f"POST {S}/tracking/drops/{{drop_id}}/lock": Route(api_only(*API_ADMINS), "post"),
+    f"POST {S}/tracking/drops/{{drop_id}}/unlock": Route(api_only(*API_ADMINS), "post"),
+    f"GET {S}/tracking/drops/{{drop_id}}/completion": Route(api_only(*API_STAFF)),
     f"GET {S}/registration-requests": Route(api_only(*API_ADMINS)),
     # request_id is a fresh pending request for each call (see _kwargs).
     f"POST {S}/registration-requests/{{request_id}}/approve": Route(api_only(*API_ADMINS), "post"),
@@ -466,6 +523,9 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
     if "<int:request_id>" in pattern or "{request_id}" in pattern:
         values["request_id"] = _pending_registration(world).pk
     names = re.findall(r"<(?:\w+:)?(\w+)>|\{(\w+)\}", pattern)
+    tracked = {"scale_id", "subject_id", "drop_id", "band_id", "grade_id"}
+    if tracked & {a or b for a, b in names}:
+        values.update(_tracking(world))
     values.update(_markbook(world, {a or b for a, b in names} - {"assignment_id"}))
     if ("assignment_id", "") in names or ("", "assignment_id") in names:
         values["assignment_id"] = _assignment(world)
@@ -527,6 +587,25 @@ def _trust_assignment(world) -> int:  # type: ignore[no-untyped-def]
             title="Mock",
             max_mark=60,
         ).pk
+
+
+def _tracking(world) -> dict:  # type: ignore[no-untyped-def]
+    """School A's tracking set-up: a school-defined scale, Maths and a drop (ASM-4)."""
+    from markbook.core.tenancy import school_scope
+    from markbook.tracking.models import Band
+    from tests.factories import tracking_world
+
+    made = tracking_world(world)
+    with school_scope(world.a):
+        band = Band.objects.get(rank=3)
+        grade = made["scale"].grades.order_by("rank").first()
+    return {
+        "scale_id": made["scale"].pk,
+        "subject_id": made["subject"].pk,
+        "drop_id": made["drop"].pk,
+        "band_id": band.pk,
+        "grade_id": grade.pk,
+    }
 
 
 def _import_job(world, stalled: bool = False) -> int:  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("s/<int:school_id>/", include("markbook.schools.urls")),
     path("s/<int:school_id>/roster/", include("markbook.rosters.urls")),
     path("s/<int:school_id>/markbook/", include("markbook.assessment.grid_urls")),
+    path("s/<int:school_id>/tracking/", include("markbook.tracking.urls")),
     path("s/<int:school_id>/audit/", include("markbook.audit.urls")),
     path("s/<int:school_id>/accounts/", include("markbook.accounts.school_urls")),
     path("s/<int:school_id>/assessment/", include("markbook.assessment.urls")),

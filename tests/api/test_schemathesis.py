@@ -106,6 +106,23 @@ def _ids(world: World) -> dict[str, list[int]]:
         # (class, pupil) enrolled, for moving a pupil out of their class.
         "enrolled": [(world.class_7a.pk, world.amy.pk), (world.class_7b.pk, world.cal.pk)],
         "year_id": [years[0], years[0], years[1], years[2]],
+        # The markbook's drop (7A's, with fields) serves the tracking operations too.
+        **{k: v for k, v in _tracking_ids(world).items() if k != "drop_id"},
+    }
+
+
+def _tracking_ids(world: World) -> dict[str, list[int]]:
+    """School A's tracking set-up (ASM-4), so its operations are reached too."""
+    from tests.factories import tracking_world
+
+    made = tracking_world(world)
+    with school_scope(world.a):
+        grade = made["scale"].grades.order_by("rank").first()
+    return {
+        "scale_id": [made["scale"].pk, 0],
+        "subject_id": [made["subject"].pk, 0],
+        "drop_id": [made["drop"].pk, made["drop"].pk, 0],
+        "grade_id": [grade.pk if grade else 0, 0],
     }
 
 

@@ -45,6 +45,14 @@ EDIT_FORMS = (
     ("assessment:assignment_edit", "trust_admin"),
     ("schools:family_settings", "admin"),
     ("trust_assessment:assignment_edit", "trust_admin"),
+    ("tracking:bands", "admin"),
+    ("tracking:bands", "trust_admin"),
+    ("tracking:drop_edit", "admin"),
+    ("tracking:drop_edit", "trust_admin"),
+    ("tracking:scale_edit", "admin"),
+    ("tracking:scale_edit", "trust_admin"),
+    ("tracking:subject_edit", "admin"),
+    ("tracking:subject_edit", "trust_admin"),
 )
 # The edit form of a page that holds several forms (the others add or revoke things).
 FORM = {"accounts:profile": "#display-form"}

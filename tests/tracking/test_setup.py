@@ -16,7 +16,8 @@ def test_setup_installs_bands_and_scales_once(world):
         first = tracking_setup(school=school)
         again = tracking_setup(school=school)
         assert first["bands"] == 5 and first["scales"] == 6
-        assert again == {"bands": 0, "scales": 0, "grades": 0}
+        assert again == {"bands": 0, "scales": 0, "grades": 0, "target_rules": 0}
+        assert first["target_rules"] > 0
         gcse = GradeScale.objects.get(name="GCSE 9-1")
         labels = list(Grade.objects.filter(scale=gcse).values_list("label", flat=True))
         assert labels == ["U", "1", "2", "3", "4", "5", "6", "7", "8", "9"]

@@ -9,12 +9,14 @@ from markbook.audit import services as audit
 from markbook.schools.models import School
 from markbook.tracking.builtin import BANDS, SCALES
 from markbook.tracking.models import Band, Grade, GradeScale
+from markbook.tracking.targets import target_rules_install_defaults
 
 
 @transaction.atomic
 def tracking_setup(*, school: School, actor: Any = None) -> dict[str, int]:
-    """Give the school the default common bands and the built-in grade scales it lacks
-    (matched by name, so a school's edits are kept and running it twice adds nothing)."""
+    """Give the school the default common bands, the built-in grade scales it lacks
+    (matched by name, so a school's edits are kept and running it twice adds nothing)
+    and the default KS2 target rules of scales that have none."""
     bands = {band.rank: band for band in Band.objects.filter(school=school)}
     new_bands = [
         Band(school=school, rank=rank, name=name) for rank, name in BANDS if rank not in bands
@@ -50,6 +52,7 @@ def tracking_setup(*, school: School, actor: Any = None) -> dict[str, int]:
             )
     Grade.objects.bulk_create(grades)
     counts = {"bands": len(new_bands), "scales": added, "grades": len(grades)}
+    counts["target_rules"] = target_rules_install_defaults(actor=actor, school=school)
     if new_bands or added:
         audit.record(actor=actor, school=school, action="tracking.setup", data=counts)
     return counts

@@ -56,6 +56,7 @@ from markbook.schools.services import (
     trust_create,
 )
 from markbook.schools.years import academic_year_current, academic_year_for, school_phase_update
+from markbook.tracking.demo import demo_tracking, demo_tracking_wipe
 
 TRUST_NAME = "Oak Learning Trust"
 TRUST_ADMIN = ("Margaret", "Osei", "m.osei@oaklearningtrust.org.uk")
@@ -441,6 +442,7 @@ def _wipe() -> None:
         # The demo schools' whole chains go with them; every other chain is untouched.
         for school_id in ids:
             audit.school_chain_delete(school_id=school_id)
+        demo_tracking_wipe(ids)
         try:
             School.objects.filter(pk__in=ids).delete()
         except ProtectedError as error:
@@ -499,6 +501,7 @@ def _seed_schools(
             )
             taught = {c.name for c in load.classes if teacher.email in c.teachers}
             _previous_year(admin, school, current, [c for c in loaded.classes if c.name in taught])
+            demo_tracking(school)
             if spec.phase == "secondary":
                 demo_assignments(school)  # after tracking's subjects, for boundaries
         seeded.append(
