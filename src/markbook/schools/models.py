@@ -139,6 +139,11 @@ class School(models.Model):
         blank=True,
         help_text="How the school's people sign in: password, google, microsoft.",  # ACC-1
     )
+    analysis_min_group = models.PositiveSmallIntegerField(  # ASM-5
+        default=5,
+        help_text="Groups smaller than this are shown as 'fewer than N' in school-wide "
+        "and trust analysis (at least 5).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
