@@ -18,6 +18,7 @@ from markbook.core.text import without_requirement_ids
 from markbook.rosters.api import router as rosters_router
 from markbook.rosters.api_imports import router as imports_router
 from markbook.schools.api import router as settings_router
+from markbook.tracking.analysis.api import router as analysis_router
 
 
 class MarkbookAPI(NinjaAPI):
@@ -62,3 +63,4 @@ api.add_router("", imports_router)
 api.add_router("", audit_router)
 api.add_router("", settings_router)
 api.add_router("", registration_router)
+api.add_router("", analysis_router)

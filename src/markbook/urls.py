@@ -13,7 +13,9 @@ urlpatterns = [
     path("s/<int:school_id>/roster/", include("markbook.rosters.urls")),
     path("s/<int:school_id>/audit/", include("markbook.audit.urls")),
     path("s/<int:school_id>/accounts/", include("markbook.accounts.school_urls")),
+    path("s/<int:school_id>/analysis/", include("markbook.tracking.analysis.urls")),
     path("trust/<int:trust_id>/", include("markbook.schools.trust_urls")),
+    path("trust/<int:trust_id>/analysis/", include("markbook.tracking.analysis.trust_urls")),
     path("privacy/", include("markbook.privacy.urls")),
 ]
 

@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('schools', '0006_help_text_without_requirement_ids'),
+        ("schools", "0006_help_text_without_requirement_ids"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='school',
-            name='analysis_min_group',
-            field=models.PositiveSmallIntegerField(default=5, help_text="Groups smaller than this are shown as 'fewer than N' in school-wide and trust analysis (at least 5)."),
+            model_name="school",
+            name="analysis_min_group",
+            field=models.PositiveSmallIntegerField(
+                default=5,
+                help_text="Groups smaller than this are shown as 'fewer than N' in school-wide and trust analysis (at least 5).",
+            ),
         ),
     ]
