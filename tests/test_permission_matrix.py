@@ -84,6 +84,13 @@ PAGES: dict[str, Route | str] = {
         only("admin", "trust_admin", ok=302), method="post", data={"attempt": 1}
     ),
     "audit:log": Route(only("admin")),
+    # Analysis (ASM-5): staff; a teacher their own classes (TEN-3). No drop in the
+    # fixed world, so the pupils behind the whole-school figure are none, but allowed.
+    "analysis:report": Route(only("teacher", "colleague", "admin", "trust_admin")),
+    "analysis:csv": Route(only("teacher", "colleague", "admin", "trust_admin")),
+    "analysis:pdf": Route(only("teacher", "colleague", "admin", "trust_admin")),
+    "analysis:pupils": Route(only("teacher", "colleague", "admin", "trust_admin")),
+    "trust_analysis:report": Route(only("trust_admin")),
     # Public: the privacy notice generated from the data inventory (DSR-1).
     "privacy:notice": Route({r: 200 for r in ROLES}),
     # Public, reached through the school's secret address (ACC-2).
@@ -176,6 +183,10 @@ API: dict[str, Route] = {
     f"GET {S}/exports/oneroster": Route(api_only(*API_ADMINS)),
     f"GET {S}/audit": Route(api_only("admin")),
     f"GET {S}/settings": Route(api_only("admin")),
+    f"GET {S}/analysis": Route(api_only(*API_STAFF)),
+    f"GET {S}/analysis/csv": Route(api_only(*API_STAFF)),
+    # Only the trust's administrators; another school's users 404 (SEC-6).
+    "GET /api/trusts/{trust_id}/analysis": Route(api_only("trust_admin")),
     # Sending nothing changes nothing, so every role's call can be the same.
     f"PATCH {S}/settings": Route(api_only("admin"), "patch", {}),
     f"GET {S}/registration-requests": Route(api_only(*API_ADMINS)),

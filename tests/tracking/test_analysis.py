@@ -106,8 +106,6 @@ def school(world):  # type: ignore[no-untyped-def]
     """Eight pupils in 7A (Amy, Ben and six more), three of them disadvantaged."""
     with all_schools():
         extra = [f.PupilFactory(school=world.a, year_group="7") for _ in range(6)]
-        for p in extra:
-            f.teaching_class  # noqa: B018
         from markbook.rosters.models import Enrolment
 
         for p in extra:

@@ -140,6 +140,7 @@ def pupils(request: AccessRequest, school_id: int) -> HttpResponse:
             "status": STATUS_LABELS.get(status, ""),
             "labels": STATUS_LABELS,
             "facts": result["facts"],
+            "school_id": viewer.school.pk,
         },
     )
 
