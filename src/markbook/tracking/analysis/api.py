@@ -31,7 +31,9 @@ def analysis_read(request: AccessRequest, school_id: int) -> dict[str, Any]:
     return selectors.report_json(result)
 
 
-@router.get("/schools/{school_id}/analysis/csv", summary="Analysis table as CSV")
+@router.get(
+    "/schools/{school_id}/analysis/csv", response=responses(None), summary="Analysis table as CSV"
+)
 def analysis_csv(request: AccessRequest, school_id: int, table: str = "progress") -> HttpResponse:
     """One table (progress, gaps, movement, matrix) as CSV, formula-neutralised."""
     if table not in exports.TABLES:
