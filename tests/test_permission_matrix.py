@@ -116,6 +116,13 @@ PAGES: dict[str, Route | str] = {
     # The markbook grid (ASM-3) and drop entry (ASM-4): the class's teacher, administrators.
     "markbook:class_marks": Route(only("teacher", "admin", "trust_admin")),
     "markbook:class_drop": Route(only("teacher", "admin", "trust_admin")),
+    # Analysis (ASM-5): staff; a teacher their own classes (TEN-3). No drop in the
+    # fixed world, so the pupils behind the whole-school figure are none, but allowed.
+    "analysis:report": Route(only("teacher", "colleague", "admin", "trust_admin")),
+    "analysis:csv": Route(only("teacher", "colleague", "admin", "trust_admin")),
+    "analysis:pdf": Route(only("teacher", "colleague", "admin", "trust_admin")),
+    "analysis:pupils": Route(only("teacher", "colleague", "admin", "trust_admin")),
+    "trust_analysis:report": Route(only("trust_admin")),
     # Public: the privacy notice generated from the data inventory (DSR-1).
     "privacy:notice": Route({r: 200 for r in ROLES}),
     # Public, reached through the school's secret address (ACC-2).
@@ -268,6 +275,10 @@ API: dict[str, Route] = {
         api_only("teacher", "admin", "trust_admin"), "put", {"value": "", "version": None}
     ),
     f"GET {S}/settings": Route(api_only("admin")),
+    f"GET {S}/analysis": Route(api_only(*API_STAFF)),
+    f"GET {S}/analysis/csv": Route(api_only(*API_STAFF)),
+    # Only the trust's administrators; another school's users 404 (SEC-6).
+    "GET /api/trusts/{trust_id}/analysis": Route(api_only("trust_admin")),
     # Sending nothing changes nothing, so every role's call can be the same.
     f"PATCH {S}/settings": Route(api_only("admin"), "patch", {}),
     # Tracking (ASM-4): set-up read by staff, written by administrators.

@@ -22,6 +22,7 @@ from markbook.rosters.api_imports import router as imports_router
 from markbook.rosters.api_people import router as people_router
 from markbook.rosters.api_years import router as years_router
 from markbook.schools.api import router as settings_router
+from markbook.tracking.analysis.api import router as analysis_router
 from markbook.tracking.api import router as tracking_router
 
 
@@ -72,3 +73,4 @@ api.add_router("", registration_router)
 api.add_router("", markbook_router)
 api.add_router("", assessment_router)
 api.add_router("", tracking_router)
+api.add_router("", analysis_router)

@@ -18,6 +18,8 @@ urlpatterns = [
     path("s/<int:school_id>/assessment/", include("markbook.assessment.urls")),
     path("trust/<int:trust_id>/", include("markbook.schools.trust_urls")),
     path("trust/<int:trust_id>/assignments/", include("markbook.assessment.trust_urls")),
+    path("s/<int:school_id>/analysis/", include("markbook.tracking.analysis.urls")),
+    path("trust/<int:trust_id>/analysis/", include("markbook.tracking.analysis.trust_urls")),
     path("privacy/", include("markbook.privacy.urls")),
 ]
 

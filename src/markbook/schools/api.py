@@ -32,6 +32,8 @@ class SettingsOut(Schema):
     signin_methods: list[str]
     # The pupil fields teachers see for the pupils of their own classes (TEN-3).
     teacher_pupil_fields: list[str]
+    # Groups smaller than this show as "fewer than N" in school-wide analysis (ASM-5).
+    analysis_min_group: int
     # What may be chosen: name -> label.
     keepable_pupil_fields: dict[str, str]
     teacher_visible_pupil_fields: dict[str, str]
@@ -50,6 +52,9 @@ class SettingsPatch(InputSchema):
     kept_pupil_fields: list[str] | None = None
     signin_methods: list[str] | None = None
     teacher_pupil_fields: list[str] | None = None
+    analysis_min_group: int | None = Field(
+        default=None, description="The smallest group analysis shows, 5 to 100."
+    )
     confirm_blank_pupil_fields: list[str] = Field(
         default_factory=list,
         description="Fields no longer kept whose values may be deleted from every pupil. "
@@ -80,6 +85,7 @@ def _out(request: AccessRequest, school: School) -> dict:
         "kept_pupil_fields": school.kept_pupil_fields,
         "signin_methods": school.signin_methods,
         "teacher_pupil_fields": school.teacher_pupil_fields,
+        "analysis_min_group": school.analysis_min_group,
         "keepable_pupil_fields": KEEPABLE_PUPIL_FIELDS,
         "teacher_visible_pupil_fields": TEACHER_VISIBLE_PUPIL_FIELDS,
         "available_signin_methods": SIGNIN_METHODS,
@@ -125,6 +131,7 @@ def settings_change(
             kept_pupil_fields=payload.kept_pupil_fields,
             signin_methods=payload.signin_methods,
             teacher_pupil_fields=payload.teacher_pupil_fields,
+            analysis_min_group=payload.analysis_min_group,
             blank_confirmed=payload.confirm_blank_pupil_fields,
         )
     except services.PupilFieldsInUse as in_use:

@@ -159,6 +159,11 @@ class School(models.Model):
     families_see_working_at = models.BooleanField("Families see working-at grades", default=True)
     families_see_predicted = models.BooleanField("Families see predicted grades", default=False)
     families_see_targets = models.BooleanField("Families see targets", default=True)
+    analysis_min_group = models.PositiveSmallIntegerField(  # ASM-5
+        default=5,
+        help_text="Groups smaller than this are shown as 'fewer than N' in school-wide "
+        "and trust analysis (at least 5).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -153,6 +153,7 @@ def school_settings_update(
     kept_pupil_fields: list[str] | None = None,
     signin_methods: list[str] | None = None,
     teacher_pupil_fields: list[str] | None = None,
+    analysis_min_group: int | None = None,
     blank_confirmed: Collection[str] = (),
 ) -> School:
     """Change the school's own settings (TEN-1 domains, ACC-3 pseudonyms, ACC-5
@@ -193,6 +194,7 @@ def school_settings_update(
         kept = [name for name in KEEPABLE_PUPIL_FIELDS if name in kept_pupil_fields]
     methods = _signin_methods(school, signin_methods)
     teacher_fields = _teacher_pupil_fields(school, teacher_pupil_fields)
+    min_group = _analysis_min_group(school, analysis_min_group)
     dropped = [name for name in school.kept_pupil_fields if name not in kept]
     held, pupils = selectors.pupil_values_held(school, dropped)
     unconfirmed = {n: c for n, c in held.items() if c and n not in blank_confirmed}
@@ -205,6 +207,7 @@ def school_settings_update(
         "kept_pupil_fields": school.kept_pupil_fields,
         "signin_methods": school.signin_methods,
         "teacher_pupil_fields": school.teacher_pupil_fields,
+        "analysis_min_group": school.analysis_min_group,
     }
     after = {
         "email_domains": domains,
@@ -213,6 +216,7 @@ def school_settings_update(
         "kept_pupil_fields": kept,
         "signin_methods": methods,
         "teacher_pupil_fields": teacher_fields,
+        "analysis_min_group": min_group,
     }
     changed: dict = {k: {"old": before[k], "new": after[k]} for k in after if before[k] != after[k]}
     if not changed:
@@ -227,6 +231,27 @@ def school_settings_update(
         actor=actor, school=school, action="schools.settings.changed", target=school, data=changed
     )
     return school
+
+
+# The smallest group analysis shows (ASM-5): 5 at least, as the national statistics
+# practice of not publishing groups of fewer than five pupils; a school may raise it.
+ANALYSIS_MIN_GROUP = (5, 100)
+
+
+def _analysis_min_group(school: School, wanted: int | None) -> int:
+    """The smallest group school-wide analysis shows, checked: 5 to 100 (ASM-5)."""
+    if wanted is None:
+        return school.analysis_min_group
+    low, high = ANALYSIS_MIN_GROUP
+    if not low <= wanted <= high:
+        raise ValidationError(
+            {
+                "analysis_min_group": [
+                    f"The smallest group shown in analysis must be between {low} and {high}."
+                ]
+            }
+        )
+    return wanted
 
 
 def _teacher_pupil_fields(school: School, wanted: list[str] | None) -> list[str]:

@@ -114,6 +114,7 @@ def school_settings(request: AccessRequest, school_id: int) -> HttpResponse:
                 teacher_pupil_fields=request.POST.getlist("teacher_pupil_fields")
                 if request.POST.get("teacher_pupil_fields_shown")
                 else None,
+                analysis_min_group=_int_or_none(request.POST.get("analysis_min_group")),
                 blank_confirmed=request.POST.getlist("confirm_blank"),
             )
         except services.PupilFieldsInUse as in_use:
@@ -153,6 +154,16 @@ def school_settings(request: AccessRequest, school_id: int) -> HttpResponse:
             else ", ".join(school.email_domains),
         },
     )
+
+
+def _int_or_none(value: str | None) -> int | None:
+    """A whole number from a form box; anything else is refused as out of range."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return -1
 
 
 def _confirm_blanking(

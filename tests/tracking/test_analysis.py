@@ -1,0 +1,286 @@
+"""School and trust analysis (ASM-5, SEC-1, SEC-2, SEC-6, TEN-3)."""
+
+import datetime
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from markbook.audit.models import AuditEvent
+from markbook.core import keys
+from markbook.core.tenancy import all_schools, school_scope
+from markbook.rosters.models import Pupil
+from markbook.tracking.analysis.groups import ks2_band, progress_status, suppressed_lines
+from markbook.tracking.models import (
+    DataDrop,
+    DropField,
+    Grade,
+    GradeScale,
+    Subject,
+    SubjectClass,
+    Target,
+    TrackingEntry,
+)
+from markbook.tracking.services import tracking_setup
+from tests import factories as f
+
+
+def seed(school, teaching_classes, *, grades, targets, drops=("Autumn",)):  # type: ignore[no-untyped-def]
+    """One GCSE subject taught in `teaching_classes`; each pupil's grade label at each
+    drop (`grades[pupil] = [label per drop]`) and target label."""
+    with school_scope(school):
+        tracking_setup(school=school)
+        scale = GradeScale.objects.get(name="GCSE 9-1")
+        by_label = {g.label: g for g in Grade.objects.filter(scale=scale)}
+        subject = Subject.objects.create(school=school, name="Maths", scale=scale)
+        for c in teaching_classes:
+            SubjectClass.objects.create(school=school, subject=subject, teaching_class=c)
+        made = []
+        for i, name in enumerate(drops):
+            drop = DataDrop.objects.create(
+                school=school, name=name, date=datetime.date(2026, 10 + i, 1)
+            )
+            field = DropField.objects.create(
+                school=school, drop=drop, key="working_at", label="Working at"
+            )
+            made.append(drop)
+            for pupil, labels in grades.items():
+                TrackingEntry.objects.create(
+                    school=school,
+                    drop=drop,
+                    field=field,
+                    pupil=pupil,
+                    subject=subject,
+                    grade=by_label[labels[i]],
+                )
+        for pupil, label in targets.items():
+            Target.objects.create(
+                school=school, pupil=pupil, subject=subject, grade=by_label[label], source="ks2"
+            )
+    return subject, made
+
+
+def test_ks2_band_is_the_average_of_reading_and_maths():
+    """ASM-5: low below 100, middle 100-109, high 110+ (DfE-style prior attainment)."""
+    assert ks2_band(99, 100) == "low"  # 99.5
+    assert ks2_band(100, 100) == "middle"
+    assert ks2_band(109, 110) == "middle"  # 109.5
+    assert ks2_band(110, 110) == "high"
+    assert ks2_band(None, 112) == "high"
+    assert ks2_band(None, None) is None
+
+
+def test_progress_status_compares_ranks():
+    """ASM-5: above / on / below by rank against the expected grade's rank."""
+    assert [progress_status(r, 5) for r in (6, 5, 4)] == ["above", "on", "below"]
+    assert progress_status(3, None) == "no_target"
+
+
+def test_one_small_cell_hides_another_in_its_line():
+    """ASM-5: a single hidden cell in a line with a shown total would be the total
+    minus the others, so the smallest other is hidden too."""
+    counts = {"yes": 3, "no": 40, "none": 12}
+    hidden = suppressed_lines(counts, [list(counts)], minimum=5)
+    assert hidden == {"yes", "none"}
+    assert suppressed_lines({"a": 20, "b": 30}, [["a", "b"]], minimum=5) == set()
+
+
+def test_matrix_suppression_holds_in_rows_and_columns():
+    """ASM-5: in a matrix with row and column totals no line has exactly one hidden cell."""
+    counts = {
+        (r, c): n
+        for (r, c), n in zip(
+            [(r, c) for r in "abc" for c in "xyz"], [2, 10, 10, 10, 10, 10, 10, 10, 10], strict=True
+        )
+    }
+    lines = [[(r, c) for c in "xyz"] for r in "abc"] + [[(r, c) for r in "abc"] for c in "xyz"]
+    hidden = suppressed_lines(counts, lines, minimum=5)
+    assert ("a", "x") in hidden
+    for line in lines:
+        assert sum(cell in hidden for cell in line) != 1
+
+
+@pytest.fixture
+def school(world):  # type: ignore[no-untyped-def]
+    """Eight pupils in 7A (Amy, Ben and six more), three of them disadvantaged."""
+    with all_schools():
+        extra = [f.PupilFactory(school=world.a, year_group="7") for _ in range(6)]
+        from markbook.rosters.models import Enrolment
+
+        for p in extra:
+            Enrolment.objects.create(school=world.a, teaching_class=world.class_7a, pupil=p)
+    pupils = [world.amy, world.ben, *extra]
+    with school_scope(world.a):
+        for i, p in enumerate(pupils):
+            p.disadvantaged = i < 3
+            p.ks2_reading, p.ks2_maths = (95, 95) if i < 3 else (105, 112)
+            p.save()
+    grades = {p: ["4", "5"] if i % 2 else ["5", "5"] for i, p in enumerate(pupils)}
+    grades[world.cal] = ["3", "3"]
+    targets = dict.fromkeys(pupils, "5") | {world.cal: "5"}
+    seed(
+        world.a,
+        [world.class_7a, world.class_7b],
+        grades=grades,
+        targets=targets,
+        drops=("Autumn", "Spring"),
+    )
+    return pupils
+
+
+def _get(client_for, role, url, **params):  # type: ignore[no-untyped-def]
+    return client_for(role).get(url, params)
+
+
+def test_admin_sees_small_groups_as_fewer_than_5(world, school, client_for):
+    """ASM-5: Cal alone in 7B is a group of one: shown as "fewer than 5", and another
+    class hidden beside it so the total does not give it away."""
+    url = f"/api/schools/{world.a.pk}/analysis"
+    data = client_for("admin").get(url, {"by": "class"}).json()
+    rows = {r["label"]: r for r in data["table"]["rows"]}
+    assert rows["7B Maths"]["shown_as"] == "fewer than 5"
+    assert rows["7B Maths"]["below"] is None
+    assert rows["7A Maths"]["hidden"] == "other"
+    assert data["table"]["total"]["pupils"] == 9
+
+
+def test_teacher_sees_own_class_in_full_and_nothing_else(world, school, client_for):
+    """TEN-3, ASM-5: the teacher of 7A sees 7A's pupils only, unhidden."""
+    data = client_for("teacher").get(f"/api/schools/{world.a.pk}/analysis", {"by": "class"}).json()
+    assert [r["label"] for r in data["table"]["rows"]] == ["7A Maths"]
+    assert data["table"]["rows"][0]["pupils"] == 8
+    assert data["minimum_group"] is None
+
+
+def test_gap_analysis_and_pupils_behind(world, school, client_for):
+    """ASM-5: disadvantaged against others, with counts and the pupils behind them."""
+    data = client_for("admin").get(f"/api/schools/{world.a.pk}/analysis").json()
+    gap = next(g for g in data["gaps"] if g["dimension"] == "disadvantaged")
+    # Three disadvantaged pupils: fewer than 5, so the gap is hidden.
+    assert gap["hidden"] is True and gap["gap_on_or_above_percent"] is None
+    # The setting can be raised but never lowered below 5.
+    r = client_for("admin").patch(
+        f"/api/schools/{world.a.pk}/settings",
+        {"analysis_min_group": 3},
+        content_type="application/json",
+    )
+    assert r.status_code in (400, 422)
+    page = client_for("admin").get(
+        f"/s/{world.a.pk}/analysis/pupils/", {"by": "year_group", "key": "7", "status": "below"}
+    )
+    assert page.status_code == 200
+    assert b"Below target" in page.content
+    hidden = client_for("admin").get(
+        f"/s/{world.a.pk}/analysis/pupils/", {"by": "disadvantaged", "key": "yes"}
+    )
+    assert hidden.status_code == 404
+
+
+def test_raising_the_threshold_hides_more(world, school, client_for):
+    """ASM-5: a school's higher minimum hides a group of eight."""
+    with school_scope(world.a):
+        world.a.analysis_min_group = 10
+        world.a.save(update_fields=["analysis_min_group"])
+    data = client_for("admin").get(f"/api/schools/{world.a.pk}/analysis", {"by": "class"}).json()
+    assert data["table"]["total"]["shown_as"] == "fewer than 10"
+
+
+def test_movement_and_matrix(world, school, client_for):
+    """ASM-5: movement from the drop before; KS2 band x common band matrix."""
+    data = client_for("admin").get(f"/api/schools/{world.a.pk}/analysis").json()
+    assert data["movement"]["from"] == "Autumn" and data["movement"]["to"] == "Spring"
+    row = data["movement"]["rows"][0]
+    assert (row["up"], row["same"], row["down"]) == (4, 5, 0)
+    labels = [r["label"] for r in data["matrix"]["rows"]]
+    assert labels[0].startswith("Low")
+
+
+def test_report_is_logged_and_decrypts_once_per_field(world, school, client_for, monkeypatch):
+    """SEC-1, SEC-2: the view is a staff read in the log; sensitive fields are decrypted
+    with one key fetch per field, never per row, and queries do not grow with pupils."""
+    calls = {"decrypter": 0, "decrypt": 0}
+    real_decrypter, real_decrypt = keys.decrypter, keys.decrypt
+
+    def decrypter(*a, **k):  # type: ignore[no-untyped-def]
+        calls["decrypter"] += 1
+        return real_decrypter(*a, **k)
+
+    def decrypt(*a, **k):  # type: ignore[no-untyped-def]
+        calls["decrypt"] += 1
+        return real_decrypt(*a, **k)
+
+    monkeypatch.setattr(keys, "decrypter", decrypter)
+    monkeypatch.setattr(keys, "decrypt", decrypt)
+    client = client_for("admin")
+    url = f"/s/{world.a.pk}/analysis/"
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        calls.update(decrypter=0, decrypt=0)
+        assert client.get(url).status_code == 200
+    first = dict(calls)
+    assert first["decrypt"] == 0
+    assert 0 < first["decrypter"] <= 4  # fsm, disadvantaged, sen_provision, ethnicity
+    with all_schools():
+        from markbook.rosters.models import Enrolment
+
+        more = [f.PupilFactory(school=world.a, year_group="7", fsm=True) for _ in range(15)]
+        for p in more:
+            Enrolment.objects.create(school=world.a, teaching_class=world.class_7a, pupil=p)
+    with CaptureQueriesContext(connection) as many:
+        calls.update(decrypter=0, decrypt=0)
+        assert client.get(url).status_code == 200
+    # One key fetch per encrypted field holding any value (fsm now does), none per row.
+    assert calls["decrypt"] == 0 and calls["decrypter"] <= 4
+    assert len(many) == len(few)
+    with school_scope(world.a):
+        assert AuditEvent.objects.filter(action="tracking.analysis.viewed").count() == 3
+
+
+def test_csv_is_neutralised_and_logged(world, school, client_for):
+    """ASM-5, SEC-1: every table downloads as CSV through csv_for_people."""
+    with school_scope(world.a):
+        Subject.objects.filter(name="Maths").update(name="=cmd|' /C calc'!A0")
+    r = client_for("admin").get(f"/s/{world.a.pk}/analysis/csv/", {"table": "progress"})
+    assert r.status_code == 200 and r["Content-Type"] == "text/csv"
+    assert "'=cmd" in r.content.decode()
+    for table in ("gaps", "movement", "matrix"):
+        assert (
+            client_for("admin").get(f"/s/{world.a.pk}/analysis/csv/", {"table": table}).status_code
+            == 200
+        )
+    api = client_for("admin").get(f"/api/schools/{world.a.pk}/analysis/csv", {"table": "matrix"})
+    assert api.status_code == 200 and "KS2 prior attainment" in api.content.decode()
+    with school_scope(world.a):
+        assert AuditEvent.objects.filter(action="tracking.analysis.exported").count() == 5
+
+
+def test_governors_pdf_is_a_real_pdf(world, school, client_for):
+    """ASM-5: the summary downloads as a PDF that a PDF reader opens."""
+    from pypdf import PdfReader
+
+    r = client_for("admin").get(f"/s/{world.a.pk}/analysis/summary.pdf", {"by": "class"})
+    assert r["Content-Type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(r.content)).pages)
+    assert "progress against target" in text
+    assert "fewer than 5" in text  # 7B, as on the page
+
+
+def test_trust_sees_only_its_schools(world, school, client_for):
+    """SEC-6: the trust's analysis lists its schools; a school outside it never appears."""
+    with all_schools():
+        seed(world.b, [world.class_b1], grades={world.dee: ["4"]}, targets={world.dee: "4"})
+    data = client_for("trust_admin").get(f"/api/trusts/{world.a.trust_id}/analysis").json()
+    names = [s["name"] for s in data["schools"]]
+    assert names == ["Oakfield Academy"]
+    assert world.b.name not in str(data)
+    page = client_for("trust_admin").get(f"/trust/{world.a.trust_id}/analysis/", {"format": "csv"})
+    assert b"Oakfield Academy" in page.content and b"Birchwood" not in page.content
+    assert client_for("other_admin").get(f"/trust/{world.a.trust_id}/analysis/").status_code == 404
+
+
+def test_pupil_and_parent_get_404(world, school, client_for):
+    """TEN-3: analysis is for staff."""
+    for role in ("pupil", "parent", "other_teacher"):
+        assert client_for(role).get(f"/s/{world.a.pk}/analysis/").status_code == 404
+    assert Pupil  # imported for the factories' scope
