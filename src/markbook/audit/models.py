@@ -28,6 +28,7 @@ else:
 class AuditEventManager(_ScopedAppendOnly):
     """Scoped to the school (TEN-4, as core.tenancy.SchoolScopedManager) and append-only."""
 
+
 # The only fields a saved event may change: its data, replaced when redacted (DSR-4).
 REDACTABLE = frozenset({"data", "redacted_at"})
 
