@@ -1,6 +1,7 @@
 """Markbook settings: SQLite by default, PostgreSQL when DATABASE_URL says so."""
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.csp import CSP
@@ -162,7 +163,8 @@ _SSO_SERVERS = {
         + "/v2.0",
     ),
 }
-SOCIALACCOUNT_PROVIDERS = {
+# allauth's provider configuration: nested dicts of mixed values (allauth is untyped).
+SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, Any]] = {
     "openid_connect": {
         "OAUTH_PKCE_ENABLED": True,
         "APPS": [
@@ -244,7 +246,7 @@ MARKBOOK_DISPLAY_COOKIE = "markbook_display"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_CSP = {
+SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],

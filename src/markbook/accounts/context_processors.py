@@ -10,7 +10,7 @@ def display(request: HttpRequest) -> dict[str, DisplayPreferences]:
     or on signed-out pages those this browser's preference cookie remembers."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        return {"display": selectors.display_preferences_of(user)}  # type: ignore[arg-type]
+        return {"display": selectors.display_preferences_of(user)}
     return {
         "display": DisplayPreferences.from_cookie(
             request.COOKIES.get(settings.MARKBOOK_DISPLAY_COOKIE)

@@ -1,5 +1,7 @@
 """Token authentication for the API, and the forced first-sign-in password change (ACC-2)."""
 
+from collections.abc import Callable
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -17,7 +19,7 @@ class ApiTokenMiddleware:
     however they authenticated (a session cookie sent alongside is ignored).
     """
 
-    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -43,7 +45,7 @@ class PasswordChangeRequiredMiddleware:
 
     ALLOWED = ("account_change_password", "account_logout")
 
-    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

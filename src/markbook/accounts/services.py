@@ -93,7 +93,7 @@ def pupil_signin_codes_issue(*, actor: User, pupils: list[Pupil]) -> dict[int, s
     if not pupils:
         return {}
     now = timezone.now()
-    users = [p.user for p in pupils]
+    users = [p.user for p in pupils if p.user is not None]  # all: signin_code_issuable
     SignInCode.objects.filter(user__in=users, used_at__isnull=True, expires_at__gt=now).update(
         expires_at=now
     )

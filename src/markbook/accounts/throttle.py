@@ -48,7 +48,7 @@ def school_find_failed(request: HttpRequest) -> None:
     ratelimit.consume(request, action=SCHOOL_FIND_ACTION)
 
 
-def retry_after(request: HttpRequest, *, action: str, key: str) -> int:
+def retry_after(request: HttpRequest, *, action: str, key: str | None) -> int:
     """Seconds until the first exhausted limit for this key and address lets one more try.
 
     allauth keeps, per limit, the recent timestamps newest first in the cache; the

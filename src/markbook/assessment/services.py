@@ -276,7 +276,7 @@ def mark_record(
     mark = Mark.objects.filter(assignment=assignment, pupil=pupil).first()
     old = {"score": _text(mark.score), "status": mark.status} if mark else None
     new = {"score": _text(value), "status": status}
-    if old == new:
+    if mark is not None and old == new:  # old is None when there is no mark yet
         return mark
     _class_open(assignment.teaching_class)
     if mark is None:

@@ -1,5 +1,6 @@
 """The request an audited action comes from (who, from which address), for SEC-1."""
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 class AuditOriginMiddleware:
-    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

@@ -102,7 +102,7 @@ READS: dict[str, tuple[str, str]] = {
     "rosters.pupil.fields_read": ("pupils' planning information", "pupils"),
 }
 
-ROLE_NAMES = {
+ROLE_NAMES: dict[str, str] = {  # keyed by Membership.Role, looked up by stored value
     Membership.Role.SCHOOL_ADMIN: "school administrator",
     Membership.Role.TEACHER: "teacher",
     Membership.Role.PARENT: "parent",

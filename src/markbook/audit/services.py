@@ -66,13 +66,18 @@ def _link_hash_of(values: dict[str, Any]) -> str:
     return hashlib.sha256(_canonical(body)).hexdigest()
 
 
+def _chain(school_id: int | None) -> models.Q:
+    """The events of one chain: a school's, or with None the platform's (no school)."""
+    return models.Q(school_id__isnull=True) if school_id is None else models.Q(school_id=school_id)
+
+
 def _chain_end(school_id: int | None) -> tuple[int, str]:
     """Lock the school's chain for this transaction; the next seq and the last hash."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(7243, %s)", [school_id or 0])
     last = (
-        AuditEvent.objects.filter(school_id=school_id)
+        AuditEvent.objects.filter(_chain(school_id))
         .order_by("-seq")
         .values_list("seq", "hash")
         .first()
@@ -212,7 +217,7 @@ def verify_chain(school_id: int | None) -> Break | None:
     """Recompute one chain; return its first broken link, or None if it is intact."""
     prev, expected_seq = GENESIS, 1
     with all_schools():
-        events = AuditEvent.objects.filter(school_id=school_id).order_by("seq").iterator(2000)
+        events = AuditEvent.objects.filter(_chain(school_id)).order_by("seq").iterator(2000)
         for event in events:
             if event.seq != expected_seq:
                 return Break(school_id, event.seq, event.pk, f"expected sequence {expected_seq}")
@@ -240,7 +245,7 @@ def chains_verify(*, school_id: int | None = None, platform: bool = False) -> Ve
     with all_schools():
         events = AuditEvent.objects.all()
         if school_id is not None or platform:
-            events = events.filter(school_id=school_id)
+            events = events.filter(_chain(school_id))
         chains = sorted(set(events.values_list("school_id", flat=True)), key=lambda s: s or 0)
         count = events.count()
     breaks = [b for b in (verify_chain(s) for s in chains) if b is not None]

@@ -116,7 +116,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
             return _error(api, request, 401, "Authentication required.")
         return _error(api, request, exc.status_code, str(exc))
 
-    api.add_exception_handler(NinjaValidationError, request_invalid)
-    api.add_exception_handler(DjangoValidationError, service_invalid)
-    api.add_exception_handler(Http404, not_found)
-    api.add_exception_handler(HttpError, http_error)
+    # django-ninja types a handler as taking the exception or its class (ExcHandler),
+    # but it is only ever called with the raised instance: its annotation is wrong.
+    api.add_exception_handler(NinjaValidationError, request_invalid)  # type: ignore[arg-type]
+    api.add_exception_handler(DjangoValidationError, service_invalid)  # type: ignore[arg-type]
+    api.add_exception_handler(Http404, not_found)  # type: ignore[arg-type]
+    api.add_exception_handler(HttpError, http_error)  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from contextvars import ContextVar
 
 from django.apps import apps
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
@@ -47,7 +48,7 @@ def schools(ids: list[int] | None) -> Iterator[None]:
         _apply(_current.get())
 
 
-def _on_connect(sender, connection, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def _on_connect(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
     """A new connection starts with the current scope's setting, never a stale one."""
     if connection.vendor == "postgresql":
         with connection.connection.cursor() as cursor:
@@ -59,7 +60,8 @@ def tenant_tables() -> list[str]:
     tables = []
     for model in apps.get_models():
         field = next((f for f in model._meta.concrete_fields if f.name == "school"), None)
-        if field is not None and field.related_model._meta.label == "schools.School":
+        related = field.related_model if field is not None else None  # None: not a relation
+        if related is not None and related._meta.label == "schools.School":
             tables.append(model._meta.db_table)
     return sorted(tables)
 
@@ -80,7 +82,7 @@ CREATE POLICY markbook_tenant ON {t}
 """
 
 
-def install_policies(using: str = "default", **kwargs) -> None:  # type: ignore[no-untyped-def]
+def install_policies(using: str = "default", **kwargs: object) -> None:
     """Create or refresh the tenant policy on every tenant table (idempotent)."""
     from django.db import connections
 

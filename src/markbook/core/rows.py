@@ -42,6 +42,19 @@ def _columns(model: type[models.Model]) -> list[models.Field]:
     return [f for f in model._meta.concrete_fields if not f.primary_key]
 
 
+def _column_name(f: models.Field) -> str:
+    """A concrete field's column (only fields with no column of their own lack one)."""
+    assert f.column is not None, f
+    return f.column
+
+
+def _field(model: type[models.Model], name: str) -> models.Field:
+    """The field `name` of `model` (a field, never a reverse relation)."""
+    f = model._meta.get_field(name)
+    assert isinstance(f, models.Field), f
+    return f
+
+
 # Rows written between two calls of a writer's `progress` (a long import reports as it
 # writes, so its progress and heartbeat do not stand still, ROS-2, ROS-4).
 PROGRESS_BATCH = 1000
@@ -146,8 +159,8 @@ def _insert(
 ) -> list[int]:
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    pk = quote(model._meta.pk.column)
-    names = ", ".join(quote(f.column) for f in fields)
+    pk = quote(_column_name(model._meta.pk))
+    names = ", ".join(quote(_column_name(f)) for f in fields)
     if connection.vendor == "postgresql":
         return _insert_postgresql(model, names, columns)
     if connection.vendor == "sqlite":
@@ -175,7 +188,7 @@ def _insert_sqlite(model: type[models.Model], names: str, columns: list[list[Any
     start, so no other writer takes an id in between; were one to, the insert would
     fail on the primary key and the whole transaction roll back, never mix rows."""
     quote = connection.ops.quote_name
-    table, pk = model._meta.db_table, model._meta.pk.column
+    table, pk = model._meta.db_table, _column_name(model._meta.pk)
     count = len(columns[0])
     marks = ", ".join(["%s"] * (len(columns) + 1))
     with transaction.atomic(), connection.cursor() as cursor:
@@ -204,7 +217,7 @@ def _insert_postgresql(
     moved with one INSERT, which the tenant policy checks row by row (TEN-4). The
     ids are taken from the table's sequence first, so each row's id is known."""
     quote = connection.ops.quote_name
-    table, pk = model._meta.db_table, model._meta.pk.column
+    table, pk = model._meta.db_table, _column_name(model._meta.pk)
     stage = quote(f"markbook_stage_{table}")
     every = f"{quote(pk)}, {names}"
     # A savepoint at least: if a row is refused, the temporary table goes with it.
@@ -239,28 +252,33 @@ def update_rows(
     if not instances or not names:
         return
     quote = connection.ops.quote_name
-    fields = [model._meta.get_field(name) for name in names]
-    makers = []
-    for f in fields:
-        if isinstance(f, EncryptedTextField):
-            encrypt = _encrypter(f)
-            makers.append(
-                lambda obj, f=f, encrypt=encrypt: (
-                    None
-                    if (v := getattr(obj, f.attname)) is None
-                    else encrypt(v, {"school_id": obj.school_id})
-                )
-            )
-        else:
-            makers.append(lambda obj, f=f: f.get_db_prep_save(getattr(obj, f.attname), connection))
+    fields = [_field(model, name) for name in names]
+    makers = [_db_value(f) for f in fields]
     params = [[make(obj) for make in makers] + [obj.pk] for obj in instances]
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s"  # noqa: S608
+    assignments = ", ".join(f"{quote(_column_name(f))} = %s" for f in fields)
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(_column_name(model._meta.pk))} = %s"  # noqa: S608
     with connection.cursor() as cursor:
         for start, end in _batches(len(params), progress):
             cursor.executemany(sql, params[start:end])
             if progress is not None:
                 progress(end)
+
+
+def _db_value(f: models.Field) -> Callable[[Any], Any]:
+    """An instance's database value of `f` (encrypted with the instance's school key)."""
+    if isinstance(f, EncryptedTextField):
+        encrypt = _encrypter(f)
+
+        def encrypted(obj: Any) -> Any:
+            v = getattr(obj, f.attname)
+            return None if v is None else encrypt(v, {"school_id": obj.school_id})
+
+        return encrypted
+
+    def prepared(obj: Any) -> Any:
+        return f.get_db_prep_save(getattr(obj, f.attname), connection)
+
+    return prepared
 
 
 def unusable_passwords(count: int) -> Iterable[str]:

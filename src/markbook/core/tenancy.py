@@ -34,7 +34,7 @@ def _ids(schools: object) -> list[int]:
     if isinstance(schools, int):
         return [schools]
     if hasattr(schools, "pk"):
-        return [schools.pk]  # type: ignore[attr-defined]
+        return [schools.pk]
     assert isinstance(schools, Iterable)
     return [s if isinstance(s, int) else s.pk for s in schools]
 

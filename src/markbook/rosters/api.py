@@ -114,7 +114,8 @@ def _class(teaching_class: TeachingClass) -> dict[str, Any]:
         "year_group": teaching_class.year_group,
         "academic_year": teaching_class.academic_year.name,
         "archived": teaching_class.archived,
-        "pupil_count": teaching_class.pupil_count,
+        # Annotated by selectors.classes_visible_to, whose QuerySet[TeachingClass] cannot say so.
+        "pupil_count": teaching_class.pupil_count,  # type: ignore[attr-defined]
         "teachers": [
             {"id": link.teacher.pk, "name": link.teacher.display_name}
             for link in teaching_class.teacher_links.all()

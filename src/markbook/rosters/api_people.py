@@ -53,7 +53,7 @@ class StaffPatch(InputSchema):
     email: str = Field(None, max_length=254)  # type: ignore[assignment]
     first_name: str = Field(None, max_length=150)  # type: ignore[assignment]
     last_name: str = Field(None, max_length=150)  # type: ignore[assignment]
-    role: StaffRoleName = None
+    role: StaffRoleName = None  # type: ignore[assignment]
 
 
 class StaffCreatedOut(StaffOut):

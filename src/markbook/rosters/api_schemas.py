@@ -100,20 +100,23 @@ class ClassFilter(InputSchema):
 
 class _PupilFields(InputSchema):
     # Fields that cannot be null default to None only so that a PATCH can leave them
-    # out; only the fields sent reach the service (exclude_unset).
-    pseudonym: str = None
+    # out; only the fields sent reach the service (exclude_unset). The type stays
+    # non-nullable so that the API refuses null and its OpenAPI says so; the None
+    # default therefore needs `type: ignore[assignment]` (here, in PupilPatch, ClassPatch
+    # and api_people.StaffPatch).
+    pseudonym: str = None  # type: ignore[assignment]
     upn: str | None = None
-    email: str = None
-    mis_id: str = None
-    registration_group: str = None
-    sex: Literal["M", "F", ""] = None
+    email: str = None  # type: ignore[assignment]
+    mis_id: str = None  # type: ignore[assignment]
+    registration_group: str = None  # type: ignore[assignment]
+    sex: Literal["M", "F", ""] = None  # type: ignore[assignment]
     date_of_birth: date | None = None
-    uln: str = None
+    uln: str = None  # type: ignore[assignment]
     eal: bool | None = None
     gifted_talented: bool | None = None
     ks2_reading: int | None = None
     ks2_maths: int | None = None
-    status: Literal["on_roll", "left"] = None
+    status: Literal["on_roll", "left"] = None  # type: ignore[assignment]
     left_on: date | None = None
     fsm: bool | None = None
     disadvantaged: bool | None = None
@@ -136,10 +139,10 @@ class PupilIn(_PupilFields):
 class PupilPatch(_PupilFields):
     """Only the fields sent are changed."""
 
-    first_name: str = None
-    last_name: str = None
-    year_group: YearGroup = None
-    username: str = None
+    first_name: str = None  # type: ignore[assignment]
+    last_name: str = None  # type: ignore[assignment]
+    year_group: YearGroup = None  # type: ignore[assignment]
+    username: str = None  # type: ignore[assignment]
 
 
 class StaffRef(Schema):
@@ -172,10 +175,10 @@ class ClassIn(InputSchema):
 class ClassPatch(InputSchema):
     """Only the fields sent are changed."""
 
-    name: str = None
-    subject: str = None
-    year_group: YearGroup | Literal[""] = None
-    academic_year: str = None
+    name: str = None  # type: ignore[assignment]
+    subject: str = None  # type: ignore[assignment]
+    year_group: YearGroup | Literal[""] = None  # type: ignore[assignment]
+    academic_year: str = None  # type: ignore[assignment]
 
 
 class MoveIn(InputSchema):

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from markbook.accounts.models import Membership
 from markbook.core.widgets import DateField
@@ -27,7 +28,9 @@ def _yes_no(label: str) -> forms.TypedChoiceField:
 def _codes(label: str, name: str) -> forms.ChoiceField:
     """A census code of the pupil field `name`, offered by its meaning with the code the
     MIS shows beside it (rosters.codes)."""
-    choices = Pupil._meta.get_field(name).choices or []
+    field = Pupil._meta.get_field(name)
+    assert isinstance(field, models.Field)  # a pupil's own field, not a relation
+    choices = field.choices or []
     return forms.ChoiceField(
         label=label,
         choices=[
@@ -141,11 +144,18 @@ class StaffForm(forms.Form):
     )
 
 
+class _AcademicYearField(forms.ModelChoiceField):
+    """An academic year, offered by name with the current one marked."""
+
+    def label_from_instance(self, obj: AcademicYear) -> str:
+        return f"{obj.name} (current)" if obj.is_current else obj.name
+
+
 class ClassForm(forms.Form):
     name = forms.CharField(max_length=100)
     subject = forms.CharField(max_length=100, required=False)
     year_group = forms.ChoiceField(choices=[("", "Mixed or none"), *YEAR_GROUPS], required=False)
-    academic_year = forms.ModelChoiceField(
+    academic_year = _AcademicYearField(
         queryset=AcademicYear.objects.none(),
         to_field_name="name",
         empty_label=None,
@@ -156,8 +166,8 @@ class ClassForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Inside the request's school scope (TEN-4): that school's open years.
         field = self.fields["academic_year"]
+        assert isinstance(field, forms.ModelChoiceField)  # declared above
         field.queryset = AcademicYear.objects.filter(closed_at=None).order_by("start_date")
-        field.label_from_instance = lambda y: f"{y.name} (current)" if y.is_current else y.name
 
 
 class ParentLinkForm(forms.Form):

@@ -73,7 +73,8 @@ def oneroster_page(request: AccessRequest, school_id: int) -> HttpResponse:
                 result, job = jobs.oneroster_import_confirm(
                     actor=request.user, school=school_of(request), data=data, filename=filename
                 )
-                preview = _done_with(request, ImportJob.Kind.ONEROSTER)
+                _done_with(request, ImportJob.Kind.ONEROSTER)
+                preview = None
                 if job is not None:
                     return _follow(job)
             else:
@@ -145,7 +146,8 @@ def _keep(request: AccessRequest, kind: str, ok: bool, upload: Upload) -> Import
     imported (a kept one stays as it is), else none kept."""
     data, filename, preview = upload
     if not ok:
-        return _done_with(request, kind)
+        _done_with(request, kind)
+        return None
     if preview is not None:
         return preview
     return jobs.import_preview_keep(
@@ -199,7 +201,8 @@ def mis_upload(request: AccessRequest, school_id: int) -> HttpResponse:
             if confirm:
                 # A large file is imported by the background worker (see imports/jobs.py).
                 result, job = jobs.mis_import_confirm(**the_file)
-                preview = _done_with(request, ImportJob.Kind.MIS)
+                _done_with(request, ImportJob.Kind.MIS)
+                preview = None
                 if job is not None:
                     return _follow(job)
             else:

@@ -38,7 +38,7 @@ def tracking_setup(*, school: School, actor: Any = None) -> dict[str, int]:
             maximum=spec.maximum,
         )
         added += 1
-        for rank, (label, band) in enumerate(spec.grades, start=1):
+        for rank, (label, band_rank) in enumerate(spec.grades, start=1):
             minimum = spec.thresholds[rank - 1] if spec.thresholds else None
             grades.append(
                 Grade(
@@ -47,7 +47,7 @@ def tracking_setup(*, school: School, actor: Any = None) -> dict[str, int]:
                     label=label,
                     rank=rank,
                     minimum=minimum,
-                    band=bands.get(band),
+                    band=bands.get(band_rank),
                 )
             )
     Grade.objects.bulk_create(grades)

@@ -1,7 +1,9 @@
 """Create a school and its first administrator, printing the one-time temporary password."""
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from markbook.schools.models import Trust
 from markbook.schools.services import school_create
@@ -10,14 +12,14 @@ from markbook.schools.services import school_create
 class Command(BaseCommand):
     help = "Create a school with its data key and first administrator."  # TEN-1, ACC-2
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--name", required=True)
         parser.add_argument("--admin-email", required=True)
         parser.add_argument("--urn", default=None, help="DfE URN, 6 digits")
         parser.add_argument("--domain", action="append", default=[], help="repeatable")
         parser.add_argument("--trust-id", type=int, default=None)
 
-    def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
+    def handle(self, *args: object, **opts: Any) -> None:
         trust = None
         if opts["trust_id"] is not None:
             trust = Trust.objects.filter(pk=opts["trust_id"]).first()
