@@ -126,7 +126,7 @@ class WriteMixin:
             )
         }
         pairs, links = _Links(set(enrolled)), _Links(set(linked))
-        events: list[tuple[str, TeachingClass, dict[str, Any]]] = []  # in the file's order
+        events: list[tuple[str, Any, dict[Any, Any] | None]] = []  # in the file's order
         listed: dict[int, set[int]] = defaultdict(set)
         for row in self.enrolments:
             teaching_class = classes[row["classSourcedId"]]
