@@ -329,17 +329,17 @@ def roster_load(
 
     # Pupils, as pupil_create makes them: a User with an internal handle, a membership.
     pupil_users = []
-    for row, pupil in zip(load.pupils, pupils, strict=True):
+    for pupil_row, pupil in zip(load.pupils, pupils, strict=True):
         pupil_users.append(
             _user(
                 username=services.pupil_user_handle(school.pk, pupil.username),
                 email="",
                 first=pupil.first_name,
                 last=pupil.last_name,
-                row=row,
+                row=pupil_row,
             )
         )
-        passwords += _has_password(row)
+        passwords += _has_password(pupil_row)
     User.objects.bulk_create(pupil_users)
     Membership.objects.bulk_create(
         Membership(school=school, user=user, role=Membership.Role.PUPIL) for user in pupil_users
@@ -364,18 +364,18 @@ def roster_load(
 
     # Parents, as guardian_link_create makes them.
     new_parents, parents = [], dict(parent_accounts.by_email)
-    for row in load.guardians:
-        if row.email not in parents:
+    for guardian in load.guardians:
+        if guardian.email not in parents:
             user = _user(
-                username=row.email,
-                email=row.email,
-                first=row.first_name.strip(),
-                last=row.last_name.strip(),
-                row=row,
+                username=guardian.email,
+                email=guardian.email,
+                first=guardian.first_name.strip(),
+                last=guardian.last_name.strip(),
+                row=guardian,
             )
-            passwords += _has_password(row)
+            passwords += _has_password(guardian)
             new_parents.append(user)
-            parents[row.email] = user
+            parents[guardian.email] = user
     User.objects.bulk_create(new_parents)
     Membership.objects.bulk_create(
         Membership(school=school, user=parents[row.email], role=Membership.Role.PARENT)

@@ -14,6 +14,7 @@ nothing), and audited with its counts. Both run inside the school's scope (TEN-4
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -134,7 +135,7 @@ def rollover_perform(
             }
         )
     now = timezone.now()
-    events = []
+    events: list[tuple[str, Any, dict[Any, Any] | None]] = []
     for pupil in plan.promoted:
         old, pupil.year_group = pupil.year_group, next_year_group(pupil.year_group)
         pupil.updated_at = now

@@ -259,6 +259,7 @@ def pupil_fields_visible(
         class_admin = teaching_class is not None and access.has("school_admin")
         if class_admin or (access.has("teacher") and _teaches(user, pupil, teaching_class)):
             shown = {*details, *sensitive}
+            assert access.school is not None  # roles are held in the school in scope
             planning = tuple(n for n in access.school.teacher_fields() if n not in shown)
     return PupilFields(
         staff=access.has(*STAFF), details=details, sensitive=sensitive, planning=planning
@@ -293,7 +294,7 @@ def pupil_read_logged(
         data["via"] = via
     events: list[tuple[str, Any, dict | None]] = [(action, target, data)]
     if logged:
-        each = {"fields": logged, **({"via": via} if via else {})}
+        each: dict[str, Any] = {"fields": logged, **({"via": via} if via else {})}
         if isinstance(target, TeachingClass):
             each["class"] = target.pk
         events += [("rosters.pupil.fields_read", pupil, dict(each)) for pupil in pupils]

@@ -52,11 +52,19 @@ ALIASES = {
     "username": {"username", "user", "login", "loginname", "userid"},
     "year_group": {"yeargroup", "year", "ncyear", "currentncyear", "yeargrp"},
 }
+
+
+def _limit(max_length: int | None) -> int:
+    # Every column of the file is stored in a CharField declared with a max_length.
+    assert max_length is not None
+    return max_length
+
+
 MAX_LENGTH = {
-    "class": TeachingClass._meta.get_field("name").max_length,
-    "first_name": Pupil._meta.get_field("first_name").max_length,
-    "last_name": Pupil._meta.get_field("last_name").max_length,
-    "username": Pupil._meta.get_field("username").max_length,
+    "class": _limit(TeachingClass._meta.get_field("name").max_length),
+    "first_name": _limit(Pupil._meta.get_field("first_name").max_length),
+    "last_name": _limit(Pupil._meta.get_field("last_name").max_length),
+    "username": _limit(Pupil._meta.get_field("username").max_length),
     "year_group": 9,
 }
 _YEAR_VALUES = {code.upper() for code, _ in YEAR_GROUPS}
@@ -248,11 +256,11 @@ def _plan(rows: list[_Row], academic_year: str, result: ImportResult) -> _Plan:
     # One query for the school's pupils: a school has hundreds to a few thousand.
     by_username: dict[str, Pupil] = {}
     by_name: dict[tuple[str, str], list[Pupil]] = {}
-    for pupil in Pupil.objects.only(
+    for known in Pupil.objects.only(
         "id", "school_id", "username", "first_name", "last_name", "year_group"
     ):
-        by_username[pupil.username.lower()] = pupil
-        by_name.setdefault(_name_key(pupil.first_name, pupil.last_name), []).append(pupil)
+        by_username[known.username.lower()] = known
+        by_name.setdefault(_name_key(known.first_name, known.last_name), []).append(known)
     seen_username: dict[str, _Row] = {}
     seen_pair: dict[tuple[object, str], int] = {}
     for row in rows:

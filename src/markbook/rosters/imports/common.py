@@ -194,7 +194,7 @@ def decode(data: bytes, problems: list[Problem], *, advice: str = SAVE_AS) -> st
 def csv_records(text: str, problems: list[Problem]) -> list[tuple[int, list[str]]] | None:
     """(row number, values) for each record; None if the CSV itself is malformed."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    records = []
+    records: list[tuple[int, list[str]]] = []
     while True:
         start = reader.line_num + 1
         try:

@@ -35,7 +35,7 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db import transaction
 from django.utils import timezone
@@ -214,6 +214,15 @@ def _import_or_queue[R: (mis.MisImportResult, OneRosterResult)](
     return result, import_job_create(**job)
 
 
+class _Upload(TypedDict):
+    """The arguments an import and its job share."""
+
+    actor: User | None
+    school: School
+    data: bytes
+    filename: str
+
+
 def mis_import_confirm(
     *,
     actor: User | None,
@@ -225,7 +234,7 @@ def mis_import_confirm(
     inline_below: int | None = None,
 ) -> tuple[mis.MisImportResult, ImportJob | None]:
     """Import a confirmed MIS file now if it is small, else queue it (ROS-2)."""
-    file = {"actor": actor, "school": school, "data": data, "filename": filename}
+    file: _Upload = {"actor": actor, "school": school, "data": data, "filename": filename}
     return _import_or_queue(
         functools.partial(mis.mis_import, **file, mapping=mapping, full=full),
         rows=lambda result: result.rows,

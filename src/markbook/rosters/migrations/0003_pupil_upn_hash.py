@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-def fill_upn_hash(apps, schema_editor):  # type: ignore[no-untyped-def]
+def fill_upn_hash(apps, schema_editor):
     """Existing UPNs get their keyed hash, so imports match on it (ROS-2, ACC-3)."""
     from markbook.core.tenancy import all_schools
 

@@ -3,7 +3,7 @@ from django.db import migrations, models
 from django.db.models.functions import Coalesce
 
 
-def fill_heartbeat(apps, schema_editor):  # type: ignore[no-untyped-def]
+def fill_heartbeat(apps, schema_editor):
     """Existing jobs' last sign of life: when they started, else when they were queued."""
     from markbook.core.tenancy import all_schools
 

@@ -91,7 +91,7 @@ def oneroster_export(*, actor: User, school: School) -> bytes:
             "parentSourcedId": "",
         }
     ]
-    if school.trust_id:
+    if school.trust is not None:
         trust_org = spec.sourced_id(0, "trust", school.trust_id)
         orgs[0]["parentSourcedId"] = trust_org
         orgs.insert(
@@ -220,10 +220,10 @@ def oneroster_export(*, actor: User, school: School) -> bytes:
     ):
         children[parent_id].append(pupil_ids[pupil_id])
     for user in User.objects.filter(pk__in=children).order_by("last_name", "first_name", "pk"):
-        parent_id = spec.sourced_id(sid, "user", user.pk)
+        parent_sid = spec.sourced_id(sid, "user", user.pk)
         user_rows.append(
             {
-                "sourcedId": parent_id,
+                "sourcedId": parent_sid,
                 "enabledUser": "true" if user.is_active else "false",
                 "username": user.email,
                 "givenName": user.first_name,
@@ -233,7 +233,7 @@ def oneroster_export(*, actor: User, school: School) -> bytes:
                 "primaryOrgSourcedId": school_org,
             }
         )
-        add_role(parent_id, "guardian")
+        add_role(parent_sid, "guardian")
 
     enrolment_rows = []
     for link in ClassTeacher.objects.order_by("teaching_class_id", "teacher_id"):

@@ -38,6 +38,12 @@ class MarksMixin:
     pupils: dict[str, Row]
     known_pupils: dict[str, Pupil]
 
+    if TYPE_CHECKING:
+        # Defined by the roster part of the import (write.py's WriteMixin).
+        def _errors(
+            self, file: str, row: Row, error: ValidationError, names: dict[str, str]
+        ) -> None: ...
+
     def _number(self, row: Row, column: str) -> Decimal | None:
         value = row[column]
         try:
@@ -226,7 +232,7 @@ class MarksMixin:
                     )
                     continue
                 else:
-                    before = (assignment.title, assignment.max_mark, assignment.due_date)
+                    kept = (assignment.title, assignment.max_mark, assignment.due_date)
                     assessment.assignment_update(
                         actor=actor,
                         assignment=assignment,
@@ -234,7 +240,7 @@ class MarksMixin:
                         max_mark=high,
                         due_date=due,
                     )
-                    if before != (assignment.title, assignment.max_mark, assignment.due_date):
+                    if kept != (assignment.title, assignment.max_mark, assignment.due_date):
                         result.assignments_updated += 1
             except ValidationError as error:
                 self._errors("lineItems", row, error, names)

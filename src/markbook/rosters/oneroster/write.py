@@ -126,7 +126,7 @@ class WriteMixin:
             )
         }
         pairs, links = _Links(set(enrolled)), _Links(set(linked))
-        events: list[tuple[str, TeachingClass, dict[str, Any]]] = []  # in the file's order
+        events: list[tuple[str, Any, dict[Any, Any] | None]] = []  # in the file's order
         listed: dict[int, set[int]] = defaultdict(set)
         for row in self.enrolments:
             teaching_class = classes[row["classSourcedId"]]
@@ -230,6 +230,7 @@ class WriteMixin:
         result, school = self.result, self.school
         now = timezone.now()
         existing = list(Pupil.objects.all())
+        pupil: Pupil | None
         for pupil in existing:
             pupil.school = school  # the checks read the school's kept fields
         by_id = {p.oneroster_id: p for p in existing if p.oneroster_id}
@@ -312,8 +313,8 @@ class WriteMixin:
                         last_name=pupil.last_name[:150],
                     )
                 )
-        for fields, members in groups.items():
-            update_rows(Pupil, members, list(fields), progress=written.part())
+        for columns, members in groups.items():
+            update_rows(Pupil, members, list(columns), progress=written.part())
         update_rows(User, renamed, ["username", "first_name", "last_name"])
         audit.record_many(
             actor=self.actor,

@@ -34,7 +34,7 @@ def parent_accounts(emails: Iterable[str]) -> ParentAccounts:
     if not wanted:
         return ParentAccounts({}, frozenset(), frozenset())
     users = User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=wanted)
-    by_email = {user.email.lower(): user for user in users}
+    by_email: dict[str, User] = {user.email.lower(): user for user in users}
     roles = list(
         Membership.objects.filter(user__in=list(by_email.values())).values_list("user_id", "role")
     )

@@ -322,6 +322,7 @@ def pupil_update(*, actor: User | None, pupil: Pupil, **changes: Any) -> Pupil:
     pupil.save(update_fields=[*changed, *extra, "updated_at"])
     if pupil.user_id and {"username", "first_name", "last_name"} & set(changed):
         user = pupil.user
+        assert user is not None  # user_id is set, and the foreign key guarantees the row
         user.username = pupil_user_handle(pupil.school_id, pupil.username)
         user.first_name, user.last_name = pupil.first_name[:150], pupil.last_name[:150]
         user.save(update_fields=["username", "first_name", "last_name"])

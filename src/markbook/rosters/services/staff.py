@@ -106,7 +106,7 @@ def staff_update(*, actor: User | None, school: School, user: User, **changes: A
     unknown = sorted(set(changes) - {"first_name", "last_name", "email", "role"})
     raise_if({name: ["This is not a staff field that can be changed."] for name in unknown})
     roles = staff_roles_required(user)
-    texts = {
+    texts: dict[str, str] = {
         n: str(changes[n]).strip() for n in ("email", "first_name", "last_name") if n in changes
     }
     raise_if(text_too_long(User, texts))

@@ -17,10 +17,10 @@ from markbook.rosters.imports.mis.result import MisImportResult
 from markbook.rosters.models import YEAR_GROUPS, Pupil
 from markbook.schools.models import School
 
-_MAX = {
-    f.name: Pupil._meta.get_field(f.name).max_length
+_MAX: dict[str, int] = {
+    f.name: limit
     for f in FIELDS
-    if getattr(Pupil._meta.get_field(f.name), "max_length", None)
+    if (limit := getattr(Pupil._meta.get_field(f.name), "max_length", None))
 }
 _YEARS = {code for code, _ in YEAR_GROUPS}
 _TRUE = {"y", "yes", "true", "t", "1", "eligible"}

@@ -17,7 +17,7 @@ from markbook.rosters.services import upn_digest
 from markbook.schools.models import School
 
 
-def _label(pupil: Pupil, school: School) -> str:
+def _label(pupil: "Pupil | _Current", school: School) -> str:
     if school.pseudonymise_pupils:
         return pupil.pseudonym or pupil.username
     return f"{pupil.first_name} {pupil.last_name}".strip() or pupil.pseudonym or pupil.username
@@ -30,8 +30,8 @@ def plan_rows(
     add to its errors a key that repeats or points at two different pupils."""
     read = set(rows[0][1]) if rows else set()
     pupils = _current_pupils(school, read)
-    by_upn: dict[str, Pupil] = {}
-    by_mis: dict[str, Pupil] = {}
+    by_upn: dict[str, _Current] = {}
+    by_mis: dict[str, _Current] = {}
     for pupil in pupils:
         digest = pupil.upn_hash or (upn_digest(pupil.upn) if pupil.upn else "")
         if digest:
@@ -66,19 +66,19 @@ def plan_rows(
                 )
             )
             continue
-        pupil = by_key or by_id
-        if pupil is not None:
-            if pupil.pk in matched:
+        found = by_key or by_id
+        if found is not None:
+            if found.pk in matched:
                 result.errors.append(
                     Problem(
                         number,
                         "UPN" if by_key else "MIS id",
-                        f"This is the same pupil as row {matched[pupil.pk]}.",
+                        f"This is the same pupil as row {matched[found.pk]}.",
                     )
                 )
                 continue
-            matched[pupil.pk] = number
-            result_list, planned = _diff(number, row, pupil, school, full, digest)
+            matched[found.pk] = number
+            result_list, planned = _diff(number, row, found, school, full, digest)
             result_list_of = {"changed": result.changed, "unchanged": result.unchanged}
             result_list_of[result_list].append(planned)
         else:
@@ -113,11 +113,12 @@ def plan_rows(
                 result.leavers.append(planned)
 
 
-class _Current(dict):
+class _Current(dict[str, Any]):
     """A pupil as stored, for comparing with a row: only the columns the import reads,
     without a model instance (a school's whole roll is compared on every import)."""
 
-    __getattr__ = dict.__getitem__
+    def __getattr__(self, name: str) -> Any:
+        return self[name]
 
     @property
     def pk(self) -> int:

@@ -79,7 +79,7 @@ def write_result(
     renamed: list[User] = []
     for planned in changed:
         assert planned.pupil is not None
-        pupil = planned.pupil = pupil_instance(planned.pupil)  # type: ignore[arg-type]
+        pupil = planned.pupil = pupil_instance(planned.pupil)
         for name, value in planned.values.items():
             setattr(pupil, name, value)
         pupil.updated_at = now

@@ -355,7 +355,8 @@ def _demo_accounts(
     pupil = parent.children[0]
     teaching = next(c for c in load.classes if any(p is pupil for p in c.pupils))
     teacher = next(s for s in load.staff if s.email == teaching.teachers[0])
-    for account, (password, hashed) in zip((teacher, parent, pupil), passwords, strict=True):
+    accounts: tuple[NewStaff | NewGuardian | NewPupil, ...] = (teacher, parent, pupil)
+    for account, (password, hashed) in zip(accounts, passwords, strict=True):
         account.password, account.password_hash = password, hashed.result()
     teacher.must_change_password = False
     return teacher, parent, pupil
