@@ -565,7 +565,7 @@ def _markbook(world, names: set[str]) -> dict[str, int]:  # type: ignore[no-unty
     if "assignment_id" in names:
         found["assignment_id"] = markbook_assignment(world.class_7a).pk
     if "drop_id" in names:
-        drop = markbook_drop(world.class_7a)
+        drop = markbook_drop(world.class_7a, name="7A grid drop")
         found["drop_id"] = drop.pk
         from markbook.core.tenancy import school_scope
 

@@ -79,7 +79,7 @@ def _ids(world: World) -> dict[str, list[int]]:
     from tests.factories import markbook_assignment, markbook_drop
 
     assignment = markbook_assignment(world.class_7a).pk
-    drop = markbook_drop(world.class_7a)
+    drop = markbook_drop(world.class_7a, name="7A grid drop")
     with school_scope(world.a):
         fields = list(drop.fields.values_list("pk", flat=True))
     from markbook.assessment.services import assignment_create
