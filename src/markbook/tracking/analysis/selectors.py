@@ -23,7 +23,7 @@ every drop is the target (a flat path); `_expected` is the one place that decide
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
@@ -272,7 +272,8 @@ class Line:
 
     key: str
     label: str
-    pupils: set[int] = field(default_factory=set)
+    # pupil ids; across a trust (school id, pupil id), as ids restart in each school
+    pupils: set[Hashable] = field(default_factory=set)
     entries: int = 0
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     band_total: int = 0
