@@ -277,7 +277,7 @@ def demo_tracking(school: School, seed: int = 10) -> dict[str, int]:
             name="Emerging to Greater depth",
             grades=[scale_services.GradeSpec(label) for label in PRIMARY_SCALE],
         )
-        bands = dict(
+        bands: dict[int, int | None] = dict(
             zip(
                 Grade.objects.filter(scale=scale).order_by("rank").values_list("pk", flat=True),
                 Band.objects.filter(rank__in=PRIMARY_BANDS)
