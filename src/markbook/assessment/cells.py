@@ -284,7 +284,7 @@ def _save(
     if deleted:
         Mark.objects.filter(pk__in=[m.pk for m in deleted]).delete()
     if events:
-        audit.record_many(actor=actor, school=school_id, events=events)  # type: ignore[arg-type]
+        audit.record_many(actor=actor, school=school_id, events=events)
     return results
 
 

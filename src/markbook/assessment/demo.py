@@ -79,6 +79,7 @@ def demo_assignments(school: School) -> dict[str, int]:
         if gcse
         and a.title == "Baseline assessment"
         and a.subject
+        and scale is not None
         and a.subject.scale_id == scale.pk
         for label, share in GCSE_SHARES.items()
     ]
@@ -86,6 +87,7 @@ def demo_assignments(school: School) -> dict[str, int]:
     ability: dict[int, float] = {}
     marks = []
     for a in assignments:
+        assert a.due_date is not None  # every demo assignment is made with a due date above
         if a.due_date > today:
             continue  # not due yet: nothing marked
         late = (today - a.due_date).days < 10  # the latest work: more still to mark

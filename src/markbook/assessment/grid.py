@@ -126,7 +126,7 @@ def markbook_grid(teaching_class: TeachingClass) -> dict[str, Any]:
     cells: dict[int, dict[int, list[Any]]] = {p.pk: {} for p in pupils}
     scores: dict[int, list[Decimal]] = {a.pk: [] for a in assignments}
     done: dict[int, int] = {a.pk: 0 for a in assignments}
-    shown = {Mark.Status.ABSENT: ABSENT, Mark.Status.NOT_REQUIRED: NOT_REQUIRED}
+    shown: dict[str, str] = {Mark.Status.ABSENT: ABSENT, Mark.Status.NOT_REQUIRED: NOT_REQUIRED}
     for pupil_id, assignment_id, score, status, version in marks:
         row = cells.get(pupil_id)
         if row is None:  # a mark of a pupil who has left the class

@@ -386,9 +386,9 @@ def trust_assignment_update(
         .annotate(mark_count=Count("marks"))
         .order_by("school_id", "teaching_class__name", "pk")
     )
-    kept = [a for a in copies if a.mark_count]  # type: ignore[attr-defined]
+    kept: list[Assignment] = [a for a in copies if a.mark_count]
     for copy in copies:
-        if copy.mark_count:  # type: ignore[attr-defined]
+        if copy.mark_count:
             continue
         assignment_update(
             actor=actor,

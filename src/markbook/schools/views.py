@@ -1,7 +1,9 @@
+from typing import cast
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, Field
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -205,7 +207,7 @@ def family_settings(request: AccessRequest, school_id: int) -> HttpResponse:
         messages.success(request, "Settings saved.")
         return redirect("schools:family_settings", school_id=school.pk)
     choices = [
-        (name, School._meta.get_field(name).verbose_name, getattr(school, name))
+        (name, cast(Field, School._meta.get_field(name)).verbose_name, getattr(school, name))
         for name in services.FAMILY_TRACKING
     ]
     return render(request, "schools/family_settings.html", {"school": school, "choices": choices})

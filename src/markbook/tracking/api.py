@@ -4,7 +4,7 @@ Thin, like the pages, and through the same services: check the role, fetch throu
 access, call one service or selector. Wrong role or invisible object: 404.
 """
 
-from datetime import date
+import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -91,8 +91,8 @@ class SubjectIn(InputSchema):
 
 class DropFieldIn(InputSchema):
     label: str = Field(max_length=100)
-    key: str = Field("", max_length=30)
-    scale_id: int | None = Field(None, description="Empty: each subject's own scale.")
+    key: str = Field(default="", max_length=30)
+    scale_id: int | None = Field(default=None, description="Empty: each subject's own scale.")
 
 
 class DropFieldOut(Schema):
@@ -104,8 +104,8 @@ class DropFieldOut(Schema):
 class DropOut(Schema):
     id: int
     name: str
-    date: date
-    deadline: date | None
+    date: datetime.date
+    deadline: datetime.date | None
     year_groups: list[str]
     locked: bool
     fields: list[DropFieldOut]
@@ -113,8 +113,8 @@ class DropOut(Schema):
 
 class DropIn(InputSchema):
     name: str = Field(max_length=200)
-    date: date
-    deadline: date | None = None
+    date: datetime.date
+    deadline: datetime.date | None = None
     year_groups: list[str] = Field(default_factory=list, max_length=20)
     fields: list[DropFieldIn] = Field(
         default_factory=lambda: [DropFieldIn(label="Working at"), DropFieldIn(label="Predicted")],

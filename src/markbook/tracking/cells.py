@@ -15,7 +15,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from markbook.accounts.models import User
-from markbook.assessment.cells import Cell, CellResult, check_batch_size, parse_number, score_text
+from markbook.assessment.cells import (
+    Cell,
+    CellResult,
+    Outcome,
+    check_batch_size,
+    parse_number,
+    score_text,
+)
 from markbook.audit import services as audit
 from markbook.rosters.models import Pupil
 from markbook.tracking.models import DataDrop, DropField, Grade, GradeScale, Subject, TrackingEntry
@@ -23,7 +30,7 @@ from markbook.tracking.models import DataDrop, DropField, Grade, GradeScale, Sub
 
 def field_scale(field: DropField, subject: Subject) -> GradeScale:
     """The scale a drop field is entered on: its own, else the subject's."""
-    return field.scale if field.scale_id else subject.scale
+    return field.scale if field.scale is not None else subject.scale
 
 
 def entry_text(entry: TrackingEntry | None) -> str:
@@ -150,7 +157,7 @@ def _save(
                 else f"{what}: this cell was changed by someone else since you loaded it; "
                 "it now shows their value."
             )
-            outcome = "invalid" if key in seen else "conflict"
+            outcome: Outcome = "invalid" if key in seen else "conflict"
             results.append(
                 CellResult(
                     cell.pupil, cell.column, outcome, entry_text(entry), current, "", message
@@ -224,7 +231,7 @@ def _save(
     if deleted:
         TrackingEntry.objects.filter(pk__in=[e.pk for e in deleted]).delete()
     if events:
-        audit.record_many(actor=actor, school=drop.school_id, events=events)  # type: ignore[arg-type]
+        audit.record_many(actor=actor, school=drop.school_id, events=events)
     return results
 
 

@@ -17,6 +17,7 @@ from django.db.models import Q
 from markbook.accounts.models import Membership
 from markbook.rosters.models import ClassTeacher, Enrolment, Pupil, TeachingClass
 from markbook.schools.models import School
+from markbook.schools.years import academic_year_for
 from markbook.tracking import drops as drop_services
 from markbook.tracking import scales as scale_services
 from markbook.tracking import targets as target_services
@@ -71,7 +72,7 @@ class _Drops:
 
 
 def _academic_start(school: School) -> int:
-    year = TeachingClass.objects.values_list("academic_year", flat=True).first()
+    year = TeachingClass.objects.values_list("academic_year__name", flat=True).first()
     return int(year[:4]) if year else date.today().year
 
 
@@ -126,7 +127,7 @@ def _new_classes(
 ) -> list[tuple[TeachingClass, list[Pupil], str]]:
     """Foundation subjects by form in years 7-9, four options each in 10-11, A levels
     in the sixth form; (class, pupils, subject) not saved yet."""
-    academic_year = f"{start}/{str(start + 1)[2:]}"
+    academic_year = academic_year_for(school, f"{start}/{str(start + 1)[2:]}")
     made: list[tuple[TeachingClass, list[Pupil], str]] = []
 
     def add(name: str, subject: str, year: str, members: list[Pupil]) -> None:
@@ -277,7 +278,7 @@ def demo_tracking(school: School, seed: int = 10) -> dict[str, int]:
             name="Emerging to Greater depth",
             grades=[scale_services.GradeSpec(label) for label in PRIMARY_SCALE],
         )
-        bands = dict(
+        bands: dict[int, int | None] = dict(
             zip(
                 Grade.objects.filter(scale=scale).order_by("rank").values_list("pk", flat=True),
                 Band.objects.filter(rank__in=PRIMARY_BANDS)

@@ -52,11 +52,12 @@ def _check(
     exclude: int | None = None,
 ) -> None:
     errors: dict[str, list[str]] = {}
+    same_name = DataDrop.objects.filter(school=school, name__iexact=name)  # lazy: no query yet
     if not name:
         errors["name"] = ["Give the drop a name."]
     elif len(name) > 100:
         errors["name"] = ["A drop's name can be at most 100 characters."]
-    elif DataDrop.objects.filter(school=school, name__iexact=name).exclude(pk=exclude).exists():
+    elif same_name.exclude(pk=exclude).exists() if exclude is not None else same_name.exists():
         errors["name"] = [f"The school already has a drop called {name}."]
     if on is None:
         errors["date"] = ["Give the drop's date."]

@@ -97,7 +97,9 @@ class DropForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: every year group.",
     )
-    fields = forms.CharField(
+    # A form field named "fields": the form metaclass moves it into base_fields, so it
+    # never shadows BaseForm.fields, which the stubs cannot tell.
+    fields = forms.CharField(  # type: ignore[assignment]
         label="What is collected",
         widget=forms.Textarea(attrs={"rows": 4}),
         initial="Working at\nPredicted",

@@ -75,7 +75,12 @@ def scale_check(
     if long:
         add("grades", f"A grade's label can be at most {LABEL_MAX} characters: {_names(long)}.")
     seen: set[str] = set()
-    repeated = {label for label in labels if label.casefold() in seen or seen.add(label.casefold())}
+    repeated: set[str] = set()
+    for label in labels:
+        if label.casefold() in seen:
+            repeated.add(label)
+        else:
+            seen.add(label.casefold())
     if repeated:
         add("grades", f"Each grade's label must be different; repeated: {_names(repeated)}.")
     if not numeric:
@@ -371,11 +376,12 @@ def band_mapping_update(*, actor: Any, school: School, mapping: dict[int, int | 
 
 def _subject_check(school: School, name: str, code: str, exclude: int | None = None) -> None:
     errors: dict[str, list[str]] = {}
+    same_name = Subject.objects.filter(school=school, name__iexact=name)
     if not name:
         errors["name"] = ["Give the subject a name."]
     elif len(name) > 100:
         errors["name"] = ["A subject's name can be at most 100 characters."]
-    elif Subject.objects.filter(school=school, name__iexact=name).exclude(pk=exclude).exists():
+    elif same_name.exclude(pk=exclude).exists() if exclude is not None else same_name.exists():
         errors["name"] = [f"The school already has a subject called {name}."]
     if len(code) > 20:
         errors["code"] = ["A subject's code can be at most 20 characters."]

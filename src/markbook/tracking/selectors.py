@@ -140,9 +140,9 @@ def drop_completion(drop: DataDrop, user: User, access: Access) -> list[Completi
         CompletionRow(
             teaching_class=link.teaching_class,
             subject=link.subject,
-            pupils=link.pupil_count,  # type: ignore[attr-defined]
-            expected=link.pupil_count * field_count,  # type: ignore[attr-defined]
-            entered=link.entered,  # type: ignore[attr-defined]
+            pupils=link.pupil_count,
+            expected=link.pupil_count * field_count,
+            entered=link.entered,
             teachers=[t.teacher for t in link.teaching_class.teacher_links.all()],
         )
         for link in links

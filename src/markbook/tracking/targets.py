@@ -286,7 +286,7 @@ def target_set(
         "grade": grade.label,
         "source": target.source,
         "path": target.path,
-        "starting_grade": starting_grade.label if target.starting_grade else None,
+        "starting_grade": target.starting_grade.label if target.starting_grade else None,
     }
     if old == new:
         return target

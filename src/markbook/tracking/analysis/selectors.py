@@ -23,14 +23,15 @@ every drop is the target (a flat path); `_expected` is the one place that decide
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from markbook.accounts.models import User
 from markbook.admission import ADMINS, Access
 from markbook.audit import services as audit
+from markbook.core.fields import EncryptedTextField
 from markbook.rosters.models import Enrolment, Pupil, TeachingClass
 from markbook.rosters.services import SENSITIVE_FIELDS
 from markbook.schools.models import School
@@ -158,7 +159,7 @@ def _pupils(viewer: Viewer, fields: Iterable[str]) -> dict[int, Pupil]:
     )
     for name in names:
         if name in SENSITIVE_FIELDS:
-            Pupil._meta.get_field(name).load_plaintext(pupils)  # type: ignore[attr-defined]
+            cast(EncryptedTextField, Pupil._meta.get_field(name)).load_plaintext(pupils)
     return {p.pk: p for p in pupils}
 
 
@@ -229,8 +230,8 @@ def report_facts(viewer: Viewer, *, drop_id: int | None = None, field_key: str =
         for pupil_id, subject_id, grade_id, value in entries:
             if pupil_id not in pupils:
                 continue
-            class_id = placed.get((pupil_id, subject_id))
-            if not viewer.admin and class_id is None:
+            taught_in = placed.get((pupil_id, subject_id))
+            if not viewer.admin and taught_in is None:
                 continue  # not a pupil of the teacher's classes in this subject (TEN-3)
             if grade_id is None and value is not None:
                 scale_id = chosen.scale_id or subjects[subject_id].scale_id
@@ -246,7 +247,7 @@ def report_facts(viewer: Viewer, *, drop_id: int | None = None, field_key: str =
                 status = progress_status(grade.rank, expected.rank)
             else:  # a field on a scale of its own: compared on the common bands
                 status = progress_status(grade.band or 0, expected.band)
-            rows.append(Row(pupil_id, subject_id, class_id, grade_id, status, grade.band))
+            rows.append(Row(pupil_id, subject_id, taught_in, grade_id, status, grade.band))
     return Facts(
         drop=drop,
         field=chosen,
@@ -271,7 +272,8 @@ class Line:
 
     key: str
     label: str
-    pupils: set[int] = field(default_factory=set)
+    # pupil ids; across a trust (school id, pupil id), as ids restart in each school
+    pupils: set[Hashable] = field(default_factory=set)
     entries: int = 0
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     band_total: int = 0
@@ -451,7 +453,7 @@ def movement(facts: Facts, earlier: Facts, viewer: Viewer) -> dict[str, Any]:
         hidden = set(counts)
     else:
         hidden = suppressed_lines(counts, [list(counts)], minimum=minimum) if minimum else set()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for subject_id, line in sorted(lines.items(), key=lambda kv: facts.subjects[kv[0]].name):
         k = str(subject_id)
         if k in hidden:
@@ -548,7 +550,7 @@ def pupils_behind(
     if key == "all" and t["total"]["hidden"]:
         raise NotAvailable
     key_of = grouping(facts, dimension)
-    out = []
+    out: list[dict[str, Any]] = []
     for row in facts.rows:
         if key != "all" and key_of(row) != key:
             continue

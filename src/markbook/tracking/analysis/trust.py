@@ -8,17 +8,26 @@ is hidden among at least two in both directions (no school's small group can be 
 out from the trust's total minus the other schools).
 """
 
-from typing import Any
+from typing import Any, TypedDict
 
 from markbook.accounts.models import User
 from markbook.admission import Access
 from markbook.core.tenancy import school_scope
-from markbook.schools.models import Trust
+from markbook.schools.models import School, Trust
 from markbook.tracking.analysis import selectors
 from markbook.tracking.analysis.groups import DIMENSIONS, suppressed_lines
+from markbook.tracking.models import DataDrop
 
 # Subjects are matched across schools by name; classes are a school's own.
 TRUST_DIMENSIONS = tuple(k for k in DIMENSIONS if k != "class")
+
+
+class _Column(TypedDict):
+    """One school's column: the school, the drop it is read at and its raw table."""
+
+    school: School
+    drop: DataDrop | None
+    raw: dict[str, selectors.Line]
 
 
 def trust_report(*, user: User, trust: Trust, dimension: str) -> dict[str, Any]:
@@ -27,7 +36,7 @@ def trust_report(*, user: User, trust: Trust, dimension: str) -> dict[str, Any]:
     if dimension not in TRUST_DIMENSIONS:
         raise selectors.NotAvailable
     schools = list(trust.schools.order_by("name"))
-    columns = []
+    columns: list[_Column] = []
     minimum = 0
     for school in schools:
         with school_scope(school):
@@ -68,7 +77,7 @@ def trust_report(*, user: User, trust: Trust, dimension: str) -> dict[str, Any]:
             part = column["raw"].get(key)
             if part is None:
                 continue
-            line.pupils |= {(column["school"].pk, p) for p in part.pupils}  # type: ignore[arg-type]
+            line.pupils |= {(column["school"].pk, p) for p in part.pupils}
             line.entries += part.entries
             for status, n in part.counts.items():
                 line.counts[status] += n
