@@ -357,8 +357,12 @@ def _primary_targets(school: School, rng: random.Random, subjects: dict[str, Sub
 
 def demo_tracking_wipe(school_ids: list[int]) -> None:
     """Delete the demo schools' tracking rows, dependents first (grades and scales are
-    protected while entries, targets and subjects point at them); inside all_schools()."""
+    protected while entries, targets and subjects point at them, subjects while
+    assignments do); called inside the demo command's unscoped wipe."""
+    from markbook.assessment.models import Assignment
+
     for model in (
+        Assignment,
         TrackingEntry,
         Target,
         TargetRule,
