@@ -234,14 +234,18 @@ def markbook_drop(teaching_class: TeachingClass, name: str = "Autumn", scale_nam
         SubjectClass.objects.get_or_create(
             school=school, teaching_class=teaching_class, defaults={"subject": subject}
         )
-        drop = DataDrop.objects.create(school=school, name=name, date=datetime.date(2026, 12, 1))
+        # Asked for again (a crawl of every page), the same drop.
+        drop, made = DataDrop.objects.get_or_create(
+            school=school, name=name, defaults={"date": datetime.date(2026, 12, 1)}
+        )
         own = GradeScale.objects.get(name=scale_name) if scale_name else None
         for position, (key, label) in enumerate(
             [("working_at", "Working at"), ("predicted", "Predicted")]
         ):
-            DropField.objects.create(
-                school=school, drop=drop, key=key, label=label, scale=own, position=position
-            )
+            if made:
+                DropField.objects.create(
+                    school=school, drop=drop, key=key, label=label, scale=own, position=position
+                )
     return drop
 
 
