@@ -27,6 +27,9 @@ from markbook.schools.models import School, TrustAdmin
 ACTIONS: dict[str, str] = {
     "accounts.api_token.created": "created an API token",
     "assessment.markbook.viewed": "viewed a class's markbook",
+    "assessment.demo.seeded": "seeded the demo's assignments and marks",
+    "assessment.results.viewed": "viewed a pupil's results",
+    "assessment.trust_assignment.changed": "changed a trust assignment",
     "accounts.display_preferences.changed": "changed their display preferences",
     "accounts.api_token.revoked": "revoked an API token",
     "accounts.password.changed": "changed a password",
@@ -99,6 +102,7 @@ READS: dict[str, tuple[str, str]] = {
     "rosters.class.viewed": ("class pages", "classes"),
     "rosters.pupils.listed": ("pages of the pupil list", "lists"),
     "assessment.markbook.viewed": ("markbook pages", "classes"),
+    "assessment.results.viewed": ("results pages", "pupils"),
     "rosters.pupil.fields_read": ("pupils' planning information", "pupils"),
 }
 
