@@ -157,7 +157,8 @@ def test_a_save_takes_the_same_queries_whatever_the_cell(world, test1):
     # Changing, absent, clearing, entering again: the same; the first save of the
     # school's chain one more (savepoints included).
     assert len(set(counts[1:])) == 1, counts
-    assert max(counts) <= 12, counts
+    # PostgreSQL also sets the row-level security school list for each scope (TEN-4).
+    assert max(counts) <= (12 if connection.vendor == "sqlite" else 15), counts
 
 
 def test_a_batch_saves_valid_cells_and_reports_each(world, test1):

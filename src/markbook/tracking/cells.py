@@ -116,7 +116,7 @@ def _save(
     stored: dict[tuple[int, int], TrackingEntry] = {}
     if wanted:
         entries = (
-            TrackingEntry.objects.select_for_update()
+            TrackingEntry.objects.select_for_update(of=("self",))  # grade: an outer join
             .select_related("grade")
             .filter(
                 subject=subject,
