@@ -37,7 +37,7 @@ def test_a_grade_on_the_subjects_scale_is_saved_and_audited(world):
     second = _save(world, drop, "u", version=1)
     assert (second.outcome, second.value, second.version) == ("saved", "U", 2)
     with school_scope(world.a):
-        entry = TrackingEntry.objects.get()
+        entry = TrackingEntry.objects.select_related("grade").get()
         events = [
             e.data
             for e in AuditEvent.objects.filter(action="tracking.entry.changed").order_by("seq")
