@@ -45,6 +45,9 @@ class Membership(models.Model):
         PARENT = "parent", "Parent or carer"
         TEACHER = "teacher", "Teacher"
         SCHOOL_ADMIN = "school_admin", "School administrator"
+        # The school's data protection lead (DSR-4, DSR-6): granted by a school
+        # administrator to a member of staff, alongside their staff role.
+        DPO = "dpo", "Data protection lead"
 
     school = models.ForeignKey(
         "schools.School", on_delete=models.CASCADE, related_name="memberships"

@@ -111,6 +111,7 @@ ROLE_NAMES: dict[str, str] = {  # keyed by Membership.Role, looked up by stored 
     Membership.Role.TEACHER: "teacher",
     Membership.Role.PARENT: "parent",
     Membership.Role.PUPIL: "pupil",
+    Membership.Role.DPO: "data protection lead",
 }
 
 # The object kinds an event names, by model label: the word shown, and the data keys
