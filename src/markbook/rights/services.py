@@ -62,8 +62,8 @@ def _note(value: str, field: str = "note") -> str:
     return value
 
 
-def _is_member(user: User, *roles: str) -> bool:
-    return Membership.objects.filter(user=user, role__in=roles).exists()
+def _is_member(school: School, user: User, *roles: str) -> bool:
+    return Membership.objects.filter(school=school, user=user, role__in=roles).exists()
 
 
 @transaction.atomic
@@ -104,9 +104,9 @@ def data_request_create(
     if subject_pupil is not None and subject_pupil.school_id != school.pk:
         errors["subject"] = ["That pupil is not at this school."]
     if subject_user is not None:
-        if _is_member(subject_user, "teacher", "school_admin"):
+        if _is_member(school, subject_user, "teacher", "school_admin"):
             subject_kind = DataRequest.SubjectKind.STAFF
-        elif _is_member(subject_user, "parent"):
+        elif _is_member(school, subject_user, "parent"):
             subject_kind = DataRequest.SubjectKind.PARENT
         else:
             errors["subject"] = ["That person is not a parent or member of staff at this school."]
@@ -150,8 +150,8 @@ def data_request_create(
             "subject_kind": subject_kind,
             "requester": requester_kind,
             "channel": channel,
-            "received_on": received_on,
-            "due_on": request.due_on,
+            "received_on": received_on.isoformat(),
+            "due_on": request.due_on.isoformat(),
         },
     )
     return request
@@ -338,7 +338,7 @@ def data_request_extend(
         school=current.school_id,
         action="rights.request.extended",
         target=current,
-        data={"due_on": due},
+        data={"due_on": due.isoformat()},
     )
     return current
 

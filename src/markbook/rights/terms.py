@@ -107,14 +107,24 @@ def calendar_period_add(
         school=school,
         action="rights.calendar.added",
         target=period,
-        data={"kind": kind, "start": start, "end": end, "due_dates_changed": recomputed},
+        data={
+            "kind": kind,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "due_dates_changed": recomputed,
+        },
     )
     return period
 
 
 @transaction.atomic
 def calendar_period_delete(*, actor: User | None, period: SchoolCalendarPeriod) -> None:
-    data = {"kind": period.kind, "name": period.name, "start": period.start, "end": period.end}
+    data: dict[str, object] = {
+        "kind": period.kind,
+        "name": period.name,
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+    }
     school_id = period.school_id
     period.delete()
     data["due_dates_changed"] = _recompute_due()
