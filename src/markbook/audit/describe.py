@@ -89,6 +89,7 @@ ACTIONS: dict[str, str] = {
     "rosters.staff.removed": "removed a member of staff",
     # Data-subject requests (DSR-6, DSR-8, DSR-9), the data protection lead, term dates.
     "rights.request.received": "recorded a data-protection request",
+    "rights.request.viewed": "viewed a data-protection request",
     "rights.request.identity_checked": "recorded how a requester's identity was checked",
     "rights.request.approved": "approved a data-protection request",
     "rights.request.refused": "refused a data-protection request",
@@ -120,6 +121,7 @@ READS: dict[str, tuple[str, str]] = {
     "assessment.markbook.viewed": ("markbook pages", "classes"),
     "assessment.results.viewed": ("results pages", "pupils"),
     "rosters.pupil.fields_read": ("pupils' planning information", "pupils"),
+    "rights.request.viewed": ("data-protection requests", "requests"),
 }
 
 ROLE_NAMES: dict[str, str] = {  # keyed by Membership.Role, looked up by stored value

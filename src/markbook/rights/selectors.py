@@ -95,3 +95,74 @@ def requester_label(request: DataRequest) -> str:
     if request.requester_user is not None:
         return request.requester_user.display_name
     return request.requester_name or request.get_requester_kind_display()
+
+
+def next_step(request: DataRequest) -> str:
+    """What happens next, in words, for the request's page and the API."""
+    stage = request.stage
+    if stage == DataRequest.Stage.RECEIVED:
+        return "The data protection lead checks the requester's identity."
+    if stage == DataRequest.Stage.IDENTITY_CHECKED:
+        return "The data protection lead approves or refuses the request."
+    if stage == DataRequest.Stage.APPROVED and request.by_hand:
+        return (
+            "Markbook does not carry out this kind of request itself: the data protection "
+            "lead carries it out by hand, then marks it done with a note."
+        )
+    if stage in (DataRequest.Stage.APPROVED, DataRequest.Stage.IN_PROGRESS):
+        return "Markbook is carrying out the request."
+    if stage == DataRequest.Stage.FAILED:
+        return "Carrying out the request stopped with an error; the data protection lead can try again."
+    return ""
+
+
+def request_summary(request: DataRequest, today: date | None = None) -> dict:
+    """The request as the API and the pages show it."""
+    today = today or timezone.localdate()
+    left = clocks.days_left(request.due_on, today)
+    return {
+        "id": request.pk,
+        "kind": request.kind,
+        "kind_label": request.get_kind_display(),
+        "stage": request.stage,
+        "stage_label": request.get_stage_display(),
+        "subject_kind": request.subject_kind,
+        "subject": subject_label(request),
+        "requester_kind": request.requester_kind,
+        "requester": requester_label(request),
+        "channel": request.channel,
+        "details": request.details or "",
+        "received_on": request.received_on,
+        "due_on": request.due_on,
+        "days_left": left,
+        "days_overdue": max(-left, 0) if request.is_open else 0,
+        "overdue": request.is_open and left < 0,
+        "near_due": request.is_open and 0 <= left <= clocks.NEAR_DUE_DAYS,
+        "extended": request.extended,
+        "extension_reason": request.extension_reason,
+        "identity_method": request.identity_method,
+        "identity_checked_at": request.identity_checked_at,
+        "refusal_reason": request.refusal_reason,
+        "by_hand": request.by_hand,
+        "outcome_note": request.outcome_note,
+        "failed_stage": request.failed_stage,
+        "error": request.error,
+        "progress_done": request.progress_done,
+        "progress_total": request.progress_total,
+        "progress_stage": request.progress_stage,
+        "next_step": next_step(request),
+    }
+
+
+def history(request: DataRequest) -> list[dict]:
+    return [
+        {
+            "at": e.at,
+            "actor": e.actor.display_name if e.actor else "Markbook",
+            "from_stage": e.from_stage,
+            "to_stage": e.to_stage,
+            "to_label": DataRequest.Stage(e.to_stage).label,
+            "note": e.note,
+        }
+        for e in request.events.select_related("actor")
+    ]

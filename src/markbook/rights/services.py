@@ -157,6 +157,21 @@ def data_request_create(
     return request
 
 
+def data_request_viewed(*, actor: User, data_request: DataRequest) -> None:
+    """SEC-1: someone reading a request about another person (the lead, the member of
+    staff who recorded it) is recorded; the requester or subject reading it is not."""
+    own = actor.pk in (data_request.requester_user_id, data_request.subject_user_id) or (
+        data_request.subject_pupil is not None and data_request.subject_pupil.user_id == actor.pk
+    )
+    if not own:
+        audit.record(
+            actor=actor,
+            school=data_request.school_id,
+            action="rights.request.viewed",
+            target=data_request,
+        )
+
+
 def _event(actor: User | None, request: DataRequest, old: str, new: str, note: str) -> None:
     DataRequestEvent.objects.create(
         school_id=request.school_id,
