@@ -60,5 +60,8 @@ def test_a_parent_requests_and_the_lead_approves(page, world, shot, export_handl
         request = DataRequest.objects.get()
         services.data_request_run(data_request=request)
     expect(page.locator("#request-status")).to_contain_text("Stage: Done", timeout=10_000)
-    expect(page.locator("table")).to_contain_text("Identity checked")
+    # Finished, the whole page reloads: the history has every stage, no actions are left.
+    expect(page.locator("table")).to_contain_text("In progress")
+    expect(page.locator("table")).to_contain_text("Done")
+    expect(page.get_by_role("button", name="Extend")).to_have_count(0)
     shot(page, "lead-done")

@@ -147,7 +147,10 @@ def detail(request: AccessRequest, school_id: int, data_request_id: int) -> Http
         or (r.stage == DataRequest.Stage.APPROVED and not r.by_hand),
     }
     if request.headers.get("HX-Request") and request.GET.get("part") == "status":
-        return render(request, "rights/_status.html", context)
+        response = render(request, "rights/_status.html", context)
+        if not context["running"]:
+            response["HX-Refresh"] = "true"  # finished: the whole page, history and actions
+        return response
     return render(request, "rights/detail.html", context)
 
 
