@@ -367,7 +367,10 @@ API: dict[str, Route] = {
     # needs. A trust administrator holds no membership to make a request about (422).
     f"GET {S}/data-requests": Route(api_only(*SCHOOL_A)),
     f"POST {S}/data-requests": Route(
-        {**api_only("pupil", "parent", "teacher", "colleague", "admin", ok=201), "trust_admin": 422},
+        {
+            **api_only("pupil", "parent", "teacher", "colleague", "admin", ok=201),
+            "trust_admin": 422,
+        },
         "post",
         {"kind": "access"},
     ),
@@ -395,7 +398,9 @@ API: dict[str, Route] = {
         "post",
         {"kind": "closure", "name": "Training day", "start": "2026-11-02", "end": "2026-11-02"},
     ),
-    f"POST {S}/term-dates/england-default": Route(api_only(*API_ADMINS, "colleague", ok=201), "post"),
+    f"POST {S}/term-dates/england-default": Route(
+        api_only(*API_ADMINS, "colleague", ok=201), "post"
+    ),
     f"DELETE {S}/term-dates/{{period_id}}": Route(
         api_only(*API_ADMINS, "colleague", ok=204), "delete"
     ),

@@ -54,7 +54,11 @@ def test_the_extension_is_two_further_months(day):
 
 
 def _weekdays(start: date, end: date) -> list[date]:
-    return [start + timedelta(n) for n in range((end - start).days + 1) if (start + timedelta(n)).weekday() < 5]
+    return [
+        start + timedelta(n)
+        for n in range((end - start).days + 1)
+        if (start + timedelta(n)).weekday() < 5
+    ]
 
 
 def test_fifteen_school_days_over_a_half_term():
@@ -70,7 +74,10 @@ def test_fifteen_school_days_over_a_half_term():
 
 def test_a_request_in_the_holidays_waits_for_the_next_term():
     """DSR-8: received in the summer holiday, the count starts with the autumn term."""
-    terms = [Period(date(2026, 4, 13), date(2026, 7, 22)), Period(date(2026, 9, 7), date(2026, 12, 18))]
+    terms = [
+        Period(date(2026, 4, 13), date(2026, 7, 22)),
+        Period(date(2026, 9, 7), date(2026, 12, 18)),
+    ]
     assert clocks.school_days_due(date(2026, 7, 30), terms, []) == date(2026, 9, 25)
 
 

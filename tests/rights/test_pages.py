@@ -44,7 +44,11 @@ def test_a_parent_asks_for_their_childs_record_from_their_page(world, client_for
     assert response.status_code == 302
     with school_scope(world.a):
         r = DataRequest.objects.get()
-        assert (r.subject_pupil, r.requester_user, r.kind) == (world.amy, world.parent, "educational_record")
+        assert (r.subject_pupil, r.requester_user, r.kind) == (
+            world.amy,
+            world.parent,
+            "educational_record",
+        )
     assert "Amy Adams" in client.get(response["Location"]).content.decode()
 
 
@@ -52,9 +56,13 @@ def test_a_parent_cannot_ask_about_a_child_not_theirs(world, client_for):
     """DSR-8, TEN-3: Ben is not the parent's child; Dee is another school's pupil."""
     client = client_for("parent")
     for pupil in (world.ben, world.dee):
-        response = client.post(_url(world, "new"), {"subject": f"pupil:{pupil.pk}", "kind": "access"})
+        response = client.post(
+            _url(world, "new"), {"subject": f"pupil:{pupil.pk}", "kind": "access"}
+        )
         assert response.status_code == 404
-        response = _post_json(client, _api(world), {"kind": "access", "subject": "pupil", "pupil_id": pupil.pk})
+        response = _post_json(
+            client, _api(world), {"kind": "access", "subject": "pupil", "pupil_id": pupil.pk}
+        )
         assert response.status_code == 404
     with school_scope(world.a):
         assert DataRequest.objects.count() == 0
@@ -100,7 +108,11 @@ def test_staff_record_a_letter_about_a_pupil_and_not_someone_elsewhere(world, cl
     assert response.status_code == 404
     with school_scope(world.a):
         r = DataRequest.objects.get()
-        assert (r.requester_name, r.channel, r.recorded_by) == ("Mrs Adams", "letter", world.teacher)
+        assert (r.requester_name, r.channel, r.recorded_by) == (
+            "Mrs Adams",
+            "letter",
+            world.teacher,
+        )
     listed = client_for("teacher").get(_api(world)).json()
     assert [x["id"] for x in listed] == [r.pk]
     assert client_for("colleague").get(_api(world)).json() == []
@@ -130,7 +142,9 @@ def test_the_lead_sees_overdue_and_near_due_first(world, client_for, lead):
     assert page.index("Overdue by") < page.index("due within 7 days") or "1 request overdue" in page
     home = client_for("colleague").get(reverse("schools:home", kwargs={"school_id": world.a.pk}))
     assert "1 overdue, 1 due within 7 days" in home.content.decode()
-    teacher_home = client_for("teacher").get(reverse("schools:home", kwargs={"school_id": world.a.pk}))
+    teacher_home = client_for("teacher").get(
+        reverse("schools:home", kwargs={"school_id": world.a.pk})
+    )
     assert "overdue" not in teacher_home.content.decode()
 
 
@@ -183,11 +197,17 @@ def test_api_refusals_name_the_field_and_change_nothing(world, client_for, lead)
     client = client_for("colleague")
     response = _post_json(client, _api(world, f"/{r.pk}/extend"), {"reason": ""})
     assert response.status_code == 422 and "reason" in response.json()["errors"]
-    assert _post_json(client, _api(world, f"/{r.pk}/extend"), {"reason": "Many years"}).status_code == 200
+    assert (
+        _post_json(client, _api(world, f"/{r.pk}/extend"), {"reason": "Many years"}).status_code
+        == 200
+    )
     response = _post_json(client, _api(world, f"/{r.pk}/extend"), {"reason": "Again"})
     assert response.status_code == 422
     assert "extended once already" in response.json()["errors"]["reason"][0]
-    assert _post_json(client, _api(world, f"/{r.pk}/refuse"), {"reason": "Unfounded"}).status_code == 200
+    assert (
+        _post_json(client, _api(world, f"/{r.pk}/refuse"), {"reason": "Unfounded"}).status_code
+        == 200
+    )
     response = _post_json(client, _api(world, f"/{r.pk}/approve"), {})
     assert response.status_code == 422
     assert "refused" in response.json()["errors"]["stage"][0]
@@ -216,6 +236,12 @@ def test_term_dates_page_enters_englands_pattern(world, client_for):
     assert "Autumn half term" in page and "Summer term" in page
     response = client.post(
         _url(world, "calendar"),
-        {"action": "add", "kind": "closure", "name": "Inset", "start": "2026-11-03", "end": "2026-11-02"},
+        {
+            "action": "add",
+            "kind": "closure",
+            "name": "Inset",
+            "start": "2026-11-03",
+            "end": "2026-11-02",
+        },
     )
     assert "cannot be before the first day" in response.content.decode()

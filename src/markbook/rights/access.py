@@ -43,8 +43,7 @@ def own_subjects(request: AccessRequest) -> list[tuple[str, str]]:
     choices = [("me", "Me")]
     if access.has("parent"):
         choices += [
-            (f"pupil:{p.pk}", p.display_name)
-            for p in roster_selectors.children_of(request.user)
+            (f"pupil:{p.pk}", p.display_name) for p in roster_selectors.children_of(request.user)
         ]
     return choices
 
@@ -62,9 +61,11 @@ def own_subject(request: AccessRequest, value: str) -> tuple[Pupil | None, User 
         return None, request.user, DataRequest.Requester.SELF
     if value.startswith("pupil:") and access.has("parent"):
         pupil_id = value.removeprefix("pupil:")
-        child = roster_selectors.children_of(request.user).filter(
-            pk=int(pupil_id) if pupil_id.isdigit() else 0
-        ).first()
+        child = (
+            roster_selectors.children_of(request.user)
+            .filter(pk=int(pupil_id) if pupil_id.isdigit() else 0)
+            .first()
+        )
         if child is not None:
             return child, None, DataRequest.Requester.PARENT
     raise Http404

@@ -152,7 +152,9 @@ def request_create(request: AccessRequest, school_id: int, payload: DataRequestI
         )
     else:
         subject = "me" if payload.subject == "me" else f"pupil:{payload.pupil_id or 0}"
-        made = intake.submit_own(request, kind=payload.kind, subject=subject, details=payload.details)
+        made = intake.submit_own(
+            request, kind=payload.kind, subject=subject, details=payload.details
+        )
     return Status(201, {**_out(made), "history": selectors.history(made)})
 
 
@@ -162,7 +164,11 @@ def request_detail(request: AccessRequest, school_id: int, data_request_id: int)
     return _detail(request, access.access_data_request(request, data_request_id))
 
 
-@router.post(f"{ONE}/identity-check", response=responses(DataRequestDetailOut), summary="Record the identity check")
+@router.post(
+    f"{ONE}/identity-check",
+    response=responses(DataRequestDetailOut),
+    summary="Record the identity check",
+)
 def request_identity(
     request: AccessRequest, school_id: int, data_request_id: int, payload: IdentityIn
 ) -> dict:
@@ -174,7 +180,9 @@ def request_identity(
     return _detail(request, r)
 
 
-@router.post(f"{ONE}/approve", response=responses(DataRequestDetailOut), summary="Approve a request")
+@router.post(
+    f"{ONE}/approve", response=responses(DataRequestDetailOut), summary="Approve a request"
+)
 def request_approve(
     request: AccessRequest, school_id: int, data_request_id: int, payload: NoteIn
 ) -> dict:
@@ -183,7 +191,8 @@ def request_approve(
     marked done with `complete`). Refused (422) for a refused or unchecked request."""
     r = access.access_lead_request(request, data_request_id)
     return _detail(
-        request, services.data_request_approve(actor=request.user, data_request=r, note=payload.note)
+        request,
+        services.data_request_approve(actor=request.user, data_request=r, note=payload.note),
     )
 
 
@@ -194,33 +203,42 @@ def request_refuse(
     """Refuse a request not yet approved; `reason` is required."""
     r = access.access_lead_request(request, data_request_id)
     return _detail(
-        request, services.data_request_refuse(actor=request.user, data_request=r, reason=payload.reason)
+        request,
+        services.data_request_refuse(actor=request.user, data_request=r, reason=payload.reason),
     )
 
 
-@router.post(f"{ONE}/extend", response=responses(DataRequestDetailOut), summary="Extend the deadline")
+@router.post(
+    f"{ONE}/extend", response=responses(DataRequestDetailOut), summary="Extend the deadline"
+)
 def request_extend(
     request: AccessRequest, school_id: int, data_request_id: int, payload: ReasonIn
 ) -> dict:
     """Extend the deadline by two further months, once, with a `reason`."""
     r = access.access_lead_request(request, data_request_id)
     return _detail(
-        request, services.data_request_extend(actor=request.user, data_request=r, reason=payload.reason)
+        request,
+        services.data_request_extend(actor=request.user, data_request=r, reason=payload.reason),
     )
 
 
-@router.post(f"{ONE}/complete", response=responses(DataRequestDetailOut), summary="Mark done by hand")
+@router.post(
+    f"{ONE}/complete", response=responses(DataRequestDetailOut), summary="Mark done by hand"
+)
 def request_complete(
     request: AccessRequest, school_id: int, data_request_id: int, payload: NoteIn
 ) -> dict:
     """Mark done a request carried out by hand, with a `note` of what was done."""
     r = access.access_lead_request(request, data_request_id)
     return _detail(
-        request, services.data_request_complete(actor=request.user, data_request=r, note=payload.note)
+        request,
+        services.data_request_complete(actor=request.user, data_request=r, note=payload.note),
     )
 
 
-@router.post(f"{ONE}/retry", response=responses(DataRequestDetailOut), summary="Retry a failed request")
+@router.post(
+    f"{ONE}/retry", response=responses(DataRequestDetailOut), summary="Retry a failed request"
+)
 def request_retry(request: AccessRequest, school_id: int, data_request_id: int) -> dict:
     """Queue a failed request again; it resumes from where it stopped."""
     r = access.access_lead_request(request, data_request_id)
@@ -244,7 +262,11 @@ class LeadChangedOut(Schema):
     changed: bool
 
 
-@router.get(f"{SCHOOL}/data-protection-leads", response=responses(list[StaffLeadOut]), summary="List staff and leads")
+@router.get(
+    f"{SCHOOL}/data-protection-leads",
+    response=responses(list[StaffLeadOut]),
+    summary="List staff and leads",
+)
 def lead_list(request: AccessRequest, school_id: int) -> list[dict]:
     """The school's staff, each with whether they are a data protection lead."""
     require_role(request, *ADMINS)
@@ -332,11 +354,16 @@ def period_default(request: AccessRequest, school_id: int) -> Status:
     made = terms.calendar_default_fill(actor=request.user, school=school_of(request))
     return Status(
         201,
-        [{"id": p.pk, "kind": p.kind, "name": p.name, "start": p.start, "end": p.end} for p in made],
+        [
+            {"id": p.pk, "kind": p.kind, "name": p.name, "start": p.start, "end": p.end}
+            for p in made
+        ],
     )
 
 
-@router.delete(f"{SCHOOL}/term-dates/{{period_id}}", response=responses(None, 204), summary="Delete term dates")
+@router.delete(
+    f"{SCHOOL}/term-dates/{{period_id}}", response=responses(None, 204), summary="Delete term dates"
+)
 def period_delete(request: AccessRequest, school_id: int, period_id: int) -> Status:
     period = access.access_calendar_period(request, period_id)
     terms.calendar_period_delete(actor=request.user, period=period)

@@ -57,7 +57,9 @@ def extended_due(received: date) -> date:
 
 def is_school_day(day: date, terms: Iterable[Period], closures: Iterable[Period]) -> bool:
     """A weekday inside a term and outside every closure."""
-    return day.weekday() < 5 and any(day in t for t in terms) and not any(day in c for c in closures)
+    return (
+        day.weekday() < 5 and any(day in t for t in terms) and not any(day in c for c in closures)
+    )
 
 
 def school_days_due(

@@ -66,7 +66,11 @@ def submit_on_behalf(
         user = access.recordable_person(request, email)
     else:
         raise ValidationError(
-            {"subject": ["Choose the pupil, or give the email address of the parent or member of staff."]}
+            {
+                "subject": [
+                    "Choose the pupil, or give the email address of the parent or member of staff."
+                ]
+            }
         )
     return data_request_create(
         actor=request.user,

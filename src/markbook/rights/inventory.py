@@ -10,7 +10,6 @@ from markbook.privacy.inventory import (
     Category,
     Erasure,
     Personal,
-    Visible,
     declare,
 )
 

@@ -28,9 +28,9 @@ def staff_with_lead_role() -> list[StaffMember]:
     """The school's staff, each with whether they are a data protection lead."""
     roles: dict[int, set[str]] = {}
     users: dict[int, User] = {}
-    for m in Membership.objects.filter(
-        role__in=(*STAFF_ROLES, Membership.Role.DPO)
-    ).select_related("user"):
+    for m in Membership.objects.filter(role__in=(*STAFF_ROLES, Membership.Role.DPO)).select_related(
+        "user"
+    ):
         roles.setdefault(m.user_id, set()).add(m.role)
         users[m.user_id] = m.user
     return sorted(
@@ -39,12 +39,19 @@ def staff_with_lead_role() -> list[StaffMember]:
             for uid, r in roles.items()
             if r & set(STAFF_ROLES)
         ),
-        key=lambda s: (not s.is_lead, s.user.last_name.lower(), s.user.first_name.lower(), s.user.pk),
+        key=lambda s: (
+            not s.is_lead,
+            s.user.last_name.lower(),
+            s.user.first_name.lower(),
+            s.user.pk,
+        ),
     )
 
 
 def lead_ids() -> set[int]:
-    return set(Membership.objects.filter(role=Membership.Role.DPO).values_list("user_id", flat=True))
+    return set(
+        Membership.objects.filter(role=Membership.Role.DPO).values_list("user_id", flat=True)
+    )
 
 
 @transaction.atomic

@@ -133,9 +133,7 @@ class DataRequest(models.Model):
 
     class Meta:
         ordering = ["due_on", "pk"]
-        indexes = [
-            models.Index(fields=["school", "stage", "due_on"], name="rights_request_queue")
-        ]
+        indexes = [models.Index(fields=["school", "stage", "due_on"], name="rights_request_queue")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} request {self.pk} ({self.stage})"

@@ -117,9 +117,10 @@ def data_request_create(
     if requester_kind == DataRequest.Requester.PARENT:
         if subject_pupil is None:
             errors["subject"] = ["A parent or carer asks on behalf of a pupil, their child."]
-        elif requester_user is not None and not GuardianLink.objects.filter(
-            parent=requester_user, pupil=subject_pupil
-        ).exists():
+        elif (
+            requester_user is not None
+            and not GuardianLink.objects.filter(parent=requester_user, pupil=subject_pupil).exists()
+        ):
             errors["subject"] = ["That pupil is not linked to this parent or carer."]
     if errors:
         raise ValidationError(errors)
@@ -271,9 +272,7 @@ def data_request_approve(
         raise _refuse("stage", "This request was refused, so it cannot be approved.")
     _closed(current)
     if current.stage == Stage.RECEIVED:
-        raise _refuse(
-            "stage", "Record how the requester's identity was checked before approving."
-        )
+        raise _refuse("stage", "Record how the requester's identity was checked before approving.")
     if current.stage != Stage.IDENTITY_CHECKED:
         raise _refuse("stage", "This request has been approved already.")
     by_hand = handlers.handler_for(current.kind) is None
@@ -435,7 +434,9 @@ def data_request_run(*, data_request: DataRequest, attempt: int | None = None) -
             target=data_request,
             data={"attempt": attempt},
         )
-    run = handlers.Run(request=data_request, attempt=attempt, checkpoint=dict(data_request.checkpoint))
+    run = handlers.Run(
+        request=data_request, attempt=attempt, checkpoint=dict(data_request.checkpoint)
+    )
     try:
         if handler is None:
             raise RuntimeError("No part of Markbook carries out this kind of request now.")
@@ -443,7 +444,7 @@ def data_request_run(*, data_request: DataRequest, attempt: int | None = None) -
     except handlers.Superseded:
         data_request.refresh_from_db()
         return data_request
-    except Exception as exc:  # noqa: BLE001 - any failure is stored for a retry
+    except Exception as exc:
         logger.exception("data request %s attempt %s failed", data_request.pk, attempt)
         return _finish(data_request, attempt, Stage.FAILED, error=str(exc)[:2000] or CRASHED)
     return _finish(data_request, attempt, Stage.DONE, result=result)

@@ -89,15 +89,21 @@ def _clean(kind: str, name: str, start: date | None, end: date | None) -> dict[s
 
 @transaction.atomic
 def calendar_period_add(
-    *, actor: User | None, school: School, kind: str, name: str, start: date | None, end: date | None
+    *,
+    actor: User | None,
+    school: School,
+    kind: str,
+    name: str,
+    start: date | None,
+    end: date | None,
 ) -> SchoolCalendarPeriod:
     """Enter a term or closure; open school-day clocks are recomputed; audited."""
     errors = _clean(kind, name, start, end)
-    if not errors and SchoolCalendarPeriod.objects.filter(kind=kind, start=start).exists():
-        errors["start"] = ["The school already has one of these starting that day."]
     if errors:
         raise ValidationError(errors)
     assert start is not None and end is not None
+    if SchoolCalendarPeriod.objects.filter(kind=kind, start=start).exists():
+        raise ValidationError({"start": ["The school already has one of these starting that day."]})
     period = SchoolCalendarPeriod.objects.create(
         school=school, kind=kind, name=name.strip(), start=start, end=end
     )

@@ -6,6 +6,7 @@ and actions; the administrators' page granting the lead role; the term dates.
 Who (TEN-3) as in rights/api.py; the pages call the same services.
 """
 
+from collections.abc import Callable
 from datetime import date
 
 from django.contrib import messages
@@ -34,7 +35,15 @@ def _date(value: str | None) -> date | None:
 def mine(request: AccessRequest, school_id: int) -> HttpResponse:
     """The requests the person made, or that are about them."""
     rows = [selectors.request_summary(r) for r in selectors.own_requests(request.user)]
-    return render(request, "rights/mine.html", {"rows": rows, "is_lead": selectors.is_lead(request.access), "is_staff": request.access.has(*STAFF)})
+    return render(
+        request,
+        "rights/mine.html",
+        {
+            "rows": rows,
+            "is_lead": selectors.is_lead(request.access),
+            "is_staff": request.access.has(*STAFF),
+        },
+    )
 
 
 def new(request: AccessRequest, school_id: int) -> HttpResponse:
@@ -43,7 +52,9 @@ def new(request: AccessRequest, school_id: int) -> HttpResponse:
     subjects = access.own_subjects(request)
     kinds = list(OWN_KINDS)
     if request.access.has("parent"):
-        kinds.append((DataRequest.Kind.EDUCATIONAL_RECORD, DataRequest.Kind.EDUCATIONAL_RECORD.label))
+        kinds.append(
+            (DataRequest.Kind.EDUCATIONAL_RECORD, DataRequest.Kind.EDUCATIONAL_RECORD.label)
+        )
     values = {"kind": "access", "subject": "me", "details": ""}
     errors: list[str] = []
     if request.method == "POST":
@@ -104,7 +115,9 @@ def record(request: AccessRequest, school_id: int) -> HttpResponse:
         except ValidationError as error:
             errors = error_messages(error)
         else:
-            messages.success(request, f"The request was recorded. It is due by {made.due_on:%-d %B %Y}.")
+            messages.success(
+                request, f"The request was recorded. It is due by {made.due_on:%-d %B %Y}."
+            )
             return redirect("rights:detail", school_id=school_id, data_request_id=made.pk)
     return render(
         request,
@@ -154,7 +167,13 @@ def detail(request: AccessRequest, school_id: int, data_request_id: int) -> Http
     return render(request, "rights/detail.html", context)
 
 
-def _action(request: AccessRequest, school_id: int, data_request_id: int, act, done: str) -> HttpResponse:  # type: ignore[no-untyped-def]
+def _action(
+    request: AccessRequest,
+    school_id: int,
+    data_request_id: int,
+    act: Callable[[DataRequest], DataRequest],
+    done: str,
+) -> HttpResponse:
     if request.method != "POST":
         require_role(request, *access.LEADS)
         return HttpResponseNotAllowed(["POST"])
@@ -165,7 +184,9 @@ def _action(request: AccessRequest, school_id: int, data_request_id: int, act, d
         for message in error_messages(error):
             messages.error(request, message)
     else:
-        messages.success(request, done if r.stage != "approved" or not r.by_hand else selectors.next_step(r))
+        messages.success(
+            request, done if r.stage != "approved" or not r.by_hand else selectors.next_step(r)
+        )
     return redirect("rights:detail", school_id=school_id, data_request_id=data_request_id)
 
 
@@ -251,7 +272,9 @@ def lead_roles(request: AccessRequest, school_id: int) -> HttpResponse:
         try:
             if request.POST.get("action") == "revoke":
                 leads.dpo_revoke(actor=request.user, school=school_of(request), user=user)
-                messages.success(request, f"{user.display_name} is no longer a data protection lead.")
+                messages.success(
+                    request, f"{user.display_name} is no longer a data protection lead."
+                )
             else:
                 leads.dpo_grant(actor=request.user, school=school_of(request), user=user)
                 messages.success(request, f"{user.display_name} is now a data protection lead.")
@@ -273,9 +296,14 @@ def calendar(request: AccessRequest, school_id: int) -> HttpResponse:
         try:
             if action == "default":
                 terms.calendar_default_fill(actor=request.user, school=school_of(request))
-                messages.success(request, "England's usual term dates were entered: check them against the school's own.")
+                messages.success(
+                    request,
+                    "England's usual term dates were entered: check them against the school's own.",
+                )
             elif action == "delete":
-                period = access.access_calendar_period(request, posted_id(request.POST.get("period")))
+                period = access.access_calendar_period(
+                    request, posted_id(request.POST.get("period"))
+                )
                 terms.calendar_period_delete(actor=request.user, period=period)
                 messages.success(request, f"{period.name} was deleted.")
             else:
