@@ -92,6 +92,7 @@ def _ids(world: World) -> dict[str, list[int]]:
             assignment_create(actor=None, teaching_class=world.class_7a, title=t, max_mark=10).pk
             for t in ("Quiz", "Test", "Essay")
         ]
+    rights = _rights_ids(world)
     return {
         "assignment_id": [assignment, *quizzes, 0],
         "drop_id": [drop.pk, drop.pk, 0],
@@ -111,7 +112,41 @@ def _ids(world: World) -> dict[str, list[int]]:
         "year_id": [years[0], years[0], years[1], years[2]],
         # The markbook's drop (7A's, with fields) serves the tracking operations too.
         **{k: v for k, v in tracked.items() if k != "drop_id"},
+        **rights,
     }
+
+
+def _rights_ids(world: World) -> dict[str, list[int]]:
+    """Data-subject requests (DSR-6, DSR-9): the administrator is also the school's
+    data protection lead here, with a request at each stage and a term to delete."""
+    from markbook.accounts.models import Membership
+    from markbook.rights import services as rights
+    from markbook.rights.models import SchoolCalendarPeriod
+
+    with school_scope(world.a):
+        Membership.objects.create(school=world.a, user=world.admin, role="dpo")
+        made = []
+        for kind in ("access", "objection", "erasure"):
+            r = rights.data_request_create(
+                actor=world.parent,
+                school=world.a,
+                kind=kind,
+                subject_pupil=world.amy,
+                requester_kind="parent",
+                requester_user=world.parent,
+                channel="own_page",
+            )
+            made.append(r.pk)
+            if kind != "access":
+                rights.data_request_check_identity(
+                    actor=world.admin, data_request=r, method="signed_in"
+                )
+            if kind == "objection":
+                rights.data_request_approve(actor=world.admin, data_request=r)
+        term = SchoolCalendarPeriod.objects.create(
+            school=world.a, kind="term", name="Autumn", start="2026-09-03", end="2026-12-18"
+        )
+    return {"data_request_id": [*made, 0], "period_id": [term.pk, 0]}
 
 
 def _tracking_ids(world: World) -> dict[str, list[int]]:

@@ -245,3 +245,37 @@ def test_term_dates_page_enters_englands_pattern(world, client_for):
         },
     )
     assert "cannot be before the first day" in response.content.decode()
+
+
+def _requests(world, n):  # type: ignore[no-untyped-def]
+    with school_scope(world.a):
+        for pupil in [world.amy, world.ben, world.cal][:n]:
+            services.data_request_create(
+                actor=world.admin,
+                school=world.a,
+                kind="access",
+                subject_pupil=pupil,
+                requester_kind="self",
+                channel="email",
+            )
+
+
+def test_the_leads_list_takes_the_same_queries_for_more_requests(world, client_for, lead):
+    """DSR-6, TEN-4: the lead's list page and its API read a fixed number of queries
+    (no query per request), and the read is in the access log (SEC-1)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from markbook.audit.models import AuditEvent
+
+    client = client_for("colleague")
+    counts = []
+    for n in (1, 3):
+        _requests(world, n if n == 1 else 2)
+        for url in (_url(world, "queue"), _api(world)):
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            counts.append(len(queries))
+    assert counts[:2] == counts[2:]
+    with school_scope(world.a):
+        assert AuditEvent.objects.filter(action="rights.requests.listed").count() == 4

@@ -90,6 +90,7 @@ ACTIONS: dict[str, str] = {
     # Data-subject requests (DSR-6, DSR-8, DSR-9), the data protection lead, term dates.
     "rights.request.received": "recorded a data-protection request",
     "rights.request.viewed": "viewed a data-protection request",
+    "rights.requests.listed": "viewed the list of data-protection requests",
     "rights.request.identity_checked": "recorded how a requester's identity was checked",
     "rights.request.approved": "approved a data-protection request",
     "rights.request.refused": "refused a data-protection request",
@@ -122,6 +123,7 @@ READS: dict[str, tuple[str, str]] = {
     "assessment.results.viewed": ("results pages", "pupils"),
     "rosters.pupil.fields_read": ("pupils' planning information", "pupils"),
     "rights.request.viewed": ("data-protection requests", "requests"),
+    "rights.requests.listed": ("lists of data-protection requests", "lists"),
 }
 
 ROLE_NAMES: dict[str, str] = {  # keyed by Membership.Role, looked up by stored value

@@ -130,6 +130,7 @@ def request_list(request: AccessRequest, school_id: int) -> list[dict]:
     """The requests the caller may see: the data protection lead's queue (open ones by
     due date, overdue first), or the caller's own and those they recorded."""
     if selectors.is_lead(request.access):
+        services.data_requests_listed(actor=request.user, school=school_of(request))
         return [_out(row.request) for row in selectors.queue()]
     return [_out(r) for r in selectors.requests_visible_to(request.user, request.access)]
 

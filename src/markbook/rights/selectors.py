@@ -22,7 +22,9 @@ def is_lead(access: Access) -> bool:
 
 
 def requests_visible_to(user: User, access: Access) -> QuerySet[DataRequest]:
-    requests = DataRequest.objects.select_related("subject_pupil", "subject_user", "requester_user")
+    requests = DataRequest.objects.select_related(
+        "subject_pupil__school", "subject_user", "requester_user"
+    )
     if is_lead(access):
         return requests
     return requests.filter(
@@ -36,7 +38,7 @@ def requests_visible_to(user: User, access: Access) -> QuerySet[DataRequest]:
 def own_requests(user: User) -> QuerySet[DataRequest]:
     """The requests a person made or that are about them, newest first."""
     return (
-        DataRequest.objects.select_related("subject_pupil", "subject_user")
+        DataRequest.objects.select_related("subject_pupil__school", "subject_user")
         .filter(Q(requester_user=user) | Q(subject_user=user) | Q(subject_pupil__user=user))
         .order_by("-received_on", "-pk")
     )
@@ -55,7 +57,9 @@ def queue(today: date | None = None) -> list[QueueRow]:
     due date (overdue, then near due, then the rest), then closed ones, newest first."""
     today = today or timezone.localdate()
     rows = []
-    requests = DataRequest.objects.select_related("subject_pupil", "subject_user", "requester_user")
+    requests = DataRequest.objects.select_related(
+        "subject_pupil__school", "subject_user", "requester_user"
+    )
     for r in list(requests.filter(stage__in=DataRequest.OPEN).order_by("due_on", "pk")) + list(
         requests.filter(stage__in=DataRequest.CLOSED).order_by("-closed_at", "-pk")[:100]
     ):

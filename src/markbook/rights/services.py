@@ -173,6 +173,12 @@ def data_request_viewed(*, actor: User, data_request: DataRequest) -> None:
         )
 
 
+def data_requests_listed(*, actor: User, school: School) -> None:
+    """SEC-1: the data protection lead reading the school's list of requests (it names
+    the people they are about) is recorded."""
+    audit.record(actor=actor, school=school, action="rights.requests.listed")
+
+
 def _event(actor: User | None, request: DataRequest, old: str, new: str, note: str) -> None:
     DataRequestEvent.objects.create(
         school_id=request.school_id,

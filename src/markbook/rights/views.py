@@ -138,6 +138,7 @@ def queue(request: AccessRequest, school_id: int) -> HttpResponse:
     due, then the rest), with days left; closed ones after."""
     require_role(request, *access.LEADS)
     rows = [selectors.request_summary(row.request) for row in selectors.queue()]
+    services.data_requests_listed(actor=request.user, school=school_of(request))
     return render(
         request,
         "rights/queue.html",
