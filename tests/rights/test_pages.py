@@ -106,6 +106,13 @@ def test_staff_record_a_letter_about_a_pupil_and_not_someone_elsewhere(world, cl
         {"kind": "access", "on_behalf": True, "email": "parent2@example.org", "channel": "email"},
     )
     assert response.status_code == 404
+    # Cal is in 7B, not the teacher's class (TEN-3): the office or the lead records it.
+    response = _post_json(
+        client,
+        _api(world),
+        {"kind": "access", "on_behalf": True, "pupil_id": world.cal.pk, "channel": "email"},
+    )
+    assert response.status_code == 404
     with school_scope(world.a):
         r = DataRequest.objects.get()
         assert (r.requester_name, r.channel, r.recorded_by) == (

@@ -1,6 +1,7 @@
 """Fetching one request or calendar entry for a user: missing and forbidden look the
 same (404, TEN-3). And who may make a request about whom (DSR-8)."""
 
+from django.db.models import QuerySet
 from django.http import Http404
 
 from markbook.accounts.models import Membership, User
@@ -71,12 +72,19 @@ def own_subject(request: AccessRequest, value: str) -> tuple[Pupil | None, User 
     raise Http404
 
 
-def recordable_pupil(request: AccessRequest, pupil_id: int) -> Pupil:
-    """A pupil of the school a member of staff records a request about (404 for a pupil
-    not at this school)."""
+def recordable_pupils(request: AccessRequest) -> QuerySet[Pupil]:
+    """The pupils a member of staff may record a request about: any of the school's for
+    its administrators and data protection lead; a teacher's own pupils (TEN-3)."""
     require_role(request, *STAFF)
+    if request.access.has("school_admin", "trust_admin", *LEADS):
+        return Pupil.objects.select_related("school")
+    return roster_selectors.pupils_visible_to(request.user, request.access)
+
+
+def recordable_pupil(request: AccessRequest, pupil_id: int) -> Pupil:
+    """One of those (404 for a pupil not at this school, or not the teacher's)."""
     try:
-        return Pupil.objects.get(pk=pupil_id)
+        return recordable_pupils(request).get(pk=pupil_id)
     except Pupil.DoesNotExist:
         raise Http404 from None
 

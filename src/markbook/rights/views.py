@@ -17,7 +17,6 @@ from django.shortcuts import redirect, render
 from markbook.admission import ADMINS, STAFF, AccessRequest, require_role, school_of
 from markbook.rights import access, intake, leads, selectors, services, terms
 from markbook.rights.models import DataRequest, SchoolCalendarPeriod
-from markbook.rosters import selectors as roster_selectors
 from markbook.web import error_messages, posted_id
 
 OWN_KINDS = [
@@ -82,11 +81,7 @@ def record(request: AccessRequest, school_id: int) -> HttpResponse:
     """A member of staff records a request that came by letter, email, in person or by
     telephone, about a pupil, or a parent or member of staff."""
     require_role(request, *STAFF)
-    pupils = roster_selectors.pupils_visible_to(request.user, request.access)
-    if selectors.is_lead(request.access) or request.access.has(*ADMINS):
-        from markbook.rosters.models import Pupil
-
-        pupils = Pupil.objects.all()
+    pupils = access.recordable_pupils(request)
     values = {
         "kind": "access",
         "pupil": "",
