@@ -2,7 +2,7 @@
 event row and an access-log event per change, clear refusals that change nothing,
 handlers run in the background with failure and retry from where it stopped."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -325,3 +325,35 @@ def test_englands_pattern_is_entered_once_for_the_current_year(world):
                 end=date(2026, 11, 1),
             )
         assert set(error.value.message_dict) == {"name", "end"}
+
+
+def test_a_stalled_request_is_retried_and_its_stale_run_stops(world, lead, handler):
+    """DSR-9: a request left in progress by a worker that died (no progress saved for
+    STALL_MINUTES) can be retried; the stale attempt's next progress or result is
+    refused, so the two never both write. A live one cannot be retried."""
+    from markbook.rights import handlers
+
+    runs = []
+
+    def stuck(run):  # type: ignore[no-untyped-def]
+        runs.append(run)
+        return {}
+
+    handler("access", stuck)
+    with school_scope(world.a):
+        r = _approved(world, lead)
+        DataRequest.objects.filter(pk=r.pk).update(stage=S.IN_PROGRESS)
+        r.refresh_from_db()
+        with pytest.raises(ValidationError, match="failed or stalled"):
+            services.data_request_retry(actor=lead, data_request=r)
+        stale = handlers.Run(request=r, attempt=r.attempt)
+        old = timezone.now() - timedelta(minutes=services.STALL_MINUTES + 1)
+        DataRequest.objects.filter(pk=r.pk).update(updated_at=old)
+        r.refresh_from_db()
+        assert services.is_stalled(r)
+        r = services.data_request_retry(actor=lead, data_request=r)
+        assert (r.stage, r.attempt) == (S.APPROVED, 2)
+        with pytest.raises(handlers.Superseded):
+            stale.progress(1, 2)
+        assert services.data_request_run(data_request=r).stage == S.DONE
+        assert [run.attempt for run in runs] == [2]

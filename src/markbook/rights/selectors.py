@@ -114,6 +114,13 @@ def next_step(request: DataRequest) -> str:
             "lead carries it out by hand, then marks it done with a note."
         )
     if stage in (DataRequest.Stage.APPROVED, DataRequest.Stage.IN_PROGRESS):
+        from markbook.rights.services import is_stalled
+
+        if is_stalled(request):
+            return (
+                "Carrying out the request has stopped making progress; the data protection "
+                "lead can try again, and it carries on from where it stopped."
+            )
         return "Markbook is carrying out the request."
     if stage == DataRequest.Stage.FAILED:
         return "Carrying out the request stopped with an error; the data protection lead can try again."

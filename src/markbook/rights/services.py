@@ -17,7 +17,7 @@ by the views and API (rights/access.py) before they call these.
 """
 
 import logging
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -42,6 +42,8 @@ BY_HAND = (
     "carries it out by hand, then marks it done with a note of what was done."
 )
 CRASHED = "The work stopped because of an error in Markbook."
+# A request in progress with no progress saved for this long has lost its worker.
+STALL_MINUTES = 30
 
 
 def due_date(*, kind: str, received_on: date) -> date:
@@ -389,20 +391,31 @@ def data_request_complete(
     )
 
 
+def is_stalled(request: DataRequest, now: datetime | None = None) -> bool:
+    """In progress with no sign of life (progress saved) for STALL_MINUTES: its worker
+    died. It may be retried like a failed one; the stale attempt can no longer write."""
+    now = now or timezone.now()
+    return request.stage == Stage.IN_PROGRESS and request.updated_at < now - timedelta(
+        minutes=STALL_MINUTES
+    )
+
+
 @transaction.atomic
 def data_request_retry(*, actor: User | None, data_request: DataRequest) -> DataRequest:
-    """Queue a failed request again: it resumes from where it stopped (DSR-9)."""
+    """Queue a failed (or stalled) request again: it resumes from where it stopped
+    (DSR-9). The attempt moves on, so a stale run's progress and result are refused."""
     current = _locked(data_request)
     _closed(current)
-    if current.stage != Stage.FAILED:
-        raise _refuse("stage", "Only a request that failed can be tried again.")
+    stalled = is_stalled(current)
+    if current.stage != Stage.FAILED and not stalled:
+        raise _refuse("stage", "Only a request that failed or stalled can be tried again.")
     moved = _move(
         actor=actor,
         request=current,
         to=Stage.APPROVED,
-        expected=(Stage.FAILED,),
+        expected=(Stage.IN_PROGRESS,) if stalled else (Stage.FAILED,),
         action="rights.request.retried",
-        data={"attempt": current.attempt + 1},
+        data={"attempt": current.attempt + 1, "stalled": stalled},
         attempt=F("attempt") + 1,
     )
     _enqueue(moved)

@@ -152,6 +152,7 @@ def detail(request: AccessRequest, school_id: int, data_request_id: int) -> Http
         "history": selectors.history(r),
         "is_lead": selectors.is_lead(request.access),
         "identity_methods": DataRequest.IdentityMethod.choices,
+        "stalled": services.is_stalled(r),
         "running": r.stage == DataRequest.Stage.IN_PROGRESS
         or (r.stage == DataRequest.Stage.APPROVED and not r.by_hand),
     }
