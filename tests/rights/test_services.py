@@ -357,3 +357,12 @@ def test_a_stalled_request_is_retried_and_its_stale_run_stops(world, lead, handl
             stale.progress(1, 2)
         assert services.data_request_run(data_request=r).stage == S.DONE
         assert [run.attempt for run in runs] == [2]
+
+
+def test_handlers_are_registered_per_known_kind():
+    """DSR-9: a handler registers for one of the request kinds; a typo is refused."""
+    from markbook.rights import handlers
+
+    with pytest.raises(ValueError, match="unknown request kind"):
+        handlers.register("acess", lambda run: None)
+    assert handlers.handler_for("acess") is None
