@@ -161,6 +161,22 @@ PAGES: dict[str, Route | str] = {
     "trust_assessment:assignments": Route(only("trust_admin")),
     "trust_assessment:assignment_new": Route(only("trust_admin")),
     "trust_assessment:assignment_edit": Route(only("trust_admin")),
+    # Data-subject requests (DSR-6, DSR-8, DSR-9). For these rows the colleague is School
+    # A's data protection lead (see _rights_world); the request is the parent's about Amy.
+    "rights:mine": Route(only(*SCHOOL_A)),
+    "rights:new": Route(only(*SCHOOL_A)),
+    "rights:record": Route(only("teacher", "colleague", "admin", "trust_admin")),
+    "rights:queue": Route(only("colleague")),
+    # The requester (parent), the subject (Amy) and the lead; not other staff.
+    "rights:detail": Route(only("pupil", "parent", "colleague")),
+    "rights:identity": Route(only("colleague", ok=302), "post", {"method": "signed_in"}),
+    "rights:approve": Route(only("colleague", ok=302), "post", {"note": ""}),
+    "rights:refuse": Route(only("colleague", ok=302), "post", {"reason": "Unfounded"}),
+    "rights:extend": Route(only("colleague", ok=302), "post", {"reason": "Complex"}),
+    "rights:complete": Route(only("colleague", ok=302), "post", {"note": "Done by hand"}),
+    "rights:retry": Route(only("colleague", ok=302), "post"),
+    "rights:leads": Route(only("admin", "trust_admin")),
+    "rights:calendar": Route(only("admin", "trust_admin", "colleague")),
 }
 
 # API operations, keyed "METHOD /path" as in the OpenAPI document. Anonymous callers
@@ -346,6 +362,48 @@ API: dict[str, Route] = {
     "PATCH /api/trusts/{trust_id}/assignments/{trust_assignment_id}": Route(
         api_only("trust_admin"), "patch", {}
     ),
+    # Data-subject requests (DSR-6, DSR-8, DSR-9): the colleague is the lead here (see
+    # _rights_world); the request is the parent's about Amy, at the stage each action
+    # needs. A trust administrator holds no membership to make a request about (422).
+    f"GET {S}/data-requests": Route(api_only(*SCHOOL_A)),
+    f"POST {S}/data-requests": Route(
+        {
+            **api_only("pupil", "parent", "teacher", "colleague", "admin", ok=201),
+            "trust_admin": 422,
+        },
+        "post",
+        {"kind": "access"},
+    ),
+    f"GET {S}/data-requests/{{data_request_id}}": Route(api_only("pupil", "parent", "colleague")),
+    f"POST {S}/data-requests/{{data_request_id}}/identity-check": Route(
+        api_only("colleague"), "post", {"method": "signed_in"}
+    ),
+    f"POST {S}/data-requests/{{data_request_id}}/approve": Route(api_only("colleague"), "post"),
+    f"POST {S}/data-requests/{{data_request_id}}/refuse": Route(
+        api_only("colleague"), "post", {"reason": "Unfounded"}
+    ),
+    f"POST {S}/data-requests/{{data_request_id}}/extend": Route(
+        api_only("colleague"), "post", {"reason": "Complex"}
+    ),
+    f"POST {S}/data-requests/{{data_request_id}}/complete": Route(
+        api_only("colleague"), "post", {"note": "Done by hand"}
+    ),
+    f"POST {S}/data-requests/{{data_request_id}}/retry": Route(api_only("colleague"), "post"),
+    f"GET {S}/data-protection-leads": Route(api_only(*API_ADMINS)),
+    f"PUT {S}/data-protection-leads/{{user_id}}": Route(api_only(*API_ADMINS), "put"),
+    f"DELETE {S}/data-protection-leads/{{user_id}}": Route(api_only(*API_ADMINS, ok=204), "delete"),
+    f"GET {S}/term-dates": Route(api_only(*API_ADMINS, "colleague")),
+    f"POST {S}/term-dates": Route(
+        api_only(*API_ADMINS, "colleague", ok=201),
+        "post",
+        {"kind": "closure", "name": "Training day", "start": "2026-11-02", "end": "2026-11-02"},
+    ),
+    f"POST {S}/term-dates/england-default": Route(
+        api_only(*API_ADMINS, "colleague", ok=201), "post"
+    ),
+    f"DELETE {S}/term-dates/{{period_id}}": Route(
+        api_only(*API_ADMINS, "colleague", ok=204), "delete"
+    ),
 }
 
 
@@ -443,6 +501,29 @@ PAGE_API: dict[str, tuple[str, ...]] = {
     "school_accounts:registration_decide": (
         f"POST {S}/registration-requests/{{request_id}}/approve",
         f"POST {S}/registration-requests/{{request_id}}/refuse",
+    ),
+    # Data-subject requests (DSR-6, DSR-8, DSR-9).
+    "rights:mine": (f"GET {S}/data-requests",),
+    "rights:new": (f"POST {S}/data-requests",),
+    "rights:record": (f"POST {S}/data-requests",),
+    "rights:queue": (f"GET {S}/data-requests",),
+    "rights:detail": (f"GET {S}/data-requests/{{data_request_id}}",),
+    "rights:identity": (f"POST {S}/data-requests/{{data_request_id}}/identity-check",),
+    "rights:approve": (f"POST {S}/data-requests/{{data_request_id}}/approve",),
+    "rights:refuse": (f"POST {S}/data-requests/{{data_request_id}}/refuse",),
+    "rights:extend": (f"POST {S}/data-requests/{{data_request_id}}/extend",),
+    "rights:complete": (f"POST {S}/data-requests/{{data_request_id}}/complete",),
+    "rights:retry": (f"POST {S}/data-requests/{{data_request_id}}/retry",),
+    "rights:leads": (
+        f"GET {S}/data-protection-leads",
+        f"PUT {S}/data-protection-leads/{{user_id}}",
+        f"DELETE {S}/data-protection-leads/{{user_id}}",
+    ),
+    "rights:calendar": (
+        f"GET {S}/term-dates",
+        f"POST {S}/term-dates",
+        f"POST {S}/term-dates/england-default",
+        f"DELETE {S}/term-dates/{{period_id}}",
     ),
 }
 PAGE_ONLY: dict[str, str] = {
@@ -584,11 +665,76 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
         values["assignment_id"] = _assignment(world)
     if ("trust_assignment_id", "") in names or ("", "trust_assignment_id") in names:
         values["trust_assignment_id"] = _trust_assignment(world)
+    flat = {a or b for a, b in names}
+    if _is_rights(pattern):
+        _rights_world(world)
+    if "data_request_id" in flat:
+        values["data_request_id"] = _data_request(world, pattern)
+    if "period_id" in flat:
+        values["period_id"] = _calendar_period(world)
     if ("job_id", "") in names or ("", "job_id") in names:
         values["job_id"] = _import_job(
             world, stalled=pattern.rstrip("/").endswith(("retry", "cancel"))
         )
     return {a or b: values[a or b] for a, b in names}
+
+
+def _is_rights(pattern: str) -> bool:
+    """A route of data-subject requests, the lead role or term dates (DSR-6)."""
+    return any(
+        part in "/" + pattern
+        for part in ("/requests/", "/data-requests", "/term-dates", "/data-protection-leads")
+    )
+
+
+def _rights_world(world) -> None:  # type: ignore[no-untyped-def]
+    """The colleague (a teacher) is School A's data protection lead."""
+    from markbook.accounts.models import Membership
+    from markbook.core.tenancy import school_scope
+
+    with school_scope(world.a):
+        Membership.objects.get_or_create(school=world.a, user=world.colleague, role="dpo")
+
+
+def _data_request(world, pattern: str) -> int:  # type: ignore[no-untyped-def]
+    """The parent's request about Amy, at the stage the route's action needs: identity
+    checked to approve, approved by hand to mark done, failed to retry; else received."""
+    from markbook.core.tenancy import school_scope
+    from markbook.rights import services
+    from markbook.rights.models import DataRequest
+
+    action = pattern.rstrip("/").rsplit("/", 1)[-1]
+    with school_scope(world.a):
+        r = services.data_request_create(
+            actor=world.parent,
+            school=world.a,
+            kind="objection" if action == "complete" else "access",
+            subject_pupil=world.amy,
+            requester_kind="parent",
+            requester_user=world.parent,
+            channel="own_page",
+        )
+        if action in ("approve", "complete"):
+            services.data_request_check_identity(
+                actor=world.colleague, data_request=r, method="signed_in"
+            )
+        if action == "complete":
+            services.data_request_approve(actor=world.colleague, data_request=r)
+        if action == "retry":
+            DataRequest.objects.filter(pk=r.pk).update(
+                stage="failed", failed_stage="in_progress", attempt=1, error="Stopped"
+            )
+    return r.pk
+
+
+def _calendar_period(world) -> int:  # type: ignore[no-untyped-def]
+    from markbook.core.tenancy import school_scope
+    from markbook.rights.models import SchoolCalendarPeriod
+
+    with school_scope(world.a):
+        return SchoolCalendarPeriod.objects.create(
+            school=world.a, kind="term", name="Autumn term", start="2026-09-03", end="2026-12-18"
+        ).pk
 
 
 def _guardian_link(world) -> int:  # type: ignore[no-untyped-def]

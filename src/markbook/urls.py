@@ -20,6 +20,7 @@ urlpatterns = [
     path("trust/<int:trust_id>/assignments/", include("markbook.assessment.trust_urls")),
     path("s/<int:school_id>/analysis/", include("markbook.tracking.analysis.urls")),
     path("trust/<int:trust_id>/analysis/", include("markbook.tracking.analysis.trust_urls")),
+    path("s/<int:school_id>/requests/", include("markbook.rights.urls")),
     path("privacy/", include("markbook.privacy.urls")),
 ]
 

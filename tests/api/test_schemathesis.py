@@ -92,6 +92,7 @@ def _ids(world: World) -> dict[str, list[int]]:
             assignment_create(actor=None, teaching_class=world.class_7a, title=t, max_mark=10).pk
             for t in ("Quiz", "Test", "Essay")
         ]
+    rights = _rights_ids(world)
     return {
         "assignment_id": [assignment, *quizzes, 0],
         "drop_id": [drop.pk, drop.pk, 0],
@@ -111,6 +112,99 @@ def _ids(world: World) -> dict[str, list[int]]:
         "year_id": [years[0], years[0], years[1], years[2]],
         # The markbook's drop (7A's, with fields) serves the tracking operations too.
         **{k: v for k, v in tracked.items() if k != "drop_id"},
+        **rights,
+    }
+
+
+def _rights_ids(world: World) -> dict[str, list[int]]:
+    """Data-subject requests (DSR-6, DSR-9): the administrator is also the school's
+    data protection lead here, with a request at each stage and a term to delete."""
+    from markbook.accounts.models import Membership
+    from markbook.rights import services as rights
+    from markbook.rights.models import SchoolCalendarPeriod
+
+    with school_scope(world.a):
+        Membership.objects.create(school=world.a, user=world.admin, role="dpo")
+        made = []
+        for kind in ("access", "objection", "erasure"):
+            r = rights.data_request_create(
+                actor=world.parent,
+                school=world.a,
+                kind=kind,
+                subject_pupil=world.amy,
+                requester_kind="parent",
+                requester_user=world.parent,
+                channel="own_page",
+            )
+            made.append(r.pk)
+            if kind != "access":
+                rights.data_request_check_identity(
+                    actor=world.admin, data_request=r, method="signed_in"
+                )
+            if kind == "objection":
+                rights.data_request_approve(actor=world.admin, data_request=r)
+        term = SchoolCalendarPeriod.objects.create(
+            school=world.a, kind="term", name="Autumn", start="2025-09-03", end="2025-12-18"
+        )
+    return {"data_request_id": [*made, 0], "period_id": [term.pk, 0]}
+
+
+def _rights_explicit(world: World) -> dict[str, tuple[dict, dict | None, dict | None]]:  # type: ignore[type-arg]
+    """Each request action once on a request at the stage it needs (DSR-6, DSR-9)."""
+    from markbook.rights import services as rights
+    from markbook.rights.models import DataRequest
+
+    R = "/api/schools/{school_id}/data-requests"
+    at: dict[str, int] = {}
+    with school_scope(world.a):
+        for action in ("identity-check", "approve", "refuse", "extend", "complete", "retry"):
+            r = rights.data_request_create(
+                actor=world.parent,
+                school=world.a,
+                kind="objection" if action == "complete" else "access",
+                subject_pupil=world.amy,
+                requester_kind="parent",
+                requester_user=world.parent,
+                channel="own_page",
+            )
+            at[action] = r.pk
+            if action in ("approve", "complete"):
+                rights.data_request_check_identity(
+                    actor=world.admin, data_request=r, method="signed_in"
+                )
+            if action == "complete":
+                rights.data_request_approve(actor=world.admin, data_request=r)
+            if action == "retry":
+                DataRequest.objects.filter(pk=r.pk).update(stage="failed", attempt=1)
+    bodies: dict[str, dict | None] = {  # type: ignore[type-arg]
+        "identity-check": {"method": "signed_in"},
+        "approve": {},
+        "refuse": {"reason": "Unfounded"},
+        "extend": {"reason": "Complex"},
+        "complete": {"note": "Done by hand"},
+        "retry": None,
+    }
+    return {
+        **{
+            f"POST {R}/{{data_request_id}}/{action}": (
+                {"data_request_id": pk},
+                bodies[action],
+                None,
+            )
+            for action, pk in at.items()
+        },
+        f"POST {R}": ({}, {"kind": "access"}, None),
+        "DELETE /api/schools/{school_id}/data-protection-leads/{user_id}": (
+            {"user_id": world.teacher.pk},
+            None,
+            None,
+        ),
+        "POST /api/schools/{school_id}/term-dates": (
+            {},
+            {"kind": "closure", "name": "Inset", "start": "2026-11-02", "end": "2026-11-02"},
+            None,
+        ),
+        "POST /api/schools/{school_id}/term-dates/england-default": ({}, None, None),
     }
 
 
@@ -264,6 +358,7 @@ def test_no_api_operation_answers_a_server_error(world: World):
             None,
             {"confirm": "true"},
         ),
+        **_rights_explicit(world),
     }
     for operation in operations:
         if operation.label not in explicit:

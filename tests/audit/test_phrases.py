@@ -9,7 +9,7 @@ import markbook
 from markbook.audit.describe import ACTIONS, READS
 
 SRC = Path(markbook.__file__).parent
-APPS = ("accounts", "assessment", "audit", "core", "privacy", "rosters", "schools")
+APPS = ("accounts", "assessment", "audit", "core", "privacy", "rights", "rosters", "schools")
 ACTION = re.compile(rf"^(?:{'|'.join(APPS)})\.[a-z_]+\.[a-z_]+$")
 # Actions built from a template: each template and every name it can give.
 DYNAMIC = {

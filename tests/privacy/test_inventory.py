@@ -46,6 +46,7 @@ NOT_PERSONAL_DESPITE_NAME = {
     "tracking.Subject.name": "a subject's name, like 'Mathematics'",
     "tracking.DataDrop.name": "an assessment point's name, like 'Autumn 2'",
     "schools.AcademicYear.name": "an academic year's name, like '2026/27'",
+    "rights.SchoolCalendarPeriod.name": "a term or closure's name, like 'Autumn half term'",
     "accounts.ApiToken.name": "a label for a token, like 'MIS sync'",
     "auth.Group.name": "a permission group's name",
     "auth.Permission.name": "a permission's description",

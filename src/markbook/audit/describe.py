@@ -87,6 +87,24 @@ ACTIONS: dict[str, str] = {
     "rosters.staff.changed": "changed staff details",
     "rosters.staff.created": "added a member of staff",
     "rosters.staff.removed": "removed a member of staff",
+    # Data-subject requests (DSR-6, DSR-8, DSR-9), the data protection lead, term dates.
+    "rights.request.received": "recorded a data-protection request",
+    "rights.request.viewed": "viewed a data-protection request",
+    "rights.requests.listed": "viewed the list of data-protection requests",
+    "rights.request.identity_checked": "recorded how a requester's identity was checked",
+    "rights.request.approved": "approved a data-protection request",
+    "rights.request.refused": "refused a data-protection request",
+    "rights.request.extended": "extended a data-protection request's deadline by two months",
+    "rights.request.done_by_hand": "marked a data-protection request done (carried out by hand)",
+    "rights.request.retried": "retried a data-protection request that had failed",
+    "rights.request.started": "started carrying out a data-protection request",
+    "rights.request.failed": "ran a data-protection request that failed",
+    "rights.request.done": "finished carrying out a data-protection request",
+    "rights.dpo.granted": "made a member of staff a data protection lead",
+    "rights.dpo.revoked": "took the data protection lead role from a member of staff",
+    "rights.calendar.added": "added term dates or closure days",
+    "rights.calendar.deleted": "deleted term dates or closure days",
+    "rights.calendar.default_filled": "entered England's usual term dates for the year",
     "schools.school.created": "created the school",
     "schools.settings.changed": "changed the school's settings",
     "schools.phase.changed": "changed the school's phase (who leaves when)",
@@ -104,6 +122,8 @@ READS: dict[str, tuple[str, str]] = {
     "assessment.markbook.viewed": ("markbook pages", "classes"),
     "assessment.results.viewed": ("results pages", "pupils"),
     "rosters.pupil.fields_read": ("pupils' planning information", "pupils"),
+    "rights.request.viewed": ("data-protection requests", "requests"),
+    "rights.requests.listed": ("lists of data-protection requests", "lists"),
 }
 
 ROLE_NAMES: dict[str, str] = {  # keyed by Membership.Role, looked up by stored value

@@ -46,6 +46,10 @@ def home(request: AccessRequest, school_id: int) -> HttpResponse:
         )
     if access.has("parent"):
         context["children"] = selectors.children_of(request.user)
+    if access.has("dpo"):  # DSR-6: the lead is told of overdue and near-due requests
+        from markbook.rights.selectors import due_counts
+
+        context["rights_due"] = due_counts()
     return render(request, "schools/home.html", context)
 
 
