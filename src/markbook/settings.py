@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "markbook.tracking",
     "markbook.audit",
     "markbook.privacy",
+    "markbook.consent",
 ]
 
 MIDDLEWARE = [
