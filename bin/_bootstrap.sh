@@ -64,7 +64,7 @@ ensure_debian_packages() {
 
 # WeasyPrint (the published service register and consent state) draws text with pango.
 ensure_pango() {
-  ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' \
+  dpkg -s libpango-1.0-0 libpangoft2-1.0-0 >/dev/null 2>&1 \
     || apt_install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 }
 

@@ -19,6 +19,7 @@ NOT_EDIT_FORMS = {
     "rosters:class_new": "a new class; the academic year shown is the current one",
     "tracking:drop_new": "a new data drop; working at and predicted are the suggested fields",
     "staff_register": "asks to join a school; 'a member of staff' is ticked by default",
+    "consent:purposes": "adds a consent purpose; 'in use' is ticked by default",
 }
 OUTSIDERS = ("other_teacher", "other_admin", "platform_staff")
 
