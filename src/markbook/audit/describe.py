@@ -50,6 +50,7 @@ ACTIONS: dict[str, str] = {
     "assessment.mark.changed": "changed a mark",
     "audit.event.redacted": "redacted an access-log entry",
     # The service register and parents' consent (CON-1 to CON-4).
+    "consent.demo.seeded": "seeded the demo's online services and parents' consent",
     "consent.register.set_up": "put Markbook and the default consent purposes on the register",
     "consent.service.created": "added a service to the online services register",
     "consent.service.changed": "changed a service on the online services register",
