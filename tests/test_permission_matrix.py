@@ -383,9 +383,7 @@ API: dict[str, Route] = {
         {"name": "Trip photographs", "description": "Photographs of trips in the school hall."},
     ),
     f"PATCH {S}/consent/purposes/{{purpose_id}}": Route(api_only(*API_ADMINS), "patch", {}),
-    f"DELETE {S}/consent/purposes/{{purpose_id}}": Route(
-        api_only(*API_ADMINS, ok=204), "delete"
-    ),
+    f"DELETE {S}/consent/purposes/{{purpose_id}}": Route(api_only(*API_ADMINS, ok=204), "delete"),
     f"GET {S}/consent/published": Route(api_only(*SCHOOL_A)),
     f"GET {S}/consent/classes/{{class_id}}/{{target}}": Route(
         api_only("teacher", "admin", "trust_admin")

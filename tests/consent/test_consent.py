@@ -116,7 +116,13 @@ def test_the_school_sees_each_class_with_the_offline_alternative(world, client_f
     assert rows[0] == ["Pupil", "Year group", "For", "Answer", "Offline alternative"]
     assert rows[1:] == [
         ["Amy Adams", "7", "Reading Eggs", "Consented", ""],
-        ["Ben Brown", "7", "Reading Eggs", "Not answered", "Printed reading books and a paper log."],
+        [
+            "Ben Brown",
+            "7",
+            "Reading Eggs",
+            "Not answered",
+            "Printed reading books and a paper log.",
+        ],
     ]
     api = client_for("teacher").get(
         f"/api/schools/{world.a.pk}/consent/classes/{world.class_7a.pk}/service-{entry.pk}"
@@ -160,7 +166,9 @@ def test_the_global_leaderboard_is_off_without_consent(world):
         services.consent_setup(school=world.a)
         purpose = ConsentPurpose.objects.get(key=key)
         assert selectors.has_consent(world.amy, key) is False
-        services.consent_decide(actor=world.parent, pupil=world.amy, answer="given", purpose=purpose)
+        services.consent_decide(
+            actor=world.parent, pupil=world.amy, answer="given", purpose=purpose
+        )
         assert selectors.has_consent(world.amy, key) is True
         assert selectors.has_consent(world.ben, key) is False
         pupils = Pupil.objects.all()
@@ -171,10 +179,14 @@ def test_the_global_leaderboard_is_off_without_consent(world):
             actor=world.parent, pupil=world.amy, answer="refused", purpose=purpose
         )
         assert selectors.has_consent(world.amy, key) is False
-        services.consent_decide(actor=world.parent, pupil=world.amy, answer="given", purpose=purpose)
+        services.consent_decide(
+            actor=world.parent, pupil=world.amy, answer="given", purpose=purpose
+        )
         services.purpose_update(actor=None, purpose=purpose, description="Points on boards.")
         assert selectors.has_consent(world.amy, key) is False
-        services.consent_decide(actor=world.parent, pupil=world.amy, answer="given", purpose=purpose)
+        services.consent_decide(
+            actor=world.parent, pupil=world.amy, answer="given", purpose=purpose
+        )
         assert selectors.has_consent(world.amy, key) is True
         services.purpose_update(actor=None, purpose=purpose, active=False)
         assert selectors.has_consent(world.amy, key) is False
@@ -225,11 +237,17 @@ def test_purposes_are_managed_and_removal_asks_first(world, client_for):
     client = client_for("admin")
     response = client.post(
         reverse("consent:purposes", args=[world.a.pk]),
-        {"name": "Names on the sports board", "description": "First names of team members.", "active": "on"},
+        {
+            "name": "Names on the sports board",
+            "description": "First names of team members.",
+            "active": "on",
+        },
     )
     assert response.status_code == 302
     with school_scope(world.a):
-        services.consent_decide(actor=world.parent, pupil=world.amy, answer="given", purpose=purpose)
+        services.consent_decide(
+            actor=world.parent, pupil=world.amy, answer="given", purpose=purpose
+        )
         builtin = ConsentPurpose.objects.get(key=services.GLOBAL_LEADERBOARD)
     page = client.get(reverse("consent:purpose_delete", args=[world.a.pk, purpose.pk])).content
     assert b"1 consent record " in page
@@ -256,7 +274,9 @@ def test_the_api_gives_a_parent_their_childrens_consent(world, client_for):
         f"{base}/{world.amy.pk}/{slug}", {"answer": "given"}, content_type="application/json"
     )
     assert response.status_code == 200
-    assert {t["target"]: t["answer"] for t in client.get(base).json()[0]["consent"]}[slug] == "given"
+    assert {t["target"]: t["answer"] for t in client.get(base).json()[0]["consent"]}[
+        slug
+    ] == "given"
     bad = client.put(
         f"{base}/{world.amy.pk}/{slug}", {"answer": "maybe"}, content_type="application/json"
     )

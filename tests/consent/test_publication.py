@@ -88,9 +88,9 @@ def test_the_api_publishes_the_same_counts(world, client_for):
     _world_with_answers(world)
     data = client_for("teacher").get(f"/api/schools/{world.a.pk}/consent/published").json()
     _, counts = _expected(world)
-    assert [(c["name"], c["consented"], c["refused"], c["not_answered"]) for c in data["consent"]] == [
-        (c.target.name, c.given, c.refused, c.unanswered) for c in counts
-    ]
+    assert [
+        (c["name"], c["consented"], c["refused"], c["not_answered"]) for c in data["consent"]
+    ] == [(c.target.name, c.given, c.refused, c.unanswered) for c in counts]
     assert {s["name"] for s in data["services"]} == {"Markbook", "Reading Eggs", "Google Classroom"}
 
 

@@ -167,7 +167,9 @@ def test_removal_says_what_goes_and_asks_first(world, client_for):
     entry = made["service"]
     with school_scope(world.a):
         services.consent_decide(actor=world.parent, pupil=world.amy, answer="given", service=entry)
-        services.consent_decide(actor=world.parent, pupil=world.amy, answer="refused", service=entry)
+        services.consent_decide(
+            actor=world.parent, pupil=world.amy, answer="refused", service=entry
+        )
     client = client_for("admin")
     url = reverse("consent:service_delete", args=[world.a.pk, entry.pk])
     page = client.get(url).content.decode()

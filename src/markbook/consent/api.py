@@ -266,9 +266,7 @@ def purpose_delete(request: AccessRequest, school_id: int, purpose_id: int) -> S
     return Status(204, None)
 
 
-@router.get(
-    f"{C}/published", response=responses(PublicationOut), summary="The published register"
-)
+@router.get(f"{C}/published", response=responses(PublicationOut), summary="The published register")
 def published(request: AccessRequest, school_id: int) -> dict:
     """The register and, per service and purpose, how many children's parents have
     consented, refused or not answered (no child is named)."""
@@ -365,7 +363,11 @@ def child_decide(
     if not found.applies_to(child):
         raise Http404
     services.consent_decide(
-        actor=request.user, pupil=child, answer=payload.answer, **{found.kind: found.obj}
+        actor=request.user,
+        pupil=child,
+        answer=payload.answer,
+        service=found.service,
+        purpose=found.purpose,
     )
     return {
         "target": found.slug,

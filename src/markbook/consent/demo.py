@@ -108,7 +108,11 @@ def demo_consent(school: School) -> dict[str, int]:
                     answer="given" if roll < 0.85 else "refused",
                     decided_by_id=parents[pupil.pk],
                     decided_at=now - timedelta(days=rng.randint(1, 30)),
-                    **({"service": thing} if isinstance(thing, ServiceEntry) else {"purpose": thing}),
+                    **(
+                        {"service": thing}
+                        if isinstance(thing, ServiceEntry)
+                        else {"purpose": thing}
+                    ),
                 )
             )
     ConsentDecision.objects.bulk_create(decisions, batch_size=1000)

@@ -26,7 +26,9 @@ def add_errors(form: forms.Form, error: ValidationError) -> None:
 
 
 class ServiceForm(forms.Form):
-    name = forms.CharField(label="Service", max_length=200, help_text="For example Google Classroom.")
+    name = forms.CharField(
+        label="Service", max_length=200, help_text="For example Google Classroom."
+    )
     provider = forms.CharField(max_length=200, help_text="The company or body running it.")
     website = forms.URLField(required=False, max_length=200, assume_scheme="https")
     purpose = forms.CharField(
@@ -76,7 +78,9 @@ class ServiceForm(forms.Form):
 
 
 class PurposeForm(forms.Form):
-    name = forms.CharField(max_length=200, help_text="For example Photographs on the school website.")
+    name = forms.CharField(
+        max_length=200, help_text="For example Photographs on the school website."
+    )
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,

@@ -11,7 +11,6 @@ from markbook.privacy.inventory import (
     Category,
     Erasure,
     Personal,
-    Retention,
     declare,
 )
 

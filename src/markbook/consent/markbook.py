@@ -42,9 +42,8 @@ def profile(registry: dict[str, Declaration] | None = None) -> Profile:
     bases = sorted({row.basis for row in rows})
     purpose = (
         "Markbook holds the school's assessment records: marks, grades and tracking of "
-        f"pupils' attainment, with the accounts and rosters they need. It holds "
-        f"{len(rows)} kinds of personal data in {len(categories)} categories, on these "
-        "lawful bases: " + "; ".join(bases) + "."
+        "pupils' attainment, with the accounts and class lists they need "
+        f"({len(rows)} kinds of personal data in {len(categories)} categories)."
     )
     return Profile(
         purpose=purpose,

@@ -55,7 +55,9 @@ class ServiceEntry(models.Model):
     data_detail = models.TextField("details of the data shared", max_length=2000, blank=True)
     service_type = models.CharField(max_length=12, choices=Type.choices, default=Type.FREE)
     year_groups = models.JSONField(default=list, blank=True, help_text="Empty: every year.")
-    section = models.CharField(max_length=12, choices=Section.choices, default=Section.PUPILS_PARENTS)
+    section = models.CharField(
+        max_length=12, choices=Section.choices, default=Section.PUPILS_PARENTS
+    )
     risk_assessed_on = models.DateField("risk assessment date", null=True, blank=True)
     risk_status = models.CharField(
         "risk assessment", max_length=14, choices=Status.choices, default=Status.AWAITING

@@ -69,6 +69,14 @@ class Target:
     def slug(self) -> str:
         return f"{self.kind}-{self.obj.pk}"
 
+    @property
+    def service(self) -> ServiceEntry | None:
+        return self.obj if isinstance(self.obj, ServiceEntry) else None
+
+    @property
+    def purpose(self) -> ConsentPurpose | None:
+        return self.obj if isinstance(self.obj, ConsentPurpose) else None
+
     def applies_to(self, pupil: Pupil) -> bool:
         if isinstance(self.obj, ServiceEntry):
             years = self.obj.year_groups
@@ -79,8 +87,8 @@ class Target:
 def consent_targets() -> list[Target]:
     """Services that ask parents (consent needed, not refused by the risk assessment),
     then the active purposes."""
-    services = entries().filter(consent_needed=True).exclude(
-        risk_status=ServiceEntry.Status.NOT_APPROVED
+    services = (
+        entries().filter(consent_needed=True).exclude(risk_status=ServiceEntry.Status.NOT_APPROVED)
     )
     return [Target("service", s) for s in services] + [
         Target("purpose", p) for p in purposes(active_only=True)
@@ -164,7 +172,11 @@ class PupilState:
     def label(self) -> str:
         if not self.applies:
             return "Not asked (year group)"
-        return {GIVEN: "Consented", REFUSED: "Refused"}.get(self.answer or "", "Not answered")
+        if self.answer == GIVEN:
+            return "Consented"
+        if self.answer == REFUSED:
+            return "Refused"
+        return "Not answered"
 
     @property
     def without_consent(self) -> bool:
@@ -253,7 +265,9 @@ def services_receiving(pupil: Pupil) -> list[ServiceEntry]:
     for entry in found:
         shared = bool(entry.data_shared) or bool(entry.data_detail)
         in_year = not entry.year_groups or pupil.year_group in entry.year_groups
-        consented = not entry.consent_needed or answers[("service", entry.pk)].get(pupil.pk) == GIVEN
+        consented = (
+            not entry.consent_needed or answers[("service", entry.pk)].get(pupil.pk) == GIVEN
+        )
         if shared and in_year and consented:
             receiving.append(entry)
     return receiving

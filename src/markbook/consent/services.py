@@ -117,7 +117,9 @@ def _clean_service(fields: dict[str, Any]) -> dict[str, Any]:
         if name in fields:
             fields[name] = str(fields[name] or "").strip()
             if not fields[name]:
-                errors[name] = ["Give the service's " + ("name." if name == "name" else "provider.")]
+                errors[name] = [
+                    "Give the service's " + ("name." if name == "name" else "provider.")
+                ]
     if "data_shared" in fields:
         shared = list(dict.fromkeys(fields["data_shared"] or []))
         unknown = [c for c in shared if c not in _CATEGORIES]
@@ -246,7 +248,10 @@ def service_update(*, actor: Any, entry: ServiceEntry, **fields: Any) -> list[st
     entry.save()
     if new_version:
         _version(
-            school=entry.school, service=entry, number=entry.version, text=service_description(entry)
+            school=entry.school,
+            service=entry,
+            number=entry.version,
+            text=service_description(entry),
         )
     audit.record(
         actor=actor,
@@ -418,7 +423,9 @@ def consent_decide(
     if answer not in ConsentDecision.Answer.values:
         raise ValidationError({"answer": ["Answer 'given' or 'refused'."]})
     if service is not None and not _asks(service, pupil):
-        raise ValidationError({"service": [f"{service.name} does not ask for consent for this child."]})
+        raise ValidationError(
+            {"service": [f"{service.name} does not ask for consent for this child."]}
+        )
     if purpose is not None and not purpose.active:
         raise ValidationError({"purpose": [f"{purpose.name} is not in use at the school."]})
     target: dict[str, Any] = {"service": service} if service is not None else {"purpose": purpose}

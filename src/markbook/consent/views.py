@@ -206,7 +206,19 @@ def class_consent(request: AccessRequest, school_id: int, class_id: int) -> Http
     """One class's pupils for one service or purpose: consented, refused, not
     answered, and the offline alternative for each child without consent."""
     teaching_class, targets, target, rows = _class_rows(request, class_id, "consent.class.viewed")
-    context = {"teaching_class": teaching_class, "targets": targets, "target": target, "rows": rows}
+    summary = {
+        "given": sum(1 for r in rows if r.applies and r.answer == "given"),
+        "refused": sum(1 for r in rows if r.applies and r.answer == "refused"),
+        "unanswered": sum(1 for r in rows if r.applies and r.answer is None),
+        "not_asked": sum(1 for r in rows if not r.applies),
+    }
+    context = {
+        "teaching_class": teaching_class,
+        "targets": targets,
+        "target": target,
+        "rows": rows,
+        "summary": summary,
+    }
     return render(request, "consent/class_consent.html", context)
 
 
@@ -246,9 +258,7 @@ def children(request: AccessRequest, school_id: int) -> HttpResponse:
     require_role(request, "parent")
     _set_up(request)
     kids = roster_selectors.children_of(request.user).order_by("first_name", "pk")
-    return render(
-        request, "consent/children.html", {"children": selectors.children_consent(kids)}
-    )
+    return render(request, "consent/children.html", {"children": selectors.children_consent(kids)})
 
 
 def child_decide(request: AccessRequest, school_id: int, pupil_id: int) -> HttpResponse:
@@ -259,7 +269,11 @@ def child_decide(request: AccessRequest, school_id: int, pupil_id: int) -> HttpR
     answer = request.POST.get("answer", "")
     try:
         services.consent_decide(
-            actor=request.user, pupil=child, answer=answer, **{target.kind: target.obj}
+            actor=request.user,
+            pupil=child,
+            answer=answer,
+            service=target.service,
+            purpose=target.purpose,
         )
     except ValidationError as error:
         _error(request, error)

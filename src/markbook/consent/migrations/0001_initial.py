@@ -6,135 +6,326 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('rosters', '0013_teachingclass_year_alter'),
-        ('schools', '0010_analysis_min_group'),
+        ("rosters", "0013_teachingclass_year_alter"),
+        ("schools", "0010_analysis_min_group"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ConsentPurpose',
+            name="ConsentPurpose",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(help_text="How Markbook's own features find it.")),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(max_length=2000)),
-                ('builtin', models.BooleanField(default=False, help_text="A Markbook feature's gate.")),
-                ('active', models.BooleanField(default=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='schools.school')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(help_text="How Markbook's own features find it.")),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(max_length=2000)),
+                (
+                    "builtin",
+                    models.BooleanField(default=False, help_text="A Markbook feature's gate."),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="schools.school",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'consent purpose',
-                'ordering': ['name', 'pk'],
+                "verbose_name": "consent purpose",
+                "ordering": ["name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ServiceEntry',
+            name="ServiceEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('builtin', models.BooleanField(default=False, help_text='Markbook itself.')),
-                ('name', models.CharField(max_length=200, verbose_name='service')),
-                ('provider', models.CharField(max_length=200)),
-                ('website', models.URLField(blank=True)),
-                ('purpose', models.TextField(blank=True, max_length=2000)),
-                ('data_shared', models.JSONField(blank=True, default=list, help_text="The data inventory's categories.")),
-                ('data_detail', models.TextField(blank=True, max_length=2000, verbose_name='details of the data shared')),
-                ('service_type', models.CharField(choices=[('free', 'Free'), ('purchased', 'Purchased'), ('government', 'Government'), ('external', 'External')], default='free', max_length=12)),
-                ('year_groups', models.JSONField(blank=True, default=list, help_text='Empty: every year.')),
-                ('section', models.CharField(choices=[('pupils', 'Pupils and parents'), ('management', 'School management'), ('other', 'Other online services and their controls')], default='pupils', max_length=12)),
-                ('risk_assessed_on', models.DateField(blank=True, null=True, verbose_name='risk assessment date')),
-                ('risk_status', models.CharField(choices=[('approved', 'Approved'), ('awaiting', 'Awaiting assessment'), ('not_approved', 'Not approved')], default='awaiting', max_length=14, verbose_name='risk assessment')),
-                ('consent_needed', models.BooleanField(default=False, verbose_name='parental consent needed')),
-                ('offline_alternative', models.TextField(blank=True, max_length=2000)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='schools.school')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("builtin", models.BooleanField(default=False, help_text="Markbook itself.")),
+                ("name", models.CharField(max_length=200, verbose_name="service")),
+                ("provider", models.CharField(max_length=200)),
+                ("website", models.URLField(blank=True)),
+                ("purpose", models.TextField(blank=True, max_length=2000)),
+                (
+                    "data_shared",
+                    models.JSONField(
+                        blank=True, default=list, help_text="The data inventory's categories."
+                    ),
+                ),
+                (
+                    "data_detail",
+                    models.TextField(
+                        blank=True, max_length=2000, verbose_name="details of the data shared"
+                    ),
+                ),
+                (
+                    "service_type",
+                    models.CharField(
+                        choices=[
+                            ("free", "Free"),
+                            ("purchased", "Purchased"),
+                            ("government", "Government"),
+                            ("external", "External"),
+                        ],
+                        default="free",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "year_groups",
+                    models.JSONField(blank=True, default=list, help_text="Empty: every year."),
+                ),
+                (
+                    "section",
+                    models.CharField(
+                        choices=[
+                            ("pupils", "Pupils and parents"),
+                            ("management", "School management"),
+                            ("other", "Other online services and their controls"),
+                        ],
+                        default="pupils",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "risk_assessed_on",
+                    models.DateField(blank=True, null=True, verbose_name="risk assessment date"),
+                ),
+                (
+                    "risk_status",
+                    models.CharField(
+                        choices=[
+                            ("approved", "Approved"),
+                            ("awaiting", "Awaiting assessment"),
+                            ("not_approved", "Not approved"),
+                        ],
+                        default="awaiting",
+                        max_length=14,
+                        verbose_name="risk assessment",
+                    ),
+                ),
+                (
+                    "consent_needed",
+                    models.BooleanField(default=False, verbose_name="parental consent needed"),
+                ),
+                ("offline_alternative", models.TextField(blank=True, max_length=2000)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="schools.school",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'service register entry',
-                'verbose_name_plural': 'service register entries',
-                'ordering': ['-builtin', 'section', 'name', 'pk'],
+                "verbose_name": "service register entry",
+                "verbose_name_plural": "service register entries",
+                "ordering": ["-builtin", "section", "name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='DescriptionVersion',
+            name="DescriptionVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('text', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('purpose', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='consent.consentpurpose')),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='schools.school')),
-                ('service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='consent.serviceentry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("text", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "purpose",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="consent.consentpurpose",
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="schools.school",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="consent.serviceentry",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['number', 'pk'],
+                "ordering": ["number", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ConsentDecision',
+            name="ConsentDecision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('answer', models.CharField(choices=[('given', 'Consented'), ('refused', 'Refused')], max_length=8)),
-                ('decided_at', models.DateTimeField()),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('pupil', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consent_decisions', to='rosters.pupil')),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='schools.school')),
-                ('purpose', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='decisions', to='consent.consentpurpose')),
-                ('service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='decisions', to='consent.serviceentry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                (
+                    "answer",
+                    models.CharField(
+                        choices=[("given", "Consented"), ("refused", "Refused")], max_length=8
+                    ),
+                ),
+                ("decided_at", models.DateTimeField()),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "pupil",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="consent_decisions",
+                        to="rosters.pupil",
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="schools.school",
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="decisions",
+                        to="consent.consentpurpose",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="decisions",
+                        to="consent.serviceentry",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'consent decision',
-                'ordering': ['decided_at', 'pk'],
+                "verbose_name": "consent decision",
+                "ordering": ["decided_at", "pk"],
             },
         ),
         migrations.AddConstraint(
-            model_name='consentpurpose',
-            constraint=models.UniqueConstraint(models.F('school'), models.F('key'), name='consentpurpose_key_once_per_school'),
+            model_name="consentpurpose",
+            constraint=models.UniqueConstraint(
+                models.F("school"), models.F("key"), name="consentpurpose_key_once_per_school"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='consentpurpose',
-            constraint=models.UniqueConstraint(models.F('school'), models.F('name'), name='consentpurpose_name_once_per_school'),
+            model_name="consentpurpose",
+            constraint=models.UniqueConstraint(
+                models.F("school"), models.F("name"), name="consentpurpose_name_once_per_school"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceentry',
-            constraint=models.UniqueConstraint(models.F('school'), models.F('name'), name='serviceentry_name_once_per_school'),
+            model_name="serviceentry",
+            constraint=models.UniqueConstraint(
+                models.F("school"), models.F("name"), name="serviceentry_name_once_per_school"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceentry',
-            constraint=models.UniqueConstraint(models.F('school'), condition=models.Q(('builtin', True)), name='serviceentry_one_builtin_per_school'),
+            model_name="serviceentry",
+            constraint=models.UniqueConstraint(
+                models.F("school"),
+                condition=models.Q(("builtin", True)),
+                name="serviceentry_one_builtin_per_school",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='descriptionversion',
-            constraint=models.CheckConstraint(condition=models.Q(('service__isnull', True), ('purpose__isnull', True), _connector='XOR'), name='descriptionversion_one_target'),
+            model_name="descriptionversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("service__isnull", True), ("purpose__isnull", True), _connector="XOR"
+                ),
+                name="descriptionversion_one_target",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='descriptionversion',
-            constraint=models.UniqueConstraint(models.F('school'), models.F('service'), models.F('number'), name='descriptionversion_service_number_once'),
+            model_name="descriptionversion",
+            constraint=models.UniqueConstraint(
+                models.F("school"),
+                models.F("service"),
+                models.F("number"),
+                name="descriptionversion_service_number_once",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='descriptionversion',
-            constraint=models.UniqueConstraint(models.F('school'), models.F('purpose'), models.F('number'), name='descriptionversion_purpose_number_once'),
+            model_name="descriptionversion",
+            constraint=models.UniqueConstraint(
+                models.F("school"),
+                models.F("purpose"),
+                models.F("number"),
+                name="descriptionversion_purpose_number_once",
+            ),
         ),
         migrations.AddIndex(
-            model_name='consentdecision',
-            index=models.Index(fields=['school', 'service', 'pupil'], name='consent_service_pupil'),
+            model_name="consentdecision",
+            index=models.Index(fields=["school", "service", "pupil"], name="consent_service_pupil"),
         ),
         migrations.AddIndex(
-            model_name='consentdecision',
-            index=models.Index(fields=['school', 'purpose', 'pupil'], name='consent_purpose_pupil'),
+            model_name="consentdecision",
+            index=models.Index(fields=["school", "purpose", "pupil"], name="consent_purpose_pupil"),
         ),
         migrations.AddConstraint(
-            model_name='consentdecision',
-            constraint=models.CheckConstraint(condition=models.Q(('service__isnull', True), ('purpose__isnull', True), _connector='XOR'), name='consentdecision_one_target'),
+            model_name="consentdecision",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("service__isnull", True), ("purpose__isnull", True), _connector="XOR"
+                ),
+                name="consentdecision_one_target",
+            ),
         ),
     ]
