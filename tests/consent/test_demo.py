@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_school_gets_services_and_answers_once(world):
+    """CON-1, CON-2: the demo's services, its parents' answers counted as stored."""
     with school_scope(world.a):
         counts = demo_consent(world.a)
         assert counts["services"] == 4 and counts["decisions"] > 0
