@@ -9,7 +9,12 @@ from django.utils import timezone
 
 from markbook.audit import services as audit
 from markbook.consent import services
-from markbook.consent.models import ConsentDecision, ConsentPurpose, ServiceEntry
+from markbook.consent.models import (
+    ConsentDecision,
+    ConsentPurpose,
+    DescriptionVersion,
+    ServiceEntry,
+)
 from markbook.rosters.models import GuardianLink, Pupil
 from markbook.schools.models import School
 
@@ -68,18 +73,22 @@ SERVICES = (
 
 
 def demo_consent(school: School) -> dict[str, int]:
-    """Seed the register and the parents' answers; the counts."""
-    services.consent_setup(school=school)
+    """Seed the register and the parents' answers; the counts. One summary event in
+    the access log, as the roster's demo writes."""
+    services.setup_rows(school)
     if ServiceEntry.objects.filter(builtin=False).exists():
         return {"services": 0, "decisions": 0}
     today = timezone.localdate()
-    for spec in SERVICES:
-        services.service_create(
-            actor=None, school=school, risk_assessed_on=today - timedelta(days=40), **spec
-        )
-    builtin = ServiceEntry.objects.get(builtin=True)
-    services.service_update(
-        actor=None, entry=builtin, risk_status=R.APPROVED, risk_assessed_on=date(today.year, 9, 1)
+    entries = ServiceEntry.objects.bulk_create(
+        ServiceEntry(school=school, risk_assessed_on=today - timedelta(days=40), **spec)
+        for spec in SERVICES
+    )
+    ServiceEntry.objects.filter(builtin=True).update(
+        risk_status=R.APPROVED, risk_assessed_on=date(today.year, 9, 1)
+    )
+    DescriptionVersion.objects.bulk_create(
+        DescriptionVersion(school=school, service=e, number=1, text=services.service_description(e))
+        for e in entries
     )
     rng = random.Random(school.pk)
     asked: list[ServiceEntry | ConsentPurpose] = [

@@ -163,6 +163,16 @@ def consent_setup(*, school: School, actor: Any = None) -> int:
     """Put Markbook on the school's register and give it the default consent purposes
     it lacks (by key: a school's edits are kept, a second run adds nothing); how many
     rows it added."""
+    added = setup_rows(school)
+    if added:
+        audit.record(
+            actor=actor, school=school, action="consent.register.set_up", data={"added": added}
+        )
+    return added
+
+
+def setup_rows(school: School) -> int:
+    """consent_setup's rows, unaudited: for the demo, which records one summary."""
     added = 0
     if not ServiceEntry.objects.filter(school=school, builtin=True).exists():
         entry = ServiceEntry.objects.create(
@@ -187,10 +197,6 @@ def consent_setup(*, school: School, actor: Any = None) -> int:
         )
         _version(school=school, purpose=purpose, number=1, text=purpose_description(purpose))
         added += 1
-    if added:
-        audit.record(
-            actor=actor, school=school, action="consent.register.set_up", data={"added": added}
-        )
     return added
 
 
