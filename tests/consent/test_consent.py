@@ -58,6 +58,20 @@ def test_a_parent_opts_in_and_out_and_each_decision_is_recorded(world, client_fo
     assert actions == ["consent.decision.given", "consent.decision.refused"]
 
 
+def test_a_changed_description_is_shown_to_the_parent_as_asked_again(world, client_for):
+    """CON-2: after the school changes what a service does, the parent's page asks
+    again (the earlier consent is for the old description)."""
+    made = consent_world(world)
+    with school_scope(world.a):
+        services.consent_decide(
+            actor=world.parent, pupil=world.amy, answer="given", service=made["service"]
+        )
+        services.service_update(actor=None, entry=made["service"], purpose="Reading and games.")
+    page = client_for("parent").get(reverse("consent:children", args=[world.a.pk])).content
+    assert b"Changed since you answered: please answer again" in page
+    assert b"Reading and games." in page
+
+
 def test_the_same_answer_again_writes_nothing(world):
     """CON-2: answering as before adds no decision and no log event."""
     made = consent_world(world)

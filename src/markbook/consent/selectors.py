@@ -200,17 +200,40 @@ def class_consent(teaching_class: TeachingClass, target: Target) -> list[PupilSt
 class ChildConsent:
     pupil: Pupil
     rows: list[tuple[Target, str | None]] = field(default_factory=list)
+    # The targets (slugs) answered for an earlier description only: asked again.
+    asked_again: set[str] = field(default_factory=set)
+
+
+def _answered_before(pupil_ids: list[int], targets: list[Target]) -> set[tuple[str, int]]:
+    """(target slug, pupil id) of answers given to an earlier version (one query)."""
+    current = {(t.kind, t.pk): t for t in targets}
+    rows = ConsentDecision.objects.filter(pupil_id__in=pupil_ids).values_list(
+        "pupil_id", "service_id", "purpose_id", "version"
+    )
+    found = set()
+    for pupil_id, service_id, purpose_id, version in rows:
+        target = current.get(("service", service_id) if service_id else ("purpose", purpose_id))
+        if target is not None and version < target.version:
+            found.add((target.slug, pupil_id))
+    return found
 
 
 def children_consent(children: Iterable[Pupil]) -> list[ChildConsent]:
-    """A parent's page: each child's targets that apply to them, with the answer."""
+    """A parent's page: each child's targets that apply to them, with the answer, and
+    which were answered for an earlier description (asked again, CON-2)."""
     kids = list(children)
     targets = consent_targets()
     found = states((c.pk for c in kids), targets)
+    before = _answered_before([c.pk for c in kids], targets)
     return [
         ChildConsent(
             child,
             [(t, found[(t.kind, t.pk)].get(child.pk)) for t in targets if t.applies_to(child)],
+            {
+                t.slug
+                for t in targets
+                if (t.slug, child.pk) in before and found[(t.kind, t.pk)].get(child.pk) is None
+            },
         )
         for child in kids
     ]
