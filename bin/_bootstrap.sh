@@ -59,6 +59,13 @@ ensure_node() {
 ensure_debian_packages() {
   ensure_node
   [ -x /usr/bin/chromium ] || apt_install chromium fonts-dejavu-core
+  ensure_pango
+}
+
+# WeasyPrint (the published service register and consent state) draws text with pango.
+ensure_pango() {
+  dpkg -s libpango-1.0-0 libpangoft2-1.0-0 >/dev/null 2>&1 \
+    || apt_install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 }
 
 # Front-end files from npm (package.json, exactly as package-lock.json says; never a CDN):

@@ -304,3 +304,47 @@ def tracking_world(world):  # type: ignore[no-untyped-def]
             "drop": DataDrop.objects.get(pk=drop.pk),
         }
         return made
+
+
+def consent_world(world):  # type: ignore[no-untyped-def]
+    """School A's register and consent purposes (CON-1, CON-4): Markbook and the default
+    purposes, a Year 7 service that needs consent with every field filled, and a purpose
+    of the school's own. Made once per world."""
+    from datetime import date
+
+    from markbook.consent import services
+    from markbook.consent.models import ConsentPurpose, ServiceEntry
+
+    with school_scope(world.a):
+        made = getattr(world, "_consent", None)
+        if made is not None:
+            return made
+        services.consent_setup(school=world.a)
+        service = services.service_create(
+            actor=None,
+            school=world.a,
+            name="Reading Eggs",
+            provider="Blake eLearning",
+            website="https://readingeggs.co.uk/",
+            purpose="Reading practice at home and in class.",
+            data_shared=["identity", "education record"],
+            data_detail="First name, last name, class and reading level.",
+            service_type=ServiceEntry.Type.PURCHASED,
+            year_groups=["7"],
+            section=ServiceEntry.Section.PUPILS_PARENTS,
+            risk_assessed_on=date(2026, 9, 1),
+            risk_status=ServiceEntry.Status.APPROVED,
+            consent_needed=True,
+            offline_alternative="Printed reading books and a paper log.",
+        )
+        purpose = services.purpose_create(
+            actor=None,
+            school=world.a,
+            name="Trips on the school blog",
+            description="Photographs of school trips on the school's blog.",
+        )
+        world._consent = made = {
+            "service": ServiceEntry.objects.get(pk=service.pk),
+            "purpose": ConsentPurpose.objects.get(pk=purpose.pk),
+        }
+        return made

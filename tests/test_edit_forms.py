@@ -20,6 +20,7 @@ NOT_EDIT_FORMS = {
     "tracking:drop_new": "a new data drop; working at and predicted are the suggested fields",
     "staff_register": "asks to join a school; 'a member of staff' is ticked by default",
     "rights:new": "a new data-protection request; 'a copy of the data held' is ticked by default",
+    "consent:purposes": "adds a consent purpose; 'in use' is ticked by default",
 }
 OUTSIDERS = ("other_teacher", "other_admin", "platform_staff")
 

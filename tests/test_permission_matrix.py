@@ -177,6 +177,28 @@ PAGES: dict[str, Route | str] = {
     "rights:retry": Route(only("colleague", ok=302), "post"),
     "rights:leads": Route(only("admin", "trust_admin")),
     "rights:calendar": Route(only("admin", "trust_admin", "colleague")),
+    # The service register and consent (CON-1 to CON-4): the register and purposes are
+    # kept by administrators (and the data protection lead); a class's consent is its
+    # teacher's too; the published register every member's; a parent answers for their
+    # own children (Amy). entry_id, purpose_id and target: see _consent.
+    "consent:register": Route(only("admin", "trust_admin")),
+    "consent:service_new": Route(only("admin", "trust_admin")),
+    "consent:service_edit": Route(only("admin", "trust_admin")),
+    "consent:service_delete": Route(only("admin", "trust_admin")),
+    "consent:purposes": Route(only("admin", "trust_admin")),
+    "consent:purpose_edit": Route(only("admin", "trust_admin")),
+    "consent:purpose_delete": Route(only("admin", "trust_admin")),
+    "consent:overview": Route(only("teacher", "colleague", "admin", "trust_admin")),
+    "consent:class_consent": Route(only("teacher", "admin", "trust_admin")),
+    "consent:class_consent_csv": Route(only("teacher", "admin", "trust_admin")),
+    "consent:published": Route(only(*SCHOOL_A)),
+    "consent:published_pdf": Route(only(*SCHOOL_A)),
+    "consent:children": Route(only("parent")),
+    "consent:child_decide": Route(
+        only("parent", ok=302),
+        method="post",
+        data=lambda world: {"answer": "given", "for": _consent(world)["target"]},
+    ),
 }
 
 # API operations, keyed "METHOD /path" as in the OpenAPI document. Anonymous callers
@@ -404,6 +426,30 @@ API: dict[str, Route] = {
     f"DELETE {S}/term-dates/{{period_id}}": Route(
         api_only(*API_ADMINS, "colleague", ok=204), "delete"
     ),
+    # The service register and consent (CON-1 to CON-4), as on the pages.
+    f"GET {S}/consent/register": Route(api_only(*API_ADMINS)),
+    f"POST {S}/consent/register": Route(
+        api_only(*API_ADMINS, ok=201), "post", {"name": "Quizlet", "provider": "Quizlet Inc."}
+    ),
+    f"GET {S}/consent/register/{{entry_id}}/impact": Route(api_only(*API_ADMINS)),
+    f"PATCH {S}/consent/register/{{entry_id}}": Route(api_only(*API_ADMINS), "patch", {}),
+    f"DELETE {S}/consent/register/{{entry_id}}": Route(api_only(*API_ADMINS, ok=204), "delete"),
+    f"GET {S}/consent/purposes": Route(api_only(*API_ADMINS)),
+    f"POST {S}/consent/purposes": Route(
+        api_only(*API_ADMINS, ok=201),
+        "post",
+        {"name": "Trip photographs", "description": "Photographs of trips in the school hall."},
+    ),
+    f"PATCH {S}/consent/purposes/{{purpose_id}}": Route(api_only(*API_ADMINS), "patch", {}),
+    f"DELETE {S}/consent/purposes/{{purpose_id}}": Route(api_only(*API_ADMINS, ok=204), "delete"),
+    f"GET {S}/consent/published": Route(api_only(*SCHOOL_A)),
+    f"GET {S}/consent/classes/{{class_id}}/{{target}}": Route(
+        api_only("teacher", "admin", "trust_admin")
+    ),
+    f"GET {S}/consent/children": Route(api_only("parent")),
+    f"PUT {S}/consent/children/{{pupil_id}}/{{target}}": Route(
+        api_only("parent"), "put", {"answer": "given"}
+    ),
 }
 
 
@@ -525,6 +571,23 @@ PAGE_API: dict[str, tuple[str, ...]] = {
         f"POST {S}/term-dates/england-default",
         f"DELETE {S}/term-dates/{{period_id}}",
     ),
+    # The service register and consent (CON-1 to CON-4).
+    "consent:register": (f"GET {S}/consent/register",),
+    "consent:service_new": (f"POST {S}/consent/register",),
+    "consent:service_edit": (f"PATCH {S}/consent/register/{{entry_id}}",),
+    "consent:service_delete": (
+        f"GET {S}/consent/register/{{entry_id}}/impact",
+        f"DELETE {S}/consent/register/{{entry_id}}",
+    ),
+    "consent:purposes": (f"GET {S}/consent/purposes", f"POST {S}/consent/purposes"),
+    "consent:purpose_edit": (f"PATCH {S}/consent/purposes/{{purpose_id}}",),
+    "consent:purpose_delete": (f"DELETE {S}/consent/purposes/{{purpose_id}}",),
+    "consent:overview": (f"GET {S}/consent/published",),
+    "consent:class_consent": (f"GET {S}/consent/classes/{{class_id}}/{{target}}",),
+    "consent:class_consent_csv": (f"GET {S}/consent/classes/{{class_id}}/{{target}}",),
+    "consent:published": (f"GET {S}/consent/published",),
+    "consent:children": (f"GET {S}/consent/children",),
+    "consent:child_decide": (f"PUT {S}/consent/children/{{pupil_id}}/{{target}}",),
 }
 PAGE_ONLY: dict[str, str] = {
     "dashboard": "sends each person to their school's page; no data of its own",
@@ -553,6 +616,7 @@ PAGE_ONLY: dict[str, str] = {
     "analysis:pupils": "the pupils behind a figure, a page reached from the analysis tables",
     "pupil_school_find": "a pupil types their school's code to reach its sign-in page",
     "rosters:class_signin_cards": "cards with codes shown once, printed to hand out in person",
+    "consent:published_pdf": "the published register as a printable document, for people",
 }
 
 
@@ -672,6 +736,8 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
         values["data_request_id"] = _data_request(world, pattern)
     if "period_id" in flat:
         values["period_id"] = _calendar_period(world)
+    if {"entry_id", "purpose_id", "target"} & {a or b for a, b in names}:
+        values.update(_consent(world))
     if ("job_id", "") in names or ("", "job_id") in names:
         values["job_id"] = _import_job(
             world, stalled=pattern.rstrip("/").endswith(("retry", "cancel"))
@@ -735,6 +801,19 @@ def _calendar_period(world) -> int:  # type: ignore[no-untyped-def]
         return SchoolCalendarPeriod.objects.create(
             school=world.a, kind="term", name="Autumn term", start="2026-09-03", end="2026-12-18"
         ).pk
+
+
+def _consent(world) -> dict:  # type: ignore[no-untyped-def]
+    """School A's register (CON-1): Markbook and the default purposes, a service for
+    Year 7 that needs consent, and a purpose of the school's own (CON-4)."""
+    from tests.factories import consent_world
+
+    made = consent_world(world)
+    return {
+        "entry_id": made["service"].pk,
+        "purpose_id": made["purpose"].pk,
+        "target": f"service-{made['service'].pk}",
+    }
 
 
 def _guardian_link(world) -> int:  # type: ignore[no-untyped-def]

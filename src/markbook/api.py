@@ -15,6 +15,7 @@ from markbook.accounts.api_registration import router as registration_router
 from markbook.assessment.api import router as assessment_router
 from markbook.assessment.grid_api import router as markbook_router
 from markbook.audit.api import router as audit_router
+from markbook.consent.api import router as consent_router
 from markbook.core.api import ApiTokenAuth, install_error_handlers
 from markbook.core.text import without_requirement_ids
 from markbook.rights.api import router as rights_router
@@ -76,3 +77,4 @@ api.add_router("", assessment_router)
 api.add_router("", tracking_router)
 api.add_router("", analysis_router)
 api.add_router("", rights_router)
+api.add_router("", consent_router)

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "markbook.audit",
     "markbook.privacy",
     "markbook.rights",
+    "markbook.consent",
 ]
 
 MIDDLEWARE = [

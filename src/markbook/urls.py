@@ -22,6 +22,7 @@ urlpatterns = [
     path("trust/<int:trust_id>/analysis/", include("markbook.tracking.analysis.trust_urls")),
     path("s/<int:school_id>/requests/", include("markbook.rights.urls")),
     path("privacy/", include("markbook.privacy.urls")),
+    path("s/<int:school_id>/consent/", include("markbook.consent.urls")),
 ]
 
 handler500 = "markbook.core.busy.server_error_or_busy"

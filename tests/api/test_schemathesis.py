@@ -93,7 +93,14 @@ def _ids(world: World) -> dict[str, list[int]]:
             for t in ("Quiz", "Test", "Essay")
         ]
     rights = _rights_ids(world)
+    # School A's register and consent purposes (CON-1, CON-4).
+    from tests.factories import consent_world
+
+    consent = consent_world(world)
     return {
+        "entry_id": [consent["service"].pk, consent["service"].pk, 0],
+        "purpose_id": [consent["purpose"].pk, 0],
+        "target": [f"service-{consent['service'].pk}", f"purpose-{consent['purpose'].pk}", "x-0"],
         "assignment_id": [assignment, *quizzes, 0],
         "drop_id": [drop.pk, drop.pk, 0],
         "field_id": [*fields, 0],
@@ -382,7 +389,12 @@ def test_no_api_operation_answers_a_server_error(world: World):
     reached = {label for label, codes in statuses.items() if codes & {200, 201, 202, 204, 409}}
     # The token is a school administrator's: a pupil's own results and the trust's
     # operations are other roles' (the permission matrix reaches them).
-    others = [op for op in operations if "/me/results" in op.path or "/trusts/" in op.path]
+    # A parent's own children's consent is a parent's (CON-2).
+    others = [
+        op
+        for op in operations
+        if "/me/results" in op.path or "/trusts/" in op.path or "/consent/children" in op.path
+    ]
     assert len(reached) >= len(operations) - 3 - len(others), sorted(set(statuses) - reached)
     never_422 = [
         op.label

@@ -9,7 +9,17 @@ import markbook
 from markbook.audit.describe import ACTIONS, READS
 
 SRC = Path(markbook.__file__).parent
-APPS = ("accounts", "assessment", "audit", "core", "privacy", "rights", "rosters", "schools")
+APPS = (
+    "accounts",
+    "assessment",
+    "audit",
+    "consent",
+    "core",
+    "privacy",
+    "rights",
+    "rosters",
+    "schools",
+)
 ACTION = re.compile(rf"^(?:{'|'.join(APPS)})\.[a-z_]+\.[a-z_]+$")
 # Actions built from a template: each template and every name it can give.
 DYNAMIC = {
@@ -26,6 +36,8 @@ DYNAMIC = {
         "rosters.class.teacher_attached",
         "rosters.class.teacher_detached",
     },
+    # A parent's answer for their child (CON-2).
+    "consent.decision.{}": {"consent.decision.given", "consent.decision.refused"},
 }
 
 

@@ -53,6 +53,11 @@ EDIT_FORMS = (
     ("tracking:scale_edit", "trust_admin"),
     ("tracking:subject_edit", "admin"),
     ("tracking:subject_edit", "trust_admin"),
+    # The service register and consent purposes (CON-1, CON-4).
+    ("consent:service_edit", "admin"),
+    ("consent:service_edit", "trust_admin"),
+    ("consent:purpose_edit", "admin"),
+    ("consent:purpose_edit", "trust_admin"),
 )
 # The edit form of a page that holds several forms (the others add or revoke things).
 FORM = {"accounts:profile": "#display-form"}

@@ -54,6 +54,8 @@ NOT_PERSONAL_DESPITE_NAME = {
     "socialaccount.SocialApp.name": "the name of an OAuth client configuration",
     "django_tasks_database.DBTaskResult.queue_name": "a task queue's name",
     "django_tasks_database.DBTaskResult.backend_name": "a task backend's name",
+    "consent.ServiceEntry.name": "an online service's name, like 'Google Classroom'",
+    "consent.ConsentPurpose.name": "a consent purpose's name, like 'Names in newsletters'",
 }
 
 

@@ -294,6 +294,7 @@ def test_access_log_is_intact_with_one_summary_event_per_school(seed):
                 "schools.phase.changed",
                 "rosters.demo.seeded",
                 "rosters.demo.last_year_seeded",
+                "consent.demo.seeded",  # the register and parents' answers (CON-1, CON-2)
                 *extra,
             ]
             summary = AuditEvent.objects.get(school=school, action="rosters.demo.seeded")

@@ -49,6 +49,19 @@ ACTIONS: dict[str, str] = {
     "assessment.assignment.deleted": "deleted an assignment",
     "assessment.mark.changed": "changed a mark",
     "audit.event.redacted": "redacted an access-log entry",
+    # The service register and parents' consent (CON-1 to CON-4).
+    "consent.demo.seeded": "seeded the demo's online services and parents' consent",
+    "consent.register.set_up": "put Markbook and the default consent purposes on the register",
+    "consent.service.created": "added a service to the online services register",
+    "consent.service.changed": "changed a service on the online services register",
+    "consent.service.deleted": "removed a service from the online services register",
+    "consent.purpose.created": "added a consent purpose",
+    "consent.purpose.changed": "changed a consent purpose",
+    "consent.purpose.deleted": "removed a consent purpose",
+    "consent.decision.given": "gave consent for a child",
+    "consent.decision.refused": "refused or withdrew consent for a child",
+    "consent.class.viewed": "viewed a class's consent",
+    "consent.class.exported": "downloaded a class's consent as CSV",
     "rosters.class.changed": "changed class details",
     "rosters.class.created": "added a class",
     "rosters.class.deleted": "deleted a class",
@@ -124,6 +137,8 @@ READS: dict[str, tuple[str, str]] = {
     "rosters.pupil.fields_read": ("pupils' planning information", "pupils"),
     "rights.request.viewed": ("data-protection requests", "requests"),
     "rights.requests.listed": ("lists of data-protection requests", "lists"),
+    "consent.class.viewed": ("class consent lists", "classes"),
+    "consent.class.exported": ("class consent downloads", "classes"),
 }
 
 ROLE_NAMES: dict[str, str] = {  # keyed by Membership.Role, looked up by stored value

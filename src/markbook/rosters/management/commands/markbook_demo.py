@@ -35,6 +35,7 @@ from markbook.accounts.credentials import temporary_password
 from markbook.accounts.models import Membership, User
 from markbook.assessment.demo import demo_assignments
 from markbook.audit import services as audit
+from markbook.consent.demo import demo_consent
 from markbook.core.tenancy import all_schools, school_scope
 from markbook.core.validators import random_uln, upn_check_letter
 from markbook.rosters import demo_names as n
@@ -503,6 +504,7 @@ def _seed_schools(
             taught = {c.name for c in load.classes if teacher.email in c.teachers}
             _previous_year(admin, school, current, [c for c in loaded.classes if c.name in taught])
             demo_tracking(school)
+            demo_consent(school)  # the register and parents' answers (CON-1, CON-2)
             if spec.phase == "secondary":
                 demo_assignments(school)  # after tracking's subjects, for boundaries
         seeded.append(
