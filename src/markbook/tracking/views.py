@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from markbook.admission import ADMINS, STAFF, AccessRequest, admin_post, require_role, school_of
 from markbook.rosters.access import access_class
@@ -376,17 +376,11 @@ def drop_delete(request: AccessRequest, school_id: int, drop_id: int) -> HttpRes
 
 
 def entry_url(school_id: int, drop_id: int, class_id: int) -> str:
-    """Where a class's entries for a drop are made: the drop-entry grid, or the class's
-    page while there is no grid."""
-    try:
-        return reverse(
-            "tracking:drop_entry",
-            kwargs={"school_id": school_id, "drop_id": drop_id, "class_id": class_id},
-        )
-    except NoReverseMatch:
-        return reverse(
-            "rosters:class_detail", kwargs={"school_id": school_id, "class_id": class_id}
-        )
+    """Where a class's entries for a drop are made: the class's drop-entry grid (ASM-4)."""
+    return reverse(
+        "markbook:class_drop",
+        kwargs={"school_id": school_id, "class_id": class_id, "drop_id": drop_id},
+    )
 
 
 def drop_completion(request: AccessRequest, school_id: int, drop_id: int) -> HttpResponse:
