@@ -24,6 +24,7 @@ from markbook.rosters.api_years import router as years_router
 from markbook.schools.api import router as settings_router
 from markbook.tracking.analysis.api import router as analysis_router
 from markbook.tracking.api import router as tracking_router
+from markbook.tracking.api_drops import router as drops_router
 
 
 class MarkbookAPI(NinjaAPI):
@@ -73,4 +74,5 @@ api.add_router("", registration_router)
 api.add_router("", markbook_router)
 api.add_router("", assessment_router)
 api.add_router("", tracking_router)
+api.add_router("", drops_router)
 api.add_router("", analysis_router)
