@@ -162,6 +162,9 @@ PAGES: dict[str, Route | str] = {
     "trust_assessment:assignments": Route(only("trust_admin")),
     "trust_assessment:assignment_new": Route(only("trust_admin")),
     "trust_assessment:assignment_edit": Route(only("trust_admin")),
+    # Adding classes to a trust's assignment and deleting it (ASM-1): its administrators.
+    "trust_assessment:assignment_classes": Route(only("trust_admin")),
+    "trust_assessment:assignment_delete": Route(only("trust_admin")),
 }
 
 # API operations, keyed "METHOD /path" as in the OpenAPI document. Anonymous callers
@@ -374,7 +377,14 @@ API: dict[str, Route] = {
     "PATCH /api/trusts/{trust_id}/assignments/{trust_assignment_id}": Route(
         api_only("trust_admin"), "patch", {}
     ),
-}
+    # Read, set to more classes (7B; the original is 7A's) and deleted (ASM-1): the
+    # trust's administrators only.
+    "GET /api/trusts/{trust_id}/assignments/{trust_assignment_id}": Route(api_only("trust_admin")),
+    "POST /api/trusts/{trust_id}/assignments/{trust_assignment_id}/classes": Route(
+        api_only("trust_admin"), "post", lambda world: {"class_ids": [world.class_7b.pk]}
+    ),
+    "DELETE /api/trusts/{trust_id}/assignments/{trust_assignment_id}": Route(
+        api_only("trust_admin"), "delete"
     ),
 }
 
@@ -473,7 +483,14 @@ PAGE_API: dict[str, tuple[str, ...]] = {
     "trust_assessment:assignments": ("GET /api/trusts/{trust_id}/assignments",),
     "trust_assessment:assignment_new": ("POST /api/trusts/{trust_id}/assignments",),
     "trust_assessment:assignment_edit": (
+        "GET /api/trusts/{trust_id}/assignments/{trust_assignment_id}",
         "PATCH /api/trusts/{trust_id}/assignments/{trust_assignment_id}",
+    ),
+    "trust_assessment:assignment_classes": (
+        "POST /api/trusts/{trust_id}/assignments/{trust_assignment_id}/classes",
+    ),
+    "trust_assessment:assignment_delete": (
+        "DELETE /api/trusts/{trust_id}/assignments/{trust_assignment_id}",
     ),
     "analysis:report": (f"GET {S}/analysis",),
     "analysis:csv": (f"GET {S}/analysis/csv",),
