@@ -34,7 +34,9 @@ def test_trust_admin_adds_a_class_then_deletes_the_assignment(page, world, shot)
     shot(page, "add-classes")
     page.get_by_role("button", name="Add classes").click()
     expect(page.get_by_role("status")).to_contain_text("Trust mock was set to 7B Maths.")
-    expect(page.get_by_role("listitem").filter(has_text="7B Maths")).to_be_visible()
+    expect(
+        page.get_by_role("listitem").filter(has_text="7B Maths · Oakfield Academy")
+    ).to_be_visible()
     with school_scope(world.a):
         assert Assignment.objects.filter(trust_origin=original).count() == 2
 
@@ -43,7 +45,9 @@ def test_trust_admin_adds_a_class_then_deletes_the_assignment(page, world, shot)
     expect(page.get_by_label("Delete 7A Maths · Oakfield Academy and its 1 mark")).to_be_visible()
     shot(page, "delete-confirm")
     page.get_by_role("button", name="Delete assignment").click()
-    expect(page.get_by_role("status")).to_contain_text("1 copies with marks stay")
+    expect(page.get_by_role("status")).to_contain_text(
+        "1 school copy with marks stays with its school as its own assignment"
+    )
     with all_schools():
         assert not TrustAssignment.objects.exists()
         assert Assignment.objects.get().pk == copy_a.pk  # kept, with its mark

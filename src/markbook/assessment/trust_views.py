@@ -139,6 +139,10 @@ def trust_assignment_classes(
     )
 
 
+def _copies(count: int) -> str:
+    return f"{count} school cop{'y' if count == 1 else 'ies'}"
+
+
 def trust_assignment_delete(
     request: AccessRequest, trust_id: int, trust_assignment_id: int
 ) -> HttpResponse:
@@ -162,13 +166,16 @@ def trust_assignment_delete(
         except ValidationError as problem:
             error = " ".join(problem.messages)
         else:
-            text = f"{original.title} was deleted with {counts['deleted']} school copies"
+            text = f"{original.title} was deleted with {_copies(counts['deleted'])}"
             if counts["marks_deleted"]:
-                text += f" and {counts['marks_deleted']} marks"
-            if counts["detached"]:
+                marks = counts["marks_deleted"]
+                text += f" and {marks} mark{'s' if marks != 1 else ''}"
+            if counts["detached"] == 1:
+                text += "; 1 school copy with marks stays with its school as its own assignment"
+            elif counts["detached"]:
                 text += (
-                    f"; {counts['detached']} copies with marks stay with their schools as "
-                    "their own assignments"
+                    f"; {counts['detached']} school copies with marks stay with their schools "
+                    "as their own assignments"
                 )
             messages.success(request, text + ".")
             return redirect("trust_assessment:assignments", trust_id=trust.pk)
