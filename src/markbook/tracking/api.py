@@ -1,5 +1,5 @@
-"""API: grade scales and their grades, common bands, KS2 target rules, subjects and
-targets of one school (ASM-4); data drops are in api_drops.py.
+"""API: grade scales and their grades, common bands and subjects of one school (ASM-4);
+KS2 target tables and targets are in api_targets.py, data drops in api_drops.py.
 
 Thin, like the pages, and through the same services: check the role, fetch through
 access, call one service or selector, shape the answer. SchoolScopeMiddleware has
@@ -20,13 +20,11 @@ from markbook.core.api import responses
 from markbook.rosters.access import access_class
 from markbook.tracking import scales as scale_services
 from markbook.tracking import selectors
-from markbook.tracking import targets as target_services
 from markbook.tracking.access import (
     access_band,
     access_grade,
     access_scale,
     access_subject,
-    access_target_pupil,
 )
 from markbook.tracking.api_schemas import (
     BandOut,
@@ -43,14 +41,6 @@ from markbook.tracking.api_schemas import (
     SubjectIn,
     SubjectOut,
     SubjectPatch,
-    TargetIn,
-    TargetOut,
-    TargetRuleOut,
-    TargetRulesIn,
-    TargetsFromKs2In,
-    TargetsFromKs2Out,
-    TargetsImportIn,
-    TargetsImportOut,
 )
 from markbook.tracking.models import Band, Grade, GradeScale, Subject
 from markbook.tracking.services import tracking_setup
@@ -71,13 +61,6 @@ def _scale_named(name: str, field: str = "scale") -> GradeScale:
     if scale is None:
         raise ValidationError({field: [f"The school has no scale called {name}."]})
     return scale
-
-
-def _grade_named(scale: GradeScale, label: str, field: str) -> Grade:
-    grade = Grade.objects.filter(scale=scale, label__iexact=label.strip()).first()
-    if grade is None:
-        raise ValidationError({field: [f"{label} is not a grade of {scale.name}."]})
-    return grade
 
 
 def _specs(grades: list[GradeIn]) -> list[scale_services.GradeSpec]:
@@ -126,13 +109,6 @@ def _subject(subject: Subject) -> dict[str, Any]:
         "scale_id": subject.scale_id,
         "scale": subject.scale.name,
     }
-
-
-def _rules(scale: GradeScale) -> list[dict[str, Any]]:
-    return [
-        {"ks2_minimum": r.ks2_minimum, "grade": r.grade.label}
-        for r in selectors.target_rules(scale)
-    ]
 
 
 # --- Scales and their grades ---------------------------------------------------
@@ -235,34 +211,6 @@ def grade_update(
         )
         grade.refresh_from_db()
     return _grade(grade)
-
-
-@router.get(
-    f"{TRACKING}/scales/{{scale_id}}/target-rules",
-    response=responses(list[TargetRuleOut]),
-    summary="Read a scale's KS2 target table",
-)
-def target_rules(request: AccessRequest, school_id: int, scale_id: int) -> list:
-    """The school's table from KS2 average to a target on this scale, lowest first."""
-    require_role(request, *ADMINS)
-    return _rules(access_scale(request, scale_id))
-
-
-@router.put(
-    f"{TRACKING}/scales/{{scale_id}}/target-rules",
-    response=responses(list[TargetRuleOut]),
-    summary="Replace a scale's KS2 target table",
-)
-def target_rules_set(
-    request: AccessRequest, school_id: int, scale_id: int, payload: TargetRulesIn
-) -> list:
-    """The whole table, as its page saves it: each row the lowest KS2 average for a
-    grade of the scale (ASM-4); audited with old and new."""
-    require_role(request, *ADMINS)
-    scale = access_scale(request, scale_id)
-    rows = [(r.ks2_minimum, _grade_named(scale, r.grade, "rules")) for r in payload.rules]
-    target_services.target_rules_set(actor=request.user, scale=scale, rows=rows)
-    return _rules(scale)
 
 
 # --- Bands ---------------------------------------------------------------------
@@ -403,72 +351,3 @@ def subject_class_unlink(
         teaching_class=access_class(request, class_id),
     )
     return Status(204, None)
-
-
-# --- Targets ---------------------------------------------------------------------
-
-
-@router.put(
-    f"{TRACKING}/subjects/{{subject_id}}/targets/{{pupil_id}}",
-    response=responses(TargetOut),
-    summary="Set a pupil's target",
-)
-def target_set(
-    request: AccessRequest, school_id: int, subject_id: int, pupil_id: int, payload: TargetIn
-) -> dict:
-    """Administrators, or a teacher of the pupil in a class tracked in the subject; the
-    override is audited with old and new (ASM-4)."""
-    require_role(request, *STAFF)
-    subject = access_subject(request, subject_id)
-    pupil = access_target_pupil(request, subject, pupil_id)
-    target = target_services.target_set(
-        actor=request.user,
-        pupil=pupil,
-        subject=subject,
-        grade=_grade_named(subject.scale, payload.grade, "grade"),
-        path=payload.path,
-        starting_grade=_grade_named(subject.scale, payload.starting_grade, "starting_grade")
-        if payload.starting_grade
-        else None,
-    )
-    return {
-        "pupil_id": pupil.pk,
-        "subject_id": subject.pk,
-        "grade": target.grade.label,
-        "source": target.source,
-        "path": target.path,
-        "starting_grade": target.starting_grade.label if target.starting_grade else None,
-    }
-
-
-@router.post(
-    f"{TRACKING}/targets/import",
-    response=responses(TargetsImportOut),
-    summary="Import targets from CSV",
-)
-def targets_import(request: AccessRequest, school_id: int, payload: TargetsImportIn) -> dict:
-    """Check a CSV (errors by row), or with confirm import it: all or nothing."""
-    require_role(request, *ADMINS)
-    school = school_of(request)
-    preview = target_services.targets_import_preview(school=school, text=payload.csv)
-    out: dict[str, Any] = {"rows": len(preview.rows), "errors": preview.errors}
-    if payload.confirm:
-        out.update(
-            target_services.targets_import(actor=request.user, school=school, text=payload.csv)
-        )
-    return out
-
-
-@router.post(
-    f"{TRACKING}/targets/from-ks2",
-    response=responses(TargetsFromKs2Out),
-    summary="Set targets from KS2 results",
-)
-def targets_from_ks2(request: AccessRequest, school_id: int, payload: TargetsFromKs2In) -> dict:
-    """Targets from KS2 prior attainment by the school's target tables, for the pupils
-    of every tracked class, as the tracking page does (ASM-4); targets imported or set
-    by a teacher are kept unless `overwrite`."""
-    require_role(request, *ADMINS)
-    return target_services.targets_from_ks2(
-        actor=request.user, school=school_of(request), overwrite=payload.overwrite
-    )
