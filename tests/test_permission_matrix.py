@@ -95,7 +95,8 @@ PAGES: dict[str, Route | str] = {
     "tracking:subject_autolink": Route(only("admin", "trust_admin")),
     "tracking:subject_edit": Route(only("admin", "trust_admin")),
     "tracking:subject_classes": Route(only("admin", "trust_admin")),
-    "tracking:subject_delete": Route(only("admin", "trust_admin", ok=405)),
+    # Deleting says first what goes with it (a GET page), then deletes on the POST.
+    "tracking:subject_delete": Route(only("admin", "trust_admin")),
     "tracking:scales": Route(only("admin", "trust_admin")),
     "tracking:scale_new": Route(only("admin", "trust_admin")),
     "tracking:scale_edit": Route(only("admin", "trust_admin")),
@@ -107,7 +108,7 @@ PAGES: dict[str, Route | str] = {
     "tracking:drop_completion": Route(only("teacher", "colleague", "admin", "trust_admin")),
     "tracking:drop_edit": Route(only("admin", "trust_admin")),
     "tracking:drop_lock": Route(only("admin", "trust_admin", ok=405)),
-    "tracking:drop_delete": Route(only("admin", "trust_admin", ok=405)),
+    "tracking:drop_delete": Route(only("admin", "trust_admin")),
     "tracking:targets_import": Route(only("admin", "trust_admin")),
     "tracking:targets_from_ks2": Route(only("admin", "trust_admin", ok=405)),
     # 7A: its teacher and the administrators; not the colleague (7B).
@@ -199,6 +200,9 @@ PAGES: dict[str, Route | str] = {
         method="post",
         data=lambda world: {"answer": "given", "for": _consent(world)["target"]},
     ),
+    # Adding classes to a trust's assignment and deleting it (ASM-1): its administrators.
+    "trust_assessment:assignment_classes": Route(only("trust_admin")),
+    "trust_assessment:assignment_delete": Route(only("trust_admin")),
 }
 
 # API operations, keyed "METHOD /path" as in the OpenAPI document. Anonymous callers
@@ -319,24 +323,45 @@ API: dict[str, Route] = {
     "GET /api/trusts/{trust_id}/analysis": Route(api_only("trust_admin")),
     # Sending nothing changes nothing, so every role's call can be the same.
     f"PATCH {S}/settings": Route(api_only("admin"), "patch", {}),
-    # Tracking (ASM-4): set-up read by staff, written by administrators.
+    # Tracking (ASM-4): set-up read by staff, written by administrators. scale_id is a
+    # school-defined scale, grade_id its lowest grade, subject_id Maths (tracking 7A and
+    # 7B, no targets or grades), drop_id an open drop without entries.
     f"GET {S}/tracking/scales": Route(api_only(*API_STAFF)),
     f"POST {S}/tracking/scales": Route(
         api_only(*API_ADMINS, ok=201),
         "post",
         {"name": "Effort", "grades": [{"label": "Low"}, {"label": "High"}]},
     ),
+    f"GET {S}/tracking/scales/{{scale_id}}": Route(api_only(*API_STAFF)),
+    f"PATCH {S}/tracking/scales/{{scale_id}}": Route(
+        api_only(*API_ADMINS), "patch", {"name": "Emerging to Mastery"}
+    ),
     f"DELETE {S}/tracking/scales/{{scale_id}}": Route(api_only(*API_ADMINS, ok=204), "delete"),
+    f"PATCH {S}/tracking/scales/{{scale_id}}/grades/{{grade_id}}": Route(
+        api_only(*API_ADMINS), "patch", {"band_id": None}
+    ),
+    f"GET {S}/tracking/scales/{{scale_id}}/target-rules": Route(api_only(*API_ADMINS)),
+    f"PUT {S}/tracking/scales/{{scale_id}}/target-rules": Route(
+        api_only(*API_ADMINS), "put", {"rules": [{"ks2_minimum": 100, "grade": "Secure"}]}
+    ),
     f"GET {S}/tracking/bands": Route(api_only(*API_STAFF)),
-    f"PUT {S}/tracking/grades/{{grade_id}}/band": Route(
-        api_only(*API_ADMINS), "put", {"band_id": None}
+    f"PATCH {S}/tracking/bands/{{band_id}}": Route(
+        api_only(*API_ADMINS), "patch", {"name": "Secure+"}
     ),
     f"GET {S}/tracking/subjects": Route(api_only(*API_STAFF)),
     f"POST {S}/tracking/subjects": Route(
         api_only(*API_ADMINS, ok=201), "post", {"name": "Art", "scale": "GCSE 9-1"}
     ),
+    f"PATCH {S}/tracking/subjects/{{subject_id}}": Route(
+        api_only(*API_ADMINS), "patch", {"code": "MA"}
+    ),
+    f"DELETE {S}/tracking/subjects/{{subject_id}}": Route(api_only(*API_ADMINS, ok=204), "delete"),
+    f"GET {S}/tracking/subjects/{{subject_id}}/classes": Route(api_only(*API_ADMINS)),
     f"PUT {S}/tracking/subjects/{{subject_id}}/classes/{{class_id}}": Route(
         api_only(*API_ADMINS, ok=204), "put"
+    ),
+    f"DELETE {S}/tracking/subjects/{{subject_id}}/classes/{{class_id}}": Route(
+        api_only(*API_ADMINS, ok=204), "delete"
     ),
     # Amy's target in Maths: her teacher (7A) and the administrators; not the colleague.
     f"PUT {S}/tracking/subjects/{{subject_id}}/targets/{{pupil_id}}": Route(
@@ -345,10 +370,16 @@ API: dict[str, Route] = {
     f"POST {S}/tracking/targets/import": Route(
         api_only(*API_ADMINS), "post", {"csv": "UPN,Subject,Target\n"}
     ),
+    f"POST {S}/tracking/targets/from-ks2": Route(api_only(*API_ADMINS), "post", {}),
     f"GET {S}/tracking/drops": Route(api_only(*API_STAFF)),
     f"POST {S}/tracking/drops": Route(
         api_only(*API_ADMINS, ok=201), "post", {"name": "Spring", "date": "2027-03-01"}
     ),
+    f"GET {S}/tracking/drops/{{drop_id}}": Route(api_only(*API_STAFF)),
+    f"PATCH {S}/tracking/drops/{{drop_id}}": Route(
+        api_only(*API_ADMINS), "patch", {"deadline": "2027-01-15"}
+    ),
+    f"DELETE {S}/tracking/drops/{{drop_id}}": Route(api_only(*API_ADMINS, ok=204), "delete"),
     f"POST {S}/tracking/drops/{{drop_id}}/lock": Route(api_only(*API_ADMINS), "post"),
     f"POST {S}/tracking/drops/{{drop_id}}/unlock": Route(api_only(*API_ADMINS), "post"),
     f"GET {S}/tracking/drops/{{drop_id}}/completion": Route(api_only(*API_STAFF)),
@@ -450,6 +481,15 @@ API: dict[str, Route] = {
     f"PUT {S}/consent/children/{{pupil_id}}/{{target}}": Route(
         api_only("parent"), "put", {"answer": "given"}
     ),
+    # Read, set to more classes (7B; the original is 7A's) and deleted (ASM-1): the
+    # trust's administrators only.
+    "GET /api/trusts/{trust_id}/assignments/{trust_assignment_id}": Route(api_only("trust_admin")),
+    "POST /api/trusts/{trust_id}/assignments/{trust_assignment_id}/classes": Route(
+        api_only("trust_admin"), "post", lambda world: {"class_ids": [world.class_7b.pk]}
+    ),
+    "DELETE /api/trusts/{trust_id}/assignments/{trust_assignment_id}": Route(
+        api_only("trust_admin"), "delete"
+    ),
 }
 
 
@@ -497,20 +537,45 @@ PAGE_API: dict[str, tuple[str, ...]] = {
     "rosters:import_job_cancel": (f"POST {S}/imports/{{job_id}}/cancel",),
     "audit:log": (f"GET {S}/audit",),
     "schools:family_settings": (f"GET {S}/settings/families", f"PATCH {S}/settings/families"),
+    # Tracking (ASM-4): the school's set-up, drops and targets.
     "tracking:subjects": (f"GET {S}/tracking/subjects", f"POST {S}/tracking/subjects"),
-    "tracking:subject_classes": (f"PUT {S}/tracking/subjects/{{subject_id}}/classes/{{class_id}}",),
+    "tracking:subject_edit": (f"PATCH {S}/tracking/subjects/{{subject_id}}",),
+    "tracking:subject_delete": (f"DELETE {S}/tracking/subjects/{{subject_id}}",),
+    "tracking:subject_classes": (
+        f"GET {S}/tracking/subjects/{{subject_id}}/classes",
+        f"PUT {S}/tracking/subjects/{{subject_id}}/classes/{{class_id}}",
+        f"DELETE {S}/tracking/subjects/{{subject_id}}/classes/{{class_id}}",
+    ),
     "tracking:scales": (f"GET {S}/tracking/scales",),
     "tracking:scale_new": (f"POST {S}/tracking/scales",),
+    "tracking:scale_edit": (
+        f"GET {S}/tracking/scales/{{scale_id}}",
+        f"PATCH {S}/tracking/scales/{{scale_id}}",
+    ),
     "tracking:scale_delete": (f"DELETE {S}/tracking/scales/{{scale_id}}",),
-    "tracking:bands": (f"GET {S}/tracking/bands", f"PUT {S}/tracking/grades/{{grade_id}}/band"),
+    "tracking:target_rules": (
+        f"GET {S}/tracking/scales/{{scale_id}}/target-rules",
+        f"PUT {S}/tracking/scales/{{scale_id}}/target-rules",
+    ),
+    "tracking:bands": (
+        f"GET {S}/tracking/bands",
+        f"PATCH {S}/tracking/bands/{{band_id}}",
+        f"PATCH {S}/tracking/scales/{{scale_id}}/grades/{{grade_id}}",
+    ),
     "tracking:drops": (f"GET {S}/tracking/drops",),
     "tracking:drop_new": (f"POST {S}/tracking/drops",),
-    "tracking:drop_completion": (f"GET {S}/tracking/drops/{{drop_id}}/completion",),
+    "tracking:drop_completion": (
+        f"GET {S}/tracking/drops/{{drop_id}}",
+        f"GET {S}/tracking/drops/{{drop_id}}/completion",
+    ),
+    "tracking:drop_edit": (f"PATCH {S}/tracking/drops/{{drop_id}}",),
     "tracking:drop_lock": (
         f"POST {S}/tracking/drops/{{drop_id}}/lock",
         f"POST {S}/tracking/drops/{{drop_id}}/unlock",
     ),
+    "tracking:drop_delete": (f"DELETE {S}/tracking/drops/{{drop_id}}",),
     "tracking:targets_import": (f"POST {S}/tracking/targets/import",),
+    "tracking:targets_from_ks2": (f"POST {S}/tracking/targets/from-ks2",),
     "tracking:class_targets": (f"PUT {S}/tracking/subjects/{{subject_id}}/targets/{{pupil_id}}",),
     "assessment:assignments": (f"GET {S}/assignments",),
     "assessment:assignment_new": (f"POST {S}/classes/{{class_id}}/assignments",),
@@ -522,7 +587,14 @@ PAGE_API: dict[str, tuple[str, ...]] = {
     "trust_assessment:assignments": ("GET /api/trusts/{trust_id}/assignments",),
     "trust_assessment:assignment_new": ("POST /api/trusts/{trust_id}/assignments",),
     "trust_assessment:assignment_edit": (
+        "GET /api/trusts/{trust_id}/assignments/{trust_assignment_id}",
         "PATCH /api/trusts/{trust_id}/assignments/{trust_assignment_id}",
+    ),
+    "trust_assessment:assignment_classes": (
+        "POST /api/trusts/{trust_id}/assignments/{trust_assignment_id}/classes",
+    ),
+    "trust_assessment:assignment_delete": (
+        "DELETE /api/trusts/{trust_id}/assignments/{trust_assignment_id}",
     ),
     "analysis:report": (f"GET {S}/analysis",),
     "analysis:csv": (f"GET {S}/analysis/csv",),
@@ -605,13 +677,6 @@ PAGE_ONLY: dict[str, str] = {
     "staff_register_sso": "registration through a provider's sign-in, in a browser",
     "tracking:home": "a menu of the tracking pages",
     "tracking:subject_autolink": "a preview of links by class subject names, then the same PUT links",
-    "tracking:subject_edit": "not yet in the API: subjects are added and linked there, not renamed",
-    "tracking:subject_delete": "not yet in the API: deleting a subject is done on its page",
-    "tracking:scale_edit": "not yet in the API: school-defined scales are added and deleted there",
-    "tracking:target_rules": "not yet in the API: the school's KS2 table is edited on its page",
-    "tracking:drop_edit": "not yet in the API: drops are added, locked and unlocked there",
-    "tracking:drop_delete": "not yet in the API: deleting a drop is done on its page",
-    "tracking:targets_from_ks2": "not yet in the API: deriving targets from KS2 is a page action",
     "analysis:pdf": "a printable summary for governors, a document for people",
     "analysis:pupils": "the pupils behind a figure, a page reached from the analysis tables",
     "pupil_school_find": "a pupil types their school's code to reach its sign-in page",

@@ -26,6 +26,8 @@ from markbook.rosters.api_years import router as years_router
 from markbook.schools.api import router as settings_router
 from markbook.tracking.analysis.api import router as analysis_router
 from markbook.tracking.api import router as tracking_router
+from markbook.tracking.api_drops import router as drops_router
+from markbook.tracking.api_targets import router as targets_router
 
 
 class MarkbookAPI(NinjaAPI):
@@ -75,6 +77,8 @@ api.add_router("", registration_router)
 api.add_router("", markbook_router)
 api.add_router("", assessment_router)
 api.add_router("", tracking_router)
+api.add_router("", drops_router)
+api.add_router("", targets_router)
 api.add_router("", analysis_router)
 api.add_router("", rights_router)
 api.add_router("", consent_router)

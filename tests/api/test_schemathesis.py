@@ -25,6 +25,8 @@ from markbook.assessment.services import assignment_create
 from markbook.core.tenancy import school_scope
 from markbook.rosters.models import GuardianLink, ImportJob
 from markbook.rosters.oneroster.export import oneroster_export
+from markbook.tracking.models import Band, GradeScale
+from markbook.tracking.scales import subject_create
 from tests.conftest import World
 from tests.factories import stalled_import_job
 
@@ -222,7 +224,9 @@ def _tracking_ids(world: World) -> dict[str, list[int]]:
     made = tracking_world(world)
     with school_scope(world.a):
         grade = made["scale"].grades.order_by("rank").first()
+        bands = list(Band.objects.order_by("rank").values_list("pk", flat=True)[:2])
     return {
+        "band_id": [*bands, 0],
         "scale_id": [made["scale"].pk, 0],
         "subject_id": [made["subject"].pk, 0],
         "drop_id": [made["drop"].pk, made["drop"].pk, 0],
@@ -349,6 +353,13 @@ def test_no_api_operation_answers_a_server_error(world: World):
         spare = assignment_create(
             actor=None, teaching_class=world.class_7a, title="Spare", max_mark=5
         ).pk
+        # A subject no assignment uses (Maths is 7A's, whose assignments use it).
+        spare_subject = subject_create(
+            actor=None,
+            school=world.a,
+            name="Spare subject",
+            scale=GradeScale.objects.get(name="GCSE 9-1"),
+        ).pk
     explicit = {
         "POST /api/schools/{school_id}/tracking/scales": (
             {},
@@ -366,6 +377,26 @@ def test_no_api_operation_answers_a_server_error(world: World):
             {"confirm": "true"},
         ),
         **_rights_explicit(world),
+        # Tracking (ASM-4): a whole KS2 table of the school's own scale, and a subject
+        # deleted with the confirmation that data would need.
+        "PUT /api/schools/{school_id}/tracking/scales/{scale_id}/target-rules": (
+            {"scale_id": ids["scale_id"][0]},
+            {"rules": [{"ks2_minimum": 95, "grade": "Secure"}]},
+            None,
+        ),
+        "DELETE /api/schools/{school_id}/tracking/subjects/{subject_id}": (
+            {"subject_id": spare_subject},
+            None,
+            {"confirm": "true"},
+        ),
+        # Amy's target in Maths, a grade of its scale (generated grades rarely are one).
+        "PUT /api/schools/{school_id}/tracking/subjects/{subject_id}/targets/{pupil_id}": (
+            {"subject_id": ids["subject_id"][0], "pupil_id": world.amy.pk},
+            {"grade": "6"},
+            None,
+        ),
+        # The whole-school analysis as first opened: generated drop ids are never real.
+        "GET /api/schools/{school_id}/analysis": ({}, None, None),
     }
     for operation in operations:
         if operation.label not in explicit:

@@ -1,6 +1,8 @@
 """A school administrator sets up tracking (ASM-4): a school-defined scale, a data drop
 created and locked, and its completion view."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -45,6 +47,11 @@ def test_admin_adds_a_scale_creates_a_drop_locks_it_and_sees_completion(page, wo
     expect(page.get_by_text("0 of 9")).to_be_visible()
     expect(page.get_by_role("link", name="6 to enter")).to_be_visible()
     shot(page, "completion")
+    # A gap opens that class's entry grid for this drop (ASM-4).
+    page.get_by_role("link", name="6 to enter").click()
+    expect(page).to_have_url(re.compile(rf"/markbook/classes/{world.class_7a.pk}/drops/\d+/$"))
+    shot(page, "gap-grid")
+    page.go_back()
 
     page.get_by_role("button", name="Lock drop").click()
     expect(page.get_by_role("status")).to_contain_text("Spring is locked")

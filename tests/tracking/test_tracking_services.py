@@ -207,3 +207,44 @@ def test_targets_from_ks2_then_teacher_override_is_audited(world):
         # A later KS2 run keeps the teacher's target.
         assert targets.targets_from_ks2(actor=world.admin, school=world.a)["changed"] == 0
         assert Target.objects.get(pupil=world.amy).grade.label == "7"
+
+
+def test_deleting_what_holds_grades_needs_the_confirmation_and_says_how_much(world):
+    """ASM-4: a drop or subject holding grades is refused without `confirm`, the message
+    counting them; with it, it goes with its grades and the log records how many."""
+    made = tracking_world(world)
+    with school_scope(world.a):
+        drop, subject = made["drop"], made["subject"]
+        TrackingEntry.objects.create(
+            school=world.a,
+            drop=drop,
+            field=drop.fields.get(key="working_at"),
+            pupil=world.amy,
+            subject=subject,
+            grade=Grade.objects.get(scale=subject.scale, label="5"),
+        )
+        with pytest.raises(ValidationError) as refused:
+            drops.drop_delete(actor=world.admin, drop=drop)
+        assert "holds 1 entry for 1 pupil" in str(refused.value)
+        with pytest.raises(ValidationError) as refused:
+            scales.subject_delete(actor=world.admin, subject=subject)
+        assert "holds 1 drop grade" in str(refused.value)
+        assert scales.subject_delete(actor=world.admin, subject=subject, confirm=True) == {
+            "targets": 0,
+            "entries": 1,
+            "classes": 2,
+        }
+        assert drops.drop_delete(actor=world.admin, drop=drop) == {
+            "entries": 0,
+            "pupils": 0,
+            "subjects": 0,
+        }
+    (event,) = [e for e in _events(world, "tracking.subject.deleted")]
+    assert event.data["entries"] == 1
+
+
+def _events(world, action: str):  # type: ignore[no-untyped-def]
+    from markbook.core.tenancy import all_schools
+
+    with all_schools():
+        return list(AuditEvent.objects.filter(school_id=world.a.pk, action=action))

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.http import Http404
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
@@ -161,6 +162,31 @@ class CopyOut(Schema):
     school_id: int
     assignment_id: int
     class_name: str
+    marks: int = Field(description="Marks given for this copy so far.")
+
+
+class TrustClassesIn(InputSchema):
+    class_ids: list[int] = Field(
+        max_length=1000, description="Teaching classes of the trust's schools to add."
+    )
+
+
+class TrustDeleteQuery(InputSchema):
+    delete_marked: list[int] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Copies with marks (assignment ids) to delete with their marks; the "
+        "others with marks are kept by their schools, detached from the trust's original.",
+    )
+    confirmation: str = Field(
+        "", max_length=200, description="The assignment's title, when delete_marked is sent."
+    )
+
+
+class TrustDeletedOut(Schema):
+    deleted: int = Field(description="School copies deleted (all those without marks).")
+    detached: int = Field(description="Copies with marks kept by their schools.")
+    marks_deleted: int
 
 
 class TrustAssignmentOut(Schema):
@@ -411,13 +437,23 @@ def family_view_change(request: AccessRequest, school_id: int, payload: FamilyVi
 
 
 def _copy(a: Assignment) -> dict:
-    return {"school_id": a.school_id, "assignment_id": a.pk, "class_name": a.teaching_class.name}
+    return {
+        "school_id": a.school_id,
+        "assignment_id": a.pk,
+        "class_name": a.teaching_class.name,
+        # Annotated where the copies are listed; counted for the few copies of an update.
+        "marks": a.mark_count if hasattr(a, "mark_count") else a.marks.count(),
+    }
 
 
 def _original(
     original: TrustAssignment, kept: tuple[Assignment, ...] | list[Assignment] = ()
 ) -> dict:
-    copies = original.copies.select_related("teaching_class").order_by("school_id", "pk")
+    copies = (
+        original.copies.select_related("teaching_class")
+        .annotate(mark_count=Count("marks"))
+        .order_by("school_id", "pk")
+    )
     return {
         "id": original.pk,
         "title": original.title,
@@ -491,3 +527,55 @@ def trust_assignment_change(
         max_mark=payload.max_mark if payload.max_mark is not None else original.max_mark,
     )
     return _original(original, kept)
+
+
+@router.get(
+    f"{TRUST}/assignments/{{trust_assignment_id}}",
+    response=responses(TrustAssignmentOut),
+    summary="Get a trust's assignment",
+)
+def trust_assignment_read(request: AccessRequest, trust_id: int, trust_assignment_id: int) -> dict:
+    """The original with each school's copy and how many marks it has."""
+    return _original(access_trust_assignment(request, trust_assignment_id))
+
+
+@router.post(
+    f"{TRUST}/assignments/{{trust_assignment_id}}/classes",
+    response=responses(TrustAssignmentOut),
+    summary="Set a trust's assignment to more classes",
+)
+def trust_assignment_classes_add(
+    request: AccessRequest, trust_id: int, trust_assignment_id: int, payload: TrustClassesIn
+) -> dict:
+    """Each class gets its own school's copy of the original as it is now; 422 for a
+    class outside the trust's schools, or when every class has a copy already."""
+    original = access_trust_assignment(request, trust_assignment_id)
+    wanted = set(payload.class_ids)
+    classes = [c for c in selectors.trust_classes(original.trust) if c.pk in wanted]
+    if len(classes) != len(wanted):
+        raise ValidationError({"class_ids": ["Some classes are not in the trust's schools."]})
+    services.trust_assignment_classes_add(actor=request.user, original=original, classes=classes)
+    return _original(original)
+
+
+@router.delete(
+    f"{TRUST}/assignments/{{trust_assignment_id}}",
+    response=responses(TrustDeletedOut),
+    summary="Delete a trust's assignment",
+)
+def trust_assignment_remove(
+    request: AccessRequest,
+    trust_id: int,
+    trust_assignment_id: int,
+    query: Query[TrustDeleteQuery],
+) -> dict:
+    """Delete the original and its copies without marks. Copies with marks stay with
+    their schools, detached, unless named in `delete_marked` with the title typed as
+    `confirmation` (422 otherwise); the answer counts what went and what stayed."""
+    original = access_trust_assignment(request, trust_assignment_id)
+    return services.trust_assignment_delete(
+        actor=request.user,
+        original=original,
+        delete_marked=query.delete_marked,
+        confirmation=query.confirmation,
+    )

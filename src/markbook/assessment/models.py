@@ -18,7 +18,12 @@ class TrustAssignment(models.Model):
     """A trust administrator's original of work set to classes across the trust's schools
     (ASM-1). Not a tenant table: it belongs to the trust, and only that trust's
     administrators reach it (through the /trust/<trust_id>/ URLs admission admits). Each
-    school gets its own `Assignment` copy, linked by `Assignment.trust_origin`."""
+    school gets its own `Assignment` copy, linked by `Assignment.trust_origin`; classes
+    can be added later, each getting its copy of the original as it then is. Deleting
+    the original deletes its copies without marks; a copy with marks stays with its
+    school as that school's own assignment (the link cleared) unless the trust
+    administrator chooses it for deletion and types the title to confirm
+    (`services.trust_assignment_delete`)."""
 
     trust = models.ForeignKey("schools.Trust", on_delete=models.CASCADE, related_name="assignments")
     title = models.CharField(max_length=200)

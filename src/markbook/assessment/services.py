@@ -7,10 +7,10 @@ assignments (`trust_assignment_*`: one original, a copy per class in each school
 call them.
 """
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -23,6 +23,9 @@ from markbook.audit import services as audit
 from markbook.rosters.models import Pupil, TeachingClass
 from markbook.schools.models import Trust
 from markbook.tracking.models import Grade, Subject, SubjectClass
+
+if TYPE_CHECKING:  # django-stubs is a development dependency
+    from django_stubs_ext import WithAnnotations
 
 MAX_MARK_LIMIT = Decimal("99999.99")
 
@@ -331,10 +334,7 @@ def trust_assignment_create(
     original, each class gets its own school's copy linked to it, audited in each
     school's log (assignment_create)."""
     title, mark = _validate_assignment(title, max_mark, kind)
-    if not classes:
-        raise _fail("classes", "Choose at least one class.")
-    if any(c.school.trust_id != trust.pk for c in classes):
-        raise _fail("classes", "Every class must be in one of the trust's schools.")
+    _trust_classes_check(trust, classes)
     original = TrustAssignment.objects.create(
         trust=trust, title=title, kind=kind, due_date=due_date, max_mark=mark, created_by=actor
     )
@@ -410,3 +410,115 @@ def trust_assignment_update(
             },
         )
     return kept
+
+
+def _trust_classes_check(trust: Trust, classes: list[TeachingClass]) -> None:
+    if not classes:
+        raise _fail("classes", "Choose at least one class.")
+    if any(c.school.trust_id != trust.pk for c in classes):
+        raise _fail("classes", "Every class must be in one of the trust's schools.")
+
+
+@transaction.atomic
+def trust_assignment_classes_add(
+    *, actor: User | None, original: TrustAssignment, classes: list[TeachingClass]
+) -> list[Assignment]:
+    """Set an existing trust assignment to more classes (ASM-1): each new class gets its
+    own school's copy of the original as it is now, linked to it; a class that has a
+    copy already keeps it (none is made twice). Each school's log records the classes
+    added there. Returns the new copies."""
+    _trust_classes_check(original.trust, classes)
+    have = set(
+        Assignment.objects.filter(trust_origin=original).values_list("teaching_class_id", flat=True)
+    )
+    new = [c for c in classes if c.pk not in have]
+    if not new:
+        raise _fail("classes", "Every class chosen has this assignment already.")
+    made = [
+        assignment_create(
+            actor=actor,
+            teaching_class=teaching_class,
+            title=original.title,
+            max_mark=original.max_mark,
+            due_date=original.due_date,
+            kind=original.kind,
+            trust_origin=original,
+        )
+        for teaching_class in new
+    ]
+    for school_id in sorted({a.school_id for a in made}):
+        audit.record(
+            actor=actor,
+            school=school_id,
+            action="assessment.trust_assignment.classes_added",
+            data={
+                "trust_assignment": original.pk,
+                "title": original.title,
+                "classes": [a.teaching_class.name for a in made if a.school_id == school_id],
+            },
+        )
+    return made
+
+
+class _Marks(TypedDict):
+    mark_count: int
+
+
+def trust_assignment_copies(
+    original: TrustAssignment,
+) -> "list[WithAnnotations[Assignment, _Marks]]":
+    """The original's copies in every school of the trust, each with `mark_count`, by
+    school and class (the request's scope is the trust's schools)."""
+    return list(
+        Assignment.objects.filter(trust_origin=original)
+        .select_related("teaching_class", "school")
+        .annotate(mark_count=Count("marks"))
+        .order_by("school__name", "teaching_class__name", "pk")
+    )
+
+
+@transaction.atomic
+def trust_assignment_delete(
+    *,
+    actor: User | None,
+    original: TrustAssignment,
+    delete_marked: Collection[int] = (),
+    confirmation: str = "",
+) -> dict[str, int]:
+    """Delete a trust's assignment (ASM-1). Its copies without marks are deleted with it.
+    A copy with marks is kept by default, detached from the original as its school's own
+    assignment; the copies named in `delete_marked` (assignment ids) are deleted with
+    their marks, only when `confirmation` is the original's title typed out. Each
+    school's log records what went and what stayed; returns the counts."""
+    copies = trust_assignment_copies(original)
+    marked = {a.pk: a for a in copies if a.mark_count}
+    chosen = set(delete_marked)
+    unknown = chosen - set(marked)
+    if unknown:
+        raise _fail("delete_marked", "Only this assignment's copies with marks can be chosen.")
+    if chosen and confirmation.strip() != original.title:
+        raise _fail(
+            "confirmation",
+            f"Type the assignment's title, {original.title}, to delete copies with marks.",
+        )
+    deleted = [a for a in copies if not a.mark_count or a.pk in chosen]
+    detached = [a for a in copies if a.mark_count and a.pk not in chosen]
+    marks_deleted = sum(a.mark_count for a in deleted)
+    for school_id in sorted({a.school_id for a in copies}):
+        audit.record(
+            actor=actor,
+            school=school_id,
+            action="assessment.trust_assignment.deleted",
+            data={
+                "trust_assignment": original.pk,
+                "title": original.title,
+                "deleted": [a.pk for a in deleted if a.school_id == school_id],
+                "detached_with_marks": [a.pk for a in detached if a.school_id == school_id],
+                "marks_deleted": sum(a.mark_count for a in deleted if a.school_id == school_id),
+            },
+        )
+    for copy in deleted:
+        assignment_delete(actor=actor, assignment=copy)
+    Assignment.objects.filter(pk__in=[a.pk for a in detached]).update(trust_origin=None)
+    original.delete()
+    return {"deleted": len(deleted), "detached": len(detached), "marks_deleted": marks_deleted}

@@ -11,4 +11,14 @@ urlpatterns = [
         trust_views.trust_assignment_edit,
         name="assignment_edit",
     ),
+    path(
+        "<int:trust_assignment_id>/classes/",
+        trust_views.trust_assignment_classes,
+        name="assignment_classes",
+    ),
+    path(
+        "<int:trust_assignment_id>/delete/",
+        trust_views.trust_assignment_delete,
+        name="assignment_delete",
+    ),
 ]

@@ -30,6 +30,8 @@ ACTIONS: dict[str, str] = {
     "assessment.demo.seeded": "seeded the demo's assignments and marks",
     "assessment.results.viewed": "viewed a pupil's results",
     "assessment.trust_assignment.changed": "changed a trust assignment",
+    "assessment.trust_assignment.classes_added": "set a trust assignment to more classes",
+    "assessment.trust_assignment.deleted": "deleted a trust assignment",
     "accounts.display_preferences.changed": "changed their display preferences",
     "accounts.api_token.revoked": "revoked an API token",
     "accounts.password.changed": "changed a password",

@@ -230,17 +230,35 @@ def drop_unlock(*, actor: Any, drop: DataDrop) -> DataDrop:
     return drop
 
 
+def drop_holdings(drop: DataDrop) -> dict[str, int]:
+    """What deleting a drop would delete with it: the grades entered for it, and how
+    many pupils and classes' subjects they belong to."""
+    entries = TrackingEntry.objects.filter(drop=drop)
+    return {
+        "entries": entries.count(),
+        "pupils": entries.values("pupil").distinct().count(),
+        "subjects": entries.values("subject").distinct().count(),
+    }
+
+
 @transaction.atomic
-def drop_delete(*, actor: Any, drop: DataDrop) -> None:
-    """Delete a drop that holds no entries yet."""
-    count = TrackingEntry.objects.filter(drop=drop).count()
-    if count:
-        raise ValidationError(f"{drop.name} holds {count} entries; it cannot be deleted.")
+def drop_delete(*, actor: Any, drop: DataDrop, confirm: bool = False) -> dict[str, int]:
+    """Delete a drop and what it collects (ASM-4); one holding entries is deleted, with
+    them, only when `confirm` is given. Returns what was deleted."""
+    held = drop_holdings(drop)
+    if held["entries"] and not confirm:
+        count = held["entries"]
+        raise ValidationError(
+            f"{drop.name} holds {count} entr{'ies' if count != 1 else 'y'} for "
+            f"{held['pupils']} pupil{'s' if held['pupils'] != 1 else ''}; confirm to delete "
+            "them with it."
+        )
     audit.record(
         actor=actor,
         school=drop.school,
         action="tracking.drop.deleted",
         target=drop,
-        data={"name": drop.name},
+        data={"name": drop.name, **held},
     )
     drop.delete()
+    return held

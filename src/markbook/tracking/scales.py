@@ -450,23 +450,52 @@ def subject_update(
     return subject
 
 
+def subject_holdings(subject: Subject) -> dict[str, int]:
+    """What deleting a subject would delete with it: its pupils' targets, the grades
+    entered at its drops, and its links to classes (the classes themselves stay)."""
+    return {
+        "targets": Target.objects.filter(subject=subject).count(),
+        "entries": TrackingEntry.objects.filter(subject=subject).count(),
+        "classes": SubjectClass.objects.filter(subject=subject).count(),
+    }
+
+
+def holdings_text(held: dict[str, int]) -> str:
+    """'3 targets and 12 drop grades': the data a delete would take, for messages."""
+    words = {"targets": ("target", "targets"), "entries": ("drop grade", "drop grades")}
+    parts = [
+        f"{held[key]} {one if held[key] == 1 else many}"
+        for key, (one, many) in words.items()
+        if held.get(key)
+    ]
+    return " and ".join(parts)
+
+
 @transaction.atomic
-def subject_delete(*, actor: Any, subject: Subject) -> None:
-    """Delete a subject that holds no targets or drop grades yet."""
-    entries = TrackingEntry.objects.filter(subject=subject).count()
-    targets = Target.objects.filter(subject=subject).count()
-    if entries or targets:
+def subject_delete(*, actor: Any, subject: Subject, confirm: bool = False) -> dict[str, int]:
+    """Delete a subject and its links to classes (ASM-4). One holding targets or drop
+    grades is deleted, with them, only when `confirm` is given; one whose scale an
+    assignment's grade boundaries use is refused. Returns what was deleted."""
+    held = subject_holdings(subject)
+    used_by = subject.assignments.count()
+    if used_by:
         raise ValidationError(
-            f"{subject.name} holds {targets} targets and {entries} drop grades; it cannot be deleted."
+            f"{used_by} assignment{'s' if used_by != 1 else ''} use {subject.name} for their "
+            "grades; give them another subject before deleting it."
+        )
+    if (held["targets"] or held["entries"]) and not confirm:
+        raise ValidationError(
+            f"{subject.name} holds {holdings_text(held)}; confirm to delete them with it."
         )
     audit.record(
         actor=actor,
         school=subject.school,
         action="tracking.subject.deleted",
         target=subject,
-        data={"name": subject.name},
+        data={"name": subject.name, **held},
     )
     subject.delete()
+    return held
 
 
 @transaction.atomic

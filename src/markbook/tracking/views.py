@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from markbook.admission import ADMINS, STAFF, AccessRequest, admin_post, require_role, school_of
 from markbook.rosters.access import access_class
@@ -120,16 +120,35 @@ def subject_classes(request: AccessRequest, school_id: int, subject_id: int) -> 
     return render(request, "tracking/subject_classes.html", context)
 
 
-@admin_post
 def subject_delete(request: AccessRequest, school_id: int, subject_id: int) -> HttpResponse:
+    """Say what deleting a subject takes with it (targets, drop grades, class links),
+    then delete it on the confirming POST."""
+    require_role(request, *ADMINS)
     subject = access_subject(request, subject_id)
-    try:
-        scale_services.subject_delete(actor=request.user, subject=subject)
-    except ValidationError as error:
-        _error(request, error)
-    else:
-        messages.success(request, f"{subject.name} was deleted.")
-    return redirect("tracking:subjects", school_id=school_id)
+    held = scale_services.subject_holdings(subject)
+    if request.method == "POST":
+        try:
+            scale_services.subject_delete(
+                actor=request.user, subject=subject, confirm=request.POST.get("confirm") == "1"
+            )
+        except ValidationError as error:
+            _error(request, error)
+        else:
+            messages.success(request, f"{subject.name} was deleted.")
+            return redirect("tracking:subjects", school_id=school_id)
+    context = {
+        "thing": subject.name,
+        "held": held,
+        "lines": [
+            f"{held['targets']} pupil target{'s' if held['targets'] != 1 else ''}",
+            f"{held['entries']} drop grade{'s' if held['entries'] != 1 else ''}",
+            f"its link{'s' if held['classes'] != 1 else ''} to {held['classes']} "
+            f"class{'es' if held['classes'] != 1 else ''} (the classes stay)",
+        ],
+        "holds_data": bool(held["targets"] or held["entries"]),
+        "cancel": reverse("tracking:subjects", kwargs={"school_id": school_id}),
+    }
+    return render(request, "tracking/delete_confirm.html", context)
 
 
 def subject_autolink(request: AccessRequest, school_id: int) -> HttpResponse:
@@ -363,30 +382,45 @@ def drop_lock(request: AccessRequest, school_id: int, drop_id: int) -> HttpRespo
     return redirect("tracking:drop_completion", school_id=school_id, drop_id=drop.pk)
 
 
-@admin_post
 def drop_delete(request: AccessRequest, school_id: int, drop_id: int) -> HttpResponse:
+    """Say how many entries deleting a drop takes with it, then delete it on the
+    confirming POST."""
+    require_role(request, *ADMINS)
     drop = access_drop(request, drop_id)
-    try:
-        drop_services.drop_delete(actor=request.user, drop=drop)
-    except ValidationError as error:
-        _error(request, error)
-        return redirect("tracking:drop_completion", school_id=school_id, drop_id=drop.pk)
-    messages.success(request, f"{drop.name} was deleted.")
-    return redirect("tracking:drops", school_id=school_id)
+    held = drop_services.drop_holdings(drop)
+    if request.method == "POST":
+        try:
+            drop_services.drop_delete(
+                actor=request.user, drop=drop, confirm=request.POST.get("confirm") == "1"
+            )
+        except ValidationError as error:
+            _error(request, error)
+        else:
+            messages.success(request, f"{drop.name} was deleted.")
+            return redirect("tracking:drops", school_id=school_id)
+    entries, pupils = held["entries"], held["pupils"]
+    context = {
+        "thing": drop.name,
+        "held": held,
+        "lines": [
+            f"{entries} entr{'ies' if entries != 1 else 'y'} for {pupils} "
+            f"pupil{'s' if pupils != 1 else ''} in {held['subjects']} "
+            f"subject{'s' if held['subjects'] != 1 else ''}",
+        ],
+        "holds_data": bool(entries),
+        "cancel": reverse(
+            "tracking:drop_completion", kwargs={"school_id": school_id, "drop_id": drop.pk}
+        ),
+    }
+    return render(request, "tracking/delete_confirm.html", context)
 
 
 def entry_url(school_id: int, drop_id: int, class_id: int) -> str:
-    """Where a class's entries for a drop are made: the drop-entry grid, or the class's
-    page while there is no grid."""
-    try:
-        return reverse(
-            "tracking:drop_entry",
-            kwargs={"school_id": school_id, "drop_id": drop_id, "class_id": class_id},
-        )
-    except NoReverseMatch:
-        return reverse(
-            "rosters:class_detail", kwargs={"school_id": school_id, "class_id": class_id}
-        )
+    """Where a class's entries for a drop are made: the class's drop-entry grid (ASM-4)."""
+    return reverse(
+        "markbook:class_drop",
+        kwargs={"school_id": school_id, "class_id": class_id, "drop_id": drop_id},
+    )
 
 
 def drop_completion(request: AccessRequest, school_id: int, drop_id: int) -> HttpResponse:
