@@ -49,6 +49,14 @@ ACTIONS: dict[str, str] = {
     "assessment.assignment.deleted": "deleted an assignment",
     "assessment.mark.changed": "changed a mark",
     "audit.event.redacted": "redacted an access-log entry",
+    # Restrictions, corrections and the privacy notice (DSR-3, DSR-5, DSR-10).
+    "privacy.corrections.viewed": "viewed a person's corrections",
+    "privacy.notice.dismissed": "dismissed the notice of a changed privacy notice",
+    "privacy.notice.published": "was told the privacy notice changed",
+    "privacy.restriction.lifted": "lifted a restriction of processing",
+    "privacy.restriction.placed": "restricted the processing of a person's data",
+    "privacy.restrictions.listed": "viewed the restrictions and objections",
+    "privacy.user.corrected": "corrected a person's details",
     "rosters.class.changed": "changed class details",
     "rosters.class.created": "added a class",
     "rosters.class.deleted": "deleted a class",
@@ -104,6 +112,8 @@ READS: dict[str, tuple[str, str]] = {
     "assessment.markbook.viewed": ("markbook pages", "classes"),
     "assessment.results.viewed": ("results pages", "pupils"),
     "rosters.pupil.fields_read": ("pupils' planning information", "pupils"),
+    "privacy.corrections.viewed": ("people's corrections", "people"),
+    "privacy.restrictions.listed": ("lists of restrictions", "lists"),
 }
 
 ROLE_NAMES: dict[str, str] = {  # keyed by Membership.Role, looked up by stored value

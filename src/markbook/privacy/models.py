@@ -126,7 +126,10 @@ class Correction(models.Model):
         constraints = [
             models.CheckConstraint(condition=ONE_PERSON, name="correction_one_person"),
         ]
-        indexes = [models.Index(fields=["school", "pupil"]), models.Index(fields=["school", "user"])]
+        indexes = [
+            models.Index(fields=["school", "pupil"]),
+            models.Index(fields=["school", "user"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.field} corrected"
@@ -162,7 +165,7 @@ class NoticeAlert(models.Model):
     )
     summary = models.JSONField(default=list)
     created_at = models.DateTimeField()
-    emailed_to = models.PositiveIntegerField(default=0)
+    told_admins = models.PositiveIntegerField(default=0)
     dismissed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -21,7 +21,6 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -216,13 +215,13 @@ def _tell(
                 from_email=None,
                 recipient_list=[u.email for u in admins],
             )
-        alert.emailed_to = len(admins) if sent else 0
-        alert.save(update_fields=["emailed_to"])
+        alert.told_admins = len(admins) if sent else 0
+        alert.save(update_fields=["told_admins"])
         audit.record(
             actor=None,
             school=school,
             action="privacy.notice.published",
-            data={"version": version.pk, "changes": len(changes), "emailed": alert.emailed_to},
+            data={"version": version.pk, "changes": len(changes), "emailed": alert.told_admins},
         )
     return sent
 

@@ -8,7 +8,7 @@ later has one function to call. Run inside a school scope: the restrictions read
 the scope's schools' (TEN-4).
 """
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
@@ -17,8 +17,6 @@ from markbook.privacy.models import Restriction
 if TYPE_CHECKING:
     from markbook.accounts.models import User
     from markbook.rosters.models import Pupil
-
-M = TypeVar("M", bound=Model)
 
 
 def _in_force() -> QuerySet[Restriction]:
@@ -46,7 +44,7 @@ def unrestricted_users(queryset: "QuerySet[User]") -> "QuerySet[User]":
     return queryset.exclude(restricted_user_q())
 
 
-def unrestricted(queryset: QuerySet[M], pupil: str) -> QuerySet[M]:
+def unrestricted[M: Model](queryset: QuerySet[M], pupil: str) -> QuerySet[M]:
     """Rows of any model about a pupil (`pupil` is the path to the pupil's id, like
     "pupil_id"), without those about restricted pupils: marks, enrolments, targets."""
     return queryset.exclude(restricted_pupil_q(pupil))
