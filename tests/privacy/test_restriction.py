@@ -72,12 +72,16 @@ def test_bad_input_is_refused_with_nothing_written(world):
     lifting twice: clear errors naming the field, nothing written."""
     with school_scope(world.a):
         with pytest.raises(ValidationError, match="reason"):
-            restriction_place(school=world.a, subject=world.amy, kind="restriction", reason=" ", by=None)
+            restriction_place(
+                school=world.a, subject=world.amy, kind="restriction", reason=" ", by=None
+            )
         with pytest.raises(ValidationError, match="not a kind"):
             restriction_place(school=world.a, subject=world.amy, kind="pause", reason="x", by=None)
     with all_schools():
         with pytest.raises(ValidationError, match="not in this school"):
-            restriction_place(school=world.a, subject=world.dee, kind="restriction", reason="x", by=None)
+            restriction_place(
+                school=world.a, subject=world.dee, kind="restriction", reason="x", by=None
+            )
         with pytest.raises(ValidationError, match="not a member"):
             restriction_place(
                 school=world.a, subject=world.other_teacher, kind="objection", reason="x", by=None
@@ -220,7 +224,9 @@ def test_pupil_page_shows_the_restriction(world, client_for):
         assert "Processing restricted" in body, role
     admin = client_for("admin").get(url).content.decode()
     assert f"/privacy/restrictions/{placed.pk}/" in admin
-    assert f"/privacy/restrictions/{placed.pk}/" not in client_for("teacher").get(url).content.decode()
+    assert (
+        f"/privacy/restrictions/{placed.pk}/" not in client_for("teacher").get(url).content.decode()
+    )
 
 
 def test_dpo_places_and_lifts_from_the_pages(world, dpo, client):
@@ -229,7 +235,8 @@ def test_dpo_places_and_lifts_from_the_pages(world, dpo, client):
     client.force_login(dpo)
     base = f"/s/{world.a.pk}/privacy/restrictions/"
     response = client.post(
-        base + "new/", {"person": "amy.adams", "kind": "objection", "reason": "Objects to profiling."}
+        base + "new/",
+        {"person": "amy.adams", "kind": "objection", "reason": "Objects to profiling."},
     )
     assert response.status_code == 302
     with school_scope(world.a):
@@ -251,7 +258,9 @@ def test_api_places_lists_and_lifts(world, client_for):
     client = client_for("admin")
     base = f"/api/schools/{world.a.pk}/restrictions"
     made = client.post(
-        base, {"pupil_id": world.ben.pk, "reason": "Accuracy contested."}, content_type="application/json"
+        base,
+        {"pupil_id": world.ben.pk, "reason": "Accuracy contested."},
+        content_type="application/json",
     )
     assert made.status_code == 201 and made.json()["active"] is True
     listed = client.get(base).json()
