@@ -116,9 +116,9 @@ def test_the_filters_leave_out_only_restricted_people(world):
 # --- the consumers -----------------------------------------------------------------
 
 
-def test_school_analysis_leaves_restricted_pupils_out_and_says_so(world, school, client_for):
-    """DSR-5: the analysis counts 9 pupils, then 8 once Ben is restricted (7A's teacher:
-    2 fewer... 8 then 7); the page says 1 restricted pupil is left out."""
+def test_school_analysis_leaves_restricted_pupils_out_and_says_so(world, school, client_for):  # noqa: F811
+    """DSR-5: the analysis counts 9 pupils, then 8 once Ben is restricted (and the
+    teacher of 7A sees 7 of 8); the page says 1 restricted pupil is left out."""
     url = f"/api/schools/{world.a.pk}/analysis"
     assert client_for("admin").get(url).json()["table"]["total"]["pupils"] == 9
     teacher = client_for("teacher").get(url, {"by": "class"}).json()
@@ -131,7 +131,7 @@ def test_school_analysis_leaves_restricted_pupils_out_and_says_so(world, school,
     assert "1 restricted pupil is left out of these figures" in page.content.decode()
 
 
-def test_trust_analysis_leaves_restricted_pupils_out(world, school, client_for):
+def test_trust_analysis_leaves_restricted_pupils_out(world, school, client_for):  # noqa: F811
     """DSR-5: the trust's figures are built from the same pupil set."""
     url = f"/api/trusts/{world.a.trust_id}/analysis"
 
