@@ -35,3 +35,12 @@ def notice_alerts() -> list[NoticeAlert]:
 def restricted_note(what: str = "these figures") -> dict[str, Any]:
     """ "N restricted pupils are left out of <what>", or nothing when there are none."""
     return {"count": restricted_pupils_left_out(), "what": what}
+
+
+@register.filter
+def who(user: Any) -> str:
+    """A decision-maker's name, or their email, or a dash when there is none (Markbook
+    itself, or an account since removed)."""
+    if user is None:
+        return "—"
+    return str(user.get_full_name() or user.email or "—")
