@@ -19,6 +19,11 @@ NOT_EDIT_FORMS = {
     "rosters:class_new": "a new class; the academic year shown is the current one",
     "tracking:drop_new": "a new data drop; working at and predicted are the suggested fields",
     "staff_register": "asks to join a school; 'a member of staff' is ticked by default",
+    # Restrictions and corrections (DSR-3, DSR-5): each form makes a new record.
+    "school_privacy:restriction_new": "places a new restriction; only the person is prefilled",
+    "school_privacy:restriction": "its form lifts the restriction, with a new reason",
+    "school_privacy:pupil_corrections": "records a new correction; the form starts empty",
+    "school_privacy:user_corrections": "records a new correction; the form starts empty",
 }
 OUTSIDERS = ("other_teacher", "other_admin", "platform_staff")
 

@@ -658,6 +658,7 @@ def _privacy(world, names: set[str]) -> dict[str, int]:  # type: ignore[no-untyp
     from markbook.core.tenancy import school_scope
     from markbook.privacy.models import NoticeAlert
     from markbook.privacy.notices import notice_publish
+    from markbook.privacy.restriction import pupil_restriction
     from markbook.privacy.services import restriction_place
 
     found: dict[str, int] = {}
@@ -665,9 +666,10 @@ def _privacy(world, names: set[str]) -> dict[str, int]:  # type: ignore[no-untyp
         found["version_id"] = notice_publish(notify=False).version.pk
     with school_scope(world.a):
         if "restriction_id" in names:
-            found["restriction_id"] = restriction_place(
+            placed = pupil_restriction(world.amy) or restriction_place(
                 school=world.a, subject=world.amy, kind="restriction", reason="Matrix", by=None
-            ).pk
+            )
+            found["restriction_id"] = placed.pk
         if "alert_id" in names:
             found["alert_id"] = NoticeAlert.objects.create(
                 school=world.a, version_id=found["version_id"], created_at=timezone.now()
