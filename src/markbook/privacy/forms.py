@@ -63,7 +63,9 @@ class CorrectionForm(forms.Form):
 
         self.model = Pupil if pupil else User
         names = PUPIL_FIELDS if pupil else USER_FIELDS
-        self.fields["field"].choices = [(n, _label(self.model, n)) for n in names]
+        choice = self.fields["field"]
+        assert isinstance(choice, forms.ChoiceField)
+        choice.choices = [(n, _label(self.model, n)) for n in names]
 
     def typed_value(self) -> Any:
         """The value as the model holds it (a date, a number, yes/no, None)."""

@@ -1,13 +1,14 @@
 """Reads of the privacy app (DSR-3, DSR-5, DSR-10); run in the request's school scope."""
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Field, QuerySet
 
 from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
+from markbook.core.fields import EncryptedTextField
 from markbook.privacy.corrections import value_decode
 from markbook.privacy.models import Correction, NoticeVersion, Restriction
 from markbook.rosters.models import Pupil
@@ -80,13 +81,13 @@ def corrections_of(subject: Pupil | User) -> list[CorrectionRow]:
     )
     model = Pupil if is_pupil else User
     for name in ("old_value", "new_value"):
-        Correction._meta.get_field(name).load_plaintext(rows)  # type: ignore[attr-defined]
+        cast(EncryptedTextField, Correction._meta.get_field(name)).load_plaintext(rows)
     shown = []
     for row in rows:
         try:
-            field = model._meta.get_field(row.field)
+            field = cast(Field, model._meta.get_field(row.field))
             label = str(field.verbose_name)
-            choices = dict(field.choices or [])  # type: ignore[arg-type]
+            choices = dict(field.choices or [])
         except Exception:  # a field removed since: its name as stored
             label, choices = row.field.replace("_", " "), {}
         shown.append(

@@ -6,11 +6,11 @@ The requests workflow calls `restriction_place`, `restriction_lift` and `rectify
 the request's id; the pages and the API call them without.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Field, Max
 from django.utils import timezone
 
 from markbook.accounts.models import Membership, User
@@ -179,7 +179,7 @@ def _user_rectify(
             raise _invalid("value", f"{new} already belongs to another account.")
     elif not new:
         raise _invalid("value", "This cannot be blank.")
-    limit = User._meta.get_field(field).max_length
+    limit = cast(Field, User._meta.get_field(field)).max_length
     if limit and len(new) > limit:
         raise _invalid("value", f"Keep this to {limit} characters.")
     old = getattr(user, field)
