@@ -44,3 +44,11 @@ def who(user: Any) -> str:
     if user is None:
         return "—"
     return str(user.get_full_name() or user.email or "—")
+
+
+@register.filter
+def manages_privacy(access: Any) -> bool:
+    """Whether the request's user manages restrictions and corrections (privacy.access)."""
+    from markbook.privacy.access import MANAGERS
+
+    return bool(access is not None and access.has(*MANAGERS))
