@@ -18,6 +18,7 @@ several workers start; a migrate runs once, before the new code serves anyone.
 
 import hashlib
 import json
+import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -35,6 +36,8 @@ from markbook.privacy.inventory import Declaration
 from markbook.privacy.models import NoticeAlert, NoticeVersion
 from markbook.privacy.record import notice_sections, processing_rows
 from markbook.schools.models import School
+
+logger = logging.getLogger(__name__)
 
 # What the notice says of each item, compared between versions.
 STATED = ("category", "purpose", "basis", "visible_to", "retention", "erasure", "encrypted")
@@ -209,12 +212,15 @@ def _tell(
         )
         sent = 0
         if admins:
-            sent = send_mail(
-                subject=f"{school.name}: Markbook's privacy notice has changed",
-                message=body,
-                from_email=None,
-                recipient_list=[u.email for u in admins],
-            )
+            try:
+                sent = send_mail(
+                    subject=f"{school.name}: Markbook's privacy notice has changed",
+                    message=body,
+                    from_email=None,
+                    recipient_list=[u.email for u in admins],
+                )
+            except Exception:  # the notice on the school's page still tells them
+                logger.exception("privacy notice email to school %s not sent", school.pk)
         alert.told_admins = len(admins) if sent else 0
         alert.save(update_fields=["told_admins"])
         audit.record(
