@@ -8,6 +8,7 @@ answers; a plain integer until the requests workflow's model exists to link to.
 """
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 
 from markbook.core.fields import EncryptedTextField
@@ -39,7 +40,7 @@ class Restriction(models.Model):
         related_name="+",
     )
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.RESTRICTION)
-    reason = models.TextField(max_length=2000)
+    reason = models.TextField(max_length=2000, validators=[MaxLengthValidator(2000)])
     placed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -52,7 +53,9 @@ class Restriction(models.Model):
         related_name="+",
     )
     lifted_at = models.DateTimeField(null=True, blank=True)
-    lift_reason = models.TextField(max_length=2000, blank=True)
+    lift_reason = models.TextField(
+        max_length=2000, blank=True, validators=[MaxLengthValidator(2000)]
+    )
     request_id = models.PositiveIntegerField(null=True, blank=True)
 
     objects = SchoolScopedManager()
