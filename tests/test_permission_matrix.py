@@ -203,6 +203,22 @@ PAGES: dict[str, Route | str] = {
     # Adding classes to a trust's assignment and deleting it (ASM-1): its administrators.
     "trust_assessment:assignment_classes": Route(only("trust_admin")),
     "trust_assessment:assignment_delete": Route(only("trust_admin")),
+    # Restrictions, corrections and the privacy notice's versions (DSR-3, DSR-5, DSR-10):
+    # the school's data protection lead (no such member in the fixed world: see
+    # tests/privacy/test_restriction.py) and administrators; restriction_id is Amy's.
+    "school_privacy:restrictions": Route(only("admin", "trust_admin")),
+    "school_privacy:restriction_new": Route(only("admin", "trust_admin")),
+    "school_privacy:restriction": Route(only("admin", "trust_admin")),
+    "school_privacy:restriction_lift": Route(
+        only("admin", "trust_admin", ok=302), method="post", data={"reason": "Checked."}
+    ),
+    "school_privacy:pupil_corrections": Route(only("admin", "trust_admin")),
+    "school_privacy:user_corrections": Route(only("admin", "trust_admin")),
+    # A notice of a changed privacy notice: School A's administrators dismiss it.
+    "school_privacy:notice_alert_dismiss": Route(only("admin", ok=302), method="post"),
+    # Public: every version of the privacy notice, with its dates.
+    "privacy:versions": Route({r: 200 for r in ROLES}),
+    "privacy:version": Route({r: 200 for r in ROLES}),
 }
 
 # API operations, keyed "METHOD /path" as in the OpenAPI document. Anonymous callers
@@ -490,6 +506,29 @@ API: dict[str, Route] = {
     "DELETE /api/trusts/{trust_id}/assignments/{trust_assignment_id}": Route(
         api_only("trust_admin"), "delete"
     ),
+    # Restrictions and corrections (DSR-3, DSR-5): the data protection lead and the
+    # administrators; the privacy notice's versions (DSR-10): everyone signed in.
+    f"GET {S}/restrictions": Route(api_only(*API_ADMINS)),
+    f"POST {S}/restrictions": Route(
+        api_only(*API_ADMINS, ok=201),
+        "post",
+        lambda world: {"pupil_id": world.ben.pk, "reason": "Accuracy contested."},
+    ),
+    f"GET {S}/restrictions/{{restriction_id}}": Route(api_only(*API_ADMINS)),
+    f"POST {S}/restrictions/{{restriction_id}}/lift": Route(
+        api_only(*API_ADMINS), "post", {"reason": "Checked."}
+    ),
+    f"GET {S}/pupils/{{pupil_id}}/corrections": Route(api_only(*API_ADMINS)),
+    f"POST {S}/pupils/{{pupil_id}}/corrections": Route(
+        api_only(*API_ADMINS, ok=201), "post", {"field": "last_name", "value": "Adamson"}
+    ),
+    f"GET {S}/people/{{user_id}}/corrections": Route(api_only(*API_ADMINS)),
+    f"POST {S}/people/{{user_id}}/corrections": Route(
+        api_only(*API_ADMINS, ok=201), "post", {"field": "first_name", "value": "Tessa"}
+    ),
+    "GET /api/privacy/notice-versions": Route(api_only(*EVERYONE)),
+    f"GET {S}/notice-changes": Route(api_only("admin")),
+    f"POST {S}/notice-changes/{{alert_id}}/dismiss": Route(api_only("admin"), "post"),
 }
 
 
@@ -660,6 +699,24 @@ PAGE_API: dict[str, tuple[str, ...]] = {
     "consent:published": (f"GET {S}/consent/published",),
     "consent:children": (f"GET {S}/consent/children",),
     "consent:child_decide": (f"PUT {S}/consent/children/{{pupil_id}}/{{target}}",),
+    # Restrictions, corrections, notice versions (DSR-3, DSR-5, DSR-10).
+    "school_privacy:restrictions": (f"GET {S}/restrictions",),
+    "school_privacy:restriction_new": (f"POST {S}/restrictions",),
+    "school_privacy:restriction": (f"GET {S}/restrictions/{{restriction_id}}",),
+    "school_privacy:restriction_lift": (f"POST {S}/restrictions/{{restriction_id}}/lift",),
+    "school_privacy:pupil_corrections": (
+        f"GET {S}/pupils/{{pupil_id}}/corrections",
+        f"POST {S}/pupils/{{pupil_id}}/corrections",
+    ),
+    "school_privacy:user_corrections": (
+        f"GET {S}/people/{{user_id}}/corrections",
+        f"POST {S}/people/{{user_id}}/corrections",
+    ),
+    "school_privacy:notice_alert_dismiss": (
+        f"GET {S}/notice-changes",
+        f"POST {S}/notice-changes/{{alert_id}}/dismiss",
+    ),
+    "privacy:versions": ("GET /api/privacy/notice-versions",),
 }
 PAGE_ONLY: dict[str, str] = {
     "dashboard": "sends each person to their school's page; no data of its own",
@@ -682,6 +739,7 @@ PAGE_ONLY: dict[str, str] = {
     "pupil_school_find": "a pupil types their school's code to reach its sign-in page",
     "rosters:class_signin_cards": "cards with codes shown once, printed to hand out in person",
     "consent:published_pdf": "the published register as a printable document, for people",
+    "privacy:version": "one earlier version of the public privacy notice, as published, to read",
 }
 
 
@@ -803,6 +861,7 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
         values["period_id"] = _calendar_period(world)
     if {"entry_id", "purpose_id", "target"} & {a or b for a, b in names}:
         values.update(_consent(world))
+    values.update(_privacy(world, {a or b for a, b in names}))
     if ("job_id", "") in names or ("", "job_id") in names:
         values["job_id"] = _import_job(
             world, stalled=pattern.rstrip("/").endswith(("retry", "cancel"))
@@ -879,6 +938,33 @@ def _consent(world) -> dict:  # type: ignore[no-untyped-def]
         "purpose_id": made["purpose"].pk,
         "target": f"service-{made['service'].pk}",
     }
+
+
+def _privacy(world, names: set[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """A restriction on Amy, a notice of a changed privacy notice for School A, and a
+    published version of the notice (DSR-5, DSR-10)."""
+    from django.utils import timezone
+
+    from markbook.core.tenancy import school_scope
+    from markbook.privacy.models import NoticeAlert
+    from markbook.privacy.notices import notice_publish
+    from markbook.privacy.restriction import pupil_restriction
+    from markbook.privacy.services import restriction_place
+
+    found: dict[str, int] = {}
+    if names & {"version_id", "alert_id"}:
+        found["version_id"] = notice_publish(notify=False).version.pk
+    with school_scope(world.a):
+        if "restriction_id" in names:
+            placed = pupil_restriction(world.amy) or restriction_place(
+                school=world.a, subject=world.amy, kind="restriction", reason="Matrix", by=None
+            )
+            found["restriction_id"] = placed.pk
+        if "alert_id" in names:
+            found["alert_id"] = NoticeAlert.objects.create(
+                school=world.a, version_id=found["version_id"], created_at=timezone.now()
+            ).pk
+    return found
 
 
 def _guardian_link(world) -> int:  # type: ignore[no-untyped-def]

@@ -23,6 +23,7 @@ urlpatterns = [
     path("s/<int:school_id>/requests/", include("markbook.rights.urls")),
     path("privacy/", include("markbook.privacy.urls")),
     path("s/<int:school_id>/consent/", include("markbook.consent.urls")),
+    path("s/<int:school_id>/privacy/", include("markbook.privacy.school_urls")),
 ]
 
 handler500 = "markbook.core.busy.server_error_or_busy"

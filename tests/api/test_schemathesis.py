@@ -214,7 +214,28 @@ def _rights_explicit(world: World) -> dict[str, tuple[dict, dict | None, dict | 
             None,
         ),
         "POST /api/schools/{school_id}/term-dates/england-default": ({}, None, None),
+        # Restrictions and notices of a changed privacy notice (DSR-5, DSR-10).
+        **_privacy_ids(world),
     }
+
+
+def _privacy_ids(world: World) -> dict[str, list[int]]:
+    """A restriction on Cal and a notice for School A, so their operations are reached."""
+    from django.utils import timezone
+
+    from markbook.privacy.models import NoticeAlert
+    from markbook.privacy.notices import notice_publish
+    from markbook.privacy.services import restriction_place
+
+    version = notice_publish(notify=False).version
+    with school_scope(world.a):
+        placed = restriction_place(
+            school=world.a, subject=world.cal, kind="restriction", reason="Fuzz", by=None
+        )
+        alert = NoticeAlert.objects.create(
+            school=world.a, version=version, created_at=timezone.now()
+        )
+    return {"restriction_id": [placed.pk, placed.pk, 0], "alert_id": [alert.pk, alert.pk, 0]}
 
 
 def _tracking_ids(world: World) -> dict[str, list[int]]:
@@ -397,6 +418,22 @@ def test_no_api_operation_answers_a_server_error(world: World):
         ),
         # The whole-school analysis as first opened: generated drop ids are never real.
         "GET /api/schools/{school_id}/analysis": ({}, None, None),
+        # Restrictions and corrections (DSR-3, DSR-5).
+        "POST /api/schools/{school_id}/restrictions": (
+            {},
+            {"pupil_id": world.ben.pk, "reason": "Accuracy contested."},
+            None,
+        ),
+        "POST /api/schools/{school_id}/pupils/{pupil_id}/corrections": (
+            {"pupil_id": world.amy.pk},
+            {"field": "last_name", "value": "Adamson"},
+            None,
+        ),
+        "POST /api/schools/{school_id}/people/{user_id}/corrections": (
+            {"user_id": world.parent.pk},
+            {"field": "first_name", "value": "Pat"},
+            None,
+        ),
     }
     for operation in operations:
         if operation.label not in explicit:

@@ -18,6 +18,11 @@ from markbook.rosters.models import MEDICAL_NOTES_MAX, Pupil, TeachingClass
 UNLIMITED_TEXT = {
     "rosters.ImportJob.upload": "the uploaded file, encrypted; its size is the upload limit's",
     "rosters.ImportJob.error": "written by Markbook when an import fails, never by a person",
+    # DSR-3, DSR-10: copies of limited values, and documents Markbook renders itself.
+    "privacy.Correction.old_value": "a corrected field's value, limited by that field",
+    "privacy.Correction.new_value": "a corrected field's value, limited by that field",
+    "privacy.NoticeVersion.html": "the privacy notice as Markbook rendered it from the inventory",
+    "privacy.NoticeVersion.text": "the privacy notice as Markbook rendered it from the inventory",
 }
 HUGE = "x" * 900_000
 

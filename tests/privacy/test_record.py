@@ -83,18 +83,18 @@ def test_new_declaration_appears_in_the_record(new_declaration):
     assert "schools.Trust,name,contact details" in record("--format", "csv")
 
 
-def test_new_declaration_appears_in_the_notice(client, new_declaration):
+def test_new_declaration_appears_in_the_notice(client, db, new_declaration):
     html = client.get(reverse("privacy:notice")).content.decode()
     for text in ("Send the trust", "newsletter XYZZY", "PLUGH", "FROBOZZ", "a reason QUUX"):
         assert text in html
 
 
-def test_without_the_declaration_neither_mentions_it(client):
+def test_without_the_declaration_neither_mentions_it(client, db):
     assert "XYZZY" not in record()
     assert "XYZZY" not in client.get(reverse("privacy:notice")).content.decode()
 
 
-def test_notice_is_public_and_grouped_by_category(client):
+def test_notice_is_public_and_grouped_by_category(client, db):
     response = client.get(reverse("privacy:notice"))
     assert response.status_code == 200
     html = response.content.decode()
@@ -107,7 +107,7 @@ def test_notice_is_public_and_grouped_by_category(client):
     assert "encrypted" in special
 
 
-def test_notice_says_who_sees_what_from_the_inventory(client):
+def test_notice_says_who_sees_what_from_the_inventory(client, db):
     html = client.get(reverse("privacy:notice")).content.decode()
     assert "School administrators only" in html  # sensitive pupil fields
     assert "365 days (IP addresses and user ids in logs)" in html  # log retention

@@ -64,6 +64,14 @@ ACTIONS: dict[str, str] = {
     "consent.decision.refused": "refused or withdrew consent for a child",
     "consent.class.viewed": "viewed a class's consent",
     "consent.class.exported": "downloaded a class's consent as CSV",
+    # Restrictions, corrections and the privacy notice (DSR-3, DSR-5, DSR-10).
+    "privacy.corrections.viewed": "viewed a person's corrections",
+    "privacy.notice.dismissed": "dismissed the notice of a changed privacy notice",
+    "privacy.notice.published": "was told the privacy notice changed",
+    "privacy.restriction.lifted": "lifted a restriction of processing",
+    "privacy.restriction.placed": "restricted the processing of a person's data",
+    "privacy.restrictions.listed": "viewed the restrictions and objections",
+    "privacy.user.corrected": "corrected a person's details",
     "rosters.class.changed": "changed class details",
     "rosters.class.created": "added a class",
     "rosters.class.deleted": "deleted a class",
@@ -141,6 +149,8 @@ READS: dict[str, tuple[str, str]] = {
     "rights.requests.listed": ("lists of data-protection requests", "lists"),
     "consent.class.viewed": ("class consent lists", "classes"),
     "consent.class.exported": ("class consent downloads", "classes"),
+    "privacy.corrections.viewed": ("people's corrections", "people"),
+    "privacy.restrictions.listed": ("lists of restrictions", "lists"),
 }
 
 ROLE_NAMES: dict[str, str] = {  # keyed by Membership.Role, looked up by stored value

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from markbook.audit import services as audit
+from markbook.privacy.restriction import restricted_count, unrestricted_pupils
 from markbook.rosters.models import Pupil
 from markbook.rosters.services import upn_digest
 from markbook.schools.models import School
@@ -213,10 +214,13 @@ def targets_from_ks2(
     ):
         rules.setdefault(rule.scale_id, []).append(rule)
     writer = _Writer(school, actor, Target.Source.KS2, _existing(subjects))
-    pupils = Pupil.objects.filter(
+    taught = Pupil.objects.filter(
         enrolments__teaching_class__subject_links__subject__in=subjects,
         status=Pupil.Status.ON_ROLL,
-    ).values_list(
+    )
+    # No new automated processing of a restricted pupil's data (DSR-5): left out, counted.
+    restricted = restricted_count(taught.distinct())
+    pupils = unrestricted_pupils(taught).values_list(
         "pk", "ks2_reading", "ks2_maths", "enrolments__teaching_class__subject_links__subject"
     )
     by_id = {s.pk: s for s in subjects}
@@ -234,6 +238,7 @@ def targets_from_ks2(
         writer.put(pupil_id, subject, grade)
     counts = writer.save()
     counts["skipped"] = skipped
+    counts["restricted"] = restricted
     audit.record(actor=actor, school=school, action="tracking.targets.from_ks2", data=counts)
     return counts
 

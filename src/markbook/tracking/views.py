@@ -490,7 +490,13 @@ def targets_from_ks2(request: AccessRequest, school_id: int) -> HttpResponse:
     messages.success(
         request,
         f"Targets from KS2: {counts['created']} new, {counts['changed']} changed, "
-        f"{counts['skipped']} kept or without KS2 results.",
+        f"{counts['skipped']} kept or without KS2 results."
+        + (
+            f" {counts['restricted']} restricted pupils were left out: their data is not "
+            "processed while the restriction is in force."
+            if counts["restricted"]
+            else ""
+        ),
     )
     return redirect("tracking:home", school_id=school_id)
 

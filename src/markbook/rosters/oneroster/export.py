@@ -30,6 +30,12 @@ from decimal import Decimal
 
 from markbook.accounts.models import Membership, User
 from markbook.assessment.models import Assignment, Mark
+from markbook.privacy.restriction import (
+    restricted_count,
+    unrestricted,
+    unrestricted_pupils,
+    unrestricted_users,
+)
 from markbook.rosters import services
 from markbook.rosters.models import ClassTeacher, Enrolment, GuardianLink, Pupil, TeachingClass
 from markbook.rosters.oneroster import spec
@@ -172,7 +178,10 @@ def oneroster_export(*, actor: User, school: School) -> bytes:
             }
         )
 
-    pupils = list(Pupil.objects.select_related("school").order_by("last_name", "first_name", "pk"))
+    # Restricted pupils (DSR-5) and their enrolments, links and results are left out.
+    everyone = Pupil.objects.select_related("school")
+    pupils = list(unrestricted_pupils(everyone).order_by("last_name", "first_name", "pk"))
+    restricted = restricted_count(everyone)
     pupil_ids = {p.pk: pupil_sourced_id(p) for p in pupils}
     for pupil in pupils:
         hidden = pseudonymise and bool(pupil.pseudonym)
@@ -196,7 +205,8 @@ def oneroster_export(*, actor: User, school: School) -> bytes:
     ).values_list("user_id", "role"):
         staff_roles[user_id].add(role)
     staff_ids: dict[int, str] = {}
-    for user in User.objects.filter(pk__in=staff_roles).order_by("last_name", "first_name", "pk"):
+    staff_users = unrestricted_users(User.objects.filter(pk__in=staff_roles))
+    for user in staff_users.order_by("last_name", "first_name", "pk"):
         staff_ids[user.pk] = spec.sourced_id(sid, "user", user.pk)
         user_rows.append(
             {
@@ -218,8 +228,10 @@ def oneroster_export(*, actor: User, school: School) -> bytes:
     for parent_id, pupil_id in GuardianLink.objects.order_by("pk").values_list(
         "parent_id", "pupil_id"
     ):
-        children[parent_id].append(pupil_ids[pupil_id])
-    for user in User.objects.filter(pk__in=children).order_by("last_name", "first_name", "pk"):
+        if pupil_id in pupil_ids:
+            children[parent_id].append(pupil_ids[pupil_id])
+    parents = unrestricted_users(User.objects.filter(pk__in=children))
+    for user in parents.order_by("last_name", "first_name", "pk"):
         parent_sid = spec.sourced_id(sid, "user", user.pk)
         user_rows.append(
             {
@@ -248,7 +260,9 @@ def oneroster_export(*, actor: User, school: School) -> bytes:
                 "role": "teacher",
             }
         )
-    for enrolment in Enrolment.objects.order_by("teaching_class_id", "pupil_id"):
+    for enrolment in unrestricted(Enrolment.objects.all(), "pupil_id").order_by(
+        "teaching_class_id", "pupil_id"
+    ):
         enrolment_rows.append(
             {
                 "sourcedId": spec.sourced_id(sid, "enrolment", enrolment.pk),
@@ -294,7 +308,9 @@ def oneroster_export(*, actor: User, school: School) -> bytes:
             "scoreDate": mark.updated_at.date().isoformat(),
             "classSourcedId": class_ids[class_of[mark.assignment_id]],
         }
-        for mark in Mark.objects.order_by("assignment_id", "pupil_id")
+        for mark in unrestricted(Mark.objects.all(), "pupil_id").order_by(
+            "assignment_id", "pupil_id"
+        )
     ]
 
     data = {
@@ -333,6 +349,7 @@ def oneroster_export(*, actor: User, school: School) -> bytes:
         action="rosters.oneroster.exported",
         data={
             "pupils": len(pupils),
+            "restricted_left_out": restricted,
             "staff": len(staff_ids),
             "parents": len(children),
             "classes": len(classes),

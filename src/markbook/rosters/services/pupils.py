@@ -17,6 +17,7 @@ from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
 from markbook.core.rows import insert_rows, unusable_passwords
 from markbook.core.validators import text_too_long, uln_problem, upn_problem
+from markbook.privacy.corrections import corrections_record
 from markbook.rosters.models import Pupil
 from markbook.rosters.services.common import add_error, raise_if
 from markbook.rosters.services.usernames import USERNAME_PATTERN, pupil_username_generate
@@ -311,15 +312,27 @@ def pupil_create(
 
 
 @transaction.atomic
-def pupil_update(*, actor: User | None, pupil: Pupil, **changes: Any) -> Pupil:
+def pupil_update(
+    *, actor: User | None, pupil: Pupil, request_id: int | None = None, **changes: Any
+) -> Pupil:
     """Change a pupil's details; old and new values go to the access log (ROS-1, DSR-3).
 
-    For encrypted fields (SEC-2) the log records only that the value changed."""
+    For encrypted fields (SEC-2) the log records only that the value changed; each
+    changed field is also recorded as a correction, its values encrypted (DSR-3),
+    answering the rights request `request_id` when one is given."""
     changed = pupil_changes_apply(pupil, changes)
     if not changed:
         return pupil
     extra = ["upn_hash"] if "upn" in changed else []
     pupil.save(update_fields=[*changed, *extra, "updated_at"])
+    corrections_record(
+        school_id=pupil.school_id,
+        label="rosters.Pupil",
+        pupil=pupil,
+        by=actor,
+        changes={name: (old, getattr(pupil, name)) for name, old in changed.items()},
+        request_id=request_id,
+    )
     if pupil.user_id and {"username", "first_name", "last_name"} & set(changed):
         user = pupil.user
         assert user is not None  # user_id is set, and the foreign key guarantees the row

@@ -11,6 +11,7 @@ from markbook.accounts.credentials import user_with_temporary_password
 from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
 from markbook.core.validators import text_too_long
+from markbook.privacy.corrections import corrections_record
 from markbook.rosters.models import ClassTeacher
 from markbook.rosters.services.common import add_error, email_validate, invalid, raise_if
 from markbook.schools.models import School
@@ -100,9 +101,17 @@ def _admins_other_than(user: User) -> bool:
 
 
 @transaction.atomic
-def staff_update(*, actor: User | None, school: School, user: User, **changes: Any) -> User:
+def staff_update(
+    *,
+    actor: User | None,
+    school: School,
+    user: User,
+    request_id: int | None = None,
+    **changes: Any,
+) -> User:
     """Change a staff member's name, email or role (ROS-1); never demotes the last
-    school administrator. Old and new values are logged (DSR-3)."""
+    school administrator. Old and new values are logged (DSR-3), and a changed name or
+    email recorded as a correction, answering the rights request `request_id` if given."""
     unknown = sorted(set(changes) - {"first_name", "last_name", "email", "role"})
     raise_if({name: ["This is not a staff field that can be changed."] for name in unknown})
     roles = staff_roles_required(user)
@@ -141,6 +150,18 @@ def staff_update(*, actor: User | None, school: School, user: User, **changes: A
     if not data:
         return user
     user.save(update_fields=["email", "username", "first_name", "last_name"])
+    corrections_record(
+        school_id=school.pk,
+        label="accounts.User",
+        user=user,
+        by=actor,
+        changes={
+            name: (change["old"], change["new"])
+            for name, change in data.items()
+            if name in ("email", "first_name", "last_name")
+        },
+        request_id=request_id,
+    )
     audit.record(actor=actor, school=school, action="rosters.staff.changed", target=user, data=data)
     return user
 

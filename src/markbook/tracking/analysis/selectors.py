@@ -15,8 +15,8 @@ classes, in the subjects of those classes, in full. A teacher groups only by the
 fields the school shows teachers. Pupils are compared only within one school, or
 across the schools of one trust for its administrators (SEC-6).
 
-Restricted pupils (DSR-5): the Pupil model has no restriction flag yet; when it gains
-one, `_pupils` is the one place to leave them out. Pupils who have left are left out.
+Restricted pupils (DSR-5) and pupils who have left are left out, in `_pupils`, through
+privacy.restriction (the one place every consumer asks).
 
 Expected grade: until the tracking module derives a flight path, the expected grade at
 every drop is the target (a flat path); `_expected` is the one place that decides it.
@@ -32,6 +32,7 @@ from markbook.accounts.models import User
 from markbook.admission import ADMINS, Access
 from markbook.audit import services as audit
 from markbook.core.fields import EncryptedTextField
+from markbook.privacy.restriction import unrestricted_pupils
 from markbook.rosters.models import Enrolment, Pupil, TeachingClass
 from markbook.rosters.services import SENSITIVE_FIELDS
 from markbook.schools.models import School
@@ -155,7 +156,9 @@ def _pupils(viewer: Viewer, fields: Iterable[str]) -> dict[int, Pupil]:
     encrypted ones decrypted once per field (one key fetch each), not per row (SEC-2)."""
     names = sorted({"school_id", "year_group", *fields})
     pupils = list(
-        Pupil.objects.filter(status=Pupil.Status.ON_ROLL).only(*names).order_by("last_name", "pk")
+        unrestricted_pupils(Pupil.objects.filter(status=Pupil.Status.ON_ROLL))
+        .only(*names)
+        .order_by("last_name", "pk")
     )
     for name in names:
         if name in SENSITIVE_FIELDS:

@@ -1,0 +1,60 @@
+"""Fetching the privacy app's objects for a user: missing and forbidden look the same
+(404, TEN-3). The school's data protection lead and its administrators manage
+restrictions and corrections (DSR-3, DSR-5) for every person of the school, so a DPO
+who is also a teacher is not limited to their own classes here."""
+
+from django.http import Http404
+
+from markbook.accounts.models import Membership, User
+from markbook.admission import ADMINS, AccessRequest, require_role
+from markbook.privacy.models import NoticeAlert, Restriction
+from markbook.rosters.models import Pupil
+
+MANAGERS = ("dpo", *ADMINS)
+
+
+def require_manager(request: AccessRequest) -> None:
+    """404 unless the user is the school's data protection lead or an administrator."""
+    require_role(request, *MANAGERS)
+
+
+def access_restriction(request: AccessRequest, restriction_id: int) -> Restriction:
+    require_manager(request)
+    found = (
+        Restriction.objects.select_related("pupil", "user", "placed_by", "lifted_by")
+        .filter(pk=restriction_id)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def access_subject_pupil(request: AccessRequest, pupil_id: int) -> Pupil:
+    require_manager(request)
+    pupil = Pupil.objects.select_related("school").filter(pk=pupil_id).first()
+    if pupil is None:
+        raise Http404
+    return pupil
+
+
+def access_subject_user(request: AccessRequest, user_id: int) -> User:
+    """A member of the school who is not a pupil (pupils are corrected as pupils)."""
+    require_manager(request)
+    member = (
+        Membership.objects.filter(user_id=user_id)
+        .exclude(role=Membership.Role.PUPIL)
+        .select_related("user")
+        .first()
+    )
+    if member is None:
+        raise Http404
+    return member.user
+
+
+def access_notice_alert(request: AccessRequest, alert_id: int) -> NoticeAlert:
+    require_role(request, "school_admin")
+    alert = NoticeAlert.objects.filter(pk=alert_id).first()
+    if alert is None:
+        raise Http404
+    return alert

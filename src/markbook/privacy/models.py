@@ -1,0 +1,190 @@
+"""The privacy app's records: restrictions and objections (DSR-5), corrections (DSR-3),
+and the published versions of the privacy notice with the schools told of a change
+(DSR-10).
+
+A restriction or correction is about one person: a pupil record, or a user (a member
+of staff or a parent), never both. `request_id` points at the rights request a record
+answers; a plain integer until the requests workflow's model exists to link to.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator
+from django.db import models
+
+from markbook.core.fields import EncryptedTextField
+from markbook.core.tenancy import SchoolScopedManager
+
+ONE_PERSON = models.Q(pupil__isnull=False, user__isnull=True) | models.Q(
+    pupil__isnull=True, user__isnull=False
+)
+
+
+class Restriction(models.Model):
+    """A person's data is kept but not processed while this is in force (DSR-5).
+
+    Placing one and lifting it are both decisions, recorded with who, when and why."""
+
+    class Kind(models.TextChoices):
+        RESTRICTION = "restriction", "Restriction of processing"
+        OBJECTION = "objection", "Objection to processing"
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    pupil = models.ForeignKey(
+        "rosters.Pupil", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.RESTRICTION)
+    reason = models.TextField(max_length=2000, validators=[MaxLengthValidator(2000)])
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    placed_at = models.DateTimeField()
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lift_reason = models.TextField(
+        max_length=2000, blank=True, validators=[MaxLengthValidator(2000)]
+    )
+    request_id = models.PositiveIntegerField(null=True, blank=True)
+
+    objects = SchoolScopedManager()
+
+    class Meta:
+        ordering = ["-placed_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=ONE_PERSON, name="restriction_one_person"),
+            # One restriction in force per person: a second is refused, not stacked.
+            models.UniqueConstraint(
+                "school",
+                "pupil",
+                condition=models.Q(lifted_at__isnull=True, pupil__isnull=False),
+                name="restriction_one_active_per_pupil",
+            ),
+            models.UniqueConstraint(
+                "school",
+                "user",
+                condition=models.Q(lifted_at__isnull=True, user__isnull=False),
+                name="restriction_one_active_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({'lifted' if self.lifted_at else 'in force'})"
+
+    @property
+    def active(self) -> bool:
+        return self.lifted_at is None
+
+
+class Correction(models.Model):
+    """One field of a person's record corrected (DSR-3): the old and new values, who
+    made the change and when, and the request it answers if any.
+
+    The values are kept encrypted with the school's key (SEC-2), for every field: for
+    the sensitive ones (SEN, FSM, ethnicity, medical notes) the record then holds what
+    the access log does not (it says only "changed"). They are stored as JSON, so a
+    blank (null) and an empty text stay apart."""
+
+    class Source(models.TextChoices):
+        EDIT = "edit", "An edit of the record"
+        REQUEST = "request", "A request for correction"
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    pupil = models.ForeignKey(
+        "rosters.Pupil", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    field = models.CharField(max_length=100)
+    sensitive = models.BooleanField(default=False)
+    old_value = EncryptedTextField(null=True, blank=True)
+    new_value = EncryptedTextField(null=True, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.EDIT)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    corrected_at = models.DateTimeField()
+    request_id = models.PositiveIntegerField(null=True, blank=True)
+
+    objects = SchoolScopedManager()
+
+    class Meta:
+        ordering = ["-corrected_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=ONE_PERSON, name="correction_one_person"),
+        ]
+        indexes = [
+            models.Index(fields=["school", "pupil"]),
+            models.Index(fields=["school", "user"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field} corrected"
+
+
+class NoticeVersion(models.Model):
+    """One published version of the privacy notice (DSR-10): its text as published,
+    the digest of what it says (purposes, categories and the rest of the inventory's
+    rows), and when it was in force. Not a school's: the notice is Markbook's."""
+
+    digest = models.CharField(max_length=64, db_index=True)
+    rows = models.JSONField(help_text="The inventory's rows as the notice stated them.")
+    html = models.TextField()
+    text = models.TextField()
+    published_at = models.DateTimeField()
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Privacy notice of {self.published_at:%d %B %Y}"
+
+
+class NoticeAlert(models.Model):
+    """A school's administrators told that the privacy notice changed (DSR-10): shown on
+    the school's page until one of them dismisses it; `summary` lists what changed."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    version = models.ForeignKey(NoticeVersion, on_delete=models.CASCADE, related_name="alerts")
+    previous = models.ForeignKey(
+        NoticeVersion, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    summary = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+    told_admins = models.PositiveIntegerField(default=0)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SchoolScopedManager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint("school", "version", name="notice_alert_per_school_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"Privacy notice changed ({self.created_at:%d %B %Y})"

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from markbook.privacy import school_views as views
+
+app_name = "school_privacy"
+urlpatterns = [
+    path("restrictions/", views.restrictions, name="restrictions"),
+    path("restrictions/new/", views.restriction_new, name="restriction_new"),
+    path("restrictions/<int:restriction_id>/", views.restriction_detail, name="restriction"),
+    path(
+        "restrictions/<int:restriction_id>/lift/", views.restriction_lift, name="restriction_lift"
+    ),
+    path("corrections/pupils/<int:pupil_id>/", views.pupil_corrections, name="pupil_corrections"),
+    path("corrections/people/<int:user_id>/", views.user_corrections, name="user_corrections"),
+    path(
+        "notice-changes/<int:alert_id>/dismiss/",
+        views.notice_alert_dismiss,
+        name="notice_alert_dismiss",
+    ),
+]

@@ -1,0 +1,170 @@
+"""The school's privacy pages: restrictions and objections (DSR-5), a person's
+corrections (DSR-3), and dismissing a notice of a changed privacy notice (DSR-10).
+For the school's data protection lead and its administrators (privacy.access)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+
+from markbook.accounts.models import User
+from markbook.admission import AccessRequest, require_role, school_of
+from markbook.privacy import access, forms, notices, selectors, services
+from markbook.rosters.forms import add_service_errors
+from markbook.rosters.models import Pupil
+
+
+def restrictions(request: AccessRequest, school_id: int) -> HttpResponse:
+    """The restrictions and objections in force, and those lifted, with who decided."""
+    access.require_manager(request)
+    in_force = list(selectors.restrictions(active=True))
+    lifted = list(selectors.restrictions(active=False)[:100])
+    selectors.restrictions_read_logged(
+        actor=request.user, school=school_of(request), count=len(in_force) + len(lifted)
+    )
+    return render(
+        request,
+        "privacy/restrictions.html",
+        {"in_force": in_force, "lifted": lifted, "label": selectors.person_label},
+    )
+
+
+def restriction_new(request: AccessRequest, school_id: int) -> HttpResponse:
+    access.require_manager(request)
+    form = forms.RestrictionForm(
+        request.POST or None, initial={"person": request.GET.get("pupil", "")[:254]}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            subject = selectors.person_find(form.cleaned_data["person"])
+            restriction = services.restriction_place(
+                school=school_of(request),
+                subject=subject,
+                kind=form.cleaned_data["kind"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, "Restriction placed: this person's data is no longer processed."
+            )
+            return redirect(
+                "school_privacy:restriction", school_id=school_id, restriction_id=restriction.pk
+            )
+    return render(request, "privacy/restriction_form.html", {"form": form})
+
+
+def restriction_detail(request: AccessRequest, school_id: int, restriction_id: int) -> HttpResponse:
+    """One decision: who is restricted, why, by whom; lifting it; the services that
+    received the person's data, to pass the change on (DSR-10)."""
+    restriction = access.access_restriction(request, restriction_id)
+    subject: Pupil | User = restriction.pupil if restriction.pupil_id else restriction.user  # type: ignore[assignment]
+    form = forms.LiftForm()
+    return render(
+        request,
+        "privacy/restriction_detail.html",
+        {
+            "restriction": restriction,
+            "subject": subject,
+            "subject_label": selectors.person_label(subject),
+            "is_pupil": restriction.pupil_id is not None,
+            "form": form,
+            "passed_on": selectors.passed_on_services(subject),
+        },
+    )
+
+
+def restriction_lift(request: AccessRequest, school_id: int, restriction_id: int) -> HttpResponse:
+    restriction = access.access_restriction(request, restriction_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = forms.LiftForm(request.POST)
+    if form.is_valid():
+        try:
+            services.restriction_lift(
+                restriction=restriction, reason=form.cleaned_data["reason"], by=request.user
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Restriction lifted: this person's data is processed again.")
+            return redirect(
+                "school_privacy:restriction", school_id=school_id, restriction_id=restriction.pk
+            )
+    subject: Pupil | User = restriction.pupil if restriction.pupil_id else restriction.user  # type: ignore[assignment]
+    return render(
+        request,
+        "privacy/restriction_detail.html",
+        {
+            "restriction": restriction,
+            "subject": subject,
+            "subject_label": selectors.person_label(subject),
+            "is_pupil": restriction.pupil_id is not None,
+            "form": form,
+            "passed_on": selectors.passed_on_services(subject),
+        },
+        status=422,
+    )
+
+
+def _corrections(request: AccessRequest, subject: Pupil | User) -> HttpResponse:
+    """A person's corrections, and a form to make one (rectify: DSR-3)."""
+    is_pupil = isinstance(subject, Pupil)
+    school = school_of(request)
+    form = forms.CorrectionForm(request.POST or None, pupil=is_pupil)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                made = services.rectify(
+                    school=school,
+                    subject=subject,
+                    field=form.cleaned_data["field"],
+                    new_value=form.typed_value(),
+                    by=request.user,
+                    request_id=form.cleaned_data["request_id"],
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(
+                    request, f"Corrected: {len(made)} field{'s' if len(made) != 1 else ''}."
+                )
+                return redirect(request.path)
+        status = 422
+    selectors.corrections_read_logged(actor=request.user, school=school, subject=subject)
+    return render(
+        request,
+        "privacy/corrections.html",
+        {
+            "subject": subject,
+            "subject_label": selectors.person_label(subject),
+            "is_pupil": is_pupil,
+            "rows": selectors.corrections_of(subject),
+            # Sensitive values as the pupil page shows them: not to trust administrators.
+            "show_sensitive": request.access.has("dpo", "school_admin"),
+            "form": form,
+            "passed_on": selectors.passed_on_services(subject),
+        },
+        status=status,
+    )
+
+
+def pupil_corrections(request: AccessRequest, school_id: int, pupil_id: int) -> HttpResponse:
+    return _corrections(request, access.access_subject_pupil(request, pupil_id))
+
+
+def user_corrections(request: AccessRequest, school_id: int, user_id: int) -> HttpResponse:
+    return _corrections(request, access.access_subject_user(request, user_id))
+
+
+def notice_alert_dismiss(request: AccessRequest, school_id: int, alert_id: int) -> HttpResponse:
+    """A school administrator has read what changed in the privacy notice (DSR-10)."""
+    require_role(request, "school_admin")
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    alert = access.access_notice_alert(request, alert_id)
+    notices.notice_alert_dismiss(alert=alert, by=request.user)
+    return redirect("schools:home", school_id=school_id)

@@ -1,0 +1,124 @@
+"""Reads of the privacy app (DSR-3, DSR-5, DSR-10); run in the request's school scope."""
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+from django.core.exceptions import ValidationError
+from django.db.models import Field, QuerySet
+
+from markbook.accounts.models import Membership, User
+from markbook.audit import services as audit
+from markbook.core.fields import EncryptedTextField
+from markbook.privacy.corrections import value_decode
+from markbook.privacy.models import Correction, NoticeVersion, Restriction
+from markbook.rosters.models import Pupil
+
+
+def restrictions(*, active: bool | None = None) -> QuerySet[Restriction]:
+    """The school's restrictions, newest first; `active` True for those in force,
+    False for those lifted, None for all."""
+    rows = Restriction.objects.select_related("pupil__school", "user", "placed_by", "lifted_by")
+    if active is not None:
+        rows = rows.filter(lifted_at__isnull=active)
+    return rows.order_by("-placed_at", "-pk")
+
+
+def person_find(text: str) -> Pupil | User:
+    """The person a DPO names: a pupil's username or UPN, or the email of a member of
+    staff or parent of the school. A clear error when there is none."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"person": ["Enter a pupil's username or UPN, or an email address."]})
+    pupil = (
+        Pupil.objects.select_related("school").filter(username__iexact=text).first()
+        or Pupil.objects.select_related("school").filter(upn=text.upper()).first()
+    )
+    if pupil is not None:
+        return pupil
+    member = (
+        Membership.objects.filter(user__email__iexact=text)
+        .exclude(role=Membership.Role.PUPIL)
+        .select_related("user")
+        .first()
+    )
+    if member is not None:
+        return member.user
+    raise ValidationError(
+        {"person": [f"No pupil, member of staff or parent of this school is {text!r}."]}
+    )
+
+
+def person_label(subject: Pupil | User) -> str:
+    if isinstance(subject, Pupil):
+        return f"{subject.display_name} (pupil, {subject.get_year_group_display()})"
+    return f"{subject.get_full_name() or subject.email} ({subject.email})"
+
+
+@dataclass(frozen=True)
+class CorrectionRow:
+    correction: Correction
+    field: str
+    old: Any
+    new: Any
+
+
+def _shown(value: Any, choices: dict[Any, str]) -> Any:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return choices.get(value, value)
+
+
+def corrections_of(subject: Pupil | User) -> list[CorrectionRow]:
+    """A person's corrections, newest first, with their values decrypted and readable
+    (field names and census codes in words)."""
+    is_pupil = isinstance(subject, Pupil)
+    rows = list(
+        Correction.objects.filter(**({"pupil": subject} if is_pupil else {"user": subject}))
+        .select_related("corrected_by")
+        .order_by("-corrected_at", "-pk")
+    )
+    model = Pupil if is_pupil else User
+    for name in ("old_value", "new_value"):
+        cast(EncryptedTextField, Correction._meta.get_field(name)).load_plaintext(rows)
+    shown = []
+    for row in rows:
+        try:
+            field = cast(Field, model._meta.get_field(row.field))
+            label = str(field.verbose_name)
+            choices = dict(field.choices or [])
+        except Exception:  # a field removed since: its name as stored
+            label, choices = row.field.replace("_", " "), {}
+        shown.append(
+            CorrectionRow(
+                row,
+                label[:1].upper() + label[1:],
+                _shown(value_decode(row.old_value), choices),
+                _shown(value_decode(row.new_value), choices),
+            )
+        )
+    return shown
+
+
+def corrections_read_logged(*, actor: User, school: Any, subject: Pupil | User) -> None:
+    """A read of a person's corrections (their old and new values) is recorded (SEC-1)."""
+    audit.record(actor=actor, school=school, action="privacy.corrections.viewed", target=subject)
+
+
+def restrictions_read_logged(*, actor: User, school: Any, count: int) -> None:
+    audit.record(
+        actor=actor, school=school, action="privacy.restrictions.listed", data={"count": count}
+    )
+
+
+def notice_versions() -> QuerySet[NoticeVersion]:
+    return NoticeVersion.objects.defer("html", "text", "rows").order_by("-published_at", "-pk")
+
+
+def passed_on_services(subject: Pupil | User) -> list[Any] | None:
+    """The services on the school's register that received this person's data, for an
+    outcome page to list so the school can pass the change on (DSR-10). None until the
+    service register is wired in: the lead connects consent.selectors.services_receiving
+    here, and the outcome pages (privacy/_passed_on.html) list what it returns."""
+    return None
