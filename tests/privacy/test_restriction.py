@@ -288,3 +288,24 @@ def test_restriction_list_is_audited_as_a_read(world, client_for):
     with school_scope(world.a):
         assert AuditEvent.objects.filter(action="privacy.restrictions.listed").exists()
     assert f  # factories imported for the scope of the fixtures
+
+
+# --- passing the change on (DSR-10) --------------------------------------------
+
+
+def test_restriction_page_lists_the_services_that_received_the_pupils_data(world, dpo, client):
+    """DSR-10: the outcome of a restriction lists the register's services that received
+    Amy's data (an approved Year 7 service her parent consented to), so the school can
+    pass the change on; without that consent the service never received it."""
+    from markbook.consent import services as consent
+    from tests.factories import consent_world
+
+    reading = consent_world(world)["service"]
+    placed = _restrict(world, pupil=world.amy)
+    client.force_login(dpo)
+    page = f"/s/{world.a.pk}/privacy/restrictions/{placed.pk}/"
+    without = client.get(page).content.decode()
+    assert "Passing the change on" in without and "Reading Eggs" not in without
+    with school_scope(world.a):
+        consent.consent_decide(actor=world.parent, pupil=world.amy, answer="given", service=reading)
+    assert "Reading Eggs" in client.get(page).content.decode()

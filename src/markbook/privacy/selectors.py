@@ -116,9 +116,21 @@ def notice_versions() -> QuerySet[NoticeVersion]:
     return NoticeVersion.objects.defer("html", "text", "rows").order_by("-published_at", "-pk")
 
 
-def passed_on_services(subject: Pupil | User) -> list[Any] | None:
+def passed_on_services(subject: Pupil | User) -> list[Any]:
     """The services on the school's register that received this person's data, for an
-    outcome page to list so the school can pass the change on (DSR-10). None until the
-    service register is wired in: the lead connects consent.selectors.services_receiving
-    here, and the outcome pages (privacy/_passed_on.html) list what it returns."""
-    return None
+    outcome page to list so the school can pass the change on (DSR-10). For a pupil,
+    the register's own answer (data shared, year group, consent); for a parent or a
+    member of staff, the approved services of their section of the register."""
+    # The register lives in the consent app, which builds on this one's inventory.
+    from markbook.consent import selectors as register
+    from markbook.consent.models import ServiceEntry
+
+    if isinstance(subject, Pupil):
+        return list(register.services_receiving(subject))
+    staff = subject.memberships.filter(role__in=("teacher", "school_admin")).exists()
+    section = ServiceEntry.Section.MANAGEMENT if staff else ServiceEntry.Section.PUPILS_PARENTS
+    return list(
+        register.entries().filter(
+            risk_status=ServiceEntry.Status.APPROVED, builtin=False, section=section
+        )
+    )
