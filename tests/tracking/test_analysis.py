@@ -284,3 +284,70 @@ def test_pupil_and_parent_get_404(world, school, client_for):
     for role in ("pupil", "parent", "other_teacher"):
         assert client_for(role).get(f"/s/{world.a.pk}/analysis/").status_code == 404
     assert Pupil  # imported for the factories' scope
+
+
+def _report_queries(world):  # type: ignore[no-untyped-def]
+    """The queries of the whole report and of the by-subject table, as the page
+    computes them, for the school's administrator."""
+    from markbook.admission import Access
+    from markbook.tracking.analysis import selectors
+
+    with school_scope(world.a):
+        viewer = selectors.viewer_for(
+            world.admin, Access(school=world.a, roles=frozenset({"school_admin"}))
+        )
+        with CaptureQueriesContext(connection) as whole:
+            result = selectors.report(viewer, dimension="year_group")
+        with CaptureQueriesContext(connection) as by_subject:
+            facts = selectors.report_facts(viewer)
+            selectors.table(facts, viewer, "subject")
+    return len(whole), len(by_subject), result
+
+
+def test_report_query_count_is_pinned_and_does_not_grow_with_pupils(world, school, monkeypatch):  # type: ignore[no-untyped-def]
+    """ASM-5, SEC-2: the report counts in SQL, one aggregate query per table, so its
+    queries are a fixed number whatever the number of pupils; the by-subject table
+    reads no pupil group field, so it fetches no key to decrypt one."""
+    fetched = []
+    real_decrypter = keys.decrypter
+    monkeypatch.setattr(
+        keys, "decrypter", lambda *a, **k: fetched.append(a) or real_decrypter(*a, **k)
+    )
+    # The shared reads (drops and their fields, grades, subjects, bands), then per table:
+    # the year group table's pupils (1) and per-pupil counts (1); gaps reuse them; the
+    # movement (1) and the KS2 matrix (1) one aggregate each.
+    whole, by_subject, result = _report_queries(world)
+    assert result["table"]["total"]["pupils"] == 9
+    # drops, their fields, grades, subjects, bands; the subject aggregate, its pupils.
+    assert by_subject == 7
+    assert whole == 9
+    keys.forget_cached_keys()
+    fetched.clear()
+    with school_scope(world.a):
+        from markbook.admission import Access
+        from markbook.tracking.analysis import selectors
+
+        viewer = selectors.viewer_for(
+            world.admin, Access(school=world.a, roles=frozenset({"school_admin"}))
+        )
+        selectors.table(selectors.report_facts(viewer), viewer, "subject")
+    assert fetched == []
+    with all_schools():
+        from markbook.rosters.models import Enrolment
+
+        more = [f.PupilFactory(school=world.a, year_group="8", fsm=True) for _ in range(20)]
+        for p in more:
+            Enrolment.objects.create(school=world.a, teaching_class=world.class_7b, pupil=p)
+    with school_scope(world.a):
+        subject = Subject.objects.get(name="Maths")
+        grade = Grade.objects.get(scale=subject.scale, label="6")
+        drops = list(DataDrop.objects.order_by("date"))
+        for drop in drops:
+            field = drop.fields.get()
+            for p in more:
+                TrackingEntry.objects.create(
+                    school=world.a, drop=drop, field=field, pupil=p, subject=subject, grade=grade
+                )
+    whole_after, by_subject_after, result = _report_queries(world)
+    assert result["table"]["total"]["pupils"] == 29
+    assert (whole_after, by_subject_after) == (whole, by_subject)
