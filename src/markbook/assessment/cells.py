@@ -4,9 +4,11 @@ A cell is one pupil's mark for one assignment, typed as text: "" clears it, "A" 
 Absent, "N" Not required, anything else must be a number from 0 to the assignment's
 maximum with at most 2 decimal places ("12", "12.5"; not "12,5", "-1" or "1e309").
 
-Every cell carries the version of the mark it was based on (None: the cell was empty).
-A write based on another version than the one stored is refused as a conflict and
-answers the current value and version: nobody's mark is overwritten unseen.
+Every cell carries the version of the mark it was based on (None: the cell was never
+written). A write based on another version than the one stored is refused as a
+conflict and answers the current value and version: nobody's mark is overwritten
+unseen. A cleared cell keeps its row (`Mark.Status.CLEARED`) and its version grows, so
+a write based on the mark it held before is refused too.
 
 Each cell is atomic: it is saved with its access-log event (old value, new value; the
 event holds who and when), or refused with a message naming it, and a batch reports
@@ -85,7 +87,7 @@ def check_batch_size(count: int) -> None:
 
 def mark_text(mark: Mark | None) -> str:
     """A mark as the grid shows and takes it: "", "A", "N" or the score ("12.5", "12")."""
-    if mark is None:
+    if mark is None or mark.status == Mark.Status.CLEARED:
         return ""
     if mark.status == Mark.Status.ABSENT:
         return ABSENT
@@ -159,7 +161,7 @@ def _text(score: Decimal | None) -> str | None:
 
 
 def _old_new(mark: Mark | None) -> dict[str, str | None] | None:
-    if mark is None:
+    if mark is None or mark.status == Mark.Status.CLEARED:
         return None
     return {"score": _text(mark.score), "status": mark.status}
 
@@ -204,7 +206,6 @@ def _save(
     seen: set[tuple[int, int]] = set()
     created: list[Mark] = []
     updated: list[Mark] = []
-    deleted: list[Mark] = []
     events: list[tuple[str, Assignment, dict | None]] = []
     now = timezone.now()
     school_id = None
@@ -265,24 +266,22 @@ def _save(
                 updated_at=now,
             )
             created.append(mark)
-        elif new is None:
-            deleted.append(mark)
         else:
+            if new is None:  # cleared: the row stays, so its version goes on (ASM-3)
+                status, score, mark.feedback = Mark.Status.CLEARED, None, ""
             mark.score, mark.status, mark.version = score, status, mark.version + 1
             mark.updated_by, mark.updated_at = actor, now
             updated.append(mark)
         events.append(
             ("assessment.mark.changed", assignment, {"pupil": pupil.pk, "old": old, "new": new})
         )
-        results.append(_result(cell, "saved", None if new is None else mark, assignment))
+        results.append(_result(cell, "saved", mark, assignment))
     if created:
         Mark.objects.bulk_create(created)
     if updated:
         Mark.objects.bulk_update(
-            updated, ["score", "status", "version", "updated_by", "updated_at"]
+            updated, ["score", "status", "feedback", "version", "updated_by", "updated_at"]
         )
-    if deleted:
-        Mark.objects.filter(pk__in=[m.pk for m in deleted]).delete()
     if events:
         audit.record_many(actor=actor, school=school_id, events=events)
     return results

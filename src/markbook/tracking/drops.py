@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from markbook.audit import services as audit
 from markbook.rosters.models import YEAR_GROUPS
 from markbook.schools.models import School
-from markbook.tracking.models import DataDrop, DropField, GradeScale, TrackingEntry
+from markbook.tracking.models import HELD, DataDrop, DropField, GradeScale, TrackingEntry
 
 YEARS = [code for code, _ in YEAR_GROUPS]
 
@@ -146,7 +146,9 @@ def drop_update(
     existing = {f.key: f for f in DropField.objects.filter(drop=drop).select_related("scale")}
     before = _describe(drop, list(existing.values()))
     wanted = {f.key for f in keyed}
-    used = set(TrackingEntry.objects.filter(field__drop=drop).values_list("field__key", flat=True))
+    used = set(
+        TrackingEntry.objects.filter(HELD, field__drop=drop).values_list("field__key", flat=True)
+    )
     removed = [key for key in existing if key not in wanted]
     rescaled = [
         f.key
@@ -233,7 +235,7 @@ def drop_unlock(*, actor: Any, drop: DataDrop) -> DataDrop:
 @transaction.atomic
 def drop_delete(*, actor: Any, drop: DataDrop) -> None:
     """Delete a drop that holds no entries yet."""
-    count = TrackingEntry.objects.filter(drop=drop).count()
+    count = TrackingEntry.objects.filter(HELD, drop=drop).count()  # cleared cells go with it
     if count:
         raise ValidationError(f"{drop.name} holds {count} entries; it cannot be deleted.")
     audit.record(

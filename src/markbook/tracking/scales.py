@@ -19,6 +19,7 @@ from markbook.audit import services as audit
 from markbook.rosters.models import TeachingClass
 from markbook.schools.models import School
 from markbook.tracking.models import (
+    HELD,
     Band,
     DropField,
     Grade,
@@ -453,7 +454,7 @@ def subject_update(
 @transaction.atomic
 def subject_delete(*, actor: Any, subject: Subject) -> None:
     """Delete a subject that holds no targets or drop grades yet."""
-    entries = TrackingEntry.objects.filter(subject=subject).count()
+    entries = TrackingEntry.objects.filter(HELD, subject=subject).count()
     targets = Target.objects.filter(subject=subject).count()
     if entries or targets:
         raise ValidationError(

@@ -29,7 +29,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from markbook.accounts.models import Membership, User
-from markbook.assessment.models import Assignment, Mark
+from markbook.assessment.models import HELD, Assignment, Mark
 from markbook.rosters import services
 from markbook.rosters.models import ClassTeacher, Enrolment, GuardianLink, Pupil, TeachingClass
 from markbook.rosters.oneroster import spec
@@ -294,7 +294,7 @@ def oneroster_export(*, actor: User, school: School) -> bytes:
             "scoreDate": mark.updated_at.date().isoformat(),
             "classSourcedId": class_ids[class_of[mark.assignment_id]],
         }
-        for mark in Mark.objects.order_by("assignment_id", "pupil_id")
+        for mark in Mark.objects.filter(HELD).order_by("assignment_id", "pupil_id")
     ]
 
     data = {
