@@ -36,7 +36,7 @@ from django.db.models.functions import Coalesce
 
 from markbook.rosters.models import Enrolment, Pupil
 from markbook.tracking.analysis.groups import ABOVE, BELOW, HIGH, LOW, MIDDLE, NO_TARGET, ON
-from markbook.tracking.models import DropField, Subject, TrackingEntry
+from markbook.tracking.models import DropField, Subject, Target, TrackingEntry
 
 if TYPE_CHECKING:
     from markbook.tracking.analysis.selectors import Viewer
@@ -169,7 +169,8 @@ def report_entries(
 ) -> QuerySet[Any]:
     """The field's graded entries the viewer's report counts, annotated with the grade,
     the target and `diff` (above, on or below target: > 0, 0, < 0; NULL without one);
-    `lean`: the entries alone, for counting them."""
+    `lean`: the entries and their grade (`gid`) alone, for counting them (with
+    `target_of` for the target's)."""
     entries = graded_entries(field, subjects, thresholds).filter(
         pupil__in=report_pupils(viewer).values("pk")
     )
@@ -181,11 +182,14 @@ def report_entries(
     del exprs["gid"]
     return (
         entries.annotate(
-            # The school in the join lets the target's unique index find it (SQLite).
+            # The join names the entry's own school, pupil and subject, so the target's
+            # unique index finds it from the entry alone (SQLite and PostgreSQL plan it so).
             target=FilteredRelation(
                 "pupil__targets",
                 condition=Q(
-                    pupil__targets__school=F("school"), pupil__targets__subject=F("subject")
+                    pupil__targets__school=F("school"),
+                    pupil__targets__pupil=F("pupil"),
+                    pupil__targets__subject=F("subject"),
                 ),
             )
         )
@@ -197,6 +201,15 @@ def report_entries(
             t_band=F("target__grade__band__rank"),
         )
         .annotate(diff=DIFF)
+    )
+
+
+def target_of() -> Subquery:
+    """The grade id of the entry's pupil's target in its subject (one index lookup)."""
+    return Subquery(
+        Target.objects.filter(pupil_id=OuterRef("pupil_id"), subject_id=OuterRef("subject_id"))
+        .order_by()
+        .values("grade_id")[:1]
     )
 
 

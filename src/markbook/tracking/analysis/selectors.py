@@ -48,6 +48,7 @@ from markbook.tracking.analysis.groups import (
     NO_TARGET,
     NOT_RECORDED,
     ON,
+    progress_status,
     suppressed_lines,
 )
 from markbook.tracking.models import (
@@ -236,6 +237,17 @@ def _numeric_thresholds() -> tuple[dict[int, GradeInfo], queries.Thresholds]:
     return grades, dict(thresholds)
 
 
+def status_of(grade: GradeInfo, expected: GradeInfo | None) -> str:
+    """Above, on or below the expected grade (the target: a flat path until flight paths
+    land, ASM-4), as queries.DIFF works it out in SQL: by rank on one scale, by common
+    band across scales."""
+    if expected is None:
+        return NO_TARGET
+    if expected.scale_id == grade.scale_id:
+        return progress_status(grade.rank, expected.rank)
+    return progress_status(grade.band or 0, expected.band)
+
+
 def report_facts(viewer: Viewer, *, drop_id: int | None = None, field_key: str = "") -> Facts:
     """What a report of one drop and field counts from, in a fixed number of queries
     (ASM-5): the latest drop and its working-at field unless others are asked for."""
@@ -287,6 +299,16 @@ class Line:
             self.counts[status] += row[status]
         self.band_total += row["band_total"] or 0
         self.band_entries += row["band_entries"]
+
+    def add_pair(self, facts: "Facts", gid: int, target_id: int | None, n: int) -> None:
+        """Add `n` entries of one grade against one target grade (as many pupils)."""
+        grade = facts.grades[gid]
+        self.pupils += n
+        self.entries += n
+        self.counts[status_of(grade, facts.grades.get(target_id) if target_id else None)] += n
+        if grade.band is not None:
+            self.band_total += grade.band * n
+            self.band_entries += n
 
     def add_line(self, other: "Line") -> None:
         self.pupils += other.pupils
@@ -354,23 +376,31 @@ def lines(facts: Facts, dimension: str) -> tuple[dict[str, Line], Line]:
             found[k] = Line(k, labels.get(k, k))
         return found[k]
 
-    if dimension in ("subject", "class"):
-        entries = facts.entries()
-        if dimension == "class":
-            entries = entries.annotate(
-                group=queries.class_of(None if facts.viewer.admin else facts.viewer.user)
-            )
-            group = "group"
-        else:
-            group = "subject_id"
-        # One entry per pupil and subject: a subject's pupils are its entries. Those
-        # of no class may be in several subjects: counted once.
-        counting = queries.counting()
-        if dimension == "class":
-            counting["pupils"] = Count("pupil_id", distinct=True)
-        for row in entries.values(group).annotate(**counting).order_by():
-            k = row[group]
-            line(str(k) if k else NOT_RECORDED).add(row, pupils=row.get("pupils", row["entries"]))
+    if dimension == "subject":
+        # By grade and target grade: the status and band of each pair from the grades
+        # read once, so the query joins no grade (the figures the floor of bench/report.py
+        # joins for). One entry per pupil and subject: a subject's pupils are its entries.
+        pairs = (
+            facts.entries(lean=True)
+            .annotate(t_gid=queries.target_of())
+            .values("subject_id", "gid", "t_gid")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for row in pairs:
+            line(str(row["subject_id"])).add_pair(facts, row["gid"], row["t_gid"], row["n"])
+        for ln in found.values():
+            total.add_line(ln)
+        total.pupils = facts.pupil_total() if found else 0
+    elif dimension == "class":
+        entries = facts.entries().annotate(
+            group=queries.class_of(None if facts.viewer.admin else facts.viewer.user)
+        )
+        # Pupils of no class may be in several subjects: counted once.
+        counting = {**queries.counting(), "pupils": Count("pupil_id", distinct=True)}
+        for row in entries.values("group").annotate(**counting).order_by():
+            k = row["group"]
+            line(str(k) if k else NOT_RECORDED).add(row, pupils=row["pupils"])
         for ln in found.values():
             total.add_line(ln)
         total.pupils = facts.pupil_total() if found else 0
