@@ -28,9 +28,11 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from markbook.accounts.models import User
+from markbook.assessment.grading import grade_for_mark
 from markbook.assessment.models import Assignment, AssignmentBoundary, Mark
 from markbook.audit import services as audit
 from markbook.rosters.models import Pupil
+from markbook.tracking.models import Grade
 
 # The most cells one request may send (a pasted block of 5,000 is fine).
 MAX_CELLS = 5000
@@ -100,19 +102,6 @@ def score_text(score: Decimal | None) -> str:
     if score is None:
         return ""
     return format(Decimal(str(score)).normalize(), "f")
-
-
-def grade_for_score(assignment: Assignment, score: Decimal | None) -> str:
-    """The grade label a score earns from the assignment's boundaries ("" without any).
-
-    Private to the grid until assessment.grading lands; uses the prefetched
-    `boundaries` (ordered highest minimum first) with their grades."""
-    if score is None:
-        return ""
-    for boundary in assignment.boundaries.all():
-        if score >= boundary.minimum_mark:
-            return boundary.grade.label
-    return ""
 
 
 def parse_number(text: str, *, minimum: Decimal, maximum: Decimal, what: str) -> Decimal:
@@ -242,7 +231,7 @@ def _save(
                     "conflict",
                     mark_text(mark),
                     current,
-                    grade_for_score(assignment, mark.score if mark else None),
+                    _label(grade_for_mark(assignment, mark.score if mark else None)),
                     f"{what}: this cell was changed by someone else since you loaded it; "
                     "it now shows their value.",
                 )
@@ -287,6 +276,10 @@ def _save(
     return results
 
 
+def _label(grade: Grade | None) -> str:
+    return grade.label if grade is not None else ""
+
+
 def _refused(cell: Cell, message: str, mark: Mark | None = None) -> CellResult:
     """A refused cell keeps what is stored (its version is the one the client holds)."""
     return CellResult(
@@ -306,7 +299,7 @@ def _result(cell: Cell, outcome: Outcome, mark: Mark | None, assignment: Assignm
         outcome,
         mark_text(mark),
         mark.version if mark else None,
-        grade_for_score(assignment, mark.score if mark else None),
+        _label(grade_for_mark(assignment, mark.score if mark else None)),
     )
 
 
