@@ -6,6 +6,8 @@ import io
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from markbook.audit.models import AuditEvent
 from markbook.core import keys
@@ -157,8 +159,11 @@ def test_gap_analysis_and_pupils_behind(world, school, client_for):
     """ASM-5: disadvantaged against others, with counts and the pupils behind them."""
     data = client_for("admin").get(f"/api/schools/{world.a.pk}/analysis").json()
     gap = next(g for g in data["gaps"] if g["dimension"] == "disadvantaged")
-    # Three disadvantaged pupils: fewer than 5, so the gap is hidden.
+    # Three disadvantaged pupils: fewer than 5, so the gap is hidden, and the others
+    # with it (the rest against the group would give the group away).
     assert gap["hidden"] is True and gap["gap_on_or_above_percent"] is None
+    assert gap["group"]["shown_as"] == "fewer than 5" and gap["group"]["pupils"] is None
+    assert gap["others"]["hidden"] and gap["others"]["pupils"] is None
     # The setting can be raised but never lowered below 5.
     r = client_for("admin").patch(
         f"/api/schools/{world.a.pk}/settings",
@@ -351,3 +356,57 @@ def test_report_query_count_is_pinned_and_does_not_grow_with_pupils(world, schoo
     whole_after, by_subject_after, result = _report_queries(world)
     assert result["table"]["total"]["pupils"] == 29
     assert (whole_after, by_subject_after) == (whole, by_subject)
+
+
+def _solutions(hidden_cells, bounds, total):  # type: ignore[no-untyped-def]
+    """Every way of filling the hidden cells that agrees with what a reader sees."""
+    if not hidden_cells:
+        if total == 0:
+            yield ()
+        return
+    lo, hi = bounds[0]
+    for n in range(lo, min(hi, total) + 1):
+        for rest in _solutions(hidden_cells[1:], bounds[1:], total - n):
+            yield (n, *rest)
+
+
+@given(
+    counts=st.lists(st.integers(min_value=0, max_value=14), min_size=2, max_size=6),
+    minimum=st.integers(min_value=5, max_value=7),
+)
+@settings(max_examples=300, deadline=None)
+def test_no_hidden_count_of_a_split_can_be_worked_out_from_what_is_shown(counts, minimum):
+    """ASM-5: a split whose total is shown: from the total, the shown groups and which
+    hidden ones are "fewer than N" (1 to N-1) or "not shown" (at least N), every hidden
+    group could still be at least two different numbers; or the total is hidden too."""
+    from markbook.tracking.analysis.selectors import Line, _hide
+
+    lines = [Line(str(i), str(i), pupils=n) for i, n in enumerate(counts)]
+    total = Line("all", "All pupils", pupils=sum(counts))
+    _hide(lines, total, minimum)
+    if total.hidden:
+        return
+    hidden = [ln for ln in lines if ln.hidden]
+    assert all(ln.pupils > 0 for ln in hidden)
+    assert {ln.hidden for ln in hidden if ln.pupils < minimum} <= {"small"}
+    left = total.pupils - sum(ln.pupils for ln in lines if not ln.hidden)
+    big = sum(ln.pupils for ln in lines)  # an upper bound for "at least N"
+    bounds = [(1, minimum - 1) if ln.hidden == "small" else (minimum, big) for ln in hidden]
+    fillings = list(_solutions(hidden, bounds, left))
+    assert tuple(ln.pupils for ln in hidden) in fillings
+    for i in range(len(hidden)):
+        assert len({f[i] for f in fillings}) >= 2, (counts, minimum, [ln.hidden for ln in lines])
+
+
+@given(
+    counts=st.lists(st.integers(min_value=0, max_value=14), min_size=2, max_size=6),
+    minimum=st.integers(min_value=5, max_value=7),
+)
+@settings(max_examples=200, deadline=None)
+def test_suppression_never_leaves_a_line_with_one_hidden_cell(counts, minimum):
+    """ASM-5: complementary suppression: a line never has exactly one hidden cell, and
+    every cell of 1 to N-1 is hidden."""
+    cells = {str(i): n for i, n in enumerate(counts)}
+    hidden = suppressed_lines(cells, [list(cells)], minimum=minimum)
+    assert {c for c, n in cells.items() if 0 < n < minimum} <= hidden
+    assert len(hidden) != 1 or sum(n > 0 for n in cells.values()) == 1

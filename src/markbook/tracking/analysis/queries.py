@@ -36,7 +36,7 @@ from django.db.models.functions import Coalesce
 
 from markbook.rosters.models import Enrolment, Pupil
 from markbook.tracking.analysis.groups import ABOVE, BELOW, HIGH, LOW, MIDDLE, NO_TARGET, ON
-from markbook.tracking.models import DropField, Subject, Target, TrackingEntry
+from markbook.tracking.models import DropField, Subject, TrackingEntry
 
 if TYPE_CHECKING:
     from markbook.tracking.analysis.selectors import Viewer
@@ -170,7 +170,7 @@ def report_entries(
     """The field's graded entries the viewer's report counts, annotated with the grade,
     the target and `diff` (above, on or below target: > 0, 0, < 0; NULL without one);
     `lean`: the entries and their grade (`gid`) alone, for counting them (with
-    `target_of` for the target's)."""
+    `with_target` for the target's grade)."""
     entries = graded_entries(field, subjects, thresholds).filter(
         pupil__in=report_pupils(viewer).values("pk")
     )
@@ -181,18 +181,7 @@ def report_entries(
     exprs = grade_expressions(field, subjects, thresholds)
     del exprs["gid"]
     return (
-        entries.annotate(
-            # The join names the entry's own school, pupil and subject, so the target's
-            # unique index finds it from the entry alone (SQLite and PostgreSQL plan it so).
-            target=FilteredRelation(
-                "pupil__targets",
-                condition=Q(
-                    pupil__targets__school=F("school"),
-                    pupil__targets__pupil=F("pupil"),
-                    pupil__targets__subject=F("subject"),
-                ),
-            )
-        )
+        entries.annotate(target=_target())
         .annotate(
             **exprs,
             t_gid=F("target__grade_id"),
@@ -204,13 +193,23 @@ def report_entries(
     )
 
 
-def target_of() -> Subquery:
-    """The grade id of the entry's pupil's target in its subject (one index lookup)."""
-    return Subquery(
-        Target.objects.filter(pupil_id=OuterRef("pupil_id"), subject_id=OuterRef("subject_id"))
-        .order_by()
-        .values("grade_id")[:1]
+def _target() -> FilteredRelation:
+    """The entry's pupil's target in its subject, as a join. It names the entry's own
+    school, pupil and subject, so the target's unique index finds it from the entry
+    alone (SQLite and PostgreSQL, even without table statistics, plan it so)."""
+    return FilteredRelation(
+        "pupil__targets",
+        condition=Q(
+            pupil__targets__school=F("school"),
+            pupil__targets__pupil=F("pupil"),
+            pupil__targets__subject=F("subject"),
+        ),
     )
+
+
+def with_target(entries: QuerySet[Any]) -> QuerySet[Any]:
+    """The entries with their target's grade id (`t_gid`), joining no grade."""
+    return entries.annotate(target=_target()).annotate(t_gid=F("target__grade_id"))
 
 
 def counting() -> dict[str, Any]:

@@ -48,6 +48,7 @@ from markbook.tracking.analysis.groups import (
     NO_TARGET,
     NOT_RECORDED,
     ON,
+    pinned,
     progress_status,
     suppressed_lines,
 )
@@ -381,8 +382,7 @@ def lines(facts: Facts, dimension: str) -> tuple[dict[str, Line], Line]:
         # read once, so the query joins no grade (the figures the floor of bench/report.py
         # joins for). One entry per pupil and subject: a subject's pupils are its entries.
         pairs = (
-            facts.entries(lean=True)
-            .annotate(t_gid=queries.target_of())
+            queries.with_target(facts.entries(lean=True))
             .values("subject_id", "gid", "t_gid")
             .annotate(n=Count("pk"))
             .order_by()
@@ -427,6 +427,8 @@ def _hide(lines: list[Line], total: Line, minimum: int | None) -> None:
     for line in lines:
         if line.key in hidden:
             line.hidden = "small" if counts[line.key] < minimum else "other"
+    if pinned(list(counts), counts, hidden, minimum):
+        total.hidden = "other"  # every group hidden and the total would still tell
 
 
 def _order(dimension: str, labels: dict[str, str], key: str) -> tuple:
@@ -461,6 +463,15 @@ def table(facts: Facts, viewer: Viewer, dimension: str) -> dict[str, Any]:
     }
 
 
+def _hidden_side(row: dict[str, Any]) -> dict[str, Any]:
+    """One side of a gap hidden with the other (ASM-5): a shown side beside a hidden one
+    is hidden as "not shown" (its figures and the table's total would give the other)."""
+    if row["hidden"]:
+        return row
+    hidden = {k: None for k in row} | {"key": row["key"], "label": row["label"]}
+    return hidden | {"hidden": "other", "shown_as": "not shown"}
+
+
 def gaps(facts: Facts, viewer: Viewer) -> list[dict[str, Any]]:
     """Gap analysis: for each yes/no group the viewer may use, the group against the
     others (pupils with the group recorded as no): pupil counts, percentage on or
@@ -475,6 +486,8 @@ def gaps(facts: Facts, viewer: Viewer) -> list[dict[str, Any]]:
         if yes is None or no is None:
             continue
         hidden = bool(yes["hidden"] or no["hidden"])
+        if hidden:  # both sides: the group against the rest gives a small side away
+            yes, no = _hidden_side(yes), _hidden_side(no)
 
         def gap(name: str, yes: dict = yes, no: dict = no, hidden: bool = hidden) -> float | None:
             if hidden or yes[name] is None or no[name] is None:
