@@ -56,6 +56,7 @@ def seed(pupils: int, log=print):  # type: ignore[no-untyped-def]
     from markbook.core.rows import insert_rows
     from markbook.core.tenancy import school_scope
     from markbook.rosters.models import Enrolment, Pupil, TeachingClass
+    from markbook.schools.years import academic_year_for
     from markbook.tracking.models import (
         DataDrop,
         DropField,
@@ -103,11 +104,12 @@ def seed(pupils: int, log=print):  # type: ignore[no-untyped-def]
             Subject.objects.create(school=school, name=f"Subject {s}", scale=scale)
             for s in range(SUBJECTS)
         ]
+        year = academic_year_for(school, "2026/27")
         enrolments, links = [], []
         for subject in subjects:
             for start in range(0, pupils, 30):
                 c = TeachingClass.objects.create(
-                    school=school, name=f"{subject.name} {start // 30}", academic_year="2026/27"
+                    school=school, name=f"{subject.name} {start // 30}", academic_year=year
                 )
                 links.append(SubjectClass(school=school, subject=subject, teaching_class=c))
                 enrolments += [

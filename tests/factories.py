@@ -221,19 +221,11 @@ def markbook_drop(teaching_class: TeachingClass, name: str = "Autumn", scale_nam
     the built-in GCSE scale (or `scale_name` for the drop's fields) (ASM-4)."""
     import datetime
 
-    from markbook.tracking.models import DataDrop, DropField, GradeScale, Subject, SubjectClass
-    from markbook.tracking.services import tracking_setup
+    from markbook.tracking.models import DataDrop, DropField, GradeScale
 
     school = teaching_class.school
+    gcse_subject(school, teaching_class.subject or "Maths", [teaching_class])
     with school_scope(school):
-        tracking_setup(school=school)
-        gcse = GradeScale.objects.filter(name__startswith="GCSE").order_by("name").first()
-        subject, _ = Subject.objects.get_or_create(
-            school=school, name=teaching_class.subject or "Maths", defaults={"scale": gcse}
-        )
-        SubjectClass.objects.get_or_create(
-            school=school, teaching_class=teaching_class, defaults={"subject": subject}
-        )
         # Asked for again (a crawl of every page), the same drop.
         drop, made = DataDrop.objects.get_or_create(
             school=school, name=name, defaults={"date": datetime.date(2026, 12, 1)}
@@ -249,18 +241,23 @@ def markbook_drop(teaching_class: TeachingClass, name: str = "Autumn", scale_nam
     return drop
 
 
-def gcse_subject(school: School, name: str = "Maths", classes=()):  # type: ignore[no-untyped-def]
-    """A subject on the school's GCSE 9-1 scale (built-in scales installed), linked to
-    `classes` (tracking.SubjectClass)."""
+def gcse_subject(school: School, name: str = "Maths", classes=(), code: str = ""):  # type: ignore[no-untyped-def]
+    """The school's subject `name` on its GCSE 9-1 scale (built-in scales installed, the
+    subject made once), tracking each of `classes` not yet linked to a subject
+    (tracking.SubjectClass) (ASM-4). The one factory of a GCSE subject."""
     from markbook.tracking.models import GradeScale, Subject, SubjectClass
     from markbook.tracking.services import tracking_setup
 
     with school_scope(school):
         tracking_setup(school=school)
         scale = GradeScale.objects.get(name="GCSE 9-1")
-        subject = Subject.objects.create(school=school, name=name, scale=scale)
+        subject, _ = Subject.objects.get_or_create(
+            school=school, name=name, defaults={"scale": scale, "code": code}
+        )
         for c in classes:
-            SubjectClass.objects.create(school=school, subject=subject, teaching_class=c)
+            SubjectClass.objects.get_or_create(
+                school=school, teaching_class=c, defaults={"subject": subject}
+            )
     return subject
 
 
@@ -270,7 +267,7 @@ def tracking_world(world):  # type: ignore[no-untyped-def]
     from datetime import date
 
     from markbook.tracking import drops, scales
-    from markbook.tracking.models import DataDrop, GradeScale, Subject
+    from markbook.tracking.models import DataDrop, Subject
     from markbook.tracking.services import tracking_setup
 
     with school_scope(world.a):
@@ -286,15 +283,7 @@ def tracking_world(world):  # type: ignore[no-untyped-def]
                 scales.GradeSpec(g) for g in ("Emerging", "Developing", "Secure", "Greater depth")
             ],
         )
-        maths = scales.subject_create(
-            actor=None,
-            school=world.a,
-            name="Maths",
-            code="Ma",
-            scale=GradeScale.objects.get(name="GCSE 9-1"),
-        )
-        scales.subject_class_link(actor=None, subject=maths, teaching_class=world.class_7a)
-        scales.subject_class_link(actor=None, subject=maths, teaching_class=world.class_7b)
+        maths = gcse_subject(world.a, "Maths", [world.class_7a, world.class_7b], code="Ma")
         drop = drops.drop_create(
             actor=None, school=world.a, name="Autumn", date=date(2026, 11, 20), year_groups=["7"]
         )

@@ -98,8 +98,8 @@ def test_each_change_is_audited_with_old_and_new_value(world, test1):
     second = _save(world, test1, "A", version=first.version)
     assert second.version == 2
     cleared = _save(world, test1, "", version=second.version)
-    assert (cleared.outcome, cleared.value, cleared.version) == ("saved", "", None)
-    assert _mark(world, test1) is None
+    assert (cleared.outcome, cleared.value, cleared.version) == ("saved", "", 3)
+    assert _mark(world, test1).status == Mark.Status.CLEARED
     with school_scope(world.a):
         events = list(AuditEvent.objects.filter(action="assessment.mark.changed").order_by("seq"))
     assert [(e.data["old"], e.data["new"]) for e in events] == [
@@ -227,3 +227,54 @@ def test_too_many_cells_are_refused_whole(world, test1):
         marks_cells_save(actor=world.teacher, assignments=[test1], pupils=[world.amy], cells=cells)
     assert MAX_CELLS == 5000
     assert _mark(world, test1) is None
+
+
+def test_a_cleared_cell_keeps_its_version_so_a_stale_write_is_told(world, test1):
+    """ASM-3: a colleague clears a cell this teacher loaded with a mark: the row stays,
+    its version goes on, and the write based on the mark it held is refused."""
+    loaded = _save(world, test1, "12")
+    cleared = _save(world, test1, "", version=loaded.version)
+    assert (cleared.outcome, cleared.value, cleared.version) == ("saved", "", 2)
+    late = _save(world, test1, "9", version=loaded.version)
+    assert (late.outcome, late.value, late.version) == ("conflict", "", 2)
+    assert _mark(world, test1).status == Mark.Status.CLEARED
+    # Clearing again changes nothing; writing on the cleared version is saved.
+    assert _save(world, test1, "", version=2).outcome == "unchanged"
+    again = _save(world, test1, "9", version=2)
+    assert (again.outcome, again.value, again.version) == ("saved", "9", 3)
+    with school_scope(world.a):
+        events = list(AuditEvent.objects.filter(action="assessment.mark.changed").order_by("seq"))
+    assert [e.data["old"] for e in events][-1] is None  # written into a cleared cell
+
+
+def test_a_cleared_cell_counts_as_no_mark_everywhere(world, test1):
+    """ASM-3: completion, averages, the grid, results and the OneRoster results take a
+    cleared cell as missing."""
+    import csv
+    import datetime
+    import io
+    import zipfile
+
+    from markbook.assessment.grid import markbook_grid
+    from markbook.assessment.selectors import completion, pupil_results
+    from markbook.rosters.oneroster.export import oneroster_export
+
+    first = _save(world, test1, "12")
+    _save(world, test1, "20", pupil=world.ben)
+    _save(world, test1, "", version=first.version)
+    with school_scope(world.a):
+        grid = markbook_grid(world.class_7a)
+        column = grid["columns"][0]
+        assert column["average"] == "20.0"  # Ben alone, not (12 + 20) / 2 or 20 / 2
+        assert column["completion"].startswith("1 of ")
+        assert grid["cells"][world.amy.pk][test1.pk] == ["", 2, ""]
+        assert completion([test1])[test1.pk].marked == 1
+        result = next(
+            r
+            for r in pupil_results(world.amy, datetime.date(2026, 1, 1))
+            if r.assignment.pk == test1.pk
+        )
+        assert result.mark is None and result.status == "waiting"
+        archive = zipfile.ZipFile(io.BytesIO(oneroster_export(actor=world.admin, school=world.a)))
+        rows = list(csv.DictReader(io.StringIO(archive.read("results.csv").decode())))
+    assert [r["score"] for r in rows] == ["20"]

@@ -6,6 +6,8 @@ import io
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from markbook.audit.models import AuditEvent
 from markbook.core import keys
@@ -157,8 +159,11 @@ def test_gap_analysis_and_pupils_behind(world, school, client_for):
     """ASM-5: disadvantaged against others, with counts and the pupils behind them."""
     data = client_for("admin").get(f"/api/schools/{world.a.pk}/analysis").json()
     gap = next(g for g in data["gaps"] if g["dimension"] == "disadvantaged")
-    # Three disadvantaged pupils: fewer than 5, so the gap is hidden.
+    # Three disadvantaged pupils: fewer than 5, so the gap is hidden, and the others
+    # with it (the rest against the group would give the group away).
     assert gap["hidden"] is True and gap["gap_on_or_above_percent"] is None
+    assert gap["group"]["shown_as"] == "fewer than 5" and gap["group"]["pupils"] is None
+    assert gap["others"]["hidden"] and gap["others"]["pupils"] is None
     # The setting can be raised but never lowered below 5.
     r = client_for("admin").patch(
         f"/api/schools/{world.a.pk}/settings",
@@ -284,3 +289,124 @@ def test_pupil_and_parent_get_404(world, school, client_for):
     for role in ("pupil", "parent", "other_teacher"):
         assert client_for(role).get(f"/s/{world.a.pk}/analysis/").status_code == 404
     assert Pupil  # imported for the factories' scope
+
+
+def _report_queries(world):  # type: ignore[no-untyped-def]
+    """The queries of the whole report and of the by-subject table, as the page
+    computes them, for the school's administrator."""
+    from markbook.admission import Access
+    from markbook.tracking.analysis import selectors
+
+    with school_scope(world.a):
+        viewer = selectors.viewer_for(
+            world.admin, Access(school=world.a, roles=frozenset({"school_admin"}))
+        )
+        with CaptureQueriesContext(connection) as whole:
+            result = selectors.report(viewer, dimension="year_group")
+        with CaptureQueriesContext(connection) as by_subject:
+            facts = selectors.report_facts(viewer)
+            selectors.table(facts, viewer, "subject")
+    return len(whole), len(by_subject), result
+
+
+def test_report_query_count_is_pinned_and_does_not_grow_with_pupils(world, school, monkeypatch):  # type: ignore[no-untyped-def]
+    """ASM-5, SEC-2: the report counts in SQL, one aggregate query per table, so its
+    queries are a fixed number whatever the number of pupils; the by-subject table
+    reads no pupil group field, so it fetches no key to decrypt one."""
+    fetched = []
+    real_decrypter = keys.decrypter
+    monkeypatch.setattr(
+        keys, "decrypter", lambda *a, **k: fetched.append(a) or real_decrypter(*a, **k)
+    )
+    # The shared reads (drops and their fields, grades, subjects, bands), then per table:
+    # the year group table's pupils (1) and per-pupil counts (1); gaps reuse them; the
+    # movement (1) and the KS2 matrix (1) one aggregate each.
+    whole, by_subject, result = _report_queries(world)
+    assert result["table"]["total"]["pupils"] == 9
+    # drops, their fields, grades, subjects, bands; the subject aggregate, its pupils.
+    assert by_subject == 7
+    assert whole == 9
+    keys.forget_cached_keys()
+    fetched.clear()
+    with school_scope(world.a):
+        from markbook.admission import Access
+        from markbook.tracking.analysis import selectors
+
+        viewer = selectors.viewer_for(
+            world.admin, Access(school=world.a, roles=frozenset({"school_admin"}))
+        )
+        selectors.table(selectors.report_facts(viewer), viewer, "subject")
+    assert fetched == []
+    with all_schools():
+        from markbook.rosters.models import Enrolment
+
+        more = [f.PupilFactory(school=world.a, year_group="8", fsm=True) for _ in range(20)]
+        for p in more:
+            Enrolment.objects.create(school=world.a, teaching_class=world.class_7b, pupil=p)
+    with school_scope(world.a):
+        subject = Subject.objects.get(name="Maths")
+        grade = Grade.objects.get(scale=subject.scale, label="6")
+        drops = list(DataDrop.objects.order_by("date"))
+        for drop in drops:
+            field = drop.fields.get()
+            for p in more:
+                TrackingEntry.objects.create(
+                    school=world.a, drop=drop, field=field, pupil=p, subject=subject, grade=grade
+                )
+    whole_after, by_subject_after, result = _report_queries(world)
+    assert result["table"]["total"]["pupils"] == 29
+    assert (whole_after, by_subject_after) == (whole, by_subject)
+
+
+def _solutions(hidden_cells, bounds, total):  # type: ignore[no-untyped-def]
+    """Every way of filling the hidden cells that agrees with what a reader sees."""
+    if not hidden_cells:
+        if total == 0:
+            yield ()
+        return
+    lo, hi = bounds[0]
+    for n in range(lo, min(hi, total) + 1):
+        for rest in _solutions(hidden_cells[1:], bounds[1:], total - n):
+            yield (n, *rest)
+
+
+@given(
+    counts=st.lists(st.integers(min_value=0, max_value=14), min_size=2, max_size=6),
+    minimum=st.integers(min_value=5, max_value=7),
+)
+@settings(max_examples=300, deadline=None)
+def test_no_hidden_count_of_a_split_can_be_worked_out_from_what_is_shown(counts, minimum):
+    """ASM-5: a split whose total is shown: from the total, the shown groups and which
+    hidden ones are "fewer than N" (1 to N-1) or "not shown" (at least N), every hidden
+    group could still be at least two different numbers; or the total is hidden too."""
+    from markbook.tracking.analysis.selectors import Line, _hide
+
+    lines = [Line(str(i), str(i), pupils=n) for i, n in enumerate(counts)]
+    total = Line("all", "All pupils", pupils=sum(counts))
+    _hide(lines, total, minimum)
+    if total.hidden:
+        return
+    hidden = [ln for ln in lines if ln.hidden]
+    assert all(ln.pupils > 0 for ln in hidden)
+    assert {ln.hidden for ln in hidden if ln.pupils < minimum} <= {"small"}
+    left = total.pupils - sum(ln.pupils for ln in lines if not ln.hidden)
+    big = sum(ln.pupils for ln in lines)  # an upper bound for "at least N"
+    bounds = [(1, minimum - 1) if ln.hidden == "small" else (minimum, big) for ln in hidden]
+    fillings = list(_solutions(hidden, bounds, left))
+    assert tuple(ln.pupils for ln in hidden) in fillings
+    for i in range(len(hidden)):
+        assert len({f[i] for f in fillings}) >= 2, (counts, minimum, [ln.hidden for ln in lines])
+
+
+@given(
+    counts=st.lists(st.integers(min_value=0, max_value=14), min_size=2, max_size=6),
+    minimum=st.integers(min_value=5, max_value=7),
+)
+@settings(max_examples=200, deadline=None)
+def test_suppression_never_leaves_a_line_with_one_hidden_cell(counts, minimum):
+    """ASM-5: complementary suppression: a line never has exactly one hidden cell, and
+    every cell of 1 to N-1 is hidden."""
+    cells = {str(i): n for i, n in enumerate(counts)}
+    hidden = suppressed_lines(cells, [list(cells)], minimum=minimum)
+    assert {c for c, n in cells.items() if 0 < n < minimum} <= hidden
+    assert len(hidden) != 1 or sum(n > 0 for n in cells.values()) == 1

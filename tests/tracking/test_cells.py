@@ -89,9 +89,26 @@ def test_an_old_version_is_a_conflict(world):
 
 
 @pytest.mark.parametrize("value", ["", " "])
-def test_clearing_removes_the_entry(world, value):
+def test_clearing_keeps_the_row_so_a_stale_write_is_told(world, value):
+    """ASM-3, ASM-4: a cleared cell keeps its row with no grade, its version goes on,
+    and a write based on the grade it held is a conflict; it counts as not entered."""
+    from markbook.assessment.grid import drop_grid
+    from markbook.tracking.models import HELD
+
     drop = f.markbook_drop(world.class_7a)
     _save(world, drop, "5")
-    assert _save(world, drop, value, version=1).outcome == "saved"
+    cleared = _save(world, drop, value, version=1)
+    assert (cleared.outcome, cleared.value, cleared.version) == ("saved", "", 2)
+    late = _save(world, drop, "7", version=1)
+    assert (late.outcome, late.value, late.version) == ("conflict", "", 2)
     with school_scope(world.a):
-        assert not TrackingEntry.objects.exists()
+        entry = TrackingEntry.objects.get()
+        assert (entry.grade_id, entry.value, entry.version) == (None, None, 2)
+        assert not TrackingEntry.objects.filter(HELD).exists()
+        subject = Subject.objects.get(class_links__teaching_class=world.class_7a)
+        grid = drop_grid(world.class_7a, DataDrop.objects.get(pk=drop.pk), subject)
+        assert grid["columns"][0]["completion"].startswith("0 of ")
+        events = list(AuditEvent.objects.filter(action="tracking.entry.changed").order_by("seq"))
+    assert events[-1].data["new"] is None
+    again = _save(world, drop, "7", version=2)
+    assert (again.outcome, again.value, again.version) == ("saved", "7", 3)

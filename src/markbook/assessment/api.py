@@ -22,7 +22,7 @@ from markbook.assessment.access import (
     access_class_for_work,
     access_trust_assignment,
 )
-from markbook.assessment.models import Assignment, TrustAssignment
+from markbook.assessment.models import HELD, Assignment, TrustAssignment
 from markbook.core.api import InputSchema, responses
 from markbook.rosters import selectors as roster_selectors
 from markbook.rosters.access import access_pupil
@@ -323,7 +323,7 @@ def assignment_remove(
     says how many marks would go)."""
     require_role(request, *STAFF)
     a = access_assignment(request, assignment_id)
-    marks = a.marks.count()
+    marks = a.marks.filter(HELD).count()
     if marks and not query.confirm:
         detail = f"{marks} marks would be deleted with it; send confirm=true to delete them."
         return Status(409, {"detail": detail, "marks": marks})

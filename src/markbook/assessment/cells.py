@@ -4,9 +4,11 @@ A cell is one pupil's mark for one assignment, typed as text: "" clears it, "A" 
 Absent, "N" Not required, anything else must be a number from 0 to the assignment's
 maximum with at most 2 decimal places ("12", "12.5"; not "12,5", "-1" or "1e309").
 
-Every cell carries the version of the mark it was based on (None: the cell was empty).
-A write based on another version than the one stored is refused as a conflict and
-answers the current value and version: nobody's mark is overwritten unseen.
+Every cell carries the version of the mark it was based on (None: the cell was never
+written). A write based on another version than the one stored is refused as a
+conflict and answers the current value and version: nobody's mark is overwritten
+unseen. A cleared cell keeps its row (`Mark.Status.CLEARED`) and its version grows, so
+a write based on the mark it held before is refused too.
 
 Each cell is atomic: it is saved with its access-log event (old value, new value; the
 event holds who and when), or refused with a message naming it, and a batch reports
@@ -26,9 +28,11 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from markbook.accounts.models import User
+from markbook.assessment.grading import grade_for_mark
 from markbook.assessment.models import Assignment, AssignmentBoundary, Mark
 from markbook.audit import services as audit
 from markbook.rosters.models import Pupil
+from markbook.tracking.models import Grade
 
 # The most cells one request may send (a pasted block of 5,000 is fine).
 MAX_CELLS = 5000
@@ -85,7 +89,7 @@ def check_batch_size(count: int) -> None:
 
 def mark_text(mark: Mark | None) -> str:
     """A mark as the grid shows and takes it: "", "A", "N" or the score ("12.5", "12")."""
-    if mark is None:
+    if mark is None or mark.status == Mark.Status.CLEARED:
         return ""
     if mark.status == Mark.Status.ABSENT:
         return ABSENT
@@ -98,19 +102,6 @@ def score_text(score: Decimal | None) -> str:
     if score is None:
         return ""
     return format(Decimal(str(score)).normalize(), "f")
-
-
-def grade_for_score(assignment: Assignment, score: Decimal | None) -> str:
-    """The grade label a score earns from the assignment's boundaries ("" without any).
-
-    Private to the grid until assessment.grading lands; uses the prefetched
-    `boundaries` (ordered highest minimum first) with their grades."""
-    if score is None:
-        return ""
-    for boundary in assignment.boundaries.all():
-        if score >= boundary.minimum_mark:
-            return boundary.grade.label
-    return ""
 
 
 def parse_number(text: str, *, minimum: Decimal, maximum: Decimal, what: str) -> Decimal:
@@ -159,7 +150,7 @@ def _text(score: Decimal | None) -> str | None:
 
 
 def _old_new(mark: Mark | None) -> dict[str, str | None] | None:
-    if mark is None:
+    if mark is None or mark.status == Mark.Status.CLEARED:
         return None
     return {"score": _text(mark.score), "status": mark.status}
 
@@ -204,7 +195,6 @@ def _save(
     seen: set[tuple[int, int]] = set()
     created: list[Mark] = []
     updated: list[Mark] = []
-    deleted: list[Mark] = []
     events: list[tuple[str, Assignment, dict | None]] = []
     now = timezone.now()
     school_id = None
@@ -241,7 +231,7 @@ def _save(
                     "conflict",
                     mark_text(mark),
                     current,
-                    grade_for_score(assignment, mark.score if mark else None),
+                    _label(grade_for_mark(assignment, mark.score if mark else None)),
                     f"{what}: this cell was changed by someone else since you loaded it; "
                     "it now shows their value.",
                 )
@@ -265,27 +255,29 @@ def _save(
                 updated_at=now,
             )
             created.append(mark)
-        elif new is None:
-            deleted.append(mark)
         else:
+            if new is None:  # cleared: the row stays, so its version goes on (ASM-3)
+                status, score, mark.feedback = Mark.Status.CLEARED, None, ""
             mark.score, mark.status, mark.version = score, status, mark.version + 1
             mark.updated_by, mark.updated_at = actor, now
             updated.append(mark)
         events.append(
             ("assessment.mark.changed", assignment, {"pupil": pupil.pk, "old": old, "new": new})
         )
-        results.append(_result(cell, "saved", None if new is None else mark, assignment))
+        results.append(_result(cell, "saved", mark, assignment))
     if created:
         Mark.objects.bulk_create(created)
     if updated:
         Mark.objects.bulk_update(
-            updated, ["score", "status", "version", "updated_by", "updated_at"]
+            updated, ["score", "status", "feedback", "version", "updated_by", "updated_at"]
         )
-    if deleted:
-        Mark.objects.filter(pk__in=[m.pk for m in deleted]).delete()
     if events:
         audit.record_many(actor=actor, school=school_id, events=events)
     return results
+
+
+def _label(grade: Grade | None) -> str:
+    return grade.label if grade is not None else ""
 
 
 def _refused(cell: Cell, message: str, mark: Mark | None = None) -> CellResult:
@@ -307,7 +299,7 @@ def _result(cell: Cell, outcome: Outcome, mark: Mark | None, assignment: Assignm
         outcome,
         mark_text(mark),
         mark.version if mark else None,
-        grade_for_score(assignment, mark.score if mark else None),
+        _label(grade_for_mark(assignment, mark.score if mark else None)),
     )
 
 

@@ -131,6 +131,9 @@ def markbook_grid(teaching_class: TeachingClass) -> dict[str, Any]:
         row = cells.get(pupil_id)
         if row is None:  # a mark of a pupil who has left the class
             continue
+        if status == Mark.Status.CLEARED:  # no mark, but the version of the cleared cell
+            row[assignment_id] = ["", version, ""]
+            continue
         grade = ""
         if status == Mark.Status.MARKED and score is not None:
             scores[assignment_id].append(score)
@@ -211,7 +214,8 @@ def drop_grid(teaching_class: TeachingClass, drop: DataDrop, subject: Subject) -
         if row is None or entry.field_id not in done:
             continue
         row[entry.field_id] = [entry_text(entry), entry.version, ""]
-        done[entry.field_id] += 1
+        if entry.grade_id is not None or entry.value is not None:  # not a cleared cell
+            done[entry.field_id] += 1
     columns = []
     for field in fields:
         scale = field_scale(field, subject)

@@ -10,7 +10,9 @@ from markbook.privacy.inventory import (
     Personal,
     Retention,
     Visible,
+    changed_by,
     declare,
+    education_record,
 )
 
 declare(
@@ -60,17 +62,6 @@ declare(
 )
 
 
-def _record(purpose: str) -> Personal:
-    return Personal(
-        category=Category.EDUCATION,
-        purpose=purpose,
-        basis=Basis.PUBLIC_TASK,
-        visible_to=Visible.PUPIL,
-        retention=Retention.PUPIL,
-        erasure=Erasure.DELETE_ROW,
-    )
-
-
 declare(
     "assessment.Mark",
     subject="pupil",
@@ -84,18 +75,19 @@ declare(
             retention=Retention.PUPIL,
             erasure=Erasure.DELETE_ROW,
         ),
-        "score": _record("the pupil's result, shown to them, their parents and teachers (ASM-3)"),
-        "status": _record("whether the pupil was marked, absent or not required (ASM-3)"),
-        "feedback": _record("the teacher's comment on the work, shown to the pupil (ASM-3)"),
-        "version": _record("how many times the mark changed, to refuse a stale write (ASM-3)"),
-        "updated_at": _record("when the mark last changed (DSR-3)"),
-        "updated_by": Personal(
-            category=Category.ACCOUNTABILITY,
-            purpose="who last changed the mark (DSR-3)",
-            basis=Basis.PUBLIC_TASK,
-            visible_to=Visible.ADMINS + " and the class's teachers",
-            retention=Retention.LINK,
-            erasure=Erasure.BLANK,
+        "score": education_record(
+            "the pupil's result, shown to them, their parents and teachers (ASM-3)"
+        ),
+        "status": education_record("whether the pupil was marked, absent or not required (ASM-3)"),
+        "feedback": education_record(
+            "the teacher's comment on the work, shown to the pupil (ASM-3)"
+        ),
+        "version": education_record(
+            "how many times the mark changed, to refuse a stale write (ASM-3)"
+        ),
+        "updated_at": education_record("when the mark last changed (DSR-3)"),
+        "updated_by": changed_by(
+            "who last changed the mark (DSR-3)", teachers="the class's teachers"
         ),
     },
     not_personal=("id", "school", "assignment"),

@@ -129,12 +129,18 @@ class AssignmentBoundary(models.Model):
 
 
 class Mark(models.Model):
-    """One pupil's mark for one assignment: a score, or Absent, or Not required (ASM-3)."""
+    """One pupil's mark for one assignment: a score, or Absent, or Not required (ASM-3).
+
+    A cell cleared in the markbook keeps its row as `CLEARED` (no score), so its version
+    goes on growing and a write based on the mark it held is told the cell changed;
+    everything that reads marks (completion, averages, results, exports) takes a
+    cleared mark as no mark (`HELD`)."""
 
     class Status(models.TextChoices):
         MARKED = "marked", "Marked"
         ABSENT = "absent", "Absent"
         NOT_REQUIRED = "not_required", "Not required"
+        CLEARED = "cleared", "Cleared"
 
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="marks")
@@ -158,3 +164,9 @@ class Mark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assignment_id}/{self.pupil_id}: {self.score} ({self.status})"
+
+
+# The marks a pupil holds: not the rows of cleared cells (kept for their version, ASM-3).
+HELD = ~models.Q(status=Mark.Status.CLEARED)
+# What a mark may be recorded as.
+RECORDED_STATUSES = tuple(s for s in Mark.Status.values if s != Mark.Status.CLEARED)

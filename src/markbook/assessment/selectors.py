@@ -14,7 +14,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from markbook.accounts.models import User
 from markbook.admission import ADMINS, Access
 from markbook.assessment.grading import grade_for_mark
-from markbook.assessment.models import Assignment, AssignmentBoundary, Mark, TrustAssignment
+from markbook.assessment.models import HELD, Assignment, AssignmentBoundary, Mark, TrustAssignment
 from markbook.rosters.models import Enrolment, Pupil, TeachingClass
 from markbook.schools.models import School, Trust
 from markbook.tracking.models import Grade, Target, TrackingEntry
@@ -76,6 +76,7 @@ def completion(assignments: Iterable[Assignment]) -> dict[int, Completion]:
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     rows = (
         Mark.objects.filter(
+            HELD,
             assignment_id__in=[a.pk for a in assignments],
             pupil__status=Pupil.Status.ON_ROLL,
             pupil__enrolments__teaching_class=F("assignment__teaching_class"),
@@ -161,7 +162,7 @@ class TrackingRow:
 def pupil_results(pupil: Pupil, today: date) -> list[Result]:
     """Every assignment of the pupil's classes, and any other they hold a mark for,
     with their mark, grade and status; newest due first. Three queries."""
-    marks = {m.assignment_id: m for m in Mark.objects.filter(pupil=pupil)}
+    marks = {m.assignment_id: m for m in Mark.objects.filter(HELD, pupil=pupil)}
     assignments = _with_details(
         Assignment.objects.filter(
             Q(teaching_class__enrolments__pupil=pupil) | Q(pk__in=list(marks))

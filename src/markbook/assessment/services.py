@@ -14,11 +14,18 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from markbook.accounts.models import User
 from markbook.assessment.grading import check_boundaries
-from markbook.assessment.models import Assignment, AssignmentBoundary, Mark, TrustAssignment
+from markbook.assessment.models import (
+    HELD,
+    RECORDED_STATUSES,
+    Assignment,
+    AssignmentBoundary,
+    Mark,
+    TrustAssignment,
+)
 from markbook.audit import services as audit
 from markbook.rosters.models import Pupil, TeachingClass
 from markbook.schools.models import Trust
@@ -235,7 +242,7 @@ def assignment_update(
 @transaction.atomic
 def assignment_delete(*, actor: User | None, assignment: Assignment) -> None:
     """Delete an assignment and its marks."""
-    marks = assignment.marks.count()
+    marks = assignment.marks.filter(HELD).count()
     audit.record(
         actor=actor,
         school=assignment.school_id,
@@ -260,10 +267,10 @@ def mark_record(
     values (DSR-3); recording the same mark again changes nothing."""
     if pupil.school_id != assignment.school_id:
         raise _fail("pupil", "This pupil is not in the assignment's school.")
-    if status not in Mark.Status.values:
+    if status not in RECORDED_STATUSES:
         raise _fail(
             "status",
-            f"{status!r} is not a mark status; use one of {', '.join(Mark.Status.values)}.",
+            f"{status!r} is not a mark status; use one of {', '.join(RECORDED_STATUSES)}.",
         )
     value: Decimal | None = None
     if status == Mark.Status.MARKED:
@@ -277,7 +284,8 @@ def mark_record(
     elif score not in (None, ""):
         raise _fail("score", f"A pupil marked {Mark.Status(status).label} has no score.")
     mark = Mark.objects.filter(assignment=assignment, pupil=pupil).first()
-    old = {"score": _text(mark.score), "status": mark.status} if mark else None
+    held = mark is not None and mark.status != Mark.Status.CLEARED  # a cleared cell: no mark
+    old = {"score": _text(mark.score), "status": mark.status} if mark and held else None
     new = {"score": _text(value), "status": status}
     if mark is not None and old == new:  # old is None when there is no mark yet
         return mark
@@ -383,7 +391,7 @@ def trust_assignment_update(
         Assignment.objects.filter(trust_origin=original)
         .select_related("teaching_class", "subject")
         .prefetch_related("boundaries")
-        .annotate(mark_count=Count("marks"))
+        .annotate(mark_count=Count("marks", filter=~Q(marks__status=Mark.Status.CLEARED)))
         .order_by("school_id", "teaching_class__name", "pk")
     )
     kept: list[Assignment] = [a for a in copies if a.mark_count]

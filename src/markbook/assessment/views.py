@@ -12,7 +12,7 @@ from django.utils import timezone
 from markbook.admission import STAFF, AccessRequest, require_role, school_of
 from markbook.assessment import forms, selectors, services
 from markbook.assessment.access import access_assignment, access_class_for_work
-from markbook.assessment.models import Assignment
+from markbook.assessment.models import HELD, Assignment
 from markbook.rosters import selectors as roster_selectors
 from markbook.rosters.access import access_pupil
 from markbook.rosters.models import Pupil, TeachingClass
@@ -141,7 +141,7 @@ def assignment_delete(request: AccessRequest, school_id: int, assignment_id: int
         services.assignment_delete(actor=request.user, assignment=assignment)
         messages.success(request, f"{assignment.title} was deleted.")
         return redirect("assessment:assignments", school_id=school_id)
-    marks = assignment.marks.count()
+    marks = assignment.marks.filter(HELD).count()
     return render(
         request,
         "assessment/assignment_delete.html",

@@ -125,3 +125,30 @@ class Visible:
     LOG = "school administrators of the school (the access log)"
     PERSON = "the person only"
     NOBODY = "nobody: held for the software itself, never displayed"
+
+
+def education_record(purpose: str) -> Personal:
+    """A field of the pupil's education record (a mark, a drop grade, a target and their
+    versions and times): held for the school's public task, seen as the pupil's results
+    are, kept while the pupil's record is and erased with its row (DSR-1)."""
+    return Personal(
+        category=Category.EDUCATION,
+        purpose=purpose,
+        basis=Basis.PUBLIC_TASK,
+        visible_to=Visible.PUPIL,
+        retention=Retention.PUPIL,
+        erasure=Erasure.DELETE_ROW,
+    )
+
+
+def changed_by(purpose: str, *, teachers: str = "the pupil's teachers") -> Personal:
+    """The member of staff who last changed a row (DSR-3): seen by administrators and
+    the teachers named, kept as long as the link, blanked on erasure (DSR-1)."""
+    return Personal(
+        category=Category.ACCOUNTABILITY,
+        purpose=purpose,
+        basis=Basis.PUBLIC_TASK,
+        visible_to=Visible.ADMINS + f" and {teachers}",
+        retention=Retention.LINK,
+        erasure=Erasure.BLANK,
+    )

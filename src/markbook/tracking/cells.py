@@ -4,7 +4,9 @@ field in one subject, typed as text.
 On a scale of grades the text must be one of the scale's labels ("5+", "D*", "Secure";
 the case need not match); on a numeric scale (KS2 80-120, percentages) a number from
 the scale's minimum to its maximum, stored with the grade whose threshold it reaches.
-"" clears the cell. A locked drop takes no writes. Versions, conflicts, per-cell
+"" clears the cell: its row stays with neither grade nor number (`HELD` leaves it out
+of every count), so its version goes on and a write based on the value it held is
+refused as a conflict. A locked drop takes no writes. Versions, conflicts, per-cell
 atomicity and the access log work as for marks (assessment.cells).
 """
 
@@ -129,7 +131,6 @@ def _save(
     seen: set[tuple[int, int]] = set()
     created: list[TrackingEntry] = []
     updated: list[TrackingEntry] = []
-    deleted: list[TrackingEntry] = []
     events: list[tuple[str, DropField, dict | None]] = []
     now = timezone.now()
     for cell in cells:
@@ -199,9 +200,7 @@ def _save(
                 updated_at=now,
             )
             created.append(entry)
-        elif new is None:
-            deleted.append(entry)
-        else:
+        else:  # cleared too: the row stays, its version goes on (ASM-3)
             entry.grade, entry.value, entry.version = grade, number, entry.version + 1
             entry.updated_by, entry.updated_at = actor, now
             updated.append(entry)
@@ -212,15 +211,8 @@ def _save(
                 {"pupil": pupil.pk, "subject": subject.pk, "old": old, "new": new},
             )
         )
-        saved = None if new is None else entry
         results.append(
-            CellResult(
-                cell.pupil,
-                cell.column,
-                "saved",
-                entry_text(saved),
-                saved.version if saved else None,
-            )
+            CellResult(cell.pupil, cell.column, "saved", entry_text(entry), entry.version)
         )
     if created:
         TrackingEntry.objects.bulk_create(created)
@@ -228,8 +220,6 @@ def _save(
         TrackingEntry.objects.bulk_update(
             updated, ["grade", "value", "version", "updated_by", "updated_at"]
         )
-    if deleted:
-        TrackingEntry.objects.filter(pk__in=[e.pk for e in deleted]).delete()
     if events:
         audit.record_many(actor=actor, school=drop.school_id, events=events)
     return results
@@ -243,7 +233,10 @@ def _values(grade: Grade | None, number: Decimal | None) -> dict[str, str | None
 
 
 def _state(entry: TrackingEntry | None) -> dict[str, str | None] | None:
-    return None if entry is None else _values(entry.grade, entry.value)
+    """An entry's value for the access log; None for no entry or a cleared one."""
+    if entry is None or (entry.grade_id is None and entry.value is None):
+        return None
+    return _values(entry.grade, entry.value)
 
 
 def tracking_cell_save(

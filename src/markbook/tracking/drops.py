@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from markbook.audit import services as audit
 from markbook.rosters.models import YEAR_GROUPS
 from markbook.schools.models import School
-from markbook.tracking.models import DataDrop, DropField, GradeScale, TrackingEntry
+from markbook.tracking.models import HELD, DataDrop, DropField, GradeScale, TrackingEntry
 
 YEARS = [code for code, _ in YEAR_GROUPS]
 
@@ -146,7 +146,9 @@ def drop_update(
     existing = {f.key: f for f in DropField.objects.filter(drop=drop).select_related("scale")}
     before = _describe(drop, list(existing.values()))
     wanted = {f.key for f in keyed}
-    used = set(TrackingEntry.objects.filter(field__drop=drop).values_list("field__key", flat=True))
+    used = set(
+        TrackingEntry.objects.filter(HELD, field__drop=drop).values_list("field__key", flat=True)
+    )
     removed = [key for key in existing if key not in wanted]
     rescaled = [
         f.key
@@ -233,7 +235,7 @@ def drop_unlock(*, actor: Any, drop: DataDrop) -> DataDrop:
 def drop_holdings(drop: DataDrop) -> dict[str, int]:
     """What deleting a drop would delete with it: the grades entered for it, and how
     many pupils and classes' subjects they belong to."""
-    entries = TrackingEntry.objects.filter(drop=drop)
+    entries = TrackingEntry.objects.filter(HELD, drop=drop)  # cleared cells go with it
     return {
         "entries": entries.count(),
         "pupils": entries.values("pupil").distinct().count(),

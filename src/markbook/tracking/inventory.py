@@ -12,37 +12,16 @@ from markbook.privacy.inventory import (
     Personal,
     Retention,
     Visible,
+    changed_by,
     declare,
+    education_record,
 )
-
-
-def _record(purpose: str) -> Personal:
-    return Personal(
-        category=Category.EDUCATION,
-        purpose=purpose,
-        basis=Basis.PUBLIC_TASK,
-        visible_to=Visible.PUPIL,
-        retention=Retention.PUPIL,
-        erasure=Erasure.DELETE_ROW,
-    )
-
-
-def _who(purpose: str) -> Personal:
-    return Personal(
-        category=Category.ACCOUNTABILITY,
-        purpose=purpose,
-        basis=Basis.PUBLIC_TASK,
-        visible_to=Visible.ADMINS + " and the pupil's teachers",
-        retention=Retention.LINK,
-        erasure=Erasure.BLANK,
-    )
-
 
 declare(
     "tracking.DataDrop",
     subject="locked_by",
     description="An assessment point: date, year groups, deadline and lock (ASM-4).",
-    personal={"locked_by": _who("who locked the drop against further entry")},
+    personal={"locked_by": changed_by("who locked the drop against further entry")},
     not_personal=(
         "id",
         "school",
@@ -68,12 +47,14 @@ declare(
             retention=Retention.PUPIL,
             erasure=Erasure.DELETE_ROW,
         ),
-        "grade": _record("the grade the pupil aims for in the subject (ASM-4)"),
-        "source": _record("whether the target came from KS2, an import or a teacher (ASM-4)"),
-        "path": _record("whether the expected grade is flat or a flight path (ASM-4)"),
-        "starting_grade": _record("where the pupil's flight path starts (ASM-4)"),
-        "updated_at": _record("when the target last changed"),
-        "set_by": _who("who set or last overrode the target (ASM-4)"),
+        "grade": education_record("the grade the pupil aims for in the subject (ASM-4)"),
+        "source": education_record(
+            "whether the target came from KS2, an import or a teacher (ASM-4)"
+        ),
+        "path": education_record("whether the expected grade is flat or a flight path (ASM-4)"),
+        "starting_grade": education_record("where the pupil's flight path starts (ASM-4)"),
+        "updated_at": education_record("when the target last changed"),
+        "set_by": changed_by("who set or last overrode the target (ASM-4)"),
     },
     not_personal=("id", "school", "subject"),
 )
@@ -91,11 +72,11 @@ declare(
             retention=Retention.PUPIL,
             erasure=Erasure.DELETE_ROW,
         ),
-        "grade": _record("the grade recorded at the drop (ASM-4)"),
-        "value": _record("the number recorded at the drop on a numeric scale (ASM-4)"),
-        "version": _record("how many times the entry changed, to refuse a stale write"),
-        "updated_at": _record("when the entry last changed (DSR-3)"),
-        "updated_by": _who("who last changed the entry (DSR-3)"),
+        "grade": education_record("the grade recorded at the drop (ASM-4)"),
+        "value": education_record("the number recorded at the drop on a numeric scale (ASM-4)"),
+        "version": education_record("how many times the entry changed, to refuse a stale write"),
+        "updated_at": education_record("when the entry last changed (DSR-3)"),
+        "updated_by": changed_by("who last changed the entry (DSR-3)"),
     },
     not_personal=("id", "school", "drop", "field", "subject"),
 )

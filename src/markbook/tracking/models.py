@@ -294,3 +294,8 @@ class TrackingEntry(models.Model):
                 "school", "field", "pupil", "subject", name="trackingentry_once_per_cell"
             ),
         ]
+
+
+# The entries that hold a value: not the rows of cleared cells, kept for their version
+# (ASM-3's conflict rule) and counted nowhere.
+HELD = models.Q(grade__isnull=False) | models.Q(value__isnull=False)

@@ -19,6 +19,7 @@ from markbook.audit import services as audit
 from markbook.rosters.models import TeachingClass
 from markbook.schools.models import School
 from markbook.tracking.models import (
+    HELD,
     Band,
     DropField,
     Grade,
@@ -455,7 +456,7 @@ def subject_holdings(subject: Subject) -> dict[str, int]:
     entered at its drops, and its links to classes (the classes themselves stay)."""
     return {
         "targets": Target.objects.filter(subject=subject).count(),
-        "entries": TrackingEntry.objects.filter(subject=subject).count(),
+        "entries": TrackingEntry.objects.filter(HELD, subject=subject).count(),
         "classes": SubjectClass.objects.filter(subject=subject).count(),
     }
 

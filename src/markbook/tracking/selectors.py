@@ -10,6 +10,7 @@ from markbook.accounts.models import User
 from markbook.admission import ADMINS, Access
 from markbook.rosters.models import ClassTeacher, Pupil, TeachingClass
 from markbook.tracking.models import (
+    HELD,
     Band,
     DataDrop,
     DropField,
@@ -110,7 +111,7 @@ def drop_completion(drop: DataDrop, user: User, access: Access) -> list[Completi
             subject=OuterRef("subject"),
             pupil__enrolments__teaching_class=OuterRef("teaching_class"),
         )
-        .filter(Q(grade__isnull=False) | Q(value__isnull=False))
+        .filter(HELD)  # a cleared cell is not entered
         .order_by()
         .values("drop")
         .annotate(n=Count("pk"))

@@ -29,7 +29,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from markbook.accounts.models import Membership, User
-from markbook.assessment.models import Assignment, Mark
+from markbook.assessment.models import HELD, Assignment, Mark
 from markbook.privacy.restriction import (
     restricted_count,
     unrestricted,
@@ -308,7 +308,7 @@ def oneroster_export(*, actor: User, school: School) -> bytes:
             "scoreDate": mark.updated_at.date().isoformat(),
             "classSourcedId": class_ids[class_of[mark.assignment_id]],
         }
-        for mark in unrestricted(Mark.objects.all(), "pupil_id").order_by(
+        for mark in unrestricted(Mark.objects.filter(HELD), "pupil_id").order_by(
             "assignment_id", "pupil_id"
         )
     ]

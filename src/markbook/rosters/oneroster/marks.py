@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 
 from markbook.assessment import services as assessment
-from markbook.assessment.models import Assignment, Mark
+from markbook.assessment.models import HELD, Assignment, Mark
 from markbook.rosters.models import Pupil, TeachingClass
 from markbook.rosters.oneroster import spec
 from markbook.rosters.oneroster.export import assignment_sourced_id
@@ -251,7 +251,7 @@ class MarksMixin:
             return
         marks = {
             (m.assignment_id, m.pupil_id): m
-            for m in Mark.objects.filter(assignment__in=assignments.values()).select_related(
+            for m in Mark.objects.filter(HELD, assignment__in=assignments.values()).select_related(
                 "assignment"
             )
         }

@@ -168,36 +168,57 @@ PUPIL_DIMENSIONS = tuple(k for k, d in DIMENSIONS.items() if d.values is not Non
 # --- The small-group rule -----------------------------------------------------
 
 
+def pinned(cells: Sequence[Any], counts: dict[Any, int], hidden: set[Any], minimum: int) -> bool:
+    """Whether the shown figures of one line (its total and its shown cells) pin down a
+    hidden cell of it: the hidden cells add up to the total minus the shown ones, each
+    is known to be 1 to minimum-1 ("fewer than N") or at least the minimum (hidden
+    beside one), and one of them can take only one value (ASM-5)."""
+    inside = [c for c in cells if c in hidden and counts.get(c, 0) > 0]
+    if not inside:
+        return False
+    total = sum(counts[c] for c in inside)
+    bounds = [(1, minimum - 1) if counts[c] < minimum else (minimum, None) for c in inside]
+    for k, (lo, hi) in enumerate(bounds):
+        rest = bounds[:k] + bounds[k + 1 :]
+        rest_low = sum(low for low, _ in rest)
+        highs = [high for _, high in rest]
+        rest_high = None if None in highs else sum(h for h in highs if h is not None)
+        least = lo if rest_high is None else max(lo, total - rest_high)
+        most = total - rest_low if hi is None else min(hi, total - rest_low)
+        if least >= most:
+            return True
+    return False
+
+
 def suppressed_lines(
     counts: dict[Any, int], lines: Iterable[Sequence[Any]], *, minimum: int
 ) -> set[Any]:
-    """Which cells to hide so no count below `minimum` can be read off a report, even
-    by differencing (ASM-5).
+    """Which cells to hide so no count of a line can be read off a report, even by
+    differencing (ASM-5).
 
     `counts` maps each cell to the number of pupils it stands for; `lines` are the
     groups of cells whose total the report also shows (a table's rows adding up to its
     whole-school row; a matrix's rows and columns). A cell of 1 to minimum-1 pupils is
-    hidden (primary suppression; an empty cell reveals nobody). A line with exactly one
-    hidden cell would give it away as the total minus the others, so its smallest other
-    non-empty cell is hidden too (secondary suppression), until no line has exactly
-    one: then every hidden cell is hidden among at least two."""
+    hidden (primary suppression; an empty cell reveals nobody). A line whose total and
+    shown cells still pin a hidden cell down (one hidden cell alone is the total minus
+    the others; a small one beside one of exactly the minimum is known too) has its
+    smallest shown non-empty cell hidden as well (complementary, secondary
+    suppression), until no line pins one down or a line has nothing left to hide: the
+    caller then hides that line's total (`pinned` tells)."""
     hidden = {cell for cell, n in counts.items() if 0 < n < minimum}
     lines = [list(line) for line in lines]
     changed = True
     while changed:
         changed = False
         for line in lines:
-            inside = [c for c in line if c in hidden]
-            if len(inside) != 1:
+            if not pinned(line, counts, hidden, minimum):
                 continue
             others = sorted(
                 (c for c in line if c not in hidden and counts.get(c, 0) > 0),
                 key=lambda c: (counts[c], str(c)),
             )
             if not others:
-                # Only empties beside it: hiding the line's total is the caller's job
-                # (the whole row is then fewer than the minimum).
-                continue
+                continue  # nothing left to hide: the caller hides the line's total
             hidden.add(others[0])
             changed = True
     return hidden

@@ -2,11 +2,11 @@
 split by subject, class, year group and pupil group, with gaps, movement between two
 drops and a KS2 band x grade transition matrix.
 
-`report_facts` reads everything a report needs in a fixed number of queries, whatever
-the number of pupils: one row per pupil and subject with the grade's rank and common
-band and the expected grade's rank, and the pupils' grouping fields, the encrypted
-ones decrypted once per field and school (SEC-2), not per row. The tables are then
-counted in Python from those rows, so every table of a page comes from one read.
+`report_facts` reads what every table of a drop shares (the drops, subjects, grades and
+bands) in a fixed number of queries; each table is then one aggregate query counted
+by the database (analysis/queries.py), whatever the number of pupils. The pupils'
+grouping fields are read only when a table splits by a pupil group, once per report,
+the encrypted ones decrypted once per field and school (SEC-2), never per row.
 
 Who sees what (TEN-3): school and trust administrators the whole school, with groups
 smaller than the school's minimum shown as "fewer than N" (and a complementary cell
@@ -15,27 +15,29 @@ classes, in the subjects of those classes, in full. A teacher groups only by the
 fields the school shows teachers. Pupils are compared only within one school, or
 across the schools of one trust for its administrators (SEC-6).
 
-Restricted pupils (DSR-5) and pupils who have left are left out, in `_pupils`, through
-privacy.restriction (the one place every consumer asks).
+Restricted pupils (DSR-5) and pupils who have left are left out, in
+`queries.report_pupils`, through privacy.restriction (the one place every consumer asks).
 
 Expected grade: until the tracking module derives a flight path, the expected grade at
-every drop is the target (a flat path); `_expected` is the one place that decides it.
+every drop is the target (a flat path); `queries.DIFF` is the one place that decides it.
 """
 
+import dataclasses
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field
-from decimal import Decimal
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
+
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from markbook.accounts.models import User
 from markbook.admission import ADMINS, Access
 from markbook.audit import services as audit
 from markbook.core.fields import EncryptedTextField
-from markbook.privacy.restriction import unrestricted_pupils
-from markbook.rosters.models import Enrolment, Pupil, TeachingClass
+from markbook.rosters.models import Pupil, TeachingClass
 from markbook.rosters.services import SENSITIVE_FIELDS
 from markbook.schools.models import School
+from markbook.tracking.analysis import queries
 from markbook.tracking.analysis.groups import (
     ABOVE,
     BELOW,
@@ -45,6 +47,7 @@ from markbook.tracking.analysis.groups import (
     NO_TARGET,
     NOT_RECORDED,
     ON,
+    pinned,
     progress_status,
     suppressed_lines,
 )
@@ -54,7 +57,6 @@ from markbook.tracking.models import (
     DropField,
     Grade,
     Subject,
-    Target,
     TrackingEntry,
 )
 
@@ -125,66 +127,129 @@ class GradeInfo:
 
 
 @dataclass
-class Row:
-    """One pupil in one subject at a drop."""
-
-    pupil_id: int
-    subject_id: int
-    class_id: int | None
-    grade_id: int
-    status: str
-    band: int | None
-
-
-@dataclass
 class Facts:
+    """One drop field's report for one viewer: what every table is counted from, in
+    SQL (queries.report_entries), table by table. The pupils' grouping fields are
+    read only when a table splits by a pupil group, once per report, each encrypted
+    field decrypted once (one key fetch), never per row (SEC-2)."""
+
+    viewer: Viewer
     drop: DataDrop | None
     field: DropField | None
     drops: list[DataDrop]
     field_keys: list[tuple[str, str]]
-    rows: list[Row]
-    pupils: dict[int, Pupil]
     subjects: dict[int, Subject]
-    classes: dict[int, str]
     bands: dict[int, str]
     grades: dict[int, GradeInfo]
-    targets: dict[tuple[int, int], int]
+    thresholds: queries.Thresholds
+    _cache: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
+
+    def entries(self, *, lean: bool = False) -> QuerySet[Any]:
+        """The entries the report counts (none before the first drop); `lean`: without
+        the grade's and target's figures, for counting pupils."""
+        if self.field is None or self.drop is None:
+            return TrackingEntry.objects.none()
+        return queries.report_entries(
+            self.viewer, self.field, self.subjects, self.thresholds, lean=lean
+        )
+
+    def at(self, drop: DataDrop, field_key: str) -> "Facts":
+        """The same report at another drop (the same field), without reading again what
+        does not change."""
+        chosen = next((f for f in drop.fields.all() if f.key == field_key), None)
+        if chosen is None:
+            raise NotAvailable
+        return replace(
+            self,
+            drop=drop,
+            field=chosen,
+            field_keys=[(f.key, f.label) for f in drop.fields.all()],
+            _cache={k: v for k, v in self._cache.items() if k in ("classes", "pupils")},
+        )
+
+    @property
+    def classes(self) -> dict[int, str]:
+        """The names of the classes tracked in a subject (a teacher: their own)."""
+        if "classes" not in self._cache:
+            found = TeachingClass.objects.filter(subject_links__isnull=False)
+            if not self.viewer.admin:
+                found = found.filter(teacher_links__teacher=self.viewer.user)
+            self._cache["classes"] = dict(
+                found.values_list("pk", "name").order_by("name", "pk").distinct()
+            )
+        return cast(dict[int, str], self._cache["classes"])
+
+    def pupils(self) -> dict[int, Pupil]:
+        """The report's pupils with the grouping fields the viewer may use, read once."""
+        if "pupils" not in self._cache:
+            dims = [DIMENSIONS[k] for k in self.viewer.dimensions]
+            names = sorted({"school_id", "year_group", *(f for d in dims for f in d.fields)})
+            found = queries.report_pupils(self.viewer).only(*names)
+            self._cache["pupils"] = {p.pk: p for p in found}
+            self._cache["decrypted"] = set()
+        return cast(dict[int, Pupil], self._cache["pupils"])
+
+    def values_of(self, dimension: str) -> dict[int, str]:
+        """Each pupil's group in a pupil dimension; its encrypted fields decrypted once
+        per report (SEC-2)."""
+        pupils = self.pupils()
+        done: set[str] = self._cache["decrypted"]
+        for name in DIMENSIONS[dimension].fields:
+            if name in SENSITIVE_FIELDS and name not in done:
+                cast(EncryptedTextField, Pupil._meta.get_field(name)).load_plaintext(
+                    pupils.values()
+                )
+                done.add(name)
+        values = DIMENSIONS[dimension].values
+        assert values is not None
+        return {pk: values(p) for pk, p in pupils.items()}
+
+    def by_pupil(self) -> dict[int, dict[str, Any]]:
+        """Each pupil's counts (one aggregate query per report), for the pupil groups."""
+        if "by_pupil" not in self._cache:
+            self._cache["by_pupil"] = {
+                row["pupil_id"]: row
+                for row in self.entries()
+                .values("pupil_id")
+                .annotate(**queries.counting())
+                .order_by()
+            }
+        return cast(dict[int, dict[str, Any]], self._cache["by_pupil"])
+
+    def pupil_total(self) -> int:
+        """How many pupils have a grade in the report."""
+        if "pupil_total" not in self._cache:
+            self._cache["pupil_total"] = self.entries(lean=True).aggregate(
+                n=Count("pupil_id", distinct=True)
+            )["n"]
+        return cast(int, self._cache["pupil_total"])
 
 
-def _pupils(viewer: Viewer, fields: Iterable[str]) -> dict[int, Pupil]:
-    """The pupils on roll the report may count, with their grouping fields; the
-    encrypted ones decrypted once per field (one key fetch each), not per row (SEC-2)."""
-    names = sorted({"school_id", "year_group", *fields})
-    pupils = list(
-        unrestricted_pupils(Pupil.objects.filter(status=Pupil.Status.ON_ROLL))
-        .only(*names)
-        .order_by("last_name", "pk")
-    )
-    for name in names:
-        if name in SENSITIVE_FIELDS:
-            cast(EncryptedTextField, Pupil._meta.get_field(name)).load_plaintext(pupils)
-    return {p.pk: p for p in pupils}
+def _numeric_thresholds() -> tuple[dict[int, GradeInfo], queries.Thresholds]:
+    grades: dict[int, GradeInfo] = {}
+    thresholds: queries.Thresholds = defaultdict(list)
+    for pk, label, scale_id, rank, band, minimum in Grade.objects.values_list(
+        "pk", "label", "scale_id", "rank", "band__rank", "minimum"
+    ).order_by("scale_id", "rank"):
+        grades[pk] = GradeInfo(label, scale_id, rank, band)
+        if minimum is not None:
+            thresholds[scale_id].append((minimum, pk, rank, band))
+    return grades, dict(thresholds)
 
 
-def _grade_of(
-    grades_by_scale: dict[int, list[tuple[Decimal, int]]], scale_id: int, value: Any
-) -> int | None:
-    """On a numeric scale, the highest grade whose minimum the number reaches."""
-    found = None
-    for minimum, grade_id in grades_by_scale.get(scale_id, ()):
-        if value >= minimum:
-            found = grade_id
-    return found
-
-
-def _expected(target_grade: GradeInfo | None, drop: DataDrop) -> GradeInfo | None:
-    """The grade expected at `drop`: the target (a flat path) until tracking's flight
-    paths land (ASM-4)."""
-    return target_grade
+def status_of(grade: GradeInfo, expected: GradeInfo | None) -> str:
+    """Above, on or below the expected grade (the target: a flat path until flight paths
+    land, ASM-4), as queries.DIFF works it out in SQL: by rank on one scale, by common
+    band across scales."""
+    if expected is None:
+        return NO_TARGET
+    if expected.scale_id == grade.scale_id:
+        return progress_status(grade.rank, expected.rank)
+    return progress_status(grade.band or 0, expected.band)
 
 
 def report_facts(viewer: Viewer, *, drop_id: int | None = None, field_key: str = "") -> Facts:
-    """Everything a report of one drop and field needs, in a fixed number of queries
+    """What a report of one drop and field counts from, in a fixed number of queries
     (ASM-5): the latest drop and its working-at field unless others are asked for."""
     drops = list(DataDrop.objects.prefetch_related("fields").order_by("date", "pk"))
     drop = next((d for d in drops if d.pk == drop_id), None) if drop_id else None
@@ -196,73 +261,17 @@ def report_facts(viewer: Viewer, *, drop_id: int | None = None, field_key: str =
     if field_key and chosen is None:
         raise NotAvailable
     chosen = chosen or (fields[0] if fields else None)
-    subjects = {s.pk: s for s in Subject.objects.all()}
-    bands = dict(Band.objects.values_list("rank", "name"))
-    grades: dict[int, GradeInfo] = {}
-    by_scale: dict[int, list[tuple[Decimal, int]]] = defaultdict(list)
-    for pk, label, scale_id, rank, band, minimum in Grade.objects.values_list(
-        "pk", "label", "scale_id", "rank", "band__rank", "minimum"
-    ).order_by("scale_id", "rank"):
-        grades[pk] = GradeInfo(label, scale_id, rank, band)
-        if minimum is not None:
-            by_scale[scale_id].append((minimum, pk))
-    dims = [DIMENSIONS[k] for k in viewer.dimensions]
-    pupils = _pupils(viewer, {f for d in dims for f in d.fields})
-    # Which class each pupil is taught each subject in: a teacher only their own.
-    enrolments = Enrolment.objects.filter(teaching_class__subject_links__isnull=False)
-    if not viewer.admin:
-        enrolments = enrolments.filter(teaching_class__teacher_links__teacher=viewer.user)
-    placed: dict[tuple[int, int], int] = {}
-    class_ids: set[int] = set()
-    for pupil_id, class_id, subject_id in enrolments.values_list(
-        "pupil_id", "teaching_class_id", "teaching_class__subject_links__subject_id"
-    ):
-        placed[(pupil_id, subject_id)] = class_id
-        class_ids.add(class_id)
-    classes = dict(
-        TeachingClass.objects.filter(pk__in=class_ids).values_list("pk", "name").order_by("name")
-    )
-    targets = dict(
-        ((p, s), g) for p, s, g in Target.objects.values_list("pupil_id", "subject_id", "grade_id")
-    )
-    rows: list[Row] = []
-    if chosen is not None and drop is not None:
-        entries = TrackingEntry.objects.filter(field=chosen).values_list(
-            "pupil_id", "subject_id", "grade_id", "value"
-        )
-        for pupil_id, subject_id, grade_id, value in entries:
-            if pupil_id not in pupils:
-                continue
-            taught_in = placed.get((pupil_id, subject_id))
-            if not viewer.admin and taught_in is None:
-                continue  # not a pupil of the teacher's classes in this subject (TEN-3)
-            if grade_id is None and value is not None:
-                scale_id = chosen.scale_id or subjects[subject_id].scale_id
-                grade_id = _grade_of(by_scale, scale_id, value)
-            if grade_id is None:
-                continue
-            grade = grades[grade_id]
-            target_id = targets.get((pupil_id, subject_id))
-            expected = _expected(grades.get(target_id) if target_id else None, drop)
-            if expected is None:
-                status = NO_TARGET
-            elif expected.scale_id == grade.scale_id:
-                status = progress_status(grade.rank, expected.rank)
-            else:  # a field on a scale of its own: compared on the common bands
-                status = progress_status(grade.band or 0, expected.band)
-            rows.append(Row(pupil_id, subject_id, taught_in, grade_id, status, grade.band))
+    grades, thresholds = _numeric_thresholds()
     return Facts(
+        viewer=viewer,
         drop=drop,
         field=chosen,
         drops=drops,
         field_keys=[(f.key, f.label) for f in fields],
-        rows=rows,
-        pupils=pupils,
-        subjects=subjects,
-        classes=classes,
-        bands=bands,
+        subjects={s.pk: s for s in Subject.objects.all()},
+        bands=dict(Band.objects.values_list("rank", "name")),
         grades=grades,
-        targets=targets,
+        thresholds=thresholds,
     )
 
 
@@ -275,21 +284,39 @@ class Line:
 
     key: str
     label: str
-    # pupil ids; across a trust (school id, pupil id), as ids restart in each school
-    pupils: set[Hashable] = field(default_factory=set)
+    pupils: int = 0
     entries: int = 0
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     band_total: int = 0
     band_entries: int = 0
     hidden: str = ""  # "small": fewer than the minimum; "other": hidden beside one
 
-    def add(self, row: Row) -> None:
-        self.pupils.add(row.pupil_id)
-        self.entries += 1
-        self.counts[row.status] += 1
-        if row.band is not None:
-            self.band_total += row.band
-            self.band_entries += 1
+    def add(self, row: dict[str, Any], *, pupils: int) -> None:
+        """Add one aggregate row (queries.counting) and its pupils."""
+        self.pupils += pupils
+        self.entries += row["entries"]
+        for status in STATUSES:
+            self.counts[status] += row[status]
+        self.band_total += row["band_total"] or 0
+        self.band_entries += row["band_entries"]
+
+    def add_pair(self, facts: "Facts", gid: int, target_id: int | None, n: int) -> None:
+        """Add `n` entries of one grade against one target grade (as many pupils)."""
+        grade = facts.grades[gid]
+        self.pupils += n
+        self.entries += n
+        self.counts[status_of(grade, facts.grades.get(target_id) if target_id else None)] += n
+        if grade.band is not None:
+            self.band_total += grade.band * n
+            self.band_entries += n
+
+    def add_line(self, other: "Line") -> None:
+        self.pupils += other.pupils
+        self.entries += other.entries
+        for status in STATUSES:
+            self.counts[status] += other.counts[status]
+        self.band_total += other.band_total
+        self.band_entries += other.band_entries
 
     def out(self, minimum: int | None) -> dict[str, Any]:
         """The row as pages, CSV and the API show it: numbers, or why they are hidden."""
@@ -310,7 +337,7 @@ class Line:
             "label": self.label,
             "hidden": "",
             "shown_as": "",
-            "pupils": len(self.pupils),
+            "pupils": self.pupils,
             "entries": self.entries,
             **self.counts,
             "on_or_above_percent": round(100 * on_or_above / with_target) if with_target else None,
@@ -318,17 +345,6 @@ class Line:
             if self.band_entries
             else None,
         }
-
-
-def grouping(facts: Facts, dimension: str) -> Any:
-    if dimension == "subject":
-        return lambda row: str(row.subject_id)
-    if dimension == "class":
-        return lambda row: str(row.class_id) if row.class_id else NOT_RECORDED
-    values = DIMENSIONS[dimension].values
-    assert values is not None
-    by_pupil = {pk: values(p) for pk, p in facts.pupils.items()}
-    return lambda row: by_pupil[row.pupil_id]
 
 
 def labels_of(facts: Facts, dimension: str) -> dict[str, str]:
@@ -345,19 +361,73 @@ def labels_of(facts: Facts, dimension: str) -> dict[str, str]:
     return dict(DIMENSIONS[dimension].value_labels)
 
 
+def lines(facts: Facts, dimension: str) -> tuple[dict[str, Line], Line]:
+    """A table's lines by one dimension and its whole-school line, counted in SQL,
+    before the small-group rule: one aggregate query (ASM-5)."""
+    key = f"lines:{dimension}"
+    if key in facts._cache:
+        return cast(tuple[dict[str, Line], Line], facts._cache[key])
+    labels = labels_of(facts, dimension)
+    found: dict[str, Line] = {}
+    total = Line("all", "All pupils")
+
+    def line(k: str) -> Line:
+        if k not in found:
+            found[k] = Line(k, labels.get(k, k))
+        return found[k]
+
+    if dimension == "subject":
+        # By grade and target grade: the status and band of each pair from the grades
+        # read once, so the query joins no grade (the figures the floor of bench/report.py
+        # joins for). One entry per pupil and subject: a subject's pupils are its entries.
+        pairs = (
+            queries.with_target(facts.entries(lean=True))
+            .values("subject_id", "gid", "t_gid")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for row in pairs:
+            line(str(row["subject_id"])).add_pair(facts, row["gid"], row["t_gid"], row["n"])
+        for ln in found.values():
+            total.add_line(ln)
+        total.pupils = facts.pupil_total() if found else 0
+    elif dimension == "class":
+        entries = facts.entries().annotate(
+            group=queries.class_of(None if facts.viewer.admin else facts.viewer.user)
+        )
+        # Pupils of no class may be in several subjects: counted once.
+        counting = {**queries.counting(), "pupils": Count("pupil_id", distinct=True)}
+        for row in entries.values("group").annotate(**counting).order_by():
+            k = row["group"]
+            line(str(k) if k else NOT_RECORDED).add(row, pupils=row["pupils"])
+        for ln in found.values():
+            total.add_line(ln)
+        total.pupils = facts.pupil_total() if found else 0
+    else:
+        values = facts.values_of(dimension)
+        for pupil_id, row in facts.by_pupil().items():
+            line(values.get(pupil_id, NOT_RECORDED)).add(row, pupils=1)
+        for ln in found.values():
+            total.add_line(ln)
+    facts._cache[key] = (found, total)
+    return found, total
+
+
 def _hide(lines: list[Line], total: Line, minimum: int | None) -> None:
     """The small-group rule on one table whose rows add up to `total` (ASM-5)."""
     if minimum is None:
         return
-    if 0 < len(total.pupils) < minimum:
+    if 0 < total.pupils < minimum:
         for line in [*lines, total]:
             line.hidden = "small"
         return
-    counts = {line.key: len(line.pupils) for line in lines}
+    counts = {line.key: line.pupils for line in lines}
     hidden = suppressed_lines(counts, [list(counts)], minimum=minimum)
     for line in lines:
         if line.key in hidden:
             line.hidden = "small" if counts[line.key] < minimum else "other"
+    if pinned(list(counts), counts, hidden, minimum):
+        total.hidden = "other"  # every group hidden and the total would still tell
 
 
 def _order(dimension: str, labels: dict[str, str], key: str) -> tuple:
@@ -375,18 +445,13 @@ def table(facts: Facts, viewer: Viewer, dimension: str) -> dict[str, Any]:
     """Progress against target and attainment (mean common band) by one dimension."""
     if dimension not in viewer.dimensions:
         raise NotAvailable
-    key_of = grouping(facts, dimension)
+    found, whole = lines(facts, dimension)
     labels = labels_of(facts, dimension)
-    lines: dict[str, Line] = {}
-    total = Line("all", "All pupils")
-    for row in facts.rows:
-        key = key_of(row)
-        line = lines.get(key)
-        if line is None:
-            line = lines[key] = Line(key, labels.get(key, key))
-        line.add(row)
-        total.add(row)
-    ordered = sorted(lines.values(), key=lambda ln: _order(dimension, labels, ln.key))
+    ordered = [
+        replace(ln)
+        for ln in sorted(found.values(), key=lambda ln: _order(dimension, labels, ln.key))
+    ]
+    total = replace(whole)
     _hide(ordered, total, viewer.minimum)
     return {
         "dimension": dimension,
@@ -395,6 +460,15 @@ def table(facts: Facts, viewer: Viewer, dimension: str) -> dict[str, Any]:
         "total": total.out(viewer.minimum),
         "pupil_lists": dimension in viewer.pupil_lists,
     }
+
+
+def _hidden_side(row: dict[str, Any]) -> dict[str, Any]:
+    """One side of a gap hidden with the other (ASM-5): a shown side beside a hidden one
+    is hidden as "not shown" (its figures and the table's total would give the other)."""
+    if row["hidden"]:
+        return row
+    hidden = {k: None for k in row} | {"key": row["key"], "label": row["label"]}
+    return hidden | {"hidden": "other", "shown_as": "not shown"}
 
 
 def gaps(facts: Facts, viewer: Viewer) -> list[dict[str, Any]]:
@@ -411,6 +485,8 @@ def gaps(facts: Facts, viewer: Viewer) -> list[dict[str, Any]]:
         if yes is None or no is None:
             continue
         hidden = bool(yes["hidden"] or no["hidden"])
+        if hidden:  # both sides: the group against the rest gives a small side away
+            yes, no = _hidden_side(yes), _hidden_side(no)
 
         def gap(name: str, yes: dict = yes, no: dict = no, hidden: bool = hidden) -> float | None:
             if hidden or yes[name] is None or no[name] is None:
@@ -432,30 +508,39 @@ def gaps(facts: Facts, viewer: Viewer) -> list[dict[str, Any]]:
     return out
 
 
+def _step(facts: Facts, new: int, old: int) -> int:
+    new_g, old_g = facts.grades[new], facts.grades[old]
+    if new_g.scale_id == old_g.scale_id:
+        return new_g.rank - old_g.rank
+    return (new_g.band or 0) - (old_g.band or 0)
+
+
 def movement(facts: Facts, earlier: Facts, viewer: Viewer) -> dict[str, Any]:
     """Drop against drop, by subject: how many pupils moved up, stayed or moved down
-    a grade (on the common bands when the two grades are on different scales)."""
-    before = {(r.pupil_id, r.subject_id): r for r in earlier.rows}
-    lines: dict[int, dict[str, Any]] = {}
-    for row in facts.rows:
-        old = before.get((row.pupil_id, row.subject_id))
-        if old is None:
-            continue
-        new_g, old_g = facts.grades[row.grade_id], facts.grades[old.grade_id]
-        if new_g.scale_id == old_g.scale_id:
-            step = new_g.rank - old_g.rank
-        else:
-            step = (new_g.band or 0) - (old_g.band or 0)
-        line = lines.setdefault(row.subject_id, {"up": 0, "same": 0, "down": 0, "pupils": set()})
-        line["up" if step > 0 else "down" if step < 0 else "same"] += 1
-        line["pupils"].add(row.pupil_id)
+    a grade (on the common bands when the two grades are on different scales); one
+    aggregate query by subject and the two grades."""
+    lines: dict[int, dict[str, int]] = {}
+    if earlier.field is not None and facts.field is not None:
+        # The same pupil and subject: already one the report counts.
+        before = queries.graded_entries(earlier.field, earlier.subjects, earlier.thresholds)
+        before = before.filter(pupil_id=OuterRef("pupil_id"), subject_id=OuterRef("subject_id"))
+        pairs = (
+            facts.entries()
+            .annotate(before=Subquery(before.values("gid")[:1]))
+            .filter(before__isnull=False)
+            .values("subject_id", "gid", "before")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for row in pairs:
+            step = _step(facts, row["gid"], row["before"])
+            line = lines.setdefault(row["subject_id"], {"up": 0, "same": 0, "down": 0})
+            line["up" if step > 0 else "down" if step < 0 else "same"] += row["n"]
     minimum = viewer.minimum
-    counts = {str(k): len(v["pupils"]) for k, v in lines.items()}
-    total_pupils = set().union(*(v["pupils"] for v in lines.values())) if lines else set()
-    if minimum is not None and 0 < len(total_pupils) < minimum:
-        hidden = set(counts)
-    else:
-        hidden = suppressed_lines(counts, [list(counts)], minimum=minimum) if minimum else set()
+    # One entry per pupil and subject: a subject's pupils are its entries. When the
+    # pupils in all are fewer than the minimum, so is every subject: all are hidden.
+    counts = {str(k): sum(v.values()) for k, v in lines.items()}
+    hidden = suppressed_lines(counts, [list(counts)], minimum=minimum) if minimum else set()
     rows: list[dict[str, Any]] = []
     for subject_id, line in sorted(lines.items(), key=lambda kv: facts.subjects[kv[0]].name):
         k = str(subject_id)
@@ -498,27 +583,31 @@ def transition_matrix(
     facts: Facts, viewer: Viewer, *, subject_id: int | None = None
 ) -> dict[str, Any]:
     """KS2 prior attainment band (rows) x common band of the grade (columns): how many
-    pupils (in one subject, or pupil-subjects across all) reached each band. Cells of
-    fewer than the minimum are hidden, and another in their row or column where the
-    totals would give them away."""
+    pupils (in one subject, or pupil-subjects across all) reached each band, counted
+    in one aggregate query. Cells of fewer than the minimum are hidden, and another in
+    their row or column where the totals would give them away."""
     if "ks2_band" not in viewer.dimensions:
         raise NotAvailable
-    key_of = grouping(facts, "ks2_band")
     row_keys = [*KS2_BAND_LABELS, NOT_RECORDED]
     col_keys = sorted(facts.bands)
     counts: dict[tuple[str, int], int] = {(r, c): 0 for r in row_keys for c in col_keys}
-    for row in facts.rows:
-        if subject_id is not None and row.subject_id != subject_id:
+    # By KS2 band and grade, the grade's common band from the grades read once: no
+    # target and no grade joined.
+    entries = facts.entries(lean=True)
+    if subject_id is not None:
+        entries = entries.filter(subject_id=subject_id)
+    for row in queries.with_ks2(entries).values("ks2", "gid").annotate(n=Count("pk")).order_by():
+        band = facts.grades[row["gid"]].band
+        if band is None:
             continue
-        if row.band is None:
-            continue
-        counts[(key_of(row), row.band)] = counts.get((key_of(row), row.band), 0) + 1
+        at = (row["ks2"] or NOT_RECORDED, band)
+        counts[at] = counts.get(at, 0) + row["n"]
     minimum = viewer.minimum
     hidden: set = set()
     if minimum is not None:
-        lines = [[(r, c) for c in col_keys] for r in row_keys]
-        lines += [[(r, c) for r in row_keys] for c in col_keys]
-        hidden = suppressed_lines(counts, lines, minimum=minimum)
+        grid = [[(r, c) for c in col_keys] for r in row_keys]
+        grid += [[(r, c) for r in row_keys] for c in col_keys]
+        hidden = suppressed_lines(counts, grid, minimum=minimum)
     labels = {**KS2_BAND_LABELS, NOT_RECORDED: "Not recorded"}
 
     def cell(r: str, c: int) -> dict[str, Any]:
@@ -552,22 +641,33 @@ def pupils_behind(
         raise NotAvailable
     if key == "all" and t["total"]["hidden"]:
         raise NotAvailable
-    key_of = grouping(facts, dimension)
+    entries = facts.entries().annotate(
+        group=queries.class_of(None if viewer.admin else viewer.user)
+    )
+    if key != "all":
+        if dimension == "subject":
+            entries = entries.filter(subject_id=int(key))
+        elif dimension == "class":
+            entries = entries.filter(
+                group__isnull=key == NOT_RECORDED,
+                **({} if key == NOT_RECORDED else {"group": int(key)}),
+            )
+        else:
+            values = facts.values_of(dimension)
+            entries = entries.filter(pupil_id__in=[p for p, v in values.items() if v == key])
+    if status:
+        entries = entries.filter(queries.STATUS_FILTERS[status])
     out: list[dict[str, Any]] = []
-    for row in facts.rows:
-        if key != "all" and key_of(row) != key:
-            continue
-        if status and row.status != status:
-            continue
-        target_id = facts.targets.get((row.pupil_id, row.subject_id))
+    for row in entries.values("pupil_id", "subject_id", "group", "gid", "t_gid", "diff"):
+        d = row["diff"]
         out.append(
             {
-                "pupil_id": row.pupil_id,
-                "subject": facts.subjects[row.subject_id].name,
-                "class": facts.classes.get(row.class_id or 0, ""),
-                "grade": facts.grades[row.grade_id].label,
-                "target": facts.grades[target_id].label if target_id else "",
-                "status": row.status,
+                "pupil_id": row["pupil_id"],
+                "subject": facts.subjects[row["subject_id"]].name,
+                "class": facts.classes.get(row["group"] or 0, ""),
+                "grade": facts.grades[row["gid"]].label,
+                "target": facts.grades[row["t_gid"]].label if row["t_gid"] else "",
+                "status": NO_TARGET if d is None else ABOVE if d > 0 else BELOW if d < 0 else ON,
             }
         )
     names = pupil_names(r["pupil_id"] for r in out)
@@ -637,8 +737,7 @@ def report(
             earlier_drop = earlier[-1]
     moved = None
     if earlier_drop is not None and facts.field is not None:
-        before = report_facts(viewer, drop_id=earlier_drop.pk, field_key=facts.field.key)
-        moved = movement(facts, before, viewer)
+        moved = movement(facts, facts.at(earlier_drop, facts.field.key), viewer)
     if subject_id is not None and subject_id not in facts.subjects:
         raise NotAvailable
     return {

@@ -59,7 +59,7 @@ def trust_report(*, user: User, trust: Trust, dimension: str) -> dict[str, Any]:
         for key, line in column["raw"].items():
             keys.setdefault(key, line.label)
     counts = {
-        (i, key): len(column["raw"][key].pupils) if key in column["raw"] else 0
+        (i, key): column["raw"][key].pupils if key in column["raw"] else 0
         for i, column in enumerate(columns)
         for key in keys
     }
@@ -67,7 +67,7 @@ def trust_report(*, user: User, trust: Trust, dimension: str) -> dict[str, Any]:
     lines += [[(i, k) for i in range(len(columns))] for k in keys]
     hidden = suppressed_lines(counts, lines, minimum=minimum)
     for i, column in enumerate(columns):
-        total = sum(len(line.pupils) for line in column["raw"].values())
+        total = sum(line.pupils for line in column["raw"].values())
         if 0 < total < minimum:
             hidden |= {(i, k) for k in keys}
     combined: dict[str, selectors.Line] = {}
@@ -77,21 +77,16 @@ def trust_report(*, user: User, trust: Trust, dimension: str) -> dict[str, Any]:
             part = column["raw"].get(key)
             if part is None:
                 continue
-            line.pupils |= {(column["school"].pk, p) for p in part.pupils}
-            line.entries += part.entries
-            for status, n in part.counts.items():
-                line.counts[status] += n
-            line.band_total += part.band_total
-            line.band_entries += part.band_entries
+            line.add_line(part)  # pupils of different schools are different pupils
     # The trust's figure of a row gives a school's hidden cell away when it is the only
     # hidden one of the row; the trust's column then needs the rule too.
     trust_hidden = {
         k
         for k in keys
         if sum((i, k) in hidden for i in range(len(columns))) == 1
-        or 0 < len(combined[k].pupils) < minimum
+        or 0 < combined[k].pupils < minimum
     }
-    trust_counts = {k: len(line.pupils) for k, line in combined.items()}
+    trust_counts = {k: line.pupils for k, line in combined.items()}
     trust_hidden |= suppressed_lines(
         {k: (minimum - 1 if k in trust_hidden else n) for k, n in trust_counts.items()},
         [list(keys)],
@@ -130,19 +125,16 @@ def trust_report(*, user: User, trust: Trust, dimension: str) -> dict[str, Any]:
 def _raw_table(facts: selectors.Facts, dimension: str) -> dict[str, selectors.Line]:
     """One school's lines of a table before the small-group rule, keyed for matching
     across schools (subjects by name)."""
-    key_of = selectors.grouping(facts, dimension)
-    labels = selectors.labels_of(facts, dimension)
-    lines: dict[str, selectors.Line] = {}
-    for row in facts.rows:
-        key = key_of(row)
-        label = labels.get(key, key)
+    found, _ = selectors.lines(facts, dimension)
+    out: dict[str, selectors.Line] = {}
+    for key, part in found.items():
         if dimension == "subject":
-            key = label.casefold()
-        line = lines.get(key)
+            key = part.label.casefold()
+        line = out.get(key)
         if line is None:
-            line = lines[key] = selectors.Line(key, label)
-        line.add(row)
-    return lines
+            line = out[key] = selectors.Line(key, part.label)
+        line.add_line(part)
+    return out
 
 
 def trust_report_json(result: dict[str, Any]) -> dict[str, Any]:
