@@ -49,6 +49,12 @@ ACTIONS: dict[str, str] = {
     "assessment.assignment.deleted": "deleted an assignment",
     "assessment.mark.changed": "changed a mark",
     "audit.event.redacted": "redacted an access-log entry",
+    # Subject access exports (DSR-2, DSR-9).
+    "privacy.export.started": "started a copy of a person's data",
+    "privacy.export.ready": "finished preparing a copy of a person's data",
+    "privacy.export.failed": "tried to prepare a copy of a person's data, which failed",
+    "privacy.export.downloaded": "downloaded a copy of a person's data",
+    "privacy.export.expired": "deleted copies of people's data whose download window ended",
     "rosters.class.changed": "changed class details",
     "rosters.class.created": "added a class",
     "rosters.class.deleted": "deleted a class",

@@ -1,0 +1,456 @@
+"""Collect everything held about one person, by walking the data inventory (DSR-2).
+
+Nothing here names a model: every declaration of `privacy.inventory.REGISTRY` is
+visited, and its rows about the person are found from the declaration itself:
+
+- `subject="self"`: the person's own row (a `accounts.User` or a `rosters.Pupil`);
+- a `subject` or any personal field that is a foreign key (or many-to-many) to a
+  person, or to a declared model that leads to one (`account.EmailConfirmation`
+  through its email address): the rows pointing at the person;
+- a `subject` that is not a relation (an id in the access log, an address, a
+  session's data): a finder in `FINDERS`, one per such declaration. A declaration
+  that can be reached in none of these ways makes `unreachable()` name it, and
+  tests/privacy/test_export.py fails.
+
+Which fields of a row are the person's (DSR-2: other people's personal data is left
+out): a row found through its declaration's subject is about the person, so all its
+personal fields are theirs, except a reference to another person (the teacher who
+changed a mark), which is replaced by `REDACTED`. A row found only through another
+personal field (a mark the teacher changed, in the teacher's export) shows that
+field and the row's non-personal fields; the rest of its personal fields belong to
+the row's subject and are left out. Credentials (a password hash, a session key, a
+second-factor secret) are listed as held but never released (`WITHHELD`): an export
+must not become a way into the account.
+
+Encrypted fields are decrypted with the school's key for the export (SEC-2). The
+collection runs inside the school's scope (the caller opens it, TEN-4): tenant
+tables give this school's rows only; a model tied to a trust gives the school's
+trust's rows; account-wide rows (the account, its addresses, sessions) are the
+person's wherever they are.
+"""
+
+import base64
+import datetime as dt
+import decimal
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+from django.utils import timezone
+
+from markbook.accounts.models import User
+from markbook.core.fields import EncryptedTextField
+from markbook.privacy.inventory import REGISTRY, Category, Declaration, Visible
+from markbook.rosters.models import Pupil
+from markbook.schools.models import School
+
+PEOPLE = ("accounts.User", "rosters.Pupil")
+REDACTED = "(left out: another person's data)"
+WITHHELD = "(held, not released: a secret used for signing in, or other people's records)"
+# Personal fields listed as held but whose values never leave Markbook, besides
+# credentials only the software sees (see `withheld`).
+ALSO_WITHHELD = frozenset(
+    {
+        "sessions.Session.session_data",  # holds the session's authentication hash
+        "privacy.ExportArchive.archive",  # an earlier export: listed, not nested
+        "rosters.ImportJob.upload",  # an uploaded roster file: other pupils' records
+    }
+)
+
+
+@dataclass
+class Person:
+    """The data subject: their pupil records and user accounts in this school."""
+
+    school: School
+    pupil_ids: set[int] = field(default_factory=set)
+    user_ids: set[int] = field(default_factory=set)
+    emails: set[str] = field(default_factory=set)
+    # Rows created for this export itself (its own archive) are not part of it.
+    exclude: dict[str, set[int]] = field(default_factory=dict)
+    # The access log as of the request (its last sequence number then): a retried
+    # export reads the same events.
+    log_until: int | None = None
+
+    def ids(self, label: str) -> set[int]:
+        return self.pupil_ids if label == "rosters.Pupil" else self.user_ids
+
+
+def person_of(*, school: School, pupil: Pupil | None = None, user: User | None = None) -> Person:
+    """The person behind a pupil record or a user account: a pupil's account is theirs
+    too, and an account's pupil records in this school are the account holder's."""
+    found = Person(school=school)
+    if pupil is not None:
+        found.pupil_ids.add(pupil.pk)
+        if pupil.user_id is not None:
+            found.user_ids.add(pupil.user_id)
+        if pupil.email:
+            found.emails.add(pupil.email.lower())
+    if user is not None:
+        found.user_ids.add(user.pk)
+    if found.user_ids:
+        found.pupil_ids |= set(
+            Pupil.objects.filter(user_id__in=found.user_ids).values_list("pk", flat=True)
+        )
+        found.emails |= {
+            e.lower()
+            for e in User.objects.filter(pk__in=found.user_ids).values_list("email", flat=True)
+            if e
+        }
+    return found
+
+
+# --- how rows are reached -----------------------------------------------------------
+
+
+def _path_to_person(model: type[models.Model], name: str, seen: frozenset[str]) -> list[str]:
+    """ORM paths from a relation field to a person model: ["pupil"] for a foreign key
+    to Pupil, ["email_address__user"] through a declared model, [] if none."""
+    try:
+        f = model._meta.get_field(name)
+    except Exception:
+        return []
+    if not f.is_relation or f.related_model is None:
+        return []
+    target = f.related_model._meta.label
+    if target in PEOPLE:
+        return [f"{name}:{target}"]
+    decl = REGISTRY.get(target)
+    if decl is None or target in seen or decl.subject == "self":
+        return []
+    # Through another declared model, by its subject only (an email confirmation
+    # reaches the person through its address's user, nothing else).
+    return [f"{name}__{p}" for p in _path_to_person(f.related_model, decl.subject, seen | {target})]
+
+
+def _person_fields(decl: Declaration) -> list[str]:
+    """A declaration's fields that may lead to a person: its subject, then its personal
+    fields (relations among them lead somewhere; others are ignored by the caller)."""
+    names = [decl.subject] if decl.subject != "self" else []
+    return names + sorted(n for n in decl.personal if n != decl.subject)
+
+
+@dataclass(frozen=True)
+class Link:
+    """One way a declaration's rows reach the person: a field and the ORM path."""
+
+    field: str
+    path: str  # "pupil:rosters.Pupil", "email_address__user:accounts.User", or "" (a finder)
+
+    @property
+    def lookup(self) -> str:
+        return self.path.rsplit(":", 1)[0]
+
+    @property
+    def person(self) -> str:
+        return self.path.rsplit(":", 1)[1]
+
+
+def links(decl: Declaration) -> list[Link]:
+    """Every way rows of a declared model reach a person, the subject's first."""
+    model = apps.get_model(decl.label)
+    found = []
+    if decl.subject == "self":
+        found.append(Link("self", "pk:" + decl.label))
+    for name in _person_fields(decl):
+        for path in _path_to_person(model, name, frozenset({decl.label})):
+            found.append(Link(name, path))
+    if decl.label in FINDERS:
+        found.append(Link(decl.subject, ""))
+    return found
+
+
+def unreachable(registry: dict[str, Declaration] | None = None) -> list[str]:
+    """Declarations holding personal data that the export could not reach (a new kind
+    of subject needs a finder); one readable line each."""
+    registry = REGISTRY if registry is None else registry
+    problems = []
+    for label, decl in sorted(registry.items()):
+        if not decl.personal:
+            continue
+        if decl.subject == "self" and label not in PEOPLE:
+            problems.append(f"{label}: subject 'self' but it is not a person model")
+        subject_links = [
+            lk for lk in links(decl) if lk.field == decl.subject or decl.subject == "self"
+        ]
+        if not subject_links:
+            problems.append(
+                f"{label}: its subject {decl.subject!r} leads to no person and has no finder"
+            )
+    return problems
+
+
+# Finders for subjects that are not relations: (person, queryset) -> rows and, for each
+# row id, the fields of that row that are the person's.
+Finder = Callable[[Person, models.QuerySet[Any]], dict[int, set[str]]]
+
+
+def _audit_events(person: Person, qs: models.QuerySet[Any]) -> dict[int, set[str]]:
+    """Access-log entries where the person acted or was acted on (SEC-1): as the actor
+    their id, name and address; as the target the id and what changed."""
+    if person.log_until is not None:
+        qs = qs.filter(seq__lte=person.log_until)
+    found: dict[int, set[str]] = {}
+    people_types = {"accounts.user": person.user_ids, "rosters.pupil": person.pupil_ids}
+    if person.user_ids:
+        for pk, target_type in qs.filter(actor_id__in=person.user_ids).values_list(
+            "pk", "target_type"
+        ):
+            mine = {"actor_id", "actor_label", "ip"}
+            if target_type not in people_types:  # what they did to no person: theirs
+                mine |= {"target_id", "data"}
+            found.setdefault(pk, set()).update(mine)
+    for target_type, ids in people_types.items():
+        if ids:
+            targeted = qs.filter(target_type=target_type, target_id__in=[str(i) for i in ids])
+            for pk in targeted.values_list("pk", flat=True):
+                found.setdefault(pk, set()).update({"target_id", "data"})
+    return found
+
+
+def _by_email(person: Person, qs: models.QuerySet[Any]) -> dict[int, set[str]]:
+    """Rows naming the person's address (a request to join made before any account)."""
+    if not person.emails:
+        return {}
+    q = models.Q()
+    for email in sorted(person.emails):
+        q |= models.Q(email__iexact=email)
+    decl_fields = set(REGISTRY[qs.model._meta.label].personal)
+    return {pk: set(decl_fields) for pk in qs.filter(q).values_list("pk", flat=True)}
+
+
+def _sessions(person: Person, qs: models.QuerySet[Any]) -> dict[int, set[str]]:
+    """The person's signed-in sessions (the user id is inside the session's data)."""
+    if not person.user_ids:
+        return {}
+    wanted = {str(i) for i in person.user_ids}
+    found: dict[Any, set[str]] = {}
+    for session in qs.filter(expire_date__gt=timezone.now()):
+        if str(session.get_decoded().get("_auth_user_id")) in wanted:
+            found[session.pk] = {"session_key", "session_data"}
+    return found
+
+
+def _tasks(person: Person, qs: models.QuerySet[Any]) -> dict[int, set[str]]:
+    """Background tasks of the person's own jobs (imports they started, exports of them)."""
+    from markbook.privacy.models import ExportArchive
+    from markbook.rosters.models import ImportJob
+
+    task_ids = set(
+        ImportJob.objects.filter(created_by_id__in=person.user_ids).values_list(
+            "task_id", flat=True
+        )
+    )
+    archives = ExportArchive.objects.filter(
+        models.Q(pupil_id__in=person.pupil_ids) | models.Q(user_id__in=person.user_ids)
+    ).exclude(pk__in=person.exclude.get("privacy.ExportArchive", set()))
+    task_ids |= set(archives.values_list("task_id", flat=True))
+    task_ids.discard("")
+    fields = set(REGISTRY[qs.model._meta.label].personal)
+    return {pk: set(fields) for pk in qs.filter(pk__in=task_ids).values_list("pk", flat=True)}
+
+
+FINDERS: dict[str, Finder] = {
+    "audit.AuditEvent": _audit_events,
+    "accounts.RegistrationRequest": _by_email,
+    "sessions.Session": _sessions,
+    "django_tasks_database.DBTaskResult": _tasks,
+}
+
+
+# --- collecting ---------------------------------------------------------------------
+
+
+def withheld(label: str, name: str) -> bool:
+    """A value listed as held but not released: a secret only the software sees."""
+    p = REGISTRY[label].personal[name]
+    secret = p.category == Category.CREDENTIALS and p.visible_to == Visible.NOBODY
+    return secret or f"{label}.{name}" in ALSO_WITHHELD
+
+
+@dataclass
+class Table:
+    """One declared model's rows about the person, ready to write."""
+
+    label: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+def _queryset(model: type[models.Model], school: School) -> models.QuerySet[Any]:
+    qs = model._default_manager.all()
+    names = {f.name for f in model._meta.fields}
+    if "trust" in names and "school" not in names:
+        qs = qs.filter(trust_id=school.trust_id)  # a trust's rows: this school's trust only
+    return qs
+
+
+def _find(decl: Declaration, person: Person) -> dict[Any, set[str]]:
+    """Row ids of the declaration's model about the person, with the person's fields."""
+    model = apps.get_model(decl.label)
+    qs = _queryset(model, person.school)
+    excluded = person.exclude.get(decl.label)
+    if excluded:
+        qs = qs.exclude(pk__in=excluded)
+    owned: dict[Any, set[str]] = {}
+    personal = set(decl.personal)
+    for link in links(decl):
+        if link.path == "":
+            for pk, names in FINDERS[decl.label](person, qs).items():
+                owned.setdefault(pk, set()).update(names)
+            continue
+        ids = person.ids(link.person)
+        if not ids:
+            continue
+        # The subject's rows are the person's whole; another link gives only itself.
+        mine = personal if link.field in ("self", decl.subject) else {link.field}
+        for pk in qs.filter(**{f"{link.lookup}__in": ids}).values_list("pk", flat=True).distinct():
+            owned.setdefault(pk, set()).update(mine)
+    return owned
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready value."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, (bytes, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _safe_label_model(model: type[models.Model]) -> bool:
+    """Whether a related row may be named by its str() in the export: not a person, and
+    holding no personal data other than references (a class, an assignment, a drop)."""
+    label = model._meta.label
+    if label in PEOPLE:
+        return False
+    decl = REGISTRY.get(label)
+    if decl is None:
+        return True
+    return all(model._meta.get_field(n).is_relation for n in decl.personal)
+
+
+def _is_person_ref(f: models.Field[Any, Any] | Any) -> str | None:
+    """The person model a relation field points at, if it does."""
+    if f.is_relation and f.related_model is not None:
+        label = f.related_model._meta.label
+        if label in PEOPLE:
+            return str(label)
+    return None
+
+
+def collect_table(decl: Declaration, person: Person) -> Table | None:
+    """The declaration's rows about the person, or None if the model holds no personal
+    data (it is still named in the manifest)."""
+    if not decl.personal:
+        return None
+    model = apps.get_model(decl.label)
+    owned = _find(decl, person)
+    concrete = [f for f in model._meta.concrete_fields]
+    many = list(model._meta.many_to_many)
+    columns: list[str] = []
+    for f in concrete:
+        columns.append(f.name)
+        if f.is_relation and f.related_model is not None and _safe_label_model(f.related_model):
+            columns.append(f"{f.name}_label")
+    columns += [f.name for f in many]
+    if not owned:
+        return Table(decl.label, columns, [])
+    objects = list(model._default_manager.filter(pk__in=list(owned)).order_by("pk"))
+    for f in concrete:
+        encrypted = isinstance(f, EncryptedTextField) and f.name in decl.personal
+        if encrypted and not withheld(decl.label, f.name):
+            f.load_plaintext(objects)
+    labels = _related_labels(concrete, objects)
+    rows = []
+    for obj in objects:
+        mine = owned[obj.pk]
+        row: dict[str, Any] = {}
+        for f in concrete:
+            row.update(_cell(decl, person, f, obj, mine, labels))
+        for m in many:
+            row[m.name] = _many_cell(decl, m, obj, mine)
+        rows.append(row)
+    return Table(decl.label, columns, rows)
+
+
+def _related_labels(
+    concrete: Iterable[Any], objects: list[models.Model]
+) -> dict[str, dict[Any, str]]:
+    """str() of related rows that may be named, one query per field."""
+    labels: dict[str, dict[Any, str]] = {}
+    for f in concrete:
+        if not (f.is_relation and f.related_model is not None):
+            continue
+        if not _safe_label_model(f.related_model):
+            continue
+        ids = {getattr(o, f.attname) for o in objects} - {None}
+        related = f.related_model._default_manager.filter(pk__in=ids) if ids else []
+        labels[f.name] = {r.pk: str(r) for r in related}
+    return labels
+
+
+def _cell(
+    decl: Declaration,
+    person: Person,
+    f: Any,
+    obj: models.Model,
+    mine: set[str],
+    labels: dict[str, dict[Any, str]],
+) -> dict[str, Any]:
+    name = f.name
+    if f.is_relation:
+        value = getattr(obj, f.attname)
+    elif isinstance(f, EncryptedTextField):
+        value = obj.__dict__.get(f.attname)
+    else:
+        value = getattr(obj, f.attname)
+    cells: dict[str, Any] = {}
+    if name in decl.personal:
+        target = _is_person_ref(f)
+        if value is None or value == "":
+            cells[name] = _plain(value)
+        elif name not in mine:
+            cells[name] = REDACTED
+        elif target is not None and value not in person.ids(target):
+            cells[name] = REDACTED  # the subject's row, pointing at somebody else
+        elif withheld(decl.label, name):
+            cells[name] = WITHHELD
+        else:
+            cells[name] = _plain(value)
+    else:
+        cells[name] = _plain(value)
+    if name in labels:
+        cells[f"{name}_label"] = labels[name].get(value) if value is not None else None
+    return cells
+
+
+def _many_cell(decl: Declaration, m: Any, obj: models.Model, mine: set[str]) -> Any:
+    if m.name in decl.personal and m.name not in mine:
+        return REDACTED
+    return sorted(str(r) for r in getattr(obj, m.name).all())
+
+
+def collect(person: Person, progress: Callable[[int, int], None] | None = None) -> list[Table]:
+    """Every declared model's rows about the person, by model label (DSR-2);
+    `progress(done, total)` after each model."""
+    labels = sorted(REGISTRY)
+    tables = []
+    for done, label in enumerate(labels, start=1):
+        table = collect_table(REGISTRY[label], person)
+        if table is not None:
+            tables.append(table)
+        if progress is not None:
+            progress(done, len(labels))
+    return tables
