@@ -161,6 +161,13 @@ PAGES: dict[str, Route | str] = {
     "trust_assessment:assignments": Route(only("trust_admin")),
     "trust_assessment:assignment_new": Route(only("trust_admin")),
     "trust_assessment:assignment_edit": Route(only("trust_admin")),
+    # Subject access exports (DSR-2, DSR-9): started by the school's data protection
+    # lead (no one in the fixed world; tests/privacy/test_export_views.py grants it);
+    # an export (export_id: Amy's, asked for by her parent) is seen and downloaded by
+    # who asked for it, or the lead.
+    "privacy_exports:exports": Route(only()),
+    "privacy_exports:export": Route(only("parent")),
+    "privacy_exports:download": Route(only("parent")),
 }
 
 # API operations, keyed "METHOD /path" as in the OpenAPI document. Anonymous callers
@@ -346,6 +353,11 @@ API: dict[str, Route] = {
     "PATCH /api/trusts/{trust_id}/assignments/{trust_assignment_id}": Route(
         api_only("trust_admin"), "patch", {}
     ),
+    # Subject access exports (DSR-2, DSR-9): as on the pages.
+    f"GET {S}/data-exports": Route(api_only()),
+    f"POST {S}/data-exports": Route(api_only(), "post", lambda world: {"pupil_id": world.amy.pk}),
+    f"GET {S}/data-exports/{{export_id}}": Route(api_only("parent")),
+    f"GET {S}/data-exports/{{export_id}}/download": Route(api_only("parent")),
 }
 
 
@@ -444,6 +456,10 @@ PAGE_API: dict[str, tuple[str, ...]] = {
         f"POST {S}/registration-requests/{{request_id}}/approve",
         f"POST {S}/registration-requests/{{request_id}}/refuse",
     ),
+    # Subject access exports (DSR-2, DSR-9).
+    "privacy_exports:exports": (f"GET {S}/data-exports", f"POST {S}/data-exports"),
+    "privacy_exports:export": (f"GET {S}/data-exports/{{export_id}}",),
+    "privacy_exports:download": (f"GET {S}/data-exports/{{export_id}}/download",),
 }
 PAGE_ONLY: dict[str, str] = {
     "dashboard": "sends each person to their school's page; no data of its own",
@@ -584,11 +600,23 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
         values["assignment_id"] = _assignment(world)
     if ("trust_assignment_id", "") in names or ("", "trust_assignment_id") in names:
         values["trust_assignment_id"] = _trust_assignment(world)
+    if ("export_id", "") in names or ("", "export_id") in names:
+        values["export_id"] = _data_export(world)
     if ("job_id", "") in names or ("", "job_id") in names:
         values["job_id"] = _import_job(
             world, stalled=pattern.rstrip("/").endswith(("retry", "cancel"))
         )
     return {a or b: values[a or b] for a, b in names}
+
+
+def _data_export(world) -> int:  # type: ignore[no-untyped-def]
+    """A ready export of Amy's data, asked for by her parent (DSR-2)."""
+    from markbook.core.tenancy import school_scope
+    from markbook.privacy.export.services import export_run, export_start
+
+    with school_scope(world.a):
+        item = export_start(school=world.a, requested_by=world.parent, pupil=world.amy)
+        return export_run(item.pk).pk
 
 
 def _guardian_link(world) -> int:  # type: ignore[no-untyped-def]

@@ -470,3 +470,25 @@ def test_guardian_link_is_in_the_parents_export_without_the_childs_details(world
     assert links[0]["pupil"] == REDACTED
     assert _rows(files, "rosters.Pupil") == []
     assert GuardianLink.objects is not None
+
+
+def test_expiry_command_and_the_hourly_sweep_delete_expired_archives(world):
+    """DSR-9: `markbook privacy_exports_expire`, and the import sweep, delete the bytes."""
+    from django.core.management import call_command
+
+    first, _ = _export(world, pupil=world.amy)
+    second, _ = _export(world, pupil=world.ben)
+    with school_scope(world.a):
+        past = timezone.now() - dt.timedelta(minutes=1)
+        ExportArchive.objects.filter(pk=first.pk).update(expires_at=past)
+    out = io.StringIO()
+    call_command("privacy_exports_expire", stdout=out)
+    assert "done: 1 expired exports deleted" in out.getvalue()
+    with school_scope(world.a):
+        ExportArchive.objects.filter(pk=second.pk).update(expires_at=past)
+    out = io.StringIO()
+    call_command("markbook_import_jobs_sweep", stdout=out)
+    assert "expired subject access exports deleted: 1" in out.getvalue()
+    with school_scope(world.a):
+        states = set(ExportArchive.objects.values_list("state", "archive"))
+    assert states == {("expired", None)}

@@ -54,6 +54,7 @@ ACTIONS: dict[str, str] = {
     "privacy.export.ready": "finished preparing a copy of a person's data",
     "privacy.export.failed": "tried to prepare a copy of a person's data, which failed",
     "privacy.export.downloaded": "downloaded a copy of a person's data",
+    "privacy.exports.listed": "viewed the list of copies of people's data",
     "privacy.export.expired": "deleted copies of people's data whose download window ended",
     "rosters.class.changed": "changed class details",
     "rosters.class.created": "added a class",
