@@ -350,12 +350,14 @@ def test_a_retried_export_gives_the_same_bytes(world):
         finally:
             collect_mod.collect_table = real  # type: ignore[assignment]
         assert failed.state == ExportArchive.State.FAILED
-        assert failed.progress_done == 4
+        # Progress was saved as it went (at most twice a second), short of the total.
+        assert 1 <= failed.progress_done < 5 and failed.progress_total == len(REGISTRY)
         audit.record(
             actor=world.admin, school=world.a, action="rosters.pupil.viewed", target=world.amy
         )
         retried = export_run(second.pk)
         assert retried.state == ExportArchive.State.READY and retried.attempts == 2
+        assert retried.progress_done == retried.progress_total == len(REGISTRY)
         again = export_run(second.pk)
         assert again.digest == retried.digest and again.attempts == 2
         two = export_download(item=retried, actor=world.admin).data

@@ -224,8 +224,10 @@ def _by_email(person: Person, qs: models.QuerySet[Any]) -> dict[int, set[str]]:
 
 def _sessions(person: Person, qs: models.QuerySet[Any]) -> dict[int, set[str]]:
     """The person's signed-in sessions (the user id is inside the session's data)."""
-    if not person.user_ids:
-        return {}
+    if not User.objects.filter(pk__in=person.user_ids, last_login__isnull=False).exists():
+        return {}  # never signed in: no session can be theirs
+    # Every live session is decoded (the user id is inside its signed data): a cost of
+    # the platform's signed-in sessions, not of the school's size.
     wanted = {str(i) for i in person.user_ids}
     found: dict[Any, set[str]] = {}
     for session in qs.filter(expire_date__gt=timezone.now()):
@@ -281,22 +283,28 @@ class Table:
 
 
 def _queryset(model: type[models.Model], school: School) -> models.QuerySet[Any]:
-    qs = model._default_manager.all()
+    # No ORDER BY in SQL (rows are sorted by id here): a model's default ordering would
+    # lead the planner to walk the whole school's index to avoid a sort.
+    qs = model._default_manager.order_by()
     names = {f.name for f in model._meta.fields}
     if "trust" in names and "school" not in names:
         qs = qs.filter(trust_id=school.trust_id)  # a trust's rows: this school's trust only
     return qs
 
 
-def _find(decl: Declaration, person: Person) -> dict[Any, set[str]]:
-    """Row ids of the declaration's model about the person, with the person's fields."""
+def _fetch(decl: Declaration, person: Person) -> tuple[list[models.Model], dict[Any, set[str]]]:
+    """The declaration's rows about the person, by id, and for each row the fields that
+    are the person's. One query for the rows; a direct foreign key's match is read off
+    each row, and only links through another model or a finder query apart."""
     model = apps.get_model(decl.label)
     qs = _queryset(model, person.school)
     excluded = person.exclude.get(decl.label)
     if excluded:
         qs = qs.exclude(pk__in=excluded)
-    owned: dict[Any, set[str]] = {}
     personal = set(decl.personal)
+    owned: dict[Any, set[str]] = {}
+    direct: list[tuple[str, set[int], set[str]]] = []  # (attname, ids, fields)
+    condition = models.Q(pk__in=[])
     for link in links(decl):
         if link.path == "":
             for pk, names in FINDERS[decl.label](person, qs).items():
@@ -307,9 +315,29 @@ def _find(decl: Declaration, person: Person) -> dict[Any, set[str]]:
             continue
         # The subject's rows are the person's whole; another link gives only itself.
         mine = personal if link.field in ("self", decl.subject) else {link.field}
-        for pk in qs.filter(**{f"{link.lookup}__in": ids}).values_list("pk", flat=True).distinct():
-            owned.setdefault(pk, set()).update(mine)
-    return owned
+        if "__" in link.lookup:
+            chained = qs.filter(**{f"{link.lookup}__in": ids}).values_list("pk", flat=True)
+            for pk in chained:
+                owned.setdefault(pk, set()).update(mine)
+            continue
+        f = model._meta.get_field(link.lookup) if link.lookup != "pk" else model._meta.pk
+        if f.many_to_many:
+            for pk in qs.filter(**{f"{link.lookup}__in": ids}).values_list("pk", flat=True):
+                owned.setdefault(pk, set()).update(mine)
+            continue
+        direct.append((f.attname, ids, mine))
+        condition |= models.Q(**{f"{link.lookup}__in": ids})
+    if owned:
+        condition |= models.Q(pk__in=list(owned))
+    if not direct and not owned:
+        return [], {}
+    objects = sorted(qs.filter(condition), key=lambda obj: obj.pk)
+    for obj in objects:
+        mine_here = owned.setdefault(obj.pk, set())
+        for attname, ids, fields in direct:
+            if getattr(obj, attname) in ids:
+                mine_here.update(fields)
+    return objects, owned
 
 
 def _plain(value: Any) -> Any:
@@ -329,16 +357,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _safe_label_model(model: type[models.Model]) -> bool:
-    """Whether a related row may be named by its str() in the export: not a person, and
-    holding no personal data other than references (a class, an assignment, a drop)."""
+LABEL_FIELDS = ("name", "title", "label")
+
+
+def label_field(f: Any) -> str | None:
+    """The field naming a related row in the export (a class's name, an assignment's
+    title, a grade's label), if the relation may be named: not to a person, not to the
+    school (the archive names it once), and the naming field not personal data."""
+    if not (f.is_relation and f.related_model is not None) or f.many_to_many:
+        return None
+    model = f.related_model
     label = model._meta.label
-    if label in PEOPLE:
-        return False
+    if label in PEOPLE or f.name == "school":
+        return None
     decl = REGISTRY.get(label)
-    if decl is None:
-        return True
-    return all(model._meta.get_field(n).is_relation for n in decl.personal)
+    names = {x.name for x in model._meta.concrete_fields}
+    for candidate in LABEL_FIELDS:
+        if candidate in names and (decl is None or candidate not in decl.personal):
+            return candidate
+    return None
 
 
 def _is_person_ref(f: models.Field[Any, Any] | Any) -> str | None:
@@ -356,18 +393,17 @@ def collect_table(decl: Declaration, person: Person) -> Table | None:
     if not decl.personal:
         return None
     model = apps.get_model(decl.label)
-    owned = _find(decl, person)
+    objects, owned = _fetch(decl, person)
     concrete = [f for f in model._meta.concrete_fields]
     many = list(model._meta.many_to_many)
     columns: list[str] = []
     for f in concrete:
         columns.append(f.name)
-        if f.is_relation and f.related_model is not None and _safe_label_model(f.related_model):
+        if label_field(f) is not None:
             columns.append(f"{f.name}_label")
     columns += [f.name for f in many]
-    if not owned:
+    if not objects:
         return Table(decl.label, columns, [])
-    objects = list(model._default_manager.filter(pk__in=list(owned)).order_by("pk"))
     for f in concrete:
         encrypted = isinstance(f, EncryptedTextField) and f.name in decl.personal
         if encrypted and not withheld(decl.label, f.name):
@@ -388,16 +424,15 @@ def collect_table(decl: Declaration, person: Person) -> Table | None:
 def _related_labels(
     concrete: Iterable[Any], objects: list[models.Model]
 ) -> dict[str, dict[Any, str]]:
-    """str() of related rows that may be named, one query per field."""
+    """The names of related rows that may be named (see label_field), one query each."""
     labels: dict[str, dict[Any, str]] = {}
     for f in concrete:
-        if not (f.is_relation and f.related_model is not None):
-            continue
-        if not _safe_label_model(f.related_model):
+        name_field = label_field(f)
+        if name_field is None:
             continue
         ids = {getattr(o, f.attname) for o in objects} - {None}
-        related = f.related_model._default_manager.filter(pk__in=ids) if ids else []
-        labels[f.name] = {r.pk: str(r) for r in related}
+        related = f.related_model._default_manager.filter(pk__in=ids).order_by()
+        labels[f.name] = dict(related.values_list("pk", name_field)) if ids else {}
     return labels
 
 

@@ -17,6 +17,8 @@ every archive past its window (the hourly sweep runs it).
 import base64
 import hashlib
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -156,11 +158,24 @@ def _claim(item: ExportArchive, now: datetime) -> bool:
     )
 
 
-def _beat(item: ExportArchive, done: int, total: int) -> None:
-    """Save progress, and the heartbeat, of this running export."""
-    ExportArchive.objects.filter(pk=item.pk, state=ExportArchive.State.RUNNING).update(
-        progress_done=done, progress_total=total, heartbeat_at=timezone.now()
-    )
+BEAT_SECONDS = 0.5  # progress is saved at most this often (and at the end)
+
+
+def _beat(item: ExportArchive) -> Callable[[int, int], None]:
+    """The progress callback of a run: saves progress, and the heartbeat, of this
+    running export, at most every BEAT_SECONDS and when it reaches the total."""
+    last = [0.0]
+
+    def beat(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - last[0] < BEAT_SECONDS:
+            return
+        last[0] = now
+        ExportArchive.objects.filter(pk=item.pk, state=ExportArchive.State.RUNNING).update(
+            progress_done=done, progress_total=total, heartbeat_at=timezone.now()
+        )
+
+    return beat
 
 
 def export_run(archive_id: int) -> ExportArchive:
@@ -177,7 +192,7 @@ def export_run(archive_id: int) -> ExportArchive:
         person = person_of(school=item.school, pupil=item.pupil, user=item.user)
         person.log_until = item.log_until
         person.exclude = {"privacy.ExportArchive": {item.pk}}
-        tables = collect(person, progress=lambda done, total: _beat(item, done, total))
+        tables = collect(person, progress=_beat(item))
         data = zipper.build(tables, _about(item))
     except Exception:
         logger.exception("Export %s of school %s failed", item.pk, item.school_id)
