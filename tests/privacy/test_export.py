@@ -494,3 +494,23 @@ def test_expiry_command_and_the_hourly_sweep_delete_expired_archives(world):
     with school_scope(world.a):
         states = set(ExportArchive.objects.values_list("state", "archive"))
     assert states == {("expired", None)}
+
+
+def test_the_background_worker_builds_a_queued_export(world):
+    """DSR-2: export_start queues the task; the django-tasks-db worker builds it in the
+    school's scope; a task delivered again changes nothing."""
+    from tests.rosters.test_import_jobs import run_worker
+
+    with school_scope(world.a):
+        item = export_start(school=world.a, requested_by=world.admin, pupil=world.amy)
+    assert item.task_id
+    run_worker()
+    with school_scope(world.a):
+        item.refresh_from_db()
+        assert item.state == ExportArchive.State.READY and item.attempts == 1
+    from markbook.privacy.tasks import run_export
+
+    assert run_export.call(world.a.pk, item.pk) == "ready"
+    with school_scope(world.a):
+        item.refresh_from_db()
+        assert item.attempts == 1

@@ -137,6 +137,7 @@ DATA_REFERENCES = {
     "to_class": "rosters.teachingclass",
     "teacher": "accounts.user",
     "parent": "accounts.user",
+    "person": "accounts.user",  # whose data a subject access export holds (DSR-2)
 }
 FIELD_NAMES = {
     "upn": "UPN",

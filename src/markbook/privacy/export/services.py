@@ -113,11 +113,22 @@ def export_start(
             school=school,
             action="privacy.export.started",
             target=item,
-            data={"subject": kind, **({"request": request_id} if request_id else {})},
+            data={
+                "subject": kind,
+                **_subject_ref(item),
+                **({"request": request_id} if request_id else {}),
+            },
         )
         if enqueue:
             export_enqueue(item)
     return item
+
+
+def _subject_ref(item: ExportArchive) -> dict[str, int]:
+    """Whose data, for the access log (it names them: describe.DATA_REFERENCES)."""
+    if item.pupil_id is not None:
+        return {"pupil": item.pupil_id}
+    return {"person": item.user_id} if item.user_id is not None else {}
 
 
 def export_enqueue(item: ExportArchive) -> None:
@@ -256,7 +267,7 @@ def export_download(*, item: ExportArchive, actor: User, now: datetime | None = 
             school=item.school_id,
             action="privacy.export.downloaded",
             target=item,
-            data={"bytes": len(data)},
+            data={"bytes": len(data), **_subject_ref(item)},
         )
     item.downloads += 1
     return Download(f"markbook-export-{item.created_at:%Y-%m-%d}-{item.pk}.zip", data)
