@@ -19,6 +19,7 @@ from markbook.assessment.models import Assignment, Mark, TrustAssignment
 from markbook.audit import services as audit
 from markbook.audit.context import Origin, current
 from markbook.audit.models import AuditEvent
+from markbook.core.fields import Ciphertext
 from markbook.core.tenancy import school_scope
 from markbook.privacy.export import collect as collect_mod
 from markbook.privacy.export.collect import REDACTED, WITHHELD, unreachable
@@ -392,6 +393,9 @@ def test_download_window_is_enforced_and_expiry_deletes_the_bytes(world):
         with pytest.raises(ExportUnavailable) as refused:
             export_download(item=item, actor=world.admin, now=later)
         assert refused.value.gone
+        item.refresh_from_db()  # asked for after the window: deleted there and then
+        assert item.state == ExportArchive.State.EXPIRED and item.archive is None
+        ExportArchive.objects.filter(pk=item.pk).update(state="ready", archive=Ciphertext("v1:x"))
         assert exports_expire(school=world.a, now=item.expires_at - dt.timedelta(hours=1)) == 0
         assert exports_expire(school=world.a, now=later) == 1
         assert exports_expire(school=world.a, now=later) == 0

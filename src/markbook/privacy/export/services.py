@@ -256,6 +256,10 @@ def export_download(*, item: ExportArchive, actor: User, now: datetime | None = 
     if item.state == ExportArchive.State.EXPIRED or (
         item.expires_at is not None and item.expires_at <= now
     ):
+        # Asked for after its window: deleted now rather than at the next sweep.
+        ExportArchive.objects.filter(pk=item.pk, state=ExportArchive.State.READY).update(
+            state=ExportArchive.State.EXPIRED, archive=None
+        )
         raise ExportUnavailable(EXPIRED, gone=True)
     if item.state != ExportArchive.State.READY:
         raise ExportUnavailable(NOT_READY, gone=False)
