@@ -52,6 +52,13 @@ def test_only_the_data_protection_lead_sees_the_exports_page(world, client_for, 
         assert client_for(role).get(url).status_code == 404, role
 
 
+def test_the_leads_home_page_links_to_the_exports(world, client_for, dpo):
+    """DSR-2: the lead finds the page from the school's home page; others do not see it."""
+    url = reverse("schools:home", kwargs={"school_id": world.a.pk})
+    assert b"Copies of people's data" in _client(dpo).get(url).content
+    assert b"Copies of people" not in client_for("admin").get(url).content
+
+
 def test_the_lead_starts_an_export_and_sees_its_progress(world, dpo):
     """DSR-2: starting from the page queues the export and shows its progress page,
     which polls while it is prepared; then offers the download."""
