@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import subprocess
 import sys
@@ -478,6 +479,8 @@ def main(argv: list[str] | None = None) -> None:
                 print("== PostgreSQL not reachable on 127.0.0.1:5432: SQLite only", flush=True)
     print()
     print(report(timings, args.scale))
+    # Wall times count waiting for a CPU; on a shared machine compare the CPU lines.
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":
