@@ -33,7 +33,7 @@ import base64
 import datetime as dt
 import decimal
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +42,8 @@ from django.db import models
 from django.utils import timezone
 
 from markbook.accounts.models import User
-from markbook.core.fields import EncryptedTextField
+from markbook.core import keys
+from markbook.core.fields import Ciphertext, EncryptedTextField
 from markbook.privacy.inventory import REGISTRY, Category, Declaration, Visible
 from markbook.rosters.models import Pupil
 from markbook.schools.models import School
@@ -292,10 +293,13 @@ def _queryset(model: type[models.Model], school: School) -> models.QuerySet[Any]
     return qs
 
 
-def _fetch(decl: Declaration, person: Person) -> tuple[list[models.Model], dict[Any, set[str]]]:
-    """The declaration's rows about the person, by id, and for each row the fields that
-    are the person's. One query for the rows; a direct foreign key's match is read off
-    each row, and only links through another model or a finder query apart."""
+def _fetch(
+    decl: Declaration, person: Person, attnames: list[str]
+) -> tuple[list[tuple[Any, ...]], dict[Any, set[str]]]:
+    """The declaration's rows about the person as tuples of `attnames` (the primary key
+    first), sorted by id, and for each row the fields that are the person's. One query
+    for the rows; a direct foreign key's match is read off each row, and only links
+    through another model, or a finder, query apart."""
     model = apps.get_model(decl.label)
     qs = _queryset(model, person.school)
     excluded = person.exclude.get(decl.label)
@@ -303,7 +307,7 @@ def _fetch(decl: Declaration, person: Person) -> tuple[list[models.Model], dict[
         qs = qs.exclude(pk__in=excluded)
     personal = set(decl.personal)
     owned: dict[Any, set[str]] = {}
-    direct: list[tuple[str, set[int], set[str]]] = []  # (attname, ids, fields)
+    direct: list[tuple[int, set[int], set[str]]] = []  # (position in the row, ids, fields)
     condition = models.Q(pk__in=[])
     for link in links(decl):
         if link.path == "":
@@ -315,29 +319,26 @@ def _fetch(decl: Declaration, person: Person) -> tuple[list[models.Model], dict[
             continue
         # The subject's rows are the person's whole; another link gives only itself.
         mine = personal if link.field in ("self", decl.subject) else {link.field}
-        if "__" in link.lookup:
-            chained = qs.filter(**{f"{link.lookup}__in": ids}).values_list("pk", flat=True)
-            for pk in chained:
-                owned.setdefault(pk, set()).update(mine)
-            continue
-        f = model._meta.get_field(link.lookup) if link.lookup != "pk" else model._meta.pk
-        if f.many_to_many:
+        f: Any = None
+        if "__" not in link.lookup:
+            f = model._meta.pk if link.lookup == "pk" else model._meta.get_field(link.lookup)
+        if f is None or f.many_to_many:
             for pk in qs.filter(**{f"{link.lookup}__in": ids}).values_list("pk", flat=True):
                 owned.setdefault(pk, set()).update(mine)
             continue
-        direct.append((f.attname, ids, mine))
+        direct.append((attnames.index(f.attname), ids, mine))
         condition |= models.Q(**{f"{link.lookup}__in": ids})
     if owned:
         condition |= models.Q(pk__in=list(owned))
     if not direct and not owned:
         return [], {}
-    objects = sorted(qs.filter(condition), key=lambda obj: obj.pk)
-    for obj in objects:
-        mine_here = owned.setdefault(obj.pk, set())
-        for attname, ids, fields in direct:
-            if getattr(obj, attname) in ids:
+    rows = sorted(qs.filter(condition).values_list(*attnames), key=lambda row: row[0])
+    for row in rows:
+        mine_here = owned.setdefault(row[0], set())
+        for position, ids, fields in direct:
+            if row[position] in ids:
                 mine_here.update(fields)
-    return objects, owned
+    return rows, owned
 
 
 def _plain(value: Any) -> Any:
@@ -387,94 +388,132 @@ def _is_person_ref(f: models.Field[Any, Any] | Any) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Column:
+    """How one concrete field of a declared model is written."""
+
+    name: str
+    personal: bool
+    person: str | None  # the person model it points at, for a relation to one
+    withheld: bool
+    field: Any  # the model field, for decrypting (None if not encrypted)
+    label_of: str | None  # the related model's naming field
+
+
+def _columns(decl: Declaration, model: type[models.Model]) -> list[_Column]:
+    pk = model._meta.pk
+    concrete = [pk, *(f for f in model._meta.concrete_fields if f is not pk)]
+    out = []
+    for f in concrete:
+        personal = f.name in decl.personal
+        encrypted = isinstance(f, EncryptedTextField) and personal
+        hidden = personal and withheld(decl.label, f.name)
+        out.append(
+            _Column(
+                f.name,
+                personal,
+                _is_person_ref(f),
+                hidden,
+                f if encrypted and not hidden else None,
+                label_field(f),
+            )
+        )
+    return out
+
+
 def collect_table(decl: Declaration, person: Person) -> Table | None:
     """The declaration's rows about the person, or None if the model holds no personal
     data (it is still named in the manifest)."""
     if not decl.personal:
         return None
     model = apps.get_model(decl.label)
-    objects, owned = _fetch(decl, person)
-    concrete = [f for f in model._meta.concrete_fields]
+    plan = _columns(decl, model)
+    attnames = [model._meta.get_field(c.name).attname for c in plan]
     many = list(model._meta.many_to_many)
     columns: list[str] = []
-    for f in concrete:
-        columns.append(f.name)
-        if label_field(f) is not None:
-            columns.append(f"{f.name}_label")
-    columns += [f.name for f in many]
-    if not objects:
+    for c in plan:
+        columns.append(c.name)
+        if c.label_of is not None:
+            columns.append(f"{c.name}_label")
+    columns += [m.name for m in many]
+    found, owned = _fetch(decl, person, attnames)
+    if not found:
         return Table(decl.label, columns, [])
-    for f in concrete:
-        encrypted = isinstance(f, EncryptedTextField) and f.name in decl.personal
-        if encrypted and not withheld(decl.label, f.name):
-            f.load_plaintext(objects)
-    labels = _related_labels(concrete, objects)
+    school_at = attnames.index("school_id") if "school_id" in attnames else None
+    decrypters: dict[tuple[int, int], Callable[[str], str]] = {}
+    labels = _related_labels(model, plan, attnames, found)
+    values_of_many = _many_values(model, many, [row[0] for row in found])
     rows = []
-    for obj in objects:
-        mine = owned[obj.pk]
+    for values in found:
+        mine = owned[values[0]]
         row: dict[str, Any] = {}
-        for f in concrete:
-            row.update(_cell(decl, person, f, obj, mine, labels))
+        for i, c in enumerate(plan):
+            value = values[i]
+            if c.field is not None and isinstance(value, Ciphertext):
+                school_id = values[school_at] if school_at is not None else person.school.pk
+                key = (i, school_id)
+                decrypt = decrypters.get(key)
+                if decrypt is None:
+                    decrypt = decrypters[key] = keys.decrypter(school_id, c.field.context)
+                value = c.field.decode(decrypt(value))
+            if not c.personal or value is None or value == "":
+                row[c.name] = _plain(value)
+            elif c.name not in mine:
+                row[c.name] = REDACTED
+            elif c.person is not None and value not in person.ids(c.person):
+                row[c.name] = REDACTED  # the subject's row, pointing at somebody else
+            elif c.withheld:
+                row[c.name] = WITHHELD
+            else:
+                row[c.name] = _plain(value)
+            if c.label_of is not None:
+                raw = values[i]
+                row[f"{c.name}_label"] = labels[c.name].get(raw) if raw is not None else None
         for m in many:
-            row[m.name] = _many_cell(decl, m, obj, mine)
+            if m.name in decl.personal and m.name not in mine:
+                row[m.name] = REDACTED
+            else:
+                row[m.name] = sorted(values_of_many[m.name].get(values[0], []))
         rows.append(row)
     return Table(decl.label, columns, rows)
 
 
 def _related_labels(
-    concrete: Iterable[Any], objects: list[models.Model]
+    model: type[models.Model],
+    plan: list[_Column],
+    attnames: list[str],
+    found: list[tuple[Any, ...]],
 ) -> dict[str, dict[Any, str]]:
     """The names of related rows that may be named (see label_field), one query each."""
     labels: dict[str, dict[Any, str]] = {}
-    for f in concrete:
-        name_field = label_field(f)
-        if name_field is None:
+    for i, c in enumerate(plan):
+        if c.label_of is None:
             continue
-        ids = {getattr(o, f.attname) for o in objects} - {None}
-        related = f.related_model._default_manager.filter(pk__in=ids).order_by()
-        labels[f.name] = dict(related.values_list("pk", name_field)) if ids else {}
+        ids = {row[i] for row in found} - {None}
+        related = model._meta.get_field(c.name).related_model
+        assert related is not None and not isinstance(related, str)
+        manager = related._default_manager
+        query = manager.filter(pk__in=ids).order_by().values_list("pk", c.label_of)
+        labels[c.name] = dict(query) if ids else {}
     return labels
 
 
-def _cell(
-    decl: Declaration,
-    person: Person,
-    f: Any,
-    obj: models.Model,
-    mine: set[str],
-    labels: dict[str, dict[Any, str]],
-) -> dict[str, Any]:
-    name = f.name
-    if f.is_relation:
-        value = getattr(obj, f.attname)
-    elif isinstance(f, EncryptedTextField):
-        value = obj.__dict__.get(f.attname)
-    else:
-        value = getattr(obj, f.attname)
-    cells: dict[str, Any] = {}
-    if name in decl.personal:
-        target = _is_person_ref(f)
-        if value is None or value == "":
-            cells[name] = _plain(value)
-        elif name not in mine:
-            cells[name] = REDACTED
-        elif target is not None and value not in person.ids(target):
-            cells[name] = REDACTED  # the subject's row, pointing at somebody else
-        elif withheld(decl.label, name):
-            cells[name] = WITHHELD
-        else:
-            cells[name] = _plain(value)
-    else:
-        cells[name] = _plain(value)
-    if name in labels:
-        cells[f"{name}_label"] = labels[name].get(value) if value is not None else None
-    return cells
-
-
-def _many_cell(decl: Declaration, m: Any, obj: models.Model, mine: set[str]) -> Any:
-    if m.name in decl.personal and m.name not in mine:
-        return REDACTED
-    return sorted(str(r) for r in getattr(obj, m.name).all())
+def _many_values(
+    model: type[models.Model], many: list[Any], pks: list[Any]
+) -> dict[str, dict[Any, list[str]]]:
+    """For each many-to-many field, each row's related rows by name (one query each)."""
+    out: dict[str, dict[Any, list[str]]] = {}
+    for m in many:
+        naming = next(
+            (n for n in LABEL_FIELDS if n in {f.name for f in m.related_model._meta.fields}),
+            "pk",
+        )
+        pairs = model._default_manager.filter(pk__in=pks, **{f"{m.name}__isnull": False})
+        found: dict[Any, list[str]] = {}
+        for pk, name in pairs.order_by().values_list("pk", f"{m.name}__{naming}"):
+            found.setdefault(pk, []).append(str(name))
+        out[m.name] = found
+    return out
 
 
 def collect(person: Person, progress: Callable[[int, int], None] | None = None) -> list[Table]:
