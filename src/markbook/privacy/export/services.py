@@ -148,6 +148,7 @@ def _about(item: ExportArchive) -> dict[str, object]:
         "subject_kind": "pupil" if item.pupil_id else "person",
         "subject_name": name,
         "requested_at": item.created_at.isoformat(),
+        "requested_on": f"{item.created_at:%-d %B %Y}",
     }
 
 
