@@ -19,6 +19,11 @@ bench/import_mis.py):
 
 Targets: the export under 1 s, and the same time (ratio about 1) in both schools:
 the time follows the pupil's data, not the school's.
+
+Measured at scale 1.0 (a shared 2-CPU machine, load average about 8; best of 3; one
+pupil: 672 marks and 667 log events): SQLite 0.59 s (150 pupils) and 0.65 s (1,500
+pupils, 1,008,000 marks, 1,000,500 events), CPU 0.15 and 0.16 s, ratio 1.09;
+PostgreSQL 0.38 s and 0.37 s, CPU 0.12 s both, ratio 0.98.
 """
 
 from __future__ import annotations
