@@ -219,6 +219,13 @@ PAGES: dict[str, Route | str] = {
     # Public: every version of the privacy notice, with its dates.
     "privacy:versions": Route({r: 200 for r in ROLES}),
     "privacy:version": Route({r: 200 for r in ROLES}),
+    # Subject access exports (DSR-2, DSR-9): started by the school's data protection
+    # lead (no one in the fixed world; tests/privacy/test_export_views.py grants it);
+    # an export (export_id: Amy's, asked for by her parent) is seen and downloaded by
+    # who asked for it, or the lead.
+    "school_privacy:exports": Route(only()),
+    "school_privacy:export": Route(only("parent")),
+    "school_privacy:download": Route(only("parent")),
 }
 
 # API operations, keyed "METHOD /path" as in the OpenAPI document. Anonymous callers
@@ -529,6 +536,11 @@ API: dict[str, Route] = {
     "GET /api/privacy/notice-versions": Route(api_only(*EVERYONE)),
     f"GET {S}/notice-changes": Route(api_only("admin")),
     f"POST {S}/notice-changes/{{alert_id}}/dismiss": Route(api_only("admin"), "post"),
+    # Subject access exports (DSR-2, DSR-9): as on the pages.
+    f"GET {S}/data-exports": Route(api_only()),
+    f"POST {S}/data-exports": Route(api_only(), "post", lambda world: {"pupil_id": world.amy.pk}),
+    f"GET {S}/data-exports/{{export_id}}": Route(api_only("parent")),
+    f"GET {S}/data-exports/{{export_id}}/download": Route(api_only("parent")),
 }
 
 
@@ -717,6 +729,10 @@ PAGE_API: dict[str, tuple[str, ...]] = {
         f"POST {S}/notice-changes/{{alert_id}}/dismiss",
     ),
     "privacy:versions": ("GET /api/privacy/notice-versions",),
+    # Subject access exports (DSR-2, DSR-9).
+    "school_privacy:exports": (f"GET {S}/data-exports", f"POST {S}/data-exports"),
+    "school_privacy:export": (f"GET {S}/data-exports/{{export_id}}",),
+    "school_privacy:download": (f"GET {S}/data-exports/{{export_id}}/download",),
 }
 PAGE_ONLY: dict[str, str] = {
     "dashboard": "sends each person to their school's page; no data of its own",
@@ -862,6 +878,8 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
     if {"entry_id", "purpose_id", "target"} & {a or b for a, b in names}:
         values.update(_consent(world))
     values.update(_privacy(world, {a or b for a, b in names}))
+    if ("export_id", "") in names or ("", "export_id") in names:
+        values["export_id"] = _data_export(world)
     if ("job_id", "") in names or ("", "job_id") in names:
         values["job_id"] = _import_job(
             world, stalled=pattern.rstrip("/").endswith(("retry", "cancel"))
@@ -965,6 +983,16 @@ def _privacy(world, names: set[str]) -> dict[str, int]:  # type: ignore[no-untyp
                 school=world.a, version_id=found["version_id"], created_at=timezone.now()
             ).pk
     return found
+
+
+def _data_export(world) -> int:  # type: ignore[no-untyped-def]
+    """A ready export of Amy's data, asked for by her parent (DSR-2)."""
+    from markbook.core.tenancy import school_scope
+    from markbook.privacy.export.services import export_run, export_start
+
+    with school_scope(world.a):
+        item = export_start(school=world.a, requested_by=world.parent, pupil=world.amy)
+        return export_run(item.pk).pk
 
 
 def _guardian_link(world) -> int:  # type: ignore[no-untyped-def]

@@ -72,6 +72,13 @@ ACTIONS: dict[str, str] = {
     "privacy.restriction.placed": "restricted the processing of a person's data",
     "privacy.restrictions.listed": "viewed the restrictions and objections",
     "privacy.user.corrected": "corrected a person's details",
+    # Subject access exports (DSR-2, DSR-9).
+    "privacy.export.started": "started a copy of a person's data",
+    "privacy.export.ready": "finished preparing a copy of a person's data",
+    "privacy.export.failed": "tried to prepare a copy of a person's data, which failed",
+    "privacy.export.downloaded": "downloaded a copy of a person's data",
+    "privacy.exports.listed": "viewed the list of copies of people's data",
+    "privacy.export.expired": "deleted copies of people's data whose download window ended",
     "rosters.class.changed": "changed class details",
     "rosters.class.created": "added a class",
     "rosters.class.deleted": "deleted a class",
@@ -177,6 +184,7 @@ DATA_REFERENCES = {
     "to_class": "rosters.teachingclass",
     "teacher": "accounts.user",
     "parent": "accounts.user",
+    "person": "accounts.user",  # whose data a subject access export holds (DSR-2)
 }
 FIELD_NAMES = {
     "upn": "UPN",

@@ -68,7 +68,13 @@ class AuditEvent(models.Model):
                 "seq", condition=models.Q(school__isnull=True), name="audit_seq_platform_chain"
             ),
         ]
-        indexes = [models.Index(fields=["school", "-seq"])]
+        indexes = [
+            models.Index(fields=["school", "-seq"]),
+            # One person's entries, for their subject access export and erasure (DSR-2,
+            # DSR-4): found without reading the whole log.
+            models.Index(fields=["school", "actor_id"], name="audit_by_actor"),
+            models.Index(fields=["school", "target_type", "target_id"], name="audit_by_target"),
+        ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Insert a new event; a saved one may only be redacted (SEC-1, DSR-4).

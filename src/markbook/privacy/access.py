@@ -7,7 +7,9 @@ from django.http import Http404
 
 from markbook.accounts.models import Membership, User
 from markbook.admission import ADMINS, AccessRequest, require_role
-from markbook.privacy.models import NoticeAlert, Restriction
+from markbook.privacy import selectors
+from markbook.privacy.export.services import may_download
+from markbook.privacy.models import ExportArchive, NoticeAlert, Restriction
 from markbook.rosters.models import Pupil
 
 MANAGERS = ("dpo", *ADMINS)
@@ -58,3 +60,23 @@ def access_notice_alert(request: AccessRequest, alert_id: int) -> NoticeAlert:
     if alert is None:
         raise Http404
     return alert
+
+
+def is_dpo(request: AccessRequest) -> bool:
+    return request.access.has("dpo")
+
+
+def access_export(request: AccessRequest, export_id: int) -> ExportArchive:
+    """An export of the request's school that the user may see: the one who asked for
+    it, or the school's data protection lead (DSR-2, DSR-9)."""
+    item = selectors.exports().filter(pk=export_id).first()
+    if item is None or not may_download(item, user=request.user, is_dpo=is_dpo(request)):
+        raise Http404
+    return item
+
+
+def access_export_with_archive(request: AccessRequest, export_id: int) -> ExportArchive:
+    """As access_export, with the archive's bytes loaded (for a download)."""
+    item = access_export(request, export_id)
+    item.refresh_from_db(fields=["archive"])
+    return item

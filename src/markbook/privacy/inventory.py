@@ -152,3 +152,63 @@ def changed_by(purpose: str, *, teachers: str = "the pupil's teachers") -> Perso
         retention=Retention.LINK,
         erasure=Erasure.BLANK,
     )
+
+
+# --- the privacy app's own models: subject access exports (DSR-2, DSR-9) ---------
+
+_EXPORT_RETENTION = (
+    "the archive for its download window (7 days), then deleted; the record of the "
+    "export as long as the request it answers"
+)
+
+
+def _export(category: Category, purpose: str, *, encrypted: bool = False) -> Personal:
+    return Personal(
+        category=category,
+        purpose=purpose,
+        basis=Basis.LEGAL_OBLIGATION,
+        visible_to="the person who asked for it and the school's data protection lead",
+        retention=_EXPORT_RETENTION,
+        erasure=Erasure.DELETE_ROW,
+        encrypted=encrypted,
+    )
+
+
+declare(
+    "privacy.ExportArchive",
+    subject="pupil",
+    description=(
+        "A copy of everything held about a person, made when they or someone for them "
+        "asked for it (DSR-2), and kept for a download window (DSR-9)."
+    ),
+    personal={
+        "pupil": _export(Category.RELATIONSHIP, "the pupil the copy is about"),
+        "user": _export(Category.RELATIONSHIP, "the parent or member of staff the copy is about"),
+        "requested_by": _export(Category.ACCOUNTABILITY, "who asked for the copy"),
+        "archive": _export(
+            Category.SPECIAL,
+            "the copy itself, everything held about the person, until it is downloaded "
+            "or its window ends",
+            encrypted=True,
+        ),
+        "downloads": _export(Category.ACCOUNTABILITY, "how many times the copy was downloaded"),
+    },
+    not_personal=(
+        "id",
+        "school",
+        "request_id",
+        "state",
+        "progress_done",
+        "progress_total",
+        "log_until",
+        "size",
+        "digest",
+        "error",
+        "task_id",
+        "attempts",
+        "created_at",
+        "ready_at",
+        "expires_at",
+        "heartbeat_at",
+    ),
+)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from markbook.privacy import school_views as views
+from markbook.privacy import views as export_views
 
 app_name = "school_privacy"
 urlpatterns = [
@@ -17,4 +18,7 @@ urlpatterns = [
         views.notice_alert_dismiss,
         name="notice_alert_dismiss",
     ),
+    path("exports/", export_views.exports, name="exports"),
+    path("exports/<int:export_id>/", export_views.export_detail, name="export"),
+    path("exports/<int:export_id>/download/", export_views.export_download, name="download"),
 ]

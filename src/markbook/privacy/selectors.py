@@ -10,7 +10,7 @@ from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
 from markbook.core.fields import EncryptedTextField
 from markbook.privacy.corrections import value_decode
-from markbook.privacy.models import Correction, NoticeVersion, Restriction
+from markbook.privacy.models import Correction, ExportArchive, NoticeVersion, Restriction
 from markbook.rosters.models import Pupil
 
 
@@ -134,3 +134,22 @@ def passed_on_services(subject: Pupil | User) -> list[Any]:
             risk_status=ServiceEntry.Status.APPROVED, builtin=False, section=section
         )
     )
+
+
+def exports() -> QuerySet[ExportArchive]:
+    """The school's exports, newest first, without their archives (kept encrypted)."""
+    return (
+        ExportArchive.objects.select_related("pupil", "user", "requested_by")
+        .defer("archive")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def exportable_pupils() -> QuerySet[Pupil]:
+    return Pupil.objects.order_by("last_name", "first_name", "pk")
+
+
+def exportable_people() -> QuerySet[User]:
+    """Members of the school other than pupils: parents and staff."""
+    ids = Membership.objects.exclude(role=Membership.Role.PUPIL).values("user_id")
+    return User.objects.filter(pk__in=ids).order_by("last_name", "first_name", "email")

@@ -70,4 +70,10 @@ class Command(BaseCommand):
             f"{totals[0]} stalled imports, {totals[1]} files of finished imports, "
             f"{totals[2]} expired import records, {totals[3]} expired previews"
         )
+        if not dry_run and options["school"] is None:
+            # The same hourly sweep deletes expired subject access exports (DSR-9).
+            from markbook.privacy.export.services import exports_expire_all
+
+            expired = sum(exports_expire_all(now=now).values())
+            self.stdout.write(f"expired subject access exports deleted: {expired}")
         self.stdout.write(("dry run, nothing changed: " if dry_run else "done: ") + summary)

@@ -1,0 +1,314 @@
+"""Subject access exports as stored, resumable work (DSR-2, DSR-9, SEC-1, SEC-2).
+
+`export_start` records the request and queues the background task; the worker calls
+`export_run`, which collects the person's data from the inventory (collect.py), builds
+the zip (archive.py) and keeps it encrypted with the school's key, with progress saved
+as it goes. `export_run` is idempotent and resumable: a ready archive is left alone,
+a failed or interrupted one is built again from the start, and the same data gives
+the same bytes (the access log is read as of the request, the zip has no build time).
+Each claim is a conditional UPDATE, so two workers never build one archive at once.
+
+The archive can be downloaded (`export_download`) by the person who asked for it or
+by the school's data protection lead until `expires_at` (`DOWNLOAD_DAYS` after it is
+ready); each download is in the access log. `exports_expire` deletes the bytes of
+every archive past its window (the hourly sweep runs it).
+"""
+
+import base64
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from markbook.accounts.models import Membership, User
+from markbook.audit import services as audit
+from markbook.audit.models import AuditEvent
+from markbook.core.tenancy import school_scope
+from markbook.privacy.export import archive as zipper
+from markbook.privacy.export.collect import collect, person_of
+from markbook.privacy.models import ExportArchive
+from markbook.rosters.models import Pupil
+from markbook.schools.models import School
+
+logger = logging.getLogger(__name__)
+
+DOWNLOAD_DAYS = 7  # the download window (DSR-9)
+# A running export with no progress for this long has stopped (its worker died).
+STALE_MINUTES = 15
+FAILED = (
+    "The export stopped because of an error in Markbook. Start it again; nothing was "
+    "sent to anyone."
+)
+
+
+class ExportError(ValueError):
+    """A request Markbook refuses, with a message saying why."""
+
+
+class ExportUnavailable(Exception):
+    """The archive cannot be downloaded: not ready yet, or its window has ended."""
+
+    def __init__(self, message: str, *, gone: bool) -> None:
+        super().__init__(message)
+        self.gone = gone
+
+
+EXPIRED = (
+    "This export's download window has ended and the file has been deleted. Ask the "
+    "school's data protection lead for a new one."
+)
+NOT_READY = "This export is not ready yet."
+
+
+def _subject_kind(school: School, pupil: Pupil | None, user: User | None) -> str:
+    if (pupil is None) == (user is None):
+        raise ExportError("Name one person to export: a pupil, or a parent or member of staff.")
+    if pupil is not None:
+        if pupil.school_id != school.pk:
+            raise ExportError("That pupil is not in this school.")
+        return "pupil"
+    assert user is not None
+    roles = set(Membership.objects.filter(user=user, school=school).values_list("role", flat=True))
+    if not roles:
+        raise ExportError("That person is not a member of this school.")
+    if roles & {"teacher", "school_admin", "dpo"}:
+        return "staff"
+    return "parent" if "parent" in roles else "pupil"
+
+
+def _log_end(school: School) -> int:
+    last = AuditEvent.objects.filter(school=school).aggregate(m=models.Max("seq"))["m"]
+    return int(last or 0)
+
+
+def export_start(
+    *,
+    school: School,
+    requested_by: User | None,
+    pupil: Pupil | None = None,
+    user: User | None = None,
+    request_id: int | None = None,
+    enqueue: bool = True,
+) -> ExportArchive:
+    """Record an export of one person and queue its building (DSR-2). Refused with a
+    clear message for someone not in the school, or for no one or two people."""
+    kind = _subject_kind(school, pupil, user)
+    with transaction.atomic():
+        item = ExportArchive.objects.create(
+            school=school,
+            pupil=pupil,
+            user=user,
+            requested_by=requested_by,
+            request_id=request_id,
+            log_until=_log_end(school),
+            created_at=timezone.now().replace(microsecond=0),
+        )
+        audit.record(
+            actor=requested_by,
+            school=school,
+            action="privacy.export.started",
+            target=item,
+            data={
+                "subject": kind,
+                **_subject_ref(item),
+                **({"request": request_id} if request_id else {}),
+            },
+        )
+        if enqueue:
+            export_enqueue(item)
+    return item
+
+
+def _subject_ref(item: ExportArchive) -> dict[str, int]:
+    """Whose data, for the access log (it names them: describe.DATA_REFERENCES)."""
+    if item.pupil_id is not None:
+        return {"pupil": item.pupil_id}
+    return {"person": item.user_id} if item.user_id is not None else {}
+
+
+def export_enqueue(item: ExportArchive) -> None:
+    """Queue the task that builds the archive; keep its id."""
+    from markbook.privacy.tasks import run_export
+
+    queued = run_export.enqueue(item.school_id, item.pk)
+    item.task_id = str(queued.id)[:64]
+    ExportArchive.objects.filter(pk=item.pk).update(task_id=item.task_id)
+
+
+def _about(item: ExportArchive) -> dict[str, object]:
+    subject: Pupil | User | None = item.pupil if item.pupil_id else item.user
+    name = subject.display_name if subject is not None else ""
+    return {
+        "school": item.school.name,
+        "subject_kind": "pupil" if item.pupil_id else "person",
+        "subject_name": name,
+        "requested_at": item.created_at.isoformat(),
+        "requested_on": f"{item.created_at:%-d %B %Y}",
+    }
+
+
+def _claim(item: ExportArchive, now: datetime) -> bool:
+    """queued, failed or stalled (running, no sign of life for STALE_MINUTES) -> running,
+    for one worker only: a conditional UPDATE."""
+    stale = now - timedelta(minutes=STALE_MINUTES)
+    runnable = models.Q(state__in=[ExportArchive.State.QUEUED, ExportArchive.State.FAILED]) | (
+        models.Q(state=ExportArchive.State.RUNNING, heartbeat_at__lt=stale)
+    )
+    return bool(
+        ExportArchive.objects.filter(runnable, pk=item.pk).update(
+            state=ExportArchive.State.RUNNING,
+            error="",
+            progress_done=0,
+            attempts=models.F("attempts") + 1,
+            heartbeat_at=now,
+        )
+    )
+
+
+BEAT_SECONDS = 0.5  # progress is saved at most this often (and at the end)
+
+
+def _beat(item: ExportArchive) -> Callable[[int, int], None]:
+    """The progress callback of a run: saves progress, and the heartbeat, of this
+    running export, at most every BEAT_SECONDS and when it reaches the total."""
+    last = [0.0]
+
+    def beat(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - last[0] < BEAT_SECONDS:
+            return
+        last[0] = now
+        ExportArchive.objects.filter(pk=item.pk, state=ExportArchive.State.RUNNING).update(
+            progress_done=done, progress_total=total, heartbeat_at=timezone.now()
+        )
+
+    return beat
+
+
+def export_run(archive_id: int) -> ExportArchive:
+    """Build the archive of an export (the caller opens the school's scope). Idempotent:
+    a ready or expired one is returned unchanged, and one another worker is building is
+    left to it; a queued, failed or stalled one is built (again) from the start."""
+    item = ExportArchive.objects.select_related("school", "pupil", "user").get(pk=archive_id)
+    if item.state in (ExportArchive.State.READY, ExportArchive.State.EXPIRED):
+        return item
+    if not _claim(item, timezone.now()):
+        item.refresh_from_db()
+        return item
+    try:
+        person = person_of(school=item.school, pupil=item.pupil, user=item.user)
+        person.log_until = item.log_until
+        person.exclude = {"privacy.ExportArchive": {item.pk}}
+        tables = collect(person, progress=_beat(item))
+        data = zipper.build(tables, _about(item))
+    except Exception:
+        logger.exception("Export %s of school %s failed", item.pk, item.school_id)
+        ExportArchive.objects.filter(pk=item.pk).update(
+            state=ExportArchive.State.FAILED, error=FAILED
+        )
+        audit.record(
+            actor=item.requested_by,
+            school=item.school,
+            action="privacy.export.failed",
+            target=item,
+        )
+        item.refresh_from_db()
+        return item
+    ready = timezone.now()
+    with transaction.atomic():
+        item.archive = base64.b64encode(data).decode("ascii")
+        item.size = len(data)
+        item.digest = hashlib.sha256(data).hexdigest()
+        item.state = ExportArchive.State.READY
+        item.ready_at = ready
+        item.expires_at = ready + timedelta(days=DOWNLOAD_DAYS)
+        item.save(update_fields=["archive", "size", "digest", "state", "ready_at", "expires_at"])
+        audit.record(
+            actor=item.requested_by,
+            school=item.school,
+            action="privacy.export.ready",
+            target=item,
+            data={"rows": sum(len(t.rows) for t in tables), "bytes": len(data)},
+        )
+    item.refresh_from_db()
+    return item
+
+
+def may_download(item: ExportArchive, *, user: User, is_dpo: bool) -> bool:
+    """The person who asked for the export, or the school's data protection lead."""
+    return is_dpo or (item.requested_by_id is not None and item.requested_by_id == user.pk)
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    data: bytes
+
+
+def export_download(*, item: ExportArchive, actor: User, now: datetime | None = None) -> Download:
+    """The archive's bytes within its window, counted and recorded (DSR-9, SEC-1);
+    ExportUnavailable otherwise (gone=True once the window has ended)."""
+    now = now or timezone.now()
+    if item.state == ExportArchive.State.EXPIRED or (
+        item.expires_at is not None and item.expires_at <= now
+    ):
+        # Asked for after its window: deleted now rather than at the next sweep.
+        ExportArchive.objects.filter(pk=item.pk, state=ExportArchive.State.READY).update(
+            state=ExportArchive.State.EXPIRED, archive=None
+        )
+        raise ExportUnavailable(EXPIRED, gone=True)
+    if item.state != ExportArchive.State.READY:
+        raise ExportUnavailable(NOT_READY, gone=False)
+    data = base64.b64decode(item.archive or "")
+    with transaction.atomic():
+        ExportArchive.objects.filter(pk=item.pk).update(downloads=models.F("downloads") + 1)
+        audit.record(
+            actor=actor,
+            school=item.school_id,
+            action="privacy.export.downloaded",
+            target=item,
+            data={"bytes": len(data), **_subject_ref(item)},
+        )
+    item.downloads += 1
+    return Download(f"markbook-export-{item.created_at:%Y-%m-%d}-{item.pk}.zip", data)
+
+
+def exports_expire(*, school: School, now: datetime | None = None) -> int:
+    """Delete the archives of this school's exports past their window (DSR-9); how many.
+    The caller opens the school's scope. Idempotent."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = ExportArchive.objects.filter(
+            state=ExportArchive.State.READY, expires_at__lte=now
+        ).select_for_update()
+        ids = list(due.values_list("pk", flat=True))
+        if not ids:
+            return 0
+        ExportArchive.objects.filter(pk__in=ids).update(
+            state=ExportArchive.State.EXPIRED, archive=None
+        )
+        audit.record(
+            actor=None,
+            school=school,
+            action="privacy.export.expired",
+            data={"archives": len(ids)},
+        )
+    return len(ids)
+
+
+def exports_expire_all(now: datetime | None = None) -> dict[int, int]:
+    """`exports_expire` for every school, each in its own scope; deleted per school."""
+    from markbook.schools.models import School
+
+    deleted = {}
+    for school in School.objects.order_by("pk"):
+        with school_scope(school):
+            count = exports_expire(school=school, now=now)
+        if count:
+            deleted[school.pk] = count
+    return deleted
