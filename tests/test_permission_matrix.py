@@ -916,7 +916,7 @@ def _data_request(world, pattern: str) -> int:  # type: ignore[no-untyped-def]
         r = services.data_request_create(
             actor=world.parent,
             school=world.a,
-            kind="objection" if action == "complete" else "access",
+            kind="rectification" if action == "complete" else "access",
             subject_pupil=world.amy,
             requester_kind="parent",
             requester_user=world.parent,

@@ -135,7 +135,7 @@ def _rights_ids(world: World) -> dict[str, list[int]]:
     with school_scope(world.a):
         Membership.objects.create(school=world.a, user=world.admin, role="dpo")
         made = []
-        for kind in ("access", "objection", "erasure"):
+        for kind in ("access", "rectification", "erasure"):
             r = rights.data_request_create(
                 actor=world.parent,
                 school=world.a,
@@ -150,7 +150,7 @@ def _rights_ids(world: World) -> dict[str, list[int]]:
                 rights.data_request_check_identity(
                     actor=world.admin, data_request=r, method="signed_in"
                 )
-            if kind == "objection":
+            if kind == "rectification":
                 rights.data_request_approve(actor=world.admin, data_request=r)
         term = SchoolCalendarPeriod.objects.create(
             school=world.a, kind="term", name="Autumn", start="2025-09-03", end="2025-12-18"
@@ -170,7 +170,7 @@ def _rights_explicit(world: World) -> dict[str, tuple[dict, dict | None, dict | 
             r = rights.data_request_create(
                 actor=world.parent,
                 school=world.a,
-                kind="objection" if action == "complete" else "access",
+                kind="rectification" if action == "complete" else "access",
                 subject_pupil=world.amy,
                 requester_kind="parent",
                 requester_user=world.parent,

@@ -1,33 +1,27 @@
 """A parent asks, from their own pages, for a copy of their child's data; the school's
 data protection lead records the identity check and approves it; the request is
-carried out in the background and its page follows it to done (DSR-6, DSR-8, DSR-9)."""
+carried out in the background and its page follows it to done (DSR-6, DSR-8, DSR-9).
+End to end with Markbook's own export: the parent downloads the zip from the request's
+page within the download window, and not after it (DSR-2, DSR-9)."""
+
+import datetime as dt
+import json
+import zipfile
 
 import pytest
 from playwright.sync_api import expect
 
 from markbook.accounts.models import Membership
 from markbook.core.tenancy import school_scope
-from markbook.rights import handlers, services
+from markbook.privacy.models import ExportArchive
+from markbook.rights import services
 from markbook.rights.models import DataRequest
 from tests.browser.steps import open_page, sign_in
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def export_handler():  # type: ignore[no-untyped-def]
-    """A test-only handler for copies of data: reports progress, then a file count."""
-
-    def export(run):  # type: ignore[no-untyped-def]
-        run.progress(3, 3, "records gathered")
-        return {"files": 3}
-
-    handlers.register("access", export)
-    yield
-    handlers.unregister("access")
-
-
-def test_a_parent_requests_and_the_lead_approves(page, world, shot, export_handler):
+def test_a_parent_requests_and_the_lead_approves(page, world, shot):
     with school_scope(world.a):
         Membership.objects.create(school=world.a, user=world.colleague, role="dpo")
     sign_in(page, world.parent.email)
@@ -65,3 +59,30 @@ def test_a_parent_requests_and_the_lead_approves(page, world, shot, export_handl
     expect(page.locator("table")).to_contain_text("Done")
     expect(page.get_by_role("button", name="Extend")).to_have_count(0)
     shot(page, "lead-done")
+
+    # The parent downloads the copy from their request's page, within the window.
+    page.context.clear_cookies()
+    sign_in(page, world.parent.email)
+    open_page(page, f"/s/{world.a.pk}/requests/{request.pk}/")
+    link = page.get_by_role("link", name="Download the copy of the data (zip)")
+    shot(page, "parent-done")
+    with page.expect_download() as info:
+        link.click()
+    with zipfile.ZipFile(info.value.path()) as archive:
+        names = archive.namelist()
+        pupils = json.loads(archive.read(next(n for n in names if n == "json/rosters-pupil.json")))
+    assert "summary.html" in names
+    assert "Amy" in json.dumps(pupils) and "Ben" not in json.dumps(pupils)
+
+    # After the window the copy is gone: the page says so, and the link is dead.
+    href = link.get_attribute("href")
+    with school_scope(world.a):
+        item = ExportArchive.objects.get(request_id=request.pk)
+        ExportArchive.objects.filter(pk=item.pk).update(
+            expires_at=item.ready_at - dt.timedelta(seconds=1)
+        )
+    assert page.request.get(f"{page.url.split('/s/')[0]}{href}").status == 410
+    open_page(page, f"/s/{world.a.pk}/requests/{request.pk}/")
+    expect(page.locator("#request-status")).to_contain_text("deleted when its download window")
+    expect(page.get_by_role("link", name="Download the copy of the data (zip)")).to_have_count(0)
+    shot(page, "parent-expired")

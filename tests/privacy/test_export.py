@@ -210,6 +210,114 @@ def _populate(world) -> None:  # type: ignore[no-untyped-def]
             school=school, user=user, requested_by=user, created_at=timezone.now()
         )
         GuardianLink.objects.filter(pupil=amy).update(relationship="mother")
+        _populate_rights(world, school, amy, user)
+
+
+def _populate_rights(world, school, amy, user) -> None:  # type: ignore[no-untyped-def]
+    """Amy's rows of the rights, consent and privacy records: a consent answer, her
+    corrections and restrictions (as a pupil and as an account, one lifted), her
+    requests (about her record and her account) with a stage change, and a notice of a
+    changed privacy notice she dismissed (DSR-2, DSR-3, DSR-5, CON-2)."""
+    from markbook.consent.models import ConsentDecision
+    from markbook.privacy.models import Correction, NoticeAlert, NoticeVersion, Restriction
+    from markbook.rights.models import DataRequest, DataRequestEvent
+    from tests.factories import consent_world
+
+    now = timezone.now()
+    made_register = consent_world(world)
+    ConsentDecision.objects.create(
+        school=school,
+        pupil=amy,
+        purpose=made_register["purpose"],
+        version=1,
+        answer="refused",
+        decided_by=user,
+        decided_at=now,
+    )
+    ConsentDecision.objects.create(
+        school=school,
+        pupil=amy,
+        service=made_register["service"],
+        version=1,
+        answer="given",
+        decided_by=user,
+        decided_at=now,
+    )
+    for whose in ({"pupil": amy}, {"user": user}):
+        Correction.objects.create(
+            school=school,
+            field="first_name",
+            sensitive=True,
+            old_value="Aimee",
+            new_value="Amy",
+            source="request",
+            corrected_by=user,
+            corrected_at=now,
+            request_id=1,
+            **whose,
+        )
+    Restriction.objects.create(
+        school=school,
+        pupil=amy,
+        kind="objection",
+        reason="Objects to profiling.",
+        placed_by=user,
+        placed_at=now,
+        lifted_by=user,
+        lifted_at=now,
+        lift_reason="Withdrawn.",
+        request_id=1,
+    )
+    Restriction.objects.create(
+        school=school,
+        user=user,
+        reason="Contests her record.",
+        placed_by=user,
+        placed_at=now,
+        lift_reason="",
+    )
+    version = NoticeVersion.objects.create(
+        digest="d" * 64, rows=[], html="<p>Notice</p>", text="Notice", published_at=now
+    )
+    NoticeAlert.objects.create(
+        school=school, version=version, created_at=now, dismissed_by=user, dismissed_at=now
+    )
+    made = []
+    for whose in ({"subject_pupil": amy}, {"subject_user": user}):
+        made.append(
+            DataRequest.objects.create(
+                school=school,
+                kind="access",
+                subject_kind="pupil",
+                requester_kind="self",
+                requester_user=user,
+                requester_name="Amy Adams",
+                channel="own_page",
+                recorded_by=user,
+                details="Everything, please.",
+                received_on=now.date(),
+                due_on=now.date(),
+                extended_by=user,
+                extension_reason="Complex",
+                identity_method="signed_in",
+                identity_checked_by=user,
+                identity_note="Signed in.",
+                decided_by=user,
+                refusal_reason="None given",
+                outcome_note="Sent.",
+                error="Stopped once.",
+                **whose,
+            )
+        )
+    DataRequestEvent.objects.create(
+        school=school,
+        request=made[0],
+        at=now,
+        actor=user,
+        from_stage="received",
+        to_stage="identity_checked",
+        note="Checked in person.",
+    )
 
 
 def test_every_declared_personal_field_of_a_fully_populated_pupil_is_in_the_export(world):

@@ -36,8 +36,7 @@ def race(school: Any, lead: Any, parent: Any, pupil: Any) -> dict[str, Any]:
         time.sleep(0.5)
         return {"ok": 1}
 
-    handlers.register("access", slow)
-    try:
+    with handlers.replaced("access", slow):
         with school_scope(school):
             made = []
             for _ in range(2):
@@ -103,8 +102,6 @@ def race(school: Any, lead: Any, parent: Any, pupil: Any) -> dict[str, Any]:
                 "approve_events": approved.events.filter(to_stage="approved").count(),
                 "errors": errors,
             }
-    finally:
-        handlers.unregister("access")
 
 
 def main(data_dir: str) -> dict[str, Any]:

@@ -162,7 +162,7 @@ def test_the_lead_checks_identity_approves_and_marks_done_by_hand(world, client_
         r = services.data_request_create(
             actor=world.parent,
             school=world.a,
-            kind="objection",
+            kind="rectification",
             subject_pupil=world.amy,
             requester_kind="parent",
             requester_user=world.parent,

@@ -250,7 +250,7 @@ def test_a_kind_with_no_handler_is_done_by_hand_with_a_note(world, lead):
     """DSR-9: approving says it is carried out by hand; the lead marks it done with a
     note (required); nothing is queued."""
     with school_scope(world.a):
-        r = _approved(world, lead, "objection")
+        r = _approved(world, lead, "rectification")
         assert r.stage == S.APPROVED and r.by_hand and r.task_id == ""
         assert services.data_request_run(data_request=r).stage == S.APPROVED
         with pytest.raises(ValidationError, match="Say what was done"):

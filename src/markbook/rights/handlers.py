@@ -14,11 +14,12 @@ result (counts and references, never personal data). Raising an exception fails 
 request's stage, with the error stored; the data protection lead may retry it.
 
 A kind with no handler is carried out by the data protection lead by hand: approving
-it says so, and the lead marks it done with a note. No handler is registered in
-production code here; tests register their own.
+it says so, and the lead marks it done with a note. The engines register in `rights.engines` (loaded when the app is ready); tests
+swap them with `replaced(kind, fn)`.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -85,3 +86,21 @@ def unregister(kind: str) -> None:
 def handler_for(kind: str) -> Handler | None:
     """The kind's handler, or None: the data protection lead carries it out by hand."""
     return _HANDLERS.get(kind)
+
+
+@contextmanager
+def replaced(kind: str, handler: Handler | None) -> Iterator[None]:
+    """Carry out `kind` with `handler` (None: by hand) for a while, then put back what
+    was registered before (tests use it beside the engines Markbook registers)."""
+    before = handler_for(kind)
+    if handler is None:
+        unregister(kind)
+    else:
+        register(kind, handler)
+    try:
+        yield
+    finally:
+        if before is None:
+            unregister(kind)
+        else:
+            register(kind, before)

@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from markbook.accounts.models import User
 from markbook.admission import Access
+from markbook.privacy.export.services import may_download
+from markbook.privacy.models import ExportArchive
 from markbook.rights import clocks
 from markbook.rights.models import DataRequest
 
@@ -177,3 +179,15 @@ def history(request: DataRequest) -> list[dict]:
         }
         for e in request.events.select_related("actor")
     ]
+
+
+def request_export(request: DataRequest, *, user: User, access: Access) -> ExportArchive | None:
+    """The copy of the data a done access request made (DSR-2), when this user may
+    download it: the requester, or the data protection lead (DSR-9)."""
+    export_id = (request.result or {}).get("export")
+    if not isinstance(export_id, int):
+        return None
+    item = ExportArchive.objects.defer("archive").filter(pk=export_id).first()
+    if item is None or not may_download(item, user=user, is_dpo=is_lead(access)):
+        return None
+    return item

@@ -153,6 +153,7 @@ def detail(request: AccessRequest, school_id: int, data_request_id: int) -> Http
         "is_lead": selectors.is_lead(request.access),
         "identity_methods": DataRequest.IdentityMethod.choices,
         "stalled": services.is_stalled(r),
+        "export": selectors.request_export(r, user=request.user, access=request.access),
         "running": r.stage == DataRequest.Stage.IN_PROGRESS
         or (r.stage == DataRequest.Stage.APPROVED and not r.by_hand),
     }

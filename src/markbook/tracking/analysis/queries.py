@@ -154,11 +154,9 @@ def graded_entries(
     """The field's entries that hold a grade (typed, or earned by a number), as `gid`;
     a cleared cell holds none and is not counted."""
     exprs = grade_expressions(field, subjects, thresholds)
-    return (
-        TrackingEntry.objects.filter(field=field)
-        .annotate(gid=exprs["gid"])
-        .filter(gid__isnull=False)
-    )
+    # A field not saved yet (a school with no drop): no entries, in the same shape.
+    found = TrackingEntry.objects.filter(field=field) if field.pk else TrackingEntry.objects.none()
+    return found.annotate(gid=exprs["gid"]).filter(gid__isnull=False)
 
 
 def report_entries(

@@ -57,7 +57,6 @@ from markbook.tracking.models import (
     DropField,
     Grade,
     Subject,
-    TrackingEntry,
 )
 
 STATUSES = (ABOVE, ON, BELOW, NO_TARGET)
@@ -148,7 +147,8 @@ class Facts:
         """The entries the report counts (none before the first drop); `lean`: without
         the grade's and target's figures, for counting pupils."""
         if self.field is None or self.drop is None:
-            return TrackingEntry.objects.none()
+            # Before the first drop: none, annotated as the tables read them.
+            return queries.report_entries(self.viewer, DropField(), {}, {}, lean=lean)
         return queries.report_entries(
             self.viewer, self.field, self.subjects, self.thresholds, lean=lean
         )
