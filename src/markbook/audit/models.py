@@ -29,8 +29,9 @@ class AuditEventManager(_ScopedAppendOnly):
     """Scoped to the school (TEN-4, as core.tenancy.SchoolScopedManager) and append-only."""
 
 
-# The only fields a saved event may change: its data, replaced when redacted (DSR-4).
-REDACTABLE = frozenset({"data", "redacted_at"})
+# The only fields a saved event may change: its data, replaced when redacted (DSR-4),
+# and who did it and to whom, blanked when that person's data is erased.
+REDACTABLE = frozenset({"data", "redacted_at", "actor_id", "actor_label", "ip", "target_id"})
 
 
 class AuditEvent(models.Model):
@@ -39,6 +40,9 @@ class AuditEvent(models.Model):
     Each school has its own chain (`school` null: the platform's chain). `hash`
     covers the previous hash, the event's fields and `data_digest`, so a redacted
     `data` (DSR-4: audit rows are redacted, never deleted) keeps the chain intact.
+    Events written with `actor_digest` and `target_digest` are chained on those
+    digests instead of who did it and to whom, so the person's identifiers can be
+    blanked too when their data is erased (DSR-4) and the chain still verifies.
     """
 
     school = models.ForeignKey(
@@ -54,6 +58,10 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     data = models.JSONField(default=dict)
     data_digest = models.CharField(max_length=64)
+    # SHA-256 of (actor_id, actor_label, ip) and of target_id; blank on events written
+    # before they existed, which the chain covers by value (audit/services.py).
+    actor_digest = models.CharField(max_length=64, blank=True, default="")
+    target_digest = models.CharField(max_length=64, blank=True, default="")
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
     redacted_at = models.DateTimeField(null=True, blank=True)
@@ -81,7 +89,11 @@ class AuditEvent(models.Model):
             kwargs["force_insert"] = True
         else:
             fields = kwargs.get("update_fields")
-            if fields is None or set(fields) != REDACTABLE or self.redacted_at is None:
+            if (
+                fields is None
+                or not {"data", "redacted_at"} <= set(fields) <= REDACTABLE
+                or self.redacted_at is None
+            ):
                 raise AppendOnlyError(
                     f"access-log event {self.pk} cannot be changed; only redaction is allowed"
                 )
