@@ -15,6 +15,7 @@ from markbook.accounts.api_registration import router as registration_router
 from markbook.assessment.api import router as assessment_router
 from markbook.assessment.grid_api import router as markbook_router
 from markbook.audit.api import router as audit_router
+from markbook.privacy.api import router as privacy_router
 from markbook.core.api import ApiTokenAuth, install_error_handlers
 from markbook.core.text import without_requirement_ids
 from markbook.rosters.api import router as rosters_router
@@ -74,3 +75,4 @@ api.add_router("", markbook_router)
 api.add_router("", assessment_router)
 api.add_router("", tracking_router)
 api.add_router("", analysis_router)
+api.add_router("", privacy_router)

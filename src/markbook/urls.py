@@ -21,6 +21,7 @@ urlpatterns = [
     path("s/<int:school_id>/analysis/", include("markbook.tracking.analysis.urls")),
     path("trust/<int:trust_id>/analysis/", include("markbook.tracking.analysis.trust_urls")),
     path("privacy/", include("markbook.privacy.urls")),
+    path("s/<int:school_id>/privacy/", include("markbook.privacy.school_urls")),
 ]
 
 handler500 = "markbook.core.busy.server_error_or_busy"

@@ -49,6 +49,11 @@ ACTIONS: dict[str, str] = {
     "assessment.assignment.deleted": "deleted an assignment",
     "assessment.mark.changed": "changed a mark",
     "audit.event.redacted": "redacted an access-log entry",
+    # Erasure and legal holds (DSR-4, DSR-7, RET-3).
+    "privacy.erasure.checked": "checked what erasing a person would do",
+    "privacy.erasure.done": "erased a person's data",
+    "privacy.hold.placed": "placed a legal hold on a person's data",
+    "privacy.hold.lifted": "lifted a legal hold",
     "rosters.class.changed": "changed class details",
     "rosters.class.created": "added a class",
     "rosters.class.deleted": "deleted a class",

@@ -269,6 +269,45 @@ def audit_event_redact(
     return event
 
 
+def audit_events_redact(
+    *,
+    data_ids: list[int],
+    actor_ids: list[int],
+    target_ids: list[int],
+    replacement: dict,
+) -> int:
+    """Redact many events of a person at once (DSR-4): `data_ids` get `replacement` as
+    their data, `actor_ids` lose who did it (id, label, address), `target_ids` the
+    target's id. Only events chained on digests may lose who and whom (the caller
+    passes those); the chain still verifies. The caller records the erasure that did
+    it, in the same transaction; returns the number of events changed."""
+    now = timezone.now()
+    with transaction.atomic(), all_schools():
+        base = AuditEvent.objects.all()
+        # The model's queryset refuses updates (SEC-1); redaction is the sanctioned path.
+        for chunk in _chunks(data_ids):
+            models.QuerySet.update(
+                base.filter(pk__in=chunk), data=replacement, redacted_at=now
+            )
+        for chunk in _chunks(actor_ids):
+            models.QuerySet.update(
+                base.filter(pk__in=chunk).exclude(actor_digest=""),
+                actor_id=None,
+                actor_label="",
+                ip=None,
+                redacted_at=now,
+            )
+        for chunk in _chunks(target_ids):
+            models.QuerySet.update(
+                base.filter(pk__in=chunk).exclude(actor_digest=""), target_id="", redacted_at=now
+            )
+    return len(set(data_ids) | set(actor_ids) | set(target_ids))
+
+
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
 def redactable_identity(event: AuditEvent) -> bool:
     """Whether who did it and to whom can be blanked without breaking the chain: the
     event is chained on their digests (DSR-4)."""
@@ -307,7 +346,12 @@ def verify_chain(school_id: int | None) -> Break | None:
                 return Break(school_id, event.seq, event.pk, f"expected sequence {expected_seq}")
             if event.prev_hash != prev:
                 return Break(school_id, event.seq, event.pk, "previous-hash link does not match")
-            if event.redacted_at is None and _digest(event.data) != event.data_digest:
+            redacted = (
+                event.redacted_at is not None
+                and isinstance(event.data, dict)
+                and event.data.get("redacted") is True
+            )
+            if not redacted and _digest(event.data) != event.data_digest:
                 return Break(school_id, event.seq, event.pk, "data does not match its digest")
             tampered = _identities_intact(event)
             if tampered:

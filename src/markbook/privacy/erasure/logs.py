@@ -1,0 +1,130 @@
+"""The access-log entries about a person (DSR-4): those they did, those done to their
+record, and those whose data names them (their name, username, email address, ids).
+They are redacted, never deleted: the chain covers digests of who and whom, so the
+person's identifiers are blanked and the chain still verifies (audit/services.py)."""
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast, Lower
+
+from markbook.audit.models import AuditEvent
+from markbook.core.tenancy import all_schools
+from markbook.privacy.erasure.person import Person
+
+# Keys of the log's data holding a pupil's id, and those holding an account's.
+PUPIL_KEYS = ("pupil", "pupil_id")
+USER_KEYS = ("user", "user_id", "teacher", "parent", "actor", "actor_id")
+
+
+def id_patterns(keys: tuple[str, ...], pk: int) -> list[str]:
+    """How `"key": pk` looks in a JSON column's text, followed by `,`, `}` or `]`."""
+    return [f'"{key}": {pk}{end}' for key in keys for end in (",", "}", "]")]
+
+
+def id_regex(keys: tuple[str, ...], pk: int) -> re.Pattern[str]:
+    names = "|".join(re.escape(k) for k in keys)
+    return re.compile(rf'"(?:{names})":\s*"?{pk}"?\s*[,}}\]]')
+
+
+def names_regex(person: Person) -> re.Pattern[str] | None:
+    terms = person.identifiers()
+    if not terms:
+        return None
+    alternatives = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+    return re.compile(rf"(?<![\w.@-])(?:{alternatives})(?![\w@-]|\.\w)", re.IGNORECASE)
+
+
+@dataclass
+class LogEvents:
+    """The events to redact: their data replaced, who did it blanked, to whom blanked."""
+
+    data_ids: list[int] = field(default_factory=list)
+    actor_ids: list[int] = field(default_factory=list)
+    target_ids: list[int] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(set(self.data_ids) | set(self.actor_ids) | set(self.target_ids))
+
+
+def _text_matches(person: Person) -> Q:
+    """A prefilter in SQL: the data's text contains one of the person's identifiers or
+    ids; names_regex and id_regex then decide."""
+    query = Q()
+    for term in person.identifiers():
+        query |= Q(data_text__contains=term)
+    refs = person.refs
+    if refs["rosters.Pupil"] is not None:
+        for pattern in id_patterns(PUPIL_KEYS, refs["rosters.Pupil"]):
+            query |= Q(data_text__contains=pattern)
+    if refs["accounts.User"] is not None:
+        for pattern in id_patterns(USER_KEYS, refs["accounts.User"]):
+            query |= Q(data_text__contains=pattern)
+    return query
+
+
+def log_events_of(person: Person) -> LogEvents:
+    """The person's events in the school's chain, and in the platform's when their
+    account goes (sign-ins), not yet redacted of them."""
+    refs = person.refs
+    pupil_id, user_id = refs["rosters.Pupil"], refs["accounts.User"]
+    who = Q(actor_id=user_id) if user_id is not None else Q(pk__in=[])
+    whom = Q(pk__in=[])
+    if pupil_id is not None:
+        whom |= Q(target_type="rosters.pupil", target_id=str(pupil_id))
+    if user_id is not None:
+        whom |= Q(target_type="accounts.user", target_id=str(user_id))
+    chains = Q(school_id=person.school.pk)
+    if person.account_goes:
+        chains |= Q(school_id__isnull=True)
+    names = names_regex(person)
+    ids = []
+    if pupil_id is not None:
+        ids.append(id_regex(PUPIL_KEYS, pupil_id))
+    if user_id is not None:
+        ids.append(id_regex(USER_KEYS, user_id))
+    found = LogEvents()
+    with all_schools():
+        events = (
+            AuditEvent.objects.filter(chains)
+            .annotate(data_text=Lower(Cast("data", TextField())))
+            .filter(who | whom | _text_matches(person))
+            .values_list("pk", "actor_id", "target_type", "target_id", "data", "actor_digest")
+        )
+        for pk, actor_id, target_type, target_id, data, actor_digest in events.iterator(2000):
+            _sort(found, person, pk, actor_id, target_type, target_id, data, bool(actor_digest), names, ids)
+    return found
+
+
+def _sort(
+    found: LogEvents,
+    person: Person,
+    pk: int,
+    actor_id: int | None,
+    target_type: str,
+    target_id: str,
+    data: Any,
+    redactable: bool,
+    names: re.Pattern[str] | None,
+    ids: list[re.Pattern[str]],
+) -> None:
+    import json
+
+    refs = person.refs
+    text = json.dumps(data, default=str)
+    erased = person.pseudonym
+    names_them = (names is not None and bool(names.search(text))) or any(
+        r.search(text) for r in ids
+    )
+    is_target = (target_type == "rosters.pupil" and target_id == str(refs["rosters.Pupil"])) or (
+        target_type == "accounts.user" and target_id == str(refs["accounts.User"])
+    )
+    if (names_them or is_target) and not (isinstance(data, dict) and data.get("erased") == erased):
+        found.data_ids.append(pk)
+    if redactable and is_target:
+        found.target_ids.append(pk)
+    if redactable and actor_id is not None and actor_id == refs["accounts.User"]:
+        found.actor_ids.append(pk)
