@@ -53,7 +53,7 @@ class LegalHold(models.Model):
 
 class Suppression(models.Model):
     """A keyed hash (HMAC with MARKBOOK_HASH_KEY) of an erased person's email address,
-    UPN or MIS or OneRoster id (DSR-4): imports and self-registration do not create an
+    UPN, MIS or OneRoster id, username or full name (DSR-4): imports and self-registration do not create an
     account or pupil for it again unless the school says so. Never the value itself."""
 
     class Kind(models.TextChoices):
@@ -61,6 +61,9 @@ class Suppression(models.Model):
         UPN = "upn", "UPN"
         MIS_ID = "mis_id", "MIS id"
         ONEROSTER_ID = "oneroster_id", "OneRoster id"
+        # A class list names pupils only by name and username.
+        USERNAME = "username", "Username"
+        NAME = "name", "Full name"
 
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -22,7 +22,12 @@ def digest_of(kind: str, value: str) -> str:
     key = settings.MARKBOOK_HASH_KEY.encode()
     if kind == Suppression.Kind.UPN:
         return hmac.digest(key, value.strip().upper().encode(), "sha256").hex()
-    text = value.strip().lower() if kind == Suppression.Kind.EMAIL else value.strip()
+    if kind in (Suppression.Kind.EMAIL, Suppression.Kind.USERNAME):
+        text = value.strip().lower()
+    elif kind == Suppression.Kind.NAME:
+        text = " ".join(value.casefold().split())
+    else:
+        text = value.strip()
     return hmac.new(key, f"{kind}:{text}".encode(), hashlib.sha256).hexdigest()
 
 
@@ -90,6 +95,8 @@ class Suppressed:
         upn_hash: str = "",
         mis_id: str = "",
         oneroster_id: str = "",
+        username: str = "",
+        name: str = "",
     ) -> bool:
         if not self:
             return False
@@ -97,6 +104,8 @@ class Suppressed:
             (Suppression.Kind.EMAIL, email),
             (Suppression.Kind.MIS_ID, mis_id),
             (Suppression.Kind.ONEROSTER_ID, oneroster_id),
+            (Suppression.Kind.USERNAME, username),
+            (Suppression.Kind.NAME, name),
         )
         for kind, value in checks:
             if value and value.strip() and digest_of(kind, value) in self._by_kind[kind]:

@@ -333,6 +333,7 @@ def import_mis(
     mapping: Form[str] = "",
     upload_id: Form[int | None] = None,
     signature: Form[str] = "",
+    restore_erased: Form[bool] = False,
 ) -> Any:
     """Upload an MIS export (CSV UTF-8 or .xlsx; ROS-2, ROS-3, ROS-5). By default a
     preview: 200 with the report (and the kept file's `upload_id` and `signature`), or
@@ -340,7 +341,8 @@ def import_mis(
     `upload_id` and `signature` imports the previewed file; with a file, checks it
     again; either way the import is queued: 202 with the job. `full=true` marks pupils
     missing from the file as left. `mapping` is a JSON object naming the pupil field of
-    unknown columns (or "ignore")."""
+    unknown columns (or "ignore"). A pupil erased at the school's request is not added
+    again (a warning names the row) unless `restore_erased=true`."""
     require_role(request, *ADMINS)
     school = school_of(request)
     upload = _the_upload(request, ImportJob.Kind.MIS, file, upload_id, "upload.csv")
@@ -354,6 +356,7 @@ def import_mis(
         "filename": name,
         "mapping": choices,
         "full": full,
+        "restore_erased": restore_erased,
     }
     if confirm or not preview:
         if kept is not None and signature != signed:

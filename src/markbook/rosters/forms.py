@@ -208,6 +208,11 @@ class MisUploadForm(forms.Form):
         label="This file lists every pupil on roll: mark pupils missing from it as left",
         required=False,
     )
+    # DSR-4: pupils erased at the school's request are left out unless this is ticked.
+    restore_erased = forms.BooleanField(
+        label="Bring back pupils who were erased at the school's request",
+        required=False,
+    )
 
     def mapping(self) -> dict[str, str]:
         """{file header: field or "ignore"} from the map_header_<n> / map_<n> pairs."""

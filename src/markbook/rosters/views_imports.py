@@ -197,6 +197,7 @@ def mis_upload(request: AccessRequest, school_id: int) -> HttpResponse:
                 "filename": filename,
                 "mapping": mapping,
                 "full": full,
+                "restore_erased": form.cleaned_data["restore_erased"],
             }
             if confirm:
                 # A large file is imported by the background worker (see imports/jobs.py).

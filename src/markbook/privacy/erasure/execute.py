@@ -155,6 +155,8 @@ def _suppressed_values(person: Person) -> list[tuple[str, str]]:
         for kind, value in (
             (Suppression.Kind.MIS_ID, pupil.mis_id),
             (Suppression.Kind.ONEROSTER_ID, pupil.oneroster_id),
+            (Suppression.Kind.USERNAME, pupil.username),
+            (Suppression.Kind.NAME, f"{pupil.first_name} {pupil.last_name}"),
         ):
             if value.strip():
                 found.append((kind, digest_of(kind, value)))

@@ -126,3 +126,34 @@ def in_school(*, school: School, subject: Pupil | User) -> bool:
         or GuardianLink.objects.filter(Q(parent=subject)).exists()
         or Pupil.objects.filter(user=subject).exists()
     )
+
+
+def person_described(
+    *,
+    school: School,
+    pupil_id: int | None = None,
+    user_id: int | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    username: str = "",
+    email: str = "",
+    upn: str = "",
+) -> Person:
+    """A person by what is known of them, for a scan after their rows are gone: the
+    pupil's or account's former id and their names and identifiers (privacy_scan)."""
+    pupil = user = None
+    if pupil_id is not None or upn:
+        pupil = Pupil(
+            pk=pupil_id,
+            school=school,
+            first_name=first_name,
+            last_name=last_name,
+            username=username,
+            email=email,
+            upn=upn or None,
+        )
+    if user_id is not None or (pupil is None and (email or username)):
+        user = User(
+            pk=user_id, first_name=first_name, last_name=last_name, username=username, email=email
+        )
+    return Person(school=school, pupil=pupil, user=user)
