@@ -58,6 +58,34 @@ def _target_digest_of(values: dict[str, Any]) -> str:
     return _digest({"target_id": values["target_id"]})
 
 
+# Keys of an event's data holding a pupil's id, and those holding an account's (DSR-4).
+PUPIL_KEYS = ("pupil", "pupil_id")
+USER_KEYS = ("user", "user_id", "teacher", "parent", "actor", "actor_id")
+
+
+def _first_id(data: Any, keys: tuple[str, ...]) -> int | None:
+    if not isinstance(data, dict):
+        return None
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+    return None
+
+
+def person_refs(target_type: str, target_id: str, data: Any) -> tuple[int | None, int | None]:
+    """The pupil and the account an event is about: its target, or an id in its data."""
+    pupil = _first_id(data, PUPIL_KEYS)
+    user = _first_id(data, USER_KEYS)
+    if target_type == "rosters.pupil" and target_id.isdigit():
+        pupil = int(target_id)
+    elif target_type == "accounts.user" and target_id.isdigit():
+        user = int(target_id)
+    return pupil, user
+
+
 def _link_hash(event: AuditEvent) -> str:
     return _link_hash_of({name: getattr(event, name) for name in _LINKED})
 
@@ -167,6 +195,7 @@ def record(
             data_digest=_digest(data),
             prev_hash=prev,
         )
+        event.pupil_ref, event.user_ref = person_refs(event.target_type, event.target_id, data)
         values = {name: getattr(event, name) for name in _LINKED}
         event.actor_digest = _actor_digest_of(values)
         event.target_digest = _target_digest_of(values)
@@ -215,6 +244,9 @@ def record_many(
                 "data_digest": _digest(data),
                 "prev_hash": prev,
             }
+            row["pupil_ref"], row["user_ref"] = person_refs(
+                row["target_type"], row["target_id"], data
+            )
             row["actor_digest"] = _actor_digest_of(row)
             row["target_digest"] = _target_digest_of(row)
             row["hash"] = prev = _link_hash_of(row)
@@ -258,6 +290,9 @@ def audit_event_redact(
         if target_identity:
             event.target_id = ""
             fields.append("target_id")
+        if data is None or target_identity:
+            event.pupil_ref = event.user_ref = None
+            fields += ["pupil_ref", "user_ref"]
         event.save(update_fields=fields)
         if record_redaction:
             record(
@@ -287,7 +322,11 @@ def audit_events_redact(
         # The model's queryset refuses updates (SEC-1); redaction is the sanctioned path.
         for chunk in _chunks(data_ids):
             models.QuerySet.update(
-                base.filter(pk__in=chunk), data=replacement, redacted_at=now
+                base.filter(pk__in=chunk),
+                data=replacement,
+                redacted_at=now,
+                pupil_ref=None,
+                user_ref=None,
             )
         for chunk in _chunks(actor_ids):
             models.QuerySet.update(

@@ -8,20 +8,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, TextField
-from django.db.models.functions import Cast, Lower
+from django.db.models.functions import Cast
 
 from markbook.audit.models import AuditEvent
+from markbook.audit.services import PUPIL_KEYS, USER_KEYS
 from markbook.core.tenancy import all_schools
 from markbook.privacy.erasure.person import Person
 
-# Keys of the log's data holding a pupil's id, and those holding an account's.
-PUPIL_KEYS = ("pupil", "pupil_id")
-USER_KEYS = ("user", "user_id", "teacher", "parent", "actor", "actor_id")
-
-
 def id_patterns(keys: tuple[str, ...], pk: int) -> list[str]:
-    """How `"key": pk` looks in a JSON column's text, followed by `,`, `}` or `]`."""
-    return [f'"{key}": {pk}{end}' for key in keys for end in (",", "}", "]")]
+    """How `"key": pk` starts in a JSON column's text (id_regex then checks the end)."""
+    return [f'"{key}": {pk}' for key in keys]
 
 
 def id_regex(keys: tuple[str, ...], pk: int) -> re.Pattern[str]:
@@ -51,18 +47,13 @@ class LogEvents:
 
 
 def _text_matches(person: Person) -> Q:
-    """A prefilter in SQL: the data's text contains one of the person's identifiers or
-    ids; names_regex and id_regex then decide."""
-    query = Q()
+    """Events whose data's text contains one of the person's names, usernames, email
+    addresses or school ids (names_regex then decides). This reads the school's whole
+    log, the one part of an erasure that grows with it (see bench/rights_erasure.py);
+    ids are found through the indexed references instead."""
+    query = Q(pk__in=[])
     for term in person.identifiers():
-        query |= Q(data_text__contains=term)
-    refs = person.refs
-    if refs["rosters.Pupil"] is not None:
-        for pattern in id_patterns(PUPIL_KEYS, refs["rosters.Pupil"]):
-            query |= Q(data_text__contains=pattern)
-    if refs["accounts.User"] is not None:
-        for pattern in id_patterns(USER_KEYS, refs["accounts.User"]):
-            query |= Q(data_text__contains=pattern)
+        query |= Q(data_text__icontains=term)
     return query
 
 
@@ -71,15 +62,11 @@ def log_events_of(person: Person) -> LogEvents:
     account goes (sign-ins), not yet redacted of them."""
     refs = person.refs
     pupil_id, user_id = refs["rosters.Pupil"], refs["accounts.User"]
-    who = Q(actor_id=user_id) if user_id is not None else Q(pk__in=[])
-    whom = Q(pk__in=[])
-    if pupil_id is not None:
-        whom |= Q(target_type="rosters.pupil", target_id=str(pupil_id))
+    about = Q(pk__in=[])
     if user_id is not None:
-        whom |= Q(target_type="accounts.user", target_id=str(user_id))
-    chains = Q(school_id=person.school.pk)
-    if person.account_goes:
-        chains |= Q(school_id__isnull=True)
+        about |= Q(actor_id=user_id) | Q(user_ref=user_id)
+    if pupil_id is not None:
+        about |= Q(pupil_ref=pupil_id)
     names = names_regex(person)
     ids = []
     if pupil_id is not None:
@@ -87,15 +74,28 @@ def log_events_of(person: Person) -> LogEvents:
     if user_id is not None:
         ids.append(id_regex(USER_KEYS, user_id))
     found = LogEvents()
+    columns = ("pk", "actor_id", "target_type", "target_id", "data", "actor_digest")
+    chains = [Q(school_id=person.school.pk)]
+    if person.account_goes:
+        chains.append(Q(school_id__isnull=True))
+    seen: set[int] = set()
     with all_schools():
-        events = (
-            AuditEvent.objects.filter(chains)
-            .annotate(data_text=Lower(Cast("data", TextField())))
-            .filter(who | whom | _text_matches(person))
-            .values_list("pk", "actor_id", "target_type", "target_id", "data", "actor_digest")
-        )
-        for pk, actor_id, target_type, target_id, data, actor_digest in events.iterator(2000):
-            _sort(found, person, pk, actor_id, target_type, target_id, data, bool(actor_digest), names, ids)
+        for chain in chains:
+            events = AuditEvent.objects.filter(chain)
+            texts = events.annotate(data_text=Cast("data", TextField())).filter(
+                _text_matches(person)
+            )
+            for query in (events.filter(about), texts):
+                for pk, actor_id, target_type, target_id, data, digest in query.values_list(
+                    *columns
+                ).iterator(2000):
+                    if pk in seen:
+                        continue
+                    seen.add(pk)
+                    _sort(
+                        found, person, pk, actor_id, target_type, target_id, data,
+                        bool(digest), names, ids,
+                    )
     return found
 
 
