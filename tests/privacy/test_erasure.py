@@ -82,9 +82,14 @@ def _everything(world: World) -> Pupil:
             )
         audit.record(actor=world.teacher, school=world.a, action="rosters.pupil.viewed", target=eve)
         audit.record(actor=eve.user, school=world.a, action="assessment.results.viewed", target=eve)
+        # Her school record changed (DSR-3), and a parent asked about her by email.
         audit.record(
-            actor=world.admin, school=world.a, action="rosters.pupil.changed", target=world.ben,
-            data={"note": "sits next to Evelyn Evanson"},
+            actor=world.admin, school=world.a, action="rosters.pupil.changed", target=eve,
+            data={"first_name": {"old": "Evie", "new": "Evelyn"}},
+        )
+        audit.record(
+            actor=None, school=world.a, action="accounts.signin.failed",
+            data={"username": "evelyn.evanson@oakfield.sch.uk"},
         )
     f.link_parent(world.parent, eve)
     with school_scope(world.a):
@@ -161,9 +166,11 @@ def test_erasure_leaves_nothing_for_the_whole_database_scan(world: World):
         assert set(Suppression.objects.values_list("kind", flat=True)) >= {"email", "upn", "mis_id"}
         done = AuditEvent.objects.get(action="privacy.erasure.done")
         assert done.data["erased"] == plan.pseudonym
-        # The other pupil's event naming her keeps the event, with the pseudonym.
-        about_ben = AuditEvent.objects.get(action="rosters.pupil.changed", target_id=str(world.ben.pk))
-        assert about_ben.data == {"redacted": True, "erased": plan.pseudonym}
+        # Her events stay, with her identifiers gone and the pseudonym in their data.
+        failed = AuditEvent.objects.get(action="accounts.signin.failed")
+        assert failed.data == {"redacted": True, "erased": plan.pseudonym}
+        changed = AuditEvent.objects.get(action="rosters.pupil.changed", actor_id=world.admin.pk)
+        assert changed.target_id == "" and changed.data["erased"] == plan.pseudonym
     assert audit.chains_verify().breaks == []
 
 
@@ -262,3 +269,20 @@ def test_erasing_a_teacher_keeps_their_marks_without_their_name(world: World):
     assert audit.chains_verify().breaks == []
     with all_schools():
         assert AuditEvent.objects.filter(actor_id=world.teacher.pk).count() == 0
+
+
+def test_the_scan_reports_a_mention_in_someone_elses_record(world: World):
+    """DSR-4: a name in another pupil's free text (a teacher's note on Ben) is Ben's
+    record, not hers: the erasure leaves it and the scan reports it, for the data
+    protection lead to judge."""
+    eve = _everything(world)
+    with school_scope(world.a):
+        person = person_of(school=world.a, subject=eve)
+        audit.record(
+            actor=world.admin, school=world.a, action="rosters.pupil.changed",
+            target=world.ben, data={"medical_notes": "changed", "note": "sits by Evelyn Evanson"},
+        )
+    _erase(world, eve)
+    with school_scope(world.a):
+        hits = database_scan(person)
+    assert [(h.table, h.column) for h in hits] == [("audit_auditevent", "data")]
