@@ -181,6 +181,9 @@ def seed(pupils: int, scale: float, log=print):  # type: ignore[no-untyped-def]
                     "data_digest": hashlib.sha256(audit._canonical(data)).hexdigest(),
                     "prev_hash": prev,
                 }
+                row["pupil_ref"], row["user_ref"] = audit.person_refs(
+                    row["target_type"], row["target_id"], data
+                )
                 row["actor_digest"] = audit._actor_digest_of(row)
                 row["target_digest"] = audit._target_digest_of(row)
                 row["hash"] = prev = audit._link_hash_of(row)

@@ -205,9 +205,7 @@ API: dict[str, Route] = {
         {"first_name": "Zed", "last_name": "Zulu", "year_group": "7"},
     ),
     f"PATCH {S}/pupils/{{pupil_id}}": Route(api_only(*API_ADMINS), "patch", {"year_group": "8"}),
-    f"DELETE {S}/pupils/{{pupil_id}}": Route(
-        api_only("teacher", *API_ADMINS, ok=204), "delete"
-    ),
+    f"DELETE {S}/pupils/{{pupil_id}}": Route(api_only("teacher", *API_ADMINS, ok=204), "delete"),
     f"GET {S}/classes": Route(api_only(*API_STAFF)),
     f"GET {S}/classes/{{class_id}}": Route(api_only("teacher", "admin", "trust_admin")),
     f"POST {S}/classes": Route(

@@ -15,9 +15,9 @@ from markbook.accounts.api_registration import router as registration_router
 from markbook.assessment.api import router as assessment_router
 from markbook.assessment.grid_api import router as markbook_router
 from markbook.audit.api import router as audit_router
-from markbook.privacy.api import router as privacy_router
 from markbook.core.api import ApiTokenAuth, install_error_handlers
 from markbook.core.text import without_requirement_ids
+from markbook.privacy.api import router as privacy_router
 from markbook.rosters.api import router as rosters_router
 from markbook.rosters.api_imports import router as imports_router
 from markbook.rosters.api_people import router as people_router

@@ -41,8 +41,7 @@ def upn(body: str) -> str:
 
 UPN = upn("801200026001")
 MIS_FILE = (
-    "Legal Surname,Forename,UPN,Admission No,Year Group\n"
-    f"Evanson,Evelyn,{UPN},A001,7\n"
+    f"Legal Surname,Forename,UPN,Admission No,Year Group\nEvanson,Evelyn,{UPN},A001,7\n"
 ).encode()
 
 
@@ -55,8 +54,12 @@ def _everything(world: World) -> Pupil:
         )
         assert result.ok, result.errors
         ImportJob.objects.create(
-            school=world.a, kind="mis", status="done", filename="mis.csv",
-            created_by=world.admin, summary={"rows": 1, "added": 1},
+            school=world.a,
+            kind="mis",
+            status="done",
+            filename="mis.csv",
+            created_by=world.admin,
+            summary={"rows": 1, "added": 1},
         )
         eve = Pupil.objects.get(upn=UPN)
         eve.email = "evelyn.evanson@oakfield.sch.uk"
@@ -77,18 +80,28 @@ def _everything(world: World) -> Pupil:
         field = drop.fields.first()
         for pupil in (eve, world.ben):
             tracking_cell_save(
-                actor=world.teacher, drop=drop, field=field, pupil=pupil,
-                subject=made["subject"], value=grade.label, version=None,
+                actor=world.teacher,
+                drop=drop,
+                field=field,
+                pupil=pupil,
+                subject=made["subject"],
+                value=grade.label,
+                version=None,
             )
         audit.record(actor=world.teacher, school=world.a, action="rosters.pupil.viewed", target=eve)
         audit.record(actor=eve.user, school=world.a, action="assessment.results.viewed", target=eve)
         # Her school record changed (DSR-3), and a parent asked about her by email.
         audit.record(
-            actor=world.admin, school=world.a, action="rosters.pupil.changed", target=eve,
+            actor=world.admin,
+            school=world.a,
+            action="rosters.pupil.changed",
+            target=eve,
             data={"first_name": {"old": "Evie", "new": "Evelyn"}},
         )
         audit.record(
-            actor=None, school=world.a, action="accounts.signin.failed",
+            actor=None,
+            school=world.a,
+            action="accounts.signin.failed",
             data={"username": "evelyn.evanson@oakfield.sch.uk"},
         )
     f.link_parent(world.parent, eve)
@@ -99,7 +112,9 @@ def _everything(world: World) -> Pupil:
 def _erase(world: World, eve: Pupil):  # type: ignore[no-untyped-def]
     with school_scope(world.a):
         plan = erasure_impact(school=world.a, subject=eve)
-        return plan, erasure_execute(school=world.a, subject=eve, approved_plan=plan, by=world.admin)
+        return plan, erasure_execute(
+            school=world.a, subject=eve, approved_plan=plan, by=world.admin
+        )
 
 
 def _counts(world: World) -> dict[str, int]:
@@ -191,8 +206,12 @@ def test_a_reimport_of_the_old_mis_file_does_not_bring_them_back(world: World):
         assert result.suppressed == [2]
         assert not Pupil.objects.filter(upn=UPN).exists()
         back = mis_import(
-            actor=world.admin, school=world.a, data=MIS_FILE, filename="mis.csv",
-            confirm=True, restore_erased=True,
+            actor=world.admin,
+            school=world.a,
+            data=MIS_FILE,
+            filename="mis.csv",
+            confirm=True,
+            restore_erased=True,
         )
         assert len(back.added) == 1 and Pupil.objects.filter(upn=UPN).exists()
 
@@ -279,8 +298,11 @@ def test_the_scan_reports_a_mention_in_someone_elses_record(world: World):
     with school_scope(world.a):
         person = person_of(school=world.a, subject=eve)
         audit.record(
-            actor=world.admin, school=world.a, action="rosters.pupil.changed",
-            target=world.ben, data={"medical_notes": "changed", "note": "sits by Evelyn Evanson"},
+            actor=world.admin,
+            school=world.a,
+            action="rosters.pupil.changed",
+            target=world.ben,
+            data={"medical_notes": "changed", "note": "sits by Evelyn Evanson"},
         )
     _erase(world, eve)
     with school_scope(world.a):

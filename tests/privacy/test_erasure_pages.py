@@ -76,7 +76,9 @@ def test_the_api_erasure_refuses_a_stale_fingerprint_with_409(world: World, dpo:
     assert "changed after the erasure was approved" in stale.json()["detail"]
     with school_scope(world.a):
         assert Pupil.objects.filter(pk=world.ben.pk).exists()
-    ok = c.post(base, json.dumps({"fingerprint": plan["fingerprint"]}), content_type="application/json")
+    ok = c.post(
+        base, json.dumps({"fingerprint": plan["fingerprint"]}), content_type="application/json"
+    )
     assert ok.status_code == 200 and ok.json()["rows_deleted"] >= 3
 
 
@@ -110,7 +112,9 @@ def test_holds_are_placed_and_lifted_and_stop_erasure(world: World, dpo: User):
         hold = LegalHold.objects.get()
         assert Pupil.objects.filter(pk=world.amy.pk).exists()
     lift = f"/api/schools/{world.a.pk}/privacy/holds/{hold.pk}/lift"
-    assert c.post(lift, json.dumps({"reason": ""}), content_type="application/json").status_code == 422
+    assert (
+        c.post(lift, json.dumps({"reason": ""}), content_type="application/json").status_code == 422
+    )
     lifted = c.post(lift, json.dumps({"reason": "Case closed."}), content_type="application/json")
     assert lifted.status_code == 200 and not lifted.json()["active"]
     with school_scope(world.a):
@@ -130,16 +134,24 @@ def test_only_the_dpo_sees_the_privacy_pages(world: World, dpo: User):
 def test_a_teacher_deletes_a_pupil_of_their_class_not_of_others(world: World):
     """DSR-7: the teacher of 7A removes Ben (their class) after seeing what goes; the
     colleague (7B) cannot; the pupil cannot delete themselves."""
-    page = client(world.teacher).get(reverse("rosters:pupil_delete", args=[world.a.pk, world.ben.pk]))
+    page = client(world.teacher).get(
+        reverse("rosters:pupil_delete", args=[world.a.pk, world.ben.pk])
+    )
     assert page.status_code == 200
     text = page.content.decode()
     assert "Remove Ben Brown?" in text and "enrolments" in text
-    assert client(world.colleague).get(
-        reverse("rosters:pupil_delete", args=[world.a.pk, world.ben.pk])
-    ).status_code == 404
-    assert client(world.amy.user).post(
-        reverse("rosters:pupil_delete", args=[world.a.pk, world.amy.pk])
-    ).status_code == 404
+    assert (
+        client(world.colleague)
+        .get(reverse("rosters:pupil_delete", args=[world.a.pk, world.ben.pk]))
+        .status_code
+        == 404
+    )
+    assert (
+        client(world.amy.user)
+        .post(reverse("rosters:pupil_delete", args=[world.a.pk, world.amy.pk]))
+        .status_code
+        == 404
+    )
     done = client(world.teacher).post(
         reverse("rosters:pupil_delete", args=[world.a.pk, world.ben.pk]),
         {"fingerprint": page.context["plan"].fingerprint},
@@ -165,8 +177,13 @@ def test_registration_of_an_erased_address_is_refused(world: World):
         )
         with pytest.raises(ValidationError, match="erased at the school's request"):
             registration_request_create(
-                school=world.a, role="pupil", email="Ben.Brown@gmail.com", first_name="Ben",
-                last_name="Brown", year_group="7", parental_consent=True,
+                school=world.a,
+                role="pupil",
+                email="Ben.Brown@gmail.com",
+                first_name="Ben",
+                last_name="Brown",
+                year_group="7",
+                parental_consent=True,
             )
 
 
@@ -176,13 +193,17 @@ def test_a_class_list_does_not_bring_back_an_erased_pupil(world: World):
 
     with school_scope(world.a):
         services.person_erase(
-            actor=world.admin, school=world.a, subject=world.ben,
+            actor=world.admin,
+            school=world.a,
+            subject=world.ben,
             fingerprint=services.erasure_impact(school=world.a, subject=world.ben).fingerprint,
         )
         data = b"class,first name,last name\n7A Maths,Ben,Brown\n7A Maths,Cal,Clark\n"
         result = classlist_import(actor=world.admin, school=world.a, data=data, filename="c.csv")
         assert result.ok and result.suppressed == [2]
-        assert [w.message for w in result.warnings] == ["Not re-created: erased at the school's request."]
+        assert [w.message for w in result.warnings] == [
+            "Not re-created: erased at the school's request."
+        ]
         assert not Pupil.objects.filter(first_name="Ben").exists()
         again = classlist_import(
             actor=world.admin, school=world.a, data=data, filename="c.csv", restore_erased=True
@@ -199,7 +220,9 @@ def test_a_oneroster_reimport_does_not_bring_back_an_erased_pupil_or_parent(worl
         data = oneroster_export(actor=world.admin, school=world.a)
         for subject in (world.amy, world.parent):
             services.person_erase(
-                actor=world.admin, school=world.a, subject=subject,
+                actor=world.admin,
+                school=world.a,
+                subject=subject,
                 fingerprint=services.erasure_impact(school=world.a, subject=subject).fingerprint,
             )
         result = oneroster_import(actor=world.admin, school=world.a, data=data, confirm=True)
@@ -215,17 +238,32 @@ def test_the_scan_command_reports_what_it_finds(world: World):
     """DSR-4: before the erasure it finds the pupil (exit status 1); after, nothing."""
     out = StringIO()
     with pytest.raises(CommandError, match="still hold"):
-        call_command("privacy_scan", "--school", str(world.a.pk), "--pupil", str(world.ben.pk), stdout=out)
+        call_command(
+            "privacy_scan", "--school", str(world.a.pk), "--pupil", str(world.ben.pk), stdout=out
+        )
     assert "rosters_pupil" in out.getvalue()
     with school_scope(world.a):
         services.person_erase(
-            actor=world.admin, school=world.a, subject=world.ben,
+            actor=world.admin,
+            school=world.a,
+            subject=world.ben,
             fingerprint=services.erasure_impact(school=world.a, subject=world.ben).fingerprint,
         )
     out = StringIO()
     call_command(
-        "privacy_scan", "--school", str(world.a.pk), "--pupil", str(world.ben.pk),
-        "--user", str(world.ben.user_id), "--name", "Ben Brown", "--username", "ben.brown",
-        "--email", "ben.brown@gmail.com", stdout=out,
+        "privacy_scan",
+        "--school",
+        str(world.a.pk),
+        "--pupil",
+        str(world.ben.pk),
+        "--user",
+        str(world.ben.user_id),
+        "--name",
+        "Ben Brown",
+        "--username",
+        "ben.brown",
+        "--email",
+        "ben.brown@gmail.com",
+        stdout=out,
     )
     assert out.getvalue().startswith("nothing found")

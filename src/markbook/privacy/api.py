@@ -82,7 +82,9 @@ class OutcomeOut(InputSchema):
 
 
 def _hold(hold: LegalHold) -> dict:
-    person = hold.pupil.display_name if hold.pupil else (hold.user.display_name if hold.user else "")
+    person = (
+        hold.pupil.display_name if hold.pupil else (hold.user.display_name if hold.user else "")
+    )
     return {
         "id": hold.pk,
         "pupil_id": hold.pupil_id,
@@ -137,7 +139,9 @@ def hold_lift(request: AccessRequest, school_id: int, hold_id: int, payload: Lif
 
 
 def _impact(request: AccessRequest, subject: Pupil | User) -> dict:
-    plan = services.erasure_impact_read(actor=request.user, school=school_of(request), subject=subject)
+    plan = services.erasure_impact_read(
+        actor=request.user, school=school_of(request), subject=subject
+    )
     return _plan(plan)
 
 

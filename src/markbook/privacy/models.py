@@ -73,6 +73,4 @@ class Suppression(models.Model):
     objects = SchoolScopedManager()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint("school", "kind", "digest", name="suppression_once")
-        ]
+        constraints = [models.UniqueConstraint("school", "kind", "digest", name="suppression_once")]

@@ -43,11 +43,17 @@ def legal_hold_place(
     if not in_school(school=school, subject=subject):
         raise ValidationError({"person": ["They are not one of the school's people."]})
     if isinstance(subject, Pupil):
-        hold = LegalHold.objects.create(school=school, pupil=subject, reason=reason, placed_by=actor)
+        hold = LegalHold.objects.create(
+            school=school, pupil=subject, reason=reason, placed_by=actor
+        )
     else:
         pupil = Pupil.objects.filter(user=subject).first()
         hold = LegalHold.objects.create(
-            school=school, pupil=pupil, user=None if pupil else subject, reason=reason, placed_by=actor
+            school=school,
+            pupil=pupil,
+            user=None if pupil else subject,
+            reason=reason,
+            placed_by=actor,
         )
     audit.record(
         actor=actor,

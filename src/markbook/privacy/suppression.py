@@ -57,9 +57,7 @@ def suppressed(
     if email.strip():
         wanted.append((Suppression.Kind.EMAIL, digest_of(Suppression.Kind.EMAIL, email)))
     if upn_hash or upn.strip():
-        wanted.append(
-            (Suppression.Kind.UPN, upn_hash or digest_of(Suppression.Kind.UPN, upn))
-        )
+        wanted.append((Suppression.Kind.UPN, upn_hash or digest_of(Suppression.Kind.UPN, upn)))
     if mis_id.strip():
         wanted.append((Suppression.Kind.MIS_ID, digest_of(Suppression.Kind.MIS_ID, mis_id)))
     if oneroster_id.strip():

@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_user_display_preferences'),
+        ("accounts", "0004_user_display_preferences"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='membership',
-            name='role',
-            field=models.CharField(choices=[('pupil', 'Pupil'), ('parent', 'Parent or carer'), ('teacher', 'Teacher'), ('school_admin', 'School administrator'), ('dpo', 'Data protection lead')], max_length=20),
+            model_name="membership",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("pupil", "Pupil"),
+                    ("parent", "Parent or carer"),
+                    ("teacher", "Teacher"),
+                    ("school_admin", "School administrator"),
+                    ("dpo", "Data protection lead"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -73,7 +73,9 @@ def reseal(apps: Any, schema_editor: Any) -> None:
             continue
         prev = GENESIS
         for e in events.iterator(2000):
-            e.actor_digest = _sha({"actor_id": e.actor_id, "actor_label": e.actor_label, "ip": e.ip})
+            e.actor_digest = _sha(
+                {"actor_id": e.actor_id, "actor_label": e.actor_label, "ip": e.ip}
+            )
             e.target_digest = _sha({"target_id": e.target_id})
             e.prev_hash = prev
             e.hash = prev = _new_hash(e)

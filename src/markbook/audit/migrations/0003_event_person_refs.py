@@ -38,38 +38,37 @@ def backfill(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0002_event_identity_digests'),
-        ('schools', '0010_analysis_min_group'),
+        ("audit", "0002_event_identity_digests"),
+        ("schools", "0010_analysis_min_group"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='auditevent',
-            name='pupil_ref',
+            model_name="auditevent",
+            name="pupil_ref",
             field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='auditevent',
-            name='user_ref',
+            model_name="auditevent",
+            name="user_ref",
             field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['school', 'actor_id'], name='audit_school_actor'),
+            model_name="auditevent",
+            index=models.Index(fields=["school", "actor_id"], name="audit_school_actor"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['school', 'pupil_ref'], name='audit_school_pupil'),
+            model_name="auditevent",
+            index=models.Index(fields=["school", "pupil_ref"], name="audit_school_pupil"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['school', 'user_ref'], name='audit_school_user'),
+            model_name="auditevent",
+            index=models.Index(fields=["school", "user_ref"], name="audit_school_user"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['school', 'action'], name='audit_school_action'),
+            model_name="auditevent",
+            index=models.Index(fields=["school", "action"], name="audit_school_action"),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
     ]

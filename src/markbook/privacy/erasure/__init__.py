@@ -8,7 +8,7 @@ suppression list. `database_scan` looks through every table for what is left.
 
 from markbook.accounts.models import User
 from markbook.privacy.erasure.execute import ErasureOutcome, ErasureRefused, erasure_execute
-from markbook.privacy.erasure.person import Person, in_school, person_of  # noqa: F401
+from markbook.privacy.erasure.person import Person, in_school, person_of
 from markbook.privacy.erasure.plan import ErasurePlan, Kept, Step, plan_of
 from markbook.privacy.erasure.scan import Hit, database_scan
 from markbook.rosters.models import Pupil

@@ -42,7 +42,11 @@ def _fingerprint(plan: ErasurePlan | dict[str, Any]) -> str:
 
 def _changes(approved: ErasurePlan | dict[str, Any], current: ErasurePlan) -> str:
     """What differs, in words: "marks: 12 then, 13 now"."""
-    goes = approved.as_dict()["goes"] if isinstance(approved, ErasurePlan) else approved.get("goes", [])
+    goes = (
+        approved.as_dict()["goes"]
+        if isinstance(approved, ErasurePlan)
+        else approved.get("goes", [])
+    )
     then = {(g["model"], g["action"]): g for g in goes}
     said = []
     for step in current.goes:

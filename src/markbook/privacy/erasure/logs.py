@@ -16,6 +16,7 @@ from markbook.audit.services import PUPIL_KEYS, USER_KEYS
 from markbook.core.tenancy import all_schools
 from markbook.privacy.erasure.person import Person
 
+
 def id_patterns(keys: tuple[str, ...], pk: int) -> list[str]:
     """How `"key": pk` starts in a JSON column's text (id_regex then checks the end)."""
     return [f'"{key}": {pk}' for key in keys]
@@ -99,7 +100,7 @@ def log_events_of(person: Person) -> LogEvents:
     seen: set[int] = set()
     with all_schools():
         for chain in chains:
-            events = AuditEvent.objects.filter(chain)
+            events = AuditEvent.objects.filter(chain).order_by()
             texts = events.annotate(data_text=Cast("data", TextField())).filter(
                 _text_matches(person)
             )
@@ -111,8 +112,16 @@ def log_events_of(person: Person) -> LogEvents:
                         continue
                     seen.add(pk)
                     _sort(
-                        found, person, pk, actor_id, target_type, target_id, data,
-                        bool(digest), names, ids,
+                        found,
+                        person,
+                        pk,
+                        actor_id,
+                        target_type,
+                        target_id,
+                        data,
+                        bool(digest),
+                        names,
+                        ids,
                     )
     return found
 

@@ -100,6 +100,8 @@ class Person:
 def person_of(*, school: School, subject: Pupil | User) -> Person:
     """The person behind `subject`, in `school` (its scope is open). A user who is a
     pupil of the school is that pupil."""
+    pupil: Pupil | None
+    user: User | None
     if isinstance(subject, Pupil):
         pupil, user = subject, subject.user
     else:

@@ -24,9 +24,7 @@ SPECIAL = {"audit.AuditEvent", "privacy.Suppression"}
 DELETE = "delete"
 UPDATE = "update"
 
-OTHERS_REASON = (
-    "other people's records: they stay, with the reference to this person removed"
-)
+OTHERS_REASON = "other people's records: they stay, with the reference to this person removed"
 LOG_REASON = (
     "the access log is kept for its 365 days to account for what was done (UK GDPR 5(2)); "
     "its entries stay with this person's names, addresses and ids removed, and its "
@@ -136,7 +134,14 @@ def _steps_for(label: str, person: Person, steps: list[Step], stays: list[Kept])
             return
         rows = _rows(model, Q(pk=pk))
         steps.append(
-            Step(label, _label(model), DELETE, rows.count(), latest=_latest(model, rows), filter=Q(pk=pk))
+            Step(
+                label,
+                _label(model),
+                DELETE,
+                rows.count(),
+                latest=_latest(model, rows),
+                filter=Q(pk=pk),
+            )
         )
         return
     for name, personal in declaration.personal.items():
@@ -157,7 +162,15 @@ def _steps_for(label: str, person: Person, steps: list[Step], stays: list[Kept])
         about = name == subject
         if personal.erasure == Erasure.DELETE_ROW:
             steps.append(
-                Step(label, _label(model), DELETE, count, about=about, latest=_latest(model, rows), filter=where)
+                Step(
+                    label,
+                    _label(model),
+                    DELETE,
+                    count,
+                    about=about,
+                    latest=_latest(model, rows),
+                    filter=where,
+                )
             )
         elif personal.erasure in (Erasure.BLANK, Erasure.PSEUDONYMISE):
             values: dict[str, Any] = {name: None}
@@ -179,20 +192,31 @@ def _steps_for(label: str, person: Person, steps: list[Step], stays: list[Kept])
             if not about:
                 stays.append(Kept(_label(model), count, OTHERS_REASON))
         else:
-            stays.append(Kept(f"{_label(model)} ({field_.verbose_name})", count, personal.keep_reason))
-    if subject in {f.name for f in model._meta.concrete_fields} and not model._meta.get_field(
-        subject
-    ).is_relation:
+            stays.append(
+                Kept(f"{_label(model)} ({field_.verbose_name})", count, personal.keep_reason)
+            )
+    if (
+        subject in {f.name for f in model._meta.concrete_fields}
+        and not model._meta.get_field(subject).is_relation
+    ):
         # A row found by a value of the person's (a registration request's email).
         value = _person_value(person, subject)
-        personal = declaration.personal.get(subject)
-        if value and personal is not None:
+        found = declaration.personal.get(subject)
+        if value and found is not None:
+            personal = found
             where = Q(**{f"{subject}__iexact": value})
             rows = _rows(model, where)
             count = rows.count()
             if count and personal.erasure == Erasure.DELETE_ROW:
                 steps.append(
-                    Step(label, _label(model), DELETE, count, latest=_latest(model, rows), filter=where)
+                    Step(
+                        label,
+                        _label(model),
+                        DELETE,
+                        count,
+                        latest=_latest(model, rows),
+                        filter=where,
+                    )
                 )
 
 
@@ -211,14 +235,16 @@ def _about_values(
         if name == subject:
             continue
         field_ = model._meta.get_field(name)
-        if field_.is_relation:
+        if field_.is_relation or not isinstance(field_, models.Field):
             continue  # handled as its own reference
         if personal.erasure == Erasure.PSEUDONYMISE:
             values[name] = person.pseudonym[: field_.max_length or None]
         elif personal.erasure in (Erasure.BLANK, Erasure.DELETE_ROW):
             values[name] = _blank(field_)
         else:
-            stays.append(Kept(f"{_label(model)} ({field_.verbose_name})", count, personal.keep_reason))
+            stays.append(
+                Kept(f"{_label(model)} ({field_.verbose_name})", count, personal.keep_reason)
+            )
     return values
 
 
@@ -265,7 +291,16 @@ def _undeclared_steps(person: Person, steps: list[Step]) -> None:
             on_delete = getattr(field_.remote_field, "on_delete", None)
             if on_delete is models.SET_NULL:
                 steps.append(
-                    Step(label, _label(model), UPDATE, count, [str(field_.verbose_name)], False, filter=where, values={field_.name: None})
+                    Step(
+                        label,
+                        _label(model),
+                        UPDATE,
+                        count,
+                        [str(field_.verbose_name)],
+                        False,
+                        filter=where,
+                        values={field_.name: None},
+                    )
                 )
             else:
                 steps.append(Step(label, _label(model), DELETE, count, filter=where))
@@ -305,8 +340,7 @@ def _last_admin(person: Person) -> list[str]:
     admins = Membership.objects.filter(role=Membership.Role.SCHOOL_ADMIN)
     if admins.filter(user=user).exists() and not admins.exclude(user=user).exists():
         return [
-            "They are the school's only administrator: make someone else an administrator "
-            "first."
+            "They are the school's only administrator: make someone else an administrator first."
         ]
     return []
 

@@ -8,6 +8,7 @@ target). Run after an erasure, it should find nothing but the anonymised referen
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 
@@ -30,7 +31,7 @@ class Hit:
         return f"{self.table}.{self.column} (row {self.row}): {self.found}"
 
 
-def _columns(cursor: object, table: str) -> tuple[list[str], list[str], dict[str, str]]:
+def _columns(cursor: Any, table: str) -> tuple[list[str], list[str], dict[str, str]]:
     """The table's text columns, all its columns, and its foreign keys (column -> table)."""
     introspection = connection.introspection
     description = introspection.get_table_description(cursor, table)
@@ -73,27 +74,43 @@ def database_scan(person: Person, *, allowed: set[str] = frozenset()) -> list[Hi
             pk = "id" if "id" in every else every[0]
             # Rows of the person themselves, and rows pointing at them.
             if own.get(table) is not None:
-                cursor.execute(f"SELECT {qn(pk)} FROM {qn(table)} WHERE {qn(pk)} = %s", [own[table]])
+                cursor.execute(
+                    f"SELECT {qn(pk)} FROM {qn(table)} WHERE {qn(pk)} = %s",  # noqa: S608 - names from introspection, quoted
+                    [own[table]],
+                )
                 hits += [Hit(table, pk, str(r[0]), "their own row") for r in cursor.fetchall()]
             refs_here = [
                 (column, own[target]) for column, target in relations.items() if own.get(target)
             ]
-            if "actor_id" in every and user_id is not None and "actor_id" not in relations:
-                refs_here.append(("actor_id", user_id))
+            # Ids kept without a foreign key: the log's actor and its person references.
+            for column, value in (
+                ("actor_id", user_id),
+                ("user_ref", user_id),
+                ("pupil_ref", pupil_id),
+            ):
+                if column in every and value is not None and column not in relations:
+                    refs_here.append((column, value))
             for column, value in refs_here:
                 cursor.execute(
-                    f"SELECT {qn(pk)} FROM {qn(table)} WHERE {qn(column)} = %s", [value]
+                    f"SELECT {qn(pk)} FROM {qn(table)} WHERE {qn(column)} = %s",  # noqa: S608 - quoted names
+                    [value],
                 )
-                hits += [Hit(table, column, str(r[0]), "a reference to them") for r in cursor.fetchall()]
+                hits += [
+                    Hit(table, column, str(r[0]), "a reference to them") for r in cursor.fetchall()
+                ]
             if {"target_type", "target_id"} <= set(every):
                 for kind, value in (("rosters.pupil", pupil_id), ("accounts.user", user_id)):
                     if value is None:
                         continue
                     cursor.execute(
-                        f"SELECT {qn(pk)} FROM {qn(table)} WHERE target_type = %s AND target_id = %s",
+                        f"SELECT {qn(pk)} FROM {qn(table)} "  # noqa: S608 - quoted names
+                        "WHERE target_type = %s AND target_id = %s",
                         [kind, str(value)],
                     )
-                    hits += [Hit(table, "target_id", str(r[0]), "a reference to them") for r in cursor.fetchall()]
+                    hits += [
+                        Hit(table, "target_id", str(r[0]), "a reference to them")
+                        for r in cursor.fetchall()
+                    ]
             if not text:
                 continue
             hits += _text_hits(cursor, table, pk, text, terms, names, ids, allowed)
@@ -127,7 +144,8 @@ def _text_hits(
         return []
     selected = ", ".join(qn(c) for c in [pk, *columns])
     cursor.execute(  # type: ignore[attr-defined]
-        f"SELECT {selected} FROM {qn(table)} WHERE {' OR '.join(likes)}", params
+        f"SELECT {selected} FROM {qn(table)} WHERE {' OR '.join(likes)}",  # noqa: S608 - quoted names
+        params,
     )
     hits = []
     for row in cursor.fetchall():  # type: ignore[attr-defined]

@@ -88,10 +88,10 @@ from django.db import transaction
 
 from markbook.accounts.models import User
 from markbook.audit import services as audit
+from markbook.privacy.suppression import Suppressed
 from markbook.rosters import services
 from markbook.rosters.imports.common import Report
 from markbook.rosters.models import Pupil, TeachingClass
-from markbook.privacy.suppression import Suppressed
 from markbook.rosters.oneroster import spec
 from markbook.rosters.oneroster.files import (
     COUNTS,

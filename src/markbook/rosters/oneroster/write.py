@@ -273,8 +273,10 @@ class WriteMixin:
             email = row["email"].lower()
             if email and school.has_domain(email):
                 values["email"] = email
-            if pupil is None and self.erased and self.erased.named(
-                email=row["email"], oneroster_id=ref
+            if (
+                pupil is None
+                and self.erased
+                and self.erased.named(email=row["email"], oneroster_id=ref)
             ):
                 result.pupils_suppressed += 1
                 self.reader.note(

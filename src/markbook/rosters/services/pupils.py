@@ -397,9 +397,7 @@ def pupil_delete(*, actor: User | None, pupil: Pupil, fingerprint: str = "") -> 
     if not plan.eligible:
         raise ValidationError({"pupil": plan.refusals})
     try:
-        outcome = erasure_execute(
-            school=pupil.school, subject=pupil, approved_plan=plan, by=actor
-        )
+        outcome = erasure_execute(school=pupil.school, subject=pupil, approved_plan=plan, by=actor)
     except ErasureRefused as refused:
         raise ValidationError({"pupil": [str(refused)]}) from None
     audit.record(
