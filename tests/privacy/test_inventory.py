@@ -335,7 +335,8 @@ def test_keeping_data_needs_a_reason(fake_models):
 
 
 def test_the_real_registry_is_untouched_by_these_tests():
-    assert not any(label.startswith("privacy.") for label in REGISTRY)
+    fakes = ("privacy.Person", "privacy.Note", "privacy.Reminder", "privacy.Visit")
+    assert not any(label in REGISTRY for label in fakes)
 
 
 def test_declaring_a_model_twice_or_a_field_both_ways_is_refused(monkeypatch):

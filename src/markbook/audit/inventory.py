@@ -53,6 +53,15 @@ declare(
             ACCOUNTABILITY + "whose record was read or changed",
             Erasure.BLANK,
         ),
+        # Indexes of the pupil and the account an event is about, blanked on erasure.
+        "pupil_ref": _logged(
+            Category.ACCOUNTABILITY, ACCOUNTABILITY + "which pupil it was about", Erasure.BLANK
+        ),
+        "user_ref": _logged(
+            Category.ACCOUNTABILITY, ACCOUNTABILITY + "whose account it was about", Erasure.BLANK
+        ),
+        # The chain's proof of who did it: a SHA-256 of the values, kept with the chain.
+        "actor_digest": _logged(Category.ACCOUNTABILITY, ACCOUNTABILITY + "prove who did it"),
         "data": _logged(
             Category.ACCOUNTABILITY,
             ACCOUNTABILITY + "what changed, old and new values (DSR-3)",
@@ -67,7 +76,6 @@ declare(
         "action",
         "target_type",
         "data_digest",
-        "actor_digest",
         "target_digest",
         "prev_hash",
         "hash",

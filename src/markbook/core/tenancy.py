@@ -29,7 +29,7 @@ UNSCOPED_ALLOW_LIST = {
     "src/markbook/schools/services.py": "platform administration: creates schools",
     "src/markbook/privacy/erasure/person.py": "whether an erased person's account serves another school",
     "src/markbook/privacy/erasure/logs.py": "redacts an erased person's events in the platform's chain",
-    "src/markbook/privacy/erasure/scan.py": "scans every table for an erased person (DSR-4)",
+    "src/markbook/privacy/erasure/scan.py": "scans every table for an erased person",
 }
 
 

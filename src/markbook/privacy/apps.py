@@ -9,4 +9,4 @@ class Config(AppConfig):
     def ready(self) -> None:
         # Every app's inventory.py, Markbook's and the declarations for third-party apps.
         autodiscover_modules("inventory")
-        from markbook.privacy import declared, third_party_inventory  # noqa: F401
+        from markbook.privacy import own_inventory, third_party_inventory  # noqa: F401
