@@ -291,7 +291,12 @@ class ClassListReportOut(Schema):
     response=responses(ClassListReportOut),
     summary="Import a class list",
 )
-def import_classlist(request: AccessRequest, school_id: int, file: File[UploadedFile]) -> Any:
+def import_classlist(
+    request: AccessRequest,
+    school_id: int,
+    file: File[UploadedFile],
+    restore_erased: Form[bool] = False,
+) -> Any:
     """Upload a class-list CSV (ROS-1, ROS-2, ROS-3), as on the class-list page: every
     row is checked, then all of it is imported, or nothing (422 naming each problem by
     row and column). Classes missing in the current academic year are created."""
@@ -302,6 +307,7 @@ def import_classlist(request: AccessRequest, school_id: int, file: File[Uploaded
         school=school_of(request),
         data=_read(file),
         filename=name,
+        restore_erased=restore_erased,
     )
     if not result.ok:
         count = len(result.problems)
@@ -389,8 +395,10 @@ def import_oneroster(
     confirm: Form[bool] = False,
     upload_id: Form[int | None] = None,
     signature: Form[str] = "",
+    restore_erased: Form[bool] = False,
 ) -> Any:
-    """Upload a OneRoster 1.2 CSV zip (ROS-4). By default a preview: 200 with exactly
+    """Upload a OneRoster 1.2 CSV zip (ROS-4). People erased at the school's request are
+    left out (noted) unless `restore_erased=true` (DSR-4). By default a preview: 200 with exactly
     what importing it would do (and the kept file's `upload_id` and `signature`), or
     422 naming each problem by file, row and column. `confirm=true` (or
     `preview=false`), with `upload_id` and `signature` or with the file, queues the
@@ -412,10 +420,17 @@ def import_oneroster(
             data=data,
             filename=name,
             inline_below=0,
+            restore_erased=restore_erased,
         )
         jobs.import_preview_discard(actor=request.user, kind=ImportJob.Kind.ONEROSTER)
     else:
-        result = oneroster_import(actor=request.user, school=school, data=data, confirm=False)
+        result = oneroster_import(
+            actor=request.user,
+            school=school,
+            data=data,
+            confirm=False,
+            restore_erased=restore_erased,
+        )
         job = None
     problems = [
         {"file": p.file, "row": p.row, "column": p.column, "message": p.message}

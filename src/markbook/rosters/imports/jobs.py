@@ -263,10 +263,18 @@ def oneroster_import_confirm(
     data: bytes,
     filename: str,
     inline_below: int | None = None,
+    restore_erased: bool = False,
 ) -> tuple[OneRosterResult, ImportJob | None]:
-    """Import a confirmed OneRoster zip now if it is small, else queue it (ROS-4)."""
+    """Import a confirmed OneRoster zip now if it is small, else queue it (ROS-4). People
+    erased at the school's request are brought back only with `restore_erased` (DSR-4)."""
     return _import_or_queue(
-        functools.partial(oneroster_import, actor=actor, school=school, data=data),
+        functools.partial(
+            oneroster_import,
+            actor=actor,
+            school=school,
+            data=data,
+            restore_erased=restore_erased,
+        ),
         rows=oneroster_rows,
         inline_below=inline_below,
         job={
@@ -275,6 +283,7 @@ def oneroster_import_confirm(
             "data": data,
             "filename": filename,
             "kind": ImportJob.Kind.ONEROSTER,
+            "options": {"restore_erased": True} if restore_erased else {},
         },
     )
 
@@ -346,7 +355,12 @@ def _run_mis(job: ImportJob, data: bytes) -> tuple[dict[str, Any], str]:
 
 def _run_oneroster(job: ImportJob, data: bytes) -> tuple[dict[str, Any], str]:
     result = oneroster_import(
-        actor=job.created_by, school=job.school, data=data, confirm=True, progress=_progress(job)
+        actor=job.created_by,
+        school=job.school,
+        data=data,
+        confirm=True,
+        progress=_progress(job),
+        restore_erased=bool(job.options.get("restore_erased")),
     )
     if result.problems:
         return _failed_to(
