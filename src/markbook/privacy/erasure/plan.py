@@ -99,8 +99,16 @@ class ErasurePlan:
         return data
 
 
+# Names of records that read better than the model's own on the impact page.
+LABELS = {
+    "accounts.User": "sign-in accounts",
+    "accounts.Membership": "roles in the school",
+    "rosters.GuardianLink": "links to parents or carers",
+}
+
+
 def _label(model: type[models.Model]) -> str:
-    return str(model._meta.verbose_name_plural)
+    return LABELS.get(model._meta.label, str(model._meta.verbose_name_plural))
 
 
 def _latest(model: type[models.Model], rows: models.QuerySet) -> str:
