@@ -3,6 +3,7 @@ before anything is deleted (a legal hold placed since, data changed since the pl
 approved: refused, nothing changed), then every step of the plan, the log's redaction
 and the suppression list, in one transaction: all of it happens, or none."""
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.db import transaction
 
 from markbook.accounts.models import User
 from markbook.audit import services as audit
+from markbook.core.tenancy import all_schools
 from markbook.privacy.erasure.logs import log_events_of
 from markbook.privacy.erasure.person import Person, person_of
 from markbook.privacy.erasure.plan import DELETE, ErasurePlan, Step, plan_of
@@ -132,11 +134,12 @@ def _apply(step: Step) -> int:
     from django.apps import apps
 
     model = apps.get_model(step.model)
-    rows = model._default_manager.filter(step.filter)
-    if step.action == DELETE:
-        deleted, by_model = rows.delete()
-        return by_model.get(model._meta.label, deleted)
-    return rows.update(**step.values)
+    with all_schools() if step.unscoped else nullcontext():
+        rows = model._default_manager.filter(step.filter)
+        if step.action == DELETE:
+            deleted, by_model = rows.delete()
+            return by_model.get(model._meta.label, deleted)
+        return rows.update(**step.values)
 
 
 def _suppressed_values(person: Person) -> list[tuple[str, str]]:

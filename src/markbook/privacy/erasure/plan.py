@@ -5,6 +5,7 @@ erasure can refuse when something changed after the plan was approved."""
 
 import hashlib
 import json
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.apps import apps
 from django.db import models
 from django.db.models import Max, Q
 
+from markbook.core.tenancy import all_schools
 from markbook.privacy.erasure.logs import log_events_of
 from markbook.privacy.erasure.person import PUPIL, USER, Person
 from markbook.privacy.inventory import REGISTRY, Erasure
@@ -52,6 +54,10 @@ class Step:
     fields: list[str] = field(default_factory=list)  # UPDATE: the fields changed
     about: bool = True  # the rows are about the person (else: others' rows naming them)
     latest: str = ""  # the newest change of these rows, for the fingerprint
+    # Found in every school: another's record naming an account that goes (who last
+    # changed a mark). Deleting the account blanks those everywhere anyway, and one
+    # foreign key alone finds them through its index (DSR-4).
+    unscoped: bool = False
     # How to find the rows and what to set: kept out of the stored plan.
     filter: Q = field(default_factory=Q, repr=False, compare=False)
     values: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -96,6 +102,7 @@ class ErasurePlan:
         for step in data["goes"]:
             step.pop("filter", None)
             step.pop("values", None)
+            step.pop("unscoped", None)
         return data
 
 
@@ -163,11 +170,19 @@ def _steps_for(label: str, person: Person, steps: list[Step], stays: list[Kept])
         if target == USER and person.account_shared and label not in _tenant_labels():
             continue  # a shared account's rows outside the school are not the school's
         where = Q(**{name: pk})
-        rows = _rows(model, where)
-        count = rows.count()
+        about = name == subject
+        unscoped = (
+            target == USER
+            and person.account_goes
+            and not about
+            and personal.erasure in (Erasure.BLANK, Erasure.PSEUDONYMISE)
+        )
+        with all_schools() if unscoped else nullcontext():
+            rows = _rows(model, where)
+            count = rows.count()
+            latest = _latest(model, rows) if count else ""
         if not count:
             continue
-        about = name == subject
         if personal.erasure == Erasure.DELETE_ROW:
             steps.append(
                 Step(
@@ -192,9 +207,10 @@ def _steps_for(label: str, person: Person, steps: list[Step], stays: list[Kept])
                     count,
                     fields=[str(model._meta.get_field(n).verbose_name) for n in values],
                     about=about,
-                    latest=_latest(model, rows),
+                    latest=latest,
                     filter=where,
                     values=values,
+                    unscoped=unscoped,
                 )
             )
             if not about:
