@@ -60,7 +60,8 @@ PAGES: dict[str, Route | str] = {
     "rosters:teachers": Route(only("admin", "trust_admin")),
     "rosters:pupil_new": Route(only("admin", "trust_admin")),
     "rosters:pupil_edit": Route(only("admin", "trust_admin")),
-    "rosters:pupil_delete": Route(only("admin", "trust_admin")),
+    # DSR-7: a teacher removes the pupils of their classes (Amy, 7A); administrators any.
+    "rosters:pupil_delete": Route(only("teacher", "admin", "trust_admin")),
     "rosters:pupil_parents": Route(only("admin", "trust_admin", ok=405)),
     "rosters:me": Route(only("pupil", ok=302)),
     "rosters:class_new": Route(only("admin", "trust_admin")),
@@ -226,6 +227,13 @@ PAGES: dict[str, Route | str] = {
     "school_privacy:exports": Route(only()),
     "school_privacy:export": Route(only("parent")),
     "school_privacy:download": Route(only("parent")),
+    # Erasure and legal holds (DSR-4, RET-3): the school's data protection lead only,
+    # a role nobody of the fixed world holds (tests/privacy/test_erasure_pages.py
+    # checks the lead's own access).
+    "school_privacy:holds": Route(only()),
+    "school_privacy:hold_lift": Route(only(), method="post", data={"lift_reason": "Done."}),
+    "school_privacy:pupil_erasure": Route(only()),
+    "school_privacy:person_erasure": Route(only()),
 }
 
 # API operations, keyed "METHOD /path" as in the OpenAPI document. Anonymous callers
@@ -262,7 +270,7 @@ API: dict[str, Route] = {
         {"first_name": "Zed", "last_name": "Zulu", "year_group": "7"},
     ),
     f"PATCH {S}/pupils/{{pupil_id}}": Route(api_only(*API_ADMINS), "patch", {"year_group": "8"}),
-    f"DELETE {S}/pupils/{{pupil_id}}": Route(api_only(*API_ADMINS, ok=204), "delete"),
+    f"DELETE {S}/pupils/{{pupil_id}}": Route(api_only("teacher", *API_ADMINS, ok=204), "delete"),
     f"GET {S}/classes": Route(api_only(*API_STAFF)),
     f"GET {S}/classes/{{class_id}}": Route(api_only("teacher", "admin", "trust_admin")),
     f"POST {S}/classes": Route(
@@ -541,6 +549,18 @@ API: dict[str, Route] = {
     f"POST {S}/data-exports": Route(api_only(), "post", lambda world: {"pupil_id": world.amy.pk}),
     f"GET {S}/data-exports/{{export_id}}": Route(api_only("parent")),
     f"GET {S}/data-exports/{{export_id}}/download": Route(api_only("parent")),
+    # Erasure and legal holds (DSR-4, RET-3): the data protection lead only (see PAGES).
+    f"GET {S}/privacy/holds": Route(api_only()),
+    f"POST {S}/privacy/holds": Route(api_only(), "post", {"pupil_id": 1, "reason": "Claim."}),
+    f"POST {S}/privacy/holds/{{hold_id}}/lift": Route(api_only(), "post", {"reason": "Done."}),
+    f"GET {S}/privacy/erasure/pupils/{{pupil_id}}": Route(api_only()),
+    f"POST {S}/privacy/erasure/pupils/{{pupil_id}}": Route(
+        api_only(), "post", {"fingerprint": "0" * 64}
+    ),
+    f"GET {S}/privacy/erasure/people/{{user_id}}": Route(api_only()),
+    f"POST {S}/privacy/erasure/people/{{user_id}}": Route(
+        api_only(), "post", {"fingerprint": "0" * 64}
+    ),
 }
 
 
@@ -733,6 +753,17 @@ PAGE_API: dict[str, tuple[str, ...]] = {
     "school_privacy:exports": (f"GET {S}/data-exports", f"POST {S}/data-exports"),
     "school_privacy:export": (f"GET {S}/data-exports/{{export_id}}",),
     "school_privacy:download": (f"GET {S}/data-exports/{{export_id}}/download",),
+    # Erasure and legal holds (DSR-4, RET-3).
+    "school_privacy:holds": (f"GET {S}/privacy/holds", f"POST {S}/privacy/holds"),
+    "school_privacy:hold_lift": (f"POST {S}/privacy/holds/{{hold_id}}/lift",),
+    "school_privacy:pupil_erasure": (
+        f"GET {S}/privacy/erasure/pupils/{{pupil_id}}",
+        f"POST {S}/privacy/erasure/pupils/{{pupil_id}}",
+    ),
+    "school_privacy:person_erasure": (
+        f"GET {S}/privacy/erasure/people/{{user_id}}",
+        f"POST {S}/privacy/erasure/people/{{user_id}}",
+    ),
 }
 PAGE_ONLY: dict[str, str] = {
     "dashboard": "sends each person to their school's page; no data of its own",
@@ -854,6 +885,7 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
         "signin_slug": world.a.signin_slug,
         "provider_id": "google",
         "token": "not-a-token",
+        "hold_id": 1,  # a legal hold: refused before it is looked up (DPO only)
     }
     if "{link_id}" in pattern:
         values["link_id"] = _guardian_link(world)

@@ -19,6 +19,7 @@ from markbook.consent.api import router as consent_router
 from markbook.core.api import ApiTokenAuth, install_error_handlers
 from markbook.core.text import without_requirement_ids
 from markbook.privacy.api import router as privacy_router
+from markbook.privacy.api_erasure import router as privacy_erasure_router
 from markbook.privacy.api_exports import router as privacy_exports_router
 from markbook.rights.api import router as rights_router
 from markbook.rosters.api import router as rosters_router
@@ -86,3 +87,4 @@ api.add_router("", rights_router)
 api.add_router("", consent_router)
 api.add_router("", privacy_router)
 api.add_router("", privacy_exports_router)
+api.add_router("", privacy_erasure_router)

@@ -277,9 +277,12 @@ def test_only_admins_add_change_or_remove_pupils(api_as, world: World, role: str
     body = {"first_name": "Zed", "last_name": "Zulu", "year_group": "7"}
     assert api.post(api.school("/pupils"), body).status_code == 404
     assert api.patch(api.school(f"/pupils/{world.amy.pk}"), {"year_group": "9"}).status_code == 404
-    assert api.delete(api.school(f"/pupils/{world.amy.pk}")).status_code == 404
+    # DSR-7: a teacher removes the pupils of their classes only (Cal is 7B's, Amy 7A's).
+    other = world.cal if role == "teacher" else world.amy
+    assert api.delete(api.school(f"/pupils/{other.pk}")).status_code == 404
     with school_scope(world.a):
         assert Pupil.objects.get(pk=world.amy.pk).year_group == "7"
+        assert Pupil.objects.filter(pk=other.pk).exists()
 
 
 def test_admin_changes_a_pupil_and_the_change_is_logged(api_as, world: World):

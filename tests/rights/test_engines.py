@@ -115,7 +115,7 @@ def test_a_restriction_already_in_force_answers_the_request(world, lead):
             school=world.a, subject=world.amy, kind="restriction", reason="Earlier", by=lead
         )
         r = services.data_request_run(data_request=_approved(world, lead, "restriction"))
-        assert r.stage == S.DONE and r.result == {"restriction": before.pk}
+        assert r.stage == S.DONE and r.result["restriction"] == before.pk
         assert Restriction.objects.count() == 1
 
 
@@ -125,3 +125,68 @@ def test_rectification_stays_with_the_lead(world, lead):
     with school_scope(world.a):
         r = _approved(world, lead, "rectification")
         assert r.by_hand and r.stage == S.APPROVED
+
+
+def test_an_erasure_request_erases_as_approved_and_keeps_the_request(world, lead):
+    """DSR-4, DSR-9, DSR-10: the approval keeps the impact check the lead saw; the run
+    erases Amy; the request stays as the school's record, unlinked from her, naming
+    the services to tell."""
+    from markbook.rosters.models import Pupil
+
+    with school_scope(world.a):
+        r = _approved(world, lead, "erasure")
+        assert r.checkpoint["plan"]["fingerprint"]
+        r = services.data_request_run(data_request=r)
+        assert r.stage == S.DONE, r.error
+        assert not Pupil.objects.filter(pk=world.amy.pk).exists()
+        assert r.subject_pupil_id is None and r.result["erased"].startswith("Erased")
+        assert r.result["services"] == []
+
+
+def test_an_erasure_under_a_legal_hold_is_not_approved(world, lead):
+    """RET-3: approving the erasure of a held pupil is refused with the hold's reason,
+    and nothing changes."""
+    from django.core.exceptions import ValidationError
+
+    from markbook.privacy.services import legal_hold_place
+
+    with school_scope(world.a):
+        legal_hold_place(actor=lead, school=world.a, subject=world.amy, reason="A claim")
+        r = services.data_request_create(
+            actor=world.parent,
+            school=world.a,
+            kind="erasure",
+            subject_pupil=world.amy,
+            requester_kind="parent",
+            requester_user=world.parent,
+            channel="own_page",
+        )
+        r = services.data_request_check_identity(actor=lead, data_request=r, method="signed_in")
+        with pytest.raises(ValidationError, match="hold"):
+            services.data_request_approve(actor=lead, data_request=r)
+        r.refresh_from_db()
+        assert r.stage == S.IDENTITY_CHECKED and r.checkpoint == {}
+
+
+def test_new_data_since_the_approval_stops_the_erasure_until_retried(world, lead):
+    """DSR-4, DSR-9: a mark entered after the approval: the run fails saying what
+    changed and nothing is erased; the lead's retry erases on the impact as it is."""
+    from markbook.rosters.models import Pupil
+    from tests.factories import markbook_assignment
+
+    with school_scope(world.a):
+        r = _approved(world, lead, "erasure")
+        from markbook.assessment.models import Mark
+
+        assignment = markbook_assignment(world.class_7a, title="Late test")
+        Mark.objects.create(
+            school=world.a, assignment=assignment, pupil=world.amy, score=3, status="marked"
+        )
+        r = services.data_request_run(data_request=r)
+        assert r.stage == S.FAILED and "changed after the erasure was approved" in r.error
+        assert Pupil.objects.filter(pk=world.amy.pk).exists()
+        r = services.data_request_run(
+            data_request=services.data_request_retry(actor=lead, data_request=r)
+        )
+        assert r.stage == S.DONE, r.error
+        assert not Pupil.objects.filter(pk=world.amy.pk).exists()

@@ -306,12 +306,13 @@ def test_admin_removes_a_pupil(client_for, world: World):
         assert not Pupil.objects.filter(pk=world.ben.pk).exists()
 
 
-def test_teacher_cannot_edit_or_remove_a_pupil(client_for, world: World):
+def test_teacher_cannot_edit_a_pupil_nor_remove_one_of_another_class(client_for, world: World):
+    """TEN-3, DSR-7: a teacher removes only the pupils of their classes (Cal is 7B's)."""
     client = client_for("teacher")
     assert client.post(url(world, "pupil_edit", pupil_id=world.amy.pk), {}).status_code == 404
-    assert client.post(url(world, "pupil_delete", pupil_id=world.amy.pk)).status_code == 404
+    assert client.post(url(world, "pupil_delete", pupil_id=world.cal.pk)).status_code == 404
     with school_scope(world.a):
-        assert Pupil.objects.filter(pk=world.amy.pk).exists()
+        assert Pupil.objects.filter(pk=world.cal.pk).exists()
 
 
 def test_admin_links_and_unlinks_a_parent(client_for, world: World):

@@ -26,6 +26,7 @@ from markbook.accounts.models import Membership, RegistrationRequest, User
 from markbook.accounts.sso import method_label
 from markbook.audit import services as audit
 from markbook.core.validators import text_too_long
+from markbook.privacy.suppression import suppressed
 from markbook.schools.models import School
 
 Role = RegistrationRequest.Role
@@ -46,6 +47,16 @@ def _check_email_free(email: str) -> None:
         validate_email(email)
     except ValidationError:
         raise ValidationError({"email": [f"{email!r} is not a valid email address."]}) from None
+    if suppressed(email=email):
+        # Erased at the school's request (DSR-4): no account is made for it again.
+        raise ValidationError(
+            {
+                "email": [
+                    f"{email} cannot register: its data was erased at the school's request. "
+                    "Ask your school administrator if you want to join again."
+                ]
+            }
+        )
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError(
             {

@@ -161,6 +161,9 @@ class Mark(models.Model):
         constraints = [
             models.UniqueConstraint("school", "assignment", "pupil", name="mark_once_per_pupil"),
         ]
+        # A pupil's marks, found without reading the school's (export, erasure: DSR-2,
+        # DSR-4); the planner otherwise takes the unique index's school prefix.
+        indexes = [models.Index(fields=["school", "pupil"], name="mark_school_pupil")]
 
     def __str__(self) -> str:
         return f"{self.assignment_id}/{self.pupil_id}: {self.score} ({self.status})"

@@ -79,6 +79,11 @@ ACTIONS: dict[str, str] = {
     "privacy.export.downloaded": "downloaded a copy of a person's data",
     "privacy.exports.listed": "viewed the list of copies of people's data",
     "privacy.export.expired": "deleted copies of people's data whose download window ended",
+    # Erasure and legal holds (DSR-4, DSR-7, RET-3).
+    "privacy.erasure.checked": "checked what erasing a person would do",
+    "privacy.erasure.done": "erased a person's data",
+    "privacy.hold.placed": "placed a legal hold on a person's data",
+    "privacy.hold.lifted": "lifted a legal hold",
     "rosters.class.changed": "changed class details",
     "rosters.class.created": "added a class",
     "rosters.class.deleted": "deleted a class",

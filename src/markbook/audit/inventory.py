@@ -1,8 +1,9 @@
 """Personal data held by the access log (DSR-1). See markbook.privacy.inventory.
 
-Audit rows are redacted, never deleted (DSR-4): `data` is replaced, while the
-fields the hash chain covers stay until the log's retention period ends, so the
-chain can still prove nothing was altered (SEC-1).
+Audit rows are redacted, never deleted (DSR-4): when a person is erased, `data`
+naming them is replaced and who did it and to whom are blanked; the hash chain
+covers their digests, not the values, so it can still prove nothing was altered
+(SEC-1).
 """
 
 from markbook.privacy.inventory import (
@@ -40,14 +41,27 @@ declare(
     subject="actor_id",
     description="One entry of the append-only, hash-chained access log (SEC-1).",
     personal={
-        "actor_id": _logged(Category.ACCOUNTABILITY, ACCOUNTABILITY + "who did it"),
+        # Blanked on erasure (DSR-4): the chain covers their digests (actor_digest,
+        # target_digest), so the event stays and the chain still verifies.
+        "actor_id": _logged(Category.ACCOUNTABILITY, ACCOUNTABILITY + "who did it", Erasure.BLANK),
         "actor_label": _logged(
-            Category.ACCOUNTABILITY, ACCOUNTABILITY + "who did it, as named then"
+            Category.ACCOUNTABILITY, ACCOUNTABILITY + "who did it, as named then", Erasure.BLANK
         ),
-        "ip": _logged(Category.TECHNICAL, ACCOUNTABILITY + "from which address"),
+        "ip": _logged(Category.TECHNICAL, ACCOUNTABILITY + "from which address", Erasure.BLANK),
         "target_id": _logged(
-            Category.ACCOUNTABILITY, ACCOUNTABILITY + "whose record was read or changed"
+            Category.ACCOUNTABILITY,
+            ACCOUNTABILITY + "whose record was read or changed",
+            Erasure.BLANK,
         ),
+        # Indexes of the pupil and the account an event is about, blanked on erasure.
+        "pupil_ref": _logged(
+            Category.ACCOUNTABILITY, ACCOUNTABILITY + "which pupil it was about", Erasure.BLANK
+        ),
+        "user_ref": _logged(
+            Category.ACCOUNTABILITY, ACCOUNTABILITY + "whose account it was about", Erasure.BLANK
+        ),
+        # The chain's proof of who did it: a SHA-256 of the values, kept with the chain.
+        "actor_digest": _logged(Category.ACCOUNTABILITY, ACCOUNTABILITY + "prove who did it"),
         "data": _logged(
             Category.ACCOUNTABILITY,
             ACCOUNTABILITY + "what changed, old and new values (DSR-3)",
@@ -62,6 +76,7 @@ declare(
         "action",
         "target_type",
         "data_digest",
+        "target_digest",
         "prev_hash",
         "hash",
         "redacted_at",

@@ -29,8 +29,11 @@ class AuditEventManager(_ScopedAppendOnly):
     """Scoped to the school (TEN-4, as core.tenancy.SchoolScopedManager) and append-only."""
 
 
-# The only fields a saved event may change: its data, replaced when redacted (DSR-4).
-REDACTABLE = frozenset({"data", "redacted_at"})
+# The only fields a saved event may change: its data, replaced when redacted (DSR-4),
+# and who did it and to whom, blanked when that person's data is erased.
+REDACTABLE = frozenset(
+    {"data", "redacted_at", "actor_id", "actor_label", "ip", "target_id", "pupil_ref", "user_ref"}
+)
 
 
 class AuditEvent(models.Model):
@@ -39,6 +42,9 @@ class AuditEvent(models.Model):
     Each school has its own chain (`school` null: the platform's chain). `hash`
     covers the previous hash, the event's fields and `data_digest`, so a redacted
     `data` (DSR-4: audit rows are redacted, never deleted) keeps the chain intact.
+    Events written with `actor_digest` and `target_digest` are chained on those
+    digests instead of who did it and to whom, so the person's identifiers can be
+    blanked too when their data is erased (DSR-4) and the chain still verifies.
     """
 
     school = models.ForeignKey(
@@ -54,6 +60,15 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     data = models.JSONField(default=dict)
     data_digest = models.CharField(max_length=64)
+    # SHA-256 of (actor_id, actor_label, ip) and of target_id; blank on events written
+    # before they existed, which the chain covers by value (audit/services.py).
+    actor_digest = models.CharField(max_length=64, blank=True, default="")
+    target_digest = models.CharField(max_length=64, blank=True, default="")
+    # The pupil and the account the event is about (its target, or an id in its data
+    # under "pupil", "user", "teacher"...): an index, so that a person's events are
+    # found without reading the whole log (DSR-4). Not chained: derived from what is.
+    pupil_ref = models.BigIntegerField(null=True, blank=True)
+    user_ref = models.BigIntegerField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
     redacted_at = models.DateTimeField(null=True, blank=True)
@@ -71,9 +86,12 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["school", "-seq"]),
             # One person's entries, for their subject access export and erasure (DSR-2,
-            # DSR-4): found without reading the whole log.
-            models.Index(fields=["school", "actor_id"], name="audit_by_actor"),
+            # DSR-4): found through indexed references, without reading the whole log.
+            models.Index(fields=["school", "actor_id"], name="audit_school_actor"),
             models.Index(fields=["school", "target_type", "target_id"], name="audit_by_target"),
+            models.Index(fields=["school", "pupil_ref"], name="audit_school_pupil"),
+            models.Index(fields=["school", "user_ref"], name="audit_school_user"),
+            models.Index(fields=["school", "action"], name="audit_school_action"),
         ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
@@ -87,7 +105,11 @@ class AuditEvent(models.Model):
             kwargs["force_insert"] = True
         else:
             fields = kwargs.get("update_fields")
-            if fields is None or set(fields) != REDACTABLE or self.redacted_at is None:
+            if (
+                fields is None
+                or not {"data", "redacted_at"} <= set(fields) <= REDACTABLE
+                or self.redacted_at is None
+            ):
                 raise AppendOnlyError(
                     f"access-log event {self.pk} cannot be changed; only redaction is allowed"
                 )

@@ -27,6 +27,11 @@ UNSCOPED_ALLOW_LIST = {
     "src/markbook/audit/services.py": "verifies hash chains across every school",
     "src/markbook/rosters/management/commands/markbook_demo.py": "seeds several schools",
     "src/markbook/schools/services.py": "platform administration: creates schools",
+    "src/markbook/privacy/erasure/person.py": "whether an erased person's account serves another school",
+    "src/markbook/privacy/erasure/logs.py": "redacts an erased person's events in the platform's chain",
+    "src/markbook/privacy/erasure/scan.py": "scans every table for an erased person",
+    "src/markbook/privacy/erasure/plan.py": "finds others' records naming an account that goes",
+    "src/markbook/privacy/erasure/execute.py": "blanks others' records naming an account that goes",
 }
 
 

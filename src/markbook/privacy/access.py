@@ -9,8 +9,8 @@ from markbook.accounts.models import Membership, User
 from markbook.admission import ADMINS, AccessRequest, require_role
 from markbook.privacy import selectors
 from markbook.privacy.export.services import may_download
-from markbook.privacy.models import ExportArchive, NoticeAlert, Restriction
-from markbook.rosters.models import Pupil
+from markbook.privacy.models import ExportArchive, LegalHold, NoticeAlert, Restriction
+from markbook.rosters.models import GuardianLink, Pupil
 
 MANAGERS = ("dpo", *ADMINS)
 
@@ -80,3 +80,28 @@ def access_export_with_archive(request: AccessRequest, export_id: int) -> Export
     item = access_export(request, export_id)
     item.refresh_from_db(fields=["archive"])
     return item
+
+
+def access_hold(request: AccessRequest, hold_id: int) -> LegalHold:
+    hold = LegalHold.objects.filter(pk=hold_id).select_related("pupil", "user").first()
+    if hold is None:
+        raise Http404
+    return hold
+
+
+def access_pupil(request: AccessRequest, pupil_id: int) -> Pupil:
+    pupil = Pupil.objects.filter(pk=pupil_id).select_related("school", "user").first()
+    if pupil is None:
+        raise Http404
+    return pupil
+
+
+def access_person(request: AccessRequest, user_id: int) -> User:
+    """A member of staff or parent of the school (a pupil's account is their pupil's)."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None or not (
+        Membership.objects.filter(user=user).exists()
+        or GuardianLink.objects.filter(parent=user).exists()
+    ):
+        raise Http404
+    return user

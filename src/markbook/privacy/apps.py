@@ -26,6 +26,6 @@ class Config(AppConfig):
     def ready(self) -> None:
         # Every app's inventory.py, Markbook's and the declarations for third-party apps.
         autodiscover_modules("inventory")
-        from markbook.privacy import records_inventory, third_party_inventory  # noqa: F401
+        from markbook.privacy import own_inventory, records_inventory, third_party_inventory  # noqa: F401
 
         post_migrate.connect(_publish_notice, sender=self, dispatch_uid="markbook_privacy_notice")

@@ -21,4 +21,8 @@ urlpatterns = [
     path("exports/", export_views.exports, name="exports"),
     path("exports/<int:export_id>/", export_views.export_detail, name="export"),
     path("exports/<int:export_id>/download/", export_views.export_download, name="download"),
+    path("holds/", views.holds, name="holds"),
+    path("holds/<int:hold_id>/lift/", views.hold_lift, name="hold_lift"),
+    path("erasure/pupils/<int:pupil_id>/", views.pupil_erasure, name="pupil_erasure"),
+    path("erasure/people/<int:user_id>/", views.person_erasure, name="person_erasure"),
 ]

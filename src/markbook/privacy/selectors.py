@@ -10,8 +10,8 @@ from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
 from markbook.core.fields import EncryptedTextField
 from markbook.privacy.corrections import value_decode
-from markbook.privacy.models import Correction, ExportArchive, NoticeVersion, Restriction
-from markbook.rosters.models import Pupil
+from markbook.privacy.models import Correction, ExportArchive, LegalHold, NoticeVersion, Restriction
+from markbook.rosters.models import GuardianLink, Pupil
 
 
 def restrictions(*, active: bool | None = None) -> QuerySet[Restriction]:
@@ -153,3 +153,25 @@ def exportable_people() -> QuerySet[User]:
     """Members of the school other than pupils: parents and staff."""
     ids = Membership.objects.exclude(role=Membership.Role.PUPIL).values("user_id")
     return User.objects.filter(pk__in=ids).order_by("last_name", "first_name", "email")
+
+
+def legal_holds() -> QuerySet[LegalHold]:
+    """The school's holds, in place first, newest first."""
+    return LegalHold.objects.select_related("pupil", "user", "placed_by", "lifted_by").order_by(
+        "lifted_at", "-placed_at", "-pk"
+    )
+
+
+def school_people() -> QuerySet[User]:
+    """The school's staff and parents (accounts that are not pupils')."""
+    members = Membership.objects.exclude(role=Membership.Role.PUPIL).values("user_id")
+    parents = GuardianLink.objects.values("parent_id")
+    return (
+        User.objects.filter(pk__in=members)
+        .union(User.objects.filter(pk__in=parents))
+        .order_by("last_name", "first_name")
+    )
+
+
+def pupils() -> QuerySet[Pupil]:
+    return Pupil.objects.select_related("school").order_by("last_name", "first_name", "pk")

@@ -7,7 +7,7 @@ with the handler registry when the app is ready.
   protection lead who approved it) to download;
 - restriction and objection: a restriction placed, answering the request;
 - erasure: the privacy app's erasure, as the data protection lead approved it after
-  the impact check, re-checked right before deleting.
+  the impact check (kept with the approval), re-checked right before deleting.
 
 Rectification stays with the data protection lead: what to correct is in the request's
 words, and the lead makes each correction on the person's corrections page, naming
@@ -18,6 +18,8 @@ picks up the same export or restriction rather than making a second.
 """
 
 from typing import Any
+
+from django.core.exceptions import ValidationError
 
 from markbook.accounts.models import User
 from markbook.rights import handlers
@@ -88,7 +90,65 @@ def restrict(run: handlers.Run) -> dict[str, Any]:
             by=request.decided_by,
             request_id=request.pk,
         )
-    return {"restriction": existing.pk}
+    return {"restriction": existing.pk, "services": _services(_person(request))}
+
+
+def _services(person: Any) -> list[str]:
+    """The names of the register's services that received the person's data (DSR-10)."""
+    from markbook.privacy.selectors import passed_on_services
+
+    return sorted(str(service) for service in passed_on_services(person))
+
+
+def _person(request: DataRequest) -> Any:
+    subject = _subject(request)
+    return subject.get("pupil") or subject["user"]
+
+
+def erasure_prepare(request: DataRequest) -> dict[str, Any]:
+    """The impact check the lead approves (DSR-4): what goes, what stays and why, kept
+    with the approval. A legal hold, or anything else that stops the erasure now,
+    refuses the approval with its reason and nothing changed (RET-3)."""
+    from markbook.privacy.erasure import erasure_impact
+
+    plan = erasure_impact(school=request.school, subject=_person(request))
+    if not plan.eligible:
+        raise ValidationError({"stage": [" ".join(plan.refusals)]})
+    return {"plan": plan.as_dict()}
+
+
+def erase(run: handlers.Run) -> dict[str, Any]:
+    """Erase the person as the approved impact check says (DSR-4), re-checked right
+    before deleting: a legal hold placed since, or new data since the approval, fails
+    the run with the reason and nothing erased. Retrying after such a failure is the
+    lead's decision on the impact as it is then, so the failed check is forgotten."""
+    from markbook.privacy.erasure import ErasureRefused, erasure_execute, erasure_impact
+
+    request = run.request
+    if request.subject_pupil_id is None and request.subject_user_id is None:
+        # Already erased by an earlier attempt (the links are cleared with the person).
+        return dict(run.checkpoint.get("outcome") or {"erased": True})
+    person = _person(request)
+    plan = run.checkpoint.get("plan")
+    if plan is None:
+        plan = erasure_impact(school=request.school, subject=person).as_dict()
+    # The register's services that received their data, to be told (DSR-10): named
+    # before the person is gone.
+    services = _services(person)
+    try:
+        outcome = erasure_execute(
+            school=request.school, subject=person, approved_plan=plan, by=request.decided_by
+        )
+    except ErasureRefused:
+        run.keep(plan=None)
+        raise
+    return {
+        "erased": outcome.pseudonym,
+        "rows_deleted": outcome.rows_deleted,
+        "rows_changed": outcome.rows_changed,
+        "log_events_redacted": outcome.log_events_redacted,
+        "services": services,
+    }
 
 
 def register_all() -> None:
@@ -96,3 +156,5 @@ def register_all() -> None:
         handlers.register(kind, export)
     for kind in (Kind.RESTRICTION, Kind.OBJECTION):
         handlers.register(kind, restrict)
+    handlers.register(Kind.ERASURE, erase)
+    handlers.register_preparer(Kind.ERASURE, erasure_prepare)

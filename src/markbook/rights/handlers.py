@@ -65,6 +65,12 @@ Handler = Callable[[Run], dict[str, Any] | None]
 
 _HANDLERS: dict[str, Handler] = {}
 
+# What a kind records when the lead approves it (the erasure's impact check, as the
+# lead saw it): a function of the request returning the run's first checkpoint, or
+# raising ValidationError to refuse the approval with nothing changed.
+Preparer = Callable[["DataRequest"], dict[str, Any]]
+_PREPARERS: dict[str, Preparer] = {}
+
 
 def _known(kind: str) -> None:
     from markbook.rights.models import DataRequest
@@ -81,6 +87,18 @@ def register(kind: str, handler: Handler) -> None:
 
 def unregister(kind: str) -> None:
     _HANDLERS.pop(kind, None)
+
+
+def register_preparer(kind: str, preparer: Preparer) -> None:
+    """Record `preparer(request)` as the checkpoint of an approved request of `kind`."""
+    _known(kind)
+    _PREPARERS[kind] = preparer
+
+
+def prepared(request: "DataRequest") -> dict[str, Any] | None:
+    """The checkpoint an approval of this request starts from (None: nothing to record)."""
+    preparer = _PREPARERS.get(request.kind)
+    return None if preparer is None else preparer(request)
 
 
 def handler_for(kind: str) -> Handler | None:

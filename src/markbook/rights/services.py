@@ -284,6 +284,7 @@ def data_request_approve(
     if current.stage != Stage.IDENTITY_CHECKED:
         raise _refuse("stage", "This request has been approved already.")
     by_hand = handlers.handler_for(current.kind) is None
+    start = None if by_hand else handlers.prepared(current)
     moved = _move(
         actor=actor,
         request=current,
@@ -295,6 +296,7 @@ def data_request_approve(
         decided_by=actor,
         by_hand=by_hand,
         attempt=F("attempt") + (0 if by_hand else 1),
+        **({"checkpoint": start} if start is not None else {}),
     )
     if not by_hand:
         _enqueue(moved)

@@ -203,8 +203,10 @@ def pupil_update(
     f"{SCHOOL}/pupils/{{pupil_id}}", response=responses(None, status=204), summary="Remove a pupil"
 )
 def pupil_delete(request: AccessRequest, school_id: int, pupil_id: int) -> Status:
-    """Remove a pupil with their enrolments, parent links and account (ROS-1, DSR-7)."""
-    require_role(request, *ADMINS)
+    """Remove a pupil completely, with all their records (ROS-1, DSR-7, DSR-4): school
+    administrators any pupil, a teacher the pupils of their classes. 422 naming why when
+    it may not (a legal hold)."""
+    require_role(request, *STAFF)
     pupil = access_pupil(request, pupil_id)
     services.pupil_delete(actor=request.user, pupil=pupil)
     return Status(204, None)

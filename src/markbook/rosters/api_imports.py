@@ -291,7 +291,12 @@ class ClassListReportOut(Schema):
     response=responses(ClassListReportOut),
     summary="Import a class list",
 )
-def import_classlist(request: AccessRequest, school_id: int, file: File[UploadedFile]) -> Any:
+def import_classlist(
+    request: AccessRequest,
+    school_id: int,
+    file: File[UploadedFile],
+    restore_erased: Form[bool] = False,
+) -> Any:
     """Upload a class-list CSV (ROS-1, ROS-2, ROS-3), as on the class-list page: every
     row is checked, then all of it is imported, or nothing (422 naming each problem by
     row and column). Classes missing in the current academic year are created."""
@@ -302,6 +307,7 @@ def import_classlist(request: AccessRequest, school_id: int, file: File[Uploaded
         school=school_of(request),
         data=_read(file),
         filename=name,
+        restore_erased=restore_erased,
     )
     if not result.ok:
         count = len(result.problems)
@@ -333,6 +339,7 @@ def import_mis(
     mapping: Form[str] = "",
     upload_id: Form[int | None] = None,
     signature: Form[str] = "",
+    restore_erased: Form[bool] = False,
 ) -> Any:
     """Upload an MIS export (CSV UTF-8 or .xlsx; ROS-2, ROS-3, ROS-5). By default a
     preview: 200 with the report (and the kept file's `upload_id` and `signature`), or
@@ -340,7 +347,8 @@ def import_mis(
     `upload_id` and `signature` imports the previewed file; with a file, checks it
     again; either way the import is queued: 202 with the job. `full=true` marks pupils
     missing from the file as left. `mapping` is a JSON object naming the pupil field of
-    unknown columns (or "ignore")."""
+    unknown columns (or "ignore"). A pupil erased at the school's request is not added
+    again (a warning names the row) unless `restore_erased=true`."""
     require_role(request, *ADMINS)
     school = school_of(request)
     upload = _the_upload(request, ImportJob.Kind.MIS, file, upload_id, "upload.csv")
@@ -354,6 +362,7 @@ def import_mis(
         "filename": name,
         "mapping": choices,
         "full": full,
+        "restore_erased": restore_erased,
     }
     if confirm or not preview:
         if kept is not None and signature != signed:
@@ -386,8 +395,10 @@ def import_oneroster(
     confirm: Form[bool] = False,
     upload_id: Form[int | None] = None,
     signature: Form[str] = "",
+    restore_erased: Form[bool] = False,
 ) -> Any:
-    """Upload a OneRoster 1.2 CSV zip (ROS-4). By default a preview: 200 with exactly
+    """Upload a OneRoster 1.2 CSV zip (ROS-4). People erased at the school's request are
+    left out (noted) unless `restore_erased=true` (DSR-4). By default a preview: 200 with exactly
     what importing it would do (and the kept file's `upload_id` and `signature`), or
     422 naming each problem by file, row and column. `confirm=true` (or
     `preview=false`), with `upload_id` and `signature` or with the file, queues the
@@ -409,10 +420,17 @@ def import_oneroster(
             data=data,
             filename=name,
             inline_below=0,
+            restore_erased=restore_erased,
         )
         jobs.import_preview_discard(actor=request.user, kind=ImportJob.Kind.ONEROSTER)
     else:
-        result = oneroster_import(actor=request.user, school=school, data=data, confirm=False)
+        result = oneroster_import(
+            actor=request.user,
+            school=school,
+            data=data,
+            confirm=False,
+            restore_erased=restore_erased,
+        )
         job = None
     problems = [
         {"file": p.file, "row": p.row, "column": p.column, "message": p.message}

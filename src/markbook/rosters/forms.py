@@ -186,6 +186,10 @@ KEPT_FOR_AN_HOUR = (
 
 class ClassListUploadForm(forms.Form):
     file = forms.FileField(label="Class list (CSV)")
+    # DSR-4: pupils erased at the school's request are left out unless this is ticked.
+    restore_erased = forms.BooleanField(
+        label="Bring back pupils who were erased at the school's request", required=False
+    )
 
 
 class OneRosterUploadForm(forms.Form):
@@ -193,6 +197,11 @@ class OneRosterUploadForm(forms.Form):
         label="OneRoster zip",
         required=False,
         help_text=KEPT_FOR_AN_HOUR,
+    )
+    # DSR-4: people erased at the school's request are left out unless this is ticked.
+    restore_erased = forms.BooleanField(
+        label="Bring back pupils and parents who were erased at the school's request",
+        required=False,
     )
 
 
@@ -206,6 +215,11 @@ class MisUploadForm(forms.Form):
     )
     full = forms.BooleanField(
         label="This file lists every pupil on roll: mark pupils missing from it as left",
+        required=False,
+    )
+    # DSR-4: pupils erased at the school's request are left out unless this is ticked.
+    restore_erased = forms.BooleanField(
+        label="Bring back pupils who were erased at the school's request",
         required=False,
     )
 

@@ -187,19 +187,33 @@ def pupil_edit(request: AccessRequest, school_id: int, pupil_id: int) -> HttpRes
 
 
 def pupil_delete(request: AccessRequest, school_id: int, pupil_id: int) -> HttpResponse:
-    require_role(request, *ADMINS)
+    """Remove a pupil completely (DSR-7): administrators any pupil, a teacher the pupils
+    of their classes. The page says what and how much goes and what stays, and asks."""
+    require_role(request, *STAFF)
     pupil = access_pupil(request, pupil_id)
+    errors: list[str] = []
     if request.method == "POST":
         name = pupil.display_name
-        services.pupil_delete(actor=request.user, pupil=pupil)
-        messages.success(request, f"{name} was removed.")
-        return redirect("rosters:pupils", school_id=school_id)
-    return _confirm(
-        request,
-        pupil.display_name,
-        "Their enrolments, parent links and sign-in account are removed too.",
-        reverse("rosters:pupil_detail", args=[school_id, pupil.pk]),
-    )
+        try:
+            services.pupil_delete(
+                actor=request.user, pupil=pupil, fingerprint=request.POST.get("fingerprint", "")
+            )
+        except ValidationError as error:
+            errors = error_messages(error)
+        else:
+            messages.success(request, f"{name} was removed, with all their records.")
+            if request.access.has(*ADMINS):
+                return redirect("rosters:pupils", school_id=school_id)
+            return redirect("rosters:classes", school_id=school_id)
+    plan = services.pupil_delete_impact(pupil=pupil)
+    _read(request, "rosters.pupil.viewed", target=pupil, data={"for": "delete"})
+    context = {
+        "pupil": pupil,
+        "plan": plan,
+        "errors": errors,
+        "cancel": reverse("rosters:pupil_detail", args=[school_id, pupil.pk]),
+    }
+    return render(request, "rosters/pupil_delete.html", context, status=409 if errors else 200)
 
 
 @admin_post

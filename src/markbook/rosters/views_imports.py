@@ -35,7 +35,11 @@ def classlist_upload(request: AccessRequest, school_id: int) -> HttpResponse:
         upload = form.cleaned_data["file"]
         data = upload_read(upload)
         result = classlist_import(
-            actor=request.user, school=school_of(request), data=data, filename=upload.name
+            actor=request.user,
+            school=school_of(request),
+            data=data,
+            filename=upload.name,
+            restore_erased=form.cleaned_data["restore_erased"],
         )
     return render(
         request,
@@ -71,7 +75,11 @@ def oneroster_page(request: AccessRequest, school_id: int) -> HttpResponse:
             confirm, stale = _confirming(request, signature)
             if confirm:
                 result, job = jobs.oneroster_import_confirm(
-                    actor=request.user, school=school_of(request), data=data, filename=filename
+                    actor=request.user,
+                    school=school_of(request),
+                    data=data,
+                    filename=filename,
+                    restore_erased=form.cleaned_data["restore_erased"],
                 )
                 _done_with(request, ImportJob.Kind.ONEROSTER)
                 preview = None
@@ -79,7 +87,11 @@ def oneroster_page(request: AccessRequest, school_id: int) -> HttpResponse:
                     return _follow(job)
             else:
                 result = oneroster_import(
-                    actor=request.user, school=school_of(request), data=data, confirm=False
+                    actor=request.user,
+                    school=school_of(request),
+                    data=data,
+                    confirm=False,
+                    restore_erased=form.cleaned_data["restore_erased"],
                 )
                 preview = _keep(request, ImportJob.Kind.ONEROSTER, result.ok, upload)
     return render(
@@ -197,6 +209,7 @@ def mis_upload(request: AccessRequest, school_id: int) -> HttpResponse:
                 "filename": filename,
                 "mapping": mapping,
                 "full": full,
+                "restore_erased": form.cleaned_data["restore_erased"],
             }
             if confirm:
                 # A large file is imported by the background worker (see imports/jobs.py).

@@ -294,6 +294,8 @@ class TrackingEntry(models.Model):
                 "school", "field", "pupil", "subject", name="trackingentry_once_per_cell"
             ),
         ]
+        # A pupil's entries, found without reading the school's (DSR-2, DSR-4).
+        indexes = [models.Index(fields=["school", "pupil"], name="entry_school_pupil")]
 
 
 # The entries that hold a value: not the rows of cleared cells, kept for their version

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from markbook.accounts.models import User
 from markbook.audit import services as audit
+from markbook.privacy.suppression import NOT_RECREATED, Suppressed
 from markbook.rosters import services
 from markbook.rosters.imports.common import (
     Problem,
@@ -80,6 +81,8 @@ class ImportResult:
     pupils_created: int = 0
     pupils_matched: int = 0
     enrolments_added: int = 0
+    # Rows of pupils erased at the school's request, not created again (DSR-4).
+    suppressed: list[int] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
 
     @property
@@ -245,8 +248,11 @@ def _year_for(row: _Row, teaching_class: TeachingClass | None) -> str:
     return match[1] if match else ""
 
 
-def _plan(rows: list[_Row], academic_year: str, result: ImportResult) -> _Plan:
+def _plan(
+    rows: list[_Row], academic_year: str, result: ImportResult, *, restore_erased: bool = False
+) -> _Plan:
     plan = _Plan()
+    erased = None if restore_erased else Suppressed()
     existing_classes = {
         c.name.casefold(): c
         for c in TeachingClass.objects.filter(academic_year__name=academic_year).select_related(
@@ -320,6 +326,14 @@ def _plan(rows: list[_Row], academic_year: str, result: ImportResult) -> _Plan:
             )
             continue
         seen_pair[(key, class_key)] = row.number
+        if (
+            pupil is None
+            and erased
+            and erased.named(username=row.username, name=f"{row.first_name} {row.last_name}")
+        ):
+            result.warnings.append(Problem(row.number, "", NOT_RECREATED))
+            result.suppressed.append(row.number)
+            continue
         if pupil is None and key not in plan.new_pupils:
             year = _year_for(row, teaching_class)
             if not year:
@@ -411,8 +425,12 @@ def classlist_import(
     data: bytes,
     filename: str,
     academic_year: str | None = None,
+    restore_erased: bool = False,
 ) -> ImportResult:
     """Import a class list, writing all of it or nothing (ROS-1, ROS-2, ROS-3).
+
+    A pupil erased at the school's request (by username or full name) is not created
+    again: a warning names the row (DSR-4), unless `restore_erased`.
 
     Runs inside the school's scope. `result.problems` lists every problem by row and
     column; when it is not empty nothing was written. Re-importing the same file
@@ -435,7 +453,7 @@ def classlist_import(
     rows = _parse_rows(body, positions, len(header), result)
     if not rows and not result.problems:
         result.problems.append(Problem(None, "", "The file has a header row but no pupils."))
-    plan = _plan(rows, academic_year, result)
+    plan = _plan(rows, academic_year, result, restore_erased=restore_erased)
     if result.problems:
         result.problems.sort(key=lambda p: (p.row or 0, p.column))
         return result

@@ -232,14 +232,21 @@ def mis_import_confirm(
     mapping: dict[str, str],
     full: bool,
     inline_below: int | None = None,
+    restore_erased: bool = False,
 ) -> tuple[mis.MisImportResult, ImportJob | None]:
-    """Import a confirmed MIS file now if it is small, else queue it (ROS-2)."""
+    """Import a confirmed MIS file now if it is small, else queue it (ROS-2). Pupils
+    erased at the school's request are brought back only with `restore_erased` (DSR-4)."""
     file: _Upload = {"actor": actor, "school": school, "data": data, "filename": filename}
+    options: dict[str, Any] = {"mapping": mapping, "full": full}
+    if restore_erased:
+        options["restore_erased"] = True
     return _import_or_queue(
-        functools.partial(mis.mis_import, **file, mapping=mapping, full=full),
+        functools.partial(
+            mis.mis_import, **file, mapping=mapping, full=full, restore_erased=restore_erased
+        ),
         rows=lambda result: result.rows,
         inline_below=inline_below,
-        job={**file, "kind": ImportJob.Kind.MIS, "options": {"mapping": mapping, "full": full}},
+        job={**file, "kind": ImportJob.Kind.MIS, "options": options},
     )
 
 
@@ -256,10 +263,18 @@ def oneroster_import_confirm(
     data: bytes,
     filename: str,
     inline_below: int | None = None,
+    restore_erased: bool = False,
 ) -> tuple[OneRosterResult, ImportJob | None]:
-    """Import a confirmed OneRoster zip now if it is small, else queue it (ROS-4)."""
+    """Import a confirmed OneRoster zip now if it is small, else queue it (ROS-4). People
+    erased at the school's request are brought back only with `restore_erased` (DSR-4)."""
     return _import_or_queue(
-        functools.partial(oneroster_import, actor=actor, school=school, data=data),
+        functools.partial(
+            oneroster_import,
+            actor=actor,
+            school=school,
+            data=data,
+            restore_erased=restore_erased,
+        ),
         rows=oneroster_rows,
         inline_below=inline_below,
         job={
@@ -268,6 +283,7 @@ def oneroster_import_confirm(
             "data": data,
             "filename": filename,
             "kind": ImportJob.Kind.ONEROSTER,
+            "options": {"restore_erased": True} if restore_erased else {},
         },
     )
 
@@ -323,6 +339,7 @@ def _run_mis(job: ImportJob, data: bytes) -> tuple[dict[str, Any], str]:
         full=bool(job.options.get("full")),
         confirm=True,
         progress=_progress(job),
+        restore_erased=bool(job.options.get("restore_erased")),
     )
     if not result.ok:
         return _failed_to([(p.row, p.column) for p in result.errors])
@@ -338,7 +355,12 @@ def _run_mis(job: ImportJob, data: bytes) -> tuple[dict[str, Any], str]:
 
 def _run_oneroster(job: ImportJob, data: bytes) -> tuple[dict[str, Any], str]:
     result = oneroster_import(
-        actor=job.created_by, school=job.school, data=data, confirm=True, progress=_progress(job)
+        actor=job.created_by,
+        school=job.school,
+        data=data,
+        confirm=True,
+        progress=_progress(job),
+        restore_erased=bool(job.options.get("restore_erased")),
     )
     if result.problems:
         return _failed_to(

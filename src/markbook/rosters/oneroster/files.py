@@ -81,6 +81,9 @@ class Result:
     parent_links_added: int = 0
     parent_links_removed: int = 0
     parents_skipped: int = 0  # an account of another school: not linked (noted)
+    # Erased at the school's request: not created again (noted; DSR-4).
+    pupils_suppressed: int = 0
+    parents_suppressed: int = 0
 
     @property
     def ok(self) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
+from markbook.privacy.suppression import NOT_RECREATED
 from markbook.rosters import services
 from markbook.rosters.models import GuardianLink, Pupil
 from markbook.rosters.oneroster import spec
@@ -38,6 +39,7 @@ class GuardiansMixin:
     user_roles: Roles
     pupils: dict[str, Row]
     known_pupils: dict[str, Pupil]
+    erased: Any  # privacy.suppression.Suppressed, or None to bring erased people back
 
     _other_org: Any  # import_._Import._other_org: notes rows of another org
 
@@ -95,6 +97,7 @@ class GuardiansMixin:
         self.guardian_emails = {ref: row["email"].strip().lower() for ref, row in rows.items()}
         self.parent_accounts = services.parent_accounts(self.guardian_emails.values())
         self._skip_parents_of_other_schools()
+        self._skip_erased_parents()
         for ref, row in self.guardian_rows.items():
             for column in ("givenName", "familyName"):
                 if not row[column] and not any(o == self.org for _, o, _ in guardians[ref]):
@@ -130,6 +133,30 @@ class GuardiansMixin:
             del self.guardian_rows[ref]
             del self.guardian_children[ref]
         self.result.parents_skipped += len(elsewhere)
+
+    def _skip_erased_parents(self) -> None:
+        """A parent erased at the school's request is not created or linked again
+        (DSR-4), unless the school asked to bring them back: noted, naming the rows."""
+        erased = self.erased
+        if not erased:
+            return
+        gone = [
+            ref
+            for ref in self.guardian_rows
+            if erased.named(email=self.guardian_emails[ref], oneroster_id=ref)
+        ]
+        if not gone:
+            return
+        rows = ", ".join(str(self.guardian_rows[ref].number) for ref in gone)
+        self.reader.note(
+            "guardians:erased",
+            f"users.csv: {len(gone)} parent(s) or carer(s) {NOT_RECREATED[0].lower()}"
+            f"{NOT_RECREATED[1:]} (rows {rows})",
+        )
+        for ref in gone:
+            del self.guardian_rows[ref]
+            del self.guardian_children[ref]
+        self.result.parents_suppressed += len(gone)
 
     def _children(self, row: Row, *, strict: bool) -> set[str]:
         """The pupils of this school a guardian's agentSourcedIds name. `strict` for a

@@ -88,6 +88,7 @@ from django.db import transaction
 
 from markbook.accounts.models import User
 from markbook.audit import services as audit
+from markbook.privacy.suppression import Suppressed
 from markbook.rosters import services
 from markbook.rosters.imports.common import Report
 from markbook.rosters.models import Pupil, TeachingClass
@@ -126,8 +127,11 @@ class _Import(WriteMixin, PeopleMixin, GuardiansMixin, MarksMixin):
         result: Result,
         progress: Report,
         writing: Report | None,
+        restore_erased: bool = False,
     ) -> None:
         self.actor, self.school, self.result = actor, school, result
+        # The school's suppression list (DSR-4), unless it asked to bring them back.
+        self.erased = None if restore_erased else Suppressed()
         self.reader = Reader(result)
         self.progress = progress
         self.writing = writing  # told of records written; None: nobody asks
@@ -564,8 +568,12 @@ def oneroster_import(
     data: bytes,
     confirm: bool,
     progress: Report | None = None,
+    restore_erased: bool = False,
 ) -> Result:
     """Import a OneRoster zip into `school` (ROS-4): all of it or nothing.
+
+    A pupil or parent erased at the school's request is not created again (noted,
+    DSR-4) unless `restore_erased`.
 
     Runs inside the school's scope. Without `confirm` nothing is kept: the result's
     counts preview what confirming would do. `result.problems` lists every problem by
@@ -578,7 +586,7 @@ def oneroster_import(
     result = Result()
     total = len(PHASES)
     report = progress or (lambda done, total, stage="": None)
-    job = _Import(actor, school, result, report, progress)
+    job = _Import(actor, school, result, report, progress, restore_erased)
     report(PHASES.index("read"), total, "steps")
     if not job.read(data):
         result.problems.sort(key=lambda p: (p.file, p.row or 0, p.column))

@@ -15,6 +15,7 @@ from django.utils import timezone
 from markbook.accounts.models import User
 from markbook.audit import services as audit
 from markbook.core.rows import insert_rows, update_rows
+from markbook.privacy.suppression import NOT_RECREATED
 from markbook.rosters import selectors, services
 from markbook.rosters.imports.common import Written
 from markbook.rosters.models import ClassTeacher, Enrolment, Pupil, TeachingClass
@@ -31,6 +32,7 @@ class WriteMixin:
     school: Any
     progress: Any
     writing: Any  # imports.common.Report, or None
+    erased: Any  # privacy.suppression.Suppressed, or None to bring erased people back
     modes: dict[str, str]  # file -> "bulk" or "delta"
     users: dict[str, Row]
     pupils: dict[str, Row]
@@ -271,6 +273,18 @@ class WriteMixin:
             email = row["email"].lower()
             if email and school.has_domain(email):
                 values["email"] = email
+            if (
+                pupil is None
+                and self.erased
+                and self.erased.named(email=row["email"], oneroster_id=ref)
+            ):
+                result.pupils_suppressed += 1
+                self.reader.note(
+                    "erased:pupils",
+                    f"users.csv: {NOT_RECREATED} (pupils who were erased are left out; "
+                    "tick 'bring back erased people' to import them)",
+                )
+                continue
             try:
                 if pupil is None:
                     pupil = services.pupil_new(

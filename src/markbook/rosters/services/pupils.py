@@ -385,20 +385,40 @@ def pupil_changes_logged(pupil: Pupil, changed: dict[str, Any]) -> dict[str, Any
     }
 
 
+def pupil_delete_impact(*, pupil: Pupil) -> Any:
+    """What deleting the pupil will remove and keep (DSR-7): the erasure engine's plan
+    (privacy.erasure), shown before the deletion is confirmed."""
+    from markbook.privacy.erasure import erasure_impact
+
+    return erasure_impact(school=pupil.school, subject=pupil)
+
+
 @transaction.atomic
-def pupil_delete(*, actor: User | None, pupil: Pupil) -> None:
-    """Remove a pupil, their enrolments, parent links and sign-in account (ROS-1, DSR-7)."""
+def pupil_delete(*, actor: User | None, pupil: Pupil, fingerprint: str = "") -> None:
+    """Remove a pupil completely (ROS-1, DSR-7): through the erasure engine, so their
+    marks, grades, enrolments, parent links, sign-in account and the access log's
+    identifiers of them all go, as the data inventory says (DSR-4). With `fingerprint`
+    (of the plan shown to the actor), refused if the data changed since; refused under
+    a legal hold (RET-3). A ValidationError says why; nothing is changed then."""
+    from markbook.privacy.erasure import ErasureRefused, erasure_execute, erasure_impact
+
+    plan = erasure_impact(school=pupil.school, subject=pupil)
+    if fingerprint and fingerprint != plan.fingerprint:
+        raise ValidationError(
+            {"pupil": ["Their records changed since you looked: check what will be removed."]}
+        )
+    if not plan.eligible:
+        raise ValidationError({"pupil": plan.refusals})
+    try:
+        outcome = erasure_execute(school=pupil.school, subject=pupil, approved_plan=plan, by=actor)
+    except ErasureRefused as refused:
+        raise ValidationError({"pupil": [str(refused)]}) from None
     audit.record(
         actor=actor,
         school=pupil.school_id,
         action="rosters.pupil.deleted",
-        target=pupil,
-        data={"username": pupil.username},
+        data={"erased": outcome.pseudonym, "records": outcome.rows_deleted},
     )
-    user = pupil.user
-    pupil.delete()
-    if user is not None:
-        user.delete()
 
 
 def pupil_accounts_insert(

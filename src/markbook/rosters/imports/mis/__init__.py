@@ -68,6 +68,7 @@ def mis_import(
     full: bool = False,
     confirm: bool = False,
     progress: Report | None = None,
+    restore_erased: bool = False,
 ) -> MisImportResult:
     """Check an MIS export and preview it; with `confirm`, write all of it or nothing.
 
@@ -76,7 +77,8 @@ def mis_import(
     Without `confirm` nothing is written (ROS-2, ROS-3, ROS-5, ACC-3). `progress(done,
     total, stage)` is told of the rows checked every PROGRESS_EVERY rows, of the records
     written as they are written (core.rows.PROGRESS_BATCH), and (rows, rows) once all
-    is written."""
+    is written. A row of a pupil erased at the school's request is not added again
+    (a warning says so, DSR-4) unless `restore_erased`."""
     result = MisImportResult(filename=filename, full=full)
     records = read_records(data, filename, result)
     if records is None:
@@ -98,7 +100,7 @@ def mis_import(
             progress(result.rows, len(body), "rows checked")
     if not result.rows:
         result.errors.append(Problem(None, "", "The file has a header row but no pupils."))
-    plan_rows(rows, school, full, result)
+    plan_rows(rows, school, full, result, restore_erased=restore_erased)
     result.errors.sort(key=lambda p: (p.row or 0, p.column))
     result.warnings.sort(key=lambda p: (p.row or 0, p.column))
     if result.errors:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from markbook.core import keys
 from markbook.core.fields import Ciphertext, EncryptedTextField
+from markbook.privacy.suppression import NOT_RECREATED, Suppressed
 from markbook.rosters import services
 from markbook.rosters.imports.common import Problem
 from markbook.rosters.imports.mis.fields import BY_NAME
@@ -24,10 +25,18 @@ def _label(pupil: "Pupil | _Current", school: School) -> str:
 
 
 def plan_rows(
-    rows: list[tuple[int, dict[str, Any]]], school: School, full: bool, result: MisImportResult
+    rows: list[tuple[int, dict[str, Any]]],
+    school: School,
+    full: bool,
+    result: MisImportResult,
+    *,
+    restore_erased: bool = False,
 ) -> None:
     """Fill `result`'s added, changed, unchanged and leavers from the parsed `rows`, or
-    add to its errors a key that repeats or points at two different pupils."""
+    add to its errors a key that repeats or points at two different pupils. A new row
+    of a pupil on the suppression list (erased at the school's request, DSR-4) is left
+    out with a warning, unless `restore_erased`."""
+    erased = None if restore_erased else Suppressed()
     read = set(rows[0][1]) if rows else set()
     pupils = _current_pupils(school, read)
     by_upn: dict[str, _Current] = {}
@@ -81,6 +90,11 @@ def plan_rows(
             result_list, planned = _diff(number, row, found, school, full, digest)
             result_list_of = {"changed": result.changed, "unchanged": result.unchanged}
             result_list_of[result_list].append(planned)
+        elif erased and erased.named(
+            upn_hash=digest, mis_id=mis_id, email=str(row.get("email") or "")
+        ):
+            result.warnings.append(Problem(number, "", NOT_RECREATED))
+            result.suppressed.append(number)
         else:
             name = row.get("pseudonym") or f"{row.get('first_name', '')} {row.get('last_name', '')}"
             result.added.append(

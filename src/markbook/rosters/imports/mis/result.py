@@ -41,6 +41,8 @@ class MisImportResult:
     changed: list[Planned] = field(default_factory=list)
     unchanged: list[Planned] = field(default_factory=list)
     leavers: list[Planned] = field(default_factory=list)
+    # Rows of pupils erased at the school's request, not added again (DSR-4).
+    suppressed: list[int] = field(default_factory=list)
     applied: bool = False
     school_urn_column: tuple[int, str] | None = None  # (index, header) of a school URN column
 

@@ -5,15 +5,11 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("audit", "0001_initial"),
+        ("audit", "0003_event_person_refs"),
         ("schools", "0010_analysis_min_group"),
     ]
 
     operations = [
-        migrations.AddIndex(
-            model_name="auditevent",
-            index=models.Index(fields=["school", "actor_id"], name="audit_by_actor"),
-        ),
         migrations.AddIndex(
             model_name="auditevent",
             index=models.Index(
