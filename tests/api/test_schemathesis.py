@@ -208,12 +208,14 @@ def _rights_explicit(world: World) -> dict[str, tuple[dict, dict | None, dict | 
             None,
             None,
         ),
+        # Last year's closure: England's pattern for this year is refused once the school
+        # has dates for it.
+        "POST /api/schools/{school_id}/term-dates/england-default": ({}, None, None),
         "POST /api/schools/{school_id}/term-dates": (
             {},
-            {"kind": "closure", "name": "Inset", "start": "2026-11-02", "end": "2026-11-02"},
+            {"kind": "closure", "name": "Inset", "start": "2025-11-03", "end": "2025-11-03"},
             None,
         ),
-        "POST /api/schools/{school_id}/term-dates/england-default": ({}, None, None),
         # Restrictions and notices of a changed privacy notice (DSR-5, DSR-10).
         **_privacy_ids(world),
     }

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from markbook.assessment.models import Mark
+from markbook.assessment.models import HELD, Mark
 from markbook.core.tenancy import school_scope
 from markbook.rosters.models import Enrolment
 from tests import factories as f
@@ -42,9 +42,10 @@ def _cell(page, pupil, assignment):  # type: ignore[no-untyped-def]
 
 def _marks(world, assignment=None) -> dict:  # type: ignore[no-untyped-def]
     with school_scope(world.a):
-        marks = (
-            Mark.objects.all() if assignment is None else Mark.objects.filter(assignment=assignment)
-        )
+        # The marks held: a cleared cell keeps its row (and version), holding none.
+        marks = Mark.objects.filter(HELD)
+        if assignment is not None:
+            marks = marks.filter(assignment=assignment)
         return {(m.pupil_id, m.assignment_id): (m.status, m.score) for m in marks}
 
 

@@ -23,6 +23,9 @@ UNLIMITED_TEXT = {
     "privacy.Correction.new_value": "a corrected field's value, limited by that field",
     "privacy.NoticeVersion.html": "the privacy notice as Markbook rendered it from the inventory",
     "privacy.NoticeVersion.text": "the privacy notice as Markbook rendered it from the inventory",
+    # DSR-2: the archive Markbook built (encrypted), and the error it wrote itself.
+    "privacy.ExportArchive.archive": "the zip Markbook built, encrypted; its size is the data's",
+    "privacy.ExportArchive.error": "written by Markbook when an export fails, never by a person",
 }
 HUGE = "x" * 900_000
 

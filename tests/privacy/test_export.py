@@ -309,6 +309,29 @@ def _populate_rights(world, school, amy, user) -> None:  # type: ignore[no-untyp
                 **whose,
             )
         )
+    from markbook.privacy.models import LegalHold, Suppression
+    from markbook.privacy.suppression import digest_of
+
+    for whose in ({"pupil": amy}, {"user": user}):
+        LegalHold.objects.create(
+            school=school,
+            reason="A claim against the school.",
+            placed_by=user,
+            lifted_by=user,
+            lifted_at=now,
+            lift_reason="The claim was settled.",
+            **whose,
+        )
+    Suppression.objects.create(
+        school=school, kind="email", digest=digest_of("email", user.email), created_at=now
+    )
+    audit.record(
+        actor=None,
+        school=school,
+        action="accounts.user.changed",
+        target=user,
+        data={"email": ["old", "new"]},
+    )
     DataRequestEvent.objects.create(
         school=school,
         request=made[0],

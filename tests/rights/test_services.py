@@ -195,9 +195,9 @@ def test_a_failed_request_is_retried_from_where_it_stopped(world, lead, handler)
         run.keep(part=2)
         return {"parts": 2}
 
-    handler("erasure", flaky)
+    handler("access", flaky)
     with school_scope(world.a):
-        r = _approved(world, lead, "erasure")
+        r = _approved(world, lead, "access")
         r = services.data_request_run(data_request=r)
         assert (r.stage, r.failed_stage, r.error) == (S.FAILED, S.IN_PROGRESS, "the disk was full")
         assert r.checkpoint == {"part": 1}

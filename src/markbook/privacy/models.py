@@ -287,7 +287,7 @@ class LegalHold(models.Model):
         on_delete=models.RESTRICT,
         related_name="legal_holds",
     )
-    reason = models.TextField(max_length=1000)
+    reason = models.TextField(max_length=1000, validators=[MaxLengthValidator(1000)])
     placed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -296,7 +296,9 @@ class LegalHold(models.Model):
     lifted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    lift_reason = models.TextField(max_length=1000, blank=True)
+    lift_reason = models.TextField(
+        max_length=1000, blank=True, validators=[MaxLengthValidator(1000)]
+    )
 
     objects = SchoolScopedManager()
 

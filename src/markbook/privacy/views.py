@@ -77,7 +77,7 @@ def exports(request: AccessRequest, school_id: int) -> HttpResponse:
                 error = str(refused)
             else:
                 messages.success(request, "The copy is being made. It is ready in a moment.")
-                return redirect("privacy_exports:export", school_id=school.pk, export_id=item.pk)
+                return redirect("school_privacy:export", school_id=school.pk, export_id=item.pk)
     listed = list(selectors.exports()[:100])
     audit.record(
         actor=request.user,

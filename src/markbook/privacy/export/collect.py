@@ -200,7 +200,7 @@ def _audit_events(person: Person, qs: models.QuerySet[Any]) -> dict[int, set[str
         for pk, target_type in qs.filter(actor_id__in=person.user_ids).values_list(
             "pk", "target_type"
         ):
-            mine = {"actor_id", "actor_label", "ip"}
+            mine = {"actor_id", "actor_label", "actor_digest", "ip"}
             if target_type not in people_types:  # what they did to no person: theirs
                 mine |= {"target_id", "data"}
             found.setdefault(pk, set()).update(mine)
@@ -209,7 +209,41 @@ def _audit_events(person: Person, qs: models.QuerySet[Any]) -> dict[int, set[str
             targeted = qs.filter(target_type=target_type, target_id__in=[str(i) for i in ids])
             for pk in targeted.values_list("pk", flat=True):
                 found.setdefault(pk, set()).update({"target_id", "data"})
+    # Entries about them by the log's indexed references (a mark of theirs, a link).
+    about = models.Q()
+    if person.pupil_ids:
+        about |= models.Q(pupil_ref__in=person.pupil_ids)
+    if person.user_ids:
+        about |= models.Q(user_ref__in=person.user_ids)
+    if about:
+        for pk, pupil_ref, user_ref in qs.filter(about).values_list("pk", "pupil_ref", "user_ref"):
+            mine = {"data"}
+            if pupil_ref in person.pupil_ids:
+                mine.add("pupil_ref")
+            if user_ref in person.user_ids:
+                mine.add("user_ref")
+            found.setdefault(pk, set()).update(mine)
     return found
+
+
+def _suppressions(person: Person, qs: models.QuerySet[Any]) -> dict[int, set[str]]:
+    """Keyed hashes of the person's own identifiers on the suppression list: held only
+    for someone erased before and brought back at the school's say (DSR-4)."""
+    from markbook.privacy.models import Suppression
+    from markbook.privacy.suppression import digest_of
+
+    values = [(Suppression.Kind.EMAIL, e) for e in sorted(person.emails)]
+    values += [
+        (Suppression.Kind.UPN, upn)
+        for upn in Pupil.objects.filter(pk__in=person.pupil_ids).values_list("upn", flat=True)
+        if upn
+    ]
+    q = models.Q()
+    for kind, value in values:
+        q |= models.Q(kind=kind, digest=digest_of(kind, value))
+    if not q:
+        return {}
+    return {pk: {"digest"} for pk in qs.filter(q).values_list("pk", flat=True)}
 
 
 def _by_email(person: Person, qs: models.QuerySet[Any]) -> dict[int, set[str]]:
@@ -261,6 +295,7 @@ FINDERS: dict[str, Finder] = {
     "accounts.RegistrationRequest": _by_email,
     "sessions.Session": _sessions,
     "django_tasks_database.DBTaskResult": _tasks,
+    "privacy.Suppression": _suppressions,
 }
 
 
