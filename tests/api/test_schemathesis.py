@@ -122,6 +122,8 @@ def _ids(world: World) -> dict[str, list[int]]:
         # The markbook's drop (7A's, with fields) serves the tracking operations too.
         **{k: v for k, v in tracked.items() if k != "drop_id"},
         **rights,
+        # Restrictions and notices of a changed privacy notice (DSR-5, DSR-10).
+        **_privacy_ids(world),
     }
 
 
@@ -216,8 +218,6 @@ def _rights_explicit(world: World) -> dict[str, tuple[dict, dict | None, dict | 
             {"kind": "closure", "name": "Inset", "start": "2025-11-03", "end": "2025-11-03"},
             None,
         ),
-        # Restrictions and notices of a changed privacy notice (DSR-5, DSR-10).
-        **_privacy_ids(world),
     }
 
 
@@ -237,7 +237,24 @@ def _privacy_ids(world: World) -> dict[str, list[int]]:
         alert = NoticeAlert.objects.create(
             school=world.a, version=version, created_at=timezone.now()
         )
-    return {"restriction_id": [placed.pk, placed.pk, 0], "alert_id": [alert.pk, alert.pk, 0]}
+        # A ready copy of Ben's data the administrator (the lead here) asked for, and a
+        # legal hold on Cal (DSR-2, RET-3).
+        from markbook.privacy.export.services import export_run, export_start
+        from markbook.privacy.services import legal_hold_place
+
+        made = export_start(
+            school=world.a, requested_by=world.admin, pupil=world.ben, enqueue=False
+        )
+        export_run(made.pk)
+        hold = legal_hold_place(
+            actor=world.admin, school=world.a, subject=world.cal, reason="A claim"
+        )
+    return {
+        "restriction_id": [placed.pk, placed.pk, 0],
+        "alert_id": [alert.pk, alert.pk, 0],
+        "export_id": [made.pk, made.pk, 0],
+        "hold_id": [hold.pk, 0],
+    }
 
 
 def _tracking_ids(world: World) -> dict[str, list[int]]:
