@@ -769,11 +769,13 @@ def report(
         moved = movement(facts, facts.at(earlier_drop, facts.field.key), viewer)
     if subject_id is not None and subject_id not in facts.subjects:
         raise NotAvailable
+    # The gaps first: their per-pupil counts also give the table's pupil total.
+    gap_rows = gaps(facts, viewer)
     return {
         "facts": facts,
         "minimum": viewer.minimum,
         "table": table(facts, viewer, dimension),
-        "gaps": gaps(facts, viewer),
+        "gaps": gap_rows,
         "movement": moved,
         "matrix": transition_matrix(facts, viewer, subject_id=subject_id)
         if "ks2_band" in viewer.dimensions
