@@ -72,6 +72,19 @@ def class_of(user: Any | None) -> Subquery:
     return Subquery(enrolments.order_by("-pk").values("teaching_class_id")[:1])
 
 
+def class_map(user: Any | None) -> dict[tuple[int, int], int]:
+    """Each (pupil, subject)'s class, as `class_of` finds it (the latest enrolment in a
+    class of the subject; a teacher: one of theirs), in one query for a whole report
+    instead of one subquery per entry."""
+    enrolments = Enrolment.objects.filter(teaching_class__subject_links__isnull=False)
+    if user is not None:
+        enrolments = enrolments.filter(teaching_class__teacher_links__teacher=user)
+    rows = enrolments.values_list(
+        "pupil_id", "teaching_class__subject_links__subject_id", "teaching_class_id"
+    ).order_by("pk")
+    return {(pupil, subject): c for pupil, subject, c in rows}  # the latest one wins
+
+
 Thresholds = dict[int, list[tuple[Decimal, int, int, int | None]]]
 
 

@@ -421,15 +421,23 @@ def lines(facts: Facts, dimension: str) -> tuple[dict[str, Line], Line]:
             total.add_line(ln)
         total.pupils = facts.pupil_total() if found else 0
     elif dimension == "class":
-        entries = facts.entries().annotate(
-            group=queries.class_of(None if facts.viewer.admin else facts.viewer.user)
+        # Each entry's class from the pupil -> class map read once (no per-entry
+        # subquery), its status and band from the grades read once, as by subject.
+        classes = queries.class_map(None if facts.viewer.admin else facts.viewer.user)
+        pairs: dict[tuple[str, int, int | None], int] = defaultdict(int)
+        pupils: dict[str, set[int]] = defaultdict(set)
+        rows = queries.with_target(facts.entries(lean=True)).values_list(
+            "pupil_id", "subject_id", "gid", "t_gid"
         )
-        # Pupils of no class may be in several subjects: counted once.
-        counting = {**queries.counting(), "pupils": Count("pupil_id", distinct=True)}
-        for row in entries.values("group").annotate(**counting).order_by():
-            k = row["group"]
-            line(str(k) if k else NOT_RECORDED).add(row, pupils=row["pupils"])
-        for ln in found.values():
+        for pupil_id, subject_id, gid, t_gid in rows.order_by():
+            c = classes.get((pupil_id, subject_id))
+            k = str(c) if c else NOT_RECORDED
+            pairs[(k, gid, t_gid)] += 1
+            pupils[k].add(pupil_id)  # pupils of no class may be in several subjects
+        for (k, gid, t_gid), n in pairs.items():
+            line(k).add_pair(facts, gid, t_gid, n)
+        for k, ln in found.items():
+            ln.pupils = len(pupils[k])
             total.add_line(ln)
         total.pupils = facts.pupil_total() if found else 0
     else:
