@@ -391,8 +391,11 @@ def labels_of(facts: Facts, dimension: str) -> dict[str, str]:
 
 
 def lines(facts: Facts, dimension: str) -> tuple[dict[str, Line], Line]:
-    """A table's lines by one dimension and its whole-school line, counted in SQL,
-    before the small-group rule: one aggregate query (ASM-5)."""
+    """A table's lines by one dimension and its whole-school line, before the
+    small-group rule (ASM-5): by subject one aggregate query; by class the entries'
+    grades and targets with the pupil -> class map (two queries, no per-entry
+    subquery); by a pupil group the per-pupil counts (one aggregate query per report)
+    split in Python over the report's pupils."""
     key = f"lines:{dimension}"
     if key in facts._cache:
         return cast(tuple[dict[str, Line], Line], facts._cache[key])
@@ -424,7 +427,7 @@ def lines(facts: Facts, dimension: str) -> tuple[dict[str, Line], Line]:
         # Each entry's class from the pupil -> class map read once (no per-entry
         # subquery), its status and band from the grades read once, as by subject.
         classes = queries.class_map(None if facts.viewer.admin else facts.viewer.user)
-        pairs: dict[tuple[str, int, int | None], int] = defaultdict(int)
+        counted: dict[tuple[str, int, int | None], int] = defaultdict(int)
         pupils: dict[str, set[int]] = defaultdict(set)
         rows = queries.with_target(facts.entries(lean=True)).values_list(
             "pupil_id", "subject_id", "gid", "t_gid"
@@ -432,9 +435,9 @@ def lines(facts: Facts, dimension: str) -> tuple[dict[str, Line], Line]:
         for pupil_id, subject_id, gid, t_gid in rows.order_by():
             c = classes.get((pupil_id, subject_id))
             k = str(c) if c else NOT_RECORDED
-            pairs[(k, gid, t_gid)] += 1
+            counted[(k, gid, t_gid)] += 1
             pupils[k].add(pupil_id)  # pupils of no class may be in several subjects
-        for (k, gid, t_gid), n in pairs.items():
+        for (k, gid, t_gid), n in counted.items():
             line(k).add_pair(facts, gid, t_gid, n)
         for k, ln in found.items():
             ln.pupils = len(pupils[k])
