@@ -291,9 +291,9 @@ def test_pupil_and_parent_get_404(world, school, client_for):
     assert Pupil  # imported for the factories' scope
 
 
-def _report_queries(world):  # type: ignore[no-untyped-def]
-    """The queries of the whole report and of the by-subject table, as the page
-    computes them, for the school's administrator."""
+def _report_queries(world, dimension: str = "year_group"):  # type: ignore[no-untyped-def]
+    """The queries of the whole report (split by `dimension`) and of the by-subject
+    table, as the page computes them, for the school's administrator."""
     from markbook.admission import Access
     from markbook.tracking.analysis import selectors
 
@@ -302,7 +302,7 @@ def _report_queries(world):  # type: ignore[no-untyped-def]
             world.admin, Access(school=world.a, roles=frozenset({"school_admin"}))
         )
         with CaptureQueriesContext(connection) as whole:
-            result = selectors.report(viewer, dimension="year_group")
+            result = selectors.report(viewer, dimension=dimension)
         with CaptureQueriesContext(connection) as by_subject:
             facts = selectors.report_facts(viewer)
             selectors.table(facts, viewer, "subject")
@@ -326,6 +326,11 @@ def test_report_query_count_is_pinned_and_does_not_grow_with_pupils(world, schoo
     # drops, their fields, grades, subjects, bands; the subject aggregate, its pupils.
     assert by_subject == 7
     assert whole == 9
+    # By subject, the page's first view: the subject aggregate (1) instead of the year
+    # group's, and no pupil count of its own: the gaps' per-pupil counts give it.
+    by_subject_whole, _, by_subject_result = _report_queries(world, "subject")
+    assert by_subject_result["table"]["total"]["pupils"] == 9
+    assert by_subject_whole == 10
     keys.forget_cached_keys()
     fetched.clear()
     with school_scope(world.a):

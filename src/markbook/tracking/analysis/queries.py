@@ -72,6 +72,19 @@ def class_of(user: Any | None) -> Subquery:
     return Subquery(enrolments.order_by("-pk").values("teaching_class_id")[:1])
 
 
+def class_map(user: Any | None) -> dict[tuple[int, int], int]:
+    """Each (pupil, subject)'s class, as `class_of` finds it (the latest enrolment in a
+    class of the subject; a teacher: one of theirs), in one query for a whole report
+    instead of one subquery per entry."""
+    enrolments = Enrolment.objects.filter(teaching_class__subject_links__isnull=False)
+    if user is not None:
+        enrolments = enrolments.filter(teaching_class__teacher_links__teacher=user)
+    rows = enrolments.values_list(
+        "pupil_id", "teaching_class__subject_links__subject_id", "teaching_class_id"
+    ).order_by("pk")
+    return {(pupil, subject): c for pupil, subject, c in rows}  # the latest one wins
+
+
 Thresholds = dict[int, list[tuple[Decimal, int, int, int | None]]]
 
 
@@ -80,10 +93,12 @@ def _derived(
     subjects: dict[int, Subject],
     thresholds: Thresholds,
     what: int,
+    prefix: str = "",
 ) -> Case | None:
     """For an entry typed as a number: item `what` (1 grade id, 2 rank, 3 band) of the
     highest grade of the scale whose minimum the number reaches; None without any
-    numeric scale in play."""
+    numeric scale in play. `prefix`: the path to another entry of the same subject
+    (the earlier drop's, `with_earlier`)."""
     scales = [field.scale_id] if field.scale_id else sorted({s.scale_id for s in subjects.values()})
     whens = []
     for scale_id in scales:
@@ -96,7 +111,9 @@ def _derived(
                 subject_id__in=[pk for pk, s in subjects.items() if s.scale_id == scale_id]
             )
         for step in sorted(steps, key=lambda t: -t[2]):
-            whens.append(When(on_scale & Q(value__gte=step[0]), then=Value(step[what])))
+            whens.append(
+                When(on_scale & Q(**{f"{prefix}value__gte": step[0]}), then=Value(step[what]))
+            )
     if not whens:
         return None
     return Case(*whens, default=None, output_field=IntegerField())
@@ -204,6 +221,30 @@ def _target() -> FilteredRelation:
             pupil__targets__pupil=F("pupil"),
             pupil__targets__subject=F("subject"),
         ),
+    )
+
+
+def with_earlier(
+    entries: QuerySet[Any],
+    field: DropField,
+    subjects: dict[int, Subject],
+    thresholds: Thresholds,
+) -> QuerySet[Any]:
+    """The entries with the grade (`before`, as `gid`: typed, or earned by a number) of
+    the same pupil and subject in another drop field, as one join: the earlier entry is
+    found by its unique index from the entry's school, pupil and subject."""
+    earlier = FilteredRelation(
+        "pupil__tracking_entries",
+        condition=Q(
+            pupil__tracking_entries__school=F("school"),
+            pupil__tracking_entries__field=field.pk,
+            pupil__tracking_entries__subject=F("subject"),
+        ),
+    )
+    derived = _derived(field, subjects, thresholds, 1, prefix="earlier__")
+    grade = F("earlier__grade_id")
+    return entries.annotate(earlier=earlier).annotate(
+        before=grade if derived is None else Coalesce(grade, derived)
     )
 
 

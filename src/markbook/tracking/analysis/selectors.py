@@ -28,12 +28,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, QuerySet
 
 from markbook.accounts.models import User
 from markbook.admission import ADMINS, Access
 from markbook.audit import services as audit
-from markbook.core.fields import EncryptedTextField
+from markbook.core import keys
+from markbook.core.fields import Ciphertext, EncryptedTextField
 from markbook.rosters.models import Pupil, TeachingClass
 from markbook.rosters.services import SENSITIVE_FIELDS
 from markbook.schools.models import School
@@ -179,26 +180,28 @@ class Facts:
             )
         return cast(dict[int, str], self._cache["classes"])
 
-    def pupils(self) -> dict[int, Pupil]:
-        """The report's pupils with the grouping fields the viewer may use, read once."""
+    def pupils(self) -> dict[int, "PupilFields"]:
+        """The report's pupils with the grouping fields the viewer may use, read once as
+        plain values (no model instances); encrypted ones still ciphertext until
+        `values_of` decrypts them."""
         if "pupils" not in self._cache:
             dims = [DIMENSIONS[k] for k in self.viewer.dimensions]
             names = sorted({"school_id", "year_group", *(f for d in dims for f in d.fields)})
-            found = queries.report_pupils(self.viewer).only(*names)
-            self._cache["pupils"] = {p.pk: p for p in found}
+            found = queries.report_pupils(self.viewer).values_list("pk", *names)
+            self._cache["pupils"] = {
+                row[0]: PupilFields(dict(zip(names, row[1:], strict=True))) for row in found
+            }
             self._cache["decrypted"] = set()
-        return cast(dict[int, Pupil], self._cache["pupils"])
+        return cast(dict[int, PupilFields], self._cache["pupils"])
 
     def values_of(self, dimension: str) -> dict[int, str]:
         """Each pupil's group in a pupil dimension; its encrypted fields decrypted once
-        per report (SEC-2)."""
+        per report, with one key fetch per field and school (SEC-2)."""
         pupils = self.pupils()
         done: set[str] = self._cache["decrypted"]
         for name in DIMENSIONS[dimension].fields:
             if name in SENSITIVE_FIELDS and name not in done:
-                cast(EncryptedTextField, Pupil._meta.get_field(name)).load_plaintext(
-                    pupils.values()
-                )
+                _decrypt_all(name, pupils.values())
                 done.add(name)
         values = DIMENSIONS[dimension].values
         assert values is not None
@@ -217,12 +220,38 @@ class Facts:
         return cast(dict[int, dict[str, Any]], self._cache["by_pupil"])
 
     def pupil_total(self) -> int:
-        """How many pupils have a grade in the report."""
+        """How many pupils have a grade in the report: the per-pupil counts' pupils when
+        read already, or one count."""
+        if "pupil_total" not in self._cache and "by_pupil" in self._cache:
+            self._cache["pupil_total"] = len(self._cache["by_pupil"])
         if "pupil_total" not in self._cache:
             self._cache["pupil_total"] = self.entries(lean=True).aggregate(
                 n=Count("pupil_id", distinct=True)
             )["n"]
         return cast(int, self._cache["pupil_total"])
+
+
+class PupilFields:
+    """One pupil's grouping fields as read (`getattr` as on a Pupil, for the dimensions'
+    `values`), without the cost of a model instance per pupil."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+def _decrypt_all(name: str, pupils: Iterable[PupilFields]) -> None:
+    """Decrypt one encrypted pupil field of many pupils: each school's key fetched once
+    (SEC-2), as EncryptedTextField.load_plaintext does for instances."""
+    field = cast(EncryptedTextField, Pupil._meta.get_field(name))
+    decrypters: dict[int, Any] = {}
+    for pupil in pupils:
+        value = pupil.__dict__[name]
+        if isinstance(value, Ciphertext):
+            decrypt = decrypters.get(pupil.school_id)  # type: ignore[attr-defined]
+            if decrypt is None:
+                school_id = pupil.school_id  # type: ignore[attr-defined]
+                decrypt = decrypters[school_id] = keys.decrypter(school_id, field.context)
+            pupil.__dict__[name] = field.decode(decrypt(value))
 
 
 def _numeric_thresholds() -> tuple[dict[int, GradeInfo], queries.Thresholds]:
@@ -362,8 +391,11 @@ def labels_of(facts: Facts, dimension: str) -> dict[str, str]:
 
 
 def lines(facts: Facts, dimension: str) -> tuple[dict[str, Line], Line]:
-    """A table's lines by one dimension and its whole-school line, counted in SQL,
-    before the small-group rule: one aggregate query (ASM-5)."""
+    """A table's lines by one dimension and its whole-school line, before the
+    small-group rule (ASM-5): by subject one aggregate query; by class the entries'
+    grades and targets with the pupil -> class map (two queries, no per-entry
+    subquery); by a pupil group the per-pupil counts (one aggregate query per report)
+    split in Python over the report's pupils."""
     key = f"lines:{dimension}"
     if key in facts._cache:
         return cast(tuple[dict[str, Line], Line], facts._cache[key])
@@ -392,15 +424,23 @@ def lines(facts: Facts, dimension: str) -> tuple[dict[str, Line], Line]:
             total.add_line(ln)
         total.pupils = facts.pupil_total() if found else 0
     elif dimension == "class":
-        entries = facts.entries().annotate(
-            group=queries.class_of(None if facts.viewer.admin else facts.viewer.user)
+        # Each entry's class from the pupil -> class map read once (no per-entry
+        # subquery), its status and band from the grades read once, as by subject.
+        classes = queries.class_map(None if facts.viewer.admin else facts.viewer.user)
+        counted: dict[tuple[str, int, int | None], int] = defaultdict(int)
+        pupils: dict[str, set[int]] = defaultdict(set)
+        rows = queries.with_target(facts.entries(lean=True)).values_list(
+            "pupil_id", "subject_id", "gid", "t_gid"
         )
-        # Pupils of no class may be in several subjects: counted once.
-        counting = {**queries.counting(), "pupils": Count("pupil_id", distinct=True)}
-        for row in entries.values("group").annotate(**counting).order_by():
-            k = row["group"]
-            line(str(k) if k else NOT_RECORDED).add(row, pupils=row["pupils"])
-        for ln in found.values():
+        for pupil_id, subject_id, gid, t_gid in rows.order_by():
+            c = classes.get((pupil_id, subject_id))
+            k = str(c) if c else NOT_RECORDED
+            counted[(k, gid, t_gid)] += 1
+            pupils[k].add(pupil_id)  # pupils of no class may be in several subjects
+        for (k, gid, t_gid), n in counted.items():
+            line(k).add_pair(facts, gid, t_gid, n)
+        for k, ln in found.items():
+            ln.pupils = len(pupils[k])
             total.add_line(ln)
         total.pupils = facts.pupil_total() if found else 0
     else:
@@ -521,12 +561,12 @@ def movement(facts: Facts, earlier: Facts, viewer: Viewer) -> dict[str, Any]:
     aggregate query by subject and the two grades."""
     lines: dict[int, dict[str, int]] = {}
     if earlier.field is not None and facts.field is not None:
-        # The same pupil and subject: already one the report counts.
-        before = queries.graded_entries(earlier.field, earlier.subjects, earlier.thresholds)
-        before = before.filter(pupil_id=OuterRef("pupil_id"), subject_id=OuterRef("subject_id"))
+        # The same pupil and subject at the earlier drop, joined once (no per-row
+        # subquery); the pupil is one the report counts already.
         pairs = (
-            facts.entries()
-            .annotate(before=Subquery(before.values("gid")[:1]))
+            queries.with_earlier(
+                facts.entries(lean=True), earlier.field, earlier.subjects, earlier.thresholds
+            )
             .filter(before__isnull=False)
             .values("subject_id", "gid", "before")
             .annotate(n=Count("pk"))
@@ -740,11 +780,13 @@ def report(
         moved = movement(facts, facts.at(earlier_drop, facts.field.key), viewer)
     if subject_id is not None and subject_id not in facts.subjects:
         raise NotAvailable
+    # The gaps first: their per-pupil counts also give the table's pupil total.
+    gap_rows = gaps(facts, viewer)
     return {
         "facts": facts,
         "minimum": viewer.minimum,
         "table": table(facts, viewer, dimension),
-        "gaps": gaps(facts, viewer),
+        "gaps": gap_rows,
         "movement": moved,
         "matrix": transition_matrix(facts, viewer, subject_id=subject_id)
         if "ks2_band" in viewer.dimensions
