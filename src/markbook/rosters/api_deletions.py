@@ -192,13 +192,17 @@ def deletion_requests(request: AccessRequest, school_id: int) -> list:
 
 
 @router.post(
-    f"{SCHOOL}/deletion-requests/{{request_id}}/pass",
+    f"{SCHOOL}/deletion-requests/{{deletion_request_id}}/pass",
     response=responses(None, status=204),
     summary="Pass a pupil's request to delete their account to the data protection lead",
 )
-def deletion_request_pass(request: AccessRequest, school_id: int, request_id: int) -> Status:
+def deletion_request_pass(
+    request: AccessRequest, school_id: int, deletion_request_id: int
+) -> Status:
     require_role(request, "teacher")
-    found = rights_selectors.pupil_deletion_requests_for(request.user).filter(pk=request_id)
+    found = rights_selectors.pupil_deletion_requests_for(request.user).filter(
+        pk=deletion_request_id
+    )
     data_request = found.first()
     if data_request is None:
         raise Http404

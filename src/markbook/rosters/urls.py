@@ -14,7 +14,7 @@ urlpatterns = [
     path("me/ask-to-delete/", views_deletions.me_delete_ask, name="me_delete_ask"),
     path("deletion-requests/", views_deletions.deletion_requests, name="deletion_requests"),
     path(
-        "deletion-requests/<int:request_id>/pass/",
+        "deletion-requests/<int:deletion_request_id>/pass/",
         views_deletions.deletion_request_pass,
         name="deletion_request_pass",
     ),

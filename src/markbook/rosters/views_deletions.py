@@ -142,9 +142,11 @@ def _deletion_request(request: AccessRequest, request_id: int) -> DataRequest:
     return data_request
 
 
-def deletion_request_pass(request: AccessRequest, school_id: int, request_id: int) -> HttpResponse:
+def deletion_request_pass(
+    request: AccessRequest, school_id: int, deletion_request_id: int
+) -> HttpResponse:
     """Pass a pupil's request to the data protection lead instead (POST only)."""
-    data_request = _deletion_request(request, request_id)
+    data_request = _deletion_request(request, deletion_request_id)
     if request.method != "POST":
         raise Http404
     try:
