@@ -1,0 +1,36 @@
+"""An administrator deletes the whole roster: the page counts what goes, a mistyped
+school name is refused with nothing deleted, the exact name deletes it (DSR-7)."""
+
+import pytest
+from playwright.sync_api import expect
+
+from markbook.core.tenancy import school_scope
+from markbook.rosters.models import Pupil, TeachingClass
+from tests.browser.steps import open_page, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_admin_deletes_the_whole_roster_typing_the_schools_name(page, world, shot, console):
+    console.allow_status(409)
+    sign_in(page, world.admin.email)
+    open_page(page, f"/s/{world.a.pk}/roster/staff/")
+    page.get_by_role("link", name="Delete the whole roster…").click()
+    expect(page.get_by_role("heading", name="Delete the whole roster?")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("3 pupils, with their sign-in accounts")
+    expect(page.locator("main")).to_contain_text("2 classes and 3 enrolments")
+    expect(page.locator("main")).to_contain_text("they are not deleted by this")
+    shot(page, "confirm")
+    box = page.get_by_label("To confirm, type the school's name exactly")
+    box.fill("Oakfield")
+    page.get_by_role("button", name="Delete 3 pupils and 2 classes").click()
+    expect(page.get_by_role("alert")).to_contain_text("exactly as it is shown")
+    shot(page, "mistyped")
+    with school_scope(world.a):
+        assert Pupil.objects.count() == 3
+    page.get_by_label("To confirm, type the school's name exactly").fill("Oakfield Academy")
+    page.get_by_role("button", name="Delete 3 pupils and 2 classes").click()
+    expect(page.get_by_text("The roster was deleted: 3 pupils and 2 classes.")).to_be_visible()
+    shot(page, "done")
+    with school_scope(world.a):
+        assert Pupil.objects.count() == 0 and TeachingClass.objects.count() == 0
