@@ -24,7 +24,7 @@ def test_the_admin_deletes_the_whole_roster_typing_the_schools_name(page, world,
     box = page.get_by_label("To confirm, type the school's name exactly")
     box.fill("Oakfield")
     page.get_by_role("button", name="Delete 3 pupils and 2 classes").click()
-    expect(page.get_by_role("alert")).to_contain_text("exactly as it is shown")
+    expect(page.get_by_role("alert")).to_contain_text("“Oakfield” is not the school's name")
     shot(page, "mistyped")
     with school_scope(world.a):
         assert Pupil.objects.count() == 3

@@ -169,9 +169,11 @@ def roster_delete(*, actor: User | None, school: School, confirm_name: str) -> R
     school's name exactly. Refused under any legal hold on a pupil (RET-3)."""
     from markbook.privacy.erasure import ErasureRefused, erasure_execute, erasure_impact
 
-    if confirm_name.strip() != school.name:
+    typed = confirm_name.strip()
+    if typed != school.name:
+        said = f"“{typed[:80]}” is not the school's name" if typed else "Nothing was typed"
         raise ValidationError(
-            {"confirm_name": ["Type the school's name exactly as it is shown to confirm."]}
+            {"confirm_name": [f"{said}: type {school.name} exactly as it is shown to confirm."]}
         )
     impact = roster_delete_impact(school=school)
     if impact.holds:
