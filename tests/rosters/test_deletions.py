@@ -269,3 +269,40 @@ def test_pupil_asks_through_the_api_and_the_teacher_deletes_through_it(client_fo
     assert response.status_code == 204
     with school_scope(world.a):
         assert DataRequest.objects.get(pk=request_id).stage == "done"
+
+
+def test_a_large_roster_is_deleted_in_resumable_batches_with_progress(
+    client_for, world: World, monkeypatch
+):
+    """DSR-7: over the inline limit the page starts a background task; each batch
+    commits, progress shows on the page and the API, and a run again resumes."""
+    from markbook.rosters.tasks import run_roster_delete
+
+    monkeypatch.setattr(services, "ROSTER_INLINE_MAX", 1)
+    client = client_for("admin")
+    path = url(world, "roster_delete")
+    assert client.post(path, {"confirm_name": "Oakfield Academy"}).status_code == 302
+    html = client.get(path).content.decode()
+    assert "0 of 3 pupils so far" in html and "confirm_name" not in html
+    assert client.post(path, {"confirm_name": "Oakfield Academy"}).status_code == 409  # running
+    with school_scope(world.a):
+        assert services.roster_delete_batch(actor=world.admin, school=world.a, limit=1) == 2
+    body = client.get(api(world, "/roster/deletion")).json()
+    assert body["in_progress"] and body["deleted_so_far"] == 1
+    with school_scope(world.a):
+        legal_hold_place(actor=world.admin, school=world.a, subject=world.cal, reason="A claim.")
+    assert run_roster_delete.call(world.a.pk, world.admin.pk) == "refused"
+    with school_scope(world.a):
+        assert Pupil.objects.count() == 2
+        from markbook.privacy.models import LegalHold
+
+        hold = LegalHold.objects.get()
+        from markbook.privacy.services import legal_hold_lift
+
+        legal_hold_lift(actor=world.admin, hold=hold, reason="Settled.")
+    assert run_roster_delete.call(world.a.pk, world.admin.pk) == "done"
+    with school_scope(world.a):
+        assert Pupil.objects.count() == 0 and TeachingClass.objects.count() == 0
+        assert services.roster_delete_progress(school=world.a) is None
+        assert AuditEvent.objects.filter(action="rosters.roster.deleted").count() == 1
+    assert "Delete 0 pupils" in client.get(path).content.decode()

@@ -52,6 +52,8 @@ class RosterImpactOut(InputSchema):
     staff: int = Field(description="Staff accounts: not deleted by the roster deletion.")
     holds: list[str] = Field(description="Pupils under a legal hold, and why: it refuses.")
     eligible: bool
+    in_progress: bool = Field(description="A background deletion is under way.")
+    deleted_so_far: int = Field(description="Its pupils deleted so far.")
 
 
 class RosterDeleteIn(InputSchema):
@@ -62,6 +64,10 @@ class RosterOutcomeOut(InputSchema):
     pupils: int
     classes: int
     records: int
+    background: bool = Field(
+        description="Too many pupils to wait for: a background task deletes them in "
+        "batches; GET .../roster/deletion shows how far it has got."
+    )
 
 
 class AskIn(InputSchema):
@@ -133,8 +139,15 @@ def class_delete_impact(request: AccessRequest, school_id: int, class_id: int) -
 )
 def roster_delete_impact(request: AccessRequest, school_id: int) -> dict:
     require_role(request, *ADMINS)
-    impact = services.roster_delete_impact(school=school_of(request))
-    return {**impact.__dict__, "eligible": impact.eligible}
+    school = school_of(request)
+    impact = services.roster_delete_impact(school=school)
+    progress = services.roster_delete_progress(school=school)
+    return {
+        **impact.__dict__,
+        "eligible": impact.eligible,
+        "in_progress": progress is not None,
+        "deleted_so_far": progress.done if progress else 0,
+    }
 
 
 @router.post(
@@ -146,10 +159,17 @@ def roster_delete(request: AccessRequest, school_id: int, payload: RosterDeleteI
     """Every pupil (erasure engine) and class; staff accounts stay (DSR-7). 422 unless
     `confirm_name` is the school's name exactly, or under a legal hold."""
     require_role(request, *ADMINS)
+    school = school_of(request)
+    impact = services.roster_delete_impact(school=school)
+    if impact.pupils > services.ROSTER_INLINE_MAX:
+        count = services.roster_delete_start(
+            actor=request.user, school=school, confirm_name=payload.confirm_name
+        )
+        return {"pupils": count, "classes": impact.classes, "records": 0, "background": True}
     outcome = services.roster_delete(
-        actor=request.user, school=school_of(request), confirm_name=payload.confirm_name
+        actor=request.user, school=school, confirm_name=payload.confirm_name
     )
-    return outcome.__dict__
+    return {**outcome.__dict__, "background": False}
 
 
 @router.post(

@@ -69,17 +69,21 @@ def class_delete(request: AccessRequest, school_id: int, class_id: int) -> HttpR
 
 def roster_delete(request: AccessRequest, school_id: int) -> HttpResponse:
     """Delete the whole roster (DSR-7): every pupil and class; typed confirmation of
-    the school's name; refused under a legal hold; staff accounts stay."""
+    the school's name; refused under a legal hold; staff accounts stay. A large roster
+    is deleted by a background task in batches; this page shows its progress."""
     require_role(request, *ADMINS)
     school = school_of(request)
     errors: list[str] = []
     if request.method == "POST":
+        name = request.POST.get("confirm_name", "")
         try:
-            outcome = services.roster_delete(
-                actor=request.user,
-                school=school,
-                confirm_name=request.POST.get("confirm_name", ""),
-            )
+            if services.roster_delete_impact(school=school).pupils > services.ROSTER_INLINE_MAX:
+                count = services.roster_delete_start(
+                    actor=request.user, school=school, confirm_name=name
+                )
+                messages.success(request, f"Deleting {count} pupils: this page shows how far.")
+                return redirect("rosters:roster_delete", school_id=school_id)
+            outcome = services.roster_delete(actor=request.user, school=school, confirm_name=name)
         except ValidationError as error:
             errors = error_messages(error)
         else:
@@ -91,6 +95,7 @@ def roster_delete(request: AccessRequest, school_id: int) -> HttpResponse:
     context = {
         "school": school,
         "impact": services.roster_delete_impact(school=school),
+        "progress": services.roster_delete_progress(school=school),
         "errors": errors,
         "cancel": reverse("rosters:teachers", args=[school_id]),
     }

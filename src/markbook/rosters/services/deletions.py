@@ -15,6 +15,7 @@ from django.db import transaction
 from markbook.accounts.models import Membership, User
 from markbook.assessment.models import Assignment, Mark
 from markbook.audit import services as audit
+from markbook.audit.models import AuditEvent
 from markbook.rosters.models import ClassTeacher, Enrolment, GuardianLink, Pupil, TeachingClass
 from markbook.rosters.services.staff import staff_roles_required
 from markbook.schools.models import School
@@ -160,15 +161,13 @@ class RosterOutcome:
     records: int
 
 
-@transaction.atomic
-def roster_delete(*, actor: User | None, school: School, confirm_name: str) -> RosterOutcome:
-    """Delete the whole roster (DSR-7, DSR-4): every pupil through the erasure engine
-    (marks, grades, enrolments, parent links, sign-in accounts, the log's identifiers),
-    then every class with its assignments; in one transaction, so a refusal part-way
-    leaves everything as it was. Staff accounts stay. `confirm_name` must be the
-    school's name exactly. Refused under any legal hold on a pupil (RET-3)."""
-    from markbook.privacy.erasure import ErasureRefused, erasure_execute, erasure_impact
+# Up to this many pupils the roster is deleted while the administrator waits, in one
+# transaction; more are deleted by a background task, in batches, with progress.
+ROSTER_INLINE_MAX = 200
+ROSTER_BATCH = 50
 
+
+def _roster_confirmed(*, school: School, confirm_name: str) -> RosterImpact:
     typed = confirm_name.strip()
     if typed != school.name:
         said = f"“{typed[:80]}” is not the school's name" if typed else "Nothing was typed"
@@ -176,27 +175,37 @@ def roster_delete(*, actor: User | None, school: School, confirm_name: str) -> R
             {"confirm_name": [f"{said}: type {school.name} exactly as it is shown to confirm."]}
         )
     impact = roster_delete_impact(school=school)
-    if impact.holds:
+    _holds_refuse(impact.holds)
+    return impact
+
+
+def _holds_refuse(holds: list[str]) -> None:
+    if holds:
         raise ValidationError(
-            {
-                "roster": [
-                    "Legal holds keep some pupils' data; lift them first: "
-                    + "; ".join(impact.holds)
-                ]
-            }
+            {"roster": ["Legal holds keep some pupils' data; lift them first: " + "; ".join(holds)]}
         )
+
+
+def _pupils_erase(*, actor: User | None, school: School, limit: int | None) -> int:
+    """Erase up to `limit` pupils (all without it) through the engine; the rows gone."""
+    from markbook.privacy.erasure import ErasureRefused, erasure_execute, erasure_impact
+
+    pupils = Pupil.objects.order_by("pk")
     records = 0
-    pupils = 0
-    for pupil in Pupil.objects.order_by("pk").iterator(chunk_size=200):
+    for pupil in pupils[:limit] if limit else pupils.iterator(chunk_size=200):
         plan = erasure_impact(school=school, subject=pupil)
         try:
             outcome = erasure_execute(school=school, subject=pupil, approved_plan=plan, by=actor)
         except ErasureRefused as refused:
             raise ValidationError({"roster": [f"{pupil.display_name}: {refused}"]}) from None
         records += outcome.rows_deleted
-        pupils += 1
+    return records
+
+
+def _classes_delete(*, actor: User | None, school: School, pupils: int, records: int) -> int:
     classes = TeachingClass.objects.count()
-    records += impact.assignments + classes + ClassTeacher.objects.count()
+    assignments = Assignment.objects.count()
+    records += assignments + classes + ClassTeacher.objects.count()
     TeachingClass.objects.all().delete()
     audit.record(
         actor=actor,
@@ -204,7 +213,85 @@ def roster_delete(*, actor: User | None, school: School, confirm_name: str) -> R
         action="rosters.roster.deleted",
         data={"pupils": pupils, "classes": classes, "records": records},
     )
-    return RosterOutcome(pupils=pupils, classes=classes, records=records)
+    return classes
+
+
+@transaction.atomic
+def roster_delete(*, actor: User | None, school: School, confirm_name: str) -> RosterOutcome:
+    """Delete the whole roster (DSR-7, DSR-4): every pupil through the erasure engine
+    (marks, grades, enrolments, parent links, sign-in accounts, the log's identifiers),
+    then every class with its assignments; in one transaction, so a refusal part-way
+    leaves everything as it was. Staff accounts stay. `confirm_name` must be the
+    school's name exactly. Refused under any legal hold on a pupil (RET-3). For large
+    rosters see roster_delete_start (a background task in batches)."""
+    impact = _roster_confirmed(school=school, confirm_name=confirm_name)
+    records = _pupils_erase(actor=actor, school=school, limit=None)
+    classes = _classes_delete(actor=actor, school=school, pupils=impact.pupils, records=records)
+    return RosterOutcome(pupils=impact.pupils, classes=classes, records=records)
+
+
+@dataclass
+class RosterProgress:
+    total: int  # pupils when the deletion started
+    left: int  # pupils not deleted yet
+
+    @property
+    def done(self) -> int:
+        return max(self.total - self.left, 0)
+
+
+def roster_delete_progress(*, school: School) -> RosterProgress | None:
+    """The background roster deletion under way, if any: started and not finished."""
+    started = (
+        AuditEvent.objects.filter(school=school, action="rosters.roster.deletion_started")
+        .order_by("-seq")
+        .first()
+    )
+    if started is None:
+        return None
+    finished = AuditEvent.objects.filter(
+        school=school, action="rosters.roster.deleted", seq__gt=started.seq
+    ).exists()
+    if finished:
+        return None
+    return RosterProgress(total=int(started.data.get("pupils", 0)), left=Pupil.objects.count())
+
+
+@transaction.atomic
+def roster_delete_start(*, actor: User | None, school: School, confirm_name: str) -> int:
+    """Start deleting a large roster in the background (DSR-7): checked as
+    roster_delete checks; the task (rosters.tasks.run_roster_delete) deletes the pupils
+    in batches, each committed, and can be run again to resume. The pupils to delete."""
+    from markbook.rosters.tasks import run_roster_delete
+
+    impact = _roster_confirmed(school=school, confirm_name=confirm_name)
+    if roster_delete_progress(school=school) is not None:
+        raise ValidationError({"roster": ["The roster is being deleted already."]})
+    audit.record(
+        actor=actor,
+        school=school,
+        action="rosters.roster.deletion_started",
+        data={"pupils": impact.pupils, "classes": impact.classes},
+    )
+    actor_id = actor.pk if actor is not None else None
+    transaction.on_commit(lambda: run_roster_delete.enqueue(school.pk, actor_id))
+    return impact.pupils
+
+
+@transaction.atomic
+def roster_delete_batch(*, actor: User | None, school: School, limit: int = ROSTER_BATCH) -> int:
+    """One batch of a background roster deletion: up to `limit` pupils; when none are
+    left, the classes, and the deletion is recorded done. Refused (nothing in this
+    batch changed) if a legal hold was placed meanwhile. The pupils left."""
+    progress = roster_delete_progress(school=school)
+    if progress is None:
+        raise ValidationError({"roster": ["No roster deletion is under way."]})
+    _holds_refuse(roster_delete_impact(school=school).holds)
+    _pupils_erase(actor=actor, school=school, limit=limit)
+    left = Pupil.objects.count()
+    if not left:
+        _classes_delete(actor=actor, school=school, pupils=progress.total, records=0)
+    return left
 
 
 # --- A pupil asks to delete their own account ---------------------------------------
