@@ -27,7 +27,9 @@ from markbook.rosters.services.common import (
     email_validate,
 )
 from markbook.rosters.services.deletions import (
+    ROSTER_BATCH,
     ROSTER_INLINE_MAX,
+    SELF_REFUSAL,
     ClassImpact,
     RosterImpact,
     RosterOutcome,
