@@ -26,6 +26,11 @@ NOT_EDIT_FORMS = {
     "school_privacy:restriction": "its form lifts the restriction, with a new reason",
     "school_privacy:pupil_corrections": "records a new correction; the form starts empty",
     "school_privacy:user_corrections": "records a new correction; the form starts empty",
+    # DSR-7 deletions: confirmations, not edit forms.
+    "rosters:staff_delete": "confirms deleting a member of staff; only the impact's fingerprint",
+    "rosters:class_delete": "confirms deleting a class; nothing to fill in",
+    "rosters:roster_delete": "confirms deleting the roster; the school's name is typed afresh",
+    "rosters:me_delete_ask": "a pupil asks to have their account deleted; the form starts empty",
 }
 OUTSIDERS = ("other_teacher", "other_admin", "platform_staff")
 

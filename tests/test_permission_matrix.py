@@ -77,6 +77,15 @@ PAGES: dict[str, Route | str] = {
     "rosters:year_rollover": Route(only("admin", "trust_admin")),
     "rosters:staff_edit": Route(only("admin", "trust_admin")),
     "rosters:staff_remove": Route(only("admin", "trust_admin")),
+    # --- DSR-7 deletions: staff, the whole roster; a pupil asks, their teachers answer.
+    # The impact pages (GET): administrators; the pupil's own ask page; the teacher's
+    # list of Amy's request (7A) and passing it to the lead (the colleague has none).
+    "rosters:staff_delete": Route(only("admin", "trust_admin")),
+    "rosters:roster_delete": Route(only("admin", "trust_admin")),
+    "rosters:me_delete_ask": Route(only("pupil")),
+    "rosters:deletion_requests": Route(only("teacher", "colleague")),
+    "rosters:deletion_request_pass": Route(only("teacher", ok=302), method="post"),
+    # --- end DSR-7 deletions
     "rosters:classlist_upload": Route(only("admin", "trust_admin")),
     "rosters:oneroster": Route(only("admin", "trust_admin")),
     "rosters:oneroster_export": Route(only("admin", "trust_admin")),
@@ -303,6 +312,23 @@ API: dict[str, Route] = {
     # user_id is the teacher of 7A, not the school's last administrator.
     f"PATCH {S}/staff/{{user_id}}": Route(api_only(*API_ADMINS), "patch", {"first_name": "Tess"}),
     f"DELETE {S}/staff/{{user_id}}": Route(api_only(*API_ADMINS, ok=204), "delete"),
+    # --- DSR-7 deletions: impact checks and deletions (administrators); the roster's
+    # typed confirmation; a pupil asks; the teacher of Amy's class lists and passes it.
+    f"GET {S}/staff/{{user_id}}/deletion": Route(api_only(*API_ADMINS)),
+    f"POST {S}/staff/{{user_id}}/deletion": Route(
+        api_only(*API_ADMINS, ok=204), "post", lambda w: {"fingerprint": _staff_fingerprint(w)}
+    ),
+    f"GET {S}/classes/{{class_id}}/deletion": Route(api_only(*API_ADMINS)),
+    f"GET {S}/roster/deletion": Route(api_only(*API_ADMINS)),
+    f"POST {S}/roster/deletion": Route(
+        api_only(*API_ADMINS), "post", {"confirm_name": "Oakfield Academy"}
+    ),
+    f"POST {S}/me/deletion-request": Route(api_only("pupil", ok=201), "post", {}),
+    f"GET {S}/deletion-requests": Route(api_only("teacher", "colleague")),
+    f"POST {S}/deletion-requests/{{deletion_request_id}}/pass": Route(
+        api_only("teacher", ok=204), "post"
+    ),
+    # --- end DSR-7 deletions
     f"GET {S}/pupils/{{pupil_id}}/guardians": Route(api_only(*API_ADMINS)),
     f"POST {S}/pupils/{{pupil_id}}/guardians": Route(
         api_only(*API_ADMINS, ok=201), "post", {"parent_email": "new.parent@example.com"}
@@ -599,6 +625,16 @@ PAGE_API: dict[str, tuple[str, ...]] = {
     "rosters:teachers": (f"GET {S}/staff", f"POST {S}/staff", f"GET {S}/registration-requests"),
     "rosters:staff_edit": (f"PATCH {S}/staff/{{user_id}}",),
     "rosters:staff_remove": (f"DELETE {S}/staff/{{user_id}}",),
+    # --- DSR-7 deletions
+    "rosters:staff_delete": (
+        f"GET {S}/staff/{{user_id}}/deletion",
+        f"POST {S}/staff/{{user_id}}/deletion",
+    ),
+    "rosters:roster_delete": (f"GET {S}/roster/deletion", f"POST {S}/roster/deletion"),
+    "rosters:me_delete_ask": (f"POST {S}/me/deletion-request",),
+    "rosters:deletion_requests": (f"GET {S}/deletion-requests",),
+    "rosters:deletion_request_pass": (f"POST {S}/deletion-requests/{{deletion_request_id}}/pass",),
+    # --- end DSR-7 deletions
     "rosters:classlist_upload": (f"POST {S}/imports/class-list",),
     "rosters:oneroster": (f"POST {S}/imports/oneroster",),
     "rosters:oneroster_export": (f"GET {S}/exports/oneroster",),
@@ -903,6 +939,8 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
     flat = {a or b for a, b in names}
     if _is_rights(pattern):
         _rights_world(world)
+    if "deletion_request_id" in flat:  # DSR-7 deletions
+        values["deletion_request_id"] = _deletion_request(world)
     if "data_request_id" in flat:
         values["data_request_id"] = _data_request(world, pattern)
     if "period_id" in flat:
@@ -965,6 +1003,29 @@ def _data_request(world, pattern: str) -> int:  # type: ignore[no-untyped-def]
                 stage="failed", failed_stage="in_progress", attempt=1, error="Stopped"
             )
     return r.pk
+
+
+# --- DSR-7 deletions
+def _deletion_request(world) -> int:  # type: ignore[no-untyped-def]
+    """Amy (7A, the teacher's class) asked on her own page to have her account deleted."""
+    from markbook.core.tenancy import school_scope
+    from markbook.rosters import services
+
+    with school_scope(world.a):
+        return services.pupil_deletion_ask(actor=world.amy.user, pupil=world.amy).pk
+
+
+def _staff_fingerprint(world) -> str:  # type: ignore[no-untyped-def]
+    """The impact check's fingerprint for deleting the teacher (user_id)."""
+    from markbook.core.tenancy import school_scope
+    from markbook.rosters import services
+
+    with school_scope(world.a):
+        impact = services.staff_delete_impact(actor=None, school=world.a, user=world.teacher)
+        return str(impact.plan.fingerprint)
+
+
+# --- end DSR-7 deletions
 
 
 def _calendar_period(world) -> int:  # type: ignore[no-untyped-def]

@@ -23,6 +23,7 @@ from markbook.privacy.api_erasure import router as privacy_erasure_router
 from markbook.privacy.api_exports import router as privacy_exports_router
 from markbook.rights.api import router as rights_router
 from markbook.rosters.api import router as rosters_router
+from markbook.rosters.api_deletions import router as deletions_router
 from markbook.rosters.api_imports import router as imports_router
 from markbook.rosters.api_people import router as people_router
 from markbook.rosters.api_years import router as years_router
@@ -72,6 +73,7 @@ install_error_handlers(api)
 api.add_router("", accounts_router)
 api.add_router("", rosters_router)
 api.add_router("", people_router)
+api.add_router("", deletions_router)
 api.add_router("", imports_router)
 api.add_router("", years_router)
 api.add_router("", audit_router)

@@ -122,6 +122,12 @@ ACTIONS: dict[str, str] = {
     "rosters.staff.changed": "changed staff details",
     "rosters.staff.created": "added a member of staff",
     "rosters.staff.removed": "removed a member of staff",
+    # Deleting staff, classes and the whole roster; pupils asking to be deleted (DSR-7).
+    "rosters.staff.deleted": "deleted a member of staff and their account",
+    "rosters.roster.deleted": "deleted the whole roster of pupils and classes",
+    "rosters.roster.deletion_started": "started deleting the whole roster in the background",
+    "rights.request.done_by_deletion": "deleted a pupil's account as they asked",
+    "rights.request.passed_to_lead": "passed a pupil's deletion request to the data protection lead",
     # Data-subject requests (DSR-6, DSR-8, DSR-9), the data protection lead, term dates.
     "rights.request.received": "recorded a data-protection request",
     "rights.request.viewed": "viewed a data-protection request",

@@ -29,11 +29,42 @@ def requests_visible_to(user: User, access: Access) -> QuerySet[DataRequest]:
     )
     if is_lead(access):
         return requests
-    return requests.filter(
+    condition = (
         Q(requester_user=user)
         | Q(subject_user=user)
         | Q(subject_pupil__user=user)
         | Q(recorded_by=user)
+    )
+    if access.has("teacher"):
+        # DSR-7: a pupil's own request to delete their account goes to the teachers
+        # of their classes.
+        condition |= Q(pk__in=pupil_deletion_requests_for(user).values("pk"))
+    return requests.filter(condition)
+
+
+# A pupil's own page: "Ask to delete my account" (DSR-7).
+PASSED_NOTE = "Passed to the data protection lead."
+
+
+def pupil_deletion_requests_for(user: User) -> QuerySet[DataRequest]:
+    """Open requests pupils made on their own page to have their account deleted,
+    about pupils of the classes `user` teaches, not yet passed to the data
+    protection lead (DSR-7): the teacher's list."""
+    from markbook.rights.models import DataRequestEvent
+
+    passed = DataRequestEvent.objects.filter(note=PASSED_NOTE).values("request_id")
+    return (
+        DataRequest.objects.filter(
+            kind=DataRequest.Kind.ERASURE,
+            channel=DataRequest.Channel.OWN_PAGE,
+            requester_kind=DataRequest.Requester.SELF,
+            stage__in=DataRequest.OPEN,
+            subject_pupil__enrolments__teaching_class__teacher_links__teacher=user,
+        )
+        .exclude(pk__in=passed)
+        .select_related("subject_pupil")
+        .distinct()
+        .order_by("received_on", "pk")
     )
 
 

@@ -393,6 +393,44 @@ def data_request_complete(
     )
 
 
+@transaction.atomic
+def data_request_done_by_deletion(
+    *, actor: User | None, data_request: DataRequest, note: str
+) -> DataRequest:
+    """Close a pupil's own request to delete their account once a teacher of theirs
+    deleted it (DSR-7)."""
+    current = _locked(data_request)
+    _closed(current)
+    return _move(
+        actor=actor,
+        request=current,
+        to=Stage.DONE,
+        expected=tuple(DataRequest.OPEN),
+        action="rights.request.done_by_deletion",
+        note=note,
+        outcome_note=note,
+    )
+
+
+@transaction.atomic
+def data_request_pass_to_lead(*, actor: User | None, data_request: DataRequest) -> DataRequest:
+    """A teacher passes a pupil's own request to delete their account to the data
+    protection lead instead of deleting it (DSR-7): it leaves the teachers' list."""
+    from markbook.rights.selectors import PASSED_NOTE
+
+    current = _locked(data_request)
+    _closed(current)
+    _event(actor, current, current.stage, current.stage, PASSED_NOTE)
+    audit.record(
+        actor=actor,
+        school=current.school_id,
+        action="rights.request.passed_to_lead",
+        target=current,
+        data={"stage": current.stage},
+    )
+    return current
+
+
 def is_stalled(request: DataRequest, now: datetime | None = None) -> bool:
     """In progress with no sign of life (progress saved) for STALL_MINUTES: its worker
     died. It may be retried like a failed one; the stale attempt can no longer write."""

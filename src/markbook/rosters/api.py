@@ -11,6 +11,7 @@ the access log (SEC-1) exactly as the pages record them.
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from ninja import Query, Router, Status
 
 from markbook.admission import ADMINS, STAFF, AccessRequest, require_role, school_of
@@ -202,13 +203,24 @@ def pupil_update(
 @router.delete(
     f"{SCHOOL}/pupils/{{pupil_id}}", response=responses(None, status=204), summary="Remove a pupil"
 )
-def pupil_delete(request: AccessRequest, school_id: int, pupil_id: int) -> Status:
+def pupil_delete(
+    request: AccessRequest, school_id: int, pupil_id: int, request_id: int | None = None
+) -> Status:
     """Remove a pupil completely, with all their records (ROS-1, DSR-7, DSR-4): school
     administrators any pupil, a teacher the pupils of their classes. 422 naming why when
-    it may not (a legal hold)."""
+    it may not (a legal hold). A teacher answering the pupil's own request to have their
+    account deleted names it (`request_id`): it is marked done."""
     require_role(request, *STAFF)
     pupil = access_pupil(request, pupil_id)
-    services.pupil_delete(actor=request.user, pupil=pupil)
+    if request_id is not None:
+        from markbook.rosters.views_deletions import deletion_request_for
+
+        asked = deletion_request_for(request, str(request_id))
+        if asked is None:
+            raise Http404
+        services.pupil_delete_requested(actor=request.user, pupil=pupil, data_request=asked)
+    else:
+        services.pupil_delete(actor=request.user, pupil=pupil)
     return Status(204, None)
 
 

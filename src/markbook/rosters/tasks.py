@@ -21,3 +21,25 @@ def run_import_job(school_id: int, job_id: int, attempt: int | None = None) -> s
         if job is None:
             return "missing"
         return import_job_run(job=job, attempt=attempt).status
+
+
+@task()
+def run_roster_delete(school_id: int, actor_id: int | None = None) -> str:
+    """Delete a large roster in batches (DSR-7), each committed, in the school's scope;
+    run again, it resumes with the pupils left. "done", or "refused" (a legal hold
+    placed meanwhile, or no deletion under way)."""
+    from django.core.exceptions import ValidationError
+
+    from markbook.accounts.models import User
+    from markbook.rosters.services import roster_delete_batch
+    from markbook.schools.models import School
+
+    with school_scope(school_id):
+        school = School.objects.get(pk=school_id)
+        actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+        try:
+            while roster_delete_batch(actor=actor, school=school):
+                pass
+        except ValidationError:
+            return "refused"
+    return "done"

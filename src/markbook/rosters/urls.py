@@ -1,6 +1,6 @@
 from django.urls import path
 
-from markbook.rosters import views, views_imports, views_years
+from markbook.rosters import views, views_deletions, views_imports, views_years
 
 app_name = "rosters"
 urlpatterns = [
@@ -11,11 +11,19 @@ urlpatterns = [
     path("pupils/<int:pupil_id>/delete/", views.pupil_delete, name="pupil_delete"),
     path("pupils/<int:pupil_id>/parents/", views.pupil_parents, name="pupil_parents"),
     path("me/", views.me, name="me"),
+    path("me/ask-to-delete/", views_deletions.me_delete_ask, name="me_delete_ask"),
+    path("deletion-requests/", views_deletions.deletion_requests, name="deletion_requests"),
+    path(
+        "deletion-requests/<int:deletion_request_id>/pass/",
+        views_deletions.deletion_request_pass,
+        name="deletion_request_pass",
+    ),
+    path("roster/delete/", views_deletions.roster_delete, name="roster_delete"),
     path("classes/", views.classes, name="classes"),
     path("classes/new/", views.class_new, name="class_new"),
     path("classes/<int:class_id>/", views.class_detail, name="class_detail"),
     path("classes/<int:class_id>/edit/", views.class_edit, name="class_edit"),
-    path("classes/<int:class_id>/delete/", views.class_delete, name="class_delete"),
+    path("classes/<int:class_id>/delete/", views_deletions.class_delete, name="class_delete"),
     path("classes/<int:class_id>/teachers/", views.class_teachers, name="class_teachers"),
     path("classes/<int:class_id>/pupils/", views.class_pupils, name="class_pupils"),
     path(
@@ -28,6 +36,7 @@ urlpatterns = [
     path("staff/", views.teachers, name="teachers"),
     path("staff/<int:user_id>/edit/", views.staff_edit, name="staff_edit"),
     path("staff/<int:user_id>/remove/", views.staff_remove, name="staff_remove"),
+    path("staff/<int:user_id>/delete/", views_deletions.staff_delete, name="staff_delete"),
     path("import/class-list/", views_imports.classlist_upload, name="classlist_upload"),
     path("oneroster/", views_imports.oneroster_page, name="oneroster"),
     path("oneroster/export/", views_imports.oneroster_download, name="oneroster_export"),

@@ -150,6 +150,8 @@ def pupil_detail(request: AccessRequest, school_id: int, pupil_id: int) -> HttpR
             enrolments__pupil=pupil
         ),
         "admin": admin,
+        # DSR-7: a pupil cannot delete their own account; they ask.
+        "own_page": pupil.user_id == request.user.pk and access.has("pupil"),
         "mis_rows": _pupil_rows(pupil, fields.details),
         "sensitive_rows": _pupil_rows(pupil, fields.sensitive),
         "planning_rows": _pupil_rows(pupil, fields.planning),
@@ -191,13 +193,21 @@ def pupil_delete(request: AccessRequest, school_id: int, pupil_id: int) -> HttpR
     of their classes. The page says what and how much goes and what stays, and asks."""
     require_role(request, *STAFF)
     pupil = access_pupil(request, pupil_id)
+    from markbook.rosters.views_deletions import deletion_request_for
+
+    # A pupil's own request to have their account deleted, answered by deleting it.
+    asked = deletion_request_for(request, request.POST.get("request") or request.GET.get("request"))
     errors: list[str] = []
     if request.method == "POST":
         name = pupil.display_name
+        fingerprint = request.POST.get("fingerprint", "")
         try:
-            services.pupil_delete(
-                actor=request.user, pupil=pupil, fingerprint=request.POST.get("fingerprint", "")
-            )
+            if asked is not None:
+                services.pupil_delete_requested(
+                    actor=request.user, pupil=pupil, data_request=asked, fingerprint=fingerprint
+                )
+            else:
+                services.pupil_delete(actor=request.user, pupil=pupil, fingerprint=fingerprint)
         except ValidationError as error:
             errors = error_messages(error)
         else:
@@ -211,6 +221,7 @@ def pupil_delete(request: AccessRequest, school_id: int, pupil_id: int) -> HttpR
         "pupil": pupil,
         "plan": plan,
         "errors": errors,
+        "asked": asked,
         "cancel": reverse("rosters:pupil_detail", args=[school_id, pupil.pk]),
     }
     return render(request, "rosters/pupil_delete.html", context, status=409 if errors else 200)
@@ -298,6 +309,8 @@ def classes(request: AccessRequest, school_id: int) -> HttpResponse:
         "year_groups": YEAR_GROUPS,
         "years": all_years,
         "academic_year": academic_year,
+        # DSR-7: the teacher's pupils who asked to have their account deleted.
+        "deletion_requests": _deletion_requests_count(request),
     }
     template = "rosters/classes.html#results" if is_htmx(request) else "rosters/classes.html"
     return render(request, template, context)
@@ -347,19 +360,12 @@ def class_edit(request: AccessRequest, school_id: int, class_id: int) -> HttpRes
     return _class_form_page(request, school_id, access_class(request, class_id))
 
 
-def class_delete(request: AccessRequest, school_id: int, class_id: int) -> HttpResponse:
-    require_role(request, *ADMINS)
-    teaching_class = access_class(request, class_id)
-    if request.method == "POST":
-        services.class_delete(actor=request.user, teaching_class=teaching_class)
-        messages.success(request, f"{teaching_class.name} was deleted.")
-        return redirect("rosters:classes", school_id=school_id)
-    return _confirm(
-        request,
-        teaching_class.name,
-        "Its teachers are detached and its pupils unenrolled; the pupils stay in the school.",
-        reverse("rosters:class_detail", args=[school_id, teaching_class.pk]),
-    )
+def _deletion_requests_count(request: AccessRequest) -> int:
+    if not request.access.has("teacher"):
+        return 0
+    from markbook.rights.selectors import pupil_deletion_requests_for
+
+    return pupil_deletion_requests_for(request.user).count()
 
 
 def _class_context(request: AccessRequest, teaching_class: TeachingClass) -> dict[str, Any]:
@@ -373,6 +379,7 @@ def _class_context(request: AccessRequest, teaching_class: TeachingClass) -> dic
         "teaching_class": teaching_class,
         "admin": admin,
         "fields": fields,
+        "deletion_requests": _deletion_requests_count(request),
         "can_print_cards": may_reset_class_signin(request, teaching_class),
         "planning_labels": [_field_labels()[name] for name in fields.planning],
         "pupil_rows": [

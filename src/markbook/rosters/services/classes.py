@@ -200,13 +200,23 @@ def class_update(
 
 @transaction.atomic
 def class_delete(*, actor: User | None, teaching_class: TeachingClass) -> None:
-    """Delete a class with its teacher links and enrolments; pupils stay (ROS-1, DSR-7)."""
+    """Delete a class with its teacher links, enrolments, assignments and their marks;
+    its pupils and teachers stay (ROS-1, DSR-7). The log says how much went."""
+    from markbook.rosters.services.deletions import class_delete_impact
+
+    impact = class_delete_impact(teaching_class=teaching_class)
     audit.record(
         actor=actor,
         school=teaching_class.school_id,
         action="rosters.class.deleted",
         target=teaching_class,
-        data={"name": teaching_class.name, "academic_year": teaching_class.academic_year.name},
+        data={
+            "name": teaching_class.name,
+            "academic_year": teaching_class.academic_year.name,
+            "enrolments": impact.enrolments,
+            "assignments": impact.assignments,
+            "marks": impact.marks,
+        },
     )
     teaching_class.delete()
 
