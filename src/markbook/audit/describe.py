@@ -135,6 +135,7 @@ ACTIONS: dict[str, str] = {
     "rights.request.started": "started carrying out a data-protection request",
     "rights.request.failed": "ran a data-protection request that failed",
     "rights.request.done": "finished carrying out a data-protection request",
+    "rights.service.told": "recorded that a service on the register was told of a change",
     "rights.dpo.granted": "made a member of staff a data protection lead",
     "rights.dpo.revoked": "took the data protection lead role from a member of staff",
     "rights.calendar.added": "added term dates or closure days",
