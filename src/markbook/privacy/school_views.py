@@ -190,7 +190,9 @@ def _corrections_told(request: AccessRequest, subject: Pupil | User, entry_id: i
     from markbook.rights import passing_on
 
     back = reverse(
-        "school_privacy:pupil_corrections" if isinstance(subject, Pupil) else "school_privacy:user_corrections",
+        "school_privacy:pupil_corrections"
+        if isinstance(subject, Pupil)
+        else "school_privacy:user_corrections",
         kwargs={
             "school_id": school_of(request).pk,
             ("pupil_id" if isinstance(subject, Pupil) else "user_id"): subject.pk,

@@ -228,7 +228,9 @@ class ServiceTold(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    models.Q(request__isnull=False, restriction__isnull=True, correction__isnull=True)
+                    models.Q(
+                        request__isnull=False, restriction__isnull=True, correction__isnull=True
+                    )
                     | models.Q(
                         request__isnull=True, restriction__isnull=False, correction__isnull=True
                     )

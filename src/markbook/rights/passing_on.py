@@ -39,16 +39,16 @@ class ServiceState:
     url: str = ""
 
 
-def _change(
-    *, request: DataRequest | None, restriction: Any, correction: Any
-) -> dict[str, Any]:
+def _change(*, request: DataRequest | None, restriction: Any, correction: Any) -> dict[str, Any]:
     given = {
         k: v
         for k, v in (("request", request), ("restriction", restriction), ("correction", correction))
         if v is not None
     }
     if len(given) != 1:
-        raise ValidationError({"change": ["Name one change: a request, a restriction or a correction."]})
+        raise ValidationError(
+            {"change": ["Name one change: a request, a restriction or a correction."]}
+        )
     return given
 
 
@@ -72,10 +72,11 @@ def request_services(data_request: DataRequest) -> list[Any]:
 def states(services: list[Any], **change: Any) -> list[ServiceState]:
     """Each service with when it was told of this change, if it was."""
     change = {k: v for k, v in change.items() if v is not None}
-    told = {
-        t.service_id: t
-        for t in ServiceTold.objects.filter(**change).select_related("told_by")
-    } if change else {}
+    told = (
+        {t.service_id: t for t in ServiceTold.objects.filter(**change).select_related("told_by")}
+        if change
+        else {}
+    )
     shown = []
     for service in services:
         t = told.get(service.pk)
@@ -190,3 +191,18 @@ def service_entry(entry_id: int) -> Any:
     from markbook.consent.models import ServiceEntry
 
     return ServiceEntry.objects.filter(pk=entry_id).first()
+
+
+def states_out(rows: list[ServiceState]) -> list[dict[str, Any]]:
+    """The API's form of the services to tell (DSR-10)."""
+    return [
+        {
+            "service_id": r.service_id,
+            "name": r.name,
+            "told": r.told_at is not None,
+            "told_at": r.told_at,
+            "told_by_id": r.told_by.pk if r.told_by else None,
+            "note": r.note,
+        }
+        for r in rows
+    ]

@@ -160,7 +160,9 @@ def _told_rows(request: AccessRequest, r: DataRequest) -> list[passing_on.Servic
     return rows
 
 
-def told(request: AccessRequest, school_id: int, data_request_id: int, entry_id: int) -> HttpResponse:
+def told(
+    request: AccessRequest, school_id: int, data_request_id: int, entry_id: int
+) -> HttpResponse:
     """The lead marks a service told of a done request's outcome (DSR-10): the row
     again for htmx, else back to the request."""
     r = access.access_lead_request(request, data_request_id)

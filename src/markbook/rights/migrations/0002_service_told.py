@@ -6,38 +6,136 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consent', '0001_initial'),
-        ('privacy', '0003_erasure'),
-        ('rights', '0001_initial'),
-        ('schools', '0010_analysis_min_group'),
+        ("consent", "0001_initial"),
+        ("privacy", "0003_erasure"),
+        ("rights", "0001_initial"),
+        ("schools", "0010_analysis_min_group"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='datarequest',
-            name='requester_seen_at',
+            model_name="datarequest",
+            name="requester_seen_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.CreateModel(
-            name='ServiceTold',
+            name="ServiceTold",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('service_called', models.CharField(max_length=200)),
-                ('told_at', models.DateTimeField()),
-                ('note', models.TextField(blank=True, max_length=2000)),
-                ('correction', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='privacy.correction')),
-                ('request', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='told', to='rights.datarequest')),
-                ('restriction', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='privacy.restriction')),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='schools.school')),
-                ('service', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='consent.serviceentry')),
-                ('told_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("service_called", models.CharField(max_length=200)),
+                ("told_at", models.DateTimeField()),
+                ("note", models.TextField(blank=True, max_length=2000)),
+                (
+                    "correction",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="privacy.correction",
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="told",
+                        to="rights.datarequest",
+                    ),
+                ),
+                (
+                    "restriction",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="privacy.restriction",
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="schools.school",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="consent.serviceentry",
+                    ),
+                ),
+                (
+                    "told_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['told_at', 'pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('correction__isnull', True), ('request__isnull', False), ('restriction__isnull', True)), models.Q(('correction__isnull', True), ('request__isnull', True), ('restriction__isnull', False)), models.Q(('correction__isnull', False), ('request__isnull', True), ('restriction__isnull', True)), _connector='OR'), name='servicetold_one_change'), models.UniqueConstraint(models.F('school'), models.F('service'), models.F('request'), condition=models.Q(('request__isnull', False)), name='servicetold_once_per_request'), models.UniqueConstraint(models.F('school'), models.F('service'), models.F('restriction'), condition=models.Q(('restriction__isnull', False)), name='servicetold_once_per_restriction'), models.UniqueConstraint(models.F('school'), models.F('service'), models.F('correction'), condition=models.Q(('correction__isnull', False)), name='servicetold_once_per_correction')],
+                "ordering": ["told_at", "pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("correction__isnull", True),
+                                ("request__isnull", False),
+                                ("restriction__isnull", True),
+                            ),
+                            models.Q(
+                                ("correction__isnull", True),
+                                ("request__isnull", True),
+                                ("restriction__isnull", False),
+                            ),
+                            models.Q(
+                                ("correction__isnull", False),
+                                ("request__isnull", True),
+                                ("restriction__isnull", True),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="servicetold_one_change",
+                    ),
+                    models.UniqueConstraint(
+                        models.F("school"),
+                        models.F("service"),
+                        models.F("request"),
+                        condition=models.Q(("request__isnull", False)),
+                        name="servicetold_once_per_request",
+                    ),
+                    models.UniqueConstraint(
+                        models.F("school"),
+                        models.F("service"),
+                        models.F("restriction"),
+                        condition=models.Q(("restriction__isnull", False)),
+                        name="servicetold_once_per_restriction",
+                    ),
+                    models.UniqueConstraint(
+                        models.F("school"),
+                        models.F("service"),
+                        models.F("correction"),
+                        condition=models.Q(("correction__isnull", False)),
+                        name="servicetold_once_per_correction",
+                    ),
+                ],
             },
         ),
     ]
