@@ -26,6 +26,8 @@ NOT_EDIT_FORMS = {
     "school_privacy:restriction": "its form lifts the restriction, with a new reason",
     "school_privacy:pupil_corrections": "records a new correction; the form starts empty",
     "school_privacy:user_corrections": "records a new correction; the form starts empty",
+    # A paper consent form (CON-2): each records a new decision; its fields start empty.
+    "consent:class_consent": "records a new paper consent form; its fields start empty",
 }
 OUTSIDERS = ("other_teacher", "other_admin", "platform_staff")
 

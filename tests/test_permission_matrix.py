@@ -188,6 +188,19 @@ PAGES: dict[str, Route | str] = {
     "school_privacy:pupil_corrections_told": Route(only("admin", "trust_admin", ok=302), "post"),
     "school_privacy:user_corrections_told": Route(only("admin", "trust_admin", ok=302), "post"),
     # --- end of passing a change on.
+    # --- A paper consent form recorded on a parent's behalf (CON-2): the class's
+    # teacher (7A: Amy's) and administrators.
+    "consent:class_paper": Route(
+        only("teacher", "admin", "trust_admin", ok=302),
+        method="post",
+        data=lambda world: {
+            "for": _consent(world)["target"],
+            "pupil": world.amy.pk,
+            "answer": "given",
+            "parent_name": "Anne Adams",
+        },
+    ),
+    # --- end of paper consent forms.
     # The service register and consent (CON-1 to CON-4): the register and purposes are
     # kept by administrators (and the data protection lead); a class's consent is its
     # teacher's too; the published register every member's; a parent answers for their
@@ -589,6 +602,13 @@ API: dict[str, Route] = {
         api_only(*API_ADMINS, ok=422), "post", {}
     ),
     # --- end of passing a change on.
+    # --- A paper consent form recorded on a parent's behalf (CON-2): as the page.
+    f"PUT {S}/consent/classes/{{class_id}}/{{target}}/pupils/{{pupil_id}}/paper-form": Route(
+        api_only("teacher", "admin", "trust_admin"),
+        "put",
+        {"answer": "given", "parent_name": "Anne Adams"},
+    ),
+    # --- end of paper consent forms.
 }
 
 
@@ -810,6 +830,11 @@ PAGE_API: dict[str, tuple[str, ...]] = {
         f"POST {S}/people/{{user_id}}/corrections/services/{{entry_id}}/told",
     ),
     # --- end of passing a change on.
+    # --- A paper consent form (CON-2).
+    "consent:class_paper": (
+        f"PUT {S}/consent/classes/{{class_id}}/{{target}}/pupils/{{pupil_id}}/paper-form",
+    ),
+    # --- end of paper consent forms.
 }
 PAGE_ONLY: dict[str, str] = {
     "dashboard": "sends each person to their school's page; no data of its own",

@@ -139,7 +139,8 @@ def test_the_corrections_page_passes_on_the_latest_correction(world, reading, cl
     """DSR-10: with no correction there is nothing to mark; after one the service is
     marked told of it; a later correction asks again."""
     url = reverse(
-        "school_privacy:pupil_corrections", kwargs={"school_id": world.a.pk, "pupil_id": world.amy.pk}
+        "school_privacy:pupil_corrections",
+        kwargs={"school_id": world.a.pk, "pupil_id": world.amy.pk},
     )
     told_url = reverse(
         "school_privacy:pupil_corrections_told",
@@ -179,7 +180,9 @@ def test_the_api_lists_and_marks_the_services_of_a_request(world, lead, reading,
     marked = client.post(
         f"{base}/{reading.pk}/told", json.dumps({"note": "Letter"}), content_type="application/json"
     ).json()
-    assert marked[0]["told"] and marked[0]["told_by_id"] == lead.pk and marked[0]["note"] == "Letter"
+    assert (
+        marked[0]["told"] and marked[0]["told_by_id"] == lead.pk and marked[0]["note"] == "Letter"
+    )
 
 
 # --- telling the requester (DSR-6) -----------------------------------------------------

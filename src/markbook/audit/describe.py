@@ -62,6 +62,8 @@ ACTIONS: dict[str, str] = {
     "consent.purpose.deleted": "removed a consent purpose",
     "consent.decision.given": "gave consent for a child",
     "consent.decision.refused": "refused or withdrew consent for a child",
+    "consent.paper_form.given": "recorded a parent's paper form giving consent for a child",
+    "consent.paper_form.refused": "recorded a parent's paper form refusing consent for a child",
     "consent.class.viewed": "viewed a class's consent",
     "consent.class.exported": "downloaded a class's consent as CSV",
     # Restrictions, corrections and the privacy notice (DSR-3, DSR-5, DSR-10).

@@ -12,6 +12,7 @@ rectification, erasure or restriction lists (DSR-10).
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
@@ -194,6 +195,35 @@ def class_consent(teaching_class: TeachingClass, target: Target) -> list[PupilSt
     )
     answers = states((p.pk for p in pupils), [target])[(target.kind, target.pk)]
     return [PupilState(p, answers.get(p.pk), target.applies_to(p)) for p in pupils]
+
+
+@dataclass(frozen=True)
+class PaperForm:
+    """A child's current answer as recorded from a paper form (CON-2)."""
+
+    recorded_by: Any
+    parent_name: str
+    recorded_at: Any
+
+
+def paper_forms(pupil_ids: Iterable[int], target: Target) -> dict[int, PaperForm]:
+    """The pupils whose current answer for the target (its current version) was
+    recorded from a paper form: by whom, the parent the form names. One query."""
+    field = "service_id" if target.kind == "service" else "purpose_id"
+    latest: dict[int, ConsentDecision] = {}
+    for d in (
+        ConsentDecision.objects.filter(
+            pupil_id__in=list(pupil_ids), version=target.version, **{field: target.pk}
+        )
+        .select_related("decided_by")
+        .order_by("decided_at", "pk")
+    ):
+        latest[d.pupil_id] = d
+    return {
+        pupil_id: PaperForm(d.decided_by, d.paper_form_from, d.decided_at)
+        for pupil_id, d in latest.items()
+        if d.paper_form_from
+    }
 
 
 @dataclass
