@@ -120,3 +120,38 @@ def test_the_api_records_a_paper_form(world, client_for):
             )
             is None
         )
+
+
+def test_the_overview_lists_self_registered_pupils_until_a_parent_answers(world, client_for):
+    """ACC-4, CON-2: a pupil who registered on their own, saying a parent agrees, is
+    listed on the school's consent overview (for administrators, not teachers) until a
+    parent answers for them; the listing is recorded as a read."""
+    from markbook.accounts.registration import (
+        registration_request_create,
+        registration_request_decide,
+    )
+    from markbook.rosters.models import Pupil
+
+    entry = consent_world(world)["service"]
+    with school_scope(world.a):
+        asked = registration_request_create(
+            school=world.a,
+            role="pupil",
+            email="new.pupil@oakfield.sch.uk",
+            first_name="Nia",
+            last_name="Newcombe",
+            year_group="7",
+            parental_consent=True,
+        )
+        registration_request_decide(actor=world.admin, request=asked, approve=True)
+        nia = Pupil.objects.get(last_name="Newcombe")
+    url = reverse("consent:overview", args=[world.a.pk])
+    page = client_for("admin").get(url).content.decode()
+    assert "a parent has not answered yet" in page and "Nia Newcombe" in page
+    assert "Nia Newcombe" not in client_for("teacher").get(url).content.decode()
+    with school_scope(world.a):
+        assert AuditEvent.objects.filter(action="consent.self_registered.listed").exists()
+        services.consent_record_paper(
+            actor=world.admin, pupil=nia, answer="given", parent_name="Nora Newcombe", service=entry
+        )
+    assert "Nia Newcombe" not in client_for("admin").get(url).content.decode()

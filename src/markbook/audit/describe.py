@@ -62,6 +62,9 @@ ACTIONS: dict[str, str] = {
     "consent.purpose.deleted": "removed a consent purpose",
     "consent.decision.given": "gave consent for a child",
     "consent.decision.refused": "refused or withdrew consent for a child",
+    "consent.self_registered.listed": (
+        "viewed the self-registered pupils whose parent has not answered about consent"
+    ),
     "consent.paper_form.given": "recorded a parent's paper form giving consent for a child",
     "consent.paper_form.refused": "recorded a parent's paper form refusing consent for a child",
     "consent.class.viewed": "viewed a class's consent",

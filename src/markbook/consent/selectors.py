@@ -344,3 +344,41 @@ def register_shown() -> list[Shown]:
         else Shown(e, e.purpose, list(e.data_shared), [])
         for e in entries()
     ]
+
+
+@dataclass(frozen=True)
+class SelfRegistered:
+    """A pupil who registered on their own, confirming their parent or carer agrees
+    (ACC-4), with no parent's answer recorded yet (CON-2)."""
+
+    pupil: Pupil
+    agreed_at: Any
+    parent_linked: bool
+
+
+def self_registered_without_parent_answer() -> list[SelfRegistered]:
+    """Pupils whose approved self-registration recorded the pupil's word that a parent
+    or carer agrees, and for whom no parent has answered yet (on their own page or a
+    paper form): for the school to follow up with the family. A few queries."""
+    from markbook.accounts.models import RegistrationRequest
+    from markbook.rosters.models import GuardianLink
+
+    agreed = dict(
+        RegistrationRequest.objects.filter(
+            role=RegistrationRequest.Role.PUPIL,
+            status=RegistrationRequest.Status.APPROVED,
+            parental_consent_at__isnull=False,
+            user__isnull=False,
+        ).values_list("user_id", "parental_consent_at")
+    )
+    if not agreed:
+        return []
+    answered = ConsentDecision.objects.values("pupil_id")
+    pupils = list(
+        Pupil.objects.select_related("school")
+        .filter(user_id__in=list(agreed), status=Pupil.Status.ON_ROLL)
+        .exclude(pk__in=answered)
+        .order_by("last_name", "first_name", "pk")
+    )
+    linked = set(GuardianLink.objects.filter(pupil__in=pupils).values_list("pupil_id", flat=True))
+    return [SelfRegistered(p, agreed[p.user_id], p.pk in linked) for p in pupils]

@@ -177,8 +177,18 @@ def overview(request: AccessRequest, school_id: int) -> HttpResponse:
     require_role(request, *KEEPERS, *STAFF)
     _set_up(request)
     keeper = request.access.has(*KEEPERS)
+    # Self-registered pupils whose parent has not answered yet (ACC-4, CON-2).
+    follow_up = selectors.self_registered_without_parent_answer() if keeper else []
+    if follow_up:
+        roster_selectors.pupil_read_logged(
+            user=request.user,
+            access=request.access,
+            action="consent.self_registered.listed",
+            data={"count": len(follow_up)},
+        )
     context = {
         "keeper": keeper,
+        "follow_up": follow_up,
         "counts": selectors.consent_counts() if keeper else [],
         "targets": selectors.consent_targets(),
         "classes": consent_classes(request),
