@@ -381,4 +381,4 @@ def self_registered_without_parent_answer() -> list[SelfRegistered]:
         .order_by("last_name", "first_name", "pk")
     )
     linked = set(GuardianLink.objects.filter(pupil__in=pupils).values_list("pupil_id", flat=True))
-    return [SelfRegistered(p, agreed[p.user_id], p.pk in linked) for p in pupils]
+    return [SelfRegistered(p, agreed.get(p.user_id or 0), p.pk in linked) for p in pupils]

@@ -92,7 +92,8 @@ def _told_rows(subject: Pupil | User, url: Callable[[int], str], **change: Any) 
     rows = passing_on.states(selectors.passed_on_services(subject), **change)
     for row in rows:
         # Nothing to mark told before there is a change (a person with no corrections).
-        row.url = url(row.service_id) if None not in change.values() else ""
+        if row.service_id is not None and None not in change.values():
+            row.url = url(row.service_id)
     return rows
 
 
