@@ -246,3 +246,26 @@ def test_the_requester_is_emailed_when_refused_and_others_are_not(
         assert services.requester_outcomes_unseen(world.parent) == [
             DataRequest.objects.get(pk=own.pk)
         ]
+
+
+def test_erasing_the_pupil_or_the_member_of_staff_who_told(world, reading):
+    """DSR-4, DSR-10: erasing Amy deletes her restriction with its record of who was
+    told; erasing the member of staff who told a service of a done request keeps the
+    record (the school's evidence), no longer naming them."""
+    from markbook.privacy.erasure import erasure_execute, erasure_impact
+
+    with school_scope(world.a):
+        placed = restriction_place(
+            school=world.a, subject=world.ben, kind="restriction", reason="Contested", by=None
+        )
+        passing_on.service_told_record(
+            actor=world.teacher, school=world.a, service=reading, restriction=placed
+        )
+        plan = erasure_impact(school=world.a, subject=world.teacher)
+        erasure_execute(school=world.a, subject=world.teacher, approved_plan=plan, by=world.admin)
+        kept = ServiceTold.objects.get()
+        assert kept.restriction_id == placed.pk and kept.told_by is None
+        plan = erasure_impact(school=world.a, subject=world.ben)
+        assert plan.eligible, plan.refusals
+        erasure_execute(school=world.a, subject=world.ben, approved_plan=plan, by=world.admin)
+        assert ServiceTold.objects.count() == 0

@@ -130,9 +130,18 @@ declare(
         "(DSR-10)."
     ),
     personal={
-        "request": _request(Category.RELATIONSHIP, "the request whose outcome was passed on"),
-        "restriction": _request(Category.RELATIONSHIP, "the restriction that was passed on"),
-        "correction": _request(Category.RELATIONSHIP, "the correction that was passed on"),
+        # The change told of: the record names exactly one. Erasing the person the
+        # change was about deletes a restriction or correction with its record; a
+        # request is kept, unlinked, with the evidence of how it was passed on.
+        "request": _request(
+            Category.RELATIONSHIP, "the request whose outcome was passed on", Erasure.KEEP
+        ),
+        "restriction": _request(
+            Category.RELATIONSHIP, "the restriction that was passed on", Erasure.KEEP
+        ),
+        "correction": _request(
+            Category.RELATIONSHIP, "the correction that was passed on", Erasure.KEEP
+        ),
         "told_by": _request(
             Category.ACCOUNTABILITY, "who told the service of the change", Erasure.KEEP
         ),
