@@ -548,7 +548,7 @@ def _tell_requester(request: DataRequest) -> None:
     from django.core.mail import send_mail
     from django.urls import reverse
 
-    link = getattr(settings, "MARKBOOK_SITE_URL", "").rstrip("/") + reverse(
+    link = settings.MARKBOOK_SITE_URL.rstrip("/") + reverse(
         "rights:detail", kwargs={"school_id": request.school_id, "data_request_id": request.pk}
     )
     outcome = "has been refused" if request.stage == Stage.REFUSED else "is done"
