@@ -188,6 +188,28 @@ PAGES: dict[str, Route | str] = {
     "rights:retry": Route(only("colleague", ok=302), "post"),
     "rights:leads": Route(only("admin", "trust_admin")),
     "rights:calendar": Route(only("admin", "trust_admin", "colleague")),
+    # --- Passing a change on to the register's services (DSR-10, "records when it
+    # did"): the lead marks a service told of a done request (a rectification done by
+    # hand); the restriction's and corrections' managers of theirs. Amy has no
+    # correction in the fixed world: marking one told is refused (back, with why).
+    "rights:told": Route(only("colleague", ok=302), "post", {"note": ""}),
+    "school_privacy:restriction_told": Route(only("admin", "trust_admin", ok=302), "post"),
+    "school_privacy:pupil_corrections_told": Route(only("admin", "trust_admin", ok=302), "post"),
+    "school_privacy:user_corrections_told": Route(only("admin", "trust_admin", ok=302), "post"),
+    # --- end of passing a change on.
+    # --- A paper consent form recorded on a parent's behalf (CON-2): the class's
+    # teacher (7A: Amy's) and administrators.
+    "consent:class_paper": Route(
+        only("teacher", "admin", "trust_admin", ok=302),
+        method="post",
+        data=lambda world: {
+            "for": _consent(world)["target"],
+            "pupil": world.amy.pk,
+            "answer": "given",
+            "parent_name": "Anne Adams",
+        },
+    ),
+    # --- end of paper consent forms.
     # The service register and consent (CON-1 to CON-4): the register and purposes are
     # kept by administrators (and the data protection lead); a class's consent is its
     # teacher's too; the published register every member's; a parent answers for their
@@ -587,6 +609,32 @@ API: dict[str, Route] = {
     f"POST {S}/privacy/erasure/people/{{user_id}}": Route(
         api_only(), "post", {"fingerprint": "0" * 64}
     ),
+    # --- Passing a change on to the register's services (DSR-10): as the pages. With
+    # no correction in the fixed world, marking one told is refused (422).
+    f"GET {S}/data-requests/{{data_request_id}}/services": Route(api_only("colleague")),
+    f"POST {S}/data-requests/{{data_request_id}}/services/{{entry_id}}/told": Route(
+        api_only("colleague"), "post", {"note": "Emailed"}
+    ),
+    f"GET {S}/restrictions/{{restriction_id}}/services": Route(api_only(*API_ADMINS)),
+    f"POST {S}/restrictions/{{restriction_id}}/services/{{entry_id}}/told": Route(
+        api_only(*API_ADMINS), "post", {}
+    ),
+    f"GET {S}/pupils/{{pupil_id}}/corrections/services": Route(api_only(*API_ADMINS)),
+    f"POST {S}/pupils/{{pupil_id}}/corrections/services/{{entry_id}}/told": Route(
+        api_only(*API_ADMINS, ok=422), "post", {}
+    ),
+    f"GET {S}/people/{{user_id}}/corrections/services": Route(api_only(*API_ADMINS)),
+    f"POST {S}/people/{{user_id}}/corrections/services/{{entry_id}}/told": Route(
+        api_only(*API_ADMINS, ok=422), "post", {}
+    ),
+    # --- end of passing a change on.
+    # --- A paper consent form recorded on a parent's behalf (CON-2): as the page.
+    f"PUT {S}/consent/classes/{{class_id}}/{{target}}/pupils/{{pupil_id}}/paper-form": Route(
+        api_only("teacher", "admin", "trust_admin"),
+        "put",
+        {"answer": "given", "parent_name": "Anne Adams"},
+    ),
+    # --- end of paper consent forms.
 }
 
 
@@ -800,6 +848,29 @@ PAGE_API: dict[str, tuple[str, ...]] = {
         f"GET {S}/privacy/erasure/people/{{user_id}}",
         f"POST {S}/privacy/erasure/people/{{user_id}}",
     ),
+    # --- Passing a change on to the register's services (DSR-10).
+    "rights:told": (
+        f"GET {S}/data-requests/{{data_request_id}}/services",
+        f"POST {S}/data-requests/{{data_request_id}}/services/{{entry_id}}/told",
+    ),
+    "school_privacy:restriction_told": (
+        f"GET {S}/restrictions/{{restriction_id}}/services",
+        f"POST {S}/restrictions/{{restriction_id}}/services/{{entry_id}}/told",
+    ),
+    "school_privacy:pupil_corrections_told": (
+        f"GET {S}/pupils/{{pupil_id}}/corrections/services",
+        f"POST {S}/pupils/{{pupil_id}}/corrections/services/{{entry_id}}/told",
+    ),
+    "school_privacy:user_corrections_told": (
+        f"GET {S}/people/{{user_id}}/corrections/services",
+        f"POST {S}/people/{{user_id}}/corrections/services/{{entry_id}}/told",
+    ),
+    # --- end of passing a change on.
+    # --- A paper consent form (CON-2).
+    "consent:class_paper": (
+        f"PUT {S}/consent/classes/{{class_id}}/{{target}}/pupils/{{pupil_id}}/paper-form",
+    ),
+    # --- end of paper consent forms.
 }
 PAGE_ONLY: dict[str, str] = {
     "dashboard": "sends each person to their school's page; no data of its own",
@@ -982,22 +1053,26 @@ def _data_request(world, pattern: str) -> int:  # type: ignore[no-untyped-def]
     from markbook.rights.models import DataRequest
 
     action = pattern.rstrip("/").rsplit("/", 1)[-1]
+    if "/told" in pattern or action == "services":
+        action = "told"  # a done request passed on to the register's services (DSR-10)
     with school_scope(world.a):
         r = services.data_request_create(
             actor=world.parent,
             school=world.a,
-            kind="rectification" if action == "complete" else "access",
+            kind="rectification" if action in ("complete", "told") else "access",
             subject_pupil=world.amy,
             requester_kind="parent",
             requester_user=world.parent,
             channel="own_page",
         )
-        if action in ("approve", "complete"):
+        if action in ("approve", "complete", "told"):
             services.data_request_check_identity(
                 actor=world.colleague, data_request=r, method="signed_in"
             )
-        if action == "complete":
+        if action in ("complete", "told"):
             services.data_request_approve(actor=world.colleague, data_request=r)
+        if action == "told":
+            services.data_request_complete(actor=world.colleague, data_request=r, note="Fixed")
         if action == "retry":
             DataRequest.objects.filter(pk=r.pk).update(
                 stage="failed", failed_stage="in_progress", attempt=1, error="Stopped"

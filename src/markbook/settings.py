@@ -197,6 +197,8 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = env_str("MARKBOOK_FROM_EMAIL", "Markbook <no-reply@localhost>")
+# Put before links in emails sent without a page request (a request's outcome, DSR-6).
+MARKBOOK_SITE_URL = env_str("MARKBOOK_SITE_URL", "")
 
 CACHES = {
     "default": {

@@ -62,6 +62,11 @@ ACTIONS: dict[str, str] = {
     "consent.purpose.deleted": "removed a consent purpose",
     "consent.decision.given": "gave consent for a child",
     "consent.decision.refused": "refused or withdrew consent for a child",
+    "consent.self_registered.listed": (
+        "viewed the self-registered pupils whose parent has not answered about consent"
+    ),
+    "consent.paper_form.given": "recorded a parent's paper form giving consent for a child",
+    "consent.paper_form.refused": "recorded a parent's paper form refusing consent for a child",
     "consent.class.viewed": "viewed a class's consent",
     "consent.class.exported": "downloaded a class's consent as CSV",
     # Restrictions, corrections and the privacy notice (DSR-3, DSR-5, DSR-10).
@@ -141,6 +146,7 @@ ACTIONS: dict[str, str] = {
     "rights.request.started": "started carrying out a data-protection request",
     "rights.request.failed": "ran a data-protection request that failed",
     "rights.request.done": "finished carrying out a data-protection request",
+    "rights.service.told": "recorded that a service on the register was told of a change",
     "rights.dpo.granted": "made a member of staff a data protection lead",
     "rights.dpo.revoked": "took the data protection lead role from a member of staff",
     "rights.calendar.added": "added term dates or closure days",

@@ -71,3 +71,15 @@ def access_child(request: AccessRequest, pupil_id: int) -> Pupil:
     if found is None:
         raise Http404
     return found
+
+
+def access_class_pupil(teaching_class: TeachingClass, pupil_id: int) -> Pupil:
+    """A pupil of the class (fetched through access_consent_class first); 404 else."""
+    found = (
+        Pupil.objects.select_related("school")
+        .filter(pk=pupil_id, enrolments__teaching_class=teaching_class)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found

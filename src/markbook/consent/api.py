@@ -15,6 +15,7 @@ from markbook.consent import selectors, services
 from markbook.consent.access import (
     KEEPERS,
     access_child,
+    access_class_pupil,
     access_consent_class,
     access_entry,
     access_purpose,
@@ -375,4 +376,62 @@ def child_decide(
         "description": found.description,
         "version": found.version,
         "answer": payload.answer,
+    }
+
+
+class PaperFormIn(InputSchema):
+    answer: Literal["given", "refused"]
+    parent_name: str = Field(
+        max_length=200, description="The parent or carer who signed the paper form."
+    )
+
+
+class PaperFormOut(Schema):
+    pupil_id: int
+    target: str
+    answer: str
+    version: int
+    changed: bool = Field(description="False when it was already the child's answer.")
+    recorded_by_id: int | None
+    parent_name: str
+
+
+@router.put(
+    f"{C}/classes/{{class_id}}/{{target}}/pupils/{{pupil_id}}/paper-form",
+    response=responses(PaperFormOut),
+    summary="Record a parent's signed paper consent form",
+)
+def class_paper_form(
+    request: AccessRequest,
+    school_id: int,
+    class_id: int,
+    target: str,
+    pupil_id: int,
+    payload: PaperFormIn,
+) -> dict:
+    """The school received a signed paper form: record its answer for the child, for
+    the current version, as recorded from a paper form by the caller (the class's
+    teacher or an administrator), with the parent as the form names them (CON-2). The
+    same answer again changes nothing (`changed` false)."""
+    teaching_class = access_consent_class(request, class_id)
+    found = access_target(request, target)
+    pupil = access_class_pupil(teaching_class, pupil_id)
+    if not found.applies_to(pupil):
+        raise Http404
+    made = services.consent_record_paper(
+        actor=request.user,
+        pupil=pupil,
+        answer=payload.answer,
+        parent_name=payload.parent_name,
+        service=found.service,
+        purpose=found.purpose,
+    )
+    return {
+        "pupil_id": pupil.pk,
+        "target": found.slug,
+        "answer": payload.answer,
+        "version": found.version,
+        "changed": made is not None,
+        "recorded_by_id": made.decided_by_id if made else None,
+        "parent_name": made.paper_form_from if made else "",
     }

@@ -48,7 +48,13 @@ declare(
             Category.CHARACTERISTICS,
             "whether the child may use the service or be part of the purpose (CON-2)",
         ),
-        "decided_by": _decision(Category.RELATIONSHIP, "which parent answered (CON-2)"),
+        "decided_by": _decision(
+            Category.RELATIONSHIP,
+            "which parent answered, or the member of staff who recorded a paper form (CON-2)",
+        ),
+        "paper_form_from": _decision(
+            Category.IDENTITY, "the parent or carer named on a paper consent form (CON-2)"
+        ),
         "decided_at": _decision(Category.ACCOUNTABILITY, "when consent was given or withdrawn"),
         "version": _decision(Category.ACCOUNTABILITY, "which description the parent answered"),
         "service": _decision(Category.RELATIONSHIP, "the service the answer is about"),

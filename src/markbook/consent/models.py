@@ -164,6 +164,10 @@ class ConsentDecision(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     decided_at = models.DateTimeField()
+    # Recorded by a member of staff (decided_by) from a signed paper form the school
+    # received (CON-2): the parent or carer as the form names them. Blank when the
+    # parent answered on their own page.
+    paper_form_from = models.CharField(max_length=200, blank=True)
 
     objects = SchoolScopedManager()
 

@@ -12,6 +12,7 @@ rectification, erasure or restriction lists (DSR-10).
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
@@ -196,6 +197,35 @@ def class_consent(teaching_class: TeachingClass, target: Target) -> list[PupilSt
     return [PupilState(p, answers.get(p.pk), target.applies_to(p)) for p in pupils]
 
 
+@dataclass(frozen=True)
+class PaperForm:
+    """A child's current answer as recorded from a paper form (CON-2)."""
+
+    recorded_by: Any
+    parent_name: str
+    recorded_at: Any
+
+
+def paper_forms(pupil_ids: Iterable[int], target: Target) -> dict[int, PaperForm]:
+    """The pupils whose current answer for the target (its current version) was
+    recorded from a paper form: by whom, the parent the form names. One query."""
+    field = "service_id" if target.kind == "service" else "purpose_id"
+    latest: dict[int, ConsentDecision] = {}
+    for d in (
+        ConsentDecision.objects.filter(
+            pupil_id__in=list(pupil_ids), version=target.version, **{field: target.pk}
+        )
+        .select_related("decided_by")
+        .order_by("decided_at", "pk")
+    ):
+        latest[d.pupil_id] = d
+    return {
+        pupil_id: PaperForm(d.decided_by, d.paper_form_from, d.decided_at)
+        for pupil_id, d in latest.items()
+        if d.paper_form_from
+    }
+
+
 @dataclass
 class ChildConsent:
     pupil: Pupil
@@ -314,3 +344,41 @@ def register_shown() -> list[Shown]:
         else Shown(e, e.purpose, list(e.data_shared), [])
         for e in entries()
     ]
+
+
+@dataclass(frozen=True)
+class SelfRegistered:
+    """A pupil who registered on their own, confirming their parent or carer agrees
+    (ACC-4), with no parent's answer recorded yet (CON-2)."""
+
+    pupil: Pupil
+    agreed_at: Any
+    parent_linked: bool
+
+
+def self_registered_without_parent_answer() -> list[SelfRegistered]:
+    """Pupils whose approved self-registration recorded the pupil's word that a parent
+    or carer agrees, and for whom no parent has answered yet (on their own page or a
+    paper form): for the school to follow up with the family. A few queries."""
+    from markbook.accounts.models import RegistrationRequest
+    from markbook.rosters.models import GuardianLink
+
+    agreed = dict(
+        RegistrationRequest.objects.filter(
+            role=RegistrationRequest.Role.PUPIL,
+            status=RegistrationRequest.Status.APPROVED,
+            parental_consent_at__isnull=False,
+            user__isnull=False,
+        ).values_list("user_id", "parental_consent_at")
+    )
+    if not agreed:
+        return []
+    answered = ConsentDecision.objects.values("pupil_id")
+    pupils = list(
+        Pupil.objects.select_related("school")
+        .filter(user_id__in=list(agreed), status=Pupil.Status.ON_ROLL)
+        .exclude(pk__in=answered)
+        .order_by("last_name", "first_name", "pk")
+    )
+    linked = set(GuardianLink.objects.filter(pupil__in=pupils).values_list("pupil_id", flat=True))
+    return [SelfRegistered(p, agreed.get(p.user_id or 0), p.pk in linked) for p in pupils]

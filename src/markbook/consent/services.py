@@ -420,10 +420,11 @@ def consent_decide(
     answer: str,
     service: ServiceEntry | None = None,
     purpose: ConsentPurpose | None = None,
+    paper_form_from: str = "",
 ) -> ConsentDecision | None:
     """Record a parent's answer for their child, for the current version of the
     service's or purpose's description (CON-2, CON-4); None when it is already the
-    child's answer (nothing is written)."""
+    child's answer (nothing is written). `paper_form_from`: see consent_record_paper."""
     if (service is None) == (purpose is None):
         raise TypeError("a decision is about one service or one purpose")
     if answer not in ConsentDecision.Answer.values:
@@ -451,12 +452,13 @@ def consent_decide(
         answer=answer,
         decided_by=actor if getattr(actor, "pk", None) else None,
         decided_at=timezone.now(),
+        paper_form_from=paper_form_from,
         **target,
     )
     audit.record(
         actor=actor,
         school=pupil.school,
-        action=f"consent.decision.{answer}",
+        action=f"consent.{'paper_form' if paper_form_from else 'decision'}.{answer}",
         target=pupil,
         data={
             "pupil": pupil.pk,
@@ -466,3 +468,39 @@ def consent_decide(
         },
     )
     return decision
+
+
+PAPER_NAME_MAX = 200
+
+
+@transaction.atomic
+def consent_record_paper(
+    *,
+    actor: Any,
+    pupil: Pupil,
+    answer: str,
+    parent_name: str,
+    service: ServiceEntry | None = None,
+    purpose: ConsentPurpose | None = None,
+) -> ConsentDecision | None:
+    """Record the answer on a signed paper consent form the school received, on the
+    parent's behalf (CON-2): kept as recorded from a paper form by `actor` (the member
+    of staff), with the parent as the form names them, for the current version. The
+    same answer as the child's current one changes nothing (None)."""
+    name = " ".join((parent_name or "").split())
+    if not name:
+        raise ValidationError(
+            {"parent_name": ["Give the name of the parent or carer who signed the form."]}
+        )
+    if len(name) > PAPER_NAME_MAX:
+        raise ValidationError(
+            {"parent_name": [f"The name is too long: at most {PAPER_NAME_MAX} characters."]}
+        )
+    return consent_decide(
+        actor=actor,
+        pupil=pupil,
+        answer=answer,
+        service=service,
+        purpose=purpose,
+        paper_form_from=name,
+    )

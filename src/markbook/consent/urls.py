@@ -14,6 +14,7 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("classes/<int:class_id>/", views.class_consent, name="class_consent"),
     path("classes/<int:class_id>/csv/", views.class_consent_export, name="class_consent_csv"),
+    path("classes/<int:class_id>/paper-form/", views.class_paper, name="class_paper"),
     path("published/", views.published, name="published"),
     path("published/pdf/", views.published_pdf, name="published_pdf"),
     path("children/", views.children, name="children"),

@@ -5,14 +5,16 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from markbook.admission import STAFF, AccessRequest, require_role, school_of
 from markbook.consent import forms, publication, selectors, services
 from markbook.consent.access import (
     KEEPERS,
     access_child,
+    access_class_pupil,
     access_consent_class,
     access_entry,
     access_purpose,
@@ -21,7 +23,7 @@ from markbook.consent.access import (
     require_keeper,
 )
 from markbook.consent.exports import class_consent_csv
-from markbook.consent.models import ServiceEntry
+from markbook.consent.models import ConsentDecision, ServiceEntry
 from markbook.rosters import selectors as roster_selectors
 from markbook.rosters.models import TeachingClass
 
@@ -175,8 +177,18 @@ def overview(request: AccessRequest, school_id: int) -> HttpResponse:
     require_role(request, *KEEPERS, *STAFF)
     _set_up(request)
     keeper = request.access.has(*KEEPERS)
+    # Self-registered pupils whose parent has not answered yet (ACC-4, CON-2).
+    follow_up = selectors.self_registered_without_parent_answer() if keeper else []
+    if follow_up:
+        roster_selectors.pupil_read_logged(
+            user=request.user,
+            access=request.access,
+            action="consent.self_registered.listed",
+            data={"count": len(follow_up)},
+        )
     context = {
         "keeper": keeper,
+        "follow_up": follow_up,
         "counts": selectors.consent_counts() if keeper else [],
         "targets": selectors.consent_targets(),
         "classes": consent_classes(request),
@@ -212,14 +224,58 @@ def class_consent(request: AccessRequest, school_id: int, class_id: int) -> Http
         "unanswered": sum(1 for r in rows if r.applies and r.answer is None),
         "not_asked": sum(1 for r in rows if not r.applies),
     }
+    paper = selectors.paper_forms((r.pupil.pk for r in rows), target) if target else {}
     context = {
         "teaching_class": teaching_class,
         "targets": targets,
         "target": target,
         "rows": rows,
         "summary": summary,
+        # Each row with its paper form, when the current answer was recorded from one.
+        "paper_rows": [(r, paper.get(r.pupil.pk)) for r in rows],
+        "answers": ConsentDecision.Answer.choices,
     }
     return render(request, "consent/class_consent.html", context)
+
+
+def class_paper(request: AccessRequest, school_id: int, class_id: int) -> HttpResponse:
+    """Record a signed paper consent form the school received, for a child of the
+    class, on the parent's behalf (CON-2): the class's teacher or an administrator."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    teaching_class = access_consent_class(request, class_id)
+    target = access_target(request, request.POST.get("for", "")[:60])
+    try:
+        pupil_id = int(request.POST.get("pupil", ""))
+    except ValueError:
+        raise Http404 from None
+    pupil = access_class_pupil(teaching_class, pupil_id)
+    if not target.applies_to(pupil):
+        raise Http404
+    try:
+        made = services.consent_record_paper(
+            actor=request.user,
+            pupil=pupil,
+            answer=request.POST.get("answer", ""),
+            parent_name=request.POST.get("parent_name", ""),
+            service=target.service,
+            purpose=target.purpose,
+        )
+    except ValidationError as error:
+        _error(request, error)
+    else:
+        if made is None:
+            messages.info(
+                request, f"{pupil.display_name}'s answer was already that: nothing changed."
+            )
+        else:
+            messages.success(
+                request,
+                f"Recorded from a paper form: {pupil.display_name}, "
+                f"{made.get_answer_display().lower()} for {target.name}.",
+            )
+    url = reverse("consent:class_consent", kwargs={"school_id": school_id, "class_id": class_id})
+    return redirect(f"{url}?for={target.slug}")
 
 
 def class_consent_export(request: AccessRequest, school_id: int, class_id: int) -> HttpResponse:

@@ -300,3 +300,118 @@ def notice_alerts(request: AccessRequest, school_id: int) -> list:
 def notice_alert_dismiss(request: AccessRequest, school_id: int, alert_id: int) -> dict:
     alert = access.access_notice_alert(request, alert_id)
     return _alert(notices.notice_alert_dismiss(alert=alert, by=request.user))
+
+
+# Passing a restriction or correction on to the services on the register (DSR-10).
+
+
+class ServiceToldOut(Schema):
+    service_id: int | None
+    name: str
+    told: bool = Field(description="Whether the school recorded that it told this service.")
+    told_at: datetime | None
+    told_by_id: int | None
+    note: str
+
+
+class ToldIn(InputSchema):
+    note: str = Field("", max_length=2000, description="What was sent, how (optional).")
+
+
+def _told(
+    request: AccessRequest, subject: Pupil | User, entry_id: int | None, note: str, **change: Any
+) -> list:
+    from django.http import Http404
+
+    from markbook.rights import passing_on
+
+    if entry_id is not None:
+        entry = passing_on.service_entry(entry_id)
+        if entry is None:
+            raise Http404
+        if None in change.values():
+            raise ValidationError({"correction": ["There is no correction to pass on yet."]})
+        passing_on.service_told_record(
+            actor=request.user, school=school_of(request), service=entry, note=note, **change
+        )
+    rows = passing_on.states(selectors.passed_on_services(subject), **change)
+    return passing_on.states_out(rows)
+
+
+def _restriction_subject(restriction: Restriction) -> Pupil | User:
+    return restriction.pupil if restriction.pupil_id else restriction.user  # type: ignore[return-value]
+
+
+@router.get(
+    f"{SCHOOL}/restrictions/{{restriction_id}}/services",
+    response=responses(list[ServiceToldOut]),
+    summary="The services to tell of a restriction",
+)
+def restriction_services(request: AccessRequest, school_id: int, restriction_id: int) -> list:
+    """The services on the register that received the person's data, each with when
+    the school told it of the restriction."""
+    r = access.access_restriction(request, restriction_id)
+    return _told(request, _restriction_subject(r), None, "", restriction=r)
+
+
+@router.post(
+    f"{SCHOOL}/restrictions/{{restriction_id}}/services/{{entry_id}}/told",
+    response=responses(list[ServiceToldOut]),
+    summary="Record that a service was told of a restriction",
+)
+def restriction_service_told(
+    request: AccessRequest, school_id: int, restriction_id: int, entry_id: int, payload: ToldIn
+) -> list:
+    r = access.access_restriction(request, restriction_id)
+    return _told(request, _restriction_subject(r), entry_id, payload.note, restriction=r)
+
+
+def _latest(subject: Pupil | User) -> Any:
+    from markbook.rights.passing_on import latest_correction
+
+    return latest_correction(subject)
+
+
+@router.get(
+    f"{SCHOOL}/pupils/{{pupil_id}}/corrections/services",
+    response=responses(list[ServiceToldOut]),
+    summary="The services to tell of a pupil's latest correction",
+)
+def pupil_correction_services(request: AccessRequest, school_id: int, pupil_id: int) -> list:
+    pupil = access.access_subject_pupil(request, pupil_id)
+    return _told(request, pupil, None, "", correction=_latest(pupil))
+
+
+@router.post(
+    f"{SCHOOL}/pupils/{{pupil_id}}/corrections/services/{{entry_id}}/told",
+    response=responses(list[ServiceToldOut]),
+    summary="Record that a service was told of a pupil's latest correction",
+)
+def pupil_correction_service_told(
+    request: AccessRequest, school_id: int, pupil_id: int, entry_id: int, payload: ToldIn
+) -> list:
+    """422 when the pupil has no correction yet."""
+    pupil = access.access_subject_pupil(request, pupil_id)
+    return _told(request, pupil, entry_id, payload.note, correction=_latest(pupil))
+
+
+@router.get(
+    f"{SCHOOL}/people/{{user_id}}/corrections/services",
+    response=responses(list[ServiceToldOut]),
+    summary="The services to tell of a person's latest correction",
+)
+def user_correction_services(request: AccessRequest, school_id: int, user_id: int) -> list:
+    user = access.access_subject_user(request, user_id)
+    return _told(request, user, None, "", correction=_latest(user))
+
+
+@router.post(
+    f"{SCHOOL}/people/{{user_id}}/corrections/services/{{entry_id}}/told",
+    response=responses(list[ServiceToldOut]),
+    summary="Record that a service was told of a person's latest correction",
+)
+def user_correction_service_told(
+    request: AccessRequest, school_id: int, user_id: int, entry_id: int, payload: ToldIn
+) -> list:
+    user = access.access_subject_user(request, user_id)
+    return _told(request, user, entry_id, payload.note, correction=_latest(user))

@@ -11,7 +11,22 @@ urlpatterns = [
     path(
         "restrictions/<int:restriction_id>/lift/", views.restriction_lift, name="restriction_lift"
     ),
+    path(
+        "restrictions/<int:restriction_id>/told/<int:entry_id>/",
+        views.restriction_told,
+        name="restriction_told",
+    ),
     path("corrections/pupils/<int:pupil_id>/", views.pupil_corrections, name="pupil_corrections"),
+    path(
+        "corrections/pupils/<int:pupil_id>/told/<int:entry_id>/",
+        views.pupil_corrections_told,
+        name="pupil_corrections_told",
+    ),
+    path(
+        "corrections/people/<int:user_id>/told/<int:entry_id>/",
+        views.user_corrections_told,
+        name="user_corrections_told",
+    ),
     path("corrections/people/<int:user_id>/", views.user_corrections, name="user_corrections"),
     path(
         "notice-changes/<int:alert_id>/dismiss/",

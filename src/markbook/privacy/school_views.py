@@ -2,9 +2,12 @@
 corrections (DSR-3), and dismissing a notice of a changed privacy notice (DSR-10).
 For the school's data protection lead and its administrators (privacy.access)."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -12,6 +15,7 @@ from markbook.accounts.models import User
 from markbook.admission import AccessRequest, require_role, school_of
 from markbook.privacy import access, forms, notices, selectors, services
 from markbook.privacy.erasure import ErasureRefused
+from markbook.privacy.models import Restriction
 from markbook.rosters.forms import add_service_errors
 from markbook.rosters.models import Pupil
 from markbook.web import error_messages
@@ -75,8 +79,145 @@ def restriction_detail(request: AccessRequest, school_id: int, restriction_id: i
             "is_pupil": restriction.pupil_id is not None,
             "form": form,
             "passed_on": selectors.passed_on_services(subject),
+            "told_rows": _restriction_told_rows(restriction, subject),
         },
     )
+
+
+def _told_rows(subject: Pupil | User, url: Callable[[int], str], **change: Any) -> list[Any]:
+    """The services that received the person's data, each told of the change or with
+    its "Mark as told" button (DSR-10)."""
+    from markbook.rights import passing_on
+
+    rows = passing_on.states(selectors.passed_on_services(subject), **change)
+    for row in rows:
+        # Nothing to mark told before there is a change (a person with no corrections).
+        if row.service_id is not None and None not in change.values():
+            row.url = url(row.service_id)
+    return rows
+
+
+def _restriction_told_rows(restriction: Restriction, subject: Pupil | User) -> list[Any]:
+    return _told_rows(
+        subject,
+        lambda entry_id: reverse(
+            "school_privacy:restriction_told",
+            kwargs={
+                "school_id": restriction.school_id,
+                "restriction_id": restriction.pk,
+                "entry_id": entry_id,
+            },
+        ),
+        restriction=restriction,
+    )
+
+
+def _corrections_told_rows(subject: Pupil | User, school_id: int) -> list[Any]:
+    from markbook.rights import passing_on
+
+    latest = passing_on.latest_correction(subject)
+    name, key = (
+        ("school_privacy:pupil_corrections_told", "pupil_id")
+        if isinstance(subject, Pupil)
+        else ("school_privacy:user_corrections_told", "user_id")
+    )
+    return _told_rows(
+        subject,
+        lambda entry_id: reverse(
+            name, kwargs={"school_id": school_id, key: subject.pk, "entry_id": entry_id}
+        ),
+        correction=latest,
+    )
+
+
+def _mark_told(
+    request: AccessRequest, back: str, rows: Callable[[], list[Any]], entry_id: int, **change: Any
+) -> HttpResponse:
+    """Record that a service was told of the change: the row again for htmx, else back
+    to the outcome page (DSR-10)."""
+    from markbook.rights import passing_on
+
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    entry = passing_on.service_entry(entry_id)
+    if entry is None:
+        raise Http404
+    if not change or None in change.values():
+        message = "There is no correction to pass on yet."
+        if request.headers.get("HX-Request"):
+            return HttpResponse(message, status=422)
+        messages.error(request, message)
+        return redirect(back)
+    try:
+        passing_on.service_told_record(
+            actor=request.user,
+            school=school_of(request),
+            service=entry,
+            note=request.POST.get("note", ""),
+            **change,
+        )
+    except ValidationError as error:
+        if request.headers.get("HX-Request"):
+            return HttpResponse(" ".join(error_messages(error)), status=422)
+        messages.error(request, " ".join(error_messages(error)))
+        return redirect(back)
+    if request.headers.get("HX-Request"):
+        found = [t for t in rows() if t.service_id == entry.pk]
+        row = found[0] if found else passing_on.states([entry], **change)[0]
+        return render(request, "rights/_told_item.html", {"t": row})
+    messages.success(request, f"Recorded: {entry} was told.")
+    return redirect(back)
+
+
+def restriction_told(
+    request: AccessRequest, school_id: int, restriction_id: int, entry_id: int
+) -> HttpResponse:
+    restriction = access.access_restriction(request, restriction_id)
+    subject: Pupil | User = restriction.pupil if restriction.pupil_id else restriction.user  # type: ignore[assignment]
+    back = reverse(
+        "school_privacy:restriction",
+        kwargs={"school_id": school_id, "restriction_id": restriction.pk},
+    )
+    return _mark_told(
+        request,
+        back,
+        lambda: _restriction_told_rows(restriction, subject),
+        entry_id,
+        restriction=restriction,
+    )
+
+
+def _corrections_told(request: AccessRequest, subject: Pupil | User, entry_id: int) -> HttpResponse:
+    from markbook.rights import passing_on
+
+    back = reverse(
+        "school_privacy:pupil_corrections"
+        if isinstance(subject, Pupil)
+        else "school_privacy:user_corrections",
+        kwargs={
+            "school_id": school_of(request).pk,
+            ("pupil_id" if isinstance(subject, Pupil) else "user_id"): subject.pk,
+        },
+    )
+    return _mark_told(
+        request,
+        back,
+        lambda: _corrections_told_rows(subject, school_of(request).pk),
+        entry_id,
+        correction=passing_on.latest_correction(subject),
+    )
+
+
+def pupil_corrections_told(
+    request: AccessRequest, school_id: int, pupil_id: int, entry_id: int
+) -> HttpResponse:
+    return _corrections_told(request, access.access_subject_pupil(request, pupil_id), entry_id)
+
+
+def user_corrections_told(
+    request: AccessRequest, school_id: int, user_id: int, entry_id: int
+) -> HttpResponse:
+    return _corrections_told(request, access.access_subject_user(request, user_id), entry_id)
 
 
 def restriction_lift(request: AccessRequest, school_id: int, restriction_id: int) -> HttpResponse:
@@ -107,6 +248,7 @@ def restriction_lift(request: AccessRequest, school_id: int, restriction_id: int
             "is_pupil": restriction.pupil_id is not None,
             "form": form,
             "passed_on": selectors.passed_on_services(subject),
+            "told_rows": _restriction_told_rows(restriction, subject),
         },
         status=422,
     )
@@ -150,6 +292,7 @@ def _corrections(request: AccessRequest, subject: Pupil | User) -> HttpResponse:
             "show_sensitive": request.access.has("dpo", "school_admin"),
             "form": form,
             "passed_on": selectors.passed_on_services(subject),
+            "told_rows": _corrections_told_rows(subject, school.pk),
         },
         status=status,
     )

@@ -15,12 +15,13 @@ extension, a stage that moved on meanwhile), with nothing changed.
 from datetime import date, datetime
 from typing import Literal
 
+from django.http import Http404
 from ninja import Router, Schema, Status
 from pydantic import Field
 
 from markbook.admission import ADMINS, AccessRequest, require_role, school_of
 from markbook.core.api import InputSchema, responses
-from markbook.rights import access, intake, leads, selectors, services, terms
+from markbook.rights import access, intake, leads, passing_on, selectors, services, terms
 from markbook.rights.models import DataRequest
 
 router = Router(tags=["data-protection requests"])
@@ -244,6 +245,56 @@ def request_retry(request: AccessRequest, school_id: int, data_request_id: int) 
     """Queue a failed request again; it resumes from where it stopped."""
     r = access.access_lead_request(request, data_request_id)
     return _detail(request, services.data_request_retry(actor=request.user, data_request=r))
+
+
+# Passing a request's outcome on to the services on the register (DSR-10).
+
+
+class ServiceToldOut(Schema):
+    service_id: int | None
+    name: str
+    told: bool = Field(description="Whether the school recorded that it told this service.")
+    told_at: datetime | None
+    told_by_id: int | None
+    note: str
+
+
+class ToldIn(InputSchema):
+    note: str = Field("", max_length=2000, description="What was sent, how (optional).")
+
+
+@router.get(
+    f"{ONE}/services",
+    response=responses(list[ServiceToldOut]),
+    summary="The services to tell of a done request's outcome",
+)
+def request_services(request: AccessRequest, school_id: int, data_request_id: int) -> list:
+    """The services on the register that received the person's data, each with when
+    the school told it of the outcome (for a done rectification, erasure, restriction
+    or objection request; empty otherwise)."""
+    r = access.access_lead_request(request, data_request_id)
+    return passing_on.states_out(passing_on.states(passing_on.request_services(r), request=r))
+
+
+@router.post(
+    f"{ONE}/services/{{entry_id}}/told",
+    response=responses(list[ServiceToldOut]),
+    summary="Record that a service was told of a request's outcome",
+)
+def request_service_told(
+    request: AccessRequest, school_id: int, data_request_id: int, entry_id: int, payload: ToldIn
+) -> list:
+    """Record that the school told the service (`entry_id`, on the register) of the
+    done request's outcome; a second time changes nothing. 422 for a request that is
+    not done or changed no data."""
+    r = access.access_lead_request(request, data_request_id)
+    entry = passing_on.service_entry(entry_id)
+    if entry is None:
+        raise Http404
+    passing_on.service_told_record(
+        actor=request.user, school=school_of(request), service=entry, request=r, note=payload.note
+    )
+    return passing_on.states_out(passing_on.states(passing_on.request_services(r), request=r))
 
 
 # The data protection lead role, granted by the school's administrators.

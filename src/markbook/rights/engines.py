@@ -90,14 +90,16 @@ def restrict(run: handlers.Run) -> dict[str, Any]:
             by=request.decided_by,
             request_id=request.pk,
         )
-    return {"restriction": existing.pk, "services": _services(_person(request))}
+    return {"restriction": existing.pk, **_services(_person(request))}
 
 
-def _services(person: Any) -> list[str]:
-    """The names of the register's services that received the person's data (DSR-10)."""
+def _services(person: Any) -> dict[str, Any]:
+    """The names and ids of the register's services that received the person's data,
+    to tell of the change (DSR-10)."""
     from markbook.privacy.selectors import passed_on_services
+    from markbook.rights.passing_on import service_names_ids
 
-    return sorted(str(service) for service in passed_on_services(person))
+    return service_names_ids(passed_on_services(person))
 
 
 def _person(request: DataRequest) -> Any:
@@ -147,7 +149,7 @@ def erase(run: handlers.Run) -> dict[str, Any]:
         "rows_deleted": outcome.rows_deleted,
         "rows_changed": outcome.rows_changed,
         "log_events_redacted": outcome.log_events_redacted,
-        "services": services,
+        **services,
     }
 
 

@@ -105,6 +105,7 @@ declare(
         "created_at",
         "updated_at",
         "closed_at",
+        "requester_seen_at",
     ),
 )
 
@@ -118,4 +119,33 @@ declare(
         "note": _request(Category.ACCOUNTABILITY, "the note given with the change"),
     },
     not_personal=("id", "school", "at", "from_stage", "to_stage"),
+)
+
+declare(
+    "rights.ServiceTold",
+    subject="told_by",
+    description=(
+        "That the school told a service on its register of a change to a person's data "
+        "(a request's outcome, a restriction, a correction): which service, who, when "
+        "(DSR-10)."
+    ),
+    personal={
+        # The change told of: the record names exactly one. Erasing the person the
+        # change was about deletes a restriction or correction with its record; a
+        # request is kept, unlinked, with the evidence of how it was passed on.
+        "request": _request(
+            Category.RELATIONSHIP, "the request whose outcome was passed on", Erasure.KEEP
+        ),
+        "restriction": _request(
+            Category.RELATIONSHIP, "the restriction that was passed on", Erasure.KEEP
+        ),
+        "correction": _request(
+            Category.RELATIONSHIP, "the correction that was passed on", Erasure.KEEP
+        ),
+        "told_by": _request(
+            Category.ACCOUNTABILITY, "who told the service of the change", Erasure.KEEP
+        ),
+        "note": _request(Category.ACCOUNTABILITY, "the note given when the service was told"),
+    },
+    not_personal=("id", "school", "service", "service_called", "told_at"),
 )

@@ -128,6 +128,9 @@ class DataRequest(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # When the requester opened the request after it was done or refused: until then
+    # their home page shows a notice of the outcome.
+    requester_seen_at = models.DateTimeField(null=True, blank=True)
 
     objects = SchoolScopedManager()
 
@@ -187,5 +190,75 @@ class SchoolCalendarPeriod(models.Model):
             models.UniqueConstraint("school", "kind", "start", name="calendar_period_once"),
             models.CheckConstraint(
                 condition=models.Q(end__gte=models.F("start")), name="calendar_period_ordered"
+            ),
+        ]
+
+
+class ServiceTold(models.Model):
+    """The school told a service on its register of a change to a person's data
+    (DSR-10: "and records when it did"): which service, which change (a request, a
+    restriction or a correction), who told it, when, with an optional note."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    service = models.ForeignKey(
+        "consent.ServiceEntry", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # What the service was called when it was told, kept if it later leaves the register.
+    service_called = models.CharField(max_length=200)
+    request = models.ForeignKey(
+        DataRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="told"
+    )
+    restriction = models.ForeignKey(
+        "privacy.Restriction", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # For a person's corrections: the latest correction when the service was told.
+    correction = models.ForeignKey(
+        "privacy.Correction", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    told_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    told_at = models.DateTimeField()
+    note = models.TextField(max_length=NOTE_MAX, blank=True)
+
+    objects = SchoolScopedManager()
+
+    class Meta:
+        ordering = ["told_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        request__isnull=False, restriction__isnull=True, correction__isnull=True
+                    )
+                    | models.Q(
+                        request__isnull=True, restriction__isnull=False, correction__isnull=True
+                    )
+                    | models.Q(
+                        request__isnull=True, restriction__isnull=True, correction__isnull=False
+                    )
+                ),
+                name="servicetold_one_change",
+            ),
+            models.UniqueConstraint(
+                "school",
+                "service",
+                "request",
+                condition=models.Q(request__isnull=False),
+                name="servicetold_once_per_request",
+            ),
+            models.UniqueConstraint(
+                "school",
+                "service",
+                "restriction",
+                condition=models.Q(restriction__isnull=False),
+                name="servicetold_once_per_restriction",
+            ),
+            models.UniqueConstraint(
+                "school",
+                "service",
+                "correction",
+                condition=models.Q(correction__isnull=False),
+                name="servicetold_once_per_correction",
             ),
         ]

@@ -161,6 +161,21 @@ def data_request_create(
 
 
 def data_request_viewed(*, actor: User, data_request: DataRequest) -> None:
+    if (
+        data_request.requester_user_id == actor.pk
+        and data_request.stage in DataRequest.CLOSED
+        and data_request.requester_seen_at is None
+    ):
+        # The requester has opened the answer: their home page's notice goes.
+        now = timezone.now()
+        DataRequest.objects.filter(pk=data_request.pk, requester_seen_at__isnull=True).update(
+            requester_seen_at=now
+        )
+        data_request.requester_seen_at = now
+    _viewed(actor=actor, data_request=data_request)
+
+
+def _viewed(*, actor: User, data_request: DataRequest) -> None:
     """SEC-1: someone reading a request about another person (the lead, the member of
     staff who recorded it) is recorded; the requester or subject reading it is not."""
     own = actor.pk in (data_request.requester_user_id, data_request.subject_user_id) or (
@@ -316,7 +331,7 @@ def data_request_refuse(
     reason = _note(reason, "reason")
     if not reason:
         raise _refuse("reason", "Give the reason for refusing: the requester is told it.")
-    return _move(
+    refused = _move(
         actor=actor,
         request=current,
         to=Stage.REFUSED,
@@ -326,6 +341,8 @@ def data_request_refuse(
         decided_by=actor,
         refusal_reason=reason,
     )
+    _tell_requester(refused)
+    return refused
 
 
 @transaction.atomic
@@ -382,7 +399,11 @@ def data_request_complete(
     note = _note(note)
     if not note:
         raise _refuse("note", "Say what was done, for the record.")
-    return _move(
+    extra: dict[str, Any] = {}
+    if current.kind == Kind.RECTIFICATION:
+        # The services that received the person's data, to tell of the correction (DSR-10).
+        extra["result"] = {**(current.result or {}), **_passed_on(current)}
+    done = _move(
         actor=actor,
         request=current,
         to=Stage.DONE,
@@ -390,7 +411,18 @@ def data_request_complete(
         action="rights.request.done_by_hand",
         note=note,
         outcome_note=note,
+        **extra,
     )
+    _tell_requester(done)
+    return done
+
+
+def _passed_on(request: DataRequest) -> dict[str, Any]:
+    from markbook.privacy.selectors import passed_on_services
+    from markbook.rights.passing_on import service_names_ids
+
+    person = request.subject_pupil or request.subject_user
+    return service_names_ids(passed_on_services(person)) if person is not None else {}
 
 
 @transaction.atomic
@@ -537,4 +569,53 @@ def _finish(
         target=request,
         data={"attempt": attempt},
     )
+    if to == Stage.DONE:
+        _tell_requester(request)
     return request
+
+
+def _tell_requester(request: DataRequest) -> None:
+    """Email the requester's account address that their request is done or refused,
+    once the change is committed. The message names no one's data, only that there is
+    an answer and the link to the request's page, where they read it signed in; their
+    home page shows a notice until they open it."""
+    user = request.requester_user
+    if user is None or not user.email:
+        return
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    link = settings.MARKBOOK_SITE_URL.rstrip("/") + reverse(
+        "rights:detail", kwargs={"school_id": request.school_id, "data_request_id": request.pk}
+    )
+    outcome = "has been refused" if request.stage == Stage.REFUSED else "is done"
+    body = (
+        f"Your data-protection request (number {request.pk}) {outcome}.\n\n"
+        f"Sign in to Markbook to read the answer:\n\n{link}\n\n"
+        "This message does not say more, so that nothing about anyone's data is sent "
+        "by email."
+    )
+    address = user.email
+
+    def send() -> None:
+        try:
+            send_mail(
+                subject=f"Your data-protection request {outcome}",
+                message=body,
+                from_email=None,
+                recipient_list=[address],
+            )
+        except Exception:  # the notice on their home page still tells them
+            logger.exception("request %s outcome email not sent", request.pk)
+
+    transaction.on_commit(send)
+
+
+def requester_outcomes_unseen(user: User) -> list[DataRequest]:
+    """The user's own requests done or refused that they have not opened since."""
+    return list(
+        DataRequest.objects.filter(
+            requester_user=user, stage__in=DataRequest.CLOSED, requester_seen_at__isnull=True
+        ).order_by("closed_at", "pk")
+    )

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:data_request_id>/extend/", views.extend, name="extend"),
     path("<int:data_request_id>/complete/", views.complete, name="complete"),
     path("<int:data_request_id>/retry/", views.retry, name="retry"),
+    path("<int:data_request_id>/told/<int:entry_id>/", views.told, name="told"),
     path("leads/", views.lead_roles, name="leads"),
     path("term-dates/", views.calendar, name="calendar"),
 ]

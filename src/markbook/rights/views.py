@@ -11,11 +11,12 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from markbook.admission import ADMINS, STAFF, AccessRequest, require_role, school_of
-from markbook.rights import access, intake, leads, selectors, services, terms
+from markbook.rights import access, intake, leads, passing_on, selectors, services, terms
 from markbook.rights.models import DataRequest, SchoolCalendarPeriod
 from markbook.web import error_messages, posted_id
 
@@ -132,13 +133,62 @@ def queue(request: AccessRequest, school_id: int) -> HttpResponse:
     """The data protection lead's list: open requests by due date (overdue, then near
     due, then the rest), with days left; closed ones after."""
     require_role(request, *access.LEADS)
-    rows = [selectors.request_summary(row.request) for row in selectors.queue()]
+    found = [row.request for row in selectors.queue()]
+    rows = [selectors.request_summary(r) for r in found]
+    # Done requests whose services are not all told of the change yet (DSR-10).
+    waiting = passing_on.requests_not_told(found)
     services.data_requests_listed(actor=request.user, school=school_of(request))
     return render(
         request,
         "rights/queue.html",
-        {"rows": rows, "counts": selectors.due_counts()},
+        {"rows": rows, "counts": selectors.due_counts(), "waiting": waiting},
     )
+
+
+def _told_rows(request: AccessRequest, r: DataRequest) -> list[passing_on.ServiceState]:
+    """The services the request's outcome is passed on to, each told or to mark told."""
+    rows = passing_on.states(passing_on.request_services(r), request=r)
+    for row in rows:
+        row.url = reverse(
+            "rights:told",
+            kwargs={
+                "school_id": r.school_id,
+                "data_request_id": r.pk,
+                "entry_id": row.service_id,
+            },
+        )
+    return rows
+
+
+def told(
+    request: AccessRequest, school_id: int, data_request_id: int, entry_id: int
+) -> HttpResponse:
+    """The lead marks a service told of a done request's outcome (DSR-10): the row
+    again for htmx, else back to the request."""
+    r = access.access_lead_request(request, data_request_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    entry = passing_on.service_entry(entry_id)
+    if entry is None:
+        raise Http404
+    try:
+        passing_on.service_told_record(
+            actor=request.user,
+            school=school_of(request),
+            service=entry,
+            request=r,
+            note=request.POST.get("note", ""),
+        )
+    except ValidationError as error:
+        if request.headers.get("HX-Request"):
+            return HttpResponse(" ".join(error_messages(error)), status=422)
+        messages.error(request, " ".join(error_messages(error)))
+        return redirect("rights:detail", school_id=school_id, data_request_id=r.pk)
+    if request.headers.get("HX-Request"):
+        row = passing_on.states([entry], request=r)[0]
+        return render(request, "rights/_told_item.html", {"t": row})
+    messages.success(request, f"Recorded: {entry} was told.")
+    return redirect("rights:detail", school_id=school_id, data_request_id=r.pk)
 
 
 def detail(request: AccessRequest, school_id: int, data_request_id: int) -> HttpResponse:
@@ -156,6 +206,7 @@ def detail(request: AccessRequest, school_id: int, data_request_id: int) -> Http
         "export": selectors.request_export(r, user=request.user, access=request.access),
         "running": r.stage == DataRequest.Stage.IN_PROGRESS
         or (r.stage == DataRequest.Stage.APPROVED and not r.by_hand),
+        "told_rows": _told_rows(request, r) if selectors.is_lead(request.access) else [],
     }
     if request.headers.get("HX-Request") and request.GET.get("part") == "status":
         response = render(request, "rights/_status.html", context)

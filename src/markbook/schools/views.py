@@ -50,6 +50,10 @@ def home(request: AccessRequest, school_id: int) -> HttpResponse:
         from markbook.rights.selectors import due_counts
 
         context["rights_due"] = due_counts()
+    # The requester's own requests done or refused, until they open them (DSR-6).
+    from markbook.rights.services import requester_outcomes_unseen
+
+    context["my_answered_requests"] = requester_outcomes_unseen(request.user)
     return render(request, "schools/home.html", context)
 
 
