@@ -246,6 +246,12 @@ def _privacy_ids(world: World) -> dict[str, list[int]]:
             school=world.a, requested_by=world.admin, pupil=world.ben, enqueue=False
         )
         export_run(made.pk)
+        # A correction of the parent's record, for the school to pass on (DSR-10).
+        from markbook.privacy.services import rectify
+
+        rectify(
+            school=world.a, subject=world.parent, field="first_name", new_value="Patricia", by=None
+        )
         hold = legal_hold_place(
             actor=world.admin, school=world.a, subject=world.cal, reason="A claim"
         )
@@ -400,6 +406,8 @@ def test_no_api_operation_answers_a_server_error(world: World):
             name="Spare subject",
             scale=GradeScale.objects.get(name="GCSE 9-1"),
         ).pk
+    from tests.factories import consent_world
+
     explicit = {
         "POST /api/schools/{school_id}/tracking/scales": (
             {},
@@ -437,6 +445,19 @@ def test_no_api_operation_answers_a_server_error(world: World):
         ),
         # The whole-school analysis as first opened: generated drop ids are never real.
         "GET /api/schools/{school_id}/analysis": ({}, None, None),
+        # A copy of Amy's data and a legal hold on Ben (DSR-2, RET-3).
+        "POST /api/schools/{school_id}/data-exports": ({}, {"pupil_id": world.amy.pk}, None),
+        "POST /api/schools/{school_id}/privacy/holds": (
+            {},
+            {"pupil_id": world.ben.pk, "reason": "A claim against the school."},
+            None,
+        ),
+        # The parent's correction passed on to the register's service (DSR-10).
+        "POST /api/schools/{school_id}/people/{user_id}/corrections/services/{entry_id}/told": (
+            {"user_id": world.parent.pk, "entry_id": consent_world(world)["service"].pk},
+            {"note": "Emailed them."},
+            None,
+        ),
         # Restrictions and corrections (DSR-3, DSR-5).
         "POST /api/schools/{school_id}/restrictions": (
             {},
@@ -480,9 +501,15 @@ def test_no_api_operation_answers_a_server_error(world: World):
     others = [
         op
         for op in operations
-        if "/me/results" in op.path or "/trusts/" in op.path or "/consent/children" in op.path
+        if "/me/results" in op.path
+        or "/trusts/" in op.path
+        or "/consent/children" in op.path
+        # A pupil's own request to delete their account, and their teachers' list (DSR-7).
+        or "/deletion-request" in op.path
     ]
-    assert len(reached) >= len(operations) - 3 - len(others), sorted(set(statuses) - reached)
+    assert len(reached) >= len(operations) - 3 - len(others), "\n".join(
+        sorted(set(statuses) - reached)
+    )
     never_422 = [
         op.label
         for op in operations

@@ -231,6 +231,7 @@ def _populate_rights(world, school, amy, user) -> None:  # type: ignore[no-untyp
         purpose=made_register["purpose"],
         version=1,
         answer="refused",
+        paper_form_from="Mrs Adams",
         decided_by=user,
         decided_at=now,
     )
@@ -332,6 +333,23 @@ def _populate_rights(world, school, amy, user) -> None:  # type: ignore[no-untyp
         target=user,
         data={"email": ["old", "new"]},
     )
+    from markbook.rights.models import ServiceTold
+
+    changes = [
+        {"request": made[0]},
+        {"restriction": Restriction.objects.filter(pupil=amy).first()},
+        {"correction": Correction.objects.filter(pupil=amy).first()},
+    ]
+    for change in changes:
+        ServiceTold.objects.create(
+            school=school,
+            service=made_register["service"],
+            service_called="Reading Eggs",
+            told_by=user,
+            told_at=now,
+            note="Emailed their support desk.",
+            **change,
+        )
     DataRequestEvent.objects.create(
         school=school,
         request=made[0],

@@ -164,7 +164,7 @@ def test_class_page_with_planning_fields_in_a_fixed_number_of_queries(
             p = f.PupilFactory(school=world.a, username=f"e{i}", sen_provision="K")
             Enrolment.objects.create(school=world.a, teaching_class=world.class_7a, pupil=p)
     client = client_for("teacher")
-    with django_assert_max_num_queries(16 if connection.vendor == "sqlite" else 19):
+    with django_assert_max_num_queries(17 if connection.vendor == "sqlite" else 20):
         assert client.get(_class_url(world)).status_code == 200
     assert len(actions(world.a, "rosters.pupil.fields_read")) == 2 + extra
 
