@@ -524,7 +524,8 @@ def test_a_retried_export_gives_the_same_bytes(world):
 def test_archive_is_encrypted_at_rest(world):
     """SEC-2: the stored column is ciphertext under the school's key, not a zip."""
     item, _ = _export(world, pupil=world.amy)
-    with connection.cursor() as cursor:
+    # Inside the school's scope: on PostgreSQL row-level security hides the row outside.
+    with school_scope(world.a), connection.cursor() as cursor:
         cursor.execute("SELECT archive FROM privacy_exportarchive WHERE id = %s", [item.pk])
         (stored,) = cursor.fetchone()
     assert stored.startswith("v1:")
