@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "markbook.privacy",
     "markbook.rights",
     "markbook.consent",
+    "markbook.practice",
 ]
 
 MIDDLEWARE = [

@@ -211,6 +211,77 @@ def _populate(world) -> None:  # type: ignore[no-untyped-def]
         )
         GuardianLink.objects.filter(pupil=amy).update(relationship="mother")
         _populate_rights(world, school, amy, user)
+        _populate_practice(school, amy, user, assignment)
+
+
+def _populate_practice(school, amy, user, assignment) -> None:  # type: ignore[no-untyped-def]
+    """Amy's practice: a set written by her account (so its author field is hers), an
+    attempt as homework with one answered question, and a fair-use decision (ASM-2, ASM-7)."""
+    from markbook.practice.models import (
+        Attempt,
+        FairUseEvent,
+        Item,
+        PromptMedia,
+        Question,
+        QuestionSet,
+    )
+
+    now = timezone.now()
+    practice_set = QuestionSet.objects.create(
+        school=school, title="Sevens", kind="times_tables", created_by=user
+    )
+    question = Question.objects.create(
+        school=school, question_set=practice_set, position=1, kind="numeric", prompt="7 x 8?"
+    )
+    PromptMedia.objects.create(
+        school=school,
+        token="t" * 32,
+        kind="audio",
+        content_type="audio/mpeg",
+        size=10,
+        original_name="amy-recording.mp3",
+        file="practice/x",
+        uploaded_by=user,
+    )
+    attempt = Attempt.objects.create(
+        school=school,
+        pupil=amy,
+        question_set=practice_set,
+        assignment=assignment,
+        mode="trial",
+        total=25,
+        seconds_per_question=6,
+        answered=1,
+        correct_count=1,
+        points=10,
+        seed=7,
+        started_at=now,
+        last_active_at=now,
+        finished_at=now,
+        state="finished",
+    )
+    Item.objects.create(
+        school=school,
+        attempt=attempt,
+        pupil=amy,
+        position=1,
+        question=question,
+        fact="7x8",
+        style="x7",
+        prompt="7 x 8",
+        expected="56",
+        asked_at=now,
+        deadline=now,
+        answered_at=now,
+        response="56",
+        correct=True,
+        timed_out=False,
+        response_ms=1800,
+        points=10,
+    )
+    FairUseEvent.objects.create(
+        school=school, pupil=amy, kind="reinstatement", reason="Checked", attempt=attempt, by=user
+    )
 
 
 def _populate_rights(world, school, amy, user) -> None:  # type: ignore[no-untyped-def]
