@@ -15,6 +15,7 @@ from markbook.accounts.api_registration import router as registration_router
 from markbook.assessment.api import router as assessment_router
 from markbook.assessment.grid_api import router as markbook_router
 from markbook.audit.api import router as audit_router
+from markbook.breaches.api import router as breaches_router
 from markbook.consent.api import router as consent_router
 from markbook.core.api import ApiTokenAuth, install_error_handlers
 from markbook.core.text import without_requirement_ids
@@ -87,6 +88,7 @@ api.add_router("", targets_router)
 api.add_router("", analysis_router)
 api.add_router("", rights_router)
 api.add_router("", consent_router)
+api.add_router("", breaches_router)
 api.add_router("", privacy_router)
 api.add_router("", privacy_exports_router)
 api.add_router("", privacy_erasure_router)

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "markbook.rights",
     "markbook.consent",
     "markbook.practice",
+    "markbook.breaches",
 ]
 
 MIDDLEWARE = [

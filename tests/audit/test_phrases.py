@@ -13,6 +13,7 @@ APPS = (
     "accounts",
     "assessment",
     "audit",
+    "breaches",
     "consent",
     "core",
     "privacy",

@@ -87,6 +87,13 @@ ACTIONS: dict[str, str] = {
     # Erasure and legal holds (DSR-4, DSR-7, RET-3).
     "privacy.erasure.checked": "checked what erasing a person would do",
     "privacy.erasure.done": "erased a person's data",
+    "breaches.breach.recorded": "recorded a data breach in the register",
+    "breaches.breach.changed": "changed what is known about a data breach",
+    "breaches.breach.step": "recorded a step taken about a data breach",
+    "breaches.breach.reported": "recorded the report of a data breach to the regulator",
+    "breaches.breach.not_reported": "recorded why a data breach needs no report to the regulator",
+    "breaches.school.notified": "told the school of a data breach affecting it",
+    "breaches.school.acknowledged": "acknowledged a data breach affecting the school",
     "privacy.hold.placed": "placed a legal hold on a person's data",
     "privacy.hold.lifted": "lifted a legal hold",
     "rosters.class.changed": "changed class details",
