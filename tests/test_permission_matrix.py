@@ -274,6 +274,12 @@ PAGES: dict[str, Route | str] = {
         only("platform_staff", ok=302), "post", {"not_reported_reason": "Encrypted."}
     ),
     "school_breaches:list": Route(only("admin", "trust_admin")),
+    # Support access (TEN-6): the school's own administrators grant and end it.
+    "support:grants": Route(only("admin")),
+    # Those with a grant in the URL have one live: support staff holding it are refused
+    # (403: their grant never covers the grants' own pages).
+    "support:grant": Route({**only("admin"), "platform_staff": 403}),
+    "support:revoke": Route({**only("admin", ok=302), "platform_staff": 403}, "post"),
     "school_breaches:detail": Route(only("admin", "trust_admin")),
     "school_breaches:acknowledge": Route(only("admin", "trust_admin", ok=302), "post"),
     "school_breaches:notice": Route(only("admin", "trust_admin")),
@@ -641,6 +647,23 @@ API: dict[str, Route] = {
         api_only("platform_staff"), "post", {"not_reported_reason": "Encrypted."}
     ),
     f"GET {S}/breaches": Route(api_only("admin", "trust_admin")),
+    # Support access (TEN-6), see PAGES.
+    f"GET {S}/support-grants": Route(api_only("admin")),
+    f"POST {S}/support-grants": Route(
+        api_only("admin", ok=201),
+        "post",
+        lambda w: {
+            "staff_email": w.platform_staff.email,
+            "reason": "Ticket 1",
+            "scope": "read",
+            "areas": ["roster"],
+            "expires_at": (_now() + _days(1)).isoformat(),
+        },
+    ),
+    f"POST {S}/support-grants/{{grant_id}}/revoke": Route(
+        {**api_only("admin"), "platform_staff": 403}, "post"
+    ),
+    f"GET {S}/support-grants/{{grant_id}}/log": Route({**api_only("admin"), "platform_staff": 403}),
     f"GET {S}/breaches/{{breach_id}}": Route(api_only("admin", "trust_admin")),
     f"POST {S}/breaches/{{breach_id}}/acknowledge": Route(api_only("admin", "trust_admin"), "post"),
     f"GET {S}/breaches/{{breach_id}}/notice": Route(api_only("admin", "trust_admin")),
@@ -889,6 +912,9 @@ PAGE_API: dict[str, tuple[str, ...]] = {
     "breaches:step_add": ("POST /api/breaches/{breach_id}/steps",),
     "breaches:report": ("POST /api/breaches/{breach_id}/report",),
     "school_breaches:list": (f"GET {S}/breaches",),
+    "support:grants": (f"GET {S}/support-grants", f"POST {S}/support-grants"),
+    "support:grant": (f"GET {S}/support-grants/{{grant_id}}/log",),
+    "support:revoke": (f"POST {S}/support-grants/{{grant_id}}/revoke",),
     "school_breaches:detail": (f"GET {S}/breaches/{{breach_id}}",),
     "school_breaches:acknowledge": (f"POST {S}/breaches/{{breach_id}}/acknowledge",),
     "school_breaches:notice": (f"GET {S}/breaches/{{breach_id}}/notice",),
@@ -1069,6 +1095,8 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
         values["data_request_id"] = _data_request(world, pattern)
     if "period_id" in flat:
         values["period_id"] = _calendar_period(world)
+    if "grant_id" in flat:
+        values["grant_id"] = _support_grant(world)
     if "breach_id" in flat:
         values["breach_id"] = _breach(world)
     if {"entry_id", "purpose_id", "target"} & {a or b for a, b in names}:
@@ -1206,6 +1234,35 @@ def _privacy(world, names: set[str]) -> dict[str, int]:  # type: ignore[no-untyp
                 school=world.a, version_id=found["version_id"], created_at=timezone.now()
             ).pk
     return found
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _days(n: int):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    return dt.timedelta(days=n)
+
+
+def _support_grant(world) -> int:  # type: ignore[no-untyped-def]
+    """A live read-only grant of School A's roster to the platform staff member (TEN-6)."""
+    from markbook.core.tenancy import school_scope
+    from markbook.support.services import support_grant_create
+
+    with school_scope(world.a):
+        return support_grant_create(
+            actor=world.admin,
+            school=world.a,
+            staff_email=world.platform_staff.email,
+            reason="Matrix",
+            scope="read",
+            areas=["roster"],
+            expires_at=_now() + _days(1),
+        ).pk
 
 
 def _breach(world) -> int:  # type: ignore[no-untyped-def]

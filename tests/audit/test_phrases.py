@@ -20,6 +20,7 @@ APPS = (
     "rights",
     "rosters",
     "schools",
+    "support",
 )
 ACTION = re.compile(rf"^(?:{'|'.join(APPS)})\.[a-z_]+\.[a-z_]+$")
 # Actions built from a template: each template and every name it can give.

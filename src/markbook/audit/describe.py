@@ -87,6 +87,10 @@ ACTIONS: dict[str, str] = {
     # Erasure and legal holds (DSR-4, DSR-7, RET-3).
     "privacy.erasure.checked": "checked what erasing a person would do",
     "privacy.erasure.done": "erased a person's data",
+    "support.grant.created": "granted Markbook's support staff access to the school",
+    "support.grant.revoked": "ended support staff access to the school",
+    "support.request.read": "opened a page under support access",
+    "support.request.changed": "made a change under support access",
     "breaches.breach.recorded": "recorded a data breach in the register",
     "breaches.breach.changed": "changed what is known about a data breach",
     "breaches.breach.step": "recorded a step taken about a data breach",
