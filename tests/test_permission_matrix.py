@@ -262,6 +262,27 @@ PAGES: dict[str, Route | str] = {
     # a role nobody of the fixed world holds (tests/privacy/test_erasure_pages.py
     # checks the lead's own access).
     "school_privacy:holds": Route(only()),
+    # The breach register (SEC-3): platform staff keep it; an affected school's
+    # administrators (and data protection lead) read theirs. Breach 1 affects School A.
+    "breaches:register": Route(only("platform_staff")),
+    "breaches:detail": Route(only("platform_staff")),
+    "breaches:school_add": Route(
+        only("platform_staff", ok=302), "post", lambda w: {"school": w.a.pk, "people_affected": "2"}
+    ),
+    "breaches:step_add": Route(only("platform_staff", ok=302), "post", {"text": "Contained."}),
+    "breaches:report": Route(
+        only("platform_staff", ok=302), "post", {"not_reported_reason": "Encrypted."}
+    ),
+    "school_breaches:list": Route(only("admin", "trust_admin")),
+    # Support access (TEN-6): the school's own administrators grant and end it.
+    "support:grants": Route(only("admin")),
+    # Those with a grant in the URL have one live: support staff holding it are refused
+    # (403: their grant never covers the grants' own pages).
+    "support:grant": Route({**only("admin"), "platform_staff": 403}),
+    "support:revoke": Route({**only("admin", ok=302), "platform_staff": 403}, "post"),
+    "school_breaches:detail": Route(only("admin", "trust_admin")),
+    "school_breaches:acknowledge": Route(only("admin", "trust_admin", ok=302), "post"),
+    "school_breaches:notice": Route(only("admin", "trust_admin")),
     "school_privacy:hold_lift": Route(only(), method="post", data={"lift_reason": "Done."}),
     "school_privacy:pupil_erasure": Route(only()),
     "school_privacy:person_erasure": Route(only()),
@@ -601,6 +622,51 @@ API: dict[str, Route] = {
     f"GET {S}/privacy/holds": Route(api_only()),
     f"POST {S}/privacy/holds": Route(api_only(), "post", {"pupil_id": 1, "reason": "Claim."}),
     f"POST {S}/privacy/holds/{{hold_id}}/lift": Route(api_only(), "post", {"reason": "Done."}),
+    # The breach register (SEC-3), see PAGES.
+    "GET /api/breaches": Route(api_only("platform_staff")),
+    "POST /api/breaches": Route(
+        api_only("platform_staff", ok=201),
+        "post",
+        lambda w: {
+            "title": "Matrix",
+            "detected_at": "2026-01-01T00:00:00Z",
+            "description": "Matrix breach.",
+        },
+    ),
+    "GET /api/breaches/{breach_id}": Route(api_only("platform_staff")),
+    "PATCH /api/breaches/{breach_id}": Route(
+        api_only("platform_staff"), "patch", {"state": "contained"}
+    ),
+    "POST /api/breaches/{breach_id}/schools": Route(
+        api_only("platform_staff"), "post", lambda w: {"school_id": w.b.pk}
+    ),
+    "POST /api/breaches/{breach_id}/steps": Route(
+        api_only("platform_staff"), "post", {"text": "Contained."}
+    ),
+    "POST /api/breaches/{breach_id}/report": Route(
+        api_only("platform_staff"), "post", {"not_reported_reason": "Encrypted."}
+    ),
+    f"GET {S}/breaches": Route(api_only("admin", "trust_admin")),
+    # Support access (TEN-6), see PAGES.
+    f"GET {S}/support-grants": Route(api_only("admin")),
+    f"POST {S}/support-grants": Route(
+        api_only("admin", ok=201),
+        "post",
+        lambda w: {
+            "staff_email": w.platform_staff.email,
+            "reason": "Ticket 1",
+            "scope": "read",
+            "areas": ["roster"],
+            "expires_at": (_now() + _days(1)).isoformat(),
+        },
+    ),
+    f"POST {S}/support-grants/{{grant_id}}/revoke": Route(
+        {**api_only("admin"), "platform_staff": 403}, "post"
+    ),
+    f"GET {S}/support-grants/{{grant_id}}/log": Route({**api_only("admin"), "platform_staff": 403}),
+    f"GET {S}/breaches/{{breach_id}}": Route(api_only("admin", "trust_admin")),
+    f"POST {S}/breaches/{{breach_id}}/acknowledge": Route(api_only("admin", "trust_admin"), "post"),
+    f"GET {S}/breaches/{{breach_id}}/notice": Route(api_only("admin", "trust_admin")),
     f"GET {S}/privacy/erasure/pupils/{{pupil_id}}": Route(api_only()),
     f"POST {S}/privacy/erasure/pupils/{{pupil_id}}": Route(
         api_only(), "post", {"fingerprint": "0" * 64}
@@ -839,6 +905,19 @@ PAGE_API: dict[str, tuple[str, ...]] = {
     "school_privacy:download": (f"GET {S}/data-exports/{{export_id}}/download",),
     # Erasure and legal holds (DSR-4, RET-3).
     "school_privacy:holds": (f"GET {S}/privacy/holds", f"POST {S}/privacy/holds"),
+    # The breach register (SEC-3).
+    "breaches:register": ("GET /api/breaches", "POST /api/breaches"),
+    "breaches:detail": ("GET /api/breaches/{breach_id}", "PATCH /api/breaches/{breach_id}"),
+    "breaches:school_add": ("POST /api/breaches/{breach_id}/schools",),
+    "breaches:step_add": ("POST /api/breaches/{breach_id}/steps",),
+    "breaches:report": ("POST /api/breaches/{breach_id}/report",),
+    "school_breaches:list": (f"GET {S}/breaches",),
+    "support:grants": (f"GET {S}/support-grants", f"POST {S}/support-grants"),
+    "support:grant": (f"GET {S}/support-grants/{{grant_id}}/log",),
+    "support:revoke": (f"POST {S}/support-grants/{{grant_id}}/revoke",),
+    "school_breaches:detail": (f"GET {S}/breaches/{{breach_id}}",),
+    "school_breaches:acknowledge": (f"POST {S}/breaches/{{breach_id}}/acknowledge",),
+    "school_breaches:notice": (f"GET {S}/breaches/{{breach_id}}/notice",),
     "school_privacy:hold_lift": (f"POST {S}/privacy/holds/{{hold_id}}/lift",),
     "school_privacy:pupil_erasure": (
         f"GET {S}/privacy/erasure/pupils/{{pupil_id}}",
@@ -1016,6 +1095,10 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
         values["data_request_id"] = _data_request(world, pattern)
     if "period_id" in flat:
         values["period_id"] = _calendar_period(world)
+    if "grant_id" in flat:
+        values["grant_id"] = _support_grant(world)
+    if "breach_id" in flat:
+        values["breach_id"] = _breach(world)
     if {"entry_id", "purpose_id", "target"} & {a or b for a, b in names}:
         values.update(_consent(world))
     values.update(_privacy(world, {a or b for a, b in names}))
@@ -1151,6 +1234,53 @@ def _privacy(world, names: set[str]) -> dict[str, int]:  # type: ignore[no-untyp
                 school=world.a, version_id=found["version_id"], created_at=timezone.now()
             ).pk
     return found
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _days(n: int):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    return dt.timedelta(days=n)
+
+
+def _support_grant(world) -> int:  # type: ignore[no-untyped-def]
+    """A live read-only grant of School A's roster to the platform staff member (TEN-6)."""
+    from markbook.core.tenancy import school_scope
+    from markbook.support.services import support_grant_create
+
+    with school_scope(world.a):
+        return support_grant_create(
+            actor=world.admin,
+            school=world.a,
+            staff_email=world.platform_staff.email,
+            reason="Matrix",
+            scope="read",
+            areas=["roster"],
+            expires_at=_now() + _days(1),
+        ).pk
+
+
+def _breach(world) -> int:  # type: ignore[no-untyped-def]
+    """A high-risk breach affecting School A (SEC-3)."""
+    from django.utils import timezone
+
+    from markbook.breaches import services
+
+    breach = services.breach_record(
+        actor=world.platform_staff,
+        title="Matrix breach",
+        detected_at=timezone.now(),
+        description="For the matrix.",
+        data_categories=["identity"],
+        risk="high",
+    )
+    services.breach_school_add(actor=world.platform_staff, breach=breach, school=world.a)
+    return breach.pk
 
 
 def _data_export(world) -> int:  # type: ignore[no-untyped-def]

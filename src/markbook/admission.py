@@ -157,13 +157,23 @@ class SchoolScopeMiddleware:
             return _not_found(api)
         with school_scope(school):
             access = school_access(request.user, school)
+            grant = None
             if not access.roles:
-                return _not_found(api)
+                grant = _support_grant(request)
+                if grant is None:
+                    return _not_found(api)
+                refused = _support_refused(request, school, grant, api)
+                if refused is not None:
+                    return refused
+                access = Access(school=school, trust=school.trust, roles=frozenset(SUPPORT_ROLES))
             request.access = access
             blocked = _blocked(request, school, access, api)
             if blocked is not None:
                 return blocked
-            return self.get_response(request)
+            response = self.get_response(request)
+            if grant is not None:
+                _support_logged(request, grant, response)
+            return response
 
     def _trust(self, request: AccessRequest, trust_id: int) -> HttpResponse:
         api = request.path_info.startswith("/api/")
@@ -187,6 +197,49 @@ class SchoolScopeMiddleware:
         with school_scope(school):
             request.access = school_access(request.user, school)
             return self.get_response(request)
+
+
+# Platform staff under a support grant act as the school's administrators in the areas
+# the grant names (TEN-6); "support" marks them so pages can say so.
+SUPPORT_ROLES = ("school_admin", "support")
+
+
+def _support_grant(request: AccessRequest) -> Any:
+    """A platform staff member's live support grant in the school in scope (TEN-6)."""
+    if not request.user.is_platform_staff:
+        return None
+    from markbook.support.selectors import live_grant
+
+    return live_grant(request.user)
+
+
+def _support_refused(
+    request: AccessRequest, school: School, grant: Any, api: bool
+) -> HttpResponse | None:
+    """A grant opens only its areas, and only for reading unless it allows changes."""
+    from markbook.support.areas import HOME, area_of
+
+    area = area_of(request.path_info)
+    if area is None or (area != HOME and area not in grant.areas):
+        message = f"Your support access to {school.name} does not cover this part of Markbook."
+    elif request.method not in ("GET", "HEAD", "OPTIONS") and grant.scope != "change":
+        message = f"Your support access to {school.name} is read only."
+    else:
+        return None
+    if api:
+        return JsonResponse({"detail": message}, status=403)
+    return render(request, "core/blocked.html", {"message": message}, status=403)
+
+
+def _support_logged(request: AccessRequest, grant: Any, response: HttpResponse) -> None:
+    from markbook.support.services import support_request_record
+
+    support_request_record(
+        grant=grant,
+        method=request.method or "GET",
+        path=request.get_full_path(),
+        status=response.status_code,
+    )
 
 
 def _unauthenticated(request: HttpRequest, api: bool) -> HttpResponse:

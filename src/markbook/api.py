@@ -15,6 +15,7 @@ from markbook.accounts.api_registration import router as registration_router
 from markbook.assessment.api import router as assessment_router
 from markbook.assessment.grid_api import router as markbook_router
 from markbook.audit.api import router as audit_router
+from markbook.breaches.api import router as breaches_router
 from markbook.consent.api import router as consent_router
 from markbook.core.api import ApiTokenAuth, install_error_handlers
 from markbook.core.text import without_requirement_ids
@@ -28,6 +29,7 @@ from markbook.rosters.api_imports import router as imports_router
 from markbook.rosters.api_people import router as people_router
 from markbook.rosters.api_years import router as years_router
 from markbook.schools.api import router as settings_router
+from markbook.support.api import router as support_router
 from markbook.tracking.analysis.api import router as analysis_router
 from markbook.tracking.api import router as tracking_router
 from markbook.tracking.api_drops import router as drops_router
@@ -87,6 +89,8 @@ api.add_router("", targets_router)
 api.add_router("", analysis_router)
 api.add_router("", rights_router)
 api.add_router("", consent_router)
+api.add_router("", breaches_router)
+api.add_router("", support_router)
 api.add_router("", privacy_router)
 api.add_router("", privacy_exports_router)
 api.add_router("", privacy_erasure_router)

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "markbook.rights",
     "markbook.consent",
     "markbook.practice",
+    "markbook.breaches",
+    "markbook.support",
 ]
 
 MIDDLEWARE = [
@@ -285,6 +287,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MARKBOOK_MAX_UPLOAD_BYTES + 64 * 1024
 # healthy worker starts a queued import within seconds: one still queued after QUEUE_HOURS
 # has no worker. Either is "stalled": retried or cancelled by an administrator, failed by
 # `markbook_import_jobs_sweep` (run it daily).
+# Support access (TEN-6): the longest a school can grant platform staff access at once.
+MARKBOOK_SUPPORT_GRANT_MAX_DAYS = env_int("MARKBOOK_SUPPORT_GRANT_MAX_DAYS", 14, minimum=1)
 MARKBOOK_IMPORT_STALL_MINUTES = env_int("MARKBOOK_IMPORT_STALL_MINUTES", 15, minimum=1)
 MARKBOOK_IMPORT_QUEUE_HOURS = env_int("MARKBOOK_IMPORT_QUEUE_HOURS", 2, minimum=1)
 

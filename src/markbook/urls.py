@@ -24,6 +24,9 @@ urlpatterns = [
     path("privacy/", include("markbook.privacy.urls")),
     path("s/<int:school_id>/consent/", include("markbook.consent.urls")),
     path("s/<int:school_id>/privacy/", include("markbook.privacy.school_urls")),
+    path("platform/breaches/", include("markbook.breaches.urls")),
+    path("s/<int:school_id>/breaches/", include("markbook.breaches.school_urls")),
+    path("s/<int:school_id>/support/", include("markbook.support.urls")),
 ]
 
 handler500 = "markbook.core.busy.server_error_or_busy"

@@ -9,11 +9,14 @@ objects (and a few that do not exist or belong to School B), and uploads often f
 valid files, so the operations reach their services instead of stopping at 404/422.
 """
 
+import datetime as dt
+
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -124,7 +127,43 @@ def _ids(world: World) -> dict[str, list[int]]:
         **rights,
         # Restrictions and notices of a changed privacy notice (DSR-5, DSR-10).
         **_privacy_ids(world),
+        "breach_id": [_breach_id(world), 0],
+        "grant_id": [_grant_id(world), 0],
     }
+
+
+def _grant_id(world: World) -> int:
+    """A live support grant of School A's roster (TEN-6)."""
+    from markbook.support.services import support_grant_create
+
+    with school_scope(world.a):
+        return support_grant_create(
+            actor=world.admin,
+            school=world.a,
+            staff_email=world.platform_staff.email,
+            reason="Fuzz",
+            scope="read",
+            areas=["roster"],
+            expires_at=timezone.now() + dt.timedelta(days=1),
+        ).pk
+
+
+def _breach_id(world: World) -> int:
+    """A breach affecting School A (SEC-3)."""
+    from django.utils import timezone
+
+    from markbook.breaches import services
+
+    breach = services.breach_record(
+        actor=world.platform_staff,
+        title="Fuzz",
+        detected_at=timezone.now(),
+        description="For the fuzz.",
+        data_categories=["identity"],
+        risk="high",
+    )
+    services.breach_school_add(actor=world.platform_staff, breach=breach, school=world.a)
+    return breach.pk
 
 
 def _rights_ids(world: World) -> dict[str, list[int]]:
@@ -458,6 +497,18 @@ def test_no_api_operation_answers_a_server_error(world: World):
             {"note": "Emailed them."},
             None,
         ),
+        # Support access for the platform's staff member (TEN-6).
+        "POST /api/schools/{school_id}/support-grants": (
+            {},
+            {
+                "staff_email": world.platform_staff.email,
+                "reason": "Ticket 1",
+                "scope": "read",
+                "areas": ["roster"],
+                "expires_at": (timezone.now() + dt.timedelta(days=1)).isoformat(),
+            },
+            None,
+        ),
         # Restrictions and corrections (DSR-3, DSR-5).
         "POST /api/schools/{school_id}/restrictions": (
             {},
@@ -506,6 +557,8 @@ def test_no_api_operation_answers_a_server_error(world: World):
         or "/consent/children" in op.path
         # A pupil's own request to delete their account, and their teachers' list (DSR-7).
         or "/deletion-request" in op.path
+        # The breach register is platform staff's (SEC-3).
+        or op.path.startswith("/api/breaches")
     ]
     assert len(reached) >= len(operations) - 3 - len(others), "\n".join(
         sorted(set(statuses) - reached)

@@ -13,12 +13,14 @@ APPS = (
     "accounts",
     "assessment",
     "audit",
+    "breaches",
     "consent",
     "core",
     "privacy",
     "rights",
     "rosters",
     "schools",
+    "support",
 )
 ACTION = re.compile(rf"^(?:{'|'.join(APPS)})\.[a-z_]+\.[a-z_]+$")
 # Actions built from a template: each template and every name it can give.

@@ -34,7 +34,16 @@ def dashboard(request: AccessRequest) -> HttpResponse:
         return redirect("schools:home", school_id=schools[0].pk)
     if len(trusts) == 1 and all(s.trust_id == trusts[0].pk for s in schools):
         return redirect("trust:home", trust_id=trusts[0].pk)
-    return render(request, "accounts/dashboard.html", {"schools": schools, "trusts": trusts})
+    grants = []
+    if request.user.is_platform_staff:
+        from markbook.support.selectors import my_live_grants
+
+        grants = my_live_grants(request.user)
+    return render(
+        request,
+        "accounts/dashboard.html",
+        {"schools": schools, "trusts": trusts, "support_grants": grants},
+    )
 
 
 @login_required
