@@ -49,6 +49,15 @@ class AccountAdapter(DefaultAccountAdapter):
         user = super().authenticate(request, **credentials)
         if user is None:
             return None
+        if refusal := services.staff_signin_refusal(user):  # TEN-1, ACC-6
+            services.signin_record(
+                attempt=services.SignInAttempt(
+                    school=None, user=user, method="staff", username=user.email
+                ),
+                succeeded=False,
+                reason="the school is suspended or its subscription has ended",
+            )
+            raise ValidationError(refusal)
         school = services.user_school(user)
         if school is not None and not school.allows_signin("password"):
             services.signin_record(
