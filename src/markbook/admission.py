@@ -283,7 +283,7 @@ def _blocked(
     """Refuse service as the subscription's state and an emergency suspension say
     (TEN-1, ACC-6: schools.lifecycle), or before the terms are accepted (TEN-7)."""
     refusal = lifecycle.admission_refusal(
-        school, admin=access.has(*ADMINS), method=request.method or "GET", path=request.path_info
+        school, roles=access.roles, method=request.method or "GET", path=request.path_info
     )
     if refusal is not None:
         if api:

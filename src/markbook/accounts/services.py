@@ -47,7 +47,7 @@ def school_signin_refusal(school: School) -> str | None:
     the pupils' and registration pages, where nobody is an administrator."""
     from markbook.schools.lifecycle import signin_refusal
 
-    if refusal := signin_refusal(school, admin=False):
+    if refusal := signin_refusal(school, roles=()):
         return refusal
     if not school.terms_accepted(settings.MARKBOOK_TERMS_VERSION):
         return (
@@ -62,14 +62,14 @@ def staff_signin_refusal(user: User) -> str | None:
     they belong to refuses them (a suspended or ended subscription lets only its
     administrators in; an emergency suspension too, so that they can lift it). Someone
     of no school (platform staff) is never refused here."""
-    from markbook.admission import ADMINS, school_access, user_schools
+    from markbook.admission import school_access, user_schools
     from markbook.schools.lifecycle import signin_refusal
 
     refusals = []
     for school in user_schools(user):
         with school_scope(school):
-            admin = school_access(user, school).has(*ADMINS)
-        refusal = signin_refusal(school, admin=admin)
+            roles = school_access(user, school).roles
+        refusal = signin_refusal(school, roles=roles)
         if refusal is None:
             return None
         refusals.append(refusal)

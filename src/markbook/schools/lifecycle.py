@@ -23,6 +23,7 @@ to lift it; every background task of the school waits (`is_paused`).
 """
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -132,12 +133,19 @@ def suspended_message(school: School) -> str:
     )
 
 
-def admission_refusal(school: School, *, admin: bool, method: str, path: str) -> Refusal | None:
-    """Whether the school's state lets this request through (TEN-1, ACC-6): its user is
-    an administrator of the school (`admin`) or not; `method` and `path` are the
-    request's. None lets it through."""
+ADMIN_ROLES = ("school_admin", "trust_admin")
+
+
+def admission_refusal(
+    school: School, *, roles: Collection[str], method: str, path: str
+) -> Refusal | None:
+    """Whether the school's state lets this request through (TEN-1, ACC-6): the user's
+    `roles` in the school, the request's `method` and `path`. None lets it through.
+    A trust administrator counts as an administrator of the subscription, but only the
+    school's own administrators may reach an emergency suspension (to lift it)."""
+    admin = any(role in ADMIN_ROLES for role in roles)
     if school.emergency_suspended_at is not None:
-        if not admin:
+        if "school_admin" not in roles:
             return Refusal(suspended_message(school))
         if is_suspension_route(path, school.pk):
             return None
@@ -173,14 +181,15 @@ def admission_refusal(school: School, *, admin: bool, method: str, path: str) ->
     return None
 
 
-def signin_refusal(school: School, *, admin: bool) -> str | None:
-    """Why someone may not sign in to this school now (TEN-1, ACC-6), or None:
-    administrators may sign in to a suspended or ended subscription (and to an
-    emergency suspension, to lift it); nobody else."""
-    if admin:
-        return None
+def signin_refusal(school: School, *, roles: Collection[str]) -> str | None:
+    """Why someone with these `roles` in the school may not sign in to it now (TEN-1,
+    ACC-6), or None: administrators may sign in to a suspended or ended subscription,
+    and the school's own administrators to an emergency suspension, to lift it; nobody
+    else."""
     if school.emergency_suspended_at is not None:
-        return suspended_message(school)
+        return None if "school_admin" in roles else suspended_message(school)
+    if any(role in ADMIN_ROLES for role in roles):
+        return None
     if school.status == Status.SUSPENDED:
         return (
             f"The subscription of {school.name} is suspended, so only its administrators "
