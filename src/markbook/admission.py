@@ -166,7 +166,9 @@ class SchoolScopeMiddleware:
         issued = signed_in_at(request)
         usable = [pk for pk, after in schools.items() if after is None or issued > after]
         if schools and not usable:
-            return _signed_out(request, request.path_info.startswith("/api/"))
+            if request.path_info != reverse("account_login"):
+                return _signed_out(request, request.path_info.startswith("/api/"))
+            logout(request)  # signing in again: the form goes on, as someone signed out
         with school_scope(sorted(usable)):
             return self.get_response(request)
 

@@ -309,7 +309,10 @@ def test_a_renewed_school_is_not_reminded(world):
 def test_the_sweep_command_takes_the_date_as_a_parameter(world, capsys):
     _end(world, date(2026, 1, 10))
     call_command("schools_lifecycle_sweep", today="2026-12-11")
-    assert "30-day reminder sent to 1 administrators" in capsys.readouterr().out
+    assert (
+        "30-day reminder sent to 1 administrator (data deleted on 2027-01-10)"
+        in capsys.readouterr().out
+    )
     call_command("schools_lifecycle_sweep", today="2026-12-11")
     assert "done: 0 reminders sent" in capsys.readouterr().out
     with pytest.raises(CommandError, match="not a date"):

@@ -142,6 +142,19 @@ def test_a_teachers_session_stops_working_at_the_next_request(world):
     assert teacher.get(reverse("accounts:profile")).status_code == 302
 
 
+def test_signing_in_again_over_an_ended_session_signs_in(world):
+    """The sign-in form posted with the cookie of a session the suspension ended: the
+    old session goes, the new sign-in goes through (an administrator's, to lift it)."""
+    admin = signed_in(world.admin)
+    suspend(world)
+    response = admin.post(
+        reverse("account_login"), {"login": world.admin.email, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert admin.session["_auth_user_id"] == str(world.admin.pk)
+    assert admin.get(page(world.a)).status_code == 200
+
+
 def test_a_session_stops_on_pages_about_no_school_too(world):
     parent = signed_in(world.parent)
     suspend(world)

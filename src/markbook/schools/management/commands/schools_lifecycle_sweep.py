@@ -38,6 +38,7 @@ class Command(BaseCommand):
         for reminder in sent:
             self.stdout.write(
                 f"school {reminder.school_id}: {reminder.days_before}-day reminder sent to "
-                f"{reminder.recipients} administrators (data deleted on {reminder.deletion_on})"
+                f"{reminder.recipients} administrator{'' if reminder.recipients == 1 else 's'} "
+                f"(data deleted on {reminder.deletion_on})"
             )
         self.stdout.write(f"done: {len(sent)} reminders sent")
