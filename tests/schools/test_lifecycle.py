@@ -210,7 +210,7 @@ def test_an_ended_school_refuses_every_write_on_pages_saying_the_subscription_en
     for url in (
         reverse("schools:settings", args=[ended.a.pk]),
         reverse("rosters:pupil_new", args=[ended.a.pk]),
-        reverse("schools:suspension", args=[ended.a.pk]),
+        reverse("schools:family_settings", args=[ended.a.pk]),
     ):
         response = admin.post(url, {"email_domains": "x.sch.uk", "first_name": "Zed"})
         assert response.status_code == 403, url
@@ -247,6 +247,16 @@ def test_an_ended_schools_administrators_can_still_export(client_for, ended):
     download = admin.get(f"/api/schools/{ended.a.pk}/data-exports/{export_id}/download")
     assert download.status_code == 200
     assert download["Content-Type"] == "application/zip"
+
+
+def test_an_ended_school_can_still_be_suspended_in_an_emergency(client_for, ended):
+    """ACC-6: exports still read everything, so an emergency still needs stopping."""
+    response = client_for("admin").post(
+        reverse("schools:suspension", args=[ended.a.pk]),
+        {"action": "suspend", "confirm_name": "Oakfield Academy"},
+    )
+    assert response.status_code == 200
+    assert School.objects.get(pk=ended.a.pk).emergency_suspended_at is not None
 
 
 @pytest.mark.parametrize("role", ["teacher", "pupil", "parent"])

@@ -9,7 +9,7 @@ States (`School.Status`), changed by platform staff with a recorded reason
   in and use it; everyone else is told so, at sign-in and on every page.
 - ended: read-only for its administrators, who can still sign in, read every page and
   export data (the subject access exports; signing out and changing their password are
-  not school pages, so they work anyway); every other write on the school's pages and
+  not school pages, so they work anyway), and suspend it in an emergency; every other write on the school's pages and
   API is refused, saying the subscription has ended. Nobody else can use it. Its data
   is deleted a year after the end date (`deletion_due_on`, which the retention engine
   calls; nothing here deletes a school), and its administrators are reminded by email
@@ -169,6 +169,8 @@ def admission_refusal(
             )
         if method.upper() in SAFE_METHODS or is_export_route(path, school.pk):
             return None
+        if is_suspension_route(path, school.pk):
+            return None  # an emergency still needs stopping: exports read everything
         return Refusal(
             f"The subscription of {school.name} has ended, so nothing can be changed: "
             "Markbook is read-only. You can still read every page and export data"
