@@ -201,7 +201,9 @@ class SchoolScopeMiddleware:
         if trust is None:
             return _not_found(api)
         request.access = Access(trust=trust, roles=frozenset({"trust_admin"}))
-        with school_scope(list(trust.schools.values_list("id", flat=True))):
+        # Not a school suspended in an emergency: nobody but its own admins gets in (ACC-6).
+        schools = trust.schools.filter(emergency_suspended_at__isnull=True)
+        with school_scope(list(schools.values_list("id", flat=True))):
             return self.get_response(request)
 
     def _signin(self, request: AccessRequest, slug: str) -> HttpResponse:

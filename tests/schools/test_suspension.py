@@ -199,6 +199,17 @@ def test_a_trust_administrator_keeps_the_trusts_other_schools_but_not_this_one(w
     suspend(world)
     assert trust.get(home(world.a)).status_code == 403
     assert trust.get(home(other)).status_code == 200
+    from markbook.rosters.models import Pupil
+
+    with school_scope([world.a.pk, other.pk]):
+        f.pupil_with_account(other, first_name="Ash", last_name="Ng", username="ash.ng")
+    trust_page = trust.get(reverse("trust:home", args=[world.a.trust_id]))
+    assert dict((s.name, n) for s, n in trust_page.context["rows"]) == {
+        "Ash Primary": 1,
+        "Oakfield Academy": 0,  # its pupils are out of the trust's reach while suspended
+    }
+    with school_scope(world.a):
+        assert Pupil.objects.count() == 3
     again = signed_in(world.trust_admin)  # not an administrator of the suspension
     response = again.get(home(world.a))
     assert response.status_code == 403
