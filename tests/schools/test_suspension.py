@@ -330,3 +330,18 @@ def test_the_import_sweep_skips_a_paused_school(world, capsys):
     suspend(world)
     call_command("markbook_import_jobs_sweep")
     assert f"school {world.a.pk} (Oakfield Academy): suspended, skipped" in capsys.readouterr().out
+
+
+def test_google_sign_in_is_refused_for_staff_but_not_administrators(world, settings):
+    """As for a password: a Google or Microsoft sign-in of a suspended school's teacher
+    is refused with the message; its administrator's goes on."""
+    from markbook.accounts.adapter import SocialAccountAdapter
+    from tests.accounts.test_sso import GOOGLE_APP, callback_request, identity, refusal, uses
+
+    settings.SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": [GOOGLE_APP]}}
+    uses(world.a, "password", "google")
+    suspend(world)
+    assert "suspended by its administrators" in refusal(identity("teacher@oakfield.sch.uk"))
+    sociallogin = identity("admin@oakfield.sch.uk")
+    SocialAccountAdapter().pre_social_login(callback_request(), sociallogin)
+    assert sociallogin.user == world.admin

@@ -197,6 +197,21 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                     status=403,
                 )
             )
+        lifecycle_refusal = (
+            services.staff_signin_refusal(match.user) if match.user is not None else None
+        )
+        if lifecycle_refusal:  # TEN-1, ACC-6: as for a password
+            sso.sso_refusal_record(
+                provider_id=provider_id,
+                email=email,
+                match=match,
+                reason="the school is suspended or its subscription has ended",
+            )
+            raise ImmediateHttpResponse(
+                render(
+                    request, "accounts/sso_refused.html", {"message": lifecycle_refusal}, status=403
+                )
+            )
         if not sociallogin.is_existing:
             assert match.user is not None and match.school is not None
             sso.sso_identity_link(
