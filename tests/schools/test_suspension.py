@@ -345,3 +345,15 @@ def test_google_sign_in_is_refused_for_staff_but_not_administrators(world, setti
     sociallogin = identity("admin@oakfield.sch.uk")
     SocialAccountAdapter().pre_social_login(callback_request(), sociallogin)
     assert sociallogin.user == world.admin
+
+
+def test_the_export_expiry_sweep_skips_a_paused_school(world):
+    from unittest import mock
+
+    from markbook.privacy.export import services as exports
+
+    suspend(world)
+    with mock.patch.object(exports, "exports_expire", return_value=0) as expire:
+        exports.exports_expire_all()
+    swept = {call.kwargs["school"].pk for call in expire.call_args_list}
+    assert world.b.pk in swept and world.a.pk not in swept
