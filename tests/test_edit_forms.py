@@ -30,6 +30,8 @@ NOT_EDIT_FORMS = {
     "rosters:staff_delete": "confirms deleting a member of staff; only the impact's fingerprint",
     "rosters:class_delete": "confirms deleting a class; nothing to fill in",
     "rosters:roster_delete": "confirms deleting the roster; the school's name is typed afresh",
+    # ACC-6: a confirmation, not an edit form.
+    "schools:suspension": "suspends the school; the school's name is typed afresh",
     "rosters:me_delete_ask": "a pupil asks to have their account deleted; the form starts empty",
     # A paper consent form (CON-2): each records a new decision; its fields start empty.
     "consent:class_consent": "records a new paper consent form; its fields start empty",

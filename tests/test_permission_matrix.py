@@ -168,6 +168,8 @@ PAGES: dict[str, Route | str] = {
     "assessment:my_results": Route(only("pupil")),
     "assessment:pupil_results": Route(only("pupil", "parent", "teacher", "admin", "trust_admin")),
     "schools:family_settings": Route(only("admin")),
+    # Emergency suspension (ACC-6): the school's own administrators only.
+    "schools:suspension": Route(only("admin")),
     # A trust's assignments: the trust's administrators only.
     "trust_assessment:assignments": Route(only("trust_admin")),
     "trust_assessment:assignment_new": Route(only("trust_admin")),
@@ -506,6 +508,11 @@ API: dict[str, Route] = {
     ),
     f"GET {S}/settings/families": Route(api_only("admin")),
     f"PATCH {S}/settings/families": Route(api_only("admin"), "patch", {}),
+    # Emergency suspension (ACC-6): the school's administrators only. A wrong name
+    # suspends nothing (422), and lifting a school that is not suspended is refused.
+    f"GET {S}/suspension": Route(api_only("admin")),
+    f"POST {S}/suspension": Route(api_only("admin", ok=422), "post", {"confirm_name": "No"}),
+    f"POST {S}/suspension/lift": Route(api_only("admin", ok=422), "post", {}),
     # A trust's assignments: its administrators only. The POST names no class, so the
     # admitted trust administrator is refused by the service (422), everyone else 404.
     "GET /api/trusts/{trust_id}/assignments": Route(api_only("trust_admin")),
@@ -758,6 +765,11 @@ PAGE_API: dict[str, tuple[str, ...]] = {
     "rosters:import_job_cancel": (f"POST {S}/imports/{{job_id}}/cancel",),
     "audit:log": (f"GET {S}/audit",),
     "schools:family_settings": (f"GET {S}/settings/families", f"PATCH {S}/settings/families"),
+    "schools:suspension": (
+        f"GET {S}/suspension",
+        f"POST {S}/suspension",
+        f"POST {S}/suspension/lift",
+    ),
     # Tracking (ASM-4): the school's set-up, drops and targets.
     "tracking:subjects": (f"GET {S}/tracking/subjects", f"POST {S}/tracking/subjects"),
     "tracking:subject_edit": (f"PATCH {S}/tracking/subjects/{{subject_id}}",),

@@ -16,11 +16,13 @@ memberships or roles (tests/core/test_layering.py).
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
@@ -28,7 +30,9 @@ from django.urls import Resolver404, resolve, reverse
 
 from markbook.accounts.credentials import user_has_totp
 from markbook.accounts.models import Membership, User
+from markbook.accounts.sessions import signed_in_at
 from markbook.core.tenancy import all_schools, school_scope
+from markbook.schools import lifecycle
 from markbook.schools.models import School, Trust
 
 # The roles of a school's administrators, and of everyone who works there.
@@ -95,12 +99,24 @@ def admin_post(view: View) -> View:
 
 def user_school_ids(user: User | AnonymousUser) -> list[int]:
     """Ids of the schools a user belongs to, or administers through their trust."""
+    return sorted(_user_schools_validity(user))
+
+
+def _user_schools_validity(user: User | AnonymousUser) -> dict[int, datetime | None]:
+    """The schools a user belongs to or administers through their trust, each with the
+    time before which its sessions no longer count (ACC-6), in the same two queries."""
     if not user.is_authenticated:
-        return []
+        return {}
     with all_schools():
-        ids = set(Membership.objects.filter(user=user).values_list("school_id", flat=True))
-    ids |= set(School.objects.filter(trust__admins__user=user).values_list("id", flat=True))
-    return sorted(ids)
+        rows = dict(
+            Membership.objects.filter(user=user).values_list(
+                "school_id", "school__sessions_valid_after"
+            )
+        )
+    rows.update(
+        School.objects.filter(trust__admins__user=user).values_list("id", "sessions_valid_after")
+    )
+    return rows
 
 
 def user_schools(user: User | AnonymousUser) -> list[School]:
@@ -144,8 +160,16 @@ class SchoolScopeMiddleware:
         if "signin_slug" in kwargs:
             return self._signin(request, kwargs["signin_slug"])
         # Pages about no one school (the dashboard, your account): the user's own schools,
-        # so their own rows (their pupil record, memberships) are reachable, nothing else.
-        with school_scope(user_school_ids(request.user)):
+        # so their own rows (their pupil record, memberships) are reachable, nothing else;
+        # not those whose suspension ended this session there (ACC-6).
+        schools = _user_schools_validity(request.user)
+        issued = signed_in_at(request)
+        usable = [pk for pk, after in schools.items() if after is None or issued > after]
+        if schools and not usable:
+            if request.path_info != reverse("account_login"):
+                return _signed_out(request, request.path_info.startswith("/api/"))
+            logout(request)  # signing in again: the form goes on, as someone signed out
+        with school_scope(sorted(usable)):
             return self.get_response(request)
 
     def _school(self, request: AccessRequest, school_id: int) -> HttpResponse:
@@ -166,6 +190,8 @@ class SchoolScopeMiddleware:
                 if refused is not None:
                     return refused
                 access = Access(school=school, trust=school.trust, roles=frozenset(SUPPORT_ROLES))
+            if lifecycle.credentials_stale(school, signed_in_at(request)):
+                return _stale(request, school, api)
             request.access = access
             blocked = _blocked(request, school, access, api)
             if blocked is not None:
@@ -185,7 +211,9 @@ class SchoolScopeMiddleware:
         if trust is None:
             return _not_found(api)
         request.access = Access(trust=trust, roles=frozenset({"trust_admin"}))
-        with school_scope(list(trust.schools.values_list("id", flat=True))):
+        # Not a school suspended in an emergency: nobody but its own admins gets in (ACC-6).
+        schools = trust.schools.filter(emergency_suspended_at__isnull=True)
+        with school_scope(list(schools.values_list("id", flat=True))):
             return self.get_response(request)
 
     def _signin(self, request: AccessRequest, slug: str) -> HttpResponse:
@@ -272,17 +300,55 @@ def _two_factor_missing(
     return redirect("mfa_activate_totp")
 
 
+def _signed_out(request: AccessRequest, api: bool) -> HttpResponse:
+    """Every school of the user was suspended since they signed in (ACC-6): the
+    session ends here; a token is refused."""
+    message = (
+        "Your school was suspended by its administrators, so you were signed out. "
+        "Administrators can sign in again to reach the suspension page."
+    )
+    if api:
+        return JsonResponse({"detail": message}, status=401)
+    logout(request)
+    messages.warning(request, message)
+    return redirect(reverse("account_login"))
+
+
+def _stale(request: AccessRequest, school: School, api: bool) -> HttpResponse:
+    """This session or token predates the school's suspension (ACC-6): it no longer
+    opens the school. Someone of no other school is signed out altogether."""
+    issued = signed_in_at(request)
+    others = [
+        pk
+        for pk, after in _user_schools_validity(request.user).items()
+        if pk != school.pk and (after is None or issued > after)
+    ]
+    if not others:
+        return _signed_out(request, api)
+    message = (
+        f"{school.name} was suspended by its administrators, which ended your sign-in "
+        "there. Sign out and sign in again to use it once the suspension is lifted."
+    )
+    if api:
+        return JsonResponse({"detail": message}, status=401)
+    return render(request, "core/blocked.html", {"message": message}, status=403)
+
+
 def _blocked(
     request: AccessRequest, school: School, access: Access, api: bool
 ) -> HttpResponse | None:
-    """Refuse service for a suspended or ended school, or before the terms are accepted (TEN-7)."""
-    if school.status in (School.Status.SUSPENDED, School.Status.ENDED):
-        message = (
-            f"{school.name} is {school.get_status_display().lower()}; Markbook is unavailable."
-        )
+    """Refuse service as the subscription's state and an emergency suspension say
+    (TEN-1, ACC-6: schools.lifecycle), or before the terms are accepted (TEN-7)."""
+    refusal = lifecycle.admission_refusal(
+        school, roles=access.roles, method=request.method or "GET", path=request.path_info
+    )
+    if refusal is not None:
         if api:
-            return JsonResponse({"detail": message}, status=403)
-        return render(request, "core/blocked.html", {"message": message}, status=403)
+            return JsonResponse({"detail": refusal.message}, status=403)
+        if refusal.to_suspension:
+            messages.warning(request, refusal.message)
+            return redirect("schools:suspension", school_id=school.pk)
+        return render(request, "core/blocked.html", {"message": refusal.message}, status=403)
     if school.terms_accepted(settings.MARKBOOK_TERMS_VERSION):
         return _two_factor_missing(request, school, access, api)
     terms_url = reverse("schools:terms", kwargs={"school_id": school.pk})

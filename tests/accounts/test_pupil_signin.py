@@ -110,7 +110,10 @@ def test_suspended_school_refuses_sign_in_with_a_message(client, world):
     _set_status(world.a, School.Status.SUSPENDED)
     page = client.get(signin_url(world.a))
     assert page.status_code == 200
-    assert "Oakfield Academy is suspended, so nobody can sign in" in page.content.decode()
+    assert (
+        "The subscription of Oakfield Academy is suspended, so only its administrators can sign in"
+        in page.content.decode()
+    )
     assert 'name="password"' not in page.content.decode()
     response = sign_in(client, world.a, "amy.adams")
     assert response.status_code == 403
@@ -121,7 +124,7 @@ def test_ended_school_refuses_sign_in(client, world):
     _set_status(world.a, School.Status.ENDED)
     response = sign_in(client, world.a, "amy.adams")
     assert response.status_code == 403
-    assert "is ended, so nobody can sign in" in response.content.decode()
+    assert "has ended, so nobody but its administrators can sign in" in response.content.decode()
 
 
 def test_school_that_has_not_accepted_the_terms_refuses_sign_in(client, world):

@@ -131,12 +131,14 @@ def test_blank_token_name_is_422_naming_the_field(api_as, world: World):
 
 
 def test_tokens_of_a_suspended_school_stop_working_on_its_data(bearer, world: World):
-    api = bearer("admin")
+    """TEN-1: a suspended subscription leaves only its administrators in."""
+    api = bearer("teacher")
     with all_schools():
         School.objects.filter(pk=world.a.pk).update(status=School.Status.SUSPENDED)
-    response = api.get(api.school("/pupils"))
+    response = api.get(api.school("/classes"))
     assert response.status_code == 403
     assert "suspended" in response.json()["detail"]
+    assert bearer("admin").get(api.school("/pupils")).status_code == 200
 
 
 # --- session authentication and CSRF ----------------------------------------------

@@ -67,11 +67,13 @@ def test_trust_page_is_not_found_for_anyone_else(client_for, world, role):
     assert client_for(role).get(url).status_code == 404
 
 
-def test_suspended_school_is_unavailable_to_its_own_admin(client_for, world):
+def test_suspended_school_is_unavailable_but_to_its_admins(client_for, world):
+    """TEN-1: a suspended subscription leaves only its administrators in."""
     School.objects.filter(pk=world.a.pk).update(status=School.Status.SUSPENDED)
-    response = client_for("admin").get(home(world.a))
+    response = client_for("teacher").get(home(world.a))
     assert response.status_code == 403
     assert b"suspended" in response.content
+    assert client_for("admin").get(home(world.a)).status_code == 200
 
 
 def test_dashboard_sends_single_school_users_to_their_school(client_for, world):

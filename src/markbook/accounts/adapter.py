@@ -49,6 +49,15 @@ class AccountAdapter(DefaultAccountAdapter):
         user = super().authenticate(request, **credentials)
         if user is None:
             return None
+        if refusal := services.staff_signin_refusal(user):  # TEN-1, ACC-6
+            services.signin_record(
+                attempt=services.SignInAttempt(
+                    school=None, user=user, method="staff", username=user.email
+                ),
+                succeeded=False,
+                reason="the school is suspended or its subscription has ended",
+            )
+            raise ValidationError(refusal)
         school = services.user_school(user)
         if school is not None and not school.allows_signin("password"):
             services.signin_record(
@@ -186,6 +195,21 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                     "accounts/sso_refused.html",
                     {"message": message},
                     status=403,
+                )
+            )
+        lifecycle_refusal = (
+            services.staff_signin_refusal(match.user) if match.user is not None else None
+        )
+        if lifecycle_refusal:  # TEN-1, ACC-6: as for a password
+            sso.sso_refusal_record(
+                provider_id=provider_id,
+                email=email,
+                match=match,
+                reason="the school is suspended or its subscription has ended",
+            )
+            raise ImmediateHttpResponse(
+                render(
+                    request, "accounts/sso_refused.html", {"message": lifecycle_refusal}, status=403
                 )
             )
         if not sociallogin.is_existing:

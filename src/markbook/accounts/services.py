@@ -43,18 +43,37 @@ def _new_code() -> str:
 
 
 def school_signin_refusal(school: School) -> str | None:
-    """Why nobody may sign in on this school's page now, or None (TEN-7, ACC-6)."""
-    if school.status in (School.Status.SUSPENDED, School.Status.ENDED):
-        return (
-            f"{school.name} is {school.get_status_display().lower()}, so nobody can sign in. "
-            "Please speak to your school."
-        )
+    """Why nobody may sign in on this school's page now, or None (TEN-1, TEN-7, ACC-6):
+    the pupils' and registration pages, where nobody is an administrator."""
+    from markbook.schools.lifecycle import signin_refusal
+
+    if refusal := signin_refusal(school, roles=()):
+        return refusal
     if not school.terms_accepted(settings.MARKBOOK_TERMS_VERSION):
         return (
             f"{school.name} has not finished setting up Markbook yet, so nobody can sign in. "
             "Please speak to your teacher."
         )
     return None
+
+
+def staff_signin_refusal(user: User) -> str | None:
+    """Why this person may not sign in now (TEN-1, ACC-6), or None: when every school
+    they belong to refuses them (a suspended or ended subscription lets only its
+    administrators in; an emergency suspension too, so that they can lift it). Someone
+    of no school (platform staff) is never refused here."""
+    from markbook.admission import school_access, user_schools
+    from markbook.schools.lifecycle import signin_refusal
+
+    refusals = []
+    for school in user_schools(user):
+        with school_scope(school):
+            roles = school_access(user, school).roles
+        refusal = signin_refusal(school, roles=roles)
+        if refusal is None:
+            return None
+        refusals.append(refusal)
+    return refusals[0] if refusals else None
 
 
 # --- Sign-in codes (ACC-2) ---------------------------------------------------

@@ -165,6 +165,11 @@ ACTIONS: dict[str, str] = {
     "rights.calendar.default_filled": "entered England's usual term dates for the year",
     "schools.school.created": "created the school",
     "schools.settings.changed": "changed the school's settings",
+    # The subscription's state and the emergency suspension (TEN-1, ACC-6).
+    "schools.status.changed": "changed the school's subscription",
+    "schools.deletion_reminder.sent": "reminded the administrators when the school's data is deleted",
+    "schools.school.suspended": "suspended the whole school",
+    "schools.school.suspension_lifted": "lifted the school's suspension",
     "schools.phase.changed": "changed the school's phase (who leaves when)",
     "schools.terms.accepted": "accepted the data-protection terms",
     "schools.trust.admin_added": "added a trust administrator",

@@ -494,6 +494,12 @@ def data_request_retry(*, actor: User | None, data_request: DataRequest) -> Data
     return moved
 
 
+def data_request_enqueue(request: DataRequest) -> None:
+    """Queue the task that runs the request's current attempt (again, after the
+    school's suspension is lifted: ACC-6); keep its id."""
+    _enqueue(request)
+
+
 def _enqueue(request: DataRequest) -> None:
     from markbook.rights.tasks import run_data_request
 

@@ -8,6 +8,7 @@ from django.tasks import task
 from markbook.core.tenancy import school_scope
 from markbook.rosters.imports.jobs import import_job_run
 from markbook.rosters.models import ImportJob
+from markbook.schools.lifecycle import is_paused
 
 
 @task()
@@ -16,6 +17,8 @@ def run_import_job(school_id: int, job_id: int, attempt: int | None = None) -> s
     its status. A task queued before a retry names the attempt it was queued for, so it
     does nothing once the retry has queued the next one (tasks queued without an
     attempt run the job's current one)."""
+    if is_paused(school_id):
+        return "paused"  # the school is suspended: queued again when it is lifted (ACC-6)
     with school_scope(school_id):
         job = ImportJob.objects.filter(pk=job_id).first()
         if job is None:
@@ -34,6 +37,8 @@ def run_roster_delete(school_id: int, actor_id: int | None = None) -> str:
     from markbook.rosters.services import roster_delete_batch
     from markbook.schools.models import School
 
+    if is_paused(school_id):
+        return "paused"  # the school is suspended: queued again when it is lifted (ACC-6)
     with school_scope(school_id):
         school = School.objects.get(pk=school_id)
         actor = User.objects.filter(pk=actor_id).first() if actor_id else None

@@ -6,6 +6,8 @@ fields teachers see for their own classes).
 Both call `schools.services.school_settings_update`, so a rule is written once.
 """
 
+from datetime import date, datetime
+
 from django.urls import reverse
 from ninja import Router, Schema, Status
 from pydantic import Field
@@ -13,7 +15,8 @@ from pydantic import Field
 from markbook.accounts.sso import sso_provider_ids
 from markbook.admission import AccessRequest, require_role, school_of
 from markbook.core.api import InputSchema, responses
-from markbook.schools import services
+from markbook.schools import lifecycle, services
+from markbook.schools import suspension as suspension_services
 from markbook.schools.models import (
     KEEPABLE_PUPIL_FIELDS,
     SIGNIN_METHODS,
@@ -41,6 +44,16 @@ class SettingsOut(Schema):
     # Google or Microsoft sign-in configured on this deployment (ACC-1).
     sso_configured: list[str]
     pupil_signin_url: str
+    # The subscription (TEN-1), changed by Markbook's platform staff only.
+    status: str = Field(description="trial, active, suspended or ended.")
+    trial_ends: date | None
+    subscription_ends: date | None
+    ended_on: date | None
+    deletion_due_on: date | None = Field(
+        description="When an ended school's data is deleted: a year after it ended."
+    )
+    # An emergency suspension by the school's administrators (ACC-6).
+    suspended_at: datetime | None
 
 
 class SettingsPatch(InputSchema):
@@ -93,6 +106,12 @@ def _out(request: AccessRequest, school: School) -> dict:
         "pupil_signin_url": request.build_absolute_uri(
             reverse("pupil_signin", kwargs={"signin_slug": school.signin_slug})
         ),
+        "status": school.status,
+        "trial_ends": school.trial_ends,
+        "subscription_ends": school.subscription_ends,
+        "ended_on": school.ended_on,
+        "deletion_due_on": lifecycle.deletion_due_on(school),
+        "suspended_at": school.emergency_suspended_at,
     }
 
 
@@ -137,3 +156,78 @@ def settings_change(
     except services.PupilFieldsInUse as in_use:
         return Status(409, {"detail": in_use.message, "pupil_values_held": in_use.held})
     return _out(request, school)
+
+
+# --- Emergency suspension (ACC-6), as on the suspension page ---------------------
+
+
+class SuspensionOut(Schema):
+    suspended: bool
+    suspended_at: datetime | None
+    pupil_signin_url: str = Field(
+        description="The pupil sign-in address: a new one after every suspension."
+    )
+
+
+class SuspendIn(InputSchema):
+    confirm_name: str = Field(max_length=200, description="The school's name, exactly.")
+    reason: str = Field(default="", max_length=500, description="Kept in the access log.")
+
+
+class LiftIn(InputSchema):
+    reason: str = Field(default="", max_length=500, description="Kept in the access log.")
+
+
+def _suspension_out(request: AccessRequest, school: School) -> dict:
+    return {
+        "suspended": school.emergency_suspended_at is not None,
+        "suspended_at": school.emergency_suspended_at,
+        "pupil_signin_url": request.build_absolute_uri(
+            reverse("pupil_signin", kwargs={"signin_slug": school.signin_slug})
+        ),
+    }
+
+
+@router.get(
+    "/schools/{school_id}/suspension",
+    response=responses(SuspensionOut),
+    summary="Read the emergency suspension",
+)
+def suspension_read(request: AccessRequest, school_id: int) -> dict:
+    """Whether the school is suspended in an emergency; school administrators only,
+    and the one thing they reach while it is (with lifting it)."""
+    return _suspension_out(request, _admin_school(request))
+
+
+@router.post(
+    "/schools/{school_id}/suspension",
+    response=responses(SuspensionOut),
+    summary="Suspend the whole school",
+)
+def suspension_start(request: AccessRequest, school_id: int, payload: SuspendIn) -> dict:
+    """Suspend the whole school at once: every session and API token of its users stops
+    working (this token too, for this school), the pupil sign-in address changes and
+    background work waits; only administrators can sign in, to lift it. 422 unless
+    `confirm_name` is the school's name. Audited as `schools.school.suspended`."""
+    school = suspension_services.school_suspend(
+        actor=request.user,
+        school=_admin_school(request),
+        confirm_name=payload.confirm_name,
+        reason=payload.reason,
+    )
+    return _suspension_out(request, school)
+
+
+@router.post(
+    "/schools/{school_id}/suspension/lift",
+    response=responses(SuspensionOut),
+    summary="Lift the emergency suspension",
+)
+def suspension_lift(request: AccessRequest, school_id: int, payload: LiftIn) -> dict:
+    """Lift the school's suspension: people can sign in again (pupils at the new
+    address), and the background work that waited starts again. 422 when the school is
+    not suspended. Audited as `schools.school.suspension_lifted`."""
+    school = suspension_services.school_suspension_lift(
+        actor=request.user, school=_admin_school(request), reason=payload.reason
+    )
+    return _suspension_out(request, school)

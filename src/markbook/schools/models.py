@@ -121,6 +121,20 @@ class School(models.Model):
     email_domains = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.TRIAL)
     subscription_ends = models.DateField(null=True, blank=True)
+    # The subscription's lifecycle (TEN-1): changed by platform staff with a reason
+    # (schools.lifecycle.school_status_change), each change in the access log.
+    trial_ends = models.DateField(null=True, blank=True)
+    ended_on = models.DateField(
+        null=True, blank=True, help_text="When the subscription ended; its data goes a year later."
+    )
+    # The deletion reminders sent to the administrators of an ended school, each once:
+    # "<deletion date>:<days before>", like "2027-12-02:90".
+    deletion_reminders_sent = models.JSONField(default=list, blank=True)
+    # Emergency suspension by the school's administrators (ACC-6): while set, nobody but
+    # them gets in, and background work for the school waits (schools.lifecycle).
+    emergency_suspended_at = models.DateTimeField(null=True, blank=True)
+    # Sessions signed in, and API tokens made, before this no longer open the school.
+    sessions_valid_after = models.DateTimeField(null=True, blank=True)
     signin_slug = models.CharField(max_length=40, unique=True, default=new_signin_slug)
     pseudonymise_pupils = models.BooleanField(  # ACC-3
         default=False, help_text="Show pupils by pseudonym instead of their names."

@@ -8,4 +8,5 @@ urlpatterns = [
     path("terms/", views.terms, name="terms"),
     path("settings/", views.school_settings, name="settings"),
     path("settings/families/", views.family_settings, name="family_settings"),
+    path("settings/suspension/", views.suspension, name="suspension"),
 ]

@@ -12,13 +12,15 @@ from markbook.accounts.sso import sso_provider_ids
 from markbook.admission import AccessRequest, school_of
 from markbook.rosters import selectors
 from markbook.rosters.models import Pupil
-from markbook.schools import services
+from markbook.schools import lifecycle, services
+from markbook.schools import suspension as suspension_services
 from markbook.schools.models import (
     KEEPABLE_PUPIL_FIELDS,
     SIGNIN_METHODS,
     TEACHER_VISIBLE_PUPIL_FIELDS,
     School,
 )
+from markbook.web import error_messages
 
 
 def home(request: AccessRequest, school_id: int) -> HttpResponse:
@@ -156,6 +158,7 @@ def school_settings(request: AccessRequest, school_id: int) -> HttpResponse:
                 (name, label, school.allows_signin(name)) for name, label in SIGNIN_METHODS.items()
             ],
             "sso_configured": sso_provider_ids(),
+            "deletion_due_on": lifecycle.deletion_due_on(school),
             "register_url": request.build_absolute_uri(
                 reverse("staff_register", kwargs={"signin_slug": school.signin_slug})
             ),
@@ -219,3 +222,43 @@ def family_settings(request: AccessRequest, school_id: int) -> HttpResponse:
         for name in services.FAMILY_TRACKING
     ]
     return render(request, "schools/family_settings.html", {"school": school, "choices": choices})
+
+
+def suspension(request: AccessRequest, school_id: int) -> HttpResponse:
+    """Suspend the whole school in an emergency, or lift its suspension (ACC-6): what
+    happens is said first, and suspending asks for the school's name, typed. A school
+    administrator's page; while the school is suspended, the only one open to them."""
+    if not request.access.has("school_admin"):
+        raise Http404
+    school = school_of(request)
+    errors: list[str] = []
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "suspend":
+                school = suspension_services.school_suspend(
+                    actor=request.user,
+                    school=school,
+                    confirm_name=request.POST.get("confirm_name", ""),
+                    reason=request.POST.get("reason", ""),
+                )
+                # The answer to this request is the last page of this session.
+                return render(request, "schools/suspended.html", {"school": school})
+            if action == "lift":
+                suspension_services.school_suspension_lift(
+                    actor=request.user, school=school, reason=request.POST.get("reason", "")
+                )
+                messages.success(
+                    request,
+                    f"The suspension of {school.name} is lifted: people can sign in again.",
+                )
+                return redirect("schools:settings", school_id=school.pk)
+            errors = ["Choose to suspend the school or to lift its suspension."]
+        except ValidationError as error:
+            errors = error_messages(error)
+    return render(
+        request,
+        "schools/suspension.html",
+        {"school": school, "errors": errors, "reason": request.POST.get("reason", "")},
+        status=400 if errors else 200,
+    )

@@ -303,10 +303,13 @@ def exports_expire(*, school: School, now: datetime | None = None) -> int:
 
 def exports_expire_all(now: datetime | None = None) -> dict[int, int]:
     """`exports_expire` for every school, each in its own scope; deleted per school."""
+    from markbook.schools.lifecycle import is_paused
     from markbook.schools.models import School
 
     deleted = {}
     for school in School.objects.order_by("pk"):
+        if is_paused(school.pk):
+            continue  # suspended: its background work waits until it is lifted (ACC-6)
         with school_scope(school):
             count = exports_expire(school=school, now=now)
         if count:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from markbook.core.tenancy import school_scope
 from markbook.rosters.imports.stalled import JOB_RETENTION_DAYS, import_jobs_sweep
+from markbook.schools.lifecycle import is_paused
 from markbook.schools.models import School
 
 
@@ -43,6 +44,10 @@ class Command(BaseCommand):
             else ("failed", "deleted the file of", "deleted", "deleted preview")
         )
         for school in schools:
+            if is_paused(school.pk):
+                # Suspended by its administrators: its background work waits (ACC-6).
+                self.stdout.write(f"school {school.pk} ({school.name}): suspended, skipped")
+                continue
             # Each school in its own scope (TEN-4): ORM scope and row-level security.
             with school_scope(school):
                 sweep = import_jobs_sweep(school=school, dry_run=dry_run, now=now)
