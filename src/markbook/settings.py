@@ -321,6 +321,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MARKBOOK_MAX_UPLOAD_BYTES + 64 * 1024
 MARKBOOK_IMPORT_STALL_MINUTES = env_int("MARKBOOK_IMPORT_STALL_MINUTES", 15, minimum=1)
 MARKBOOK_IMPORT_QUEUE_HOURS = env_int("MARKBOOK_IMPORT_QUEUE_HOURS", 2, minimum=1)
 
+# The /health check (markbook.health, docs/deployment.md): the hourly sweep's last run
+# may be this old, and a task may wait this long for the worker.
+MARKBOOK_HEALTH_SCHEDULER_MINUTES = env_int("MARKBOOK_HEALTH_SCHEDULER_MINUTES", 90, minimum=1)
+MARKBOOK_HEALTH_WORKER_MINUTES = env_int("MARKBOOK_HEALTH_WORKER_MINUTES", 10, minimum=1)
+
 # TEN-7: the version of the data-protection terms a school must accept.
 MARKBOOK_TERMS_VERSION = "2026-09"
 
