@@ -158,6 +158,10 @@ ACCOUNT_RATE_LIMITS = {
     "pupil_login_failed": "30/m/ip,300/h/ip,5/15m/key",
     # Wrong codes in the main sign-in page's "find your school" box (accounts.throttle).
     "school_code_failed": "5/m/ip,20/h/ip",
+    # SEC-4: subject access exports per person (accounts.throttle.use): started, and
+    # downloaded (a download is a whole archive read and decrypted).
+    "privacy_export_start": env_str("MARKBOOK_EXPORT_START_LIMIT", "10/h/key,30/d/key"),
+    "privacy_export_download": env_str("MARKBOOK_EXPORT_DOWNLOAD_LIMIT", "20/h/key,60/d/key"),
 }
 ACCOUNT_LOGOUT_ON_GET = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
