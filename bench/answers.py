@@ -19,7 +19,8 @@ connections for `--seconds` (after a warm-up). Printed per phase: requests/s, p5
 p95 and p99 latency, errors (non-2xx answers, socket errors and timeouts) and the
 ratio of answers/s to bare/s; then the check that every answer acknowledged with a
 2xx is in the database. `--compare` runs both phases under each server configuration
-(gunicorn sync, gunicorn gthread, granian) to choose one.
+(gunicorn sync, gunicorn gthread, granian) to choose one; `--rounds` repeats them in
+turn, as a shared machine's load (printed) moves the figures.
 
 The endpoint is pluggable: an `Endpoint` says how to prepare each pupil (for the
 practice app: start an attempt), the Lua that builds a pupil's request and reads the
@@ -393,6 +394,7 @@ class Figures:
     non2xx: int
     socket_errors: int
     acked: list[str]
+    load: float = 0.0  # the machine's 1-minute load average after the run
 
     @property
     def per_second(self) -> float:
@@ -467,11 +469,12 @@ def measure(
         non2xx=int(got["non2xx"]),  # type: ignore[call-overload]
         socket_errors=errors,
         acked=list(warm["acked_ids"]) + list(got["acked_ids"]),  # type: ignore[call-overload]
+        load=os.getloadavg()[0],
     )
     print(
         f"   {phase:<28} {figures.per_second:8.0f} req/s  p50 {figures.p50_ms:6.1f} ms  "
         f"p95 {figures.p95_ms:6.1f} ms  p99 {figures.p99_ms:6.1f} ms  "
-        f"non-2xx {figures.non2xx}  socket errors {errors}",
+        f"non-2xx {figures.non2xx}  socket errors {errors}  load {figures.load:.1f}",
         flush=True,
     )
     return figures
@@ -480,7 +483,7 @@ def measure(
 def report(results: list[tuple[Figures, Figures]], check: Check | None) -> str:
     lines = [
         f"{'server':<44} {'phase':<28} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} "
-        f"{'p99 ms':>7} {'non-2xx':>8} {'sock err':>8} {'ratio':>6}"
+        f"{'p99 ms':>7} {'non-2xx':>8} {'sock err':>8} {'ratio':>6} {'load':>5}"
     ]
     for bare, answers in results:
         for f in (bare, answers):
@@ -488,7 +491,7 @@ def report(results: list[tuple[Figures, Figures]], check: Check | None) -> str:
             lines.append(
                 f"{f.server:<44} {f.phase:<28} {f.per_second:8.0f} {f.p50_ms:7.1f} "
                 f"{f.p95_ms:7.1f} {f.p99_ms:7.1f} {f.non2xx:8d} {f.socket_errors:8d} "
-                f"{ratio:6.2f}"
+                f"{ratio:6.2f} {f.load:5.1f}"
             )
     if check is not None:
         lines.append(f"check: {check}")
@@ -513,6 +516,7 @@ def _setup_django(database_url: str, data_dir: str) -> None:
 def run(args: argparse.Namespace, database_url: str) -> tuple[list[tuple[Figures, Figures]], Check]:
     endpoint = ENDPOINTS[args.endpoint]()
     servers = [serve.parse(s) for s in (COMPARED if args.compare else [args.server])]
+    servers *= args.rounds
     with tempfile.TemporaryDirectory(prefix="markbook-answers-") as tmp:
         work = Path(tmp)
         print(f"== seeding {args.pupils} pupils on PostgreSQL", flush=True)
@@ -551,6 +555,9 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
         help="KIND:WORKERS[xTHREADS], KIND one of " + ", ".join(serve.KINDS),
     )
     parser.add_argument("--compare", action="store_true", help="each of " + ", ".join(COMPARED))
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run every server this many times, in turn"
+    )
     parser.add_argument("--endpoint", choices=sorted(ENDPOINTS), default="placeholder")
     parser.add_argument(
         "--postgres", metavar="URL", help="a database of a role without BYPASSRLS to use"
