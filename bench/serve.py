@@ -65,7 +65,10 @@ class Server:
         return [
             *(sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}"),
             *("--workers", str(self.workers), "--worker-class", worker_class),
-            *("--threads", str(self.threads), "--backlog", "2048", app),
+            *("--threads", str(self.threads), "--backlog", "2048", "--timeout", "120"),
+            # Django loaded once before the workers fork: each is ready at once, not
+            # seconds later on a busy machine (the measurement would start mid-boot).
+            *("--preload", app),
         ]
 
 

@@ -124,3 +124,10 @@ def test_sign_in_cookies_are_secure_in_production(as_production, client, db):
     response = client.get(reverse("account_login"), headers={"x-forwarded-proto": "https"})
     assert response.status_code == 200
     assert response.cookies["csrftoken"]["secure"] is True
+
+
+def test_the_health_check_answers_plain_http_on_loopback(as_production, client, db):
+    """A monitor on the machine asks gunicorn directly, without TLS: no redirect."""
+    response = client.get(reverse("health"))
+    assert response.status_code == 503  # no scheduler or worker in the tests
+    assert response.json()["failing"] == ["scheduler", "worker"]
