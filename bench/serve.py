@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
 KINDS = ("gunicorn-sync", "gunicorn-gthread", "granian")
 # The one chosen by measurement (docs/deployment.md): what answers.py uses by default.
-CHOSEN = "gunicorn-gthread"
+CHOSEN = "granian"
 
 
 @dataclass(frozen=True)
