@@ -109,3 +109,10 @@ def test_others_still_get_404_not_429(world, client_for, dpo, limits):
     )
     teacher = client_for("teacher")
     assert [teacher.get(page).status_code for _ in range(5)] == [404] * 5
+
+
+def test_a_daily_limit_says_hours():
+    from markbook.accounts.throttle import message
+
+    assert message(20 * 3600, "downloads") == "Too many downloads; try again in 20 hours."
+    assert message(59, "downloads") == "Too many downloads; try again in 1 minute."

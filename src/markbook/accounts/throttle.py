@@ -88,6 +88,9 @@ def retry_after(request: HttpRequest, *, action: str, key: str | None) -> int:
 
 def message(seconds: int, what: str = "failed sign-ins") -> str:
     minutes = max(1, math.ceil(seconds / 60))
+    if minutes > 120:  # a daily limit: hours, not hundreds of minutes
+        hours = math.ceil(minutes / 60)
+        return f"Too many {what}; try again in {hours} hours."
     unit = "minute" if minutes == 1 else "minutes"
     return f"Too many {what}; try again in {minutes} {unit}."
 
