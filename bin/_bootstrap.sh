@@ -36,7 +36,7 @@ ensure_venv() {
   fi
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "Installing Markbook and its dependencies into .venv ..." >&2
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[dev]"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[dev,production]"
     echo "$want" > "$stamp"
   fi
   export PATH="$VENV/bin:$PATH"

@@ -136,6 +136,9 @@ PAGES: dict[str, Route | str] = {
     "trust_analysis:report": Route(only("trust_admin")),
     # Public: the privacy notice generated from the data inventory (DSR-1).
     "privacy:notice": Route({r: 200 for r in ROLES}),
+    # Public: the health check, with nothing about a school or person; 503 here, as the
+    # fixed world has no scheduler or worker running (tests/core/test_health.py).
+    "health": Route({r: 503 for r in ROLES}),
     # Public, reached through the school's secret address (ACC-2).
     "pupil_signin": Route({r: 200 for r in ROLES}),
     # Public: the main sign-in page's "find your school" box (ACC-2); lists no school.
@@ -971,6 +974,7 @@ PAGE_ONLY: dict[str, str] = {
     "rosters:me": "sends a pupil to their own pupil page",
     "school_accounts:pupil_signin_code": "a code shown once, to hand to the pupil in person",
     "privacy:notice": "the public privacy notice, a page for people to read",
+    "health": "a probe for the proxy and monitors, JSON already, outside the API",
     "pupil_signin": "sign-in is done by a person in a browser",
     "pupil_signin_code_entry": "sign-in is done by a person in a browser",
     "pupil_signin_set_password": "sign-in is done by a person in a browser",

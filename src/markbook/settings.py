@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from markbook import local_secrets
@@ -16,7 +17,16 @@ _secrets = local_secrets.load(DATA_DIR)
 SECRET_KEY = _secrets["DJANGO_SECRET_KEY"]
 MARKBOOK_MASTER_KEY = _secrets["MARKBOOK_MASTER_KEY"]
 MARKBOOK_HASH_KEY = _secrets["MARKBOOK_HASH_KEY"]
-DEBUG = env_bool("MARKBOOK_DEBUG")
+# SEC-4: MARKBOOK_ENV=production is a deployment behind a TLS-terminating proxy
+# (docs/deployment.md): debug off whatever MARKBOOK_DEBUG says, secure cookies, HSTS,
+# HTTPS redirects; `markbook check --deploy` is clean with it (tests/core/test_production.py).
+MARKBOOK_ENV = env_str("MARKBOOK_ENV", "development").strip().lower()
+if MARKBOOK_ENV not in ("development", "production"):
+    raise ImproperlyConfigured(
+        f"MARKBOOK_ENV={MARKBOOK_ENV!r} is not an environment: use development or production."
+    )
+PRODUCTION = MARKBOOK_ENV == "production"
+DEBUG = env_bool("MARKBOOK_DEBUG") and not PRODUCTION
 ALLOWED_HOSTS = env_str("MARKBOOK_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [
@@ -89,7 +99,11 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'markbook.sqlite3'}"),
-        conn_max_age=0,
+        # Seconds a server process keeps its connection between requests (0: one per
+        # request). Production sets 60 or so (docs/deployment.md); the row-level
+        # security setting is reset when each scope ends, so a kept connection holds none.
+        conn_max_age=env_int("MARKBOOK_DB_CONN_MAX_AGE", 0, minimum=0),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -147,6 +161,10 @@ ACCOUNT_RATE_LIMITS = {
     "pupil_login_failed": "30/m/ip,300/h/ip,5/15m/key",
     # Wrong codes in the main sign-in page's "find your school" box (accounts.throttle).
     "school_code_failed": "5/m/ip,20/h/ip",
+    # SEC-4: subject access exports per person (accounts.throttle.use): started, and
+    # downloaded (a download is a whole archive read and decrypted).
+    "privacy_export_start": env_str("MARKBOOK_EXPORT_START_LIMIT", "10/h/key,30/d/key"),
+    "privacy_export_download": env_str("MARKBOOK_EXPORT_DOWNLOAD_LIMIT", "20/h/key,60/d/key"),
 }
 ACCOUNT_LOGOUT_ON_GET = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
@@ -203,12 +221,20 @@ DEFAULT_FROM_EMAIL = env_str("MARKBOOK_FROM_EMAIL", "Markbook <no-reply@localhos
 # Put before links in emails sent without a page request (a request's outcome, DSR-6).
 MARKBOOK_SITE_URL = env_str("MARKBOOK_SITE_URL", "")
 
+# The cache holds the rate limits (sign-in, exports; SEC-4): with several server
+# processes they must share one, so production sets MARKBOOK_CACHE_URL=redis://...
+# (REDIS_URL is read too). Without it each process has its own memory cache.
+_cache_url = env_str("MARKBOOK_CACHE_URL", env_str("REDIS_URL"))
+if _cache_url and not _cache_url.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(
+        f"MARKBOOK_CACHE_URL={_cache_url!r} is not a Redis address: use redis://host:6379/0."
+    )
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache"
-        if not env_str("REDIS_URL")
-        else "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": env_str("REDIS_URL", "markbook"),
+        "BACKEND": "django.core.cache.backends.redis.RedisCache"
+        if _cache_url
+        else "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": _cache_url or "markbook",
     }
 }
 
@@ -242,9 +268,21 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # SEC-4: secure cookies, CSRF, a strict content security policy.
-_https = env_bool("MARKBOOK_HTTPS")
+_https = env_bool("MARKBOOK_HTTPS") or PRODUCTION
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
+if PRODUCTION:
+    # TLS ends at the proxy in front (nginx or Caddy, docs/deployment.md), which must
+    # set X-Forwarded-Proto itself (overwriting any the client sent).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    # The health endpoint answers the proxy's and monitor's plain-HTTP probes on loopback.
+    SECURE_REDIRECT_EXEMPT = [r"^health$"]
+    SECURE_HSTS_SECONDS = env_int("MARKBOOK_HSTS_SECONDS", 60 * 60 * 24 * 365, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("MARKBOOK_HSTS_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("MARKBOOK_HSTS_PRELOAD", True)
+    if _site := env_str("MARKBOOK_SITE_URL"):
+        CSRF_TRUSTED_ORIGINS = ["/".join(_site.split("/")[:3])]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 8
@@ -291,6 +329,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MARKBOOK_MAX_UPLOAD_BYTES + 64 * 1024
 MARKBOOK_SUPPORT_GRANT_MAX_DAYS = env_int("MARKBOOK_SUPPORT_GRANT_MAX_DAYS", 14, minimum=1)
 MARKBOOK_IMPORT_STALL_MINUTES = env_int("MARKBOOK_IMPORT_STALL_MINUTES", 15, minimum=1)
 MARKBOOK_IMPORT_QUEUE_HOURS = env_int("MARKBOOK_IMPORT_QUEUE_HOURS", 2, minimum=1)
+
+# The /health check (markbook.health, docs/deployment.md): the hourly sweep's last run
+# may be this old, and a task may wait this long for the worker.
+MARKBOOK_HEALTH_SCHEDULER_MINUTES = env_int("MARKBOOK_HEALTH_SCHEDULER_MINUTES", 90, minimum=1)
+MARKBOOK_HEALTH_WORKER_MINUTES = env_int("MARKBOOK_HEALTH_WORKER_MINUTES", 10, minimum=1)
 
 # TEN-7: the version of the data-protection terms a school must accept.
 MARKBOOK_TERMS_VERSION = "2026-09"

@@ -1,10 +1,12 @@
 from django.urls import include, path
 
+from markbook import health
 from markbook.accounts import views as accounts_views
 from markbook.api import api
 
 urlpatterns = [
     path("", accounts_views.dashboard, name="dashboard"),
+    path("health", health.health, name="health"),
     path("accounts/", include("allauth.urls")),
     path("me/", include("markbook.accounts.urls")),
     path("signin/", include("markbook.accounts.signin_urls")),

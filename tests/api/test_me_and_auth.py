@@ -76,6 +76,28 @@ def test_token_authenticates_api_calls_as_its_user(bearer, world: World):
     assert api.token.last_used_at is not None
 
 
+def test_token_use_is_written_once_a_minute_not_on_every_request(bearer, world: World):
+    """The profile shows the last use to the minute; each request does not write it."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api = bearer("teacher")
+    api.get("/api/me")
+    api.token.refresh_from_db()
+    first = api.token.last_used_at
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/api/me").status_code == 200
+    assert not [q for q in queries if q["sql"].startswith('UPDATE "accounts_apitoken"')]
+    api.token.refresh_from_db()
+    assert api.token.last_used_at == first
+    ApiToken.objects.filter(pk=api.token.pk).update(last_used_at=first - timedelta(minutes=2))
+    api.get("/api/me")
+    api.token.refresh_from_db()
+    assert api.token.last_used_at > first
+
+
 def test_token_of_another_school_still_gets_404(bearer, world: World):
     api = bearer("other_admin")
     assert api.get(api.school("/pupils")).status_code == 404

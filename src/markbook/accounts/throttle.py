@@ -1,4 +1,5 @@
-"""Failed sign-in throttling per account and per address (ACC-5, SEC-4).
+"""Failed sign-in throttling per account and per address (ACC-5, SEC-4), and limits on
+costly actions per person (SEC-4: data exports started and downloaded).
 
 Built on allauth's rate limiter, with the rates in settings.ACCOUNT_RATE_LIMITS:
 allauth's own "login_failed" for staff sign-in, and "pupil_login_failed" for the
@@ -20,6 +21,10 @@ PUPIL_ACTION = "pupil_login_failed"
 # sign-in addresses are secret, and this keeps anyone from guessing them (ACC-2).
 SCHOOL_FIND_ACTION = "school_code_failed"
 ALLAUTH_APP = "allauth.account"
+# Subject access exports (DSR-2) per person: each start builds a whole archive of
+# someone's data, each download reads and decrypts it (SEC-4).
+EXPORT_START_ACTION = "privacy_export_start"
+EXPORT_DOWNLOAD_ACTION = "privacy_export_download"
 
 
 def pupil_key(school_id: int, username: str) -> str:
@@ -48,6 +53,20 @@ def school_find_failed(request: HttpRequest) -> None:
     ratelimit.consume(request, action=SCHOOL_FIND_ACTION)
 
 
+def user_key(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def use(request: HttpRequest, *, action: str, key: str) -> int:
+    """Use one of `action`'s limits for `key` (GET requests count too): 0 when allowed,
+    else the seconds until one more is (nothing used then)."""
+    from allauth.core.internal import ratelimit as impl
+
+    if impl.consume(request, app=ALLAUTH_APP, action=action, key=key, limit_get=True):
+        return 0
+    return retry_after(request, action=action, key=key)
+
+
 def retry_after(request: HttpRequest, *, action: str, key: str | None) -> int:
     """Seconds until the first exhausted limit for this key and address lets one more try.
 
@@ -69,6 +88,9 @@ def retry_after(request: HttpRequest, *, action: str, key: str | None) -> int:
 
 def message(seconds: int, what: str = "failed sign-ins") -> str:
     minutes = max(1, math.ceil(seconds / 60))
+    if minutes > 120:  # a daily limit: hours, not hundreds of minutes
+        hours = math.ceil(minutes / 60)
+        return f"Too many {what}; try again in {hours} hours."
     unit = "minute" if minutes == 1 else "minutes"
     return f"Too many {what}; try again in {minutes} {unit}."
 

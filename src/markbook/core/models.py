@@ -16,3 +16,18 @@ class SchoolKey(models.Model):
     destroyed_at = models.DateTimeField(null=True, blank=True)
 
     objects = SchoolScopedManager()
+
+
+class Heartbeat(models.Model):
+    """When a background part of Markbook last showed it is alive (the /health check).
+
+    One row per component: "scheduler" (the hourly sweep run from cron) and "worker"
+    (the task worker, `markbook db_worker`, running the heartbeat task the sweep
+    enqueues). Platform bookkeeping: no school's data, nothing about a person.
+    """
+
+    component = models.CharField(max_length=40, unique=True)
+    beat_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.component} at {self.beat_at:%Y-%m-%d %H:%M}"

@@ -10,10 +10,11 @@ until `expires_at`, then 410.
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from markbook.accounts import throttle
 from markbook.admission import AccessRequest, require_role, school_of
 from markbook.audit import services as audit
 from markbook.core.api import ErrorOut, InputSchema, responses
@@ -21,11 +22,12 @@ from markbook.privacy import selectors
 from markbook.privacy.access import access_export, access_export_with_archive
 from markbook.privacy.export import services
 from markbook.privacy.models import ExportArchive
-from markbook.privacy.views import zip_response
+from markbook.privacy.views import export_limit, limit_message, zip_response
 
 router = Router(tags=["data exports"])
 
 SCHOOL = "/schools/{school_id}"
+LIMITED = {429: ErrorOut}
 ZIP = {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}
 
 
@@ -52,6 +54,12 @@ class ExportOut(Schema):
     size: int = Field(description="The zip's size in bytes, once ready.")
     downloads: int
     error: str
+
+
+def _too_many(request: AccessRequest, seconds: int, action: str) -> HttpResponse:
+    response = JsonResponse({"detail": limit_message(seconds, action)}, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 def _out(item: ExportArchive) -> dict[str, Any]:
@@ -92,13 +100,14 @@ def exports_list(request: AccessRequest, school_id: int) -> Any:
 
 @router.post(
     f"{SCHOOL}/data-exports",
-    response=responses(ExportOut, status=202),
+    response={**responses(ExportOut, status=202), **LIMITED},
     summary="Start a data export of one person",
 )
 def exports_start(request: AccessRequest, school_id: int, payload: ExportIn) -> Any:
     """Start an export of everything held about one person (DSR-2): 202 with the
     export, built in the background. 422 for no one, two people, or someone not in
-    the school."""
+    the school; 429 when the caller has started too many lately (SEC-4), with
+    Retry-After."""
     require_role(request, "dpo")
     pupil = user = None
     if payload.pupil_id is not None:
@@ -109,6 +118,8 @@ def exports_start(request: AccessRequest, school_id: int, payload: ExportIn) -> 
         user = selectors.exportable_people().filter(pk=payload.user_id).first()
         if user is None:
             return Status(422, {"detail": "That person is not a member of this school."})
+    if wait := export_limit(request, throttle.EXPORT_START_ACTION):
+        return _too_many(request, wait, throttle.EXPORT_START_ACTION)
     try:
         item = services.export_start(
             school=school_of(request),
@@ -134,14 +145,17 @@ def exports_get(request: AccessRequest, school_id: int, export_id: int) -> Any:
 
 @router.get(
     f"{SCHOOL}/data-exports/{{export_id}}/download",
-    response={**responses(None), 409: ErrorOut, 410: ErrorOut},
+    response={**responses(None), 409: ErrorOut, 410: ErrorOut, **LIMITED},
     summary="Download a data export",
     openapi_extra={"responses": {200: {"description": "The export's zip", **ZIP}}},
 )
 def exports_download(request: AccessRequest, school_id: int, export_id: int) -> Any:
     """The zip, within the download window (DSR-9), recorded in the access log (SEC-1):
-    409 while it is being prepared, 410 once the window has ended (deleted)."""
+    409 while it is being prepared, 410 once the window has ended (deleted); 429 when
+    the caller has downloaded too many lately (SEC-4), with Retry-After."""
     item = access_export_with_archive(request, export_id)
+    if wait := export_limit(request, throttle.EXPORT_DOWNLOAD_ACTION):
+        return _too_many(request, wait, throttle.EXPORT_DOWNLOAD_ACTION)
     try:
         download = services.export_download(item=item, actor=request.user)
     except services.ExportUnavailable as unavailable:

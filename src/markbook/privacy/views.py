@@ -1,9 +1,11 @@
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from markbook.accounts import throttle
 from markbook.admission import AccessRequest, require_role, school_of
 from markbook.audit import services as audit
 from markbook.privacy import selectors
@@ -68,6 +70,9 @@ def exports(request: AccessRequest, school_id: int) -> HttpResponse:
         )
         if (pupil is None) == (person is None):
             error = "Choose one person: a pupil, or a parent or member of staff."
+        elif wait := export_limit(request, throttle.EXPORT_START_ACTION):
+            back = reverse("school_privacy:exports", kwargs={"school_id": school.pk})
+            return too_many(request, wait, throttle.EXPORT_START_ACTION, back)
         else:
             try:
                 item = export_start(
@@ -115,6 +120,11 @@ def export_download(request: AccessRequest, school_id: int, export_id: int) -> H
     """The zip, within the download window; recorded in the access log (SEC-1). After
     the window: 410 with a page saying so."""
     item = access_export_with_archive(request, export_id)
+    if wait := export_limit(request, throttle.EXPORT_DOWNLOAD_ACTION):
+        back = reverse(
+            "school_privacy:export", kwargs={"school_id": school_id, "export_id": item.pk}
+        )
+        return too_many(request, wait, throttle.EXPORT_DOWNLOAD_ACTION, back)
     try:
         download = services.export_download(item=item, actor=request.user)
     except ExportUnavailable as unavailable:
@@ -123,6 +133,34 @@ def export_download(request: AccessRequest, school_id: int, export_id: int) -> H
             request, "privacy/export_gone.html", context, status=410 if unavailable.gone else 409
         )
     return zip_response(download)
+
+
+LIMITED = {
+    throttle.EXPORT_START_ACTION: "copies of people's data started",
+    throttle.EXPORT_DOWNLOAD_ACTION: "downloads of copies of people's data",
+}
+
+
+def export_limit(request: AccessRequest, action: str) -> int:
+    """Use one of the person's export limits (SEC-4, settings.ACCOUNT_RATE_LIMITS):
+    0 when allowed, else the seconds to wait."""
+    return throttle.use(request, action=action, key=throttle.user_key(request.user.pk))
+
+
+def limit_message(seconds: int, action: str) -> str:
+    return throttle.message(seconds, LIMITED[action])
+
+
+def too_many(request: AccessRequest, seconds: int, action: str, back: str) -> HttpResponse:
+    """The 429 page saying how long to wait, with Retry-After."""
+    response = render(
+        request,
+        "privacy/throttled.html",
+        {"message": limit_message(seconds, action), "back": back},
+        status=429,
+    )
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 def zip_response(download: Download) -> HttpResponse:

@@ -1,7 +1,8 @@
 """Tidy background roster imports, school by school (ROS-2, ROS-4, RET-1, RET-4, SEC-2).
 
 Run it hourly from cron (a previewed upload expires after an hour). Idempotent: a
-second run finds nothing to do.
+second run finds nothing to do. A whole run records the scheduler's heartbeat and
+enqueues the worker's (markbook.core.heartbeat, read by /health).
 """
 
 from typing import Any
@@ -81,4 +82,10 @@ class Command(BaseCommand):
 
             expired = sum(exports_expire_all(now=now).values())
             self.stdout.write(f"expired subject access exports deleted: {expired}")
+            # The scheduler has run; the worker shows it runs by taking this task (/health).
+            from markbook.core.heartbeat import SCHEDULER, heartbeat_record
+            from markbook.core.tasks import worker_heartbeat
+
+            heartbeat_record(component=SCHEDULER)
+            worker_heartbeat.enqueue()
         self.stdout.write(("dry run, nothing changed: " if dry_run else "done: ") + summary)

@@ -1,0 +1,584 @@
+"""Benchmark of pupils' answers over HTTP (issue 12), against a bare Django view.
+
+    .venv/bin/python bench/answers.py [--seconds 60] [--pupils 1000] [--connections 64]
+        [--server gunicorn-gthread:2x8] [--compare] [--endpoint placeholder]
+
+On a throwaway PostgreSQL database (a role without SUPERUSER or BYPASSRLS, as .ci/run
+makes, so row-level security binds), migrated, with one school of `--pupils` pupils in
+classes of 30, each with a sign-in session (cookie and CSRF token) and an API token:
+
+1. bare: `GET /bench/bare`, a Django JSON view behind every middleware, no database
+   work: the floor of Django under this server;
+2. answers: the endpoint (`--endpoint`): each request is one pupil's answer, sent as
+   that pupil (their token or session), no two requests of one pupil at once; the
+   response gives the next question, which the pupil answers next.
+
+Both are served by a production server (bench/serve.py: MARKBOOK_ENV=production,
+kept database connections) on loopback and driven by wrk with `--connections`
+connections for `--seconds` (after a warm-up). Printed per phase: requests/s, p50,
+p95 and p99 latency, errors (non-2xx answers, socket errors and timeouts) and the
+ratio of answers/s to bare/s; then the check that every answer acknowledged with a
+2xx is in the database. `--compare` runs both phases under each server configuration
+(gunicorn sync, gunicorn gthread, granian) to choose one; `--rounds` repeats them in
+turn, as a shared machine's load (printed) moves the figures.
+
+The endpoint is pluggable: an `Endpoint` says how to prepare each pupil (for the
+practice app: start an attempt), the Lua that builds a pupil's request and reads the
+response, and how to check the acknowledged answers are stored. `placeholder` (one
+INSERT per answer, bench_urls.answer) runs now; `practice_endpoint()` is where the
+practice app (src/markbook/practice/) plugs in.
+
+wrk comes from Debian (`apt-get install wrk`); the script installs it when missing
+and it is running as root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+import import_mis as mis  # noqa: E402  (the throwaway PostgreSQL database)
+import serve  # noqa: E402
+
+ROOT = BENCH.parent
+CLASS_SIZE = 30
+WARM_UP_SECONDS = 5
+COMPARED = ("gunicorn-sync:5", "gunicorn-gthread:2x8", "granian:2x8")
+
+
+# --- The pupils ------------------------------------------------------------------------
+
+
+@dataclass
+class Pupil:
+    """One signed-in pupil as the load generator sees them (one line of the pupils file)."""
+
+    index: int
+    user_id: int
+    token: str  # API token (Authorization: Bearer ...)
+    session: str  # session cookie value
+    csrf: str  # CSRF cookie value, sent back in X-CSRFToken
+    state: str = ""  # the endpoint's own, e.g. an attempt id and the first question
+
+    def line(self) -> str:
+        fields = (self.index, self.user_id, self.token, self.session, self.csrf, self.state)
+        return "\t".join(str(f) for f in fields)
+
+
+def seed(pupils: int, log: Callable[[str], None] = print) -> tuple[object, list[Pupil]]:
+    """A school (terms accepted) with `pupils` pupils in classes of CLASS_SIZE, each with
+    an account, a session and an API token; (school, pupils)."""
+    from django.conf import settings
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.middleware.csrf import _get_new_csrf_string
+
+    from markbook.accounts.models import ApiToken, Membership, User, token_digest
+    from markbook.core.rows import insert_rows
+    from markbook.core.tenancy import school_scope
+    from markbook.rosters.models import Enrolment, TeachingClass
+    from markbook.rosters.models import Pupil as PupilRow
+    from markbook.schools.models import TermsAcceptance
+    from markbook.schools.years import academic_year_current
+
+    began = time.perf_counter()
+    school, _admin = mis.fresh_school("answers")
+    tag = school.pk
+    with school_scope(school):
+        TermsAcceptance.objects.create(
+            school=school, version=settings.MARKBOOK_TERMS_VERSION, accepted_by_name="Bench"
+        )
+        user_ids = insert_rows(
+            User,
+            [
+                {"username": f"a{tag}.pupil.{i}", "first_name": f"P{i}", "last_name": "Bench"}
+                | {"email": "", "password": "!"}
+                for i in range(pupils)
+            ],
+        )
+        insert_rows(
+            Membership, [{"school_id": tag, "user_id": u, "role": "pupil"} for u in user_ids]
+        )
+        pupil_ids = insert_rows(
+            PupilRow,
+            [
+                {"school_id": tag, "user_id": u, "first_name": f"P{i}", "last_name": "Bench"}
+                | {"username": f"answers.{i}", "year_group": "4"}
+                for i, u in enumerate(user_ids)
+            ],
+        )
+        year = academic_year_current(school)
+        enrolments = []
+        for c in range(0, pupils, CLASS_SIZE):
+            group = TeachingClass.objects.create(
+                school=school, name=f"4{c // CLASS_SIZE} Maths", academic_year=year
+            )
+            enrolments += [
+                {"school_id": tag, "teaching_class_id": group.pk, "pupil_id": p}
+                for p in pupil_ids[c : c + CLASS_SIZE]
+            ]
+        insert_rows(Enrolment, enrolments)
+        secrets = [ApiToken.new_secret() for _ in user_ids]
+        insert_rows(
+            ApiToken,
+            [
+                {"user_id": u, "name": "bench", "digest": token_digest(s), "prefix": s[:8]}
+                for u, s in zip(user_ids, secrets, strict=True)
+            ],
+        )
+        people = []
+        for i, user in enumerate(User.objects.filter(pk__in=user_ids).order_by("pk")):
+            session = SessionStore()
+            session["_auth_user_id"] = str(user.pk)
+            session["_auth_user_backend"] = "markbook.accounts.backends.SchoolPupilBackend"
+            session["_auth_user_hash"] = user.get_session_auth_hash()
+            session.create()
+            people.append(
+                Pupil(i, user.pk, secrets[i], session.session_key or "", _get_new_csrf_string())
+            )
+    log(f"   seeded {pupils} pupils in {time.perf_counter() - began:.1f} s")
+    return school, people
+
+
+# --- The endpoints -----------------------------------------------------------------------
+
+# The Lua every endpoint shares: the pupils of this wrk thread, each sent by one
+# connection at a time (a free list), the counts and the acknowledged answers. An
+# endpoint's Lua defines `build(p)` (the request for pupil `p`: wrk.format(...)) and
+# `parse(status, body)` (the pupil the response is for, or nil, and the id of the answer
+# it acknowledges, or nil); `auth(p)` gives the pupil's token and session headers.
+LUA_COMMON = r"""
+local threads = {}
+local count = 0
+function setup(thread)
+  thread:set("tid", count)
+  count = count + 1
+  table.insert(threads, thread)
+end
+
+local function split(line)
+  local out = {}
+  for f in (line .. "\t"):gmatch("([^\t]*)\t") do out[#out + 1] = f end
+  return out
+end
+
+pupils, by_user, free, acked, non2xx, unattributed, turn = {}, {}, {}, {}, 0, 0, 0
+
+function init(args)
+  local n = tonumber(os.getenv("BENCH_THREADS"))
+  local path = os.getenv("BENCH_PUPILS") or ""
+  if path ~= "" then
+    local i = 0
+    for line in io.lines(path) do
+      if i % n == tid then
+        local f = split(line)
+        local p = {index = tonumber(f[1]), user = f[2], token = f[3], session = f[4],
+                   csrf = f[5], state = f[6]}
+        pupils[#pupils + 1] = p
+        by_user[p.user] = p
+        free[#free + 1] = p
+      end
+      i = i + 1
+    end
+  end
+end
+
+function auth(p)
+  return {
+    ["Authorization"] = "Bearer " .. p.token,
+    ["Cookie"] = "sessionid=" .. p.session .. "; csrftoken=" .. p.csrf,
+    ["X-CSRFToken"] = p.csrf,
+    ["X-Forwarded-Proto"] = "https",
+    ["Content-Type"] = "application/json",
+  }
+end
+
+function request()
+  local p = table.remove(free)
+  if p == nil and #pupils > 0 then
+    -- every pupil of this thread waits for an answer (or lost one): take turns
+    turn = turn % #pupils + 1
+    p = pupils[turn]
+  end
+  return build(p)
+end
+
+function response(status, headers, body)
+  local ok = status >= 200 and status < 300
+  if not ok then non2xx = non2xx + 1 end
+  local p, ack = parse(status, body)
+  if p ~= nil then free[#free + 1] = p else unattributed = unattributed + 1 end
+  if ok and ack ~= nil then acked[#acked + 1] = ack end
+end
+
+function done(summary, latency, requests)
+  local out = io.open(os.getenv("BENCH_ACKED"), "w")
+  local n2, lost, total = 0, 0, 0
+  for _, t in ipairs(threads) do
+    n2 = n2 + t:get("non2xx")
+    lost = lost + t:get("unattributed")
+    for _, id in ipairs(t:get("acked")) do
+      out:write(id, "\n")
+      total = total + 1
+    end
+  end
+  out:close()
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests": %d, "duration_us": %d, "non2xx": %d, "acked": %d, ' ..
+    '"unattributed": %d, "connect": %d, "read": %d, "write": %d, "timeout": %d, ' ..
+    '"p50_us": %d, "p95_us": %d, "p99_us": %d, "max_us": %d}\n',
+    summary.requests, summary.duration, n2, total, lost, e.connect, e.read, e.write,
+    e.timeout, latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    latency.max))
+end
+"""
+
+LUA_BARE = r"""
+function build(p)
+  return wrk.format("GET", "/bench/bare", {["X-Forwarded-Proto"] = "https"})
+end
+function parse(status, body) return nil, nil end
+"""
+
+
+@dataclass
+class Check:
+    """The post-run check: how many acknowledged answers the database holds."""
+
+    acknowledged: int
+    stored: int
+    rows: int  # every answer row the run wrote, acknowledged or not
+
+    @property
+    def ok(self) -> bool:
+        return self.stored == self.acknowledged
+
+    def __str__(self) -> str:
+        verdict = "all stored" if self.ok else f"{self.acknowledged - self.stored} MISSING"
+        return (
+            f"{self.acknowledged} answers acknowledged, {self.stored} of them in the database "
+            f"({verdict}); {self.rows} rows written in all"
+        )
+
+
+@dataclass
+class Endpoint:
+    """How the answers phase drives one endpoint.
+
+    - `prepare(pupils)`: in the harness process (Django set up on the database),
+      before the servers start; may fill each pupil's `state` (tab-free text the Lua
+      sees as `p.state`);
+    - `lua`: defines `build(p)` and `parse(status, body)` (see LUA_COMMON);
+    - `check(acked)`: after the run, given the ids `parse` acknowledged.
+    """
+
+    name: str
+    lua: str
+    check: Callable[[list[str]], Check]
+    prepare: Callable[[list[Pupil]], None] = field(default=lambda pupils: None)
+
+
+def placeholder_endpoint() -> Endpoint:
+    """One INSERT per answer (bench_urls.answer): the stand-in until the practice app."""
+
+    def prepare(pupils: list[Pupil]) -> None:
+        from bench_urls import TABLE_SQL
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(TABLE_SQL)
+        for p in pupils:
+            p.state = "7x8"
+
+    def check(acked: list[str]) -> Check:
+        from django.db import connection
+
+        ids = [int(a) for a in acked]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM bench_answer WHERE id = ANY(%s)", [ids])
+            (stored,) = cursor.fetchone()
+            cursor.execute("SELECT count(*) FROM bench_answer")
+            (rows,) = cursor.fetchone()
+        return Check(len(set(ids)), stored, rows)
+
+    lua = r"""
+function build(p)
+  local a, b = p.state:match("(%d+)x(%d+)")
+  local body = string.format('{"question": "%s", "answer": %d}', p.state, a * b)
+  return wrk.format("POST", "/api/bench/answer", auth(p), body)
+end
+function parse(status, body)
+  local id = body:match('"id": (%d+)')
+  local p = by_user[body:match('"user": (%d+)') or ""]
+  if p ~= nil then p.state = body:match('"next": "(%d+x%d+)"') or p.state end
+  return p, id
+end
+"""
+    return Endpoint("placeholder (one INSERT)", lua, check, prepare)
+
+
+def practice_endpoint() -> Endpoint:
+    """THE PLUG for the practice app (src/markbook/practice/, issue 12).
+
+    To fill in when the practice app lands, keeping the shape of
+    `placeholder_endpoint()`:
+
+    - `prepare(pupils)`: start one times-tables attempt per pupil through the practice
+      app's service (inside `school_scope(school)`), and put the attempt id and its
+      first question in `p.state`, e.g. "1234:7x8";
+    - `lua`: `build(p)` POSTs the pupil's answer to the first question in `p.state` to
+      the practice API's answer operation, with `auth(p)` (token and session headers);
+      `parse(status, body)` finds the pupil from the attempt id in the response (keep
+      a table from attempt id to pupil, filled in `build`), stores the next question
+      in `p.state`, and returns the pupil and the stored answer's id;
+    - `check(acked)`: counts the practice app's answer rows with those ids
+      (all_schools() is not needed: run it in `school_scope`).
+    """
+    raise SystemExit(
+        "The practice app's endpoint is not plugged in yet: see practice_endpoint() in "
+        "bench/answers.py. Use --endpoint placeholder."
+    )
+
+
+ENDPOINTS: dict[str, Callable[[], Endpoint]] = {
+    "placeholder": placeholder_endpoint,
+    "practice": practice_endpoint,
+}
+
+
+# --- wrk ---------------------------------------------------------------------------------
+
+
+def ensure_wrk() -> str:
+    """The wrk command; installed from Debian (apt-get) when missing and running as root."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("== installing wrk (apt-get install wrk)", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, env=env)
+        found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("This benchmark needs wrk: apt-get install wrk (Debian's package).")
+    return found
+
+
+@dataclass
+class Figures:
+    phase: str
+    server: str
+    requests: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    non2xx: int
+    socket_errors: int
+    acked: list[str]
+    load: float = 0.0  # the machine's 1-minute load average after the run
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def run_wrk(
+    *,
+    base_url: str,
+    lua: str,
+    seconds: int,
+    connections: int,
+    threads: int,
+    pupils_file: Path | None,
+    work: Path,
+) -> dict[str, object]:
+    """One wrk run of the script; the figures its done() printed, and the acked ids."""
+    script = work / "run.lua"
+    script.write_text(LUA_COMMON + lua)
+    acked = work / "acked.txt"
+    env = {
+        **os.environ,
+        "BENCH_THREADS": str(threads),
+        "BENCH_PUPILS": str(pupils_file or ""),
+        "BENCH_ACKED": str(acked),
+    }
+    command = [
+        *(ensure_wrk(), "--threads", str(threads), "--connections", str(connections)),
+        *("--duration", f"{seconds}s", "--timeout", "10s", "--script", str(script), base_url),
+    ]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    line = next(
+        (x for x in done.stdout.splitlines() if x.startswith("BENCH_JSON ")),
+        None,
+    )
+    if line is None:
+        raise RuntimeError(f"wrk printed no figures:\n{done.stdout}\n{done.stderr}")
+    figures: dict[str, object] = json.loads(line.removeprefix("BENCH_JSON "))
+    figures["acked_ids"] = acked.read_text().split()
+    return figures
+
+
+def measure(
+    phase: str,
+    server: serve.Server,
+    base_url: str,
+    lua: str,
+    args: argparse.Namespace,
+    pupils_file: Path | None,
+    work: Path,
+) -> Figures:
+    """A warm-up run, then the measured one."""
+    run = {
+        "base_url": base_url,
+        "lua": lua,
+        "connections": args.connections,
+        "threads": args.wrk_threads,
+        "pupils_file": pupils_file,
+        "work": work,
+    }
+    warm = run_wrk(seconds=WARM_UP_SECONDS, **run)  # type: ignore[arg-type]
+    got = run_wrk(seconds=args.seconds, **run)  # type: ignore[arg-type]
+    errors = sum(int(got[k]) for k in ("connect", "read", "write", "timeout"))  # type: ignore[call-overload]
+    figures = Figures(
+        phase=phase,
+        server=server.label,
+        requests=int(got["requests"]),  # type: ignore[call-overload]
+        seconds=int(got["duration_us"]) / 1e6,  # type: ignore[call-overload]
+        p50_ms=int(got["p50_us"]) / 1000,  # type: ignore[call-overload]
+        p95_ms=int(got["p95_us"]) / 1000,  # type: ignore[call-overload]
+        p99_ms=int(got["p99_us"]) / 1000,  # type: ignore[call-overload]
+        non2xx=int(got["non2xx"]),  # type: ignore[call-overload]
+        socket_errors=errors,
+        acked=list(warm["acked_ids"]) + list(got["acked_ids"]),  # type: ignore[call-overload]
+        load=os.getloadavg()[0],
+    )
+    if figures.requests == 0:
+        print(f"   {phase}: NO ANSWER in {args.seconds} s (server stalled? see its log)")
+    print(
+        f"   {phase:<28} {figures.per_second:8.0f} req/s  p50 {figures.p50_ms:6.1f} ms  "
+        f"p95 {figures.p95_ms:6.1f} ms  p99 {figures.p99_ms:6.1f} ms  "
+        f"non-2xx {figures.non2xx}  socket errors {errors}  load {figures.load:.1f}",
+        flush=True,
+    )
+    return figures
+
+
+def report(results: list[tuple[Figures, Figures]], check: Check | None) -> str:
+    lines = [
+        f"{'server':<44} {'phase':<28} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} "
+        f"{'p99 ms':>7} {'non-2xx':>8} {'sock err':>8} {'ratio':>6} {'load':>5}"
+    ]
+    for bare, answers in results:
+        for f in (bare, answers):
+            ratio = f.per_second / bare.per_second if bare.per_second else 0.0
+            lines.append(
+                f"{f.server:<44} {f.phase:<28} {f.per_second:8.0f} {f.p50_ms:7.1f} "
+                f"{f.p95_ms:7.1f} {f.p99_ms:7.1f} {f.non2xx:8d} {f.socket_errors:8d} "
+                f"{ratio:6.2f} {f.load:5.1f}"
+            )
+    if check is not None:
+        lines.append(f"check: {check}")
+    return "\n".join(lines)
+
+
+# --- The run -----------------------------------------------------------------------------
+
+
+def _setup_django(database_url: str, data_dir: str) -> None:
+    os.environ.update(serve.server_env(database_url, data_dir, "bench_settings"))
+    os.environ["MARKBOOK_DB_CONN_MAX_AGE"] = "0"
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+    mis._check_rls()
+
+
+def run(args: argparse.Namespace, database_url: str) -> tuple[list[tuple[Figures, Figures]], Check]:
+    endpoint = ENDPOINTS[args.endpoint]()
+    servers = [serve.parse(s) for s in (COMPARED if args.compare else [args.server])]
+    servers *= args.rounds
+    with tempfile.TemporaryDirectory(prefix="markbook-answers-") as tmp:
+        work = Path(tmp)
+        print(f"== seeding {args.pupils} pupils on PostgreSQL", flush=True)
+        _setup_django(database_url, tmp)
+        _school, pupils = seed(args.pupils)
+        endpoint.prepare(pupils)
+        pupils_file = work / "pupils.tsv"
+        pupils_file.write_text("".join(p.line() + "\n" for p in pupils))
+        from django.db import connection
+
+        connection.close()  # the servers' connections only, while measuring
+        results, acked = [], []
+        for server in servers:
+            print(
+                f"== {server.label}: {args.connections} connections, {args.seconds} s",
+                flush=True,
+            )
+            with serve.serving(server, database_url=database_url, data_dir=tmp) as url:
+                bare = measure("bare view", server, url, LUA_BARE, args, None, work)
+                answers = measure(endpoint.name, server, url, endpoint.lua, args, pupils_file, work)
+            results.append((bare, answers))
+            acked += answers.acked
+        check = endpoint.check(acked)
+    return results, check
+
+
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=60, help="each measured run (60)")
+    parser.add_argument("--pupils", type=int, default=1000)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument(
+        "--server",
+        default=f"{serve.CHOSEN}:2x8",
+        help="KIND:WORKERS[xTHREADS], KIND one of " + ", ".join(serve.KINDS),
+    )
+    parser.add_argument("--compare", action="store_true", help="each of " + ", ".join(COMPARED))
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run every server this many times, in turn"
+    )
+    parser.add_argument("--endpoint", choices=sorted(ENDPOINTS), default="placeholder")
+    parser.add_argument(
+        "--postgres", metavar="URL", help="a database of a role without BYPASSRLS to use"
+    )
+    args = parser.parse_args(argv)
+    if args.connections < args.wrk_threads:
+        parser.error("--connections must be at least --wrk-threads")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments(argv)
+    ensure_wrk()
+    if args.postgres:
+        results, check = run(args, args.postgres)
+    else:
+        if not mis._postgres_up():
+            raise SystemExit("PostgreSQL is not answering on 127.0.0.1:5432.")
+        with mis.ThrowawayPostgres() as url:
+            results, check = run(args, url)
+    print()
+    print(report(results, check))
+    if not check.ok:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
