@@ -1,0 +1,251 @@
+"""Backups that forget (SEC-5, RET-5): a restore round trip, and a deleted school's rows
+unreadable in a backup taken before its deletion while the other schools restore whole.
+
+"An empty database" here is the test database emptied of every row a backup holds (the
+key store too), as a freshly migrated database is: migrate's own rows (content types,
+permissions, the published notice) stay, and the restore replaces them. It runs on
+SQLite and, with DATABASE_URL, on PostgreSQL under row-level security.
+"""
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from markbook.assessment.models import Mark
+from markbook.assessment.services import mark_record
+from markbook.audit import services as audit
+from markbook.core import keys
+from markbook.core.backup import RestoreRefused, restore_read
+from markbook.core.backup.tables import REPLACED, tables
+from markbook.core.models import PlatformKey, SchoolKey
+from markbook.core.tenancy import all_schools, school_scope
+from markbook.rosters.models import Pupil
+from tests import factories as f
+
+FEEDBACK = "Amy's fractions are superb"
+
+
+def _populate(world: Any) -> None:
+    """Pupils, staff, classes, marks, tracking, consent and audit events in both schools."""
+    f.tracking_world(world)
+    f.consent_world(world)
+    for teaching_class, pupils, actor in (
+        (world.class_7a, [world.amy, world.ben], world.teacher),
+        (world.class_b1, [world.dee], world.other_teacher),
+    ):
+        assignment = f.markbook_assignment(teaching_class, "Fractions", 20)
+        with school_scope(teaching_class.school):
+            for n, pupil in enumerate(pupils):
+                mark_record(actor=actor, assignment=assignment, pupil=pupil, score=Decimal(17 - n))
+    with school_scope(world.a):
+        Mark.objects.filter(pupil=world.amy).update(feedback=FEEDBACK)
+        # An encrypted field (SEC-2) as well as plain ones.
+        amy = Pupil.objects.get(pk=world.amy.pk)
+        amy.ethnicity = "WBRI"
+        amy.save()
+    audit.record(actor=world.admin, school=world.a, action="rosters.pupil.viewed", target=amy)
+    audit.record(actor=None, school=None, action="accounts.signin.failed")
+
+
+def _rows() -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every backed-up table, in primary-key order."""
+    quote = connection.ops.quote_name
+    out = {}
+    with all_schools(), connection.cursor() as cursor:
+        for t in tables():
+            cursor.execute(
+                f"SELECT {', '.join(quote(c) for c in t.columns)} FROM {quote(t.name)} "
+                f"ORDER BY {quote(t.pk)}"
+            )
+            out[t.name] = [
+                tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
+                for row in cursor.fetchall()
+            ]
+    return out
+
+
+def _empty_database() -> None:
+    quote = connection.ops.quote_name
+    names = [t.name for t in tables() if t.name not in REPLACED]
+    names += [SchoolKey._meta.db_table, PlatformKey._meta.db_table]
+    with all_schools(), connection.cursor() as cursor:
+        for name in reversed(names):
+            cursor.execute(f"DELETE FROM {quote(name)}")
+    keys.forget_cached_keys()
+
+
+def _backup(tmp_path: Path) -> tuple[Path, Path]:
+    backup, key_copy = tmp_path / "markbook.mbk", tmp_path / "keys.json"
+    call_command("backup", output=str(backup))
+    call_command("keys_backup", output=str(key_copy))
+    return backup, key_copy
+
+
+def _school_rows(rows: dict[str, list[tuple[Any, ...]]], school_id: int) -> dict[str, list]:
+    """The rows of every tenant table that belong to one school."""
+    out = {}
+    for t in tables():
+        if t.school_column is not None:
+            at = t.columns.index(t.school_column)
+            out[t.name] = [r for r in rows[t.name] if r[at] == school_id]
+    return out
+
+
+def _personal_data(world: Any) -> list[bytes]:
+    amy = world.amy
+    return [
+        s.encode()
+        for s in (amy.first_name, amy.last_name, amy.upn, "amy.adams@oakfield.sch.uk", FEEDBACK)
+    ]
+
+
+def test_restore_brings_back_every_row_of_every_table(world, tmp_path, capsys):
+    """SEC-5: back up a populated database, restore it into an empty one: every table
+    comes back row for row, and the access log's chains verify."""
+    _populate(world)
+    before = _rows()
+    assert before["assessment_mark"] and before["audit_auditevent"] and before["tracking_target"] == []
+    backup, key_copy = _backup(tmp_path)
+
+    _empty_database()
+    assert not any(rows for name, rows in _rows().items() if name not in REPLACED)
+    call_command("restore", str(backup), keys=str(key_copy))
+
+    after = _rows()
+    for name in before:
+        assert after[name] == before[name], name
+    assert "restored" in capsys.readouterr().out
+    call_command("audit_verify")
+    # The restored key store opens the encrypted fields again.
+    with school_scope(world.a):
+        assert Pupil.objects.get(pk=world.amy.pk).ethnicity == "WBRI"
+
+
+def test_backup_holds_no_personal_data_in_plaintext(world, tmp_path):
+    """SEC-5: names, UPNs, e-mail addresses and marks are all sealed in the file."""
+    _populate(world)
+    backup, key_copy = _backup(tmp_path)
+    data = backup.read_bytes()
+    for value in _personal_data(world):
+        assert value not in data, value
+    # The keys are not in it either (RET-5): the key store copy is separate.
+    wrapped = json.loads(key_copy.read_text())["schools"][0]["wrapped_key"]
+    assert wrapped.encode() not in data
+
+
+def test_a_deleted_schools_rows_cannot_be_restored_from_an_older_backup(
+    world, tmp_path, capsys
+):
+    """RET-5: destroying school A's key makes a backup taken before unreadable for A,
+    while school B restores whole and the restore counts what it left out."""
+    _populate(world)
+    before = _rows()
+    backup, _ = _backup(tmp_path)
+
+    keys.school_key_destroy(school_id=world.a.pk)
+    key_copy = tmp_path / "keys-after.json"
+    call_command("keys_backup", output=str(key_copy))
+    _empty_database()
+    call_command("restore", str(backup), keys=str(key_copy))
+    out = capsys.readouterr().out
+    assert f"schools whose key is destroyed: {world.a.pk}" in out
+
+    after = _rows()
+    assert _school_rows(after, world.b.pk) == _school_rows(before, world.b.pk)
+    assert all(rows == [] for rows in _school_rows(after, world.a.pk).values())
+    user_ids = {r[0] for r in after["accounts_user"]}
+    # A's people are gone; B's, the trust's administrator and platform staff are back.
+    assert world.amy.user_id not in user_ids and world.teacher.pk not in user_ids
+    assert {world.dee.user_id, world.other_teacher.pk, world.trust_admin.pk} <= user_ids
+    assert world.platform_staff.pk in user_ids
+    school_ids = {r[0] for r in after["schools_school"]}
+    assert school_ids == {world.b.pk}
+    dump = repr(after).encode()
+    for value in _personal_data(world):
+        assert value not in dump, value
+    call_command("audit_verify")
+
+
+def test_restore_counts_what_it_cannot_open(world, tmp_path):
+    """RET-5: the restore's result names the tables and how many rows no key opens."""
+    _populate(world)
+    backup, _ = _backup(tmp_path)
+    keys.school_key_destroy(school_id=world.a.pk)
+    key_copy = tmp_path / "keys-after.json"
+    call_command("keys_backup", output=str(key_copy))
+    _empty_database()
+    result = restore_read(backup, keys_path=key_copy)
+    assert result.unreadable_schools == {world.a.pk}
+    assert result.unreadable["rosters_pupil"] == 3
+    assert result.unreadable["assessment_mark"] == 2
+    assert result.restored["rosters_pupil"] == 1
+
+
+def test_a_backup_after_deletion_leaves_the_school_out(world, tmp_path):
+    """RET-5: a backup made after a school's key is destroyed holds none of its rows."""
+    _populate(world)
+    keys.school_key_destroy(school_id=world.a.pk)
+    backup, key_copy = _backup(tmp_path)
+    _empty_database()
+    result = restore_read(backup, keys_path=key_copy)
+    assert result.unreadable == {}
+    assert result.restored["rosters_pupil"] == 1
+
+
+def test_restore_refuses_a_database_that_holds_data(world, tmp_path):
+    """SEC-5: a restore never mixes a backup with data already there."""
+    backup, key_copy = _backup(tmp_path)
+    with pytest.raises(CommandError, match="a restore needs an empty database"):
+        call_command("restore", str(backup), keys=str(key_copy))
+
+
+def test_restore_refuses_what_is_not_a_backup(world, tmp_path):
+    junk = tmp_path / "junk.mbk"
+    junk.write_bytes(b"not a zip")
+    with pytest.raises(CommandError, match="cannot open"):
+        call_command("restore", str(junk))
+
+
+def test_restore_refuses_an_altered_backup(world, tmp_path):
+    """SEC-5: a chunk swapped between tables fails its integrity check."""
+    import zipfile
+
+    _populate(world)
+    backup, key_copy = _backup(tmp_path)
+    altered = tmp_path / "altered.mbk"
+    with zipfile.ZipFile(backup) as src, zipfile.ZipFile(altered, "w") as dst:
+        pupils = src.read("tables/rosters_pupil.jsonl")
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "tables/rosters_enrolment.jsonl":
+                data = pupils
+            dst.writestr(item, data)
+    _empty_database()
+    with pytest.raises(RestoreRefused, match="fails its integrity check"):
+        restore_read(altered, keys_path=key_copy)
+
+
+def test_master_key_rotation_keeps_backups_and_retires_old_key_copies(
+    world, tmp_path, settings
+):
+    """SEC-5, RET-5: after `keys_rotate_master` the old backup restores with the new key
+    store copy, and a key store copy made before no longer opens."""
+    settings.MARKBOOK_MASTER_KEY = settings.MARKBOOK_MASTER_KEY  # restored after the test
+    settings.DATA_DIR = tmp_path
+    _populate(world)
+    before = _rows()
+    backup, old_copy = _backup(tmp_path)
+    call_command("keys_rotate_master")
+    assert (tmp_path / "master-key.new").read_text().strip() == settings.MARKBOOK_MASTER_KEY
+    new_copy = tmp_path / "keys-new.json"
+    call_command("keys_backup", output=str(new_copy))
+    _empty_database()
+    with pytest.raises(RestoreRefused, match="master key does not open"):
+        restore_read(backup, keys_path=old_copy)
+    restore_read(backup, keys_path=new_copy)
+    assert _rows() == before
