@@ -111,7 +111,9 @@ def test_restore_brings_back_every_row_of_every_table(world, tmp_path, capsys):
     comes back row for row, and the access log's chains verify."""
     _populate(world)
     before = _rows()
-    assert before["assessment_mark"] and before["audit_auditevent"] and before["tracking_target"] == []
+    assert (
+        before["assessment_mark"] and before["audit_auditevent"] and before["tracking_target"] == []
+    )
     backup, key_copy = _backup(tmp_path)
 
     _empty_database()
@@ -140,9 +142,7 @@ def test_backup_holds_no_personal_data_in_plaintext(world, tmp_path):
     assert wrapped.encode() not in data
 
 
-def test_a_deleted_schools_rows_cannot_be_restored_from_an_older_backup(
-    world, tmp_path, capsys
-):
+def test_a_deleted_schools_rows_cannot_be_restored_from_an_older_backup(world, tmp_path, capsys):
     """RET-5: destroying school A's key makes a backup taken before unreadable for A,
     while school B restores whole and the restore counts what it left out."""
     _populate(world)
@@ -233,9 +233,7 @@ def test_restore_refuses_an_altered_backup(world, tmp_path):
         restore_read(altered, keys_path=key_copy)
 
 
-def test_master_key_rotation_keeps_backups_and_retires_old_key_copies(
-    world, tmp_path, settings
-):
+def test_master_key_rotation_keeps_backups_and_retires_old_key_copies(world, tmp_path, settings):
     """SEC-5, RET-5: after `keys_rotate_master` the old backup restores with the new key
     store copy, and a key store copy made before no longer opens."""
     settings.MARKBOOK_MASTER_KEY = settings.MARKBOOK_MASTER_KEY  # restored after the test

@@ -37,8 +37,10 @@ from markbook.core.backup.tables import (
     PLATFORM,
     SCHOOL_LABEL,
     Table,
+    column,
     encode,
     owner_key,
+    related_table,
     school_owner,
     seal,
     tables,
@@ -86,7 +88,9 @@ def _snapshot() -> Iterator[Reader]:
 def _owner_keys() -> dict[str, AESGCM]:
     """Every live owner's backup key (a school without a key yet is given one)."""
     with all_schools():
-        school_ids = list(apps.get_model(SCHOOL_LABEL)._default_manager.values_list("pk", flat=True))
+        school_ids = list(
+            apps.get_model(SCHOOL_LABEL)._default_manager.values_list("pk", flat=True)
+        )
     platform, schools = keys.key_store(ensure_for=school_ids)
     out = {PLATFORM: owner_key(keys.platform_key_unwrap(platform), PLATFORM)}
     for school_id, wrapped in schools.items():
@@ -108,8 +112,7 @@ def backup_write(path: Path) -> dict[str, Any]:
         "created_at": timezone.now().isoformat(),
         "vendor": connection.vendor,
         "migrations": sorted(
-            f"{app}.{name}"
-            for app, name in MigrationRecorder(connection).applied_migrations()
+            f"{app}.{name}" for app, name in MigrationRecorder(connection).applied_migrations()
         ),
         "tables": [],
     }
@@ -118,11 +121,7 @@ def backup_write(path: Path) -> dict[str, Any]:
     person_owners: dict[str, dict[Any, frozenset[str]]] = defaultdict(dict)
     user_refs: dict[Any, set[str]] = defaultdict(set)
     user_fks = {
-        t.name: [
-            f.column
-            for f in t.model._meta.concrete_fields
-            if f.is_relation and f.related_model._meta.db_table == user_table  # type: ignore[union-attr]
-        ]
+        t.name: [column(f) for f in t.model._meta.concrete_fields if related_table(f) == user_table]
         for t in every
     }
     tmp = path.with_name(path.name + ".part")
@@ -177,7 +176,7 @@ def _write_table(
     is_user = table.name == user_table
     keep_owners = is_user or bool(table.person_fks)
     sql = (
-        f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table.name)} "
+        f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table.name)} "  # noqa: S608 - model tables, quoted
         f"ORDER BY {quote(table.pk)}"
     )
     buffers: dict[frozenset[str], list[list[Any]]] = defaultdict(list)
@@ -195,9 +194,7 @@ def _write_table(
             owners: frozenset[str]
             if school_at is not None:
                 school_id = row[school_at]
-                owners = frozenset(
-                    [PLATFORM if school_id is None else school_owner(school_id)]
-                )
+                owners = frozenset([PLATFORM if school_id is None else school_owner(school_id)])
                 if school_id is not None:
                     for at in user_at:
                         if row[at] is not None:

@@ -27,9 +27,11 @@ from markbook.core.backup.tables import (
     PLATFORM,
     REPLACED,
     SCHOOL_LABEL,
+    column,
     decode,
     open_chunk,
     owner_key,
+    related_table,
     school_owner,
     tables,
 )
@@ -64,9 +66,7 @@ def keys_file_read(path: Path) -> tuple[bytes, dict[int, bytes]]:
         raise RestoreRefused(f"cannot read the key store copy {path}: {e}") from e
     if not isinstance(data, dict) or data.get("format") != KEYS_FORMAT:
         raise RestoreRefused(f"{path} is not a Markbook key store copy ({KEYS_FORMAT})")
-    schools = {
-        int(s["school"]): base64.b64decode(s["wrapped_key"] or "") for s in data["schools"]
-    }
+    schools = {int(s["school"]): base64.b64decode(s["wrapped_key"] or "") for s in data["schools"]}
     return base64.b64decode(data["platform"]), schools
 
 
@@ -124,7 +124,7 @@ def _check_empty(with_keys_file: bool) -> None:
         checked += [SchoolKey._meta.db_table, PlatformKey._meta.db_table]
     with connection.cursor() as cursor:
         for name in checked:
-            cursor.execute(f"SELECT COUNT(*) FROM {quote(name)}")
+            cursor.execute(f"SELECT COUNT(*) FROM {quote(name)}")  # noqa: S608 - model tables
             (n,) = cursor.fetchone()
             if n:
                 held.append(f"{name}: {n}")
@@ -192,11 +192,11 @@ def _load(
     backup_id = manifest["backup_id"]
     with connection.cursor() as cursor:
         for name in REPLACED:
-            cursor.execute(f"DELETE FROM {quote(name)}")
+            cursor.execute(f"DELETE FROM {quote(name)}")  # noqa: S608 - model tables
         for entry in manifest["tables"]:
             name, columns = entry["name"], entry["columns"]
             sql = (
-                f"INSERT INTO {quote(name)} ({', '.join(quote(c) for c in columns)}) "
+                f"INSERT INTO {quote(name)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608 - tables checked against the models
                 f"VALUES ({', '.join(['%s'] * len(columns))})"
             )
             with archive.open(f"tables/{name}.jsonl") as lines:
@@ -237,24 +237,24 @@ def _unlink_dangling(cursor: Any, result: RestoreResult) -> None:
         if m._meta.db_table not in result.restored:
             continue
         for f in m._meta.concrete_fields:
-            if f.is_relation and f.related_model is not None:
-                target = f.related_model._meta  # type: ignore[union-attr]
-                target_field = f.target_field.column  # type: ignore[attr-defined]
-                links.append((m._meta.db_table, f.column, f.null, target.db_table, target_field))
+            target = related_table(f)
+            if target is not None:
+                target_column = column(f.target_field)  # type: ignore[attr-defined]
+                links.append((m._meta.db_table, column(f), f.null, target, target_column))
     changed = True
     while changed:
         changed = False
-        for table, column, nullable, target, target_column in links:
+        for table, col, nullable, target, target_column in links:
             where = (
-                f"{quote(column)} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {quote(target)} t "
-                f"WHERE t.{quote(target_column)} = {quote(table)}.{quote(column)})"
+                f"{quote(col)} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {quote(target)} t "  # noqa: S608 - model tables
+                f"WHERE t.{quote(target_column)} = {quote(table)}.{quote(col)})"
             )
             if nullable:
-                cursor.execute(f"UPDATE {quote(table)} SET {quote(column)} = NULL WHERE {where}")
+                cursor.execute(f"UPDATE {quote(table)} SET {quote(col)} = NULL WHERE {where}")  # noqa: S608
                 if cursor.rowcount:
-                    result.unlinked[f"{table}.{column}"] += cursor.rowcount
+                    result.unlinked[f"{table}.{col}"] += cursor.rowcount
             else:
-                cursor.execute(f"DELETE FROM {quote(table)} WHERE {where}")
+                cursor.execute(f"DELETE FROM {quote(table)} WHERE {where}")  # noqa: S608
                 if cursor.rowcount:
                     result.dropped[table] += cursor.rowcount
                     result.restored[table] -= cursor.rowcount

@@ -56,12 +56,24 @@ class Table:
     person_fks: list[tuple[str, str]]  # (column, table) of links to person-owned rows
 
 
-def _school_fk(model: type[models.Model]) -> models.Field | None:
+def column(field: Any) -> str:
+    """A concrete field's column (the stubs allow None, which a concrete field never is)."""
+    return str(field.column)
+
+
+def related_table(field: Any) -> str | None:
+    """The table a relation points at, or None for a plain field."""
+    if not field.is_relation or field.related_model is None:
+        return None
+    return str(field.related_model._meta.db_table)
+
+
+def _school_fk(model: type[models.Model]) -> Any:
     for field in model._meta.concrete_fields:
         related = field.related_model if field.is_relation else None
-        if field.name == "school" and related is not None:
-            if related._meta.label == SCHOOL_LABEL:  # type: ignore[union-attr]
-                return field
+        label = getattr(getattr(related, "_meta", None), "label", None)
+        if field.name == "school" and label == SCHOOL_LABEL:
+            return field
     return None
 
 
@@ -87,27 +99,24 @@ def tables() -> list[Table]:
             if m._meta.db_table in person_tables or _school_fk(m) is not None:
                 continue
             if any(
-                f.is_relation and not f.null and f.related_model._meta.db_table in person_tables  # type: ignore[union-attr]
-                for f in m._meta.concrete_fields
+                not f.null and related_table(f) in person_tables for f in m._meta.concrete_fields
             ):
                 person_tables.add(m._meta.db_table)
                 changed = True
     for m in candidates:
         school = _school_fk(m)
         person_fks = [
-            (f.column, f.related_model._meta.db_table)  # type: ignore[union-attr]
+            (column(f), str(related_table(f)))
             for f in m._meta.concrete_fields
-            if f.is_relation
-            and not f.null
-            and f.related_model._meta.db_table in person_tables  # type: ignore[union-attr]
+            if not f.null and related_table(f) in person_tables
         ]
         found.append(
             Table(
                 model=m,
                 name=m._meta.db_table,
-                columns=[f.column for f in m._meta.concrete_fields],
-                pk=m._meta.pk.column,  # type: ignore[union-attr]
-                school_column=school.column if school is not None else None,
+                columns=[column(f) for f in m._meta.concrete_fields],
+                pk=column(m._meta.pk),
+                school_column=column(school) if school is not None else None,
                 person_fks=person_fks if m._meta.db_table in person_tables else [],
             )
         )
@@ -212,9 +221,7 @@ def seal(
     nonce = os.urandom(12)
     ordered = sorted(owners)
     payload = zlib.compress(json.dumps(rows, separators=(",", ":")).encode(), 6)
-    sealed = AESGCM(chunk_key).encrypt(
-        nonce, payload, _aad(backup_id, table, index, *ordered)
-    )
+    sealed = AESGCM(chunk_key).encrypt(nonce, payload, _aad(backup_id, table, index, *ordered))
     wrapped = {}
     for owner in ordered:
         n = os.urandom(12)
