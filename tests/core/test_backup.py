@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from markbook.assessment.models import Mark
 from markbook.assessment.services import mark_record
@@ -73,7 +73,7 @@ def _empty_database() -> None:
     quote = connection.ops.quote_name
     names = [t.name for t in tables() if t.name not in REPLACED]
     names += [SchoolKey._meta.db_table, PlatformKey._meta.db_table]
-    with all_schools(), connection.cursor() as cursor:
+    with transaction.atomic(), all_schools(), connection.cursor() as cursor:
         for name in reversed(names):
             cursor.execute(f"DELETE FROM {quote(name)}")
     keys.forget_cached_keys()
@@ -233,11 +233,14 @@ def test_restore_refuses_an_altered_backup(world, tmp_path):
         restore_read(altered, keys_path=key_copy)
 
 
-def test_master_key_rotation_keeps_backups_and_retires_old_key_copies(world, tmp_path, settings):
+def test_master_key_rotation_keeps_backups_and_retires_old_key_copies(
+    world, tmp_path, settings, monkeypatch
+):
     """SEC-5, RET-5: after `keys_rotate_master` the old backup restores with the new key
     store copy, and a key store copy made before no longer opens."""
     settings.MARKBOOK_MASTER_KEY = settings.MARKBOOK_MASTER_KEY  # restored after the test
     settings.DATA_DIR = tmp_path
+    monkeypatch.setenv("MARKBOOK_MASTER_KEY", settings.MARKBOOK_MASTER_KEY)  # a deployment's
     _populate(world)
     before = _rows()
     backup, old_copy = _backup(tmp_path)
@@ -250,3 +253,37 @@ def test_master_key_rotation_keeps_backups_and_retires_old_key_copies(world, tmp
         restore_read(backup, keys_path=old_copy)
     restore_read(backup, keys_path=new_copy)
     assert _rows() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_backup_outside_a_transaction_takes_its_own_snapshot(world, tmp_path):
+    """SEC-5: run as the command runs on a serving site, outside any transaction: the
+    SQLite online backup API, or PostgreSQL's serializable read-only snapshot."""
+    assert not connection.in_atomic_block
+    _populate(world)
+    before = _rows()
+    backup, key_copy = _backup(tmp_path)
+    _empty_database()
+    restore_read(backup, keys_path=key_copy)
+    assert _rows() == before
+
+
+def test_master_key_rotation_updates_the_local_secrets_file(world, tmp_path, settings, monkeypatch):
+    """SEC-5: with the master key in the local secrets file, the rotation writes the new
+    key there and leaves no copy of it behind."""
+    monkeypatch.delenv("MARKBOOK_MASTER_KEY", raising=False)
+    settings.MARKBOOK_MASTER_KEY = settings.MARKBOOK_MASTER_KEY  # restored after the test
+    settings.DATA_DIR = tmp_path
+    old = settings.MARKBOOK_MASTER_KEY
+    (tmp_path / "secrets.json").write_text(json.dumps({"MARKBOOK_MASTER_KEY": old}))
+    with school_scope(world.a):
+        amy = Pupil.objects.get(pk=world.amy.pk)
+        amy.ethnicity = "WBRI"
+        amy.save()
+    call_command("keys_rotate_master")
+    stored = json.loads((tmp_path / "secrets.json").read_text())["MARKBOOK_MASTER_KEY"]
+    assert stored == settings.MARKBOOK_MASTER_KEY != old
+    assert not (tmp_path / "master-key.new").exists()
+    keys.forget_cached_keys()
+    with school_scope(world.a):
+        assert Pupil.objects.get(pk=world.amy.pk).ethnicity == "WBRI"
