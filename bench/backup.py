@@ -78,7 +78,8 @@ def _env(data_dir: Path, database_url: str | None) -> dict[str, str]:
 
 
 def _psql(url: str, sql: str) -> None:
-    subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True)
+    quiet = {**os.environ, "PGOPTIONS": "--client-min-messages=warning"}
+    subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True, env=quiet)
 
 
 def measure(name: str, source_url: str | None, target_url: str | None, repeat: int) -> None:

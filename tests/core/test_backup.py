@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
+from markbook.accounts.models import Membership, User
 from markbook.assessment.models import Mark
 from markbook.assessment.services import mark_record
 from markbook.audit import services as audit
@@ -48,6 +50,12 @@ def _populate(world: Any) -> None:
         amy = Pupil.objects.get(pk=world.amy.pk)
         amy.ethnicity = "WBRI"
         amy.save()
+    EmailAddress.objects.create(user=amy.user, email="amy.adams@oakfield.sch.uk", primary=True)
+    # A supply teacher in both schools.
+    supply = f.member(world.a, Membership.Role.TEACHER, email="supply@agency.example")
+    with school_scope(world.b):
+        Membership.objects.create(school=world.b, user=supply, role=Membership.Role.TEACHER)
+    EmailAddress.objects.create(user=supply, email="supply@agency.example", primary=True)
     audit.record(actor=world.admin, school=world.a, action="rosters.pupil.viewed", target=amy)
     audit.record(actor=None, school=None, action="accounts.signin.failed")
 
@@ -165,6 +173,12 @@ def test_a_deleted_schools_rows_cannot_be_restored_from_an_older_backup(world, t
     assert world.amy.user_id not in user_ids and world.teacher.pk not in user_ids
     assert {world.dee.user_id, world.other_teacher.pk, world.trust_admin.pk} <= user_ids
     assert world.platform_staff.pk in user_ids
+    # The supply teacher of both schools is back, through B's key, with their address;
+    # Amy's address is not (a row of a person left out is left out too).
+    supply = User.objects.get(email="supply@agency.example")
+    assert {r[2] for r in after["account_emailaddress"]} == {"supply@agency.example"}
+    with school_scope(world.b):
+        assert Membership.objects.filter(user=supply).count() == 1
     school_ids = {r[0] for r in after["schools_school"]}
     assert school_ids == {world.b.pk}
     restored = repr(after)
@@ -198,6 +212,7 @@ def test_a_backup_after_deletion_leaves_the_school_out(world, tmp_path):
     result = restore_read(backup, keys_path=key_copy)
     assert result.unreadable == {}
     assert result.restored["rosters_pupil"] == 1
+    assert result.restored["account_emailaddress"] == 1  # the supply teacher's, not Amy's
 
 
 def test_restore_refuses_a_database_that_holds_data(world, tmp_path):

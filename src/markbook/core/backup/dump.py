@@ -207,12 +207,19 @@ def _write_table(
                 found: set[str] = set()
                 for at, target in person_at:
                     found |= person_owners[target].get(row[at], frozenset())
-                owners = frozenset(found or [PLATFORM])
+                # A row of a person who was left out is left out too, never sealed for
+                # the platform instead.
+                left_out = any(
+                    person_owners[target].get(row[at]) == frozenset() for at, target in person_at
+                )
+                owners = frozenset(found or ([] if left_out else [PLATFORM]))
             else:
                 owners = frozenset([PLATFORM])
             # A school whose key is gone is already forgotten: its rows are left out.
             live = frozenset(o for o in owners if o in owner_keys)
             if not live:
+                if keep_owners:
+                    person_owners[table.name][row[pk_at]] = frozenset()
                 skipped += 1
                 continue
             if keep_owners:

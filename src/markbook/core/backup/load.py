@@ -195,10 +195,10 @@ def _load(
             cursor.execute(f"DELETE FROM {quote(name)}")  # noqa: S608 - model tables
         for entry in manifest["tables"]:
             name, columns = entry["name"], entry["columns"]
-            sql = (
-                f"INSERT INTO {quote(name)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608 - tables checked against the models
-                f"VALUES ({', '.join(['%s'] * len(columns))})"
-            )
+            head = f"INSERT INTO {quote(name)} ({', '.join(quote(c) for c in columns)}) VALUES "  # noqa: S608 - tables checked against the models
+            one = f"({', '.join(['%s'] * len(columns))})"
+            # Many rows a statement (one round trip each), within the driver's limit.
+            per = max(1, min(500, (connection.features.max_query_params or 65535) // len(columns)))
             with archive.open(f"tables/{name}.jsonl") as lines:
                 for line in lines:
                     chunk = json.loads(line)
@@ -215,7 +215,12 @@ def _load(
                             int(o.split(":")[1]) for o in chunk["k"] if o != PLATFORM
                         }
                         continue
-                    cursor.executemany(sql, [[decode(v) for v in row] for row in rows])
+                    for at in range(0, len(rows), per):
+                        batch = rows[at : at + per]
+                        cursor.execute(
+                            head + ", ".join([one] * len(batch)),
+                            [decode(v) for row in batch for v in row],
+                        )
                     result.restored[name] += len(rows)
         if result.unreadable:
             _unlink_dangling(cursor, result)
