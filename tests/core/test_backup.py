@@ -302,3 +302,16 @@ def test_master_key_rotation_updates_the_local_secrets_file(world, tmp_path, set
     keys.forget_cached_keys()
     with school_scope(world.a):
         assert Pupil.objects.get(pk=world.amy.pk).ethnicity == "WBRI"
+
+
+def test_restore_refuses_without_the_key_store(world, tmp_path):
+    """SEC-5: a restore into an empty database needs the key store copy; another
+    deployment's key store is refused by name, not taken for damage."""
+    _populate(world)
+    backup, _ = _backup(tmp_path)
+    _empty_database()
+    with pytest.raises(CommandError, match="no key store: give the key store copy"):
+        call_command("restore", str(backup))
+    keys.platform_key_wrapped()  # a key store of its own, not the backup's
+    with pytest.raises(RestoreRefused, match="does not hold the key this backup was made with"):
+        restore_read(backup)

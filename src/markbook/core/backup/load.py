@@ -27,6 +27,7 @@ from markbook.core.backup.tables import (
     PLATFORM,
     REPLACED,
     SCHOOL_LABEL,
+    WrongKey,
     column,
     decode,
     open_chunk,
@@ -170,6 +171,10 @@ def restore_read(path: Path, *, keys_path: Path | None = None) -> RestoreResult:
         _check_empty(with_keys_file=keys_path is not None)
         if keys_path is not None:
             platform, schools = keys_file_read(keys_path)
+        elif not PlatformKey.objects.exists():
+            raise RestoreRefused(
+                "this database has no key store: give the key store copy with --keys"
+            )
         else:
             platform, schools = keys.key_store()
         owner_keys, live_schools = _owner_keys(platform, schools)
@@ -204,6 +209,12 @@ def _load(
                     chunk = json.loads(line)
                     try:
                         rows = open_chunk(chunk, owner_keys, backup_id, name)
+                    except WrongKey as e:
+                        raise RestoreRefused(
+                            f"the key store does not hold the key this backup was made with "
+                            f"(for {e.owner}): restore with --keys and the key store copy "
+                            "of the deployment that made the backup"
+                        ) from e
                     except InvalidTag as e:
                         raise RestoreRefused(
                             f"a chunk of {name} fails its integrity check: the backup is "

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -204,8 +205,10 @@ def owner_key(raw_key: bytes, owner: str) -> AESGCM:
     return AESGCM(derived)
 
 
-def _aad(backup_id: str, table: str, index: int, *parts: str) -> bytes:
-    return "|".join([backup_id, table, str(index), *parts]).encode()
+def _aad(backup_id: str, *parts: object) -> bytes:
+    # The rows are bound to their backup, table, position and owners; a wrapped chunk
+    # key to its backup and owner only, so a wrong key tells apart from a moved chunk.
+    return "|".join([backup_id, *map(str, parts)]).encode()
 
 
 def seal(
@@ -226,7 +229,7 @@ def seal(
     for owner in ordered:
         n = os.urandom(12)
         wrapped[owner] = base64.b64encode(
-            n + keys[owner].encrypt(n, chunk_key, _aad(backup_id, table, index, owner))
+            n + keys[owner].encrypt(n, chunk_key, _aad(backup_id, owner))
         ).decode()
     return {
         "i": index,
@@ -234,6 +237,14 @@ def seal(
         "k": wrapped,
         "c": base64.b64encode(nonce + sealed).decode(),
     }
+
+
+class WrongKey(Exception):
+    """An owner's key is present but is not the one the backup was sealed for."""
+
+    def __init__(self, owner: str) -> None:
+        super().__init__(owner)
+        self.owner = owner
 
 
 def open_chunk(
@@ -246,7 +257,10 @@ def open_chunk(
         if key is None:
             continue
         wrapped = base64.b64decode(wrapped_b64)
-        chunk_key = key.decrypt(wrapped[:12], wrapped[12:], _aad(backup_id, table, index, owner))
+        try:
+            chunk_key = key.decrypt(wrapped[:12], wrapped[12:], _aad(backup_id, owner))
+        except InvalidTag as e:
+            raise WrongKey(owner) from e
         sealed = base64.b64decode(chunk["c"])
         payload = AESGCM(chunk_key).decrypt(
             sealed[:12], sealed[12:], _aad(backup_id, table, index, *sorted(chunk["k"]))
