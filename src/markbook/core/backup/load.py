@@ -195,6 +195,14 @@ def _load(
     quote = connection.ops.quote_name
     result = RestoreResult()
     backup_id = manifest["backup_id"]
+    bound = None
+    if connection.vendor == "postgresql":
+        # Server-side binding: the statement is parsed once and the rows stream in a
+        # pipeline. (Django's client-side binding re-splits a long statement each time,
+        # and COPY FROM does not work on tables under row-level security.)
+        import psycopg
+
+        bound = psycopg.Cursor(connection.connection)
     with connection.cursor() as cursor:
         for name in REPLACED:
             cursor.execute(f"DELETE FROM {quote(name)}")  # noqa: S608 - model tables
@@ -226,12 +234,15 @@ def _load(
                             int(o.split(":")[1]) for o in chunk["k"] if o != PLATFORM
                         }
                         continue
-                    for at in range(0, len(rows), per):
-                        batch = rows[at : at + per]
-                        cursor.execute(
-                            head + ", ".join([one] * len(batch)),
-                            [decode(v) for row in batch for v in row],
-                        )
+                    if bound is not None:
+                        bound.executemany(head + one, [[decode(v) for v in row] for row in rows])
+                    else:
+                        for at in range(0, len(rows), per):
+                            batch = rows[at : at + per]
+                            cursor.execute(
+                                head + ", ".join([one] * len(batch)),
+                                [decode(v) for row in batch for v in row],
+                            )
                     result.restored[name] += len(rows)
         if result.unreadable:
             _unlink_dangling(cursor, result)
