@@ -10,6 +10,10 @@ and checks the restored access log with `markbook audit_verify`. On SQLite, and 
 PostgreSQL through a throwaway role without SUPERUSER or BYPASSRLS (so row-level
 security binds, as in production) when `--postgres` gives a superuser URL (default
 postgres://postgres@127.0.0.1:5432/postgres; `--no-postgres` skips it).
+
+Measured (a shared 2-CPU machine, load average about 7; best of 2; the demo trust,
+143,500 rows): SQLite backup 1.38 s (CPU 0.68 s), restore 1.53 s (CPU 0.99 s);
+PostgreSQL backup 2.94 s (CPU 0.99 s), restore 17.93 s (CPU 2.07 s); the file 2.1 MB.
 """
 
 from __future__ import annotations
