@@ -9,14 +9,15 @@ columns.
 
 import base64
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
-from markbook.core.models import SchoolKey
-from markbook.core.tenancy import school_scope
+from markbook.core.models import PlatformKey, SchoolKey
+from markbook.core.tenancy import all_schools, school_scope
 
 _PREFIX = "v1:"
 _cache: dict[int, AESGCM] = {}
@@ -26,16 +27,79 @@ class KeyDestroyed(Exception):
     """The school's data key has been destroyed; its encrypted data is gone."""
 
 
-def _master() -> AESGCM:
-    return AESGCM(base64.urlsafe_b64decode(settings.MARKBOOK_MASTER_KEY))
+def _master(master_key: str | None = None) -> AESGCM:
+    return AESGCM(base64.urlsafe_b64decode(master_key or settings.MARKBOOK_MASTER_KEY))
+
+
+def _wrap(raw: bytes, associated: str, master_key: str | None = None) -> bytes:
+    nonce = os.urandom(12)
+    return nonce + _master(master_key).encrypt(nonce, raw, associated.encode())
+
+
+def _unwrap(wrapped: bytes, associated: str, master_key: str | None = None) -> bytes:
+    return _master(master_key).decrypt(wrapped[:12], wrapped[12:], associated.encode())
+
+
+def unwrap_school_key(school_id: int, wrapped: bytes) -> bytes:
+    """The raw data key of a school from its wrapped form (the backup's key store, SEC-5)."""
+    return _unwrap(wrapped, f"school:{school_id}")
+
+
+def platform_key_unwrap(wrapped: bytes) -> bytes:
+    """The raw platform backup key from its wrapped form (SEC-5)."""
+    return _unwrap(wrapped, "platform")
+
+
+def platform_key_wrapped() -> bytes:
+    """The wrapped platform backup key, created on first use (SEC-5)."""
+    row = PlatformKey.objects.order_by("pk").first()
+    if row is None:
+        row = PlatformKey.objects.create(wrapped_key=_wrap(AESGCM.generate_key(256), "platform"))
+    return bytes(row.wrapped_key)
+
+
+def key_store(ensure_for: Iterable[int] = ()) -> tuple[bytes, dict[int, bytes]]:
+    """The wrapped platform key and every school's wrapped key (b"" when destroyed),
+    first creating the key of each school of `ensure_for` that has none yet."""
+    platform = platform_key_wrapped()
+    with all_schools():
+        schools = {k.school_id: bytes(k.wrapped_key) for k in SchoolKey.objects.all()}
+    for school_id in ensure_for:
+        if school_id not in schools:
+            with school_scope(school_id):
+                schools[school_id] = bytes(school_key_create(school_id=school_id).wrapped_key)
+    return platform, schools
+
+
+def master_rotate(*, new_master_key: str) -> int:
+    """Re-wrap every school key and the platform key under a new master key (SEC-5, RET-5).
+
+    The data keys themselves do not change, so encrypted fields and backups stay
+    readable; what was wrapped under the old master key (an old copy of the key store)
+    is unreadable once the old master key is gone. Returns how many keys were re-wrapped.
+    """
+    _master(new_master_key)  # refuse a malformed key before anything changes
+    count = 0
+    with transaction.atomic(), all_schools():
+        platform_key_wrapped()
+        for row in PlatformKey.objects.select_for_update():
+            raw = _unwrap(bytes(row.wrapped_key), "platform")
+            row.wrapped_key = _wrap(raw, "platform", new_master_key)
+            row.save(update_fields=["wrapped_key"])
+            count += 1
+        for key in SchoolKey.objects.select_for_update().exclude(wrapped_key=b""):
+            context = f"school:{key.school_id}"
+            raw = _unwrap(bytes(key.wrapped_key), context)
+            key.wrapped_key = _wrap(raw, context, new_master_key)
+            key.save(update_fields=["wrapped_key"])
+            count += 1
+    _cache.clear()
+    return count
 
 
 def school_key_create(*, school_id: int) -> SchoolKey:
     """Generate and store a wrapped data key for a new school."""
-    nonce = os.urandom(12)
-    wrapped = nonce + _master().encrypt(
-        nonce, AESGCM.generate_key(256), f"school:{school_id}".encode()
-    )
+    wrapped = _wrap(AESGCM.generate_key(256), f"school:{school_id}")
     return SchoolKey.objects.create(school_id=school_id, wrapped_key=wrapped)
 
 
@@ -58,7 +122,7 @@ def _data_key(school_id: int) -> AESGCM:
         wrapped = bytes(row.wrapped_key)
         if not wrapped:
             raise KeyDestroyed(f"the data key of school {school_id} was destroyed")
-        raw = _master().decrypt(wrapped[:12], wrapped[12:], f"school:{school_id}".encode())
+        raw = _unwrap(wrapped, f"school:{school_id}")
         key = _cache[school_id] = AESGCM(raw)
     return key
 

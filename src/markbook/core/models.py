@@ -31,3 +31,15 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.component} at {self.beat_at:%Y-%m-%d %H:%M}"
+
+
+class PlatformKey(models.Model):
+    """The platform's backup key, wrapped under the master key (SEC-5).
+
+    One row. It encrypts the rows of a backup that belong to no school (trusts, the
+    published notices, platform staff); unlike a key derived from the master key it
+    survives a rotation of the master key (`markbook keys_rotate_master` re-wraps it).
+    """
+
+    wrapped_key = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,51 @@
+"""`markbook restore FILE [--keys KEYFILE]`: a backup into an empty database (SEC-5, RET-5)."""
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from markbook.core.backup import RestoreRefused, restore_read
+
+
+class Command(BaseCommand):
+    help = (
+        "Restore a backup made by `markbook backup` into an empty, migrated database. "
+        "Rows of a school whose key is destroyed cannot be opened: they are counted and "
+        "left out."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="the backup file")
+        parser.add_argument(
+            "--keys",
+            metavar="KEYFILE",
+            help="a copy of the key store made by `markbook keys_backup` (without it, the "
+            "key store already in this database is used)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"no backup file at {path}")
+        keys_path = Path(options["keys"]) if options["keys"] else None
+        if keys_path is not None and not keys_path.is_file():
+            raise CommandError(f"--keys: no key store copy at {keys_path}")
+        try:
+            result = restore_read(path, keys_path=keys_path)
+        except RestoreRefused as e:
+            raise CommandError(str(e)) from e
+        self.stdout.write(f"restored {result.total} rows of {len(result.restored)} tables")
+        if result.unreadable:
+            schools = ", ".join(str(s) for s in sorted(result.unreadable_schools))
+            self.stdout.write(
+                f"left out {sum(result.unreadable.values())} rows that no key can open "
+                f"(schools whose key is destroyed: {schools or 'none'}):"
+            )
+            for table, n in sorted(result.unreadable.items()):
+                self.stdout.write(f"  {table}: {n}")
+        for table, n in sorted(result.dropped.items()):
+            self.stdout.write(f"  left out {n} rows of {table} that belonged to those rows")
+        for column, n in sorted(result.unlinked.items()):
+            self.stdout.write(f"  cleared {n} links in {column} to rows left out")
+        self.stdout.write("Next: markbook audit_verify")
