@@ -51,6 +51,8 @@ ACTIONS: dict[str, str] = {
     "assessment.assignment.deleted": "deleted an assignment",
     "assessment.mark.changed": "changed a mark",
     "audit.event.redacted": "redacted an access-log entry",
+    "audit.addresses.removed": "removed old addresses and account ids from the access log",
+    "audit.events.pruned": "removed old access-log entries behind a checkpoint",
     # The service register and parents' consent (CON-1 to CON-4).
     "consent.demo.seeded": "seeded the demo's online services and parents' consent",
     "consent.register.set_up": "put Markbook and the default consent purposes on the register",

@@ -1,0 +1,148 @@
+"""Benchmark of the access log's verifier (SEC-1): `audit_verify` on a long chain.
+
+    .venv/bin/python bench/audit.py [--events 100000] [--repeat 3] [--postgres URL]
+
+Seeds one school's chain with `--events` events (with `record_many`, in batches of
+10,000: an address, an actor, a target id and a small data dict each, as staff reads
+are) in a throwaway SQLite database (or the PostgreSQL database given, its role
+without SUPERUSER or BYPASSRLS), then times, best of `--repeat`:
+
+- before: the chain rule before the keyed chain (plain SHA-256 of the data, of
+  (actor id, label, address) and of the target id, and of the link), replayed over
+  the same rows read the same way: what `audit_verify` cost under that rule;
+- after: `chains_verify()`, the verifier of the keyed chain (a salted commitment per
+  field, an HMAC per link), as `audit_verify` runs it;
+- heads: the head-file comparison `audit_verify` adds (`heads_check`), after one
+  `audit_heads_write` per 1,000 events (a year of hourly heads is about 8,800 lines).
+
+Measured (a shared 2-CPU machine, load average about 8, SQLite, 100,000 events,
+best of 3): see the figures in the report of issue 13; the script prints them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BATCH = 10_000
+
+
+def _sha(value: object) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return hashlib.sha256(text).hexdigest()
+
+
+def legacy_verify(school_id: int) -> int:
+    """The verifier's work under the chain rule before the keyed chain (digests of who
+    and whom, an unkeyed link hash), over the same rows; the events read."""
+    from markbook.audit.models import AuditEvent
+    from markbook.core.tenancy import all_schools
+
+    count = 0
+    with all_schools():
+        events = AuditEvent.objects.filter(school_id=school_id).order_by("seq").iterator(2000)
+        for e in events:
+            _sha(e.data)
+            actor = _sha({"actor_id": e.actor_id, "actor_label": e.actor_label, "ip": e.ip})
+            target = _sha({"target_id": e.target_id})
+            _sha(
+                {
+                    "school": e.school_id,
+                    "seq": e.seq,
+                    "at": e.at.isoformat(),
+                    "action": e.action,
+                    "target_type": e.target_type,
+                    "actor_digest": actor,
+                    "target_digest": target,
+                    "data_digest": e.data_digest,
+                    "prev": e.prev_hash,
+                }
+            )
+            count += 1
+    return count
+
+
+def seed(events: int, heads_every: int) -> int:
+    from markbook.audit import services as audit
+    from markbook.audit.context import Origin, current
+    from markbook.schools.services import school_create
+
+    made = school_create(name="Bench audit", admin_email="admin@bench.example")
+    token = current.set(Origin(ip="203.0.113.7"))
+    heads = getattr(audit, "heads_write", None)
+    try:
+        written = 0
+        while written < events:
+            n = min(BATCH, events - written)
+            audit.record_many(
+                actor=made.admin,
+                school=made.school,
+                events=[
+                    ("rosters.pupil.viewed", None, {"pupil": i % 1500, "page": "record"})
+                    for i in range(n)
+                ],
+            )
+            written += n
+            if heads is not None:
+                for _ in range(max(1, n // heads_every)):
+                    heads()
+    finally:
+        current.reset(token)
+    return made.school.pk
+
+
+def best(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - began)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL database to use")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="markbook-bench-audit-") as tmp:
+        os.environ["DATABASE_URL"] = args.postgres or f"sqlite:///{tmp}/bench.sqlite3"
+        os.environ["MARKBOOK_DATA_DIR"] = tmp
+        os.environ["MARKBOOK_AUDIT_HEAD_FILE"] = f"{tmp}/audit-heads.log"
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "markbook.settings")
+        sys.path.insert(0, str(ROOT / "src"))
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("migrate", verbosity=0, interactive=False)
+        from django.db import connection
+
+        from markbook.audit import services as audit
+
+        began = time.perf_counter()
+        school_id = seed(args.events, 1000)
+        print(f"seeded {args.events} events in {time.perf_counter() - began:.1f} s")
+        before = best(lambda: legacy_verify(school_id), args.repeat)
+        after = best(lambda: audit.chains_verify(school_id=school_id), args.repeat)
+        result = audit.chains_verify(school_id=school_id)
+        assert not result.breaks, result.breaks
+        print(f"{connection.vendor}, {result.events} events, best of {args.repeat}:")
+        print(f"  before (unkeyed rule, replayed): {before:.2f} s")
+        print(f"  after  (chains_verify):          {after:.2f} s  ({after / before:.2f}x)")
+        check = getattr(audit, "heads_check", None)
+        if check is not None:
+            heads = best(check, args.repeat)
+            print(f"  heads  (heads_check):            {heads:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
