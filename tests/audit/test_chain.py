@@ -36,9 +36,14 @@ def chain(world: World) -> list[AuditEvent]:
 
 def sql(statement: str, params: list) -> None:  # type: ignore[type-arg]
     """Tamper as an attacker with database access would: below the ORM, every school
-    visible (on PostgreSQL row-level security would hide the rows otherwise)."""
+    visible (on PostgreSQL row-level security would hide the rows otherwise), the
+    append-only trigger disabled as the table's owner can (migration 0006)."""
     with all_schools(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER markbook_audit_append_only")
         cursor.execute(statement, params)
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER markbook_audit_append_only")
 
 
 def verify(*args: str) -> tuple[str, str, bool]:

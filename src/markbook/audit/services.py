@@ -484,7 +484,9 @@ def verify_chain(school_id: int | None, *, upto: int | None = None) -> Break | N
         checkpoint = _checkpoint(school_id)
         if checkpoint is not None:
             if checkpoint.mac != rule.checkpoint_mac(_checkpoint_values(checkpoint), key):
-                return Break(school_id, checkpoint.last_seq, 0, "checkpoint does not match its seal")
+                return Break(
+                    school_id, checkpoint.last_seq, 0, "checkpoint does not match its seal"
+                )
             prev, expected_seq = checkpoint.last_hash, checkpoint.last_seq + 1
         events = AuditEvent.objects.filter(_chain(school_id), seq__gte=expected_seq)
         if upto is not None:

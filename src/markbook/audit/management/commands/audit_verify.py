@@ -57,8 +57,7 @@ class Command(BaseCommand):
             )
         for b in tampered:
             self.stderr.write(
-                f"tampered: {_chain(b.school_id)}, seq {b.seq} (event id {b.event_id}): "
-                f"{b.reason}"
+                f"tampered: {_chain(b.school_id)}, seq {b.seq} (event id {b.event_id}): {b.reason}"
             )
         if heads.unreadable:
             lines = ", ".join(str(n) for n in heads.unreadable)
@@ -66,6 +65,7 @@ class Command(BaseCommand):
         raise CommandError(
             f"{len(result.breaks) + len(tampered)} of {result.chains} chains broken "
             f"({result.events} events)"
+            + ("; the head file has unreadable lines" * bool(heads.unreadable))
         )
 
 
