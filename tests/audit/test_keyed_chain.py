@@ -20,7 +20,7 @@ from markbook.audit import services as audit
 from markbook.audit.context import Origin, current
 from markbook.audit.models import AuditCheckpoint, AuditEvent
 from markbook.core.tenancy import all_schools
-from tests.audit.test_chain import TABLE, sql, verify
+from tests.audit.test_chain import TABLE, sql, trigger_off, verify
 from tests.conftest import World
 
 ADDRESS = "198.51.100.23"
@@ -264,7 +264,7 @@ def test_heads_are_appended_when_chains_move(world: World, log, head_file: Path)
     audit.record(actor=world.admin, school=world.a, action="rosters.pupil.viewed")
     assert heads.heads_write() == 1
     assert len(head_file.read_text().splitlines()) == 3
-    out_, err, failed = verify()
+    _, err, failed = verify()
     assert not failed, err
 
 
@@ -280,7 +280,7 @@ def test_a_deleted_schools_heads_no_longer_count(world: World, log, head_file: P
     heads.heads_write()
     audit.school_chain_delete(school_id=world.a.pk)
     assert json.loads(head_file.read_text().splitlines()[-1])["deleted"] is True
-    out, err, failed = verify()
+    _, err, failed = verify()
     assert not failed, err
     # The chain starts again for the school (the demo re-seeds so): no old head holds it.
     audit.record(actor=world.admin, school=world.a, action="rosters.pupil.viewed")
@@ -347,14 +347,19 @@ def test_a_forged_or_deleted_checkpoint_is_reported(world: World, log):
     with all_schools():
         checkpoint = AuditCheckpoint.objects.get(school=world.a)
     guard = "markbook_audit_checkpoint_guard"
-    with all_schools(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {guard}")
-        cursor.execute(f"UPDATE {table} SET last_seq = 2 WHERE id = %s", [checkpoint.pk])
+
+    def tamper(statement: str) -> None:
+        with all_schools(), connection.cursor() as cursor:
+            if connection.vendor != "postgresql":
+                cursor.execute(statement, [checkpoint.pk])
+                return
+            with trigger_off(cursor, table, guard):
+                cursor.execute(statement, [checkpoint.pk])
+
+    tamper(f"UPDATE {table} SET last_seq = 2 WHERE id = %s")
     broken = audit.verify_chain(world.a.pk)
     assert broken is not None and broken.reason == "checkpoint does not match its seal"
-    with all_schools(), connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} WHERE id = %s", [checkpoint.pk])
+    tamper(f"DELETE FROM {table} WHERE id = %s")
     broken = audit.verify_chain(world.a.pk)
     assert broken is not None and (broken.seq, broken.reason) == (4, "expected sequence 1")
 
@@ -374,9 +379,13 @@ def test_a_forged_or_deleted_checkpoint_is_reported(world: World, log):
     ],
 )
 def test_the_trigger_refuses_a_plain_update_or_delete(world: World, log, statement: str):
-    with all_schools(), connection.cursor() as cursor:
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            cursor.execute(statement, [log[1].pk])
+    with (
+        all_schools(),
+        connection.cursor() as cursor,
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+    ):
+        cursor.execute(statement, [log[1].pk])
     assert audit.verify_chain(world.a.pk) is None
 
 

@@ -59,9 +59,10 @@ def _read() -> tuple[list[dict[str, Any]], list[int]]:
                 school = line["school"]
                 if not (school is None or isinstance(school, int)):
                     raise ValueError(school)
-                if not line.get("deleted"):
-                    if not isinstance(line["seq"], int) or not isinstance(line["hash"], str):
-                        raise ValueError(line)
+                if not line.get("deleted") and not (
+                    isinstance(line["seq"], int) and isinstance(line["hash"], str)
+                ):
+                    raise ValueError(line)
             except (ValueError, KeyError, TypeError):
                 unreadable.append(number)
                 continue
