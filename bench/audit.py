@@ -28,6 +28,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,7 +99,7 @@ def seed(events: int, heads_every: int) -> int:
     return made.school.pk
 
 
-def best(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
+def best(fn: Callable[[], object], repeat: int) -> float:
     times = []
     for _ in range(repeat):
         began = time.perf_counter()

@@ -111,12 +111,12 @@ class _SaltsWithout(Func):
         super().__init__(F("salts"))
         self.names = names
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:  # type: ignore[type-arg]
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         sql, params = compiler.compile(self.source_expressions[0])
         paths = ", ".join("%s" for _ in self.names)
         return f"json_remove({sql}, {paths})", [*params, *(f"$.{n}" for n in self.names)]
 
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:  # type: ignore[type-arg]
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         sql, params = compiler.compile(self.source_expressions[0])
         return f"({sql} - %s::text[])", [*params, list(self.names)]
 
