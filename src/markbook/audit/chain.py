@@ -46,6 +46,10 @@ ADDRESS_FIELDS = ("actor_id", "actor_label", "ip", "user_ref")
 
 CHANGED = "event hash does not match its content"
 DATA_CHANGED = "data does not match its digest"
+UNSEALED = (
+    "event not sealed with the keyed chain (its chain did not verify when migration "
+    "0005 resealed the log, or its digests were removed)"
+)
 
 
 def canonical(value: Any) -> bytes:
@@ -106,6 +110,8 @@ def check(values: dict[str, Any], key: bytes) -> str:
     redacted = values["redacted_at"] is not None
     salts = values["salts"] if isinstance(values["salts"], dict) else {}
     digests = values["digests"] if isinstance(values["digests"], dict) else {}
+    if not digests:
+        return UNSEALED
     for name in REMOVABLE:
         salt = salts.get(name)
         if salt is None:
