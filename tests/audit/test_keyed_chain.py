@@ -431,3 +431,28 @@ def test_the_audit_key_is_not_the_hash_key_and_can_be_set(settings):
 def test_unknown_school_for_verify_still_a_clear_error(world: World):
     with pytest.raises(CommandError, match="no school with id"):
         call_command("audit_verify", "--school", "0", stdout=StringIO(), stderr=StringIO())
+
+
+def test_an_event_without_its_address_still_says_what_was_done(world: World):
+    from markbook.audit.describe import Names, what
+    from markbook.core.tenancy import school_scope
+
+    event = audit.record(
+        actor=world.teacher,
+        school=world.a,
+        action="rosters.pupil.moved",
+        target=world.amy,
+        data={
+            "pupil": world.amy.pk,
+            "from_class": world.class_7a.pk,
+            "to_class": world.class_7b.pk,
+        },
+    )
+    with school_scope(world.a):
+        before = what(stored(event.pk), Names([stored(event.pk)], world.a))
+    audit.events_redact_addresses(school_id=world.a.pk, before=timezone.now())
+    redacted = stored(event.pk)
+    assert redacted.redacted_at is not None and redacted.actor_id is None
+    with school_scope(world.a):
+        assert what(redacted, Names([redacted], world.a)) == before
+    assert "Amy" in before and "7A" in before, before

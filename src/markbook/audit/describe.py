@@ -252,6 +252,13 @@ class Row:
         return self.events[-1].at if self.events else self.event.at
 
 
+def _described(event: AuditEvent) -> bool:
+    """Whether the event's data is what it recorded: not replaced by a redaction (an
+    event whose addresses alone were removed, RET-1, keeps its data)."""
+    data = event.data
+    return isinstance(data, dict) and not (event.redacted_at and data.get("redacted") is True)
+
+
 def _references(events: Iterable[AuditEvent]) -> dict[str, set[int]]:
     ids: dict[str, set[int]] = {label: set() for label in KINDS}
     for e in events:
@@ -259,7 +266,7 @@ def _references(events: Iterable[AuditEvent]) -> dict[str, set[int]]:
             ids[e.target_type].add(int(e.target_id))
         if e.actor_id is not None:
             ids["accounts.user"].add(e.actor_id)
-        if e.redacted_at is None and isinstance(e.data, dict):
+        if _described(e):
             for key, label in DATA_REFERENCES.items():
                 value = e.data.get(key)
                 if isinstance(value, int) and not isinstance(value, bool):
@@ -375,7 +382,7 @@ def _changes(data: dict[str, Any]) -> list[str]:
 def what(event: AuditEvent, names: Names) -> str:
     """The action as a phrase, with what it changed where the event says."""
     text = phrase(event.action)
-    data = event.data if event.redacted_at is None and isinstance(event.data, dict) else {}
+    data = event.data if _described(event) else {}
     refs = []
     for key, label in DATA_REFERENCES.items():
         value = data.get(key)
