@@ -1,7 +1,13 @@
 """The access log (SEC-1): append-only, hash-chained, one chain per school.
 
 `record()` is called from services (never views) with a dotted action name, for
-every change and for every read of pupil data by staff.
+every change and for every read of pupil data by staff. The chain is keyed and
+commits to each field on its own (audit/chain.py), so values can be removed
+(erasure, DSR-4; addresses and user ids after 365 days, RET-1:
+`events_redact_addresses`) and old events pruned behind a sealed checkpoint
+(`events_prune`) while it still verifies; its heads are also written outside the
+database (audit/heads.py). Only the paths here change or delete events: on
+PostgreSQL a trigger refuses any other UPDATE or DELETE (`_sanctioned`).
 """
 
 from collections.abc import Callable, Iterator
