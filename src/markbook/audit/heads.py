@@ -96,7 +96,10 @@ def heads_write() -> int:
 
 
 def chain_deleted(school_id: int) -> None:
-    """Note in the file that the school's whole chain went with the school."""
+    """Note in the file that the school's whole chain went with the school (no file
+    yet: no head of it was written, nothing to note)."""
+    if not head_file().exists():
+        return
     _append([{"at": timezone.now().isoformat(), "school": school_id, "deleted": True}])
 
 
