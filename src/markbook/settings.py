@@ -17,6 +17,13 @@ _secrets = local_secrets.load(DATA_DIR)
 SECRET_KEY = _secrets["DJANGO_SECRET_KEY"]
 MARKBOOK_MASTER_KEY = _secrets["MARKBOOK_MASTER_KEY"]
 MARKBOOK_HASH_KEY = _secrets["MARKBOOK_HASH_KEY"]
+# The access log's chain key (SEC-1): HMAC of every link. Empty: derived from
+# MARKBOOK_HASH_KEY (audit/chain.py audit_key). Kept outside the database, so that
+# someone who can write the database cannot reseal a rewritten chain.
+MARKBOOK_AUDIT_KEY = env_str("MARKBOOK_AUDIT_KEY")
+# Where `audit_heads_write` appends each chain's head (JSON lines, append-only) and
+# `audit_verify` compares them: outside the database (SEC-1).
+MARKBOOK_AUDIT_HEAD_FILE = env_str("MARKBOOK_AUDIT_HEAD_FILE", str(DATA_DIR / "audit-heads.log"))
 # SEC-4: MARKBOOK_ENV=production is a deployment behind a TLS-terminating proxy
 # (docs/deployment.md): debug off whatever MARKBOOK_DEBUG says, secure cookies, HSTS,
 # HTTPS redirects; `markbook check --deploy` is clean with it (tests/core/test_production.py).

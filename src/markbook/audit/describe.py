@@ -51,6 +51,8 @@ ACTIONS: dict[str, str] = {
     "assessment.assignment.deleted": "deleted an assignment",
     "assessment.mark.changed": "changed a mark",
     "audit.event.redacted": "redacted an access-log entry",
+    "audit.addresses.removed": "removed old addresses and account ids from the access log",
+    "audit.events.pruned": "removed old access-log entries behind a checkpoint",
     # The service register and parents' consent (CON-1 to CON-4).
     "consent.demo.seeded": "seeded the demo's online services and parents' consent",
     "consent.register.set_up": "put Markbook and the default consent purposes on the register",
@@ -266,6 +268,13 @@ class Row:
         return self.events[-1].at if self.events else self.event.at
 
 
+def _described(event: AuditEvent) -> bool:
+    """Whether the event's data is what it recorded: not replaced by a redaction (an
+    event whose addresses alone were removed, RET-1, keeps its data)."""
+    data = event.data
+    return isinstance(data, dict) and not (event.redacted_at and data.get("redacted") is True)
+
+
 def _references(events: Iterable[AuditEvent]) -> dict[str, set[int]]:
     ids: dict[str, set[int]] = {label: set() for label in KINDS}
     for e in events:
@@ -273,7 +282,7 @@ def _references(events: Iterable[AuditEvent]) -> dict[str, set[int]]:
             ids[e.target_type].add(int(e.target_id))
         if e.actor_id is not None:
             ids["accounts.user"].add(e.actor_id)
-        if e.redacted_at is None and isinstance(e.data, dict):
+        if _described(e):
             for key, label in DATA_REFERENCES.items():
                 value = e.data.get(key)
                 if isinstance(value, int) and not isinstance(value, bool):
@@ -389,7 +398,7 @@ def _changes(data: dict[str, Any]) -> list[str]:
 def what(event: AuditEvent, names: Names) -> str:
     """The action as a phrase, with what it changed where the event says."""
     text = phrase(event.action)
-    data = event.data if event.redacted_at is None and isinstance(event.data, dict) else {}
+    data = event.data if _described(event) else {}
     refs = []
     for key, label in DATA_REFERENCES.items():
         value = data.get(key)

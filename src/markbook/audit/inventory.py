@@ -2,8 +2,8 @@
 
 Audit rows are redacted, never deleted (DSR-4): when a person is erased, `data`
 naming them is replaced and who did it and to whom are blanked; the hash chain
-covers their digests, not the values, so it can still prove nothing was altered
-(SEC-1).
+covers their salted digests, not the values, so it can still prove nothing was
+altered (SEC-1). IP addresses and user ids go the same way after 365 days (RET-1).
 """
 
 from markbook.privacy.inventory import (
@@ -41,8 +41,9 @@ declare(
     subject="actor_id",
     description="One entry of the append-only, hash-chained access log (SEC-1).",
     personal={
-        # Blanked on erasure (DSR-4): the chain covers their digests (actor_digest,
-        # target_digest), so the event stays and the chain still verifies.
+        # Blanked on erasure (DSR-4), and who did it and from where after 365 days
+        # (RET-1): the chain covers their salted digests (digests), so the event stays
+        # and the chain still verifies.
         "actor_id": _logged(Category.ACCOUNTABILITY, ACCOUNTABILITY + "who did it", Erasure.BLANK),
         "actor_label": _logged(
             Category.ACCOUNTABILITY, ACCOUNTABILITY + "who did it, as named then", Erasure.BLANK
@@ -60,8 +61,9 @@ declare(
         "user_ref": _logged(
             Category.ACCOUNTABILITY, ACCOUNTABILITY + "whose account it was about", Erasure.BLANK
         ),
-        # The chain's proof of who did it: a SHA-256 of the values, kept with the chain.
-        "actor_digest": _logged(Category.ACCOUNTABILITY, ACCOUNTABILITY + "prove who did it"),
+        # The chain's proof of each field: salted digests, kept with the chain; once a
+        # value and its salt are removed, its digest no longer reveals it.
+        "digests": _logged(Category.ACCOUNTABILITY, ACCOUNTABILITY + "prove who did it"),
         "data": _logged(
             Category.ACCOUNTABILITY,
             ACCOUNTABILITY + "what changed, old and new values (DSR-3)",
@@ -76,7 +78,7 @@ declare(
         "action",
         "target_type",
         "data_digest",
-        "target_digest",
+        "salts",
         "prev_hash",
         "hash",
         "redacted_at",

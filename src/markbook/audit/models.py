@@ -3,6 +3,8 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django_scopes import ScopedManager
 
+from markbook.core.tenancy import SchoolScopedManager
+
 
 class AppendOnlyError(Exception):
     """An attempt to change or delete an access-log entry other than by redaction (SEC-1)."""
@@ -32,19 +34,29 @@ class AuditEventManager(_ScopedAppendOnly):
 # The only fields a saved event may change: its data, replaced when redacted (DSR-4),
 # and who did it and to whom, blanked when that person's data is erased.
 REDACTABLE = frozenset(
-    {"data", "redacted_at", "actor_id", "actor_label", "ip", "target_id", "pupil_ref", "user_ref"}
+    {
+        "data",
+        "redacted_at",
+        "actor_id",
+        "actor_label",
+        "ip",
+        "target_id",
+        "pupil_ref",
+        "user_ref",
+        "salts",
+    }
 )
 
 
 class AuditEvent(models.Model):
     """One entry of the append-only, hash-chained access log (SEC-1).
 
-    Each school has its own chain (`school` null: the platform's chain). `hash`
-    covers the previous hash, the event's fields and `data_digest`, so a redacted
-    `data` (DSR-4: audit rows are redacted, never deleted) keeps the chain intact.
-    Events written with `actor_digest` and `target_digest` are chained on those
-    digests instead of who did it and to whom, so the person's identifiers can be
-    blanked too when their data is erased (DSR-4) and the chain still verifies.
+    Each school has its own chain (`school` null: the platform's chain). `hash` is an
+    HMAC (audit key, outside the database) over the previous hash, the fixed fields
+    and a salted digest of each other field (`digests`, `data_digest`; audit/chain.py),
+    so a field's value can be removed with its salt (RET-1: addresses and user ids
+    after 365 days; DSR-4: an erased person; `redacted_at` set) and the chain still
+    verifies, while any changed value is detected.
     """
 
     school = models.ForeignKey(
@@ -59,14 +71,17 @@ class AuditEvent(models.Model):
     target_id = models.CharField(max_length=64, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     data = models.JSONField(default=dict)
+    # The salted digest of `data` (its salt in `salts["data"]`).
     data_digest = models.CharField(max_length=64)
-    # SHA-256 of (actor_id, actor_label, ip) and of target_id; blank on events written
-    # before they existed, which the chain covers by value (audit/services.py).
-    actor_digest = models.CharField(max_length=64, blank=True, default="")
-    target_digest = models.CharField(max_length=64, blank=True, default="")
+    # The salted digest of each of actor_id, actor_label, ip, target_id, pupil_ref and
+    # user_ref (audit/chain.py), chained by `hash`; never changed.
+    digests = models.JSONField(default=dict)
+    # The random salt of each digest; a field's salt goes when its value is removed,
+    # so that its digest no longer reveals it (an address could be guessed otherwise).
+    salts = models.JSONField(default=dict)
     # The pupil and the account the event is about (its target, or an id in its data
     # under "pupil", "user", "teacher"...): an index, so that a person's events are
-    # found without reading the whole log (DSR-4). Not chained: derived from what is.
+    # found without reading the whole log (DSR-4). Chained like the other fields.
     pupil_ref = models.BigIntegerField(null=True, blank=True)
     user_ref = models.BigIntegerField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
@@ -97,8 +112,8 @@ class AuditEvent(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Insert a new event; a saved one may only be redacted (SEC-1, DSR-4).
 
-        A redaction saves exactly `data` and `redacted_at` (with `redacted_at` set);
-        the hash chain covers `data_digest`, not `data`, so it stays verifiable.
+        A redaction saves `data`, `redacted_at` (set) and `salts`, and may blank
+        REDACTABLE fields; the chain covers their digests, so it stays verifiable.
         """
         if self._state.adding:
             # Never an UPDATE disguised as a new object with an existing primary key.
@@ -107,7 +122,7 @@ class AuditEvent(models.Model):
             fields = kwargs.get("update_fields")
             if (
                 fields is None
-                or not {"data", "redacted_at"} <= set(fields) <= REDACTABLE
+                or not {"data", "redacted_at", "salts"} <= set(fields) <= REDACTABLE
                 or self.redacted_at is None
             ):
                 raise AppendOnlyError(
@@ -117,3 +132,36 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError(f"access-log event {self.pk} cannot be deleted")  # SEC-1
+
+
+class AuditCheckpoint(models.Model):
+    """A verified point of a school's chain (`school` null: the platform's) behind
+    which its events were pruned (SEC-1, RET-1): the chain is verified from here.
+
+    `last_seq` and `last_hash` are those of the last event pruned, `count` how many
+    events that prune deleted, `at` when, `verified` that they verified first; `mac`
+    seals it with the audit key, so that no checkpoint can be forged to hide a gap.
+    """
+
+    school = models.ForeignKey(
+        "schools.School", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    last_seq = models.PositiveBigIntegerField()
+    last_hash = models.CharField(max_length=64)
+    count = models.PositiveBigIntegerField()
+    at = models.DateTimeField()
+    verified = models.BooleanField(default=False)
+    mac = models.CharField(max_length=64)
+
+    objects = SchoolScopedManager()
+
+    class Meta:
+        ordering = ["school_id", "last_seq"]
+        constraints = [
+            models.UniqueConstraint("school", "last_seq", name="audit_checkpoint_per_chain"),
+            models.UniqueConstraint(
+                "last_seq",
+                condition=models.Q(school__isnull=True),
+                name="audit_checkpoint_platform_chain",
+            ),
+        ]

@@ -1,61 +1,34 @@
 """The access log (SEC-1): append-only, hash-chained, one chain per school.
 
 `record()` is called from services (never views) with a dotted action name, for
-every change and for every read of pupil data by staff.
+every change and for every read of pupil data by staff. The chain is keyed and
+commits to each field on its own (audit/chain.py), so values can be removed
+(erasure, DSR-4; addresses and user ids after 365 days, RET-1:
+`events_redact_addresses`) and old events pruned behind a sealed checkpoint
+(`events_prune`) while it still verifies; its heads are also written outside the
+database (audit/heads.py). Only the paths here change or delete events: on
+PostgreSQL a trigger refuses any other UPDATE or DELETE (`_sanctioned`).
 """
 
-import hashlib
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import connection, models, transaction
+from django.db.models import F, Func, JSONField
 from django.utils import timezone
+from django.utils.ipv6 import clean_ipv6_address
 
+from markbook.audit import chain as rule
+from markbook.audit.chain import GENESIS, REMOVABLE
 from markbook.audit.context import current
-from markbook.audit.models import AuditEvent
+from markbook.audit.models import AuditCheckpoint, AuditEvent
 from markbook.core.rows import insert_rows
 from markbook.core.tenancy import all_schools
 
-GENESIS = "0" * 64
-
-
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
-
-
-def _digest(data: dict) -> str:
-    return hashlib.sha256(_canonical(data)).hexdigest()
-
-
-_LINKED = (
-    "school_id",
-    "seq",
-    "at",
-    "actor_id",
-    "actor_label",
-    "action",
-    "target_type",
-    "target_id",
-    "ip",
-    "data_digest",
-    "actor_digest",
-    "target_digest",
-    "prev_hash",
-)
-
-
-def _actor_digest_of(values: dict[str, Any]) -> str:
-    """The digest of who did it: the chain covers it, not the values (DSR-4)."""
-    return _digest(
-        {"actor_id": values["actor_id"], "actor_label": values["actor_label"], "ip": values["ip"]}
-    )
-
-
-def _target_digest_of(values: dict[str, Any]) -> str:
-    """The digest of to whom (the target's id): the chain covers it, not the id (DSR-4)."""
-    return _digest({"target_id": values["target_id"]})
+__all__ = ["GENESIS", "REMOVABLE"]
 
 
 # Keys of an event's data holding a pupil's id, and those holding an account's (DSR-4).
@@ -86,67 +59,82 @@ def person_refs(target_type: str, target_id: str, data: Any) -> tuple[int | None
     return pupil, user
 
 
+def _values(event: AuditEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in _COLUMNS}
+
+
+_COLUMNS = (
+    "school_id",
+    "seq",
+    "at",
+    "action",
+    "target_type",
+    *REMOVABLE,
+    "data",
+    "data_digest",
+    "digests",
+    "salts",
+    "prev_hash",
+    "hash",
+    "redacted_at",
+)
+
+
 def _link_hash(event: AuditEvent) -> str:
-    return _link_hash_of({name: getattr(event, name) for name in _LINKED})
+    """The event's hash as its stored values give it (audit/chain.py)."""
+    return rule.link_hash(_values(event))
 
 
-def _link_hash_of(values: dict[str, Any]) -> str:
-    """The event's hash from its column values (attnames), as stored.
-
-    An event with `actor_digest` (every event written since erasure existed) is
-    chained on the digests of who did it and to whom, so that those can be blanked
-    when the person is erased (DSR-4); an older one on the values themselves."""
-    if values.get("actor_digest"):
-        body = {
-            "school": values["school_id"],
-            "seq": values["seq"],
-            "at": values["at"].isoformat(),
-            "action": values["action"],
-            "target_type": values["target_type"],
-            "actor_digest": values["actor_digest"],
-            "target_digest": values["target_digest"],
-            "data_digest": values["data_digest"],
-            "prev": values["prev_hash"],
-        }
-        return hashlib.sha256(_canonical(body)).hexdigest()
-    body = {
-        "school": values["school_id"],
-        "seq": values["seq"],
-        "at": values["at"].isoformat(),
-        "actor_id": values["actor_id"],
-        "actor_label": values["actor_label"],
-        "action": values["action"],
-        "target_type": values["target_type"],
-        "target_id": values["target_id"],
-        "ip": values["ip"],
-        "data_digest": values["data_digest"],
-        "prev": values["prev_hash"],
-    }
-    return hashlib.sha256(_canonical(body)).hexdigest()
+def _ip(value: str | None) -> str | None:
+    """The address as the database stores it (an IPv6 address in its short form), so
+    that its digest matches what is read back."""
+    return clean_ipv6_address(value) if value and ":" in value else value
 
 
-def _identities_intact(event: AuditEvent) -> str:
-    """Why the event's who and whom do not match their digests, or "" (SEC-1).
+@contextmanager
+def _sanctioned(mode: str) -> Iterator[None]:
+    """Let this transaction change the log the one way `mode` names ("redact",
+    "prune", "chain_delete"): on PostgreSQL the log's trigger refuses every other
+    UPDATE and DELETE (migration 0006). Inside a transaction; the setting is local
+    to it, and cleared again when the block ends."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('markbook.audit_write', %s, true)", [mode])
+    yield
+    # Not on an error: the transaction (or savepoint) rolls back, and the setting with it.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('markbook.audit_write', '', true)")
 
-    A redacted event (DSR-4) may have them blanked; changed to anything else, or
-    blanked without a redaction, is tampering."""
-    if not event.actor_digest:
-        return ""  # an older event: covered by value in its hash
-    values = {name: getattr(event, name) for name in _LINKED}
-    redacted = event.redacted_at is not None
-    actor_blank = event.actor_id is None and event.actor_label == "" and event.ip is None
-    if _actor_digest_of(values) != event.actor_digest and not (redacted and actor_blank):
-        return "event hash does not match its content"
-    if _target_digest_of(values) != event.target_digest and not (
-        redacted and event.target_id == ""
-    ):
-        return "event hash does not match its content"
-    return ""
+
+class _SaltsWithout(Func):
+    """`salts` without the salts of `names`: their values are removed (audit/chain.py)."""
+
+    output_field = JSONField()
+
+    def __init__(self, *names: str) -> None:
+        super().__init__(F("salts"))
+        self.names = names
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        sql, params = compiler.compile(self.source_expressions[0])
+        paths = ", ".join("%s" for _ in self.names)
+        return f"json_remove({sql}, {paths})", [*params, *(f"$.{n}" for n in self.names)]
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql} - %s::text[])", [*params, list(self.names)]
 
 
 def _chain(school_id: int | None) -> models.Q:
     """The events of one chain: a school's, or with None the platform's (no school)."""
     return models.Q(school_id__isnull=True) if school_id is None else models.Q(school_id=school_id)
+
+
+def _checkpoint(school_id: int | None) -> AuditCheckpoint | None:
+    """The chain's latest checkpoint (events up to it were pruned), if any."""
+    return AuditCheckpoint.objects.filter(_chain(school_id)).order_by("-last_seq").first()
 
 
 def _chain_end(school_id: int | None) -> tuple[int, str]:
@@ -160,7 +148,10 @@ def _chain_end(school_id: int | None) -> tuple[int, str]:
         .values_list("seq", "hash")
         .first()
     )
-    return (last[0] + 1, last[1]) if last else (1, GENESIS)
+    if last:
+        return last[0] + 1, last[1]
+    checkpoint = _checkpoint(school_id)  # every event pruned: the chain goes on from it
+    return (checkpoint.last_seq + 1, checkpoint.last_hash) if checkpoint else (1, GENESIS)
 
 
 def _actor_label(actor: Any) -> str:
@@ -178,6 +169,7 @@ def record(
     """Append one event to the school's chain (SEC-1)."""
     school_id = getattr(school, "pk", school)
     data = data or {}
+    key = rule.audit_key()
     # The log is written whatever scope the caller is in (sign-in events have none).
     with transaction.atomic(), all_schools():
         seq, prev = _chain_end(school_id)
@@ -190,16 +182,15 @@ def record(
             action=action,
             target_type=target._meta.label_lower if target is not None else "",
             target_id=str(target.pk) if target is not None else "",
-            ip=current.get().ip,
+            ip=_ip(current.get().ip),
             data=data,
-            data_digest=_digest(data),
             prev_hash=prev,
         )
         event.pupil_ref, event.user_ref = person_refs(event.target_type, event.target_id, data)
-        values = {name: getattr(event, name) for name in _LINKED}
-        event.actor_digest = _actor_digest_of(values)
-        event.target_digest = _target_digest_of(values)
-        event.hash = _link_hash(event)
+        values = _values(event)
+        rule.seal(values, key)
+        event.salts, event.digests = values["salts"], values["digests"]
+        event.data_digest, event.hash = values["data_digest"], values["hash"]
         event.save(force_insert=True)
     return event
 
@@ -223,7 +214,8 @@ def record_many(
     school_id = getattr(school, "pk", school)
     actor_id = getattr(actor, "pk", None)
     actor_label = _actor_label(actor)
-    ip = current.get().ip
+    ip = _ip(current.get().ip)
+    key = rule.audit_key()
     with transaction.atomic(), all_schools():
         seq, prev = _chain_end(school_id)
         rows = []
@@ -241,15 +233,13 @@ def record_many(
                 "target_id": str(target.pk) if target is not None else "",
                 "ip": ip,
                 "data": data,
-                "data_digest": _digest(data),
                 "prev_hash": prev,
             }
             row["pupil_ref"], row["user_ref"] = person_refs(
                 row["target_type"], row["target_id"], data
             )
-            row["actor_digest"] = _actor_digest_of(row)
-            row["target_digest"] = _target_digest_of(row)
-            row["hash"] = prev = _link_hash_of(row)
+            rule.seal(row, key)
+            prev = row["hash"]
             rows.append(row)
             seq += 1
         # The rows bulk_create would write, without a model instance each (core.rows).
@@ -268,31 +258,32 @@ def audit_event_redact(
 ) -> AuditEvent:
     """Replace an event's data, keeping the event and its chain intact (DSR-4).
 
-    The hash covers the data's digest, not the data, so the chain still verifies;
-    the redaction itself is recorded in the same school's chain. `data` is what
-    replaces it (by default `{"redacted": true}`); `actor_identity` blanks who did it
-    (id, label, address) and `target_identity` the target's id, on events chained on
-    their digests (`redactable_identity`); erasure redacts many at once and records
-    one event for them all (`record_redaction=False`).
+    The hash covers the data's salted digest, not the data, so the chain still
+    verifies; the data's salt goes with it. The redaction itself is recorded in the
+    same school's chain. `data` is what replaces it (by default `{"redacted": true}`);
+    `actor_identity` blanks who did it (id, label, address) and `target_identity`
+    the target's id, with their salts (audit/chain.py); erasure redacts many at once
+    and records one event for them all (`record_redaction=False`).
     """
     if not reason.strip():
         raise ValueError("a redaction needs a reason")
-    if (actor_identity or target_identity) and not redactable_identity(event):
-        raise ValueError(f"access-log event {event.seq} is chained on who did it, by value")
     # The event may belong to any chain (the platform's too), whatever scope the caller is in.
-    with transaction.atomic(), all_schools():
-        fields = ["data", "redacted_at"]
+    with transaction.atomic(), all_schools(), _sanctioned("redact"):
+        fields = ["data", "redacted_at", "salts"]
         event.data = {"redacted": True} if data is None else data
         event.redacted_at = timezone.now()
+        removed = ["data"]
         if actor_identity:
             event.actor_id, event.actor_label, event.ip = None, "", None
-            fields += ["actor_id", "actor_label", "ip"]
+            removed += ["actor_id", "actor_label", "ip"]
         if target_identity:
             event.target_id = ""
-            fields.append("target_id")
+            removed.append("target_id")
         if data is None or target_identity:
             event.pupil_ref = event.user_ref = None
-            fields += ["pupil_ref", "user_ref"]
+            removed += ["pupil_ref", "user_ref"]
+        fields += [name for name in removed if name != "data"]
+        event.salts = {k: v for k, v in (event.salts or {}).items() if k not in removed}
         event.save(update_fields=fields)
         if record_redaction:
             record(
@@ -313,11 +304,10 @@ def audit_events_redact(
 ) -> int:
     """Redact many events of a person at once (DSR-4): `data_ids` get `replacement` as
     their data, `actor_ids` lose who did it (id, label, address), `target_ids` the
-    target's id. Only events chained on digests may lose who and whom (the caller
-    passes those); the chain still verifies. The caller records the erasure that did
-    it, in the same transaction; returns the number of events changed."""
+    target's id, each with its salt; the chain still verifies. The caller records the
+    erasure that did it, in the same transaction; returns the number of events changed."""
     now = timezone.now()
-    with transaction.atomic(), all_schools():
+    with transaction.atomic(), all_schools(), _sanctioned("redact"):
         base = AuditEvent.objects.all()
         # The model's queryset refuses updates (SEC-1); redaction is the sanctioned path.
         for chunk in _chunks(data_ids):
@@ -327,18 +317,23 @@ def audit_events_redact(
                 redacted_at=now,
                 pupil_ref=None,
                 user_ref=None,
+                salts=_SaltsWithout("data", "pupil_ref", "user_ref"),
             )
         for chunk in _chunks(actor_ids):
             models.QuerySet.update(
-                base.filter(pk__in=chunk).exclude(actor_digest=""),
+                base.filter(pk__in=chunk),
                 actor_id=None,
                 actor_label="",
                 ip=None,
                 redacted_at=now,
+                salts=_SaltsWithout("actor_id", "actor_label", "ip"),
             )
         for chunk in _chunks(target_ids):
             models.QuerySet.update(
-                base.filter(pk__in=chunk).exclude(actor_digest=""), target_id="", redacted_at=now
+                base.filter(pk__in=chunk),
+                target_id="",
+                redacted_at=now,
+                salts=_SaltsWithout("target_id"),
             )
     return len(set(data_ids) | set(actor_ids) | set(target_ids))
 
@@ -348,22 +343,133 @@ def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
 
 
 def redactable_identity(event: AuditEvent) -> bool:
-    """Whether who did it and to whom can be blanked without breaking the chain: the
-    event is chained on their digests (DSR-4)."""
-    return bool(event.actor_digest)
+    """Whether who did it and to whom can be blanked without breaking the chain: every
+    event commits to each field on its own (audit/chain.py), so always (DSR-4)."""
+    return True
+
+
+def events_redact_addresses(*, school_id: int | None, before: datetime) -> int:
+    """Remove the IP addresses and user ids from the events of a chain written before
+    `before` (RET-1: 365 days); `school_id` None is the platform's chain.
+
+    Who did it (account id, their address as label, IP address), the account an event
+    is about (`user_ref`) and an account as its target (its id) are blanked with their
+    salts; the chain still verifies (audit/chain.py), what was done, when and to which
+    pupil stays. Idempotent; records the count in the chain when there was any;
+    returns the number of events changed."""
+    addressed = (
+        models.Q(ip__isnull=False)
+        | models.Q(actor_id__isnull=False)
+        | ~models.Q(actor_label="")
+        | models.Q(user_ref__isnull=False)
+    )
+    account_target = models.Q(target_type="accounts.user") & ~models.Q(target_id="")
+    now = timezone.now()
+    with transaction.atomic(), all_schools():
+        old = AuditEvent.objects.filter(_chain(school_id), at__lt=before)
+        count = old.filter(addressed | account_target).count()
+        if not count:
+            return 0
+        with _sanctioned("redact"):
+            models.QuerySet.update(
+                old.filter(addressed),
+                ip=None,
+                actor_id=None,
+                actor_label="",
+                user_ref=None,
+                redacted_at=now,
+                salts=_SaltsWithout(*rule.ADDRESS_FIELDS),
+            )
+            models.QuerySet.update(
+                old.filter(account_target),
+                target_id="",
+                redacted_at=now,
+                salts=_SaltsWithout("target_id"),
+            )
+        record(
+            actor=None,
+            school=school_id,
+            action="audit.addresses.removed",
+            data={"before": before.isoformat(), "events": count},
+        )
+    return count
+
+
+class PruneRefused(Exception):
+    """The events to prune do not verify: nothing was pruned (SEC-1)."""
+
+
+def events_prune(*, school_id: int | None, before: datetime) -> int:
+    """Delete a chain's events written before `before`, behind a verified checkpoint
+    (RET-1, SEC-1); `school_id` None is the platform's chain.
+
+    The events up to the last one before `before` are verified first (PruneRefused
+    if they do not: nothing goes); a checkpoint then records that event's seq and
+    hash, sealed with the audit key, and the chain is verified from it from then on.
+    The chain's last event is kept (the next one links to it). Records the prune in
+    the chain; returns the number of events deleted."""
+    with transaction.atomic(), all_schools():
+        next_seq, _ = _chain_end(school_id)  # locks the chain
+        events = AuditEvent.objects.filter(_chain(school_id))
+        last = (
+            events.filter(at__lt=before, seq__lt=next_seq - 1)
+            .order_by("-seq")
+            .values_list("seq", "hash")
+            .first()
+        )
+        if last is None:
+            return 0
+        broken = verify_chain(school_id, upto=last[0])
+        if broken is not None:
+            raise PruneRefused(
+                f"the chain does not verify at seq {broken.seq} ({broken.reason}): nothing pruned"
+            )
+        doomed = events.filter(seq__lte=last[0])
+        checkpoint = AuditCheckpoint(
+            school_id=school_id,
+            last_seq=last[0],
+            last_hash=last[1],
+            count=doomed.count(),
+            at=timezone.now(),
+            verified=True,
+        )
+        checkpoint.mac = rule.checkpoint_mac(_checkpoint_values(checkpoint))
+        checkpoint.save(force_insert=True)
+        with _sanctioned("prune"):
+            # The model's queryset refuses deletes (SEC-1); this sanctioned path bypasses it.
+            deleted, _ = models.QuerySet.delete(doomed)
+        record(
+            actor=None,
+            school=school_id,
+            action="audit.events.pruned",
+            data={"up_to_seq": last[0], "events": deleted, "before": before.isoformat()},
+        )
+    return deleted
+
+
+def _checkpoint_values(checkpoint: AuditCheckpoint) -> dict[str, Any]:
+    return {
+        name: getattr(checkpoint, name)
+        for name in ("school_id", "last_seq", "last_hash", "count", "at", "verified")
+    }
 
 
 def school_chain_delete(*, school_id: int) -> int:
     """Delete a school's whole chain, only as part of deleting the school itself.
 
-    Each school has its own chain, so every other chain still verifies; this is the
-    one way events leave the log besides redaction (RET-1: an ended school's data
-    goes, its log with it). Returns the number of events deleted.
+    Each school has its own chain, so every other chain still verifies; besides
+    redaction and pruning this is the one way events leave the log (RET-1: an ended
+    school's data goes, its log with it). Its checkpoints go too, and the head file
+    notes that the chain was deleted (audit/heads.py). Returns the events deleted.
     """
-    with transaction.atomic(), all_schools():
+    from markbook.audit import heads
+
+    with transaction.atomic(), all_schools(), _sanctioned("chain_delete"):
         events = AuditEvent.objects.filter(school_id=school_id)
         # The model's queryset refuses deletes (SEC-1); this sanctioned path bypasses it.
         deleted, _ = models.QuerySet.delete(events)
+        AuditCheckpoint.objects.filter(school_id=school_id).delete()
+        heads.chain_deleted(school_id)
     return deleted
 
 
@@ -375,31 +481,34 @@ class Break:
     reason: str
 
 
-def verify_chain(school_id: int | None) -> Break | None:
-    """Recompute one chain; return its first broken link, or None if it is intact."""
-    prev, expected_seq = GENESIS, 1
+def verify_chain(school_id: int | None, *, upto: int | None = None) -> Break | None:
+    """Recompute one chain (from its latest checkpoint, up to seq `upto`); return its
+    first broken link, or None if it is intact."""
+    key = rule.audit_key()
     with all_schools():
-        events = AuditEvent.objects.filter(_chain(school_id)).order_by("seq").iterator(2000)
-        for event in events:
-            if event.seq != expected_seq:
-                return Break(school_id, event.seq, event.pk, f"expected sequence {expected_seq}")
-            if event.prev_hash != prev:
-                return Break(school_id, event.seq, event.pk, "previous-hash link does not match")
-            redacted = (
-                event.redacted_at is not None
-                and isinstance(event.data, dict)
-                and event.data.get("redacted") is True
-            )
-            if not redacted and _digest(event.data) != event.data_digest:
-                return Break(school_id, event.seq, event.pk, "data does not match its digest")
-            tampered = _identities_intact(event)
-            if tampered:
-                return Break(school_id, event.seq, event.pk, tampered)
-            if _link_hash(event) != event.hash:
+        prev, expected_seq = GENESIS, 1
+        checkpoint = _checkpoint(school_id)
+        if checkpoint is not None:
+            if checkpoint.mac != rule.checkpoint_mac(_checkpoint_values(checkpoint), key):
                 return Break(
-                    school_id, event.seq, event.pk, "event hash does not match its content"
+                    school_id, checkpoint.last_seq, 0, "checkpoint does not match its seal"
                 )
-            prev, expected_seq = event.hash, expected_seq + 1
+            prev, expected_seq = checkpoint.last_hash, checkpoint.last_seq + 1
+        events = AuditEvent.objects.filter(_chain(school_id), seq__gte=expected_seq)
+        if upto is not None:
+            events = events.filter(seq__lte=upto)
+        rows = events.order_by("seq").values_list("pk", *_COLUMNS).iterator(2000)
+        for pk, *columns in rows:
+            values = dict(zip(_COLUMNS, columns, strict=True))
+            seq = values["seq"]
+            if seq != expected_seq:
+                return Break(school_id, seq, pk, f"expected sequence {expected_seq}")
+            if values["prev_hash"] != prev:
+                return Break(school_id, seq, pk, "previous-hash link does not match")
+            reason = rule.check(values, key)
+            if reason:
+                return Break(school_id, seq, pk, reason)
+            prev, expected_seq = values["hash"], expected_seq + 1
     return None
 
 
@@ -410,13 +519,17 @@ class Verification:
     breaks: list[Break]
 
 
+def _chain_ids(events: models.QuerySet[AuditEvent]) -> list[int | None]:
+    return sorted(set(events.values_list("school_id", flat=True)), key=lambda s: s or 0)
+
+
 def chains_verify(*, school_id: int | None = None, platform: bool = False) -> Verification:
     """Verify every chain, or one school's (or the platform's) chain (SEC-1, audit_verify)."""
     with all_schools():
         events = AuditEvent.objects.all()
         if school_id is not None or platform:
             events = events.filter(_chain(school_id))
-        chains = sorted(set(events.values_list("school_id", flat=True)), key=lambda s: s or 0)
+        chains = _chain_ids(events)
         count = events.count()
     breaks = [b for b in (verify_chain(s) for s in chains) if b is not None]
     return Verification(chains=len(chains), events=count, breaks=breaks)
@@ -425,7 +538,47 @@ def chains_verify(*, school_id: int | None = None, platform: bool = False) -> Ve
 def verify_all() -> list[Break]:
     """Verify every chain; one entry per broken chain."""
     with all_schools():
-        chains = sorted(
-            set(AuditEvent.objects.values_list("school_id", flat=True)), key=lambda s: s or 0
-        )
+        chains = _chain_ids(AuditEvent.objects.all())
     return [b for b in (verify_chain(s) for s in chains) if b is not None]
+
+
+def chain_heads() -> list[tuple[int | None, int, str]]:
+    """Each chain's head: (school, seq, hash) of its last event (audit/heads.py)."""
+    with all_schools():
+        chains = _chain_ids(AuditEvent.objects.all())
+        heads = []
+        for school_id in chains:
+            last = (
+                AuditEvent.objects.filter(_chain(school_id))
+                .order_by("-seq")
+                .values_list("seq", "hash")
+                .first()
+            )
+            if last is not None:
+                heads.append((school_id, last[0], last[1]))
+    return heads
+
+
+@dataclass(frozen=True)
+class ChainState:
+    """What a chain holds now, to compare with its recorded heads (audit/heads.py)."""
+
+    hashes: dict[int, tuple[int, str]]  # seq: (event id, hash) of the seqs asked for
+    last_seq: int  # 0: no event
+    checkpoint: tuple[int, str] | None  # (last_seq, last_hash) of the latest checkpoint
+
+
+def chain_state(school_id: int | None, seqs: list[int]) -> ChainState:
+    with all_schools():
+        events = AuditEvent.objects.filter(_chain(school_id))
+        hashes: dict[int, tuple[int, str]] = {}
+        for chunk in _chunks(sorted(set(seqs))):
+            for pk, seq, hash_ in events.filter(seq__in=chunk).values_list("pk", "seq", "hash"):
+                hashes[seq] = (pk, hash_)
+        last = events.aggregate(m=models.Max("seq"))["m"] or 0
+        checkpoint = _checkpoint(school_id)
+    return ChainState(
+        hashes=hashes,
+        last_seq=last,
+        checkpoint=(checkpoint.last_seq, checkpoint.last_hash) if checkpoint else None,
+    )

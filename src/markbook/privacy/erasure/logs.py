@@ -1,7 +1,8 @@
 """The access-log entries about a person (DSR-4): those they did, those done to their
 record, and those whose data names them (their name, username, email address, ids).
-They are redacted, never deleted: the chain covers digests of who and whom, so the
-person's identifiers are blanked and the chain still verifies (audit/services.py)."""
+They are redacted, never deleted: the chain covers salted digests of each field, so
+the person's identifiers are blanked with their salts and the chain still verifies
+(audit/chain.py)."""
 
 import re
 from dataclasses import dataclass, field
@@ -93,7 +94,7 @@ def log_events_of(person: Person) -> LogEvents:
     if user_id is not None:
         ids.append(id_regex(USER_KEYS, user_id))
     found = LogEvents()
-    columns = ("pk", "actor_id", "target_type", "target_id", "data", "actor_digest")
+    columns = ("pk", "actor_id", "target_type", "target_id", "data")
     chains = [Q(school_id=person.school.pk)]
     if person.account_goes:
         chains.append(Q(school_id__isnull=True))
@@ -105,7 +106,7 @@ def log_events_of(person: Person) -> LogEvents:
                 _text_matches(person)
             )
             for query in (events.filter(about), texts):
-                for pk, actor_id, target_type, target_id, data, digest in query.values_list(
+                for pk, actor_id, target_type, target_id, data in query.values_list(
                     *columns
                 ).iterator(2000):
                     if pk in seen:
@@ -119,7 +120,6 @@ def log_events_of(person: Person) -> LogEvents:
                         target_type,
                         target_id,
                         data,
-                        bool(digest),
                         names,
                         ids,
                     )
@@ -134,7 +134,6 @@ def _sort(
     target_type: str,
     target_id: str,
     data: Any,
-    redactable: bool,
     names: re.Pattern[str] | None,
     ids: list[re.Pattern[str]],
 ) -> None:
@@ -151,7 +150,7 @@ def _sort(
     )
     if (names_them or is_target) and not (isinstance(data, dict) and data.get("erased") == erased):
         found.data_ids.append(pk)
-    if redactable and is_target:
+    if is_target:
         found.target_ids.append(pk)
-    if redactable and actor_id is not None and actor_id == refs["accounts.User"]:
+    if actor_id is not None and actor_id == refs["accounts.User"]:
         found.actor_ids.append(pk)

@@ -200,7 +200,7 @@ def _audit_events(person: Person, qs: models.QuerySet[Any]) -> dict[int, set[str
         for pk, target_type in qs.filter(actor_id__in=person.user_ids).values_list(
             "pk", "target_type"
         ):
-            mine = {"actor_id", "actor_label", "actor_digest", "ip"}
+            mine = {"actor_id", "actor_label", "digests", "ip"}
             if target_type not in people_types:  # what they did to no person: theirs
                 mine |= {"target_id", "data"}
             found.setdefault(pk, set()).update(mine)

@@ -1,9 +1,15 @@
-"""Verify the access log's hash chains (SEC-1); exit status 1 when any chain is broken."""
+"""Verify the access log's hash chains (SEC-1); exit status 1 when any chain is broken.
+
+Each chain is recomputed from its latest checkpoint with the audit key, and compared
+with the heads `audit_heads_write` recorded outside the database (audit/heads.py):
+a chain rewritten consistently is reported as tampered there, naming school and seq.
+"""
 
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from markbook.audit.heads import head_file, heads_check
 from markbook.audit.services import chains_verify
 from markbook.schools.models import School
 
@@ -31,15 +37,37 @@ class Command(BaseCommand):
             if not school.isdigit() or not School.objects.filter(pk=int(school)).exists():
                 raise CommandError(f"--school: no school with id {school!r}")
             result = chains_verify(school_id=int(school))
-        if not result.breaks:
+        heads = heads_check()
+        broken = {b.school_id for b in result.breaks}  # reported once, at the first break
+        chains: list[int | None] | None = None  # None: every chain
+        if school is not None:
+            chains = [None] if school == "platform" else [int(school)]
+        tampered = [
+            b
+            for b in heads.breaks
+            if b.school_id not in broken and (chains is None or b.school_id in chains)
+        ]
+        if not result.breaks and not tampered and not heads.unreadable:
             self.stdout.write(f"ok: {result.chains} chains, {result.events} events")
             return
         for b in result.breaks:
-            chain = "platform" if b.school_id is None else f"school {b.school_id}"
             self.stderr.write(
-                f"broken: {chain}, first broken link at seq {b.seq} (event id {b.event_id}): "
-                f"{b.reason}"
+                f"broken: {_chain(b.school_id)}, first broken link at seq {b.seq} "
+                f"(event id {b.event_id}): {b.reason}"
             )
+        for b in tampered:
+            self.stderr.write(
+                f"tampered: {_chain(b.school_id)}, seq {b.seq} (event id {b.event_id}): {b.reason}"
+            )
+        if heads.unreadable:
+            lines = ", ".join(str(n) for n in heads.unreadable)
+            self.stderr.write(f"unreadable: {head_file()} lines {lines} are not chain heads")
         raise CommandError(
-            f"{len(result.breaks)} of {result.chains} chains broken ({result.events} events)"
+            f"{len(result.breaks) + len(tampered)} of {result.chains} chains broken "
+            f"({result.events} events)"
+            + ("; the head file has unreadable lines" * bool(heads.unreadable))
         )
+
+
+def _chain(school_id: int | None) -> str:
+    return "platform" if school_id is None else f"school {school_id}"
