@@ -635,6 +635,22 @@ API: dict[str, Route] = {
         {"answer": "given", "parent_name": "Anne Adams"},
     ),
     # --- end of paper consent forms.
+    # --- Practice answering (ASM-2, ASM-7, ASM-8): a pupil's own sets and attempts
+    # (attempt_id is Amy's, at its first question); fair use for Amy's teacher (7A) and
+    # the administrators, Amy suspended for each call (see _practice_answering).
+    f"GET {S}/practice/sets": Route(api_only("pupil")),
+    f"POST {S}/practice/sets/{{set_id}}/attempts": Route(api_only("pupil", ok=201), "post", {}),
+    f"GET {S}/practice/attempts/{{attempt_id}}": Route(api_only("pupil")),
+    f"POST {S}/practice/attempts/{{attempt_id}}/answers": Route(
+        api_only("pupil"), "post", {"position": 1, "response": "1"}
+    ),
+    f"GET {S}/practice/fair-use": Route(
+        api_only("pupil", "teacher", "colleague", "admin", "trust_admin")
+    ),
+    f"POST {S}/practice/pupils/{{pupil_id}}/reinstate": Route(
+        api_only("teacher", *API_ADMINS), "post", {"reason": "Spoke to Amy."}
+    ),
+    # --- end of practice answering.
 }
 
 
@@ -1021,11 +1037,33 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
     values.update(_privacy(world, {a or b for a, b in names}))
     if ("export_id", "") in names or ("", "export_id") in names:
         values["export_id"] = _data_export(world)
+    if "attempt_id" in flat or "/practice/" in pattern:  # practice answering
+        values.update(_practice_answering(world, pattern))
     if ("job_id", "") in names or ("", "job_id") in names:
         values["job_id"] = _import_job(
             world, stalled=pattern.rstrip("/").endswith(("retry", "cancel"))
         )
     return {a or b: values[a or b] for a, b in names}
+
+
+def _practice_answering(world, pattern: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """School A's times-tables practice (set_id), Amy's attempt at it at its first
+    question (attempt_id); for a reinstatement, Amy's practice suspended (ASM-7)."""
+    from markbook.core.tenancy import school_scope
+    from markbook.practice import answering, banks
+    from markbook.practice.models import QuestionSet, Standing
+
+    with school_scope(world.a):
+        banks.builtin_sets_ensure(school=world.a)
+        tables = QuestionSet.objects.get(generator__builtin="tables-practice")
+        found = {"set_id": tables.pk}
+        if "attempt_id" in pattern:
+            found["attempt_id"] = answering.attempt_start(pupil=world.amy, question_set=tables).pk
+        if "reinstate" in pattern:
+            Standing.objects.update_or_create(
+                school=world.a, pupil=world.amy, defaults={"suspended": True, "warnings": 3}
+            )
+    return found
 
 
 def _is_rights(pattern: str) -> bool:

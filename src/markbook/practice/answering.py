@@ -229,7 +229,6 @@ def _total(question_set: QuestionSet) -> int:
     return max(1, question_set.question_count)
 
 
-@transaction.atomic
 def attempt_start(
     *,
     pupil: Pupil,
@@ -240,6 +239,15 @@ def attempt_start(
     """The pupil's attempt at the set: the one in progress, resumed (ASM-8), or a new one
     with its first question asked. Refused while their practice is suspended (ASM-7)."""
     now = now or timezone.now()
+    with transaction.atomic():
+        attempt = _start(pupil, question_set, assignment, now)
+    live.seen(attempt=attempt, item=attempt.current)
+    return attempt
+
+
+def _start(
+    pupil: Pupil, question_set: QuestionSet, assignment: Assignment | None, now: datetime
+) -> Attempt:
     standing = _standing_locked(pupil)
     if standing.suspended:
         raise Refused(fairuse.SUSPENDED_MESSAGE, status=403)
@@ -252,9 +260,14 @@ def attempt_start(
         .first()
     )
     if attempt is not None:
-        if assignment is not None and attempt.assignment_id is None:
-            attempt.assignment = assignment
-            attempt.save(update_fields=["assignment"])
+        if attempt.standing_id is None or (assignment and attempt.assignment_id is None):
+            # An attempt made elsewhere (the demo's seed) learns its standing here.
+            attempt.standing = standing
+            attempt.assignment = attempt.assignment or assignment
+            attempt.save(update_fields=["standing", "assignment"])
+        if attempt.current is None:
+            attempt.current = _new_item(attempt, standing, now)
+            attempt.save(update_fields=["current"])
         return _advance_if_expired(attempt, standing, now)
     total = _total(question_set)
     if total < 1:
@@ -275,7 +288,6 @@ def attempt_start(
     )
     attempt.current = _new_item(attempt, standing, now)
     attempt.save(update_fields=["current"])
-    transaction.on_commit(lambda: live.seen(attempt=attempt, item=attempt.current))
     return attempt
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from markbook.accounts.models import User
 from markbook.admission import Access
 from markbook.assessment.models import Assignment
-from markbook.practice import homework
+from markbook.practice import banks, homework
 from markbook.practice.models import Attempt, FairUseEvent, QuestionSet, Standing
 from markbook.practice.points import monday
 from markbook.rosters import selectors as roster_selectors
@@ -40,9 +40,15 @@ def _assigned(pupil: Pupil) -> list[tuple[Assignment, QuestionSet]]:
 
 
 def pupil_sets(pupil: Pupil) -> list[SetRow]:
-    """The school's open sets, homework first (soonest due first), then by title, each
+    """The school's open sets, homework first (soonest due first), then the teachers'
+    own by title, then the built-in ones; each
     with the pupil's attempt in progress: two queries (and the homework's)."""
-    sets = list(QuestionSet.objects.filter(published=True, archived=False).order_by("title"))
+    order = {b.key: n for n, b in enumerate(banks.BUILTINS)}
+    sets = sorted(
+        QuestionSet.objects.filter(published=True, archived=False),
+        # The teachers' own sets first, then the built-in ones in their order.
+        key=lambda s: (order.get(str(s.generator.get("builtin", "")), -1), s.title.lower()),
+    )
     attempts: dict[int, Attempt] = {}
     for attempt in Attempt.objects.filter(pupil=pupil, state=Attempt.State.IN_PROGRESS).order_by(
         "started_at", "pk"
