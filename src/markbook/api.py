@@ -71,6 +71,9 @@ api = MarkbookAPI(
     ),
 )
 install_error_handlers(api)
+# First: the busiest operation (answering practice questions, ASM-2) is then matched
+# first among the API's many URL patterns, which Django tries in order.
+api.add_router("", practice_router)
 api.add_router("", accounts_router)
 api.add_router("", rosters_router)
 api.add_router("", people_router)
@@ -91,4 +94,3 @@ api.add_router("", consent_router)
 api.add_router("", privacy_router)
 api.add_router("", privacy_exports_router)
 api.add_router("", privacy_erasure_router)
-api.add_router("", practice_router)

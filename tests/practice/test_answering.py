@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from markbook.core.tenancy import school_scope
-from markbook.practice import answering, boards, homework, live
+from markbook.practice import answering, boards, checking, homework, live, present
 from markbook.practice.models import Attempt, Item, Question, QuestionSet
 from tests.factories import markbook_assignment
 from tests.practice.helpers import answer, expected, items, start
@@ -98,15 +98,15 @@ def test_another_device_resumes_where_the_pupil_left(world, tables, client_for):
     ],
 )
 def test_numbers_are_read_robustly(typed, units, value):
-    assert answering.parse_number(typed, units) == Decimal(value)
+    assert checking.parse_number(typed, units) == Decimal(value)
 
 
 @pytest.mark.parametrize(
     "typed", ["", "  ", "fifty", "5 6", "56 cm", "1,00", "12e3", "NaN", "5..6"]
 )
 def test_what_is_not_a_number_is_named(typed):
-    with pytest.raises(answering.BadAnswer) as refused:
-        answering.parse_number(typed)
+    with pytest.raises(checking.BadAnswer) as refused:
+        checking.parse_number(typed)
     assert refused.value.status == 422
     assert refused.value.field == "response"
     assert "number" in refused.value.message or "answer" in refused.value.message
@@ -148,7 +148,7 @@ def test_tolerance_and_units_of_a_teachers_question(world):
     assert first.item.correct is True
     second = answer(attempt, at=T0 + timedelta(seconds=6), response="12.7")
     assert second.item.correct is False
-    assert answering.verdict_out(second.item)["expected"] == "12.5 cm"
+    assert present.verdict_out(second.item)["expected"] == "12.5 cm"
     assert second.attempt.state == Attempt.State.FINISHED
 
 
@@ -172,12 +172,12 @@ def test_multiple_choice_with_one_or_several_right_options(world):
     attempt = start(world.amy, qs, T0)
     assert answer(attempt, at=T0 + timedelta(seconds=2), response="1").item.correct is True
     assert answer(attempt, at=T0 + timedelta(seconds=4), response="2, 0").item.correct is True
-    with pytest.raises(answering.BadAnswer) as refused:
+    with pytest.raises(checking.BadAnswer) as refused:
         answer(attempt, at=T0 + timedelta(seconds=5), response="7")
     assert "not one of the options" in refused.value.message
     last = answer(attempt, at=T0 + timedelta(seconds=6), response="0")
     assert last.item.correct is False
-    assert answering.verdict_out(last.item)["expected"] == "2; 5"
+    assert present.verdict_out(last.item)["expected"] == "2; 5"
 
 
 # --- Refusals ---------------------------------------------------------------------
@@ -260,7 +260,7 @@ def test_a_trial_resumed_elsewhere_keeps_its_clock(world, trial):
     back = start(world.amy, trial, T0 + timedelta(seconds=5))
     assert back.current is not None and back.current.position == 2
     assert back.current.deadline == T0 + timedelta(seconds=8)
-    assert answering.question_out(back.current, T0 + timedelta(seconds=5))["ms_left"] == 3000
+    assert present.question_out(back.current, T0 + timedelta(seconds=5))["ms_left"] == 3000
     # Back after a minute: question 2 timed out, question 3 asked now with its 6 s.
     later = T0 + timedelta(minutes=1)
     resumed = start(world.amy, trial, later)

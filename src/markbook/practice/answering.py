@@ -37,10 +37,8 @@ the school's public task; only features that say so (the global leaderboards) do
 """
 
 import random
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -49,35 +47,16 @@ from django.http import Http404
 from django.utils import timezone
 
 from markbook.assessment.models import Assignment
-from markbook.practice import banks, boards, fairuse, homework, live
+from markbook.practice import banks, boards, fairuse, homework, hot, live
+from markbook.practice.checking import RESPONSE_MAX, Refused, check
 from markbook.practice.models import Attempt, Item, Question, QuestionSet, Standing
 from markbook.practice.points import Tally, award
 from markbook.rosters.models import Pupil
 
-RESPONSE_MAX = 100
 WEAK_SHARE = 0.4
 WEAK_FACTS = 30
 # Slower than this on a generated fact counts as finding it hard.
 SLOW_MS = 6000
-
-
-class Refused(Exception):
-    """An answer or start the server will not take, with the reason for the pupil."""
-
-    status = 409
-
-    def __init__(self, message: str, *, status: int | None = None, field: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        if status is not None:
-            self.status = status
-
-
-class BadAnswer(Refused):
-    """The response is not an answer of the question's kind (422; nothing is stored)."""
-
-    status = 422
 
 
 @dataclass
@@ -89,62 +68,6 @@ class Outcome:
     item: Item
     late: bool = False
     warning: str = ""
-
-
-# --- Parsing answers ------------------------------------------------------------
-
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
-_GROUPED = re.compile(r"[+-]?\d{1,3}([, ]\d{3})+(\.\d+)?")
-
-
-def parse_number(text: str, units: str = "") -> Decimal:
-    """A typed number: "56", " 56 ", "56.0", "1,000", "-3" (or with a minus sign), and "56 cm" if the question's
-    units are cm. BadAnswer names what is wrong otherwise."""
-    value = text.strip().replace("\u2212", "-")
-    if units and value.lower().endswith(units.lower()):
-        value = value[: -len(units)].strip()
-    if not value:
-        raise BadAnswer("Type an answer first.", field="response")
-    if _GROUPED.fullmatch(value):
-        value = value.replace(",", "").replace(" ", "")
-    if not _NUMBER.fullmatch(value):
-        shown = text.strip()[:30]
-        hint = f" in {units}" if units else ""
-        raise BadAnswer(
-            f"“{shown}” is not a number: type a number{hint}, like 56.", field="response"
-        )
-    try:
-        return Decimal(value)
-    except InvalidOperation:  # pragma: no cover - the pattern lets only numbers through
-        raise BadAnswer("Type a number, like 56.", field="response") from None
-
-
-def parse_choices(text: str, options: int) -> set[int]:
-    """Chosen options' indexes (from 0), as "2" or "0,2"."""
-    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
-    if not parts:
-        raise BadAnswer("Choose an answer first.", field="response")
-    chosen = set()
-    for part in parts:
-        if not part.isdigit() or int(part) >= options:
-            raise BadAnswer(
-                f"“{part[:10]}” is not one of the options (0 to {options - 1}).", field="response"
-            )
-        chosen.add(int(part))
-    return chosen
-
-
-def check(item: Item, response: str) -> bool:
-    """Whether `response` answers the item rightly (BadAnswer if it is no answer)."""
-    if len(response) > RESPONSE_MAX:
-        raise BadAnswer(f"An answer is at most {RESPONSE_MAX} characters.", field="response")
-    question = item.question
-    if question is not None and question.kind == Question.Kind.CHOICE:
-        chosen = parse_choices(response, len(question.choices))
-        return chosen == {int(i) for i in item.expected.split(",") if i}
-    units = question.units if question is not None else ""
-    tolerance = question.tolerance if question is not None else Decimal(0)
-    return abs(parse_number(response, units) - Decimal(item.expected)) <= tolerance
 
 
 # --- Choosing questions ---------------------------------------------------------
@@ -208,7 +131,7 @@ def _new_item(attempt: Attempt, standing: Standing, now: datetime, previous: str
             asked.prompt,
             asked.expected,
         )
-    item.save(force_insert=True)
+    hot.insert(item)
     return item
 
 
@@ -305,7 +228,7 @@ def _advance_if_expired(attempt: Attempt, standing: Standing, now: datetime) -> 
     assert item is not None
     _record(attempt, standing, item, response="", correct=False, timed_out=True, now=now)
     _move_on(attempt, standing, item, now)
-    standing.save(update_fields=_STANDING_FIELDS)
+    hot.update(standing, _STANDING_FIELDS)
     return attempt
 
 
@@ -348,17 +271,20 @@ _STANDING_FIELDS = [
 
 def _locked(attempt_id: int, user_id: int | None) -> Attempt:
     """The attempt, locked with its pupil's standing, with its current item and set, in
-    one query; 404 if it is not this user's (None: the caller checked)."""
-    query = (
-        Attempt.objects.select_for_update(of=("self", "standing"))
-        .select_related("standing", "current", "current__question", "question_set")
-        .filter(pk=attempt_id, standing__isnull=False)
-    )
-    if user_id is not None:
-        query = query.filter(pupil__user_id=user_id)
-    attempt = query.first()
+    one query (practice/hot.py); 404 if it is not this user's (None: the caller
+    checked). An attempt made without a standing (the demo's seed) is given one."""
+    attempt = hot.lock(attempt_id, user_id)
     if attempt is None:
-        raise Http404
+        orphan = Attempt.objects.filter(pk=attempt_id, standing__isnull=True)
+        if user_id is not None:
+            orphan = orphan.filter(pupil__user_id=user_id)
+        found = orphan.select_related("pupil").first()
+        if found is None:
+            raise Http404
+        found.standing = _standing_locked(found.pupil)
+        found.save(update_fields=["standing"])
+        attempt = hot.lock(attempt_id, user_id)
+        assert attempt is not None
     return attempt
 
 
@@ -415,9 +341,7 @@ def _record(
     item.timed_out = timed_out
     item.response_ms = ms
     item.points = points
-    item.save(
-        update_fields=["answered_at", "response", "correct", "timed_out", "response_ms", "points"]
-    )
+    hot.update(item, ["answered_at", "response", "correct", "timed_out", "response_ms", "points"])
     attempt.answered += 1
     attempt.correct_count += int(correct)
     attempt.points += points
@@ -434,8 +358,9 @@ def _move_on(attempt: Attempt, standing: Standing, item: Item, now: datetime) ->
         attempt.current = None
     else:
         attempt.current = _new_item(attempt, standing, now, previous=item.fact)
-    attempt.save(
-        update_fields=[
+    hot.update(
+        attempt,
+        [
             "answered",
             "correct_count",
             "points",
@@ -443,7 +368,7 @@ def _move_on(attempt: Attempt, standing: Standing, item: Item, now: datetime) ->
             "state",
             "finished_at",
             "current",
-        ]
+        ],
     )
     if attempt.state == Attempt.State.FINISHED and attempt.assignment_id is not None:
         homework.attempt_finished(attempt=attempt)
@@ -498,83 +423,6 @@ def item_answer(
                 else fairuse.WARNING_MESSAGE
             )
         _move_on(locked, standing, item, now)
-        standing.save(update_fields=_STANDING_FIELDS)
+        hot.update(standing, _STANDING_FIELDS)
     live.seen(attempt=locked, item=locked.current)
     return Outcome(attempt=locked, item=item, late=late, warning=warning)
-
-
-# --- What a response may show ---------------------------------------------------
-
-
-def question_out(item: Item, now: datetime) -> dict[str, Any]:
-    """The question as the pupil sees it: never its expected answer."""
-    question = item.question
-    ms_left = None
-    if item.deadline is not None:
-        ms_left = max(0, int((item.deadline - now).total_seconds() * 1000))
-    return {
-        "position": item.position,
-        "prompt": question.prompt if question is not None else item.prompt,
-        "kind": question.kind if question is not None else Question.Kind.NUMERIC,
-        "choices": list(question.choices) if question is not None else [],
-        "units": question.units if question is not None else "",
-        "media_id": question.media_id if question is not None else None,
-        "asked_at": item.asked_at,
-        "deadline": item.deadline,
-        "ms_left": ms_left,
-    }
-
-
-def expected_shown(item: Item) -> str:
-    """The right answer in words, shown once the pupil has answered."""
-    question = item.question
-    if question is not None and question.kind == Question.Kind.CHOICE:
-        return "; ".join(
-            str(question.choices[int(i)])
-            for i in item.expected.split(",")
-            if i and int(i) < len(question.choices)
-        )
-    units = f" {question.units}" if question is not None and question.units else ""
-    return f"{_plain(item.expected)}{units}"
-
-
-def _plain(number: str) -> str:
-    try:
-        value = Decimal(number)
-    except InvalidOperation:
-        return number
-    text = format(value.normalize(), "f")
-    return text
-
-
-def verdict_out(item: Item) -> dict[str, Any]:
-    return {
-        "position": item.position,
-        "correct": bool(item.correct),
-        "timed_out": item.timed_out,
-        "response": item.response,
-        "expected": expected_shown(item),
-        "response_ms": item.response_ms or 0,
-        "points": item.points,
-    }
-
-
-def attempt_out(attempt: Attempt, now: datetime) -> dict[str, Any]:
-    qs = attempt.question_set
-    current = attempt.current if attempt.state == Attempt.State.IN_PROGRESS else None
-    return {
-        "id": attempt.pk,
-        "set_id": attempt.question_set_id,
-        "title": qs.title,
-        "mode": attempt.mode,
-        "state": attempt.state,
-        "total": attempt.total,
-        "answered": attempt.answered,
-        "correct_count": attempt.correct_count,
-        "points": attempt.points,
-        "seconds_per_question": attempt.seconds_per_question,
-        "assignment_id": attempt.assignment_id,
-        "started_at": attempt.started_at,
-        "finished_at": attempt.finished_at,
-        "question": question_out(current, now) if current is not None else None,
-    }

@@ -16,8 +16,17 @@ from pydantic import Field
 
 from markbook.admission import AccessRequest, require_role
 from markbook.core.api import ErrorOut, InputSchema, responses
-from markbook.practice import access, answering, banks, fairuse, selectors, throttle
-from markbook.practice.answering import Refused
+from markbook.practice import (
+    access,
+    answering,
+    banks,
+    checking,
+    fairuse,
+    present,
+    selectors,
+    throttle,
+)
+from markbook.practice.checking import Refused
 
 router = Router(tags=["practice"])
 
@@ -100,7 +109,7 @@ class StartIn(InputSchema):
 
 class AnswerIn(InputSchema):
     position: int = Field(ge=1, le=10_000)
-    response: str = Field(max_length=answering.RESPONSE_MAX)
+    response: str = Field(max_length=checking.RESPONSE_MAX)
 
 
 class ReinstateIn(InputSchema):
@@ -185,7 +194,7 @@ def attempt_start(request: AccessRequest, school_id: int, set_id: int, payload: 
     except Refused as exc:
         return _refused(exc)
     status = 201 if attempt.started_at == started else 200
-    return Status(status, answering.attempt_out(attempt, timezone.now()))
+    return Status(status, present.attempt_out(attempt, timezone.now()))
 
 
 @router.get(
@@ -198,7 +207,7 @@ def attempt_get(request: AccessRequest, school_id: int, attempt_id: int) -> dict
     out is timed out first, and the next asked)."""
     attempt = access.access_attempt(request, attempt_id)
     attempt = answering.attempt_current(attempt=attempt)
-    return answering.attempt_out(attempt, timezone.now())
+    return present.attempt_out(attempt, timezone.now())
 
 
 @router.post(
@@ -229,8 +238,8 @@ def answer_post(
         return _refused(exc)
     now = timezone.now()
     body = {
-        "verdict": answering.verdict_out(outcome.item),
-        "attempt": answering.attempt_out(outcome.attempt, now),
+        "verdict": present.verdict_out(outcome.item),
+        "attempt": present.attempt_out(outcome.attempt, now),
     }
     if outcome.late:
         return Status(

@@ -16,8 +16,17 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from markbook.admission import AccessRequest, require_role, school_of
-from markbook.practice import access, answering, banks, fairuse, points, selectors, throttle
-from markbook.practice.answering import Refused
+from markbook.practice import (
+    access,
+    answering,
+    banks,
+    fairuse,
+    points,
+    present,
+    selectors,
+    throttle,
+)
+from markbook.practice.checking import Refused
 from markbook.practice.models import Attempt, Item
 
 
@@ -67,7 +76,7 @@ def _area(
     partial: bool = True,
 ) -> HttpResponse:
     now = timezone.now()
-    state = answering.attempt_out(attempt, now)
+    state = present.attempt_out(attempt, now)
     question = state["question"]
     context: dict[str, Any] = {
         "attempt": attempt,
@@ -76,7 +85,7 @@ def _area(
         "seconds_left": (question["ms_left"] + 999) // 1000
         if question and question["ms_left"] is not None
         else None,
-        "verdict": answering.verdict_out(verdict) if verdict is not None else None,
+        "verdict": present.verdict_out(verdict) if verdict is not None else None,
         "warning": warning,
         "error": error,
         "late": late,
@@ -134,7 +143,7 @@ def summary(request: AccessRequest, school_id: int, attempt_id: int) -> HttpResp
     answered = Item.objects.select_related("question").filter(
         attempt=found, answered_at__isnull=False
     )
-    rows = [answering.verdict_out(item) | {"prompt": item.prompt} for item in answered]
+    rows = [present.verdict_out(item) | {"prompt": item.prompt} for item in answered]
     return render(
         request,
         "practice/pupil_summary.html",
