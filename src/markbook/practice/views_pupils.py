@@ -97,11 +97,19 @@ def _area(
 def attempt(request: AccessRequest, school_id: int, attempt_id: int) -> HttpResponse:
     """The attempt's current question (a trial's ran-out question timed out first)."""
     found = access.access_attempt(request, attempt_id)
+    before = found.current.position if found.current is not None else None
     found = answering.attempt_current(attempt=found)
     partial = request.GET.get("partial") == "1"
     if found.state == Attempt.State.FINISHED and not partial:
         return redirect("practice:summary", school_id=school_id, attempt_id=attempt_id)
-    return _area(request, found, partial=partial)
+    now_on = found.current.position if found.current is not None else None
+    timed_out = None
+    if before is not None and now_on != before:
+        # The question's time ran out: say so, with its answer, above the next one.
+        timed_out = (
+            Item.objects.select_related("question").filter(attempt=found, position=before).first()
+        )
+    return _area(request, found, verdict=timed_out, late=timed_out is not None, partial=partial)
 
 
 def answer(request: AccessRequest, school_id: int, attempt_id: int) -> HttpResponse:
