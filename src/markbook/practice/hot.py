@@ -22,8 +22,7 @@ from typing import Any
 from django.db import connection, models
 from django.db.models.expressions import Col
 from django.utils import timezone
-from django_scopes import get_scope
-from django_scopes.exceptions import ScopeError
+from django_scopes import ScopeError, get_scope
 
 from markbook.core.rows import update_rows
 from markbook.practice.models import Attempt, Item, Question, QuestionSet, Standing
@@ -43,7 +42,7 @@ def _fields(model: type[models.Model]) -> list[models.Field]:
 
 
 @cache
-def _converters(vendor: str) -> list[list[tuple[Any, Any]]]:
+def _converters(vendor: str) -> list[list[tuple[tuple[Any, Col], ...]]]:
     """Per table, per column, the database converters the ORM would apply."""
     plans = []
     for model, alias in _PARTS:
@@ -60,7 +59,7 @@ def _converters(vendor: str) -> list[list[tuple[Any, Any]]]:
 def _lock_sql(vendor: str, with_user: bool) -> str:
     quote = connection.ops.quote_name
     select = ", ".join(
-        f"{alias}.{quote(f.column)}" for model, alias in _PARTS for f in _fields(model)
+        f"{alias}.{quote(str(f.column))}" for model, alias in _PARTS for f in _fields(model)
     )
     table = {model: quote(model._meta.db_table) for model, _ in _PARTS}
     user_join = (
@@ -119,12 +118,13 @@ def lock(attempt_id: int, user_id: int | None) -> Attempt | None:
                 values[n] = convert(values[n], col, connection)
         made.append(model.from_db(connection.alias, [f.attname for f in _fields(model)], values))
     attempt, standing, question_set, item, question = made
-    assert isinstance(attempt, Attempt)
-    attempt.standing = standing  # type: ignore[assignment]
-    attempt.question_set = question_set  # type: ignore[assignment]
-    attempt.current = item  # type: ignore[assignment]
-    if item is not None:
-        item.question = question  # type: ignore[assignment,attr-defined]
+    assert isinstance(attempt, Attempt) and isinstance(question_set, QuestionSet)
+    assert isinstance(standing, Standing)
+    attempt.standing = standing
+    attempt.question_set = question_set
+    attempt.current = item if isinstance(item, Item) else None
+    if isinstance(item, Item):
+        item.question = question if isinstance(question, Question) else None
     return attempt
 
 
@@ -141,12 +141,12 @@ def update(instance: models.Model, names: list[str]) -> None:
 def _insert_sql(model: type[models.Model], vendor: str) -> tuple[str, tuple[models.Field, ...]]:
     quote = connection.ops.quote_name
     fields = tuple(f for f in _fields(model) if not f.primary_key)
-    names = ", ".join(quote(f.column) for f in fields)
+    names = ", ".join(quote(str(f.column)) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     # Names come from the model; every value is a parameter.
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks}) "  # noqa: S608
-        f"RETURNING {quote(model._meta.pk.column)}"
+        f"RETURNING {quote(str(model._meta.pk.column))}"
     )
     return sql, fields
 
