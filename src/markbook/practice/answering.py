@@ -36,6 +36,7 @@ privacy.restriction. Practice itself needs no parental consent (CON-2): it is pa
 the school's public task; only features that say so (the global leaderboards) do.
 """
 
+import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -54,6 +55,7 @@ from markbook.practice.points import Tally, award
 from markbook.rosters.models import Pupil
 
 WEAK_SHARE = 0.4
+logger = logging.getLogger(__name__)
 WEAK_FACTS = 30
 # Slower than this on a generated fact counts as finding it hard.
 SLOW_MS = 6000
@@ -164,7 +166,7 @@ def attempt_start(
     now = now or timezone.now()
     with transaction.atomic():
         attempt = _start(pupil, question_set, assignment, now)
-    live.seen(attempt=attempt, item=attempt.current)
+    _tell_live(attempt)
     return attempt
 
 
@@ -253,6 +255,15 @@ def attempt_current(*, attempt: Attempt, now: datetime | None = None) -> Attempt
 
 
 # --- Answering ------------------------------------------------------------------
+
+
+def _tell_live(attempt: Attempt) -> None:
+    """Tell the live class view, after the commit. It is best effort: the answer is
+    stored already, so a failure there (the cache down) is logged, not the pupil's."""
+    try:
+        live.seen(attempt=attempt, item=attempt.current)
+    except Exception:
+        logger.exception("The live class view was not told of attempt %s", attempt.pk)
 
 _STANDING_FIELDS = [
     "day",
@@ -424,5 +435,5 @@ def item_answer(
             )
         _move_on(locked, standing, item, now)
         hot.update(standing, _STANDING_FIELDS)
-    live.seen(attempt=locked, item=locked.current)
+    _tell_live(locked)
     return Outcome(attempt=locked, item=item, late=late, warning=warning)
