@@ -9,6 +9,7 @@ countdown counts down the server's deadline (practice.js).
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseNotAllowed
@@ -89,6 +90,8 @@ def _area(
         "warning": warning,
         "error": error,
         "late": late,
+        # The page asks for the next question once the server's grace has passed too.
+        "grace_ms": settings.MARKBOOK_PRACTICE_NETWORK_TOLERANCE_MS + 200,
     }
     template = "practice/_pupil_question.html" if partial else "practice/pupil_attempt.html"
     return render(request, template, context, status=status)
