@@ -91,7 +91,7 @@ def decide(*, standing: Standing, attempt: Attempt, reason: str) -> FairUseEvent
     audit.record(
         actor=None,
         school=standing.school_id,
-        action=f"practice.fair_use.{'suspended' if suspend else 'warned'}",
+        action="practice.fair_use.suspended" if suspend else "practice.fair_use.warned",
         target=Pupil(pk=standing.pupil_id),
         data={"reason": reason, "warnings": standing.warnings, "attempt": attempt.pk},
     )
