@@ -265,6 +265,7 @@ def _tell_live(attempt: Attempt) -> None:
     except Exception:
         logger.exception("The live class view was not told of attempt %s", attempt.pk)
 
+
 _STANDING_FIELDS = [
     "day",
     "day_points",
