@@ -291,6 +291,21 @@ PAGES: dict[str, Route | str] = {
     "school_privacy:hold_lift": Route(only(), method="post", data={"lift_reason": "Done."}),
     "school_privacy:pupil_erasure": Route(only()),
     "school_privacy:person_erasure": Route(only()),
+    # --- Practice answering (ASM-2, ASM-7, ASM-8): a pupil's own pages (attempt_id is
+    # Amy's, at its first question); fair use for staff, reinstating Amy for her
+    # teacher (7A) and the administrators (she is suspended for the call).
+    "practice:home": Route(only("pupil")),
+    "practice:start": Route(only("pupil", ok=302), method="post"),
+    "practice:attempt": Route(only("pupil")),
+    "practice:answer": Route(only("pupil"), method="post", data={"position": 1, "response": "1"}),
+    "practice:summary": Route(only("pupil")),
+    "practice:fair_use": Route(only("teacher", "colleague", "admin", "trust_admin")),
+    "practice:reinstate": Route(
+        only("teacher", "admin", "trust_admin", ok=302),
+        method="post",
+        data={"reason": "Spoke to Amy."},
+    ),
+    # --- end of practice answering.
 }
 
 # API operations, keyed "METHOD /path" as in the OpenAPI document. Anonymous callers
@@ -711,6 +726,22 @@ API: dict[str, Route] = {
         {"answer": "given", "parent_name": "Anne Adams"},
     ),
     # --- end of paper consent forms.
+    # --- Practice answering (ASM-2, ASM-7, ASM-8): a pupil's own sets and attempts
+    # (attempt_id is Amy's, at its first question); fair use for Amy's teacher (7A) and
+    # the administrators, Amy suspended for each call (see _practice_answering).
+    f"GET {S}/practice/sets": Route(api_only("pupil")),
+    f"POST {S}/practice/sets/{{set_id}}/attempts": Route(api_only("pupil", ok=201), "post", {}),
+    f"GET {S}/practice/attempts/{{attempt_id}}": Route(api_only("pupil")),
+    f"POST {S}/practice/attempts/{{attempt_id}}/answers": Route(
+        api_only("pupil"), "post", {"position": 1, "response": "1"}
+    ),
+    f"GET {S}/practice/fair-use": Route(
+        api_only("pupil", "teacher", "colleague", "admin", "trust_admin")
+    ),
+    f"POST {S}/practice/pupils/{{pupil_id}}/reinstate": Route(
+        api_only("teacher", *API_ADMINS), "post", {"reason": "Spoke to Amy."}
+    ),
+    # --- end of practice answering.
 }
 
 
@@ -965,8 +996,17 @@ PAGE_API: dict[str, tuple[str, ...]] = {
         f"PUT {S}/consent/classes/{{class_id}}/{{target}}/pupils/{{pupil_id}}/paper-form",
     ),
     # --- end of paper consent forms.
+    # --- Practice answering (ASM-2, ASM-7).
+    "practice:home": (f"GET {S}/practice/sets",),
+    "practice:start": (f"POST {S}/practice/sets/{{set_id}}/attempts",),
+    "practice:attempt": (f"GET {S}/practice/attempts/{{attempt_id}}",),
+    "practice:answer": (f"POST {S}/practice/attempts/{{attempt_id}}/answers",),
+    "practice:fair_use": (f"GET {S}/practice/fair-use",),
+    "practice:reinstate": (f"POST {S}/practice/pupils/{{pupil_id}}/reinstate",),
+    # --- end of practice answering.
 }
 PAGE_ONLY: dict[str, str] = {
+    "practice:summary": "the answers of an attempt, each verdict already sent by the answer operation",
     "dashboard": "sends each person to their school's page; no data of its own",
     "schools:home": "a per-role menu of links and counts the list operations already give",
     "trust:home": "a trust administrator's menu of the trust's schools",
@@ -1120,11 +1160,34 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
     values.update(_privacy(world, {a or b for a, b in names}))
     if ("export_id", "") in names or ("", "export_id") in names:
         values["export_id"] = _data_export(world)
+    if "attempt_id" in flat or "/practice/" in pattern:  # practice answering
+        values.update(_practice_answering(world, pattern))
     if ("job_id", "") in names or ("", "job_id") in names:
         values["job_id"] = _import_job(
             world, stalled=pattern.rstrip("/").endswith(("retry", "cancel"))
         )
     return {a or b: values[a or b] for a, b in names}
+
+
+def _practice_answering(world, pattern: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """School A's times-tables practice (set_id), Amy's attempt at it at its first
+    question (attempt_id); for a reinstatement, Amy's practice suspended (ASM-7)."""
+    from markbook.core.tenancy import school_scope
+    from markbook.practice import answering, banks
+    from markbook.practice.models import QuestionSet, Standing
+
+    with school_scope(world.a):
+        banks.builtin_sets_ensure(school=world.a)
+        tables = QuestionSet.objects.get(generator__builtin="tables-practice")
+        found = {"set_id": tables.pk}
+        if "attempt_id" in pattern:
+            Standing.objects.filter(pupil=world.amy).update(suspended=False)
+            found["attempt_id"] = answering.attempt_start(pupil=world.amy, question_set=tables).pk
+        if "reinstate" in pattern:
+            Standing.objects.update_or_create(
+                school=world.a, pupil=world.amy, defaults={"suspended": True, "warnings": 3}
+            )
+    return found
 
 
 def _is_rights(pattern: str) -> bool:

@@ -19,6 +19,7 @@ from markbook.breaches.api import router as breaches_router
 from markbook.consent.api import router as consent_router
 from markbook.core.api import ApiTokenAuth, install_error_handlers
 from markbook.core.text import without_requirement_ids
+from markbook.practice.api import router as practice_router
 from markbook.privacy.api import router as privacy_router
 from markbook.privacy.api_erasure import router as privacy_erasure_router
 from markbook.privacy.api_exports import router as privacy_exports_router
@@ -72,6 +73,9 @@ api = MarkbookAPI(
     ),
 )
 install_error_handlers(api)
+# First: the busiest operation (answering practice questions, ASM-2) is then matched
+# first among the API's many URL patterns, which Django tries in order.
+api.add_router("", practice_router)
 api.add_router("", accounts_router)
 api.add_router("", rosters_router)
 api.add_router("", people_router)

@@ -319,6 +319,24 @@ SECURE_CSP["form-action"] += sorted(
     }
 )
 
+# Online practice (ASM-2, ASM-7, SEC-4, practice/answering.py). A timed question's
+# answer still counts if it reaches the server within this long after its deadline:
+# the question took time to reach the pupil's screen and the answer to come back.
+MARKBOOK_PRACTICE_NETWORK_TOLERANCE_MS = env_int(
+    "MARKBOOK_PRACTICE_NETWORK_TOLERANCE_MS", 1000, minimum=0
+)
+# Answers accepted per minute from one pupil, and from one address (a whole school
+# may answer from one address; 0 turns a limit off, e.g. for a load benchmark).
+MARKBOOK_PRACTICE_ANSWERS_PER_MINUTE = env_int(
+    "MARKBOOK_PRACTICE_ANSWERS_PER_MINUTE", 90, minimum=0
+)
+MARKBOOK_PRACTICE_ANSWERS_PER_MINUTE_PER_ADDRESS = env_int(
+    "MARKBOOK_PRACTICE_ANSWERS_PER_MINUTE_PER_ADDRESS", 6000, minimum=0
+)
+# The fair-use check of answers that look automated (ASM-7); off only for a load
+# benchmark whose scripted pupils would otherwise be suspended.
+MARKBOOK_PRACTICE_FAIR_USE = env_bool("MARKBOOK_PRACTICE_FAIR_USE", True)
+
 # Uploads: a class list is small; anything bigger is refused with a clear message.
 MARKBOOK_MAX_UPLOAD_BYTES = env_int("MARKBOOK_MAX_UPLOAD_BYTES", 2 * 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MARKBOOK_MAX_UPLOAD_BYTES + 64 * 1024

@@ -29,6 +29,7 @@ urlpatterns = [
     path("platform/breaches/", include("markbook.breaches.urls")),
     path("s/<int:school_id>/breaches/", include("markbook.breaches.school_urls")),
     path("s/<int:school_id>/support/", include("markbook.support.urls")),
+    path("s/<int:school_id>/practice/", include("markbook.practice.urls_pupils")),
 ]
 
 handler500 = "markbook.core.busy.server_error_or_busy"

@@ -129,6 +129,7 @@ def _ids(world: World) -> dict[str, list[int]]:
         **_privacy_ids(world),
         "breach_id": [_breach_id(world), 0],
         "grant_id": [_grant_id(world), 0],
+        **_practice_ids(world),
     }
 
 
@@ -164,6 +165,33 @@ def _breach_id(world: World) -> int:
     )
     services.breach_school_add(actor=world.platform_staff, breach=breach, school=world.a)
     return breach.pk
+
+
+def _practice_ids(world: World) -> dict[str, list[int]]:
+    """Both schools' built-in practice sets, and Amy's and Dee's attempts (ASM-2): the
+    token's administrator is turned away from a pupil's own, as it must be."""
+    from markbook.practice import answering, banks
+    from markbook.practice.models import QuestionSet
+
+    sets, attempts = [], []
+    for school, pupil in ((world.a, world.amy), (world.b, world.dee)):
+        with school_scope(school):
+            banks.builtin_sets_ensure(school=school)
+            first = QuestionSet.objects.order_by("pk").first()
+            assert first is not None
+            sets.append(first.pk)
+            attempts.append(answering.attempt_start(pupil=pupil, question_set=first).pk)
+    return {"set_id": [*sets, 0], "attempt_id": [*attempts, 0]}
+
+
+def _suspended(world: World):  # type: ignore[no-untyped-def]
+    from markbook.practice.models import Standing
+
+    with school_scope(world.a):
+        Standing.objects.update_or_create(
+            school=world.a, pupil=world.amy, defaults={"suspended": True, "warnings": 3}
+        )
+    return world.amy
 
 
 def _rights_ids(world: World) -> dict[str, list[int]]:
@@ -509,6 +537,12 @@ def test_no_api_operation_answers_a_server_error(world: World):
             },
             None,
         ),
+        # Amy's practice suspended for fair use, reinstated (ASM-7).
+        "POST /api/schools/{school_id}/practice/pupils/{pupil_id}/reinstate": (
+            {"pupil_id": _suspended(world).pk},
+            {"reason": "Spoke to her about it."},
+            None,
+        ),
         # Restrictions and corrections (DSR-3, DSR-5).
         "POST /api/schools/{school_id}/restrictions": (
             {},
@@ -559,6 +593,9 @@ def test_no_api_operation_answers_a_server_error(world: World):
         or "/deletion-request" in op.path
         # The breach register is platform staff's (SEC-3).
         or op.path.startswith("/api/breaches")
+        # A pupil's own practice (ASM-2).
+        or "/practice/sets" in op.path
+        or "/practice/attempts" in op.path
     ]
     assert len(reached) >= len(operations) - 3 - len(others), "\n".join(
         sorted(set(statuses) - reached)

@@ -16,6 +16,7 @@ APPS = (
     "breaches",
     "consent",
     "core",
+    "practice",
     "privacy",
     "rights",
     "rosters",

@@ -224,6 +224,7 @@ def _populate_practice(school, amy, user, assignment) -> None:  # type: ignore[n
         PromptMedia,
         Question,
         QuestionSet,
+        Standing,
     )
 
     now = timezone.now()
@@ -281,6 +282,24 @@ def _populate_practice(school, amy, user, assignment) -> None:  # type: ignore[n
     )
     FairUseEvent.objects.create(
         school=school, pupil=amy, kind="reinstatement", reason="Checked", attempt=attempt, by=user
+    )
+    # Her running practice state: points, fair-use window, hard facts (ASM-2, ASM-7).
+    standing = Standing.objects.create(
+        school=school,
+        pupil=amy,
+        day=now.date(),
+        day_points=10,
+        week=now.date(),
+        week_points=10,
+        styles={"x7": 1},
+        run_type="set:1",
+        run_ms=[1800],
+        warnings=1,
+        suspended=False,
+        weak={"7x8": 3},
+    )
+    Attempt.objects.filter(pk=attempt.pk).update(
+        standing=standing, current=Item.objects.filter(attempt=attempt).first()
     )
 
 

@@ -72,6 +72,11 @@ ACTIONS: dict[str, str] = {
     "consent.class.viewed": "viewed a class's consent",
     "consent.class.exported": "downloaded a class's consent as CSV",
     # Restrictions, corrections and the privacy notice (DSR-3, DSR-5, DSR-10).
+    # Online practice: built-in sets, fair use (ASM-2, ASM-7).
+    "practice.builtin_sets.created": "gave the school its built-in practice sets",
+    "practice.fair_use.warned": "warned a pupil that their answers looked automated",
+    "practice.fair_use.suspended": "suspended a pupil's practice for answers that looked automated",
+    "practice.fair_use.reinstated": "reinstated a pupil's practice",
     "privacy.corrections.viewed": "viewed a person's corrections",
     "privacy.notice.dismissed": "dismissed the notice of a changed privacy notice",
     "privacy.notice.published": "was told the privacy notice changed",

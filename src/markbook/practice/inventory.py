@@ -112,6 +112,8 @@ declare(
         "started_at": education_record("when the attempt started"),
         "last_active_at": education_record("when the pupil last answered"),
         "finished_at": education_record("when the attempt finished"),
+        "current": education_record("the question on the pupil's screen now"),
+        "standing": education_record("the pupil's running points and fair-use state"),
     },
     not_personal=("id", "school"),
 )
@@ -155,6 +157,31 @@ declare(
         "attempt": education_record("the attempt in which the pattern was seen"),
         "created_at": education_record("when"),
         "by": changed_by("the teacher who reinstated the pupil's practice"),
+    },
+    not_personal=("id", "school"),
+)
+
+declare(
+    "practice.Standing",
+    subject="pupil",
+    description=(
+        "A pupil's running practice state: points today and this week, the recent "
+        "response times fair use looks at, warnings and suspension, and the facts "
+        "they find hard (ASM-2, ASM-7)."
+    ),
+    personal={
+        "pupil": education_record("whose practice it is"),
+        "day": education_record("the day the daily points count"),
+        "day_points": education_record("points earned today, for the daily cap"),
+        "week": education_record("the week the weekly points count"),
+        "week_points": education_record("points earned this week, for the weekly cap"),
+        "styles": education_record("today's correct answers per style, for diminishing points"),
+        "run_type": education_record("the type of the latest run of answers"),
+        "run_ms": education_record("the response times fair use looks at"),
+        "warnings": education_record("fair-use warnings since the last reinstatement"),
+        "suspended": education_record("whether practice is suspended for fair use"),
+        "weak": education_record("the facts the pupil finds hard, to ask again"),
+        "updated_at": education_record("when the pupil last answered"),
     },
     not_personal=("id", "school"),
 )

@@ -152,6 +152,15 @@ class Attempt(models.Model):
     started_at = models.DateTimeField()
     last_active_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The question on screen now (None when finished): read with the attempt in the one
+    # locking query of an answer (practice/answering.py), never looked up by position.
+    current = models.ForeignKey(
+        "Item", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The pupil's running state, locked with the attempt in that same query.
+    standing = models.ForeignKey(
+        "Standing", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
 
     objects = SchoolScopedManager()
 
@@ -220,3 +229,41 @@ class FairUseEvent(models.Model):
         indexes = [
             models.Index(fields=["school", "pupil", "created_at"], name="fairuse_school_pupil")
         ]
+
+
+class Standing(models.Model):
+    """One pupil's running practice state, one row per pupil, locked and updated with
+    every answer so an answer costs the same however long the pupil's history is:
+
+    - the points counted today and this week, and today's correct answers per style,
+      for the caps and diminishing points (practice/points.py, ASM-2);
+    - the response times of the latest consecutive answers of one type, the warnings
+      since the last reinstatement and whether practice is suspended (ASM-7,
+      practice/fairuse.py; `FairUseEvent` keeps the history of each decision);
+    - the facts the pupil finds hard (wrong or slow), weighted, a bounded few, so the
+      next question can bring them back more often.
+    """
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    pupil = models.OneToOneField(
+        "rosters.Pupil", on_delete=models.CASCADE, related_name="practice_standing"
+    )
+    day = models.DateField(null=True, blank=True)
+    day_points = models.PositiveIntegerField(default=0)
+    week = models.DateField(null=True, blank=True, help_text="The Monday of the week counted.")
+    week_points = models.PositiveIntegerField(default=0)
+    # {style: correct answers today}
+    styles = models.JSONField(default=dict, blank=True)
+    # The type ("set:<id>") of the latest run of answers and its response times (ms).
+    run_type = models.CharField(max_length=40, blank=True)
+    run_ms = models.JSONField(default=list, blank=True)
+    warnings = models.PositiveSmallIntegerField(default=0)
+    suspended = models.BooleanField(default=False)
+    # {fact: weight}: the facts to bring back, at most practice.answering.WEAK_FACTS.
+    weak = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SchoolScopedManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint("school", "pupil", name="standing_once_per_pupil")]
