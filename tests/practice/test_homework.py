@@ -135,9 +135,8 @@ def test_the_grid_shows_done_late_started_and_not_started(world: World):
     assignment = set_homework(world, due_in=-3)  # due three days ago
     attempt(assignment, world.amy, correct=10, finished_days_ago=5)  # before the due date
     attempt(assignment, world.ben, correct=10, finished_days_ago=1)  # after it
-    with school_scope(world.a):
-        with CaptureQueriesContext(connection) as ctx:
-            data = grid.markbook_grid(world.class_7a)
+    with school_scope(world.a), CaptureQueriesContext(connection) as ctx:
+        data = grid.markbook_grid(world.class_7a)
     column = next(c for c in data["columns"] if c["id"] == assignment.pk)
     assert column["practice"] is True
     assert data["progress"] == {

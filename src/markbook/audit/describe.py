@@ -53,7 +53,7 @@ ACTIONS: dict[str, str] = {
     "audit.event.redacted": "redacted an access-log entry",
     # Online practice (ASM-2, ASM-6).
     "practice.boards.rebuilt": "rebuilt the school's leaderboards",
-    "practice.homework.marked": "recorded a practice homework score as the mark",
+    "practice.demo.seeded": "seeded the demo's practice, leaderboards and practice homework",
     # The service register and parents' consent (CON-1 to CON-4).
     "consent.demo.seeded": "seeded the demo's online services and parents' consent",
     "consent.register.set_up": "put Markbook and the default consent purposes on the register",

@@ -265,14 +265,21 @@ def _rewrite(school: School, pupils: Any, day: date) -> int:
 
 
 @transaction.atomic
+def rebuild_rows(*, school: School, day: date | None = None) -> int:
+    """Rewrite the school's rows of the projection from its own data, in its scope: the
+    work of `boards_rebuild`, unaudited for the demo seed (which records one summary)."""
+    day = day or _local_day(None)
+    with school_scope(school):
+        BoardEntry.objects.filter(school=school).delete()
+        return _rewrite(school, Pupil.objects.filter(school=school), day)
+
+
+@transaction.atomic
 def boards_rebuild(*, school: School, actor: Any = None, day: date | None = None) -> int:
     """Rewrite the school's rows of the projection from its own data, in its scope
     (ASM-6): restricted pupils left out (DSR-5), the shared boards' flags from consent
     and the school's settings (CON-2). Idempotent; the number of rows written."""
-    day = day or _local_day(None)
-    with school_scope(school):
-        BoardEntry.objects.filter(school=school).delete()
-        written = _rewrite(school, Pupil.objects.filter(school=school), day)
+    written = rebuild_rows(school=school, day=day)
     audit.record(
         actor=actor,
         school=school,
