@@ -384,3 +384,21 @@ def test_the_page_and_api_answer_each_role(played, client_for, role):
     assert api.json()["rows"], api.json()
     bad = client.get(f"/api/schools/{school.pk}/boards?metric=height")
     assert bad.status_code == 422 and "metric" in str(bad.json())
+
+
+def test_the_nightly_command_rebuilds_every_school(played):
+    """ASM-6: `practice_boards_rebuild` rewrites each school's rows in its own scope."""
+    import io
+
+    from django.core.management import call_command
+
+    world = played
+    with all_schools():
+        BoardEntry.objects.filter(pupil=world.dee).update(points=999)
+    out = io.StringIO()
+    call_command("practice_boards_rebuild", stdout=out)
+    assert "Rebuilt the leaderboards of 2 schools: 12 rows." in out.getvalue()
+    with all_schools():
+        assert set(BoardEntry.objects.filter(pupil=world.dee).values_list("points", flat=True)) == {
+            25
+        }

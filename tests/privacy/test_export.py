@@ -216,9 +216,11 @@ def _populate(world) -> None:  # type: ignore[no-untyped-def]
 
 def _populate_practice(school, amy, user, assignment) -> None:  # type: ignore[no-untyped-def]
     """Amy's practice: a set written by her account (so its author field is hers), an
-    attempt as homework with one answered question, and a fair-use decision (ASM-2, ASM-7)."""
+    attempt as homework with one answered question, a fair-use decision and her row on
+    the leaderboards (ASM-2, ASM-6, ASM-7)."""
     from markbook.practice.models import (
         Attempt,
+        BoardEntry,
         FairUseEvent,
         Item,
         PromptMedia,
@@ -281,6 +283,21 @@ def _populate_practice(school, amy, user, assignment) -> None:  # type: ignore[n
     )
     FairUseEvent.objects.create(
         school=school, pupil=amy, kind="reinstatement", reason="Checked", attempt=attempt, by=user
+    )
+    # Her standing on the leaderboards, the declared projection (ASM-6).
+    BoardEntry.objects.create(
+        school=school,
+        pupil=amy,
+        trust=school.trust,
+        period="week",
+        starts=now.date(),
+        name="Amy A.",
+        school_name=school.name,
+        points=10,
+        trial_correct=1,
+        trial_ms=1800,
+        on_trust=True,
+        on_global=True,
     )
 
 

@@ -186,6 +186,7 @@ declare(
     personal={
         "pupil": _board("whose standing it is"),
         "name": _board("the name the boards show: first name and surname initial"),
+        "school_name": _board("the pupil's school, shown with the name"),
         "period": _board("the week, month or school year counted"),
         "starts": _board("the first day of the period"),
         "points": _board("the points earned in the period"),
@@ -194,5 +195,5 @@ declare(
         "on_trust": _board("whether the pupil appears on the trust board"),
         "on_global": _board("whether the pupil appears on the global board"),
     },
-    not_personal=("id", "school", "trust", "school_name"),
+    not_personal=("id", "school", "trust"),
 )
