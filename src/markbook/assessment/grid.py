@@ -108,6 +108,8 @@ def _completion(done: int, total: int) -> str:
 def _detail(assignment: Assignment) -> str:
     due = assignment.due_date
     kind = assignment.get_kind_display()
+    if assignment.question_set_id is not None:
+        kind = f"Practice {kind.lower()}"
     return f"{kind}, due {due.day} {due:%b}" if due else kind
 
 
