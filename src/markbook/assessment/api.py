@@ -302,7 +302,8 @@ def assignment_add(
         title=payload.title,
         kind=payload.kind,
         due_date=payload.due_date,
-        max_mark=payload.max_mark,
+        # With a practice set, the set's questions are the maximum (the service's rule).
+        max_mark=payload.max_mark if payload.max_mark is not None else 0,
         subject=_subject(payload.subject_id),
         boundaries=payload.boundaries,
         question_set=question_set,

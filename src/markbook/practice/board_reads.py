@@ -149,7 +149,7 @@ def board_read(
             shared = BoardEntry.objects.filter(period=period, starts=starts)
             if kind == "trust":
                 shared = shared.filter(
-                    trust_id=viewer.school.trust_id, on_trust=True, school__boards_trust=True
+                    trust_id=viewer.school.trust_id or 0, on_trust=True, school__boards_trust=True
                 )
             else:
                 shared = shared.filter(on_global=True, school__boards_global=True)

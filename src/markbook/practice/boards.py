@@ -154,7 +154,7 @@ def _increments(item: Item, attempt_mode: str) -> tuple[int, int, int]:
 
 def _attempt_mode(item: Item) -> str:
     # The answering service holds the attempt; reading it again would cost a query.
-    cached = Item.attempt.is_cached(item)  # type: ignore[attr-defined]
+    cached = Item.attempt.is_cached(item)
     if cached:
         return item.attempt.mode
     return Attempt.objects.filter(pk=item.attempt_id).values_list("mode", flat=True).first() or ""

@@ -98,7 +98,9 @@ def demo_practice(school: School) -> dict[str, int]:
                 else:
                     days_back = week * 7 + rng.randint(-3, 3)
                 start = _moment(rng, today - timedelta(days=days_back), now)
-                mode = QuestionSet.Mode.TRIAL if rng.random() < 0.35 else QuestionSet.Mode.PRACTICE
+                mode: str = (
+                    QuestionSet.Mode.TRIAL if rng.random() < 0.35 else QuestionSet.Mode.PRACTICE
+                )
                 sessions.append((start, mode))
         for start, mode in sorted(sessions):
             count = TRIAL_QUESTIONS if mode == QuestionSet.Mode.TRIAL else ITEMS_PER_ATTEMPT

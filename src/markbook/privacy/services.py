@@ -127,7 +127,7 @@ def restriction_lift(
         target=locked.pupil if locked.pupil_id else locked.user,
         data={"restriction": locked.pk, "kind": locked.kind, "request": request_id},
     )
-    if locked.pupil_id:  # back on the leaderboards (ASM-6)
+    if locked.pupil is not None:  # back on the leaderboards (ASM-6)
         from markbook.practice.boards import board_pupil_refresh
 
         board_pupil_refresh(pupil=locked.pupil)
