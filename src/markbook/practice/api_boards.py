@@ -5,6 +5,7 @@ from datetime import date
 from typing import Literal
 
 from ninja import Query, Router, Schema
+from pydantic import Field
 
 from markbook.admission import AccessRequest
 from markbook.core.api import InputSchema, responses
@@ -18,7 +19,9 @@ class BoardQuery(InputSchema):
     board: Literal["class", "school", "trust", "global"] | None = None
     metric: Literal["points", "speed"] = "points"
     period: Literal["week", "month", "year"] = "week"
-    class_id: int | None = None
+    class_id: int | None = Field(
+        None, ge=1, le=2**63 - 1, description="For the class board: one of your classes."
+    )
 
 
 class BoardRowOut(Schema):
