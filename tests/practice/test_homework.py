@@ -218,3 +218,16 @@ def test_the_api_sets_and_reads_a_practice_assignment(world: World, client_for):
         content_type="application/json",
     )
     assert changed.status_code == 200 and changed.json()["score_is_mark"] is False
+
+
+def test_the_assignment_page_names_the_practice_set(world: World, client_for):
+    """ASM-1: the assignment's page says it is a practice set and whether it is marked."""
+    assignment = set_homework(world)
+    page = client_for("teacher").get(
+        reverse(
+            "assessment:assignment_detail",
+            kwargs={"school_id": world.a.pk, "assignment_id": assignment.pk},
+        )
+    )
+    text = page.content.decode()
+    assert "Tables 2 to 5" in text and "The score counts as the mark" in text
