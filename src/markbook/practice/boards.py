@@ -57,8 +57,8 @@ SPEED_MIN_FACTS = 10
 TOP = 20
 # A times-table fact as the generator names it ("7x8"); arithmetic and teachers'
 # questions are not counted for speed.
-TIMES_FACT = re.compile(r"^[0-9]{1,2}x[0-9]{1,2}$")
 TIMES_FACT_SQL = r"^[0-9]{1,2}x[0-9]{1,2}$"
+TIMES_FACT = re.compile(TIMES_FACT_SQL)
 
 Period = BoardEntry.Period
 
