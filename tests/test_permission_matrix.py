@@ -306,6 +306,8 @@ PAGES: dict[str, Route | str] = {
         data={"reason": "Spoke to Amy."},
     ),
     # --- end of practice answering.
+    # Leaderboards (ASM-6): pupils in a class and the school's staff; not parents.
+    "boards:home": Route(only("pupil", "teacher", "colleague", "admin", "trust_admin")),
 }
 
 # API operations, keyed "METHOD /path" as in the OpenAPI document. Anonymous callers
@@ -437,6 +439,8 @@ API: dict[str, Route] = {
         api_only("teacher", "admin", "trust_admin"), "put", {"value": "", "version": None}
     ),
     f"GET {S}/settings": Route(api_only("admin")),
+    # Leaderboards (ASM-6): pupils in a class and the school's staff; not parents.
+    f"GET {S}/boards": Route(api_only("pupil", "teacher", "colleague", "admin", "trust_admin")),
     f"GET {S}/analysis": Route(api_only(*API_STAFF)),
     f"GET {S}/analysis/csv": Route(api_only(*API_STAFF)),
     # Only the trust's administrators; another school's users 404 (SEC-6).
@@ -751,6 +755,7 @@ API: dict[str, Route] = {
 PAGE_API: dict[str, tuple[str, ...]] = {
     "accounts:profile": (f"GET {ME}", f"GET {ME}/tokens", f"POST {ME}/tokens"),
     "schools:settings": (f"GET {S}/settings", f"PATCH {S}/settings"),
+    "boards:home": (f"GET {S}/boards",),
     "rosters:pupils": (f"GET {S}/pupils",),
     "rosters:pupil_detail": (
         f"GET {S}/pupils/{{pupil_id}}",

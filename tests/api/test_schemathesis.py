@@ -476,6 +476,13 @@ def test_no_api_operation_answers_a_server_error(world: World):
     from tests.factories import consent_world
 
     explicit = {
+        # The maximum mark may be left out for a practice set (ASM-2), so generated
+        # bodies seldom hold a valid assignment: one is sent as a teacher would.
+        "POST /api/schools/{school_id}/classes/{class_id}/assignments": (
+            {"class_id": world.class_7a.pk},
+            {"title": "Fractions test", "max_mark": 20},
+            None,
+        ),
         "POST /api/schools/{school_id}/tracking/scales": (
             {},
             {"name": "Effort check", "grades": [{"label": "Low"}, {"label": "High"}]},

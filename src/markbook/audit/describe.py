@@ -53,6 +53,9 @@ ACTIONS: dict[str, str] = {
     "audit.event.redacted": "redacted an access-log entry",
     "audit.addresses.removed": "removed old addresses and account ids from the access log",
     "audit.events.pruned": "removed old access-log entries behind a checkpoint",
+    # Online practice (ASM-2, ASM-6).
+    "practice.boards.rebuilt": "rebuilt the school's leaderboards",
+    "practice.demo.seeded": "seeded the demo's practice, leaderboards and practice homework",
     # The service register and parents' consent (CON-1 to CON-4).
     "consent.demo.seeded": "seeded the demo's online services and parents' consent",
     "consent.register.set_up": "put Markbook and the default consent purposes on the register",
