@@ -18,6 +18,7 @@ from markbook.audit.api import router as audit_router
 from markbook.consent.api import router as consent_router
 from markbook.core.api import ApiTokenAuth, install_error_handlers
 from markbook.core.text import without_requirement_ids
+from markbook.practice.api_teachers import router as practice_teachers_router
 from markbook.privacy.api import router as privacy_router
 from markbook.privacy.api_erasure import router as privacy_erasure_router
 from markbook.privacy.api_exports import router as privacy_exports_router
@@ -90,3 +91,4 @@ api.add_router("", consent_router)
 api.add_router("", privacy_router)
 api.add_router("", privacy_exports_router)
 api.add_router("", privacy_erasure_router)
+api.add_router("", practice_teachers_router)

@@ -201,12 +201,19 @@ DEFAULT_FROM_EMAIL = env_str("MARKBOOK_FROM_EMAIL", "Markbook <no-reply@localhos
 # Put before links in emails sent without a page request (a request's outcome, DSR-6).
 MARKBOOK_SITE_URL = env_str("MARKBOOK_SITE_URL", "")
 
+# The live class view (ASM-2, practice/live.py) keeps who is practising in the cache,
+# which every server process must share: Redis in production (REDIS_URL), else the
+# database cache (its table made by `migrate`, see practice/apps.py). A per-process
+# cache (locmem) would show each process only its own pupils; the tests use one.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache"
-        if not env_str("REDIS_URL")
-        else "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": env_str("REDIS_URL", "markbook"),
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env_str("REDIS_URL"),
+    }
+    if env_str("REDIS_URL")
+    else {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "markbook_cache",
     }
 }
 
@@ -270,6 +277,18 @@ SECURE_CSP["form-action"] += sorted(
         "/".join(app["settings"]["server_url"].split("/")[:3])
         for app in SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"]
     }
+)
+
+# Uploaded files (practice prompts' images and audio, ASM-2): stored per school under
+# the data directory and served only through a view that checks access, never from a
+# public URL (practice/media.py). MEDIA_URL is not routed.
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media-not-served/"
+MARKBOOK_PROMPT_IMAGE_MAX_BYTES = env_int(
+    "MARKBOOK_PROMPT_IMAGE_MAX_BYTES", 2 * 1024 * 1024, minimum=1
+)
+MARKBOOK_PROMPT_AUDIO_MAX_BYTES = env_int(
+    "MARKBOOK_PROMPT_AUDIO_MAX_BYTES", 10 * 1024 * 1024, minimum=1
 )
 
 # Uploads: a class list is small; anything bigger is refused with a clear message.

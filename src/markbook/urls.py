@@ -24,6 +24,7 @@ urlpatterns = [
     path("privacy/", include("markbook.privacy.urls")),
     path("s/<int:school_id>/consent/", include("markbook.consent.urls")),
     path("s/<int:school_id>/privacy/", include("markbook.privacy.school_urls")),
+    path("s/<int:school_id>/practice/", include("markbook.practice.urls_teachers")),
 ]
 
 handler500 = "markbook.core.busy.server_error_or_busy"

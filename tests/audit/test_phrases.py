@@ -15,6 +15,7 @@ APPS = (
     "audit",
     "consent",
     "core",
+    "practice",
     "privacy",
     "rights",
     "rosters",
