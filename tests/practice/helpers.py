@@ -97,6 +97,9 @@ def times_tables(world: Any) -> QuestionSet:
         found, _ = QuestionSet.objects.get_or_create(
             school=world.a,
             title="Times tables to 12",
-            defaults={"kind": QuestionSet.Kind.TIMES_TABLES, "generator": {"tables": list(range(1, 13))}},
+            defaults={
+                "kind": QuestionSet.Kind.TIMES_TABLES,
+                "generator": {"tables": list(range(1, 13))},
+            },
         )
     return found

@@ -41,16 +41,48 @@ def test_a_teacher_writes_a_set_and_its_questions_are_in_order(world):
 @pytest.mark.parametrize(
     ("values", "field", "says"),
     [
-        ({"kind": "choice", "prompt": "Pick", "choices": ["Only one"], "correct": [0]}, "choices", "2 to 6 options"),
-        ({"kind": "choice", "prompt": "Pick", "choices": list("abcdefg"), "correct": [0]}, "choices", "it has 7"),
-        ({"kind": "choice", "prompt": "Pick", "choices": ["a", "b"], "correct": []}, "correct", "at least one correct"),
-        ({"kind": "choice", "prompt": "Pick", "choices": ["a", "A"], "correct": [0]}, "choices", "same"),
-        ({"kind": "choice", "prompt": "Pick", "choices": ["a", "b"], "correct": [5]}, "correct", "not one of the 2"),
-        ({"kind": "numeric", "prompt": "How many?", "answer": "twelve"}, "answer", "must be a number"),
+        (
+            {"kind": "choice", "prompt": "Pick", "choices": ["Only one"], "correct": [0]},
+            "choices",
+            "2 to 6 options",
+        ),
+        (
+            {"kind": "choice", "prompt": "Pick", "choices": list("abcdefg"), "correct": [0]},
+            "choices",
+            "it has 7",
+        ),
+        (
+            {"kind": "choice", "prompt": "Pick", "choices": ["a", "b"], "correct": []},
+            "correct",
+            "at least one correct",
+        ),
+        (
+            {"kind": "choice", "prompt": "Pick", "choices": ["a", "A"], "correct": [0]},
+            "choices",
+            "same",
+        ),
+        (
+            {"kind": "choice", "prompt": "Pick", "choices": ["a", "b"], "correct": [5]},
+            "correct",
+            "not one of the 2",
+        ),
+        (
+            {"kind": "numeric", "prompt": "How many?", "answer": "twelve"},
+            "answer",
+            "must be a number",
+        ),
         ({"kind": "numeric", "prompt": "How many?", "answer": ""}, "answer", "Give the answer"),
         ({"kind": "numeric", "prompt": "How many?", "answer": "NaN"}, "answer", "must be a number"),
-        ({"kind": "numeric", "prompt": "How many?", "answer": "3", "tolerance": "-1"}, "tolerance", "0 or more"),
-        ({"kind": "numeric", "prompt": "How many?", "answer": "0.1234567"}, "answer", "6 decimal places"),
+        (
+            {"kind": "numeric", "prompt": "How many?", "answer": "3", "tolerance": "-1"},
+            "tolerance",
+            "0 or more",
+        ),
+        (
+            {"kind": "numeric", "prompt": "How many?", "answer": "0.1234567"},
+            "answer",
+            "6 decimal places",
+        ),
         ({"kind": "numeric", "prompt": "", "answer": "3"}, "prompt", "Give the question"),
         ({"kind": "essay", "prompt": "Why?"}, "kind", "numeric or choice"),
     ],
@@ -70,7 +102,11 @@ def test_a_bad_question_is_refused_with_a_clear_message(world, values, field, sa
         ({"title": ""}, "title", "Give the set a title"),
         ({"title": "Fractions"}, "title", "already has a practice set"),
         ({"title": "Trial", "mode": "trial"}, "seconds_per_question", "needs the seconds"),
-        ({"title": "Trial", "mode": "trial", "seconds_per_question": 0}, "seconds_per_question", "from 1 to 600"),
+        (
+            {"title": "Trial", "mode": "trial", "seconds_per_question": 0},
+            "seconds_per_question",
+            "from 1 to 600",
+        ),
         ({"title": "Many", "question_count": 0}, "question_count", "from 1 to 200"),
         ({"title": "Many", "question_count": "lots"}, "question_count", "whole number"),
         ({"title": "Odd", "mode": "exam"}, "mode", "practice or trial"),
@@ -150,7 +186,9 @@ def test_questions_are_reordered_and_renumbered_after_a_delete(world):
         )
         assert authoring.question_move(actor=world.teacher, question=third, step=-1)
         order = list(
-            Question.objects.filter(question_set=made).order_by("position").values_list("pk", flat=True)
+            Question.objects.filter(question_set=made)
+            .order_by("position")
+            .values_list("pk", flat=True)
         )
         assert order == [first.pk, third.pk, second.pk]
         assert not authoring.question_move(actor=world.teacher, question=first, step=-1)
@@ -158,7 +196,9 @@ def test_questions_are_reordered_and_renumbered_after_a_delete(world):
             authoring.questions_reorder(actor=world.teacher, question_set=made, order=[first.pk])
         authoring.question_delete(actor=world.teacher, question=first)
         positions = list(
-            Question.objects.filter(question_set=made).order_by("position").values_list("pk", "position")
+            Question.objects.filter(question_set=made)
+            .order_by("position")
+            .values_list("pk", "position")
         )
     assert positions == [(third.pk, 1), (second.pk, 2)]
 
@@ -170,8 +210,12 @@ def test_publishing_needs_a_question_and_archiving_unpublishes(world):
         with pytest.raises(ValidationError) as error:
             authoring.question_set_publish(actor=world.teacher, question_set=empty, published=True)
         assert "Add a question" in _message(error, "published")
-        assert authoring.question_set_publish(actor=world.teacher, question_set=full, published=True)
-        assert not authoring.question_set_publish(actor=world.teacher, question_set=full, published=True)
+        assert authoring.question_set_publish(
+            actor=world.teacher, question_set=full, published=True
+        )
+        assert not authoring.question_set_publish(
+            actor=world.teacher, question_set=full, published=True
+        )
         assert authoring.question_set_archive(actor=world.teacher, question_set=full, archived=True)
         full.refresh_from_db()
     assert full.archived and not full.published
@@ -181,7 +225,9 @@ def test_the_delete_page_says_how_many_answers_go_and_offers_the_archive(world, 
     made = teacher_set(world)
     answers(world.amy, made, [("q:1", True, 1500), ("q:2", False, 3000)])
     client = client_for("teacher")
-    url = reverse("practice_teachers:set_delete", kwargs={"school_id": world.a.pk, "set_id": made.pk})
+    url = reverse(
+        "practice_teachers:set_delete", kwargs={"school_id": world.a.pk, "set_id": made.pk}
+    )
     page = client.get(url).content.decode()
     assert "2 answers by 1 pupil" in page and "Archive instead" in page
     assert client.post(url).status_code == 302
@@ -207,7 +253,9 @@ def test_the_api_asks_before_deleting_an_answered_set(world, client_for):
 def test_the_question_page_saves_a_multiple_choice_question(world, client_for):
     made = teacher_set(world, questions=False)
     client = client_for("teacher")
-    url = reverse("practice_teachers:question_new", kwargs={"school_id": world.a.pk, "set_id": made.pk})
+    url = reverse(
+        "practice_teachers:question_new", kwargs={"school_id": world.a.pk, "set_id": made.pk}
+    )
     posted = {
         "kind": "choice",
         "prompt": "Which is a prime?",
@@ -227,28 +275,43 @@ def test_the_question_page_saves_a_multiple_choice_question(world, client_for):
 def test_the_question_page_shows_the_rules_messages(world, client_for):
     made = teacher_set(world, questions=False)
     client = client_for("teacher")
-    url = reverse("practice_teachers:question_new", kwargs={"school_id": world.a.pk, "set_id": made.pk})
+    url = reverse(
+        "practice_teachers:question_new", kwargs={"school_id": world.a.pk, "set_id": made.pk}
+    )
     page = client.post(url, {"kind": "choice", "prompt": "Pick", "choice_0": "a"}).content.decode()
     assert "needs 2 to 6 options" in page
-    page = client.post(url, {"kind": "numeric", "prompt": "How far?", "answer": "far"}).content.decode()
+    page = client.post(
+        url, {"kind": "numeric", "prompt": "How far?", "answer": "far"}
+    ).content.decode()
     assert "must be a number" in page
 
 
 def test_the_preview_shows_the_question_as_the_pupil_sees_it_without_the_answer(world, client_for):
     made = teacher_set(world, questions=False)
     client = client_for("teacher")
-    url = reverse("practice_teachers:question_preview", kwargs={"school_id": world.a.pk, "set_id": made.pk})
+    url = reverse(
+        "practice_teachers:question_preview", kwargs={"school_id": world.a.pk, "set_id": made.pk}
+    )
     shown = client.post(
-        url, {"kind": "numeric", "prompt": "How long is the line?", "answer": "12.5", "units": "cm"},
+        url,
+        {"kind": "numeric", "prompt": "How long is the line?", "answer": "12.5", "units": "cm"},
         HTTP_HX_REQUEST="true",
     ).content.decode()
     assert "How long is the line?" in shown and "cm" in shown and "Your answer" in shown
     several = client.post(
         url,
-        {"kind": "choice", "prompt": "Pick", "choice_0": "a", "choice_1": "b", "correct": ["0", "1"]},
+        {
+            "kind": "choice",
+            "prompt": "Pick",
+            "choice_0": "a",
+            "choice_1": "b",
+            "correct": ["0", "1"],
+        },
     ).content.decode()
     assert 'type="checkbox"' in several and "Choose every right answer" in several
-    incomplete = client.post(url, {"kind": "choice", "prompt": "Pick", "choice_0": "a"}).content.decode()
+    incomplete = client.post(
+        url, {"kind": "choice", "prompt": "Pick", "choice_0": "a"}
+    ).content.decode()
     assert "needs 2 to 6 options" in incomplete
     with school_scope(world.a):
         assert not Question.objects.filter(question_set=made).exists()
@@ -259,9 +322,11 @@ def test_a_colleague_cannot_edit_the_teachers_set_but_an_administrator_can(world
     url = reverse("practice_teachers:set_edit", kwargs={"school_id": world.a.pk, "set_id": made.pk})
     assert client_for("colleague").get(url).status_code == 404
     assert client_for("admin").get(url).status_code == 200
-    listed = client_for("colleague").get(
-        reverse("practice_teachers:sets", kwargs={"school_id": world.a.pk})
-    ).content.decode()
+    listed = (
+        client_for("colleague")
+        .get(reverse("practice_teachers:sets", kwargs={"school_id": world.a.pk}))
+        .content.decode()
+    )
     assert "Fractions" in listed and url not in listed
 
 
@@ -278,7 +343,8 @@ def test_api_questions_crud_and_another_sets_question_is_404(world, client_for):
     assert created.status_code == 201 and created.json()["position"] == 3
     qid = created.json()["id"]
     bad = client.post(
-        base, json.dumps({"kind": "choice", "prompt": "x", "choices": ["a"], "correct": [0]}),
+        base,
+        json.dumps({"kind": "choice", "prompt": "x", "choices": ["a"], "correct": [0]}),
         content_type="application/json",
     )
     assert bad.status_code == 422 and "choices" in bad.json()["errors"]
@@ -286,7 +352,12 @@ def test_api_questions_crud_and_another_sets_question_is_404(world, client_for):
         f"{base}/{qid}", json.dumps({"units": "cm"}), content_type="application/json"
     )
     assert changed.status_code == 200 and changed.json()["units"] == "cm"
-    assert client.get(f"/api/schools/{world.a.pk}/practice/sets/{other.pk}/questions/{qid}").status_code == 404
+    assert (
+        client.get(
+            f"/api/schools/{world.a.pk}/practice/sets/{other.pk}/questions/{qid}"
+        ).status_code
+        == 404
+    )
     assert client_for("other_teacher").get(f"{base}/{qid}").status_code == 404
     ids = [q["id"] for q in client.get(base).json()]
     reordered = client.put(

@@ -94,7 +94,7 @@ def test_the_file_is_served_to_the_schools_pupils_and_staff_only(world, client_f
         assert response["Content-Type"] == "image/png"
         assert response["X-Content-Type-Options"] == "nosniff"
         assert response["Content-Disposition"].startswith("inline")
-        assert b"".join(response.streaming_content) == PNG
+        assert response.content == PNG
     for role in ("parent", "other_teacher", "other_admin", "platform_staff"):
         assert client_for(role).get(url).status_code == 404, role
     assert client_for("anonymous").get(url).status_code == 302
@@ -115,7 +115,9 @@ def test_an_upload_through_the_question_page_becomes_the_questions_sound(world, 
     from tests.practice.helpers import teacher_set
 
     made = teacher_set(world, questions=False)
-    url = reverse("practice_teachers:question_new", kwargs={"school_id": world.a.pk, "set_id": made.pk})
+    url = reverse(
+        "practice_teachers:question_new", kwargs={"school_id": world.a.pk, "set_id": made.pk}
+    )
     posted = {
         "kind": "choice",
         "prompt": "Which instrument do you hear?",

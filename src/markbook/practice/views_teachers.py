@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import FileResponse, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -327,7 +327,10 @@ def media_file(request: AccessRequest, school_id: int, media_id: int) -> HttpRes
     """An image or sound prompt, for the school's pupils and staff only (404 for others),
     as its checked type, never sniffed by the browser, shown inline."""
     found = access_media(request, media_id)
-    response = FileResponse(found.file.open("rb"), content_type=found.content_type)
+    # Read whole (at most the upload limit) and closed at once: a streamed file stays
+    # open until the server closes the response.
+    with found.file.open("rb") as stored:
+        response = HttpResponse(stored.read(), content_type=found.content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Disposition"] = f'inline; filename="prompt{media.extension_of(found)}"'
     response["Cache-Control"] = "private, max-age=3600"
