@@ -29,6 +29,7 @@ from markbook.tracking.models import Band, GradeScale
 from markbook.tracking.scales import subject_create
 from tests.conftest import World
 from tests.factories import stalled_import_job
+from tests.practice.helpers import PNG
 
 EXAMPLES = 15
 NEW = ["new.person@oakfield.sch.uk", "another.person@example.org"]
@@ -124,6 +125,28 @@ def _ids(world: World) -> dict[str, list[int]]:
         **rights,
         # Restrictions and notices of a changed privacy notice (DSR-5, DSR-10).
         **_privacy_ids(world),
+        # A teacher's practice set with its questions and a picture (ASM-2).
+        **_practice_ids(world),
+    }
+
+
+def _practice_ids(world: World) -> dict[str, list[int]]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from markbook.practice.media import media_upload
+    from markbook.practice.models import Question
+    from tests.practice.helpers import PNG, teacher_set
+
+    made = teacher_set(world, title="Fuzzed fractions")
+    with school_scope(world.a):
+        questions = list(Question.objects.filter(question_set=made).values_list("pk", flat=True))
+        picture = media_upload(
+            actor=world.teacher, school=world.a, upload=SimpleUploadedFile("p.png", PNG)
+        )
+    return {
+        "set_id": [made.pk, made.pk, 0],
+        "question_id": [*questions, 0],
+        "media_id": [picture.pk, 0],
     }
 
 
@@ -290,6 +313,7 @@ def _files(world: World) -> list[bytes]:
         b"Surname,Forename,Admission No,Year\nEvans,Eve,A1,7\n",
         oneroster,
         b"class,first name,last name\n7A Maths,Eve,Evans\n",
+        PNG,  # a practice question's picture (ASM-2)
     ]
 
 
