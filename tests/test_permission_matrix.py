@@ -1387,10 +1387,8 @@ def _practice(world) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
     from markbook.core.tenancy import school_scope
     from markbook.practice.media import media_upload
-    from markbook.practice.models import Question
+    from markbook.practice.models import PromptMedia, Question, QuestionSet
     from tests.practice.helpers import PNG, teacher_set
-
-    from markbook.practice.models import PromptMedia, QuestionSet
 
     with school_scope(world.a):
         made = QuestionSet.objects.filter(title="Matrix fractions").first()

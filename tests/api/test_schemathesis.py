@@ -403,7 +403,7 @@ def test_no_api_operation_answers_a_server_error(world: World):
     statuses: dict[str, set[int]] = {}
     # Each import once with its own valid file alone, as a person uploads it, before the
     # fuzz changes the world, so that reaching it does not hang on what hypothesis draws.
-    mis, oneroster, classlist = files
+    mis, oneroster, classlist, _picture = files
     for operation in operations:
         kind = operation.path.rsplit("/", 1)[-1]
         upload = {"mis": mis, "oneroster": oneroster, "class-list": classlist}.get(kind)
@@ -496,6 +496,13 @@ def test_no_api_operation_answers_a_server_error(world: World):
         "POST /api/schools/{school_id}/people/{user_id}/corrections": (
             {"user_id": world.parent.pk},
             {"field": "first_name", "value": "Pat"},
+            None,
+        ),
+        # A teacher's practice set and a question in it (ASM-2).
+        "POST /api/schools/{school_id}/practice/sets": ({}, {"title": "Fuzz warm-up"}, None),
+        "POST /api/schools/{school_id}/practice/sets/{set_id}/questions": (
+            {"set_id": ids["set_id"][0]},
+            {"kind": "numeric", "prompt": "6 x 7", "answer": "42"},
             None,
         ),
     }

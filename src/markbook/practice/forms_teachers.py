@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.forms.boundfield import BoundWidget
 
 from markbook.practice.authoring import MAX_CHOICES
 from markbook.practice.media import ACCEPT
@@ -97,7 +98,7 @@ class QuestionForm(forms.Form):
             )
 
     @property
-    def choice_fields(self) -> list[tuple[forms.BoundField, forms.BoundField | None]]:
+    def choice_fields(self) -> list[tuple[forms.BoundField, BoundWidget | None]]:
         """(option text, its correct box) pairs, for the template."""
         boxes = list(self["correct"])
         return [

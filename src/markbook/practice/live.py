@@ -39,7 +39,7 @@ def roster_key(school_id: int, class_id: int) -> str:
 
 
 def _set_title(attempt: Attempt) -> str:
-    if Attempt.question_set.is_cached(attempt):  # type: ignore[attr-defined]
+    if Attempt.question_set.is_cached(attempt):
         return attempt.question_set.title
     title = (
         QuestionSet.objects.filter(pk=attempt.question_set_id)

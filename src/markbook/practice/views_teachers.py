@@ -163,12 +163,16 @@ def set_delete(request: AccessRequest, school_id: int, set_id: int) -> HttpRespo
     )
 
 
+def _form_messages(form: QuestionForm) -> list[str]:
+    return [str(m) for msgs in form.errors.values() for m in msgs]
+
+
 def _preview_values(form: QuestionForm) -> tuple[dict[str, Any] | None, list[str]]:
     if not form.is_valid():
-        return None, [m for msgs in form.errors.values() for m in msgs]
+        return None, _form_messages(form)
     values = form.values()
     if form.errors:
-        return None, [m for msgs in form.errors.values() for m in msgs]
+        return None, _form_messages(form)
     try:
         cleaned = authoring.clean_question(**values)
     except ValidationError as error:
