@@ -143,10 +143,20 @@ def _practice_ids(world: World) -> dict[str, list[int]]:
         picture = media_upload(
             actor=world.teacher, school=world.a, upload=SimpleUploadedFile("p.png", PNG)
         )
+    # A set of its own for the explicit reorder, which must name every question once.
+    ordered = teacher_set(world, title="Fuzz order")
+    with school_scope(world.a):
+        order = list(
+            Question.objects.filter(question_set=ordered)
+            .order_by("-position")
+            .values_list("pk", flat=True)
+        )
     return {
         "set_id": [made.pk, made.pk, 0],
         "question_id": [*questions, 0],
         "media_id": [picture.pk, 0],
+        "set_id /order": [ordered.pk],
+        "order": order,
     }
 
 
@@ -500,6 +510,11 @@ def test_no_api_operation_answers_a_server_error(world: World):
         ),
         # A teacher's practice set and a question in it (ASM-2).
         "POST /api/schools/{school_id}/practice/sets": ({}, {"title": "Fuzz warm-up"}, None),
+        "PUT /api/schools/{school_id}/practice/sets/{set_id}/questions/order": (
+            {"set_id": ids["set_id /order"][0]},
+            {"order": ids["order"]},
+            None,
+        ),
         "POST /api/schools/{school_id}/practice/sets/{set_id}/questions": (
             {"set_id": ids["set_id"][0]},
             {"kind": "numeric", "prompt": "6 x 7", "answer": "42"},
