@@ -35,6 +35,9 @@ NOT_EDIT_FORMS = {
     "rosters:me_delete_ask": "a pupil asks to have their account deleted; the form starts empty",
     # A paper consent form (CON-2): each records a new decision; its fields start empty.
     "consent:class_consent": "records a new paper consent form; its fields start empty",
+    # Teachers' practice (ASM-2): new things, with defaults.
+    "practice_teachers:set_new": "a new practice set; practice mode and 10 questions are defaults",
+    "practice_teachers:question_new": "a new question; 'numeric' is the default kind",
 }
 OUTSIDERS = ("other_teacher", "other_admin", "platform_staff")
 

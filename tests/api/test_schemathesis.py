@@ -32,6 +32,7 @@ from markbook.tracking.models import Band, GradeScale
 from markbook.tracking.scales import subject_create
 from tests.conftest import World
 from tests.factories import stalled_import_job
+from tests.practice.helpers import PNG
 
 EXAMPLES = 15
 NEW = ["new.person@oakfield.sch.uk", "another.person@example.org"]
@@ -130,6 +131,39 @@ def _ids(world: World) -> dict[str, list[int]]:
         "breach_id": [_breach_id(world), 0],
         "grant_id": [_grant_id(world), 0],
         **_practice_ids(world),
+        # A teacher's practice set with its questions and a picture (ASM-2); its set
+        # ids replace the built-in sets' for the teachers' operations.
+        **_teacher_practice_ids(world),
+    }
+
+
+def _teacher_practice_ids(world: World) -> dict[str, list[int]]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from markbook.practice.media import media_upload
+    from markbook.practice.models import Question
+    from tests.practice.helpers import PNG, teacher_set
+
+    made = teacher_set(world, title="Fuzzed fractions")
+    with school_scope(world.a):
+        questions = list(Question.objects.filter(question_set=made).values_list("pk", flat=True))
+        picture = media_upload(
+            actor=world.teacher, school=world.a, upload=SimpleUploadedFile("p.png", PNG)
+        )
+    # A set of its own for the explicit reorder, which must name every question once.
+    ordered = teacher_set(world, title="Fuzz order")
+    with school_scope(world.a):
+        order = list(
+            Question.objects.filter(question_set=ordered)
+            .order_by("-position")
+            .values_list("pk", flat=True)
+        )
+    return {
+        "set_id": [made.pk, made.pk, 0],
+        "question_id": [*questions, 0],
+        "media_id": [picture.pk, 0],
+        "set_id /order": [ordered.pk],
+        "order": order,
     }
 
 
@@ -408,7 +442,10 @@ def _fuzz(operation, mode, ids: dict, headers: dict, statuses: dict, files: list
             case.body.update(first_name="Eve", last_name="Evans")
         # Only an upload's "file": a generated JSON body may hold a key of that name too.
         if case.media_type == "multipart/form-data" and isinstance(case.body, dict):
-            upload = data.draw(st.sampled_from([None, *files]), label="file")
+            # A practice question's picture for its upload (ASM-2); the imports' files
+            # for the others.
+            own_files = [PNG] if operation.path.endswith("/practice/media") else files
+            upload = data.draw(st.sampled_from([None, *own_files]), label="file")
             if upload is not None:
                 case.body["file"] = upload
                 # Often only the file, as a person uploading sends it: generated values
@@ -566,6 +603,18 @@ def test_no_api_operation_answers_a_server_error(world: World):
             {"field": "first_name", "value": "Pat"},
             None,
         ),
+        # A teacher's practice set and a question in it (ASM-2).
+        "POST /api/schools/{school_id}/practice/sets": ({}, {"title": "Fuzz warm-up"}, None),
+        "PUT /api/schools/{school_id}/practice/sets/{set_id}/questions/order": (
+            {"set_id": ids["set_id /order"][0]},
+            {"order": ids["order"]},
+            None,
+        ),
+        "POST /api/schools/{school_id}/practice/sets/{set_id}/questions": (
+            {"set_id": ids["set_id"][0]},
+            {"kind": "numeric", "prompt": "6 x 7", "answer": "42"},
+            None,
+        ),
     }
     for operation in operations:
         if operation.label not in explicit:
@@ -601,7 +650,8 @@ def test_no_api_operation_answers_a_server_error(world: World):
         # The breach register is platform staff's (SEC-3).
         or op.path.startswith("/api/breaches")
         # A pupil's own practice (ASM-2).
-        or "/practice/sets" in op.path
+        or "/practice/my-sets" in op.path
+        or op.path.endswith("/attempts")
         or "/practice/attempts" in op.path
     ]
     assert len(reached) >= len(operations) - 3 - len(others), "\n".join(

@@ -295,7 +295,7 @@ def test_the_expected_answer_is_in_no_response_before_the_answer(world, client_f
     pages = f"/s/{world.a.pk}/practice"
     bodies = [_post(pupil, f"{base}/sets/{qs.pk}/attempts", {})]
     attempt_id = bodies[0].json()["id"]
-    bodies += [pupil.get(f"{base}/attempts/{attempt_id}"), pupil.get(f"{base}/sets")]
+    bodies += [pupil.get(f"{base}/attempts/{attempt_id}"), pupil.get(f"{base}/my-sets")]
     bodies += [pupil.get(f"{pages}/"), pupil.get(f"{pages}/attempts/{attempt_id}/")]
     for body in bodies:
         assert body.status_code in (200, 201), body.content[:300]

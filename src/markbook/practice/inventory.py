@@ -47,6 +47,7 @@ declare(
         "description",
         "published",
         "archived",
+        "version",
         "created_at",
         "updated_at",
     ),

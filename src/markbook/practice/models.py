@@ -53,6 +53,9 @@ class QuestionSet(models.Model):
     )
     published = models.BooleanField(default=False)
     archived = models.BooleanField(default=False)
+    # Counts the changes to the set or its questions (authoring.py): a form saved
+    # unchanged leaves it alone.
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
