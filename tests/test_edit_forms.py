@@ -21,6 +21,7 @@ NOT_EDIT_FORMS = {
     "staff_register": "asks to join a school; 'a member of staff' is ticked by default",
     "rights:new": "a new data-protection request; 'a copy of the data held' is ticked by default",
     "consent:purposes": "adds a consent purpose; 'in use' is ticked by default",
+    "support:grants": "grants new support access; only its end, two days ahead, is prefilled",
     # Restrictions and corrections (DSR-3, DSR-5): each form makes a new record.
     "school_privacy:restriction_new": "places a new restriction; only the person is prefilled",
     "school_privacy:restriction": "its form lifts the restriction, with a new reason",

@@ -628,11 +628,16 @@ def test_no_api_operation_answers_a_server_error(world: World):
         response = case.call(headers=headers)
         assert 200 <= response.status_code < 300, (operation.label, response.content[:300])
         statuses.setdefault(operation.label, set()).add(response.status_code)
+    # The emergency suspension is not fuzzed: suspending the school would end the very
+    # token the run uses (tests/schools/test_suspension.py drives those operations).
+    unfuzzed = [op for op in operations if "/suspension" in op.path]
     for operation in sorted(operations, key=_order):
+        if operation in unfuzzed:
+            continue
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _fuzz(operation, mode, ids, headers, statuses, files)
     # The run must have reached the operations, not only been turned away.
-    assert all(statuses.get(op.label) for op in operations)
+    assert all(statuses.get(op.label) for op in operations if op not in unfuzzed)
     # 409: a markbook cell written on a version other than the stored one, also an answer
     # from the operation itself (ASM-3).
     reached = {label for label, codes in statuses.items() if codes & {200, 201, 202, 204, 409}}
@@ -653,6 +658,7 @@ def test_no_api_operation_answers_a_server_error(world: World):
         or "/practice/my-sets" in op.path
         or op.path.endswith("/attempts")
         or "/practice/attempts" in op.path
+        or op in unfuzzed
     ]
     assert len(reached) >= len(operations) - 3 - len(others), "\n".join(
         sorted(set(statuses) - reached)
@@ -661,7 +667,7 @@ def test_no_api_operation_answers_a_server_error(world: World):
         op.label
         for op in operations
         if op.method.upper() in ("POST", "PATCH")
-        and 422 not in statuses[op.label]
+        and 422 not in statuses.get(op.label, set())
         # Not the other roles' operations, nor those with no body to get wrong.
         and op not in others
         and len(op.body) > 0
