@@ -9,11 +9,13 @@ from markbook.privacy.inventory import (
     Visible,
     declare,
 )
+from markbook.privacy.retention.rules import kept_while
 
 DPO = "the school's data protection lead"
-HOLD_RETENTION = (
+HOLD_RETENTION = kept_while(
+    "legal_hold",
     "while the hold is in place; a lifted hold stays as the record of the decision, "
-    "as long as the person's other data (RET-1, RET-3)"
+    "as long as the person's other data (RET-3)",
 )
 
 
