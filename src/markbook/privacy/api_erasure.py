@@ -12,9 +12,10 @@ from markbook.accounts.models import User
 from markbook.admission import AccessRequest, require_role, school_of
 from markbook.core.api import ErrorOut, InputSchema, responses
 from markbook.privacy import access, selectors, services
+from markbook.privacy.selectors import hold_label
 from markbook.privacy.erasure import ErasurePlan, ErasureRefused
 from markbook.privacy.models import LegalHold
-from markbook.rosters.models import Pupil
+from markbook.rosters.models import Pupil, TeachingClass
 
 router = Router(tags=["privacy"])
 S = "/schools/{school_id}/privacy"
@@ -24,6 +25,8 @@ DPO = "dpo"
 class HoldIn(InputSchema):
     pupil_id: int | None = Field(None, description="The pupil to hold; or user_id.")
     user_id: int | None = Field(None, description="The member of staff or parent to hold.")
+    class_id: int | None = Field(None, description="A class to hold: its pupils and teachers.")
+    whole_school: bool = Field(False, description="Hold the whole school's data.")
     reason: str = Field(max_length=1000, description="Why: a claim, an inquiry.")
 
 
@@ -35,6 +38,8 @@ class HoldOut(InputSchema):
     id: int
     pupil_id: int | None
     user_id: int | None
+    class_id: int | None
+    whole_school: bool
     person: str
     reason: str
     placed_at: datetime
@@ -82,13 +87,13 @@ class OutcomeOut(InputSchema):
 
 
 def _hold(hold: LegalHold) -> dict:
-    person = (
-        hold.pupil.display_name if hold.pupil else (hold.user.display_name if hold.user else "")
-    )
+    person = hold_label(hold)
     return {
         "id": hold.pk,
         "pupil_id": hold.pupil_id,
         "user_id": hold.user_id,
+        "class_id": hold.teaching_class_id,
+        "whole_school": hold.whole_school,
         "person": person,
         "reason": hold.reason,
         "placed_at": hold.placed_at,
@@ -114,15 +119,27 @@ def holds(request: AccessRequest, school_id: int) -> list:
 def hold_place(request: AccessRequest, school_id: int, payload: HoldIn) -> Status:
     """Hold a pupil's (pupil_id) or a person's (user_id) data: no erasure while in place."""
     require_role(request, DPO)
-    subject: Pupil | User
+    subject: Pupil | User | None = None
+    teaching_class = None
     if payload.pupil_id is not None:
         subject = access.access_pupil(request, payload.pupil_id)
     elif payload.user_id is not None:
         subject = access.access_person(request, payload.user_id)
-    else:
-        raise ValidationError({"pupil_id": ["Say whose data to hold: pupil_id or user_id."]})
+    elif payload.class_id is not None:
+        teaching_class = TeachingClass.objects.filter(pk=payload.class_id).first()
+        if teaching_class is None:
+            raise HttpError(404, "Not Found")
+    elif not payload.whole_school:
+        raise ValidationError(
+            {"pupil_id": ["Say what to hold: pupil_id, user_id, class_id or whole_school."]}
+        )
     hold = services.legal_hold_place(
-        actor=request.user, school=school_of(request), subject=subject, reason=payload.reason
+        actor=request.user,
+        school=school_of(request),
+        subject=subject,
+        teaching_class=teaching_class,
+        whole_school=payload.whole_school and subject is None and teaching_class is None,
+        reason=payload.reason,
     )
     return Status(201, _hold(hold))
 
