@@ -21,6 +21,7 @@ from markbook.core.text import without_requirement_ids
 from markbook.privacy.api import router as privacy_router
 from markbook.privacy.api_erasure import router as privacy_erasure_router
 from markbook.privacy.api_exports import router as privacy_exports_router
+from markbook.privacy.retention.api import router as retention_router
 from markbook.rights.api import router as rights_router
 from markbook.rosters.api import router as rosters_router
 from markbook.rosters.api_deletions import router as deletions_router
@@ -90,3 +91,4 @@ api.add_router("", consent_router)
 api.add_router("", privacy_router)
 api.add_router("", privacy_exports_router)
 api.add_router("", privacy_erasure_router)
+api.add_router("", retention_router)

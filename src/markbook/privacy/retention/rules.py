@@ -85,6 +85,9 @@ class RetentionRule:
     note: str = ""  # said after the period: what happens, or why
     kept_while: str = ""  # a lifetime rule's bound
     ended_by: tuple[str, ...] = field(default_factory=tuple)
+    # Whether a school may shorten it (RET-2): not Markbook's own records of its
+    # contract with the school, which Markbook keeps for its own legal obligations.
+    schools_shorten: bool = True
 
     @property
     def is_period(self) -> bool:
@@ -180,6 +183,7 @@ RULES: dict[str, RetentionRule] = {
             applies_to="contract records",
             period=Period(years=7),
             trigger=Trigger.CONTRACT_ENDED,
+            schools_shorten=False,
         ),
         RetentionRule(
             key=INVOICES,
@@ -187,6 +191,7 @@ RULES: dict[str, RetentionRule] = {
             period=Period(years=8),
             trigger=Trigger.ISSUED,
             held=False,
+            schools_shorten=False,
         ),
     )
 }
@@ -196,7 +201,7 @@ def override_problem(key: str, days: int) -> str:
     """Why a school may not keep `key`'s data for `days` days ("" if it may): a school
     may shorten a default for its own data, never lengthen it (RET-2)."""
     rule = RULES.get(key)
-    if rule is None or not rule.is_period or not rule.held:
+    if rule is None or not rule.is_period or not rule.held or not rule.schools_shorten:
         return "There is no such retention rule for a school to change."
     assert rule.period is not None
     longest = rule.period.longest_days
@@ -227,7 +232,21 @@ def kept_while(key: str, text: str, *ended_by: str) -> RetentionRule:
     return RetentionRule(key=key, kept_while=text, ended_by=ended_by)
 
 
-def kept_for(key: str, applies_to: str, period: Period, trigger: Trigger, note: str = "") -> RetentionRule:
+def kept_for(
+    key: str, applies_to: str, period: Period, trigger: Trigger, note: str = ""
+) -> RetentionRule:
     """A period rule of the inventory's own (not a default of RET-1: the engine does
     not apply it, and a school does not change it)."""
-    return RetentionRule(key=key, applies_to=applies_to, period=period, trigger=trigger, note=note)
+    return RetentionRule(
+        key=key,
+        applies_to=applies_to,
+        period=period,
+        trigger=trigger,
+        note=note,
+        schools_shorten=False,
+    )
+
+
+def shortenable() -> list[RetentionRule]:
+    """The rules a school may shorten for its own data (RET-2), in order."""
+    return [r for r in RULES.values() if r.is_period and r.held and r.schools_shorten]
