@@ -33,6 +33,9 @@ NOT_EDIT_FORMS = {
     "rosters:me_delete_ask": "a pupil asks to have their account deleted; the form starts empty",
     # A paper consent form (CON-2): each records a new decision; its fields start empty.
     "consent:class_consent": "records a new paper consent form; its fields start empty",
+    # Retention (RET-2): a rule's form is empty until the school shortens it; saving the
+    # same period again changes nothing (tests/privacy/test_retention.py).
+    "school_privacy:retention": "each form shortens one retention period; empty by default",
 }
 OUTSIDERS = ("other_teacher", "other_admin", "platform_staff")
 

@@ -21,7 +21,10 @@ def retention_override_set(
     problem = override_problem(key, days)
     if problem:
         raise ValidationError({"days" if key in RULES else "key": [problem]})
-    override, created = RetentionOverride.objects.update_or_create(
+    existing = RetentionOverride.objects.filter(key=key).first()
+    if existing is not None and existing.days == days:
+        return existing  # saved unchanged: nothing changes, nothing is logged
+    override, _ = RetentionOverride.objects.update_or_create(
         school=school, key=key, defaults={"days": days, "set_at": timezone.now()}
     )
     audit.record(
