@@ -59,13 +59,13 @@ EXTRA = {
 
 
 def counts_in_words(counts: dict) -> str:
-    """A run's counts per category in words: "2 pupils who have left the school"."""
+    """A run's counts per category in words: "pupils who have left the school: 2"."""
     said = []
     for key, value in counts.items():
         if not isinstance(value, int) or not value:
             continue
         what = R.RULES[key].applies_to if key in R.RULES else EXTRA.get(key, key)
-        said.append(f"{value} {what}")
+        said.append(f"{what}: {value}")
     return "; ".join(said)
 
 
