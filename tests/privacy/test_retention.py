@@ -442,13 +442,14 @@ def test_the_command_runs_dry_and_for_real(leavers: World):
     out = StringIO()
     call_command("retention_run", "--dry-run", "--school", str(leavers.a.pk), stdout=out)
     said = out.getvalue()
-    assert f"would delete (pupils_left): pupil {leavers.amy.pk}" in said
+    assert f"due (pupils_left): pupil {leavers.amy.pk}" in said
+    assert "retention: due pupils left: 1" in said
     assert "Amy" not in said  # ids, not names, in cron's mail
     assert "dry run, nothing changed" in said
     assert _exists(Pupil, leavers.amy.pk)
     out = StringIO()
     call_command("retention_run", "--school", str(leavers.a.pk), stdout=out)
-    assert "deleted 1 pupils left" in out.getvalue().replace("1 pupils_left", "1 pupils left")
+    assert "retention: deleted pupils left: 1" in out.getvalue()
     assert not _exists(Pupil, leavers.amy.pk)
     with pytest.raises(CommandError, match="no school with id"):
         call_command("retention_run", "--school", "999999")
@@ -458,4 +459,4 @@ def test_the_hourly_sweep_runs_the_retention_rules(leavers: World):
     out = StringIO()
     call_command("markbook_import_jobs_sweep", stdout=out)
     assert not _exists(Pupil, leavers.amy.pk)
-    assert f"school {leavers.a.pk} ({leavers.a.name}): deleted" in out.getvalue()
+    assert f"school {leavers.a.pk} ({leavers.a.name}) retention: deleted" in out.getvalue()

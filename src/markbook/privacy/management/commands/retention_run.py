@@ -29,8 +29,11 @@ def retention_run_all(
     totals = dict.fromkeys(RULES, 0)
 
     def progress(run: RetentionRun) -> None:
-        if run.progress_total and run.state == RetentionRun.State.RUNNING:
-            write(f"  school {run.school_id}: {run.progress_done} of {run.progress_total}")
+        # A long run shows progress: about every tenth of the people it deletes.
+        people = run.progress_total - 2
+        step = max(1, people // 10)
+        if people > 0 and run.state == RetentionRun.State.RUNNING and run.progress_done % step == 0:
+            write(f"  school {run.school_id}: {run.progress_done} of {run.progress_total} done")
 
     for school in schools:
         with school_scope(school):
@@ -39,7 +42,7 @@ def retention_run_all(
                 for key, due in plan.categories.items():
                     for subject in due.people:
                         kind = "pupil" if isinstance(subject, Pupil) else "account"
-                        write(f"  would delete ({key}): {kind} {subject.pk}")
+                        write(f"  due ({key}): {kind} {subject.pk}")
             try:
                 run = retention_run(school=school, dry_run=dry_run, progress=progress)
             except RetentionBusy as busy:
@@ -48,12 +51,12 @@ def retention_run_all(
         counts = {k: int(v) for k, v in run.counts.items() if k in RULES}
         for key, value in counts.items():
             totals[key] += value
-        said = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items() if v) or "nothing"
+        said = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items() if v)
         held = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in run.held.items())
         write(
-            f"school {school.pk} ({school.name}): "
-            + ("would delete " if dry_run else "deleted ")
-            + said
+            f"school {school.pk} ({school.name}) retention: "
+            + (f"due {said}" if dry_run and said else f"deleted {said}" if said else "")
+            + ("nothing due" if not said else "")
             + (f"; held back by legal holds: {held}" if held else "")
             + (
                 f"; {run.counts['logs_not_wired']} log entries due, not yet redacted"
@@ -82,5 +85,5 @@ class Command(BaseCommand):
         totals = retention_run_all(
             write=self.stdout.write, dry_run=dry_run, school_id=options["school"]
         )
-        summary = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in totals.items())
+        summary = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in totals.items())
         self.stdout.write(("dry run, nothing changed: " if dry_run else "done: ") + summary)
