@@ -82,8 +82,9 @@ def test_every_declaration_names_a_structured_rule():
         for name, p in decl.personal.items():
             assert rows[(label, name)] == without_requirement_ids(p.rule.text())
     assert REGISTRY["audit.AuditEvent"].personal["ip"].rule is R.RULES[R.LOGS]
-    assert REGISTRY["schools.TermsAcceptance"].personal["accepted_by_name"].rule is (
-        R.RULES[R.CONTRACTS]
+    assert (
+        REGISTRY["schools.TermsAcceptance"].personal["accepted_by_name"].rule
+        is (R.RULES[R.CONTRACTS])
     )
     # Lifetime rules are generated from the period rules that end them.
     assert R.RULES[R.PUPILS_LEFT].text() in Retention.PUPIL.text()
@@ -91,7 +92,7 @@ def test_every_declaration_names_a_structured_rule():
     # The import sweep deletes job records after the logs rule's period.
     from markbook.rosters.imports.stalled import JOB_RETENTION_DAYS
 
-    assert JOB_RETENTION_DAYS == R.RULES[R.LOGS].period.days  # type: ignore[union-attr]
+    assert R.RULES[R.LOGS].period.days == JOB_RETENTION_DAYS  # type: ignore[union-attr]
 
 
 def test_a_rule_in_words_only_is_caught():
@@ -119,7 +120,7 @@ def test_an_accepted_override_never_lengthens(key: str, days: int):
         # Refused: the default cutoff applies.
         assert R.cutoff(rule, today, days) == rule.period.before(today)  # type: ignore[union-attr]
         return
-    assert key in SHORTENABLE and 1 <= days
+    assert key in SHORTENABLE and days >= 1
     # Never longer: the school's cutoff is never earlier than the default's.
     for day in (today, date(2028, 2, 29), date(2027, 3, 1)):
         assert R.cutoff(rule, day, days) >= rule.period.before(day)  # type: ignore[union-attr]

@@ -16,7 +16,6 @@ from markbook.privacy.inventory import (
     declare,
 )
 
-
 CHAINED = (
     "covered by the tamper-evident hash chain (SEC-1): changing it would break the proof "
     f"that the log is complete; kept until the log's retention period ({Retention.LOG.period}) "

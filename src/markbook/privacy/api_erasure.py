@@ -12,9 +12,9 @@ from markbook.accounts.models import User
 from markbook.admission import AccessRequest, require_role, school_of
 from markbook.core.api import ErrorOut, InputSchema, responses
 from markbook.privacy import access, selectors, services
-from markbook.privacy.selectors import hold_label
 from markbook.privacy.erasure import ErasurePlan, ErasureRefused
 from markbook.privacy.models import LegalHold
+from markbook.privacy.selectors import hold_label
 from markbook.rosters.models import Pupil, TeachingClass
 
 router = Router(tags=["privacy"])

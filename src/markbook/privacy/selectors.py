@@ -159,9 +159,7 @@ def legal_holds() -> QuerySet[LegalHold]:
     """The school's holds, in place first, newest first."""
     return LegalHold.objects.select_related(
         "pupil", "user", "teaching_class", "placed_by", "lifted_by"
-    ).order_by(
-        "lifted_at", "-placed_at", "-pk"
-    )
+    ).order_by("lifted_at", "-placed_at", "-pk")
 
 
 def school_people() -> QuerySet[User]:

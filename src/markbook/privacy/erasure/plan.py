@@ -359,9 +359,9 @@ def holds_on(*, pupil: Any = None, user: Any = None) -> Q:
 
 
 def _holds(person: Person) -> list[str]:
-    held = LegalHold.objects.filter(
-        holds_on(pupil=person.pupil, user=person.user)
-    ).select_related("placed_by")
+    held = LegalHold.objects.filter(holds_on(pupil=person.pupil, user=person.user)).select_related(
+        "placed_by"
+    )
     return [
         f"A legal hold placed on {hold.placed_at:%-d %B %Y} keeps their data: {hold.reason} "
         "Lift the hold first."

@@ -6,109 +6,161 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('privacy', '0004_legal_hold_reason_limits'),
-        ('rosters', '0013_teachingclass_year_alter'),
-        ('schools', '0010_analysis_min_group'),
+        ("privacy", "0004_legal_hold_reason_limits"),
+        ("rosters", "0013_teachingclass_year_alter"),
+        ("schools", "0010_analysis_min_group"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RetentionOverride',
+            name="RetentionOverride",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=40)),
-                ('days', models.PositiveIntegerField()),
-                ('set_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=40)),
+                ("days", models.PositiveIntegerField()),
+                ("set_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['key'],
+                "ordering": ["key"],
             },
         ),
         migrations.CreateModel(
-            name='RetentionRun',
+            name="RetentionRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('dry_run', models.BooleanField(default=False)),
-                ('state', models.CharField(choices=[('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='running', max_length=10)),
-                ('started_at', models.DateTimeField()),
-                ('heartbeat_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('progress_done', models.PositiveIntegerField(default=0)),
-                ('progress_total', models.PositiveIntegerField(default=0)),
-                ('counts', models.JSONField(blank=True, default=dict)),
-                ('held', models.JSONField(blank=True, default=dict)),
-                ('error', models.CharField(blank=True, max_length=500)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("dry_run", models.BooleanField(default=False)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("running", "Running"), ("done", "Done"), ("failed", "Failed")],
+                        default="running",
+                        max_length=10,
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("heartbeat_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("progress_done", models.PositiveIntegerField(default=0)),
+                ("progress_total", models.PositiveIntegerField(default=0)),
+                ("counts", models.JSONField(blank=True, default=dict)),
+                ("held", models.JSONField(blank=True, default=dict)),
+                ("error", models.CharField(blank=True, max_length=500)),
             ],
             options={
-                'ordering': ['-started_at', '-pk'],
+                "ordering": ["-started_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='RetentionWarning',
+            name="RetentionWarning",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('due_on', models.DateField()),
-                ('warned_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("due_on", models.DateField()),
+                ("warned_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['due_on', 'pk'],
+                "ordering": ["due_on", "pk"],
             },
         ),
         migrations.RemoveConstraint(
-            model_name='legalhold',
-            name='legal_hold_on_someone',
+            model_name="legalhold",
+            name="legal_hold_on_someone",
         ),
         migrations.AddField(
-            model_name='legalhold',
-            name='teaching_class',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='rosters.teachingclass'),
+            model_name="legalhold",
+            name="teaching_class",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.RESTRICT,
+                related_name="+",
+                to="rosters.teachingclass",
+            ),
         ),
         migrations.AddField(
-            model_name='legalhold',
-            name='whole_school',
+            model_name="legalhold",
+            name="whole_school",
             field=models.BooleanField(default=False),
         ),
         migrations.AddConstraint(
-            model_name='legalhold',
-            constraint=models.CheckConstraint(condition=models.Q(('pupil__isnull', False), ('user__isnull', False), ('teaching_class__isnull', False), ('whole_school', True), _connector='OR'), name='legal_hold_on_someone'),
+            model_name="legalhold",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("pupil__isnull", False),
+                    ("user__isnull", False),
+                    ("teaching_class__isnull", False),
+                    ("whole_school", True),
+                    _connector="OR",
+                ),
+                name="legal_hold_on_someone",
+            ),
         ),
         migrations.AddField(
-            model_name='retentionoverride',
-            name='school',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='schools.school'),
+            model_name="retentionoverride",
+            name="school",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="schools.school"
+            ),
         ),
         migrations.AddField(
-            model_name='retentionrun',
-            name='school',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='schools.school'),
+            model_name="retentionrun",
+            name="school",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="schools.school"
+            ),
         ),
         migrations.AddField(
-            model_name='retentionwarning',
-            name='school',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='schools.school'),
+            model_name="retentionwarning",
+            name="school",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="schools.school"
+            ),
         ),
         migrations.AddField(
-            model_name='retentionwarning',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="retentionwarning",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='retentionoverride',
-            constraint=models.UniqueConstraint(models.F('school'), models.F('key'), name='retention_override_once'),
+            model_name="retentionoverride",
+            constraint=models.UniqueConstraint(
+                models.F("school"), models.F("key"), name="retention_override_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='retentionoverride',
-            constraint=models.CheckConstraint(condition=models.Q(('days__gte', 1)), name='retention_days_positive'),
+            model_name="retentionoverride",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("days__gte", 1)), name="retention_days_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='retentionrun',
-            index=models.Index(fields=['school', 'state'], name='privacy_ret_school__7206c6_idx'),
+            model_name="retentionrun",
+            index=models.Index(fields=["school", "state"], name="privacy_ret_school__7206c6_idx"),
         ),
         migrations.AddConstraint(
-            model_name='retentionwarning',
-            constraint=models.UniqueConstraint(models.F('school'), models.F('user'), name='retention_warning_once'),
+            model_name="retentionwarning",
+            constraint=models.UniqueConstraint(
+                models.F("school"), models.F("user"), name="retention_warning_once"
+            ),
         ),
     ]

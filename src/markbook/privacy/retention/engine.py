@@ -73,9 +73,7 @@ def held_now() -> Held:
     )
     user_ids = set(holds.filter(user__isnull=False).values_list("user_id", flat=True))
     user_ids |= set(
-        ClassTeacher.objects.filter(teaching_class__in=classes).values_list(
-            "teacher_id", flat=True
-        )
+        ClassTeacher.objects.filter(teaching_class__in=classes).values_list("teacher_id", flat=True)
     )
     user_ids |= {
         u
@@ -154,9 +152,7 @@ def _members() -> "list[User]":
     staff, data protection leads and parents."""
     member_ids = set(Membership.objects.values_list("user_id", flat=True))
     member_ids |= set(GuardianLink.objects.values_list("parent_id", flat=True))
-    pupils = set(
-        Pupil.objects.filter(user__isnull=False).values_list("user_id", flat=True)
-    )
+    pupils = set(Pupil.objects.filter(user__isnull=False).values_list("user_id", flat=True))
     return list(
         User.objects.filter(pk__in=member_ids - pupils)
         .exclude(is_superuser=True)
@@ -345,7 +341,7 @@ def _carry_out(
         warned = _warn(school, plan)
         run.counts = {**counts, "rows_deleted": rows_deleted, "warned": warned}
         if refused:
-            run.counts["refused"] = refused  # type: ignore[assignment]
+            run.counts["refused"] = refused
         if not logs.wired and logs.due:
             run.counts["logs_not_wired"] = logs.due
         if rows_deleted or any(counts.values()) or warned:
@@ -421,4 +417,3 @@ def _email_admins(school: School, count: int, first: date) -> None:
 
 def subject_kind(subject: Subject) -> str:
     return "pupil" if isinstance(subject, Pupil) else "account"
-

@@ -94,7 +94,7 @@ class RetentionRule:
         return self.period is not None and self.trigger is not None
 
     def period_text(self, period: Period | None = None) -> str:
-        """"365 days after the event", or with a school's shorter period."""
+        """ "365 days after the event", or with a school's shorter period."""
         assert self.period is not None and self.trigger is not None
         return f"{(period or self.period).text()} {self.trigger}"
 
@@ -102,7 +102,9 @@ class RetentionRule:
         """The rule in words, as the record of processing and the notice state it."""
         if self.is_period:
             if self.school_sets:
-                said = f"at most {self.period} (or the shorter period the school sets) {self.trigger}"
+                said = (
+                    f"at most {self.period} (or the shorter period the school sets) {self.trigger}"
+                )
             else:
                 said = self.period_text()
             if self.applies_to:

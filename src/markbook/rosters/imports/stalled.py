@@ -37,8 +37,8 @@ from django.utils import timezone
 
 from markbook.accounts.models import User
 from markbook.audit import services as audit
-from markbook.rosters.imports.jobs import import_job_enqueue, preview_expired_before
 from markbook.privacy.retention.rules import LOGS, RULES
+from markbook.rosters.imports.jobs import import_job_enqueue, preview_expired_before
 from markbook.rosters.models import ImportJob
 from markbook.schools.models import School
 
@@ -51,7 +51,8 @@ SWEPT = (
     "written, and the uploaded file has been deleted: upload it again to import it."
 )
 # RET-1: user ids in logs, read from the same rule the inventory and notice state.
-JOB_RETENTION_DAYS = RULES[LOGS].period.days if RULES[LOGS].period else 365
+_LOG_PERIOD = RULES[LOGS].period
+JOB_RETENTION_DAYS = _LOG_PERIOD.longest_days if _LOG_PERIOD else 365
 
 
 class ImportJobStateError(Exception):

@@ -82,4 +82,3 @@ class Command(BaseCommand):
             expired = sum(exports_expire_all(now=now).values())
             self.stdout.write(f"expired subject access exports deleted: {expired}")
         self.stdout.write(("dry run, nothing changed: " if dry_run else "done: ") + summary)
-
