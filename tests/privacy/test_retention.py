@@ -461,3 +461,39 @@ def test_the_hourly_sweep_runs_the_retention_rules(leavers: World):
     call_command("markbook_import_jobs_sweep", stdout=out)
     assert not _exists(Pupil, leavers.amy.pk)
     assert f"school {leavers.a.pk} ({leavers.a.name}) retention: deleted" in out.getvalue()
+
+
+def test_a_class_under_a_hold_is_not_deleted_and_the_roster_deletion_says_so(world: World):
+    """RET-3: a hold on a class keeps the class too; lifted, the hold outlives it."""
+    from markbook.rosters.services import class_delete
+    from markbook.rosters.services.deletions import roster_delete_impact
+
+    with school_scope(world.a):
+        hold = privacy_services.legal_hold_place(
+            actor=world.admin, school=world.a, teaching_class=world.class_7a, reason="Inquiry."
+        )
+        with pytest.raises(ValidationError, match="lift the hold first"):
+            class_delete(actor=world.admin, teaching_class=world.class_7a)
+        assert roster_delete_impact(school=world.a).holds == ["Class 7A Maths: Inquiry."]
+        privacy_services.legal_hold_lift(actor=world.admin, hold=hold, reason="Closed.")
+        class_delete(actor=world.admin, teaching_class=world.class_7a)
+        hold.refresh_from_db()
+        assert hold.teaching_class_id is None and hold.lifted_at is not None
+
+
+def test_holds_page_places_a_whole_school_hold(world: World, client_for):
+    with school_scope(world.a):
+        Membership.objects.create(school=world.a, user=world.colleague, role="dpo")
+    url = reverse("school_privacy:holds", kwargs={"school_id": world.a.pk})
+    lead = client_for("colleague")
+    assert lead.post(url, {"person": "school", "reason": "Police inquiry."}).status_code == 302
+    assert (
+        lead.post(url, {"person": f"class:{world.class_7b.pk}", "reason": "Claim."}).status_code
+        == 302
+    )
+    html = lead.get(url).content.decode()
+    assert "The whole school" in html and "Class 7B Maths" in html
+    with school_scope(world.a):
+        assert LegalHold.objects.filter(whole_school=True).count() == 1
+        plan = retention_plan(school=world.a)
+    assert plan.categories[R.LOGS].rows == 0  # the whole school is held: its log too

@@ -299,13 +299,15 @@ class LegalHold(models.Model):
     lift_reason = models.TextField(
         max_length=1000, blank=True, validators=[MaxLengthValidator(1000)]
     )
-    # Or a class (its pupils), or the whole school (RET-3): the retention engine and
-    # erasure leave every one of them alone while the hold is in place.
+    # Or a class (its pupils and teachers), or the whole school (RET-3): erasure and
+    # the retention engine leave every one of them alone while the hold is in place.
+    # A class under a hold in place is not deleted (rosters.services refuse it); a
+    # lifted hold outlives its class, as the record of the decision.
     teaching_class = models.ForeignKey(
         "rosters.TeachingClass",
         null=True,
         blank=True,
-        on_delete=models.RESTRICT,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     whole_school = models.BooleanField(default=False)
@@ -319,7 +321,8 @@ class LegalHold(models.Model):
                 condition=models.Q(pupil__isnull=False)
                 | models.Q(user__isnull=False)
                 | models.Q(teaching_class__isnull=False)
-                | models.Q(whole_school=True),
+                | models.Q(whole_school=True)
+                | models.Q(lifted_at__isnull=False),
                 name="legal_hold_on_someone",
             )
         ]

@@ -186,4 +186,4 @@ def hold_label(hold: LegalHold) -> str:
         return f"Class {hold.teaching_class.name}"
     if hold.pupil is not None:
         return hold.pupil.display_name
-    return hold.user.display_name if hold.user is not None else ""
+    return hold.user.display_name if hold.user is not None else "A class since deleted"
