@@ -497,3 +497,17 @@ def test_holds_page_places_a_whole_school_hold(world: World, client_for):
         assert LegalHold.objects.filter(whole_school=True).count() == 1
         plan = retention_plan(school=world.a)
     assert plan.categories[R.LOGS].rows == 0  # the whole school is held: its log too
+
+
+def test_the_class_deletion_page_says_a_hold_keeps_the_class(world: World, client_for):
+    with school_scope(world.a):
+        privacy_services.legal_hold_place(
+            actor=world.admin, school=world.a, teaching_class=world.class_7b, reason="Claim."
+        )
+    url = reverse(
+        "rosters:class_delete", kwargs={"school_id": world.a.pk, "class_id": world.class_7b.pk}
+    )
+    response = client_for("admin").post(url, follow=True)
+    assert "A legal hold keeps this class" in response.content.decode()
+    with school_scope(world.a):
+        assert Enrolment.objects.filter(teaching_class=world.class_7b).exists()
