@@ -13,15 +13,22 @@ from markbook.schools.models import School
 
 
 def subscription_ended_on(school: School) -> date | None:
-    """The day the school's subscription ended, or None: still running, or no end
-    recorded. Reads `School.subscription_ends_on` when the lifecycle adds it; until
-    then, today's `subscription_ends`, but only for a school whose status is "ended"
-    (an active school's date is its renewal date, not an end)."""
+    """The day the school's subscription ended, or None: not ended, or no end recorded.
+
+    The lifecycle (being merged from another branch) records the end as
+    `School.ended_on` with the status "ended" (schools.lifecycle); this reads that field
+    when it exists, then `subscription_ends_on` if a lifecycle names it so. Without
+    either (this branch), `subscription_ends`, but only for a school whose status is
+    "ended": an active school's date is its renewal date, not an end."""
     today = timezone.localdate()
-    if hasattr(school, "subscription_ends_on"):
-        ended = school.subscription_ends_on
-        return ended if isinstance(ended, date) and ended <= today else None
-    if getattr(school, "status", None) != "ended":
+    ended_status = getattr(school, "status", None) == "ended"
+    for name in ("ended_on", "subscription_ends_on"):
+        if hasattr(school, name):
+            ended = getattr(school, name)
+            if name == "ended_on" and not ended_status:
+                return None
+            return ended if isinstance(ended, date) and ended <= today else None
+    if not ended_status:
         return None
     ends = getattr(school, "subscription_ends", None)
     return ends if isinstance(ends, date) and ends <= today else None
