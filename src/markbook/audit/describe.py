@@ -87,7 +87,7 @@ ACTIONS: dict[str, str] = {
     # Erasure and legal holds (DSR-4, DSR-7, RET-3).
     "privacy.erasure.checked": "checked what erasing a person would do",
     "privacy.erasure.done": "erased a person's data",
-    "privacy.hold.placed": "placed a legal hold on a person's data",
+    "privacy.hold.placed": "placed a legal hold (on a person, a class or the whole school)",
     "privacy.hold.lifted": "lifted a legal hold",
     "privacy.retention.run": "ran the retention schedule (counts of what was deleted)",
     "privacy.retention.shortened": "shortened how long some of the school's data is kept",
