@@ -15,7 +15,7 @@ from markbook.privacy import access, selectors, services
 from markbook.privacy.erasure import ErasurePlan, ErasureRefused
 from markbook.privacy.models import LegalHold
 from markbook.privacy.selectors import hold_label
-from markbook.rosters.models import Pupil, TeachingClass
+from markbook.rosters.models import Pupil
 
 router = Router(tags=["privacy"])
 S = "/schools/{school_id}/privacy"
@@ -25,8 +25,6 @@ DPO = "dpo"
 class HoldIn(InputSchema):
     pupil_id: int | None = Field(None, description="The pupil to hold; or user_id.")
     user_id: int | None = Field(None, description="The member of staff or parent to hold.")
-    class_id: int | None = Field(None, description="A class to hold: its pupils and teachers.")
-    whole_school: bool = Field(False, description="Hold the whole school's data.")
     reason: str = Field(max_length=1000, description="Why: a claim, an inquiry.")
 
 
@@ -119,27 +117,15 @@ def holds(request: AccessRequest, school_id: int) -> list:
 def hold_place(request: AccessRequest, school_id: int, payload: HoldIn) -> Status:
     """Hold a pupil's (pupil_id) or a person's (user_id) data: no erasure while in place."""
     require_role(request, DPO)
-    subject: Pupil | User | None = None
-    teaching_class = None
+    subject: Pupil | User
     if payload.pupil_id is not None:
         subject = access.access_pupil(request, payload.pupil_id)
     elif payload.user_id is not None:
         subject = access.access_person(request, payload.user_id)
-    elif payload.class_id is not None:
-        teaching_class = TeachingClass.objects.filter(pk=payload.class_id).first()
-        if teaching_class is None:
-            raise HttpError(404, "Not Found")
-    elif not payload.whole_school:
-        raise ValidationError(
-            {"pupil_id": ["Say what to hold: pupil_id, user_id, class_id or whole_school."]}
-        )
+    else:
+        raise ValidationError({"pupil_id": ["Say whose data to hold: pupil_id or user_id."]})
     hold = services.legal_hold_place(
-        actor=request.user,
-        school=school_of(request),
-        subject=subject,
-        teaching_class=teaching_class,
-        whole_school=payload.whole_school and subject is None and teaching_class is None,
-        reason=payload.reason,
+        actor=request.user, school=school_of(request), subject=subject, reason=payload.reason
     )
     return Status(201, _hold(hold))
 
