@@ -39,6 +39,9 @@ NOT_EDIT_FORMS = {
     # Teachers' practice (ASM-2): new things, with defaults.
     "practice_teachers:set_new": "a new practice set; practice mode and 10 questions are defaults",
     "practice_teachers:question_new": "a new question; 'numeric' is the default kind",
+    # Retention (RET-2): a rule's form is empty until the school shortens it; saving the
+    # same period again changes nothing (tests/privacy/test_retention.py).
+    "school_privacy:retention": "each form shortens one retention period; empty by default",
 }
 OUTSIDERS = ("other_teacher", "other_admin", "platform_staff")
 

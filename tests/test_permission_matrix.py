@@ -342,6 +342,10 @@ PAGES: dict[str, Route | str] = {
         only("pupil", "parent", "teacher", "admin", "trust_admin")
     ),
     # --- end of teachers' practice.
+    # Retention (RET-1, RET-2, RET-4): the school's administrators and its data
+    # protection lead (tests/privacy/test_retention.py checks the lead's access).
+    "school_privacy:retention": Route(only("admin", "trust_admin")),
+    "school_privacy:retention_due": Route(only("admin", "trust_admin")),
 }
 
 # API operations, keyed "METHOD /path" as in the OpenAPI document. Anonymous callers
@@ -734,6 +738,11 @@ API: dict[str, Route] = {
     f"POST {S}/privacy/erasure/pupils/{{pupil_id}}": Route(
         api_only(), "post", {"fingerprint": "0" * 64}
     ),
+    # Retention (RET-1, RET-2, RET-4): as the pages. {key}: pupils who have left.
+    f"GET {S}/privacy/retention": Route(api_only(*API_ADMINS)),
+    f"GET {S}/privacy/retention/due": Route(api_only(*API_ADMINS)),
+    f"PUT {S}/privacy/retention/{{key}}": Route(api_only(*API_ADMINS), "put", {"days": 90}),
+    f"DELETE {S}/privacy/retention/{{key}}": Route(api_only(*API_ADMINS), "delete"),
     f"GET {S}/privacy/erasure/people/{{user_id}}": Route(api_only()),
     f"POST {S}/privacy/erasure/people/{{user_id}}": Route(
         api_only(), "post", {"fingerprint": "0" * 64}
@@ -1043,6 +1052,12 @@ PAGE_API: dict[str, tuple[str, ...]] = {
     "school_breaches:acknowledge": (f"POST {S}/breaches/{{breach_id}}/acknowledge",),
     "school_breaches:notice": (f"GET {S}/breaches/{{breach_id}}/notice",),
     "school_privacy:hold_lift": (f"POST {S}/privacy/holds/{{hold_id}}/lift",),
+    "school_privacy:retention": (
+        f"GET {S}/privacy/retention",
+        f"PUT {S}/privacy/retention/{{key}}",
+        f"DELETE {S}/privacy/retention/{{key}}",
+    ),
+    "school_privacy:retention_due": (f"GET {S}/privacy/retention/due",),
     "school_privacy:pupil_erasure": (
         f"GET {S}/privacy/erasure/pupils/{{pupil_id}}",
         f"POST {S}/privacy/erasure/pupils/{{pupil_id}}",
@@ -1239,6 +1254,7 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
         "provider_id": "google",
         "token": "not-a-token",
         "hold_id": 1,  # a legal hold: refused before it is looked up (DPO only)
+        "key": "pupils_left",  # a retention rule (RET-2)
     }
     if "{link_id}" in pattern:
         values["link_id"] = _guardian_link(world)

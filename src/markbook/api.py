@@ -25,6 +25,7 @@ from markbook.practice.api_teachers import router as practice_teachers_router
 from markbook.privacy.api import router as privacy_router
 from markbook.privacy.api_erasure import router as privacy_erasure_router
 from markbook.privacy.api_exports import router as privacy_exports_router
+from markbook.privacy.retention.api import router as retention_router
 from markbook.rights.api import router as rights_router
 from markbook.rosters.api import router as rosters_router
 from markbook.rosters.api_deletions import router as deletions_router
@@ -102,3 +103,4 @@ api.add_router("", privacy_exports_router)
 api.add_router("", privacy_erasure_router)
 api.add_router("", boards_router)
 api.add_router("", practice_teachers_router)
+api.add_router("", retention_router)

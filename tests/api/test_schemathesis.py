@@ -556,11 +556,23 @@ def test_no_api_operation_answers_a_server_error(world: World):
         ),
         # The whole-school analysis as first opened: generated drop ids are never real.
         "GET /api/schools/{school_id}/analysis": ({}, None, None),
+        "GET /api/schools/{school_id}/analysis/csv": ({}, None, None),
         # A copy of Amy's data and a legal hold on Ben (DSR-2, RET-3).
         "POST /api/schools/{school_id}/data-exports": ({}, {"pupil_id": world.amy.pk}, None),
         "POST /api/schools/{school_id}/privacy/holds": (
             {},
             {"pupil_id": world.ben.pk, "reason": "A claim against the school."},
+            None,
+        ),
+        # A school's shorter period for pupils who have left, and back (RET-2).
+        "PUT /api/schools/{school_id}/privacy/retention/{key}": (
+            {"key": "pupils_left"},
+            {"days": 90},
+            None,
+        ),
+        "DELETE /api/schools/{school_id}/privacy/retention/{key}": (
+            {"key": "pupils_left"},
+            None,
             None,
         ),
         # The parent's correction passed on to the register's service (DSR-10).

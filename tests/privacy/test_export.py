@@ -458,6 +458,10 @@ def _populate_rights(world, school, amy, user) -> None:  # type: ignore[no-untyp
     Suppression.objects.create(
         school=school, kind="email", digest=digest_of("email", user.email), created_at=now
     )
+    from markbook.privacy.models import RetentionWarning
+
+    # An account due for deletion soon for not being used (RET-1).
+    RetentionWarning.objects.create(school=school, user=user, due_on=now.date(), warned_at=now)
     audit.record(
         actor=None,
         school=school,

@@ -110,4 +110,4 @@ def test_notice_is_public_and_grouped_by_category(client, db):
 def test_notice_says_who_sees_what_from_the_inventory(client, db):
     html = client.get(reverse("privacy:notice")).content.decode()
     assert "School administrators only" in html  # sensitive pupil fields
-    assert "365 days (IP addresses and user ids in logs)" in html  # log retention
+    assert "365 days after the event (IP addresses and user ids in logs)" in html  # log retention

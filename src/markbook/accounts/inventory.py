@@ -14,6 +14,7 @@ from markbook.privacy.inventory import (
     Visible,
     declare,
 )
+from markbook.privacy.retention.rules import INACTIVE_ACCOUNTS, RetentionRule, kept_while
 
 PUBLIC = Basis.PUBLIC_TASK
 
@@ -23,7 +24,7 @@ def _account(
     purpose: str,
     visible_to: str = Visible.ACCOUNT,
     *,
-    retention: str = Retention.ACCOUNT,
+    retention: RetentionRule = Retention.ACCOUNT,
 ) -> Personal:
     return Personal(
         category=category,
@@ -152,9 +153,11 @@ declare(
     not_personal=("id", "school", "created_at", "expires_at"),
 )
 
-_REQUEST_RETENTION = (
+_REQUEST_RETENTION = kept_while(
+    "registration_request",
     "while the request waits; an answered request is kept as the record of who approved "
-    "the person, as long as their account (RET-1)"
+    "the person, as long as their account",
+    INACTIVE_ACCOUNTS,
 )
 
 

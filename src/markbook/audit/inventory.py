@@ -18,7 +18,8 @@ from markbook.privacy.inventory import (
 
 CHAINED = (
     "covered by the tamper-evident hash chain (SEC-1): changing it would break the proof "
-    "that the log is complete; kept until the log's 365-day retention period ends"
+    f"that the log is complete; kept until the log's retention period ({Retention.LOG.period}) "
+    "ends"
 )
 
 

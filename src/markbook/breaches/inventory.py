@@ -7,8 +7,15 @@ and the record is kept (the regulator may ask for it: UK GDPR article 33(5)).
 """
 
 from markbook.privacy.inventory import Basis, Category, Erasure, Personal, declare
+from markbook.privacy.retention.rules import Period, Trigger, kept_for
 
-_KEPT = "as long as the breach record: at least 6 years after the breach is closed"
+_KEPT = kept_for(
+    "breach_register",
+    "the breach register",
+    Period(years=6),
+    Trigger.EVENT,
+    note="the regulator may ask for the record",
+)
 _REASON = "the breach register must show who did what (UK GDPR article 33(5))"
 
 

@@ -13,14 +13,17 @@ from markbook.privacy.inventory import (
     Personal,
     declare,
 )
+from markbook.privacy.retention.rules import PUPILS_LEFT, kept_while
 
 SEEN_BY = (
     "the child's linked parents; the school's administrators and data protection lead; "
     "teachers of the child's classes (so a child without consent gets the offline alternative)"
 )
-KEPT = (
+KEPT = kept_while(
+    "consent_decision",
     "while the child is on roll, as the record of what was consented to (CON-2); deleted "
-    "with the child, or with the service or purpose it answers"
+    "with the child, or with the service or purpose it answers",
+    PUPILS_LEFT,
 )
 
 

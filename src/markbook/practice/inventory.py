@@ -17,6 +17,7 @@ from markbook.privacy.inventory import (
     declare,
     education_record,
 )
+from markbook.privacy.retention.rules import PUPILS_LEFT, SUBSCRIPTION_ENDED, kept_while
 
 
 def _staff(purpose: str) -> Personal:
@@ -188,6 +189,15 @@ declare(
 )
 
 
+# Rebuilt from the pupil's practice: the current periods only, and gone with the pupil.
+_BOARDS = kept_while(
+    "boards",
+    "the current week, month and school year, rebuilt from the pupil's practice",
+    PUPILS_LEFT,
+    SUBSCRIPTION_ENDED,
+)
+
+
 def _board(purpose: str) -> Personal:
     return Personal(
         category=Category.EDUCATION,
@@ -198,7 +208,7 @@ def _board(purpose: str) -> Personal:
             "or global board and the parents consented, pupils and staff of other schools "
             "(first name and surname initial, or the pseudonym, with the school's name)"
         ),
-        retention="rebuilt from the pupil's practice; the current week, month and school year",
+        retention=_BOARDS,
         erasure=Erasure.DELETE_ROW,
     )
 

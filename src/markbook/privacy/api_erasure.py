@@ -14,6 +14,7 @@ from markbook.core.api import ErrorOut, InputSchema, responses
 from markbook.privacy import access, selectors, services
 from markbook.privacy.erasure import ErasurePlan, ErasureRefused
 from markbook.privacy.models import LegalHold
+from markbook.privacy.selectors import hold_label
 from markbook.rosters.models import Pupil
 
 router = Router(tags=["privacy"])
@@ -35,6 +36,8 @@ class HoldOut(InputSchema):
     id: int
     pupil_id: int | None
     user_id: int | None
+    class_id: int | None
+    whole_school: bool
     person: str
     reason: str
     placed_at: datetime
@@ -82,13 +85,13 @@ class OutcomeOut(InputSchema):
 
 
 def _hold(hold: LegalHold) -> dict:
-    person = (
-        hold.pupil.display_name if hold.pupil else (hold.user.display_name if hold.user else "")
-    )
+    person = hold_label(hold)
     return {
         "id": hold.pk,
         "pupil_id": hold.pupil_id,
         "user_id": hold.user_id,
+        "class_id": hold.teaching_class_id,
+        "whole_school": hold.whole_school,
         "person": person,
         "reason": hold.reason,
         "placed_at": hold.placed_at,

@@ -11,6 +11,18 @@ field, that is not covered.
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from markbook.privacy.retention.rules import (
+    CONTRACTS,
+    INACTIVE_ACCOUNTS,
+    LOGS,
+    PUPILS_LEFT,
+    RULES,
+    SUBSCRIPTION_ENDED,
+    RetentionRule,
+    described,
+    kept_while,
+)
+
 
 class Basis(StrEnum):
     PUBLIC_TASK = "public task (UK GDPR 6(1)(e))"
@@ -48,10 +60,21 @@ class Personal:
     purpose: str
     basis: Basis
     visible_to: str
-    retention: str
+    # A structured rule (RET-1); plain words are taken as a rule without a key, which
+    # the inventory's consistency test refuses for real declarations.
+    retention: RetentionRule | str
     erasure: Erasure
     keep_reason: str = ""
     encrypted: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.retention, str):
+            object.__setattr__(self, "retention", described(self.retention))
+
+    @property
+    def rule(self) -> RetentionRule:
+        assert isinstance(self.retention, RetentionRule)
+        return self.retention
 
 
 @dataclass(frozen=True)
@@ -86,22 +109,20 @@ def declare(
 
 
 class Retention:
-    """The retention rules of RET-1 (defaults; a school may shorten them, RET-2)."""
+    """The retention rules of the inventory (RET-1): the defaults the retention engine
+    applies (a school may shorten them, RET-2), and what other data's life is bound to.
+    The notice and the record of processing print each rule's text."""
 
-    PUPIL = (
-        "while the pupil is on roll; after they leave, the period the school sets (RET-1); "
-        "at most 1 year after the school's subscription ends"
+    PUPIL = kept_while("pupil", "while the pupil is on roll", PUPILS_LEFT, SUBSCRIPTION_ENDED)
+    ACCOUNT = kept_while(
+        "account", "while the account is in use", INACTIVE_ACCOUNTS, SUBSCRIPTION_ENDED
     )
-    ACCOUNT = (
-        "while the account is in use; deleted 2 years after the last sign-in (RET-1); "
-        "at most 1 year after the school's subscription ends"
-    )
-    LINK = "as long as both the person and what they are linked to exist"
-    LOG = "365 days (RET-1: IP addresses and user ids in logs)"
-    CONTRACT = "7 years (RET-1: contract records)"
-    SESSION = "until the session expires (8 hours) or the user signs out"
-    SHORT = "until used or expired (days), then removed with the account"
-    TASK = "until the background task has finished and its result is cleared"
+    LINK = kept_while("link", "as long as both the person and what they are linked to exist")
+    LOG = RULES[LOGS]
+    CONTRACT = RULES[CONTRACTS]
+    SESSION = kept_while("session", "until the session expires (8 hours) or the user signs out")
+    SHORT = kept_while("short", "until used or expired (days), then removed with the account")
+    TASK = kept_while("task", "until the background task has finished and its result is cleared")
 
 
 class Visible:
@@ -156,9 +177,10 @@ def changed_by(purpose: str, *, teachers: str = "the pupil's teachers") -> Perso
 
 # --- the privacy app's own models: subject access exports (DSR-2, DSR-9) ---------
 
-_EXPORT_RETENTION = (
+_EXPORT_RETENTION = kept_while(
+    "export",
     "the archive for its download window (7 days), then deleted; the record of the "
-    "export as long as the request it answers"
+    "export as long as the request it answers",
 )
 
 

@@ -299,6 +299,18 @@ class LegalHold(models.Model):
     lift_reason = models.TextField(
         max_length=1000, blank=True, validators=[MaxLengthValidator(1000)]
     )
+    # Or a class (its pupils and teachers), or the whole school (RET-3): erasure and
+    # the retention engine leave every one of them alone while the hold is in place.
+    # A class under a hold in place is not deleted (rosters.services refuse it); a
+    # lifted hold outlives its class, as the record of the decision.
+    teaching_class = models.ForeignKey(
+        "rosters.TeachingClass",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    whole_school = models.BooleanField(default=False)
 
     objects = SchoolScopedManager()
 
@@ -306,7 +318,11 @@ class LegalHold(models.Model):
         ordering = ["-placed_at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(pupil__isnull=False) | models.Q(user__isnull=False),
+                condition=models.Q(pupil__isnull=False)
+                | models.Q(user__isnull=False)
+                | models.Q(teaching_class__isnull=False)
+                | models.Q(whole_school=True)
+                | models.Q(lifted_at__isnull=False),
                 name="legal_hold_on_someone",
             )
         ]
@@ -339,3 +355,78 @@ class Suppression(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint("school", "kind", "digest", name="suppression_once")]
+
+
+class RetentionOverride(models.Model):
+    """A school's shorter retention period for one rule of RET-1 (RET-2): in days, never
+    longer than the default (retention.rules.override_problem; refused otherwise). Who
+    set it is in the access log."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=40)
+    days = models.PositiveIntegerField()
+    set_at = models.DateTimeField()
+
+    objects = SchoolScopedManager()
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint("school", "key", name="retention_override_once"),
+            models.CheckConstraint(condition=models.Q(days__gte=1), name="retention_days_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.days} days"
+
+
+class RetentionRun(models.Model):
+    """One run of the retention engine for one school (RET-4): counts per category of
+    what it deleted (or, for a dry run, would delete) and held back, never what the
+    data was; updated as it goes, so a page shows a running one's progress."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    dry_run = models.BooleanField(default=False)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RUNNING)
+    started_at = models.DateTimeField()
+    heartbeat_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    held = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    objects = SchoolScopedManager()
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        indexes = [models.Index(fields=["school", "state"])]
+
+    def __str__(self) -> str:
+        return f"Retention run {self.pk} ({self.state})"
+
+
+class RetentionWarning(models.Model):
+    """An account the retention engine will delete soon for not being signed in to
+    (RET-1): listed for the school's administrators, who were emailed once about it.
+    Removed when the account is deleted or signed in to again."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    due_on = models.DateField()
+    warned_at = models.DateTimeField()
+
+    objects = SchoolScopedManager()
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        constraints = [models.UniqueConstraint("school", "user", name="retention_warning_once")]
+
+    def __str__(self) -> str:
+        return f"Account due for deletion on {self.due_on}"

@@ -9,11 +9,13 @@ from markbook.privacy.inventory import (
     Visible,
     declare,
 )
+from markbook.privacy.retention.rules import kept_while
 
 DPO = "the school's data protection lead"
-HOLD_RETENTION = (
+HOLD_RETENTION = kept_while(
+    "legal_hold",
     "while the hold is in place; a lifted hold stays as the record of the decision, "
-    "as long as the person's other data (RET-1, RET-3)"
+    "as long as the person's other data (RET-3)",
 )
 
 
@@ -43,7 +45,34 @@ declare(
         "placed_by": _hold(Category.ACCOUNTABILITY, "who placed the hold", Erasure.BLANK),
         "lifted_by": _hold(Category.ACCOUNTABILITY, "who lifted the hold", Erasure.BLANK),
     },
-    not_personal=("id", "school", "placed_at", "lifted_at"),
+    not_personal=("id", "school", "placed_at", "lifted_at", "teaching_class", "whole_school"),
+)
+
+declare(
+    "privacy.RetentionWarning",
+    subject="user",
+    description=(
+        "An account not signed in to for almost the retention period (RET-1): listed for "
+        "the school's administrators, who are emailed once, before the account is deleted."
+    ),
+    personal={
+        name: Personal(
+            category=category,
+            purpose=purpose,
+            basis=Basis.PUBLIC_TASK,
+            visible_to=Visible.ADMINS,
+            retention=kept_while(
+                "retention_warning", "until the account is deleted or signed in to again"
+            ),
+            erasure=Erasure.DELETE_ROW,
+        )
+        for name, category, purpose in (
+            ("user", Category.RELATIONSHIP, "the account due for deletion"),
+            ("due_on", Category.TECHNICAL, "when the account will be deleted"),
+            ("warned_at", Category.TECHNICAL, "when the administrators were told"),
+        )
+    },
+    not_personal=("id", "school"),
 )
 
 declare(

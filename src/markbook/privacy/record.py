@@ -91,7 +91,7 @@ def processing_rows(registry: dict[str, Declaration] | None = None) -> list[Row]
                     purpose=plain(p.purpose),
                     basis=plain(str(p.basis)),
                     visible_to=plain(p.visible_to),
-                    retention=plain(p.retention),
+                    retention=plain(str(p.retention)),
                     erasure=plain(erasure),
                     encrypted=p.encrypted,
                 )

@@ -11,9 +11,10 @@ from markbook.privacy.inventory import (
     Visible,
     declare,
 )
+from markbook.privacy.retention.rules import SUBSCRIPTION_ENDED, kept_while
 
 DPO = "the school's data protection lead and school administrators"
-WITH_PERSON = "as long as the person's record is kept; removed with it"
+WITH_PERSON = kept_while("with_person", "as long as the person's record is kept; removed with it")
 WHO_DECIDED = (
     "accountability (UK GDPR 5(2)): who made a decision about someone else's data; "
     "the decision-maker's own identity, not the erased person's"
@@ -105,7 +106,11 @@ declare(
             purpose="to show which administrator read the change to the privacy notice (DSR-10)",
             basis=Basis.LEGITIMATE_INTERESTS,
             visible_to=Visible.ADMINS,
-            retention="as long as the school's account; the person's id blanked on erasure",
+            retention=kept_while(
+                "notice_alert",
+                "as long as the school's account; the person's id blanked on erasure",
+                SUBSCRIPTION_ENDED,
+            ),
             erasure=Erasure.BLANK,
         ),
     },

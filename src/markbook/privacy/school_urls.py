@@ -2,6 +2,7 @@ from django.urls import path
 
 from markbook.privacy import school_views as views
 from markbook.privacy import views as export_views
+from markbook.privacy.retention import views as retention_views
 
 app_name = "school_privacy"
 urlpatterns = [
@@ -37,6 +38,8 @@ urlpatterns = [
     path("exports/<int:export_id>/", export_views.export_detail, name="export"),
     path("exports/<int:export_id>/download/", export_views.export_download, name="download"),
     path("holds/", views.holds, name="holds"),
+    path("retention/", retention_views.retention, name="retention"),
+    path("retention/due/", retention_views.retention_due, name="retention_due"),
     path("holds/<int:hold_id>/lift/", views.hold_lift, name="hold_lift"),
     path("erasure/pupils/<int:pupil_id>/", views.pupil_erasure, name="pupil_erasure"),
     path("erasure/people/<int:user_id>/", views.person_erasure, name="person_erasure"),

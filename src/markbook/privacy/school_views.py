@@ -17,7 +17,7 @@ from markbook.privacy import access, forms, notices, selectors, services
 from markbook.privacy.erasure import ErasureRefused
 from markbook.privacy.models import Restriction
 from markbook.rosters.forms import add_service_errors
-from markbook.rosters.models import Pupil
+from markbook.rosters.models import Pupil, TeachingClass
 from markbook.web import error_messages
 
 
@@ -327,18 +327,24 @@ def holds(request: AccessRequest, school_id: int) -> HttpResponse:
         person = request.POST.get("person", "")
         kind, _, pk = person.partition(":")
         subject: Pupil | User | None = None
+        teaching_class = None
         if pk.isdigit():
             found = Pupil.objects.filter(pk=pk).first() if kind == "pupil" else None
             if kind == "user":
                 found = selectors.school_people().filter(pk=pk).first()  # type: ignore[assignment]
             subject = found
+            if kind == "class":
+                teaching_class = TeachingClass.objects.filter(pk=pk).first()
+        whole_school = person == "school"
         try:
-            if subject is None:
+            if subject is None and teaching_class is None and not whole_school:
                 raise ValidationError({"person": ["Choose the pupil or person to hold."]})
             services.legal_hold_place(
                 actor=request.user,
                 school=school_of(request),
                 subject=subject,
+                teaching_class=teaching_class,
+                whole_school=whole_school,
                 reason=request.POST.get("reason", ""),
             )
         except ValidationError as error:
@@ -350,6 +356,7 @@ def holds(request: AccessRequest, school_id: int) -> HttpResponse:
         "holds": selectors.legal_holds(),
         "pupils": selectors.pupils(),
         "people": selectors.school_people(),
+        "classes": TeachingClass.objects.order_by("name"),
         "errors": errors,
         "reason": request.POST.get("reason", ""),
     }

@@ -157,9 +157,9 @@ def exportable_people() -> QuerySet[User]:
 
 def legal_holds() -> QuerySet[LegalHold]:
     """The school's holds, in place first, newest first."""
-    return LegalHold.objects.select_related("pupil", "user", "placed_by", "lifted_by").order_by(
-        "lifted_at", "-placed_at", "-pk"
-    )
+    return LegalHold.objects.select_related(
+        "pupil", "user", "teaching_class", "placed_by", "lifted_by"
+    ).order_by("lifted_at", "-placed_at", "-pk")
 
 
 def school_people() -> QuerySet[User]:
@@ -175,3 +175,15 @@ def school_people() -> QuerySet[User]:
 
 def pupils() -> QuerySet[Pupil]:
     return Pupil.objects.select_related("school").order_by("last_name", "first_name", "pk")
+
+
+def hold_label(hold: LegalHold) -> str:
+    """What a hold keeps, in words: the person, the class, or the whole school (RET-3)."""
+    if hold.whole_school:
+        return "The whole school"
+    if hold.teaching_class_id is not None:
+        assert hold.teaching_class is not None
+        return f"Class {hold.teaching_class.name}"
+    if hold.pupil is not None:
+        return hold.pupil.display_name
+    return hold.user.display_name if hold.user is not None else "A class since deleted"

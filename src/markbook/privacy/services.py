@@ -25,7 +25,7 @@ from markbook.privacy.erasure import (
     in_school,
 )
 from markbook.privacy.models import Correction, LegalHold, Restriction
-from markbook.rosters.models import Pupil
+from markbook.rosters.models import Pupil, TeachingClass
 from markbook.schools.models import School
 
 REASON_MAX = 2000
@@ -239,11 +239,42 @@ def _hold_reason(reason: str, field: str = "reason") -> str:
 
 @transaction.atomic
 def legal_hold_place(
-    *, actor: User | None, school: School, subject: Pupil | User, reason: str
+    *,
+    actor: User | None,
+    school: School,
+    subject: Pupil | User | None = None,
+    teaching_class: TeachingClass | None = None,
+    whole_school: bool = False,
+    reason: str,
 ) -> LegalHold:
-    """Place a legal hold on a person (RET-3): nothing of theirs is erased while it is
-    in place. A person already held gets a second hold, with its own reason."""
+    """Place a legal hold (RET-3) on a person, a class (its pupils and teachers) or the
+    whole school: nothing held is erased, by a request, a deletion or the retention
+    engine, while it is in place. Something already held gets a second hold, with its
+    own reason."""
     reason = _hold_reason(reason)
+    if sum((subject is not None, teaching_class is not None, whole_school)) != 1:
+        raise ValidationError(
+            {"person": ["Choose one: a pupil or person, a class, or the whole school."]}
+        )
+    if teaching_class is not None or whole_school:
+        if teaching_class is not None and teaching_class.school_id != school.pk:
+            raise ValidationError({"person": ["This class is not the school's."]})
+        hold = LegalHold.objects.create(
+            school=school,
+            teaching_class=teaching_class,
+            whole_school=whole_school,
+            reason=reason,
+            placed_by=actor,
+        )
+        audit.record(
+            actor=actor,
+            school=school,
+            action="privacy.hold.placed",
+            target=teaching_class,
+            data={"hold": hold.pk, "reason": reason, "whole_school": whole_school},
+        )
+        return hold
+    assert subject is not None
     if not in_school(school=school, subject=subject):
         raise ValidationError({"person": ["They are not one of the school's people."]})
     if isinstance(subject, Pupil):
@@ -263,7 +294,7 @@ def legal_hold_place(
         actor=actor,
         school=school,
         action="privacy.hold.placed",
-        target=hold.pupil or hold.user,
+        target=hold.pupil or hold.user or hold.teaching_class,
         data={"hold": hold.pk, "reason": reason},
     )
     return hold
@@ -282,7 +313,7 @@ def legal_hold_lift(*, actor: User | None, hold: LegalHold, reason: str) -> Lega
         actor=actor,
         school=hold.school_id,
         action="privacy.hold.lifted",
-        target=hold.pupil or hold.user,
+        target=hold.pupil or hold.user or hold.teaching_class,
         data={"hold": hold.pk, "reason": reason},
     )
     return hold

@@ -13,12 +13,13 @@ from markbook.privacy.inventory import (
     Visible,
     declare,
 )
+from markbook.privacy.retention.rules import RetentionRule
 
 
 def _signin(
     category: Category,
     purpose: str,
-    retention: str = Retention.ACCOUNT,
+    retention: RetentionRule = Retention.ACCOUNT,
     visible: str = Visible.PERSON,
 ) -> Personal:
     return Personal(

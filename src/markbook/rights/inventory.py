@@ -12,10 +12,17 @@ from markbook.privacy.inventory import (
     Personal,
     declare,
 )
+from markbook.privacy.retention.rules import Period, Trigger, kept_for
 
-KEPT = (
-    "6 years after the request is closed (the school's evidence that it answered, "
-    "UK GDPR 5(2)); links to the person are cleared when their records are erased"
+KEPT = kept_for(
+    "rights_request",
+    "data-subject requests",
+    Period(years=6),
+    Trigger.CLOSED,
+    note=(
+        "the school's evidence that it answered, UK GDPR 5(2); links to the person are "
+        "cleared when their records are erased"
+    ),
 )
 WHO = (
     "the school's data protection lead; the requester and the person it is about; the "

@@ -15,6 +15,7 @@ from markbook.privacy.inventory import (
     Visible,
     declare,
 )
+from markbook.privacy.retention.rules import LOGS, RULES, RetentionRule, kept_while
 
 PUBLIC = Basis.PUBLIC_TASK
 SPECIAL = Basis.SUBSTANTIAL_PUBLIC_INTEREST
@@ -40,7 +41,7 @@ def _pupil(
     )
 
 
-def _link(purpose: str, visible_to: str, retention: str = Retention.LINK) -> Personal:
+def _link(purpose: str, visible_to: str, retention: RetentionRule = Retention.LINK) -> Personal:
     return Personal(
         category=Category.RELATIONSHIP,
         purpose=purpose,
@@ -203,7 +204,9 @@ declare(
     not_personal=("id", "school", "teaching_class", "created_at"),
 )
 
-IMPORT_JOB_RETENTION = "kept with the job's record of the import: 365 days (RET-1, as logs)"
+# Who started an import is a user id in a log (RET-1): the sweep deletes job records
+# after the logs rule's period (rosters.imports.stalled.JOB_RETENTION_DAYS).
+IMPORT_JOB_RETENTION = RULES[LOGS]
 
 declare(
     "rosters.ImportJob",
@@ -237,9 +240,10 @@ declare(
             ),
             basis=SPECIAL,
             visible_to=Visible.NOBODY,
-            retention=(
+            retention=kept_while(
+                "import_upload",
                 "until the import has run (done or failed), or is cancelled or found stalled "
-                "by the daily sweep (ROS-2, ROS-4), then blanked"
+                "by the daily sweep (ROS-2, ROS-4), then blanked",
             ),
             erasure=Erasure.BLANK,
             encrypted=True,

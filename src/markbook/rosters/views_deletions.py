@@ -56,7 +56,12 @@ def class_delete(request: AccessRequest, school_id: int, class_id: int) -> HttpR
     require_role(request, *ADMINS)
     teaching_class = access_class(request, class_id)
     if request.method == "POST":
-        services.class_delete(actor=request.user, teaching_class=teaching_class)
+        try:
+            services.class_delete(actor=request.user, teaching_class=teaching_class)
+        except ValidationError as error:  # a legal hold keeps the class (RET-3)
+            for text in error_messages(error):
+                messages.error(request, text)
+            return redirect("rosters:class_detail", school_id=school_id, class_id=class_id)
         messages.success(request, f"{teaching_class.name} was deleted.")
         return redirect("rosters:classes", school_id=school_id)
     context = {

@@ -5,7 +5,7 @@ granted and ended it; it is the school's record of who could see its data, kept 
 the access log's retention and blanked (the people) when an account goes.
 """
 
-from markbook.privacy.inventory import Basis, Category, Erasure, Personal, declare
+from markbook.privacy.inventory import Basis, Category, Erasure, Personal, Retention, declare
 
 
 def _who(purpose: str) -> Personal:
@@ -14,7 +14,7 @@ def _who(purpose: str) -> Personal:
         purpose=purpose,
         basis=Basis.LEGITIMATE_INTERESTS,
         visible_to="the school's administrators and the member of staff granted access",
-        retention="365 days after the access ended, as the access log (RET-1)",
+        retention=Retention.LOG,
         erasure=Erasure.BLANK,
     )
 
@@ -29,7 +29,7 @@ declare(
             purpose="who was given access to the school",
             basis=Basis.LEGITIMATE_INTERESTS,
             visible_to="the school's administrators and the member of staff granted access",
-            retention="365 days after the access ended, as the access log (RET-1)",
+            retention=Retention.LOG,
             erasure=Erasure.DELETE_ROW,
         ),
         "granted_by": _who("which administrator granted the access"),

@@ -347,7 +347,9 @@ def targets_import_preview(*, school: School, text: str) -> ImportPreview:
     school's pupils (matched on UPN through its keyed hash, as rosters do, so a school
     that keeps only hashes matches too), subjects (by name or code) and the subject's
     scale. Writes nothing."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    # Any line ending (a lone carriage return too, which csv refuses unquoted).
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    reader = csv.reader(io.StringIO(text))
     header = next(reader, [])
     cols = [_column(header, names) for names in (UPN_HEADERS, SUBJECT_HEADERS, GRADE_HEADERS)]
     if None in cols:

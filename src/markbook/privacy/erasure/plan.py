@@ -341,13 +341,27 @@ def _order(steps: list[Step]) -> list[Step]:
     return sorted(steps, key=key)
 
 
+def holds_on(*, pupil: Any = None, user: Any = None) -> Q:
+    """The holds in place that keep a pupil's or an account's data (RET-3): on them, on
+    a class they are in or teach, or on the whole school (the school's scope is open)."""
+    from markbook.rosters.models import ClassTeacher, Enrolment
+
+    where = Q(whole_school=True)
+    if pupil is not None:
+        where |= Q(pupil=pupil) | Q(
+            teaching_class__in=Enrolment.objects.filter(pupil=pupil).values("teaching_class")
+        )
+    if user is not None:
+        where |= Q(user=user) | Q(
+            teaching_class__in=ClassTeacher.objects.filter(teacher=user).values("teaching_class")
+        )
+    return where & Q(lifted_at__isnull=True)
+
+
 def _holds(person: Person) -> list[str]:
-    where = Q(pk__in=[])
-    if person.pupil is not None:
-        where |= Q(pupil=person.pupil)
-    if person.user is not None:
-        where |= Q(user=person.user)
-    held = LegalHold.objects.filter(where, lifted_at__isnull=True).select_related("placed_by")
+    held = LegalHold.objects.filter(holds_on(pupil=person.pupil, user=person.user)).select_related(
+        "placed_by"
+    )
     return [
         f"A legal hold placed on {hold.placed_at:%-d %B %Y} keeps their data: {hold.reason} "
         "Lift the hold first."

@@ -71,7 +71,7 @@ def summary_rows(tables: list[Table]) -> list[dict[str, Any]]:
                     "purpose": plain(p.purpose),
                     "basis": plain(str(p.basis)),
                     "visible_to": plain(p.visible_to),
-                    "retention": plain(p.retention),
+                    "retention": plain(str(p.retention)),
                 }
             )
         out.append(

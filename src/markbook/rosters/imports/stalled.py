@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from markbook.accounts.models import User
 from markbook.audit import services as audit
+from markbook.privacy.retention.rules import LOGS, RULES
 from markbook.rosters.imports.jobs import import_job_enqueue, preview_expired_before
 from markbook.rosters.models import ImportJob
 from markbook.schools.models import School
@@ -49,7 +50,9 @@ SWEPT = (
     "The import stopped responding and Markbook's daily clean-up stopped it. Nothing was "
     "written, and the uploaded file has been deleted: upload it again to import it."
 )
-JOB_RETENTION_DAYS = 365  # RET-1: user ids in logs, 365 days (inventory: IMPORT_JOB_RETENTION)
+# RET-1: user ids in logs, read from the same rule the inventory and notice state.
+_LOG_PERIOD = RULES[LOGS].period
+JOB_RETENTION_DAYS = _LOG_PERIOD.longest_days if _LOG_PERIOD else 365
 
 
 class ImportJobStateError(Exception):

@@ -202,8 +202,14 @@ def class_update(
 def class_delete(*, actor: User | None, teaching_class: TeachingClass) -> None:
     """Delete a class with its teacher links, enrolments, assignments and their marks;
     its pupils and teachers stay (ROS-1, DSR-7). The log says how much went."""
+    from markbook.privacy.models import LegalHold
     from markbook.rosters.services.deletions import class_delete_impact
 
+    if LegalHold.objects.filter(teaching_class=teaching_class, lifted_at__isnull=True).exists():
+        # RET-3: a class under a legal hold keeps its records until the hold is lifted.
+        raise ValidationError(
+            {"class": ["A legal hold keeps this class's records: lift the hold first."]}
+        )
     impact = class_delete_impact(teaching_class=teaching_class)
     audit.record(
         actor=actor,

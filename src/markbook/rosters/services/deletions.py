@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 
 from markbook.accounts.models import Membership, User
 from markbook.assessment.models import Assignment, Mark
@@ -133,10 +134,12 @@ def roster_delete_impact(*, school: School) -> RosterImpact:
     records, every class with its enrolments, assignments and marks; staff accounts
     stay. Refused while any pupil is under a legal hold (RET-3): `holds` names them."""
     from markbook.privacy.models import LegalHold
+    from markbook.privacy.selectors import hold_label
 
     held = (
-        LegalHold.objects.filter(lifted_at__isnull=True, pupil__isnull=False)
-        .select_related("pupil")
+        LegalHold.objects.filter(lifted_at__isnull=True)
+        .filter(Q(pupil__isnull=False) | Q(teaching_class__isnull=False) | Q(whole_school=True))
+        .select_related("pupil", "teaching_class")
         .order_by("pupil__last_name", "pupil__first_name", "pk")
     )
     return RosterImpact(
@@ -150,7 +153,7 @@ def roster_delete_impact(*, school: School) -> RosterImpact:
         .values("user")
         .distinct()
         .count(),
-        holds=[f"{hold.pupil.display_name}: {hold.reason}" for hold in held if hold.pupil],
+        holds=[f"{hold_label(hold)}: {hold.reason}" for hold in held],
     )
 
 

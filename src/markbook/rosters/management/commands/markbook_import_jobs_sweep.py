@@ -37,6 +37,11 @@ class Command(BaseCommand):
             schools = schools.filter(pk=options["school"])
             if not schools.exists():
                 raise CommandError(f"--school: no school with id {options['school']}")
+        # The same hourly sweep applies the retention rules (RET-1, RET-4): idempotent,
+        # so running it every hour deletes each thing once, as soon as it is due.
+        from markbook.privacy.management.commands.retention_run import retention_run_all
+
+        retention_run_all(write=self.stdout.write, dry_run=dry_run, school_id=options["school"])
         now = timezone.now()
         totals = [0, 0, 0, 0]
         verb = (
