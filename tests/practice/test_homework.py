@@ -231,3 +231,35 @@ def test_the_assignment_page_names_the_practice_set(world: World, client_for):
     )
     text = page.content.decode()
     assert "Tables 2 to 5" in text and "The score counts as the mark" in text
+
+
+def test_the_practice_home_lists_a_pupils_practice_homework_first(world):
+    """ASM-1, ASM-2: a practice set set as homework to Amy's class comes first on her
+    practice home, with its due date; not on Cal's (another class)."""
+    from datetime import date
+
+    from markbook.assessment.services import assignment_create
+    from markbook.core.tenancy import school_scope
+    from markbook.practice import banks, selectors
+    from markbook.practice.models import QuestionSet
+
+    with school_scope(world.a):
+        banks.builtin_sets_ensure(school=world.a)
+        chosen = QuestionSet.objects.filter(published=True).order_by("-pk").first()
+        assert chosen is not None
+        work = assignment_create(
+            actor=world.teacher,
+            teaching_class=world.class_7a,
+            title="Tables homework",
+            max_mark=chosen.question_count,
+            question_set=chosen,
+            due_date=date(2027, 1, 15),
+        )
+        amy = selectors.pupil_sets(world.amy)
+        cal = selectors.pupil_sets(world.cal)
+    assert (amy[0].assignment, amy[0].question_set, amy[0].due_date) == (
+        work,
+        chosen,
+        date(2027, 1, 15),
+    )
+    assert all(row.assignment is None for row in cal)

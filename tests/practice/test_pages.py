@@ -102,3 +102,35 @@ def test_a_suspended_pupil_is_told_why_on_starting(client_for, world, tables):
         Standing.objects.create(school=world.a, pupil=world.amy, suspended=True, warnings=3)
     page = client_for("pupil").post(f"{_pages(world)}/sets/{tables.pk}/start/", follow=True)
     assert fairuse.SUSPENDED_MESSAGE in page.content.decode()
+
+
+def test_a_listening_question_plays_its_sound_on_the_pupils_page(world, client):
+    """ASM-2: a music teacher's audio prompt is on the pupil's question, from the
+    school's own media address (never a public one)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from markbook.core.tenancy import school_scope
+    from markbook.practice import answering, authoring
+    from markbook.practice.media import media_upload, url_for
+    from tests.practice.helpers import MP3
+
+    with school_scope(world.a):
+        listening = authoring.question_set_create(
+            actor=world.teacher, school=world.a, title="Listening", question_count=1
+        )
+        sound = media_upload(
+            actor=world.teacher, school=world.a, upload=SimpleUploadedFile("a.mp3", MP3)
+        )
+        authoring.question_create(
+            actor=world.teacher,
+            question_set=listening,
+            kind="numeric",
+            prompt="How many beats in the bar?",
+            answer="3",
+            media=sound,
+        )
+        authoring.question_set_publish(actor=world.teacher, question_set=listening, published=True)
+        attempt = answering.attempt_start(pupil=world.amy, question_set=listening)
+    client.force_login(world.amy.user)
+    page = client.get(f"/s/{world.a.pk}/practice/attempts/{attempt.pk}/").content.decode()
+    assert f'<audio controls preload="auto" src="{url_for(sound)}">' in page

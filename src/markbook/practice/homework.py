@@ -26,7 +26,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from markbook.assessment.models import Assignment, Mark
-from markbook.practice.models import Attempt
+from markbook.practice.models import Attempt, QuestionSet
+from markbook.rosters.models import Pupil
 
 ON_TIME = "on_time"
 LATE = "late"
@@ -46,6 +47,17 @@ def practice_score(attempt: Attempt, assignment: Assignment) -> Decimal:
         score = correct * assignment.max_mark / Decimal(total)
     score = min(score, assignment.max_mark)
     return score.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def assigned_sets(*, pupil: Pupil) -> list[tuple[Assignment, QuestionSet]]:
+    """The pupil's homework that is a practice set, with its set (ASM-1, ASM-2): the
+    assignments of the pupil's classes, in one query; the practice home lists them first."""
+    found = Assignment.objects.filter(
+        teaching_class__enrolments__pupil=pupil,
+        question_set__isnull=False,
+        question_set__archived=False,
+    ).select_related("question_set")
+    return [(a, a.question_set) for a in found.distinct() if a.question_set is not None]
 
 
 def attempt_finished(*, attempt: Attempt) -> None:

@@ -21,10 +21,21 @@ def question_out(item: Item, now: datetime) -> dict[str, Any]:
         "choices": list(question.choices) if question is not None else [],
         "units": question.units if question is not None else "",
         "media_id": question.media_id if question is not None else None,
+        **_media(question),
         "asked_at": item.asked_at,
         "deadline": item.deadline,
         "ms_left": ms_left,
     }
+
+
+def _media(question: Question | None) -> dict[str, str]:
+    """A teacher's image or audio prompt: where the pupil's page fetches it, and which
+    it is (one query, only for a question that has one)."""
+    if question is None or question.media_id is None or question.media is None:
+        return {"media_url": "", "media_kind": ""}
+    from markbook.practice.media import url_for
+
+    return {"media_url": url_for(question.media), "media_kind": question.media.kind}
 
 
 def expected_shown(item: Item) -> str:

@@ -33,10 +33,8 @@ class SetRow:
 
 
 def _assigned(pupil: Pupil) -> list[tuple[Assignment, QuestionSet]]:
-    """The pupil's homework that is a practice set: the homework module's to say
-    (`homework.assigned_sets(pupil=...)`, once it is built), none until then."""
-    assigned = getattr(homework, "assigned_sets", None)
-    return list(assigned(pupil=pupil)) if assigned is not None else []
+    """The pupil's homework that is a practice set (practice.homework)."""
+    return homework.assigned_sets(pupil=pupil)
 
 
 def pupil_sets(pupil: Pupil) -> list[SetRow]:
