@@ -760,6 +760,28 @@ def _setup_django(database_url: str, data_dir: str) -> None:
     mis._check_rls()
 
 
+def _drained(quiet: float = 1.0, longest: float = 30.0) -> None:
+    """Wait until the server has finished the requests wrk left in flight as it stopped
+    (no other session of the database busy for `quiet` seconds), so the pupils' state
+    read next is the one they will answer."""
+    from django.db import connection
+
+    deadline = time.monotonic() + longest
+    calm_since = time.monotonic()
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state <> 'idle'"
+            )
+            (busy,) = cursor.fetchone()
+        if busy:
+            calm_since = time.monotonic()
+        elif time.monotonic() - calm_since >= quiet:
+            return
+        time.sleep(0.1)
+
+
 def run(args: argparse.Namespace, database_url: str) -> tuple[list[tuple[Figures, Figures]], Check]:
     endpoint = ENDPOINTS[args.endpoint]()
     servers = [serve.parse(s) for s in (COMPARED if args.compare else [args.server])]
@@ -780,6 +802,7 @@ def run(args: argparse.Namespace, database_url: str) -> tuple[list[tuple[Figures
 
         def write_pupils() -> None:
             if endpoint.refresh is not None:
+                _drained()
                 endpoint.refresh(pupils)
                 connection.close()
             pupils_file.write_text("".join(p.line() + "\n" for p in pupils))
