@@ -1,7 +1,9 @@
-"""Benchmark of pupils' answers over HTTP (issue 12), against a bare Django view.
+"""Benchmark of pupils' answers over HTTP (issue 12, ASM-2), against a bare Django view.
 
     .venv/bin/python bench/answers.py [--seconds 60] [--pupils 1000] [--connections 64]
-        [--server gunicorn-gthread:2x8] [--compare] [--endpoint placeholder]
+        [--server granian:2x8] [--compare] [--endpoint practice|placeholder]
+        [--cache redis://127.0.0.1:6379/13]
+        [--read live=/api/schools/{school}/practice/classes/{class}/live ...]
 
 On a throwaway PostgreSQL database (a role without SUPERUSER or BYPASSRLS, as .ci/run
 makes, so row-level security binds), migrated, with one school of `--pupils` pupils in
@@ -14,19 +16,23 @@ classes of 30, each with a sign-in session (cookie and CSRF token) and an API to
    response gives the next question, which the pupil answers next.
 
 Both are served by a production server (bench/serve.py: MARKBOOK_ENV=production,
-kept database connections) on loopback and driven by wrk with `--connections`
-connections for `--seconds` (after a warm-up). Printed per phase: requests/s, p50,
-p95 and p99 latency, errors (non-2xx answers, socket errors and timeouts) and the
-ratio of answers/s to bare/s; then the check that every answer acknowledged with a
-2xx is in the database. `--compare` runs both phases under each server configuration
-(gunicorn sync, gunicorn gthread, granian) to choose one; `--rounds` repeats them in
-turn, as a shared machine's load (printed) moves the figures.
+kept database connections, the cache in Redis, `--cache`) on loopback and driven by
+wrk with `--connections` connections for `--seconds` (after a warm-up). Printed per
+phase: requests/s, p50, p95 and p99 latency, errors (non-2xx answers, with a sample
+of their bodies, socket errors and timeouts), the ratio of answers/s to bare/s and
+the machine's load average; then the check that every answer acknowledged with a
+2xx is in the database. `--read` sends a teacher's GET (the live class view, a
+board) every `--read-every` seconds alongside the measured answers, and prints its
+p50 and p95. `--compare` runs both phases under each server configuration (gunicorn
+sync, gunicorn gthread, granian) to choose one; `--rounds` repeats them in turn, as a
+shared machine's load moves the figures.
 
-The endpoint is pluggable: an `Endpoint` says how to prepare each pupil (for the
-practice app: start an attempt), the Lua that builds a pupil's request and reads the
-response, and how to check the acknowledged answers are stored. `placeholder` (one
-INSERT per answer, bench_urls.answer) runs now; `practice_endpoint()` is where the
-practice app (src/markbook/practice/) plugs in.
+The endpoint is pluggable: an `Endpoint` says how to prepare each pupil, the Lua that
+builds a pupil's request and reads the response, and how to check the acknowledged
+answers are stored. `practice` (the default, `practice_endpoint()`) is the practice
+app's answer operation on a times-tables practice (answers worked out from the
+prompt, a tenth wrong on purpose), with fair use and the answer rate limits off;
+`placeholder` is one INSERT per answer (bench_urls.answer), the harness's own check.
 
 wrk comes from Debian (`apt-get install wrk`); the script installs it when missing
 and it is running as root.
