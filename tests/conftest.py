@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import factory.random
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 
 from markbook.accounts.models import Membership, User
@@ -18,6 +19,13 @@ from markbook.core.tenancy import all_schools
 from markbook.rosters.models import Pupil, TeachingClass
 from markbook.schools.models import School, TrustAdmin
 from tests import factories as f
+
+# One process's memory for the cache (settings.py uses the database cache when there is
+# no Redis): a test's query counts then count only its own queries, and the live server
+# of the browser tests runs in this process, so it sees what a test put there.
+settings.CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}
+}
 
 ROLES = (
     "anonymous",

@@ -21,6 +21,7 @@ NOT_EDIT_FORMS = {
     "staff_register": "asks to join a school; 'a member of staff' is ticked by default",
     "rights:new": "a new data-protection request; 'a copy of the data held' is ticked by default",
     "consent:purposes": "adds a consent purpose; 'in use' is ticked by default",
+    "support:grants": "grants new support access; only its end, two days ahead, is prefilled",
     # Restrictions and corrections (DSR-3, DSR-5): each form makes a new record.
     "school_privacy:restriction_new": "places a new restriction; only the person is prefilled",
     "school_privacy:restriction": "its form lifts the restriction, with a new reason",
@@ -35,6 +36,9 @@ NOT_EDIT_FORMS = {
     "rosters:me_delete_ask": "a pupil asks to have their account deleted; the form starts empty",
     # A paper consent form (CON-2): each records a new decision; its fields start empty.
     "consent:class_consent": "records a new paper consent form; its fields start empty",
+    # Teachers' practice (ASM-2): new things, with defaults.
+    "practice_teachers:set_new": "a new practice set; practice mode and 10 questions are defaults",
+    "practice_teachers:question_new": "a new question; 'numeric' is the default kind",
 }
 OUTSIDERS = ("other_teacher", "other_admin", "platform_staff")
 

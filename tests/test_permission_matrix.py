@@ -306,6 +306,42 @@ PAGES: dict[str, Route | str] = {
         data={"reason": "Spoke to Amy."},
     ),
     # --- end of practice answering.
+    # Leaderboards (ASM-6): pupils in a class and the school's staff; not parents.
+    "boards:home": Route(only("pupil", "teacher", "colleague", "admin", "trust_admin")),
+    # --- Teachers' practice (ASM-2): the school's staff list and start sets; a set (by
+    # the teacher, see _practice) is changed by its author and the administrators; a
+    # class's live view and heat map are its teachers' and administrators'; a prompt's
+    # file is the school's pupils' and staff's; a pupil's practice is whoever sees Amy.
+    "practice_teachers:sets": Route(only("teacher", "colleague", "admin", "trust_admin")),
+    "practice_teachers:set_new": Route(only("teacher", "colleague", "admin", "trust_admin")),
+    "practice_teachers:set_edit": Route(only("teacher", "admin", "trust_admin")),
+    "practice_teachers:set_publish": Route(
+        only("teacher", "admin", "trust_admin", ok=302), method="post", data={"published": "1"}
+    ),
+    "practice_teachers:set_archive": Route(
+        only("teacher", "admin", "trust_admin", ok=302), method="post", data={"archived": "1"}
+    ),
+    "practice_teachers:set_delete": Route(only("teacher", "admin", "trust_admin")),
+    "practice_teachers:question_new": Route(only("teacher", "admin", "trust_admin")),
+    "practice_teachers:question_preview": Route(
+        only("teacher", "admin", "trust_admin"),
+        method="post",
+        data={"kind": "numeric", "prompt": "2 + 2", "answer": "4"},
+    ),
+    "practice_teachers:question_edit": Route(only("teacher", "admin", "trust_admin")),
+    "practice_teachers:question_delete": Route(
+        only("teacher", "admin", "trust_admin", ok=302), method="post"
+    ),
+    "practice_teachers:question_move": Route(
+        only("teacher", "admin", "trust_admin", ok=302), method="post", data={"step": "1"}
+    ),
+    "practice_teachers:media": Route(only("pupil", "teacher", "colleague", "admin", "trust_admin")),
+    "practice_teachers:class_live": Route(only("teacher", "admin", "trust_admin")),
+    "practice_teachers:class_heatmap": Route(only("teacher", "admin", "trust_admin")),
+    "practice_teachers:pupil_practice": Route(
+        only("pupil", "parent", "teacher", "admin", "trust_admin")
+    ),
+    # --- end of teachers' practice.
 }
 
 # API operations, keyed "METHOD /path" as in the OpenAPI document. Anonymous callers
@@ -437,6 +473,8 @@ API: dict[str, Route] = {
         api_only("teacher", "admin", "trust_admin"), "put", {"value": "", "version": None}
     ),
     f"GET {S}/settings": Route(api_only("admin")),
+    # Leaderboards (ASM-6): pupils in a class and the school's staff; not parents.
+    f"GET {S}/boards": Route(api_only("pupil", "teacher", "colleague", "admin", "trust_admin")),
     f"GET {S}/analysis": Route(api_only(*API_STAFF)),
     f"GET {S}/analysis/csv": Route(api_only(*API_STAFF)),
     # Only the trust's administrators; another school's users 404 (SEC-6).
@@ -729,7 +767,7 @@ API: dict[str, Route] = {
     # --- Practice answering (ASM-2, ASM-7, ASM-8): a pupil's own sets and attempts
     # (attempt_id is Amy's, at its first question); fair use for Amy's teacher (7A) and
     # the administrators, Amy suspended for each call (see _practice_answering).
-    f"GET {S}/practice/sets": Route(api_only("pupil")),
+    f"GET {S}/practice/my-sets": Route(api_only("pupil")),
     f"POST {S}/practice/sets/{{set_id}}/attempts": Route(api_only("pupil", ok=201), "post", {}),
     f"GET {S}/practice/attempts/{{attempt_id}}": Route(api_only("pupil")),
     f"POST {S}/practice/attempts/{{attempt_id}}/answers": Route(
@@ -742,6 +780,45 @@ API: dict[str, Route] = {
         api_only("teacher", *API_ADMINS), "post", {"reason": "Spoke to Amy."}
     ),
     # --- end of practice answering.
+    # --- Teachers' practice (ASM-2), as on the pages.
+    f"GET {S}/practice/sets": Route(api_only(*API_STAFF)),
+    f"POST {S}/practice/sets": Route(api_only(*API_STAFF, ok=201), "post", {"title": "Decimals"}),
+    f"GET {S}/practice/sets/{{set_id}}": Route(api_only("teacher", *API_ADMINS)),
+    f"PATCH {S}/practice/sets/{{set_id}}": Route(
+        api_only("teacher", *API_ADMINS), "patch", {"description": "Halves and quarters."}
+    ),
+    f"DELETE {S}/practice/sets/{{set_id}}": Route(
+        api_only("teacher", *API_ADMINS, ok=204), "delete"
+    ),
+    f"GET {S}/practice/sets/{{set_id}}/questions": Route(api_only("teacher", *API_ADMINS)),
+    f"POST {S}/practice/sets/{{set_id}}/questions": Route(
+        api_only("teacher", *API_ADMINS, ok=201),
+        "post",
+        {"kind": "numeric", "prompt": "5 x 5", "answer": "25"},
+    ),
+    f"PUT {S}/practice/sets/{{set_id}}/questions/order": Route(
+        api_only("teacher", *API_ADMINS), "put", lambda world: {"order": _practice_order(world)}
+    ),
+    f"GET {S}/practice/sets/{{set_id}}/questions/{{question_id}}": Route(
+        api_only("teacher", *API_ADMINS)
+    ),
+    f"PATCH {S}/practice/sets/{{set_id}}/questions/{{question_id}}": Route(
+        api_only("teacher", *API_ADMINS), "patch", {"units": "m"}
+    ),
+    f"DELETE {S}/practice/sets/{{set_id}}/questions/{{question_id}}": Route(
+        api_only("teacher", *API_ADMINS, ok=204), "delete"
+    ),
+    f"POST {S}/practice/media": Route(api_only(*API_STAFF, ok=201), "post", upload="png"),
+    f"GET {S}/practice/media/{{media_id}}": Route(api_only("pupil", *API_STAFF)),
+    f"GET {S}/practice/classes/{{class_id}}/live": Route(api_only("teacher", *API_ADMINS)),
+    f"GET {S}/practice/classes/{{class_id}}/heatmap": Route(api_only("teacher", *API_ADMINS)),
+    f"GET {S}/practice/pupils/{{pupil_id}}/heatmap": Route(
+        api_only("pupil", "parent", "teacher", *API_ADMINS)
+    ),
+    f"GET {S}/practice/pupils/{{pupil_id}}/summary": Route(
+        api_only("pupil", "parent", "teacher", *API_ADMINS)
+    ),
+    # --- end of teachers' practice.
 }
 
 
@@ -751,6 +828,7 @@ API: dict[str, Route] = {
 PAGE_API: dict[str, tuple[str, ...]] = {
     "accounts:profile": (f"GET {ME}", f"GET {ME}/tokens", f"POST {ME}/tokens"),
     "schools:settings": (f"GET {S}/settings", f"PATCH {S}/settings"),
+    "boards:home": (f"GET {S}/boards",),
     "rosters:pupils": (f"GET {S}/pupils",),
     "rosters:pupil_detail": (
         f"GET {S}/pupils/{{pupil_id}}",
@@ -997,16 +1075,49 @@ PAGE_API: dict[str, tuple[str, ...]] = {
     ),
     # --- end of paper consent forms.
     # --- Practice answering (ASM-2, ASM-7).
-    "practice:home": (f"GET {S}/practice/sets",),
+    "practice:home": (f"GET {S}/practice/my-sets",),
     "practice:start": (f"POST {S}/practice/sets/{{set_id}}/attempts",),
     "practice:attempt": (f"GET {S}/practice/attempts/{{attempt_id}}",),
     "practice:answer": (f"POST {S}/practice/attempts/{{attempt_id}}/answers",),
     "practice:fair_use": (f"GET {S}/practice/fair-use",),
     "practice:reinstate": (f"POST {S}/practice/pupils/{{pupil_id}}/reinstate",),
     # --- end of practice answering.
+    # --- Teachers' practice (ASM-2).
+    "practice_teachers:sets": (f"GET {S}/practice/sets",),
+    "practice_teachers:set_new": (f"POST {S}/practice/sets",),
+    "practice_teachers:set_edit": (
+        f"GET {S}/practice/sets/{{set_id}}",
+        f"PATCH {S}/practice/sets/{{set_id}}",
+    ),
+    "practice_teachers:set_publish": (f"PATCH {S}/practice/sets/{{set_id}}",),
+    "practice_teachers:set_archive": (f"PATCH {S}/practice/sets/{{set_id}}",),
+    "practice_teachers:set_delete": (f"DELETE {S}/practice/sets/{{set_id}}",),
+    "practice_teachers:question_new": (
+        f"POST {S}/practice/sets/{{set_id}}/questions",
+        f"POST {S}/practice/media",
+    ),
+    "practice_teachers:question_edit": (
+        f"GET {S}/practice/sets/{{set_id}}/questions/{{question_id}}",
+        f"PATCH {S}/practice/sets/{{set_id}}/questions/{{question_id}}",
+    ),
+    "practice_teachers:question_delete": (
+        f"DELETE {S}/practice/sets/{{set_id}}/questions/{{question_id}}",
+    ),
+    "practice_teachers:question_move": (f"PUT {S}/practice/sets/{{set_id}}/questions/order",),
+    "practice_teachers:media": (f"GET {S}/practice/media/{{media_id}}",),
+    "practice_teachers:class_live": (f"GET {S}/practice/classes/{{class_id}}/live",),
+    "practice_teachers:class_heatmap": (f"GET {S}/practice/classes/{{class_id}}/heatmap",),
+    "practice_teachers:pupil_practice": (
+        f"GET {S}/practice/pupils/{{pupil_id}}/summary",
+        f"GET {S}/practice/pupils/{{pupil_id}}/heatmap",
+    ),
+    # --- end of teachers' practice.
 }
 PAGE_ONLY: dict[str, str] = {
     "practice:summary": "the answers of an attempt, each verdict already sent by the answer operation",
+    "practice_teachers:question_preview": (
+        "the question as the pupil will see it while the teacher types; nothing is stored"
+    ),
     "dashboard": "sends each person to their school's page; no data of its own",
     "schools:home": "a per-role menu of links and counts the list operations already give",
     "trust:home": "a trust administrator's menu of the trust's schools",
@@ -1160,7 +1271,12 @@ def _kwargs(world, pattern: str) -> dict:  # type: ignore[no-untyped-def]
     values.update(_privacy(world, {a or b for a, b in names}))
     if ("export_id", "") in names or ("", "export_id") in names:
         values["export_id"] = _data_export(world)
-    if "attempt_id" in flat or "/practice/" in pattern:  # practice answering
+    # Practice (ASM-2): a pupil's start and attempts use the built-in times tables;
+    # teachers' routes (a set, its questions, a picture) use the teacher's own set.
+    pupil_practice = "attempt" in pattern or "/start/" in pattern or "reinstate" in pattern
+    if {"set_id", "question_id", "media_id"} & flat and not pupil_practice:
+        values.update(_practice(world))
+    elif "attempt_id" in flat or "/practice/" in pattern:
         values.update(_practice_answering(world, pattern))
     if ("job_id", "") in names or ("", "job_id") in names:
         values["job_id"] = _import_job(
@@ -1465,6 +1581,10 @@ def _upload(world, kind: str):  # type: ignore[no-untyped-def]
     from markbook.core.tenancy import school_scope
     from markbook.rosters.oneroster.export import oneroster_export
 
+    if kind == "png":
+        from tests.practice.helpers import PNG
+
+        return SimpleUploadedFile("picture.png", PNG, content_type="image/png")
     if kind == "classlist":
         return SimpleUploadedFile(
             "classes.csv", b"class,first name,last name\n7A Maths,Eve,Evans\n"
@@ -1476,6 +1596,39 @@ def _upload(world, kind: str):  # type: ignore[no-untyped-def]
     with school_scope(world.a):
         data = oneroster_export(actor=world.admin, school=world.a)
     return SimpleUploadedFile("oneroster.zip", data, content_type="application/zip")
+
+
+def _practice(world) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """The teacher's set of two questions and a picture they uploaded (ASM-2)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from markbook.core.tenancy import school_scope
+    from markbook.practice.media import media_upload
+    from markbook.practice.models import PromptMedia, Question, QuestionSet
+    from tests.practice.helpers import PNG, teacher_set
+
+    with school_scope(world.a):
+        made = QuestionSet.objects.filter(title="Matrix fractions").first()
+    if made is None:  # once per test: a page's and its twins' ids are the same
+        made = teacher_set(world, title="Matrix fractions")
+        with school_scope(world.a):
+            media_upload(
+                actor=world.teacher, school=world.a, upload=SimpleUploadedFile("p.png", PNG)
+            )
+    with school_scope(world.a):
+        question = Question.objects.filter(question_set=made).order_by("position").first()
+        picture = PromptMedia.objects.order_by("pk").first()
+    return {"set_id": made.pk, "question_id": question.pk, "media_id": picture.pk}
+
+
+def _practice_order(world) -> list[int]:  # type: ignore[no-untyped-def]
+    """The matrix set's questions, last first."""
+    from markbook.core.tenancy import school_scope
+    from markbook.practice.models import Question
+
+    with school_scope(world.a):
+        ids = Question.objects.filter(question_set__title="Matrix fractions").order_by("-position")
+        return list(ids.values_list("pk", flat=True))
 
 
 def _data(world, route: Route) -> dict:  # type: ignore[no-untyped-def]

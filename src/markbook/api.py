@@ -20,6 +20,8 @@ from markbook.consent.api import router as consent_router
 from markbook.core.api import ApiTokenAuth, install_error_handlers
 from markbook.core.text import without_requirement_ids
 from markbook.practice.api import router as practice_router
+from markbook.practice.api_boards import router as boards_router
+from markbook.practice.api_teachers import router as practice_teachers_router
 from markbook.privacy.api import router as privacy_router
 from markbook.privacy.api_erasure import router as privacy_erasure_router
 from markbook.privacy.api_exports import router as privacy_exports_router
@@ -98,3 +100,5 @@ api.add_router("", support_router)
 api.add_router("", privacy_router)
 api.add_router("", privacy_exports_router)
 api.add_router("", privacy_erasure_router)
+api.add_router("", boards_router)
+api.add_router("", practice_teachers_router)

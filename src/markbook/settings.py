@@ -228,9 +228,11 @@ DEFAULT_FROM_EMAIL = env_str("MARKBOOK_FROM_EMAIL", "Markbook <no-reply@localhos
 # Put before links in emails sent without a page request (a request's outcome, DSR-6).
 MARKBOOK_SITE_URL = env_str("MARKBOOK_SITE_URL", "")
 
-# The cache holds the rate limits (sign-in, exports; SEC-4): with several server
-# processes they must share one, so production sets MARKBOOK_CACHE_URL=redis://...
-# (REDIS_URL is read too). Without it each process has its own memory cache.
+# The cache holds the rate limits (sign-in, exports, answers; SEC-4) and the live class
+# view (ASM-2, practice/live.py), which every server process must share: production
+# sets MARKBOOK_CACHE_URL=redis://... (REDIS_URL is read too); without it, the database
+# cache (its table made by `migrate`, see practice/apps.py). A per-process cache
+# (locmem) would show each process only its own pupils; the tests use one.
 _cache_url = env_str("MARKBOOK_CACHE_URL", env_str("REDIS_URL"))
 if _cache_url and not _cache_url.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(
@@ -238,10 +240,13 @@ if _cache_url and not _cache_url.startswith(("redis://", "rediss://", "unix://")
     )
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache"
-        if _cache_url
-        else "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": _cache_url or "markbook",
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": _cache_url,
+    }
+    if _cache_url
+    else {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "markbook_cache",
     }
 }
 
@@ -336,6 +341,17 @@ MARKBOOK_PRACTICE_ANSWERS_PER_MINUTE_PER_ADDRESS = env_int(
 # The fair-use check of answers that look automated (ASM-7); off only for a load
 # benchmark whose scripted pupils would otherwise be suspended.
 MARKBOOK_PRACTICE_FAIR_USE = env_bool("MARKBOOK_PRACTICE_FAIR_USE", True)
+# Uploaded files (practice prompts' images and audio, ASM-2): stored per school under
+# the data directory and served only through a view that checks access, never from a
+# public URL (practice/media.py). MEDIA_URL is not routed.
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media-not-served/"
+MARKBOOK_PROMPT_IMAGE_MAX_BYTES = env_int(
+    "MARKBOOK_PROMPT_IMAGE_MAX_BYTES", 2 * 1024 * 1024, minimum=1
+)
+MARKBOOK_PROMPT_AUDIO_MAX_BYTES = env_int(
+    "MARKBOOK_PROMPT_AUDIO_MAX_BYTES", 10 * 1024 * 1024, minimum=1
+)
 
 # Uploads: a class list is small; anything bigger is refused with a clear message.
 MARKBOOK_MAX_UPLOAD_BYTES = env_int("MARKBOOK_MAX_UPLOAD_BYTES", 2 * 1024 * 1024, minimum=1)

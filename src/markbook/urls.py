@@ -30,6 +30,8 @@ urlpatterns = [
     path("s/<int:school_id>/breaches/", include("markbook.breaches.school_urls")),
     path("s/<int:school_id>/support/", include("markbook.support.urls")),
     path("s/<int:school_id>/practice/", include("markbook.practice.urls_pupils")),
+    path("s/<int:school_id>/boards/", include("markbook.practice.urls_boards")),
+    path("s/<int:school_id>/practice/", include("markbook.practice.urls_teachers")),
 ]
 
 handler500 = "markbook.core.busy.server_error_or_busy"

@@ -58,9 +58,19 @@ EDIT_FORMS = (
     ("consent:service_edit", "trust_admin"),
     ("consent:purpose_edit", "admin"),
     ("consent:purpose_edit", "trust_admin"),
+    # Teachers' own practice sets and questions (ASM-2): the author and administrators.
+    *(
+        (name, role)
+        for name in ("practice_teachers:set_edit", "practice_teachers:question_edit")
+        for role in ("teacher", "admin", "trust_admin")
+    ),
 )
 # The edit form of a page that holds several forms (the others add or revoke things).
-FORM = {"accounts:profile": "#display-form"}
+FORM = {
+    "accounts:profile": "#display-form",
+    "practice_teachers:set_edit": "#set-form",
+    "practice_teachers:question_edit": "#question-form",
+}
 
 
 @pytest.mark.parametrize(("name", "role"), EDIT_FORMS, ids=[f"{n}-{r}" for n, r in EDIT_FORMS])

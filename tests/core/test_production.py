@@ -38,6 +38,9 @@ def _production(tmp_path, *args: str, **variables: str) -> subprocess.CompletedP
         "DJANGO_SETTINGS_MODULE": "markbook.settings",
         **variables,
     }
+    # The browser tests' live server allows Django's ORM in Playwright's event loop; a
+    # deployment never sets it (check --deploy warns of it).
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return subprocess.run(
         [sys.executable, *args], env=env, capture_output=True, text=True, timeout=300
     )

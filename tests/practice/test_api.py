@@ -20,7 +20,7 @@ def _start(client, world, qs):  # type: ignore[no-untyped-def]
 def test_the_sets_list_gives_the_builtins_and_the_attempt_in_progress(client_for, world, tables):
     pupil = client_for("pupil")
     attempt = _start(pupil, world, tables).json()
-    sets = pupil.get(f"/api/schools/{world.a.pk}/practice/sets").json()
+    sets = pupil.get(f"/api/schools/{world.a.pk}/practice/my-sets").json()
     assert len(sets) == len(banks.BUILTINS)
     assert sets[0]["title"] == "Times tables practice"
     mine = {s["id"]: s for s in sets}[tables.pk]
@@ -102,5 +102,7 @@ def test_an_unpublished_set_is_not_found(client_for, world):
 
 def test_staff_have_no_practice_of_their_own(client_for, world, tables):
     for role in ("teacher", "admin", "parent"):
-        assert client_for(role).get(f"/api/schools/{world.a.pk}/practice/sets").status_code == 404
+        assert (
+            client_for(role).get(f"/api/schools/{world.a.pk}/practice/my-sets").status_code == 404
+        )
         assert _start(client_for(role), world, tables).status_code == 404

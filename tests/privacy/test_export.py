@@ -212,13 +212,40 @@ def _populate(world) -> None:  # type: ignore[no-untyped-def]
         GuardianLink.objects.filter(pupil=amy).update(relationship="mother")
         _populate_rights(world, school, amy, user)
         _populate_practice(school, amy, user, assignment)
+        _populate_platform(school, user)
+
+
+def _populate_platform(school, user) -> None:  # type: ignore[no-untyped-def]
+    """Rows naming her account in the breach register and a support grant (SEC-3,
+    TEN-6): as if she were the staff member or administrator they name."""
+    from markbook.breaches.models import Breach, BreachSchool, BreachUpdate
+    from markbook.support.models import SupportGrant
+
+    now = timezone.now()
+    breach = Breach.objects.create(
+        reference="BR-2026-0099", title="T", detected_at=now, description="D", recorded_by=user
+    )
+    BreachSchool.objects.create(school=school, breach=breach, acknowledged_by=user)
+    BreachUpdate.objects.create(breach=breach, at=now, by=user, text="Contained.")
+    SupportGrant.objects.create(
+        school=school,
+        staff=user,
+        granted_by=user,
+        revoked_by=user,
+        reason="Ticket 1",
+        areas=["roster"],
+        granted_at=now,
+        expires_at=now,
+    )
 
 
 def _populate_practice(school, amy, user, assignment) -> None:  # type: ignore[no-untyped-def]
     """Amy's practice: a set written by her account (so its author field is hers), an
-    attempt as homework with one answered question, and a fair-use decision (ASM-2, ASM-7)."""
+    attempt as homework with one answered question, a fair-use decision and her row on
+    the leaderboards (ASM-2, ASM-6, ASM-7)."""
     from markbook.practice.models import (
         Attempt,
+        BoardEntry,
         FairUseEvent,
         Item,
         PromptMedia,
@@ -300,6 +327,21 @@ def _populate_practice(school, amy, user, assignment) -> None:  # type: ignore[n
     )
     Attempt.objects.filter(pk=attempt.pk).update(
         standing=standing, current=Item.objects.filter(attempt=attempt).first()
+    )
+    # Her standing on the leaderboards, the declared projection (ASM-6).
+    BoardEntry.objects.create(
+        school=school,
+        pupil=amy,
+        trust=school.trust,
+        period="week",
+        starts=now.date(),
+        name="Amy A.",
+        school_name=school.name,
+        points=10,
+        trial_correct=1,
+        trial_ms=1800,
+        on_trust=True,
+        on_global=True,
     )
 
 

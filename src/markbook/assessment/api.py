@@ -24,6 +24,7 @@ from markbook.assessment.access import (
 )
 from markbook.assessment.models import HELD, Assignment, TrustAssignment
 from markbook.core.api import InputSchema, responses
+from markbook.practice.models import QuestionSet
 from markbook.rosters import selectors as roster_selectors
 from markbook.rosters.access import access_pupil
 from markbook.rosters.models import Pupil
@@ -64,13 +65,24 @@ class AssignmentOut(Schema):
     trust_assignment_id: int | None
     boundaries: list[BoundaryOut]
     completion: CompletionOut
+    # A practice set set as homework, and whether its score counts as the mark (ASM-2).
+    question_set_id: int | None = None
+    score_is_mark: bool = False
 
 
 class AssignmentIn(InputSchema):
     title: str = Field(max_length=200)
     kind: str = Field("homework", description="homework, classwork or test")
     due_date: date | None = None
-    max_mark: Decimal
+    max_mark: Decimal | None = Field(
+        None, description="Required, unless a practice set is given: its number of questions."
+    )
+    question_set_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="A practice set pupils do online for this work."
+    )
+    score_is_mark: bool = Field(
+        False, description="The practice score counts as the mark (unless a teacher enters one)."
+    )
     subject_id: int | None = Field(
         None, ge=1, le=MAX_ID, description="Default: the class's subject."
     )
@@ -88,6 +100,10 @@ class AssignmentPatch(InputSchema):
     max_mark: Decimal | None = None
     subject_id: int | None = Field(None, ge=1, le=MAX_ID)
     boundaries: dict[int, Decimal] | None = None
+    question_set_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="`null` makes it work done away from Markbook."
+    )
+    score_is_mark: bool | None = None
 
 
 class AssignmentFilter(InputSchema):
@@ -211,6 +227,8 @@ def _assignment(a: Assignment, done: selectors.Completion) -> dict:
         "max_mark": a.max_mark,
         "subject_id": a.subject_id,
         "trust_assignment_id": a.trust_origin_id,
+        "question_set_id": a.question_set_id,
+        "score_is_mark": a.score_is_mark,
         "boundaries": [
             {"grade_id": b.grade_id, "grade": b.grade.label, "minimum_mark": b.minimum_mark}
             for b in sorted(a.boundaries.all(), key=lambda b: -b.minimum_mark)
@@ -222,6 +240,15 @@ def _assignment(a: Assignment, done: selectors.Completion) -> dict:
 def _one(request: AccessRequest, assignment_id: int) -> dict:
     a = access_assignment(request, assignment_id)
     return _assignment(a, selectors.completion([a])[a.pk])
+
+
+def _question_set(question_set_id: int | None) -> QuestionSet | None:
+    if question_set_id is None:
+        return None
+    found = QuestionSet.objects.filter(pk=question_set_id).first()
+    if found is None:
+        raise ValidationError({"question_set_id": ["No such practice set in this school."]})
+    return found
 
 
 def _subject(subject_id: int | None) -> Subject | None:
@@ -264,15 +291,23 @@ def assignment_add(
     """Set work for a class the caller teaches (administrators: any class)."""
     require_role(request, *STAFF)
     teaching_class = access_class_for_work(request, class_id)
+    question_set = _question_set(payload.question_set_id)
+    if payload.max_mark is None and question_set is None:
+        raise ValidationError(
+            {"max_mark": ["Give a maximum mark, or a practice set (question_set_id)."]}
+        )
     assignment = services.assignment_create(
         actor=request.user,
         teaching_class=teaching_class,
         title=payload.title,
         kind=payload.kind,
         due_date=payload.due_date,
-        max_mark=payload.max_mark,
+        # With a practice set, the set's questions are the maximum (the service's rule).
+        max_mark=payload.max_mark if payload.max_mark is not None else 0,
         subject=_subject(payload.subject_id),
         boundaries=payload.boundaries,
+        question_set=question_set,
+        score_is_mark=payload.score_is_mark,
     )
     return Status(201, _one(request, assignment.pk))
 
@@ -307,6 +342,10 @@ def assignment_change(
         kind=payload.kind,
         subject=_subject(payload.subject_id) if "subject_id" in sent else a.subject,
         boundaries=payload.boundaries,
+        question_set=_question_set(payload.question_set_id)
+        if "question_set_id" in sent
+        else a.question_set,
+        score_is_mark=payload.score_is_mark,
     )
     return _one(request, assignment_id)
 

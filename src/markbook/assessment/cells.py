@@ -260,6 +260,7 @@ def _save(
                 status, score, mark.feedback = Mark.Status.CLEARED, None, ""
             mark.score, mark.status, mark.version = score, status, mark.version + 1
             mark.updated_by, mark.updated_at = actor, now
+            mark.from_practice = False  # a teacher's mark now: practice never replaces it
             updated.append(mark)
         events.append(
             ("assessment.mark.changed", assignment, {"pupil": pupil.pk, "old": old, "new": new})
@@ -269,7 +270,8 @@ def _save(
         Mark.objects.bulk_create(created)
     if updated:
         Mark.objects.bulk_update(
-            updated, ["score", "status", "feedback", "version", "updated_by", "updated_at"]
+            updated,
+            ["score", "status", "feedback", "version", "updated_by", "updated_at", "from_practice"],
         )
     if events:
         audit.record_many(actor=actor, school=school_id, events=events)

@@ -91,6 +91,8 @@ class Column:
     graded: bool
     average: str
     completion: str
+    # A practice set's homework (ASM-2): each pupil's progress shows in its cells.
+    practice: bool = False
 
 
 def _average(values: Sequence[Decimal]) -> str:
@@ -106,13 +108,19 @@ def _completion(done: int, total: int) -> str:
 def _detail(assignment: Assignment) -> str:
     due = assignment.due_date
     kind = assignment.get_kind_display()
+    if assignment.question_set_id is not None:
+        kind = f"Practice {kind.lower()}"
     return f"{kind}, due {due.day} {due:%b}" if due else kind
 
 
 def markbook_grid(teaching_class: TeachingClass) -> dict[str, Any]:
     """Everything the class's grid shows (ASM-3), as JSON-ready data: pupils (ids and
     names), the assignments as columns with average and completion, and per pupil the
-    cells [text, version, grade]. Four queries, whatever the size."""
+    cells [text, version, grade]; for a practice set's homework (ASM-2), per pupil
+    their progress (`progress[pupil][assignment]`: on_time, late or started; absent:
+    not started). Four queries, whatever the size, and one more with practice homework."""
+    from markbook.practice import homework
+
     pupils = class_pupils(teaching_class)
     assignments = class_assignments(teaching_class)
     # Plain rows, not model instances: 30,000 of them are read for a large class.
@@ -149,13 +157,21 @@ def markbook_grid(teaching_class: TeachingClass) -> dict[str, Any]:
             graded=bool(a.boundaries.all()),
             average=_average(scores[a.pk]),
             completion=_completion(done[a.pk], len(pupils)),
+            practice=a.question_set_id is not None,
         ).__dict__
         for a in assignments
     ]
+    progress: dict[int, dict[int, str]] = {}
+    for assignment_id, by_pupil in homework.completion(assignments).items():
+        for pupil_id, status in by_pupil.items():
+            if pupil_id in cells:
+                progress.setdefault(pupil_id, {})[assignment_id] = status
     return {
         "pupils": [{"id": p.pk, "name": p.display_name} for p in pupils],
         "columns": columns,
         "cells": cells,
+        "progress": progress,
+        "progress_labels": homework.LABELS,
     }
 
 

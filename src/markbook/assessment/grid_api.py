@@ -43,6 +43,9 @@ class ColumnOut(Schema):
     graded: bool = Field(description="Marks turn into grades (the assignment has boundaries).")
     average: str
     completion: str
+    practice: bool = Field(
+        False, description="A practice set set as homework: `progress` shows each pupil's."
+    )
 
 
 class PupilOut(Schema):
@@ -57,6 +60,11 @@ class GridOut(Schema):
         description="Per pupil id, per column id: [value, version, grade]; empty cells absent."
     )
     locked: bool = False
+    progress: dict[int, dict[int, str]] = Field(
+        default_factory=dict,
+        description="Practice homework: per pupil id, per column id: on_time, late or started "
+        "(absent: not started).",
+    )
 
 
 class MarkCellIn(InputSchema):

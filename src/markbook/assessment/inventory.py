@@ -40,6 +40,8 @@ declare(
         "max_mark",
         "oneroster_id",
         "trust_origin",
+        "question_set",
+        "score_is_mark",
         "created_at",
     ),
 )
@@ -86,6 +88,9 @@ declare(
             "how many times the mark changed, to refuse a stale write (ASM-3)"
         ),
         "updated_at": education_record("when the mark last changed (DSR-3)"),
+        "from_practice": education_record(
+            "whether the mark is the pupil's practice score rather than a teacher's (ASM-2)"
+        ),
         "updated_by": changed_by(
             "who last changed the mark (DSR-3)", teachers="the class's teachers"
         ),

@@ -86,6 +86,23 @@ class Assignment(models.Model):
         related_name="copies",
         help_text="The trust's original this assignment is a copy of.",
     )
+    # Homework that is a practice set (ASM-1, ASM-2): the markbook shows each pupil's
+    # completion, and with `score_is_mark` their score (correct answers out of the
+    # set's questions) becomes the mark, unless a teacher entered one.
+    question_set = models.ForeignKey(
+        "practice.QuestionSet",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The practice set pupils do for this assignment.",
+    )
+    score_is_mark = models.BooleanField(
+        "The practice score counts as the mark",
+        default=False,
+        help_text="Correct answers out of the set's questions are recorded as each pupil's "
+        "mark, unless a teacher has entered one.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -153,6 +170,9 @@ class Mark(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # Recorded from the pupil's practice attempt (ASM-2), not entered by a teacher: a
+    # later, better attempt may replace it; a teacher's mark is never replaced.
+    from_practice = models.BooleanField(default=False)
 
     objects = SchoolScopedManager()
 

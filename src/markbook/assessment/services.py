@@ -34,6 +34,8 @@ from markbook.tracking.models import Grade, Subject, SubjectClass
 if TYPE_CHECKING:  # django-stubs is a development dependency
     from django_stubs_ext import WithAnnotations
 
+    from markbook.practice.models import QuestionSet
+
 MAX_MARK_LIMIT = Decimal("99999.99")
 
 
@@ -120,6 +122,20 @@ def _boundary_text(minimums: Mapping[int, Decimal]) -> dict[str, str]:
     return {str(g): str(m) for g, m in sorted(minimums.items())}
 
 
+def _practice(
+    school_id: int, question_set: "QuestionSet | None", max_mark: Any, score_is_mark: Any
+) -> tuple[Any, bool]:
+    """A practice assignment's maximum mark (the set's questions) and whether its score
+    counts as the mark; an assignment without a set has no score to count (ASM-2)."""
+    if question_set is None:
+        return max_mark, False
+    if question_set.school_id != school_id:
+        raise _fail("question_set", "This practice set is not one of the school's.")
+    if question_set.archived:
+        raise _fail("question_set", f"{question_set.title} is archived; choose another set.")
+    return question_set.question_count, bool(score_is_mark)
+
+
 @transaction.atomic
 def assignment_create(
     *,
@@ -133,11 +149,17 @@ def assignment_create(
     boundaries: Mapping[int, Any] | None = None,
     oneroster_id: str = "",
     trust_origin: TrustAssignment | None = None,
+    question_set: "QuestionSet | None" = None,
+    score_is_mark: bool = False,
 ) -> Assignment:
     """Set an assignment to a class (ASM-1), not to a class of an archived year: its subject is the class's (tracking's
     SubjectClass) unless one is given; boundaries (grade id -> lowest mark) are checked
-    against the subject's scale and the maximum mark."""
+    against the subject's scale and the maximum mark. With a practice set (ASM-2) the
+    maximum mark is the set's number of questions."""
     _class_open(teaching_class)
+    max_mark, score_is_mark = _practice(
+        teaching_class.school_id, question_set, max_mark, score_is_mark
+    )
     title, mark = _validate_assignment(title, max_mark, kind)
     if subject is None:
         subject = _class_subject(teaching_class)
@@ -154,6 +176,8 @@ def assignment_create(
         due_date=due_date,
         oneroster_id=oneroster_id,
         trust_origin=trust_origin,
+        question_set=question_set,
+        score_is_mark=score_is_mark,
         created_by=actor,
     )
     _write_boundaries(assignment, minimums)
@@ -163,6 +187,9 @@ def assignment_create(
         "max_mark": str(mark),
         "kind": kind,
     }
+    if question_set is not None:
+        data["question_set"] = question_set.pk
+        data["score_is_mark"] = score_is_mark
     if minimums:
         data["boundaries"] = _boundary_text(minimums)
     if trust_origin is not None:
@@ -191,11 +218,19 @@ def assignment_update(
     kind: str | None = None,
     subject: Subject | None = _UNCHANGED,
     boundaries: Mapping[int, Any] | None = None,
+    question_set: "QuestionSet | None" = _UNCHANGED,
+    score_is_mark: bool | None = None,
 ) -> Assignment:
     """Change an assignment's title, due date, maximum mark, and (when given) kind,
-    subject and boundaries (ASM-1). A maximum below a mark already given is refused, and
-    the boundaries kept must still fit the subject's scale and the maximum."""
+    subject, boundaries, practice set and whether its score counts as the mark (ASM-1,
+    ASM-2). A maximum below a mark already given is refused, and the boundaries kept
+    must still fit the subject's scale and the maximum."""
     kind = assignment.kind if kind is None else kind
+    if question_set is _UNCHANGED:
+        question_set = assignment.question_set
+    if score_is_mark is None:
+        score_is_mark = assignment.score_is_mark
+    max_mark, score_is_mark = _practice(assignment.school_id, question_set, max_mark, score_is_mark)
     title, mark = _validate_assignment(title, max_mark, kind)
     if subject is _UNCHANGED:
         subject = assignment.subject
@@ -210,6 +245,8 @@ def assignment_update(
         "max_mark": str(assignment.max_mark),
         "due_date": assignment.due_date.isoformat() if assignment.due_date else None,
         "boundaries": _boundary_text(current),
+        "question_set": assignment.question_set_id,
+        "score_is_mark": assignment.score_is_mark,
     }
     new = {
         "title": title,
@@ -218,6 +255,8 @@ def assignment_update(
         "max_mark": str(mark),
         "due_date": due_date.isoformat() if due_date else None,
         "boundaries": _boundary_text(minimums),
+        "question_set": question_set.pk if question_set else None,
+        "score_is_mark": score_is_mark,
     }
     if old == new:
         return assignment
@@ -225,7 +264,18 @@ def assignment_update(
         raise _fail("max_mark", f"Some marks are above {mark}; change them first.")
     assignment.title, assignment.max_mark, assignment.due_date = title, mark, due_date
     assignment.kind, assignment.subject = kind, subject
-    assignment.save(update_fields=["title", "max_mark", "due_date", "kind", "subject"])
+    assignment.question_set, assignment.score_is_mark = question_set, score_is_mark
+    assignment.save(
+        update_fields=[
+            "title",
+            "max_mark",
+            "due_date",
+            "kind",
+            "subject",
+            "question_set",
+            "score_is_mark",
+        ]
+    )
     if old["boundaries"] != new["boundaries"]:
         _write_boundaries(assignment, minimums)
     changed = [k for k in new if old[k] != new[k]]
@@ -261,10 +311,13 @@ def mark_record(
     pupil: Pupil,
     score: Decimal | int | str | None = None,
     status: str = Mark.Status.MARKED,
+    from_practice: bool = False,
 ) -> Mark:
     """Record a pupil's mark (ASM-3): a score from 0 to the assignment's maximum, or
     Absent or Not required (no score). The change is audited with the old and new
-    values (DSR-3); recording the same mark again changes nothing."""
+    values (DSR-3); recording the same mark again changes nothing. `from_practice`: the
+    score of the pupil's practice attempt (ASM-2), recorded by practice.homework; any
+    other write is a teacher's mark, which practice never replaces."""
     if pupil.school_id != assignment.school_id:
         raise _fail("pupil", "This pupil is not in the assignment's school.")
     if status not in RECORDED_STATUSES:
@@ -287,7 +340,9 @@ def mark_record(
     held = mark is not None and mark.status != Mark.Status.CLEARED  # a cleared cell: no mark
     old = {"score": _text(mark.score), "status": mark.status} if mark and held else None
     new = {"score": _text(value), "status": status}
-    if mark is not None and old == new:  # old is None when there is no mark yet
+    if mark is not None and old == new and mark.from_practice == from_practice:
+        # old is None when there is no mark yet; a teacher confirming a practice score
+        # makes it theirs.
         return mark
     _class_open(assignment.teaching_class)
     if mark is None:
@@ -295,13 +350,17 @@ def mark_record(
     else:
         mark.version += 1  # an open markbook holding the old version is told (ASM-3)
     mark.score, mark.status, mark.updated_by = value, status, actor
+    mark.from_practice = from_practice
     mark.save()
+    data: dict[str, Any] = {"pupil": pupil.pk, "old": old, "new": new}
+    if from_practice:
+        data["from_practice"] = True
     audit.record(
         actor=actor,
         school=assignment.school_id,
         action="assessment.mark.changed",
         target=assignment,
-        data={"pupil": pupil.pk, "old": old, "new": new},
+        data=data,
     )
     return mark
 

@@ -65,6 +65,8 @@ def _form_page(
             "due_date": assignment.due_date,
             "max_mark": assignment.max_mark,
             "subject": assignment.subject,
+            "question_set": assignment.question_set,
+            "score_is_mark": assignment.score_is_mark,
         }
         current: dict[int, Any] = {b.grade_id: b.minimum_mark for b in assignment.boundaries.all()}
     else:

@@ -53,6 +53,23 @@ ACTIONS: dict[str, str] = {
     "audit.event.redacted": "redacted an access-log entry",
     "audit.addresses.removed": "removed old addresses and account ids from the access log",
     "audit.events.pruned": "removed old access-log entries behind a checkpoint",
+    # Online practice (ASM-2, ASM-6).
+    "practice.boards.rebuilt": "rebuilt the school's leaderboards",
+    "practice.demo.seeded": "seeded the demo's practice, leaderboards and practice homework",
+    # Teachers' own practice questions and what they see of pupils' practice (ASM-2).
+    "practice.set.created": "created a practice set",
+    "practice.set.changed": "changed a practice set",
+    "practice.set.published": "published a practice set to pupils",
+    "practice.set.unpublished": "took a practice set back from pupils",
+    "practice.set.archived": "archived a practice set",
+    "practice.set.restored": "restored a practice set from the archive",
+    "practice.set.deleted": "deleted a practice set",
+    "practice.question.created": "added a practice question",
+    "practice.question.changed": "changed a practice question",
+    "practice.question.deleted": "deleted a practice question",
+    "practice.questions.reordered": "reordered a practice set's questions",
+    "practice.media.uploaded": "uploaded an image or sound for a practice question",
+    "practice.progress.viewed": "viewed a pupil's practice",
     # The service register and parents' consent (CON-1 to CON-4).
     "consent.demo.seeded": "seeded the demo's online services and parents' consent",
     "consent.register.set_up": "put Markbook and the default consent purposes on the register",
@@ -198,6 +215,7 @@ READS: dict[str, tuple[str, str]] = {
     "consent.class.exported": ("class consent downloads", "classes"),
     "privacy.corrections.viewed": ("people's corrections", "people"),
     "privacy.restrictions.listed": ("lists of restrictions", "lists"),
+    "practice.progress.viewed": ("pupils' practice pages", "pupils"),
 }
 
 ROLE_NAMES: dict[str, str] = {  # keyed by Membership.Role, looked up by stored value

@@ -148,10 +148,9 @@ def _chain_end(school_id: int | None) -> tuple[int, str]:
         .values_list("seq", "hash")
         .first()
     )
-    if last:
-        return last[0] + 1, last[1]
-    checkpoint = _checkpoint(school_id)  # every event pruned: the chain goes on from it
-    return (checkpoint.last_seq + 1, checkpoint.last_hash) if checkpoint else (1, GENESIS)
+    # Pruning always keeps a chain's last event (events_prune), so an empty chain has no
+    # checkpoint behind it: it starts afresh, without a query for one.
+    return (last[0] + 1, last[1]) if last else (1, GENESIS)
 
 
 def _actor_label(actor: Any) -> str:

@@ -373,6 +373,11 @@ def purpose_update(*, actor: Any, purpose: ConsentPurpose, **fields: Any) -> lis
         target=purpose,
         data={"fields": changed, "version": purpose.version, "asked_again": new_version},
     )
+    if purpose.key == GLOBAL_LEADERBOARD:
+        # Asked again, or switched off: consent no longer counts on the boards (CON-2).
+        from markbook.practice.boards import boards_rebuild
+
+        boards_rebuild(school=purpose.school, actor=actor)
     return changed
 
 
@@ -467,6 +472,11 @@ def consent_decide(
             "version": thing.version,
         },
     )
+    if purpose is not None and purpose.key == GLOBAL_LEADERBOARD:
+        # On or off the shared leaderboards at once (ASM-6, CON-2).
+        from markbook.practice.boards import board_pupil_refresh
+
+        board_pupil_refresh(pupil=pupil)
     return decision
 
 

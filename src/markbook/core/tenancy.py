@@ -37,6 +37,11 @@ UNSCOPED_ALLOW_LIST = {
     "src/markbook/privacy/erasure/execute.py": "blanks others' records naming an account that goes",
     "src/markbook/support/selectors.py": "a platform staff member's own support grants, in every school",
     "src/markbook/breaches/selectors.py": "the platform's breach register lists the schools each breach affects",
+    # ASM-6, SEC-6: the one cross-school read of pupils' data, a declared projection.
+    "src/markbook/practice/board_reads.py": (
+        "the trust and global leaderboards: reads only the declared projection BoardEntry, "
+        "whose rows were reduced to first name and initial, with consent"
+    ),
 }
 
 

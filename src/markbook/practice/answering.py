@@ -358,6 +358,7 @@ def _record(
     attempt.correct_count += int(correct)
     attempt.points += points
     attempt.last_active_at = now
+    item.attempt = attempt  # the boards read its mode; held here, not fetched again
     boards.answered(item=item)
     return reason or ""
 

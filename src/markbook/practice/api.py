@@ -148,7 +148,8 @@ def _event_out(event: object) -> dict:
     }
 
 
-@router.get(f"{SCHOOL}/sets", response=responses(list[SetOut]), summary="Sets to practise")
+# The pupil's own list; `GET .../practice/sets` is the staff's list of the school's sets.
+@router.get(f"{SCHOOL}/my-sets", response=responses(list[SetOut]), summary="Sets to practise")
 def sets_list(request: AccessRequest, school_id: int) -> list[dict]:
     """The sets the signed-in pupil can practise: homework first, each with the attempt
     they have in progress."""

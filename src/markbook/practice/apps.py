@@ -1,7 +1,22 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _cache_table(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
+    """After a migrate, make the database cache's table if the cache is the database
+    (the demo's, without Redis): the live class view keeps who is practising there
+    (ASM-2, practice/live.py). Does nothing for Redis or an in-memory cache."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)
 
 
 class Config(AppConfig):
     name = "markbook.practice"
     label = "practice"
     verbose_name = "Online practice"
+
+    def ready(self) -> None:
+        post_migrate.connect(_cache_table, sender=self, dispatch_uid="markbook_practice_cache")

@@ -47,6 +47,7 @@ declare(
         "description",
         "published",
         "archived",
+        "version",
         "created_at",
         "updated_at",
     ),
@@ -184,4 +185,43 @@ declare(
         "updated_at": education_record("when the pupil last answered"),
     },
     not_personal=("id", "school"),
+)
+
+
+def _board(purpose: str) -> Personal:
+    return Personal(
+        category=Category.EDUCATION,
+        purpose=purpose,
+        basis=Basis.PUBLIC_TASK,
+        visible_to=(
+            "the pupil's class and school on their boards; where the school joined the trust "
+            "or global board and the parents consented, pupils and staff of other schools "
+            "(first name and surname initial, or the pseudonym, with the school's name)"
+        ),
+        retention="rebuilt from the pupil's practice; the current week, month and school year",
+        erasure=Erasure.DELETE_ROW,
+    )
+
+
+declare(
+    "practice.BoardEntry",
+    subject="pupil",
+    description=(
+        "A pupil's standing on the leaderboards for a week, month or school year: the "
+        "declared projection the trust and global boards read (ASM-6). Never holds a "
+        "restricted pupil (DSR-5); shown outside the school only with consent (CON-2)."
+    ),
+    personal={
+        "pupil": _board("whose standing it is"),
+        "name": _board("the name the boards show: first name and surname initial"),
+        "school_name": _board("the pupil's school, shown with the name"),
+        "period": _board("the week, month or school year counted"),
+        "starts": _board("the first day of the period"),
+        "points": _board("the points earned in the period"),
+        "trial_correct": _board("correct times-table facts in timed trials, for speed"),
+        "trial_ms": _board("time spent on timed times-table trials, for speed"),
+        "on_trust": _board("whether the pupil appears on the trust board"),
+        "on_global": _board("whether the pupil appears on the global board"),
+    },
+    not_personal=("id", "school", "trust"),
 )

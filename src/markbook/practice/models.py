@@ -53,6 +53,9 @@ class QuestionSet(models.Model):
     )
     published = models.BooleanField(default=False)
     archived = models.BooleanField(default=False)
+    # Counts the changes to the set or its questions (authoring.py): a form saved
+    # unchanged leaves it alone.
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -267,3 +270,68 @@ class Standing(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint("school", "pupil", name="standing_once_per_pupil")]
+
+
+class BoardEntry(models.Model):
+    """One pupil's standing on the leaderboards for one period (ASM-6): the declared
+    projection that the trust and global boards read across schools.
+
+    It holds only what a board may show outside the pupil's class: the name already
+    reduced to first name and surname initial (or the pupil's pseudonym where the
+    school uses them), the school's name, and the period's points and timed-trial
+    figures. A restricted pupil (DSR-5) has no rows at all; `on_trust` and `on_global`
+    hold only for a pupil whose parents consented (CON-2) at a school that joined that
+    board. Rows are written by `practice.boards` only: rebuilt per school from its
+    own scoped data, and kept up to date by each answer.
+
+    A tenant table like every other (school first in its unique constraint, scoped
+    manager, row-level security): a school's writes can only touch its own rows, and the
+    one cross-school read (`practice.board_reads`) is listed in UNSCOPED_ALLOW_LIST.
+    """
+
+    class Period(models.TextChoices):
+        WEEK = "week", "This week"
+        MONTH = "month", "This month"
+        YEAR = "year", "This school year"
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    pupil = models.ForeignKey("rosters.Pupil", on_delete=models.CASCADE, related_name="+")
+    trust = models.ForeignKey(
+        "schools.Trust", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    period = models.CharField(max_length=5, choices=Period.choices)
+    starts = models.DateField(help_text="The period's first day.")
+    name = models.CharField(max_length=120, help_text="First name and surname initial.")
+    school_name = models.CharField(max_length=200)
+    points = models.PositiveIntegerField(default=0)
+    trial_correct = models.PositiveIntegerField(default=0)
+    trial_ms = models.BigIntegerField(default=0)
+    on_trust = models.BooleanField(default=False)
+    on_global = models.BooleanField(default=False)
+
+    objects = SchoolScopedManager()
+
+    class Meta:
+        ordering = ["-points", "name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                "school", "pupil", "period", "starts", name="boardentry_once_per_period"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["period", "starts", "on_global"], name="boardentry_global"),
+            models.Index(fields=["trust", "period", "starts"], name="boardentry_trust"),
+            models.Index(fields=["school", "period", "starts"], name="boardentry_school"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.school_name}) {self.period} {self.starts}: {self.points}"
+
+    @property
+    def speed(self) -> float | None:
+        """Correct times-table facts per minute in timed trials (None: too few to rank)."""
+        from markbook.practice.boards import SPEED_MIN_FACTS
+
+        if self.trial_correct < SPEED_MIN_FACTS or self.trial_ms <= 0:
+            return None
+        return self.trial_correct * 60000 / self.trial_ms

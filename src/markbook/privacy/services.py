@@ -101,6 +101,10 @@ def restriction_place(
         target=subject,
         data={"restriction": restriction.pk, "kind": kind, "request": request_id},
     )
+    if pupil is not None:  # off every leaderboard at once (ASM-6)
+        from markbook.practice.boards import board_pupil_refresh
+
+        board_pupil_refresh(pupil=pupil)
     return restriction
 
 
@@ -123,6 +127,10 @@ def restriction_lift(
         target=locked.pupil if locked.pupil_id else locked.user,
         data={"restriction": locked.pk, "kind": locked.kind, "request": request_id},
     )
+    if locked.pupil is not None:  # back on the leaderboards (ASM-6)
+        from markbook.practice.boards import board_pupil_refresh
+
+        board_pupil_refresh(pupil=locked.pupil)
     return locked
 
 

@@ -37,6 +37,9 @@ class SettingsOut(Schema):
     teacher_pupil_fields: list[str]
     # Groups smaller than this show as "fewer than N" in school-wide analysis (ASM-5).
     analysis_min_group: int
+    # Whether the school's pupils join the trust's and the global leaderboards (ASM-6).
+    boards_trust: bool
+    boards_global: bool
     # What may be chosen: name -> label.
     keepable_pupil_fields: dict[str, str]
     teacher_visible_pupil_fields: dict[str, str]
@@ -67,6 +70,12 @@ class SettingsPatch(InputSchema):
     teacher_pupil_fields: list[str] | None = None
     analysis_min_group: int | None = Field(
         default=None, description="The smallest group analysis shows, 5 to 100."
+    )
+    boards_trust: bool | None = Field(
+        default=None, description="Whether pupils (with consent) join the trust leaderboard."
+    )
+    boards_global: bool | None = Field(
+        default=None, description="Whether pupils (with consent) join the global leaderboard."
     )
     confirm_blank_pupil_fields: list[str] = Field(
         default_factory=list,
@@ -99,6 +108,8 @@ def _out(request: AccessRequest, school: School) -> dict:
         "signin_methods": school.signin_methods,
         "teacher_pupil_fields": school.teacher_pupil_fields,
         "analysis_min_group": school.analysis_min_group,
+        "boards_trust": school.boards_trust,
+        "boards_global": school.boards_global,
         "keepable_pupil_fields": KEEPABLE_PUPIL_FIELDS,
         "teacher_visible_pupil_fields": TEACHER_VISIBLE_PUPIL_FIELDS,
         "available_signin_methods": SIGNIN_METHODS,
@@ -151,6 +162,8 @@ def settings_change(
             signin_methods=payload.signin_methods,
             teacher_pupil_fields=payload.teacher_pupil_fields,
             analysis_min_group=payload.analysis_min_group,
+            boards_trust=payload.boards_trust,
+            boards_global=payload.boards_global,
             blank_confirmed=payload.confirm_blank_pupil_fields,
         )
     except services.PupilFieldsInUse as in_use:

@@ -178,6 +178,19 @@ class School(models.Model):
         help_text="Groups smaller than this are shown as 'fewer than N' in school-wide "
         "and trust analysis (at least 5).",
     )
+    # Whether the school's pupils appear on (and its users see) the leaderboards shared
+    # with other schools: its trust's and the global one (ASM-6).
+    boards_trust = models.BooleanField(
+        "Join the trust leaderboard",
+        default=True,
+        help_text="Pupils whose parents consented appear on the board of the trust's schools.",
+    )
+    boards_global = models.BooleanField(
+        "Join the global leaderboard",
+        default=True,
+        help_text="Pupils whose parents consented appear on the board of every school "
+        "using Markbook.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

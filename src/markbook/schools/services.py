@@ -154,12 +154,16 @@ def school_settings_update(
     signin_methods: list[str] | None = None,
     teacher_pupil_fields: list[str] | None = None,
     analysis_min_group: int | None = None,
+    boards_trust: bool | None = None,
+    boards_global: bool | None = None,
     blank_confirmed: Collection[str] = (),
 ) -> School:
     """Change the school's own settings (TEN-1 domains, ACC-3 pseudonyms, ACC-5
     two-factor sign-in for administrators, ROS-5 kept pupil fields, ACC-1 sign-in
-    methods, TEN-3 the pupil fields teachers see for their own classes), audited when
-    something changed.
+    methods, TEN-3 the pupil fields teachers see for their own classes, ASM-6 whether
+    its pupils join the trust and global leaderboards), audited when something changed.
+    A change to the boards or to pseudonyms rewrites the school's leaderboard rows, so an
+    opted-out school leaves the shared boards at once.
 
     Fields no longer kept are blanked on every pupil at once, but only those named in
     `blank_confirmed` when pupils hold values in them: otherwise PupilFieldsInUse says
@@ -208,6 +212,8 @@ def school_settings_update(
         "signin_methods": school.signin_methods,
         "teacher_pupil_fields": school.teacher_pupil_fields,
         "analysis_min_group": school.analysis_min_group,
+        "boards_trust": school.boards_trust,
+        "boards_global": school.boards_global,
     }
     after = {
         "email_domains": domains,
@@ -217,6 +223,8 @@ def school_settings_update(
         "signin_methods": methods,
         "teacher_pupil_fields": teacher_fields,
         "analysis_min_group": min_group,
+        "boards_trust": school.boards_trust if boards_trust is None else boards_trust,
+        "boards_global": school.boards_global if boards_global is None else boards_global,
     }
     changed: dict = {k: {"old": before[k], "new": after[k]} for k in after if before[k] != after[k]}
     if not changed:
@@ -230,6 +238,10 @@ def school_settings_update(
     audit.record(
         actor=actor, school=school, action="schools.settings.changed", target=school, data=changed
     )
+    if {"boards_trust", "boards_global", "pseudonymise_pupils"} & set(changed):
+        from markbook.practice.boards import boards_rebuild
+
+        boards_rebuild(school=school, actor=actor)
     return school
 
 

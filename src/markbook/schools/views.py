@@ -127,6 +127,12 @@ def school_settings(request: AccessRequest, school_id: int) -> HttpResponse:
                 if request.POST.get("teacher_pupil_fields_shown")
                 else None,
                 analysis_min_group=_int_or_none(request.POST.get("analysis_min_group")),
+                boards_trust=request.POST.get("boards_trust") == "on"
+                if request.POST.get("boards_shown")
+                else None,
+                boards_global=request.POST.get("boards_global") == "on"
+                if request.POST.get("boards_shown")
+                else None,
                 blank_confirmed=request.POST.getlist("confirm_blank"),
             )
         except services.PupilFieldsInUse as in_use:

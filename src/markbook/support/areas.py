@@ -29,6 +29,7 @@ AREAS = {
     "tracking": "assessment",
     "analysis": "assessment",
     "practice": "assessment",
+    "boards": "assessment",
     # Settings and the register of online services.
     "settings": "settings",
     "terms": "settings",

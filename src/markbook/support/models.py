@@ -7,6 +7,8 @@ to the school's access log and listed to the school; revoking ends it at once.
 A tenant table (`school`, school-first constraints, scoped manager; TEN-4).
 """
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -49,7 +51,7 @@ class SupportGrant(models.Model):
         ordering = ["-granted_at", "-pk"]
         indexes = [models.Index(fields=["school", "staff"], name="supportgrant_school_staff")]
 
-    def live(self, now=None) -> bool:  # type: ignore[no-untyped-def]
+    def live(self, now: datetime | None = None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and self.granted_at <= now < self.expires_at
 

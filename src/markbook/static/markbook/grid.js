@@ -27,6 +27,10 @@
   const MAX_CELLS = 5000;
 
   const pupilIds = grid.pupils.map((p) => p.id);
+  // A practice set's homework: each pupil's progress (done, done late, started, not started).
+  const practiceIds = new Set(grid.columns.filter((c) => c.practice).map((c) => c.id));
+  const progress = grid.progress || {};
+  const progressLabels = grid.progress_labels || {};
   const columnIds = grid.columns.map((c) => c.id);
   const field = (columnId) => `c${columnId}`;
   const key = (pupil, column) => `${pupil}:${column}`;
@@ -101,6 +105,13 @@
       grade.className = "cell-grade";
       grade.textContent = about.grade;
       wrap.append(" ", grade);
+    }
+    if (practiceIds.has(column)) {
+      const status = (progress[pupil] || {})[column] || "not_started";
+      const badge = document.createElement("span");
+      badge.className = `cell-progress is-${status.replace("_", "-")}`;
+      badge.textContent = progressLabels[status] || status;
+      wrap.append(" ", badge);
     }
     return wrap;
   };

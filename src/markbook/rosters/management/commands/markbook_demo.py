@@ -38,6 +38,7 @@ from markbook.audit import services as audit
 from markbook.consent.demo import demo_consent
 from markbook.core.tenancy import all_schools, school_scope
 from markbook.core.validators import random_uln, upn_check_letter
+from markbook.practice.demo import demo_practice
 from markbook.rosters import demo_names as n
 from markbook.rosters.bulk import NewClass, NewGuardian, NewPupil, NewStaff, RosterLoad, roster_load
 from markbook.rosters.models import ClassTeacher, Enrolment, TeachingClass
@@ -505,6 +506,7 @@ def _seed_schools(
             _previous_year(admin, school, current, [c for c in loaded.classes if c.name in taught])
             demo_tracking(school)
             demo_consent(school)  # the register and parents' answers (CON-1, CON-2)
+            demo_practice(school)  # practice history, boards, a practice homework (ASM-2, ASM-6)
             if spec.phase == "secondary":
                 demo_assignments(school)  # after tracking's subjects, for boundaries
         seeded.append(
