@@ -1,7 +1,9 @@
-"""Benchmark of pupils' answers over HTTP (issue 12), against a bare Django view.
+"""Benchmark of pupils' answers over HTTP (issue 12, ASM-2), against a bare Django view.
 
     .venv/bin/python bench/answers.py [--seconds 60] [--pupils 1000] [--connections 64]
-        [--server gunicorn-gthread:2x8] [--compare] [--endpoint placeholder]
+        [--server granian:2x8] [--compare] [--endpoint practice|placeholder]
+        [--cache redis://127.0.0.1:6379/13]
+        [--read live=/api/schools/{school}/practice/classes/{class}/live ...]
 
 On a throwaway PostgreSQL database (a role without SUPERUSER or BYPASSRLS, as .ci/run
 makes, so row-level security binds), migrated, with one school of `--pupils` pupils in
@@ -14,19 +16,23 @@ classes of 30, each with a sign-in session (cookie and CSRF token) and an API to
    response gives the next question, which the pupil answers next.
 
 Both are served by a production server (bench/serve.py: MARKBOOK_ENV=production,
-kept database connections) on loopback and driven by wrk with `--connections`
-connections for `--seconds` (after a warm-up). Printed per phase: requests/s, p50,
-p95 and p99 latency, errors (non-2xx answers, socket errors and timeouts) and the
-ratio of answers/s to bare/s; then the check that every answer acknowledged with a
-2xx is in the database. `--compare` runs both phases under each server configuration
-(gunicorn sync, gunicorn gthread, granian) to choose one; `--rounds` repeats them in
-turn, as a shared machine's load (printed) moves the figures.
+kept database connections, the cache in Redis, `--cache`) on loopback and driven by
+wrk with `--connections` connections for `--seconds` (after a warm-up). Printed per
+phase: requests/s, p50, p95 and p99 latency, errors (non-2xx answers, with a sample
+of their bodies, socket errors and timeouts), the ratio of answers/s to bare/s and
+the machine's load average; then the check that every answer acknowledged with a
+2xx is in the database. `--read` sends a teacher's GET (the live class view, a
+board) every `--read-every` seconds alongside the measured answers, and prints its
+p50 and p95. `--compare` runs both phases under each server configuration (gunicorn
+sync, gunicorn gthread, granian) to choose one; `--rounds` repeats them in turn, as a
+shared machine's load moves the figures.
 
-The endpoint is pluggable: an `Endpoint` says how to prepare each pupil (for the
-practice app: start an attempt), the Lua that builds a pupil's request and reads the
-response, and how to check the acknowledged answers are stored. `placeholder` (one
-INSERT per answer, bench_urls.answer) runs now; `practice_endpoint()` is where the
-practice app (src/markbook/practice/) plugs in.
+The endpoint is pluggable: an `Endpoint` says how to prepare each pupil, the Lua that
+builds a pupil's request and reads the response, and how to check the acknowledged
+answers are stored. `practice` (the default, `practice_endpoint()`) is the practice
+app's answer operation on a times-tables practice (answers worked out from the
+prompt, a tenth wrong on purpose), with fair use and the answer rate limits off;
+`placeholder` is one INSERT per answer (bench_urls.answer), the harness's own check.
 
 wrk comes from Debian (`apt-get install wrk`); the script installs it when missing
 and it is running as root.
@@ -42,7 +48,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,6 +180,7 @@ local function split(line)
 end
 
 pupils, by_user, free, acked, non2xx, unattributed, turn = {}, {}, {}, {}, 0, 0, 0
+samples = {}
 
 function init(args)
   local n = tonumber(os.getenv("BENCH_THREADS"))
@@ -215,7 +223,10 @@ end
 
 function response(status, headers, body)
   local ok = status >= 200 and status < 300
-  if not ok then non2xx = non2xx + 1 end
+  if not ok then
+    non2xx = non2xx + 1
+    if #samples < 3 then samples[#samples + 1] = status .. " " .. body:sub(1, 200) end
+  end
   local p, ack = parse(status, body)
   if p ~= nil then free[#free + 1] = p else unattributed = unattributed + 1 end
   if ok and ack ~= nil then acked[#acked + 1] = ack end
@@ -227,6 +238,7 @@ function done(summary, latency, requests)
   for _, t in ipairs(threads) do
     n2 = n2 + t:get("non2xx")
     lost = lost + t:get("unattributed")
+    for _, sample in ipairs(t:get("samples")) do io.write("NON2XX ", sample, "\n") end
     for _, id in ipairs(t:get("acked")) do
       out:write(id, "\n")
       total = total + 1
@@ -287,6 +299,12 @@ class Endpoint:
     lua: str
     check: Callable[[list[str]], Check]
     prepare: Callable[[list[Pupil]], None] = field(default=lambda pupils: None)
+    # Settings for the servers and the harness (environment variables).
+    env: dict[str, str] = field(default_factory=dict)
+    # Before every wrk run: each pupil's `state` afresh (None: it stays as prepared).
+    refresh: Callable[[list[Pupil]], None] | None = None
+    # Given the seeded school, before `prepare`.
+    bind: Callable[[object], None] = field(default=lambda school: None)
 
 
 def placeholder_endpoint() -> Endpoint:
@@ -328,33 +346,256 @@ end
     return Endpoint("placeholder (one INSERT)", lua, check, prepare)
 
 
+# The practice answers' settings on the servers (and the harness): no fair use (its
+# script-like pupils would be warned and suspended) and no answer rate limits (a pupil
+# answers far faster than a child could), as bench/practice.py has them.
+PRACTICE_ENV = {
+    "MARKBOOK_PRACTICE_FAIR_USE": "0",
+    "MARKBOOK_PRACTICE_ANSWERS_PER_MINUTE": "0",
+    "MARKBOOK_PRACTICE_ANSWERS_PER_MINUTE_PER_ADDRESS": "0",
+}
+# Long attempts: no pupil finishes one during a run (the run would restart none).
+PRACTICE_QUESTIONS = 30_000  # a small integer field
+# The share of answers the Lua gets wrong on purpose (both verdicts' paths run).
+WRONG_SHARE = 0.1
+
+
 def practice_endpoint() -> Endpoint:
-    """THE PLUG for the practice app (src/markbook/practice/, issue 12).
+    """The practice app's answer operation (ASM-2, issue 12).
 
-    To fill in when the practice app lands, keeping the shape of
-    `placeholder_endpoint()`:
-
-    - `prepare(pupils)`: start one times-tables attempt per pupil through the practice
-      app's service (inside `school_scope(school)`), and put the attempt id and its
-      first question in `p.state`, e.g. "1234:7x8";
-    - `lua`: `build(p)` POSTs the pupil's answer to the first question in `p.state` to
-      the practice API's answer operation, with `auth(p)` (token and session headers);
-      `parse(status, body)` finds the pupil from the attempt id in the response (keep
-      a table from attempt id to pupil, filled in `build`), stores the next question
-      in `p.state`, and returns the pupil and the stored answer's id;
-    - `check(acked)`: counts the practice app's answer rows with those ids
-      (all_schools() is not needed: run it in `school_scope`).
+    - `prepare`: the school's built-in sets; one attempt per pupil at the times-tables
+      PRACTICE set (no deadlines), started through `answering.attempt_start`, its id,
+      its current question's position and prompt in `p.state` ("id|position|prompt");
+    - `refresh` (before every wrk run): the same, read again from the database, as a
+      run ends with answers sent but not read;
+    - Lua: `POST /api/schools/{school}/practice/attempts/{id}/answers` with the current
+      position and the answer worked out from the prompt (7 times 8 is 56, 56 by 7 is
+      8), wrong on purpose `WRONG_SHARE` of the time; the response names the attempt
+      (so the pupil) and gives the next question's position and prompt; every 2xx
+      answer is acknowledged as its attempt's id;
+    - `check`: per attempt, the answered items in the database against the 2xx
+      answers counted: each pupil must have at least as many stored as acknowledged
+      (an answer sent as a run ended may be stored without its response being read).
     """
-    raise SystemExit(
-        "The practice app's endpoint is not plugged in yet: see practice_endpoint() in "
-        "bench/answers.py. Use --endpoint placeholder."
+    from collections import Counter
+
+    school: dict[str, object] = {}
+
+    def _states(pupils: list[Pupil]) -> None:
+        from markbook.core.tenancy import school_scope
+        from markbook.practice.models import Attempt
+
+        with school_scope(school["school"]):
+            rows = {
+                a.pupil.user_id: a
+                for a in Attempt.objects.select_related("pupil", "current").filter(
+                    question_set=school["set"], state=Attempt.State.IN_PROGRESS
+                )
+            }
+        for p in pupils:
+            attempt = rows[p.user_id]
+            assert attempt.current is not None
+            p.state = f"{attempt.pk}|{attempt.current.position}|{attempt.current.prompt}"
+
+    def prepare(pupils: list[Pupil]) -> None:
+        from markbook.core.tenancy import school_scope
+        from markbook.practice import answering, banks
+        from markbook.practice.models import QuestionSet
+        from markbook.rosters.models import Pupil as PupilRow
+
+        began = time.perf_counter()
+        target = school["school"]
+        with school_scope(target):
+            banks.builtin_sets_ensure(school=target)  # type: ignore[arg-type]
+            tables = QuestionSet.objects.get(generator__builtin="tables-practice")
+            assert tables.mode == QuestionSet.Mode.PRACTICE
+            tables.question_count = PRACTICE_QUESTIONS
+            tables.save(update_fields=["question_count"])
+            school["set"] = tables
+            rows = {r.user_id: r for r in PupilRow.objects.select_related("school")}
+            for p in pupils:
+                answering.attempt_start(pupil=rows[p.user_id], question_set=tables)
+        _states(pupils)
+        print(f"   started {len(pupils)} attempts in {time.perf_counter() - began:.1f} s")
+
+    def check(acked: list[str]) -> Check:
+        from django.db.models import Count
+
+        from markbook.core.tenancy import school_scope
+        from markbook.practice.models import Item
+
+        counted = Counter(int(a) for a in acked)
+        with school_scope(school["school"]):
+            stored = dict(
+                Item.objects.filter(answered_at__isnull=False)
+                .values_list("attempt_id")
+                .annotate(n=Count("id"))
+                .values_list("attempt_id", "n")
+            )
+        kept = sum(min(n, stored.get(a, 0)) for a, n in counted.items())
+        short = [a for a, n in counted.items() if stored.get(a, 0) < n]
+        if short:
+            print(f"   attempts with fewer answers stored than acknowledged: {short[:10]}")
+        return Check(sum(counted.values()), kept, sum(stored.values()))
+
+    lua = (
+        f'local SCHOOL = os.getenv("BENCH_SCHOOL")\nlocal WRONG = {WRONG_SHARE}\n'
+        + r"""
+local by_attempt = {}
+local function solve(prompt)
+  local a, op, b = prompt:match("^(%d+)%s*(.-)%s*(%d+)$")
+  a, b = tonumber(a), tonumber(b)
+  if a == nil or b == nil then return "0" end
+  -- "×" (JSON may send it as \u00d7) multiplies; "÷" (\u00f7) divides
+  if op == "÷" or op:find("f7") then return tostring(math.floor(a / b)) end
+  return tostring(a * b)
+end
+
+function build(p)
+  if p.attempt == nil then
+    local id, position, prompt = p.state:match("^(%d+)|(%d+)|(.*)$")
+    p.attempt, p.position, p.prompt = id, position, prompt
+    by_attempt[id] = p
+  end
+  local answer = solve(p.prompt)
+  if math.random() < WRONG then answer = tostring(tonumber(answer) + 1) end
+  local body = string.format('{"position": %s, "response": "%s"}', p.position, answer)
+  local path = "/api/schools/" .. SCHOOL .. "/practice/attempts/" .. p.attempt .. "/answers"
+  return wrk.format("POST", path, auth(p), body)
+end
+
+function parse(status, body)
+  local id = body:match('"attempt":%s*{%s*"id":%s*(%d+)')
+  local p = by_attempt[id or ""]
+  if p == nil then return nil, nil end
+  local position, prompt = body:match(
+    '"question":%s*{%s*"position":%s*(%d+),%s*"prompt":%s*"([^"]*)"')
+  if position ~= nil then p.position, p.prompt = position, prompt end
+  if status >= 200 and status < 300 then return p, id end
+  return p, nil
+end
+"""
     )
+
+    endpoint = Endpoint("practice answers", lua, check, prepare)
+    endpoint.env = PRACTICE_ENV
+    endpoint.refresh = _states
+    endpoint.bind = lambda target: school.update(school=target)
+    return endpoint
 
 
 ENDPOINTS: dict[str, Callable[[], Endpoint]] = {
     "placeholder": placeholder_endpoint,
     "practice": practice_endpoint,
 }
+
+
+# --- A teacher's reads alongside ---------------------------------------------------------
+
+
+@dataclass
+class Read:
+    """A teacher's GET sent alongside the answers (the live class view, a board)."""
+
+    label: str
+    path: str
+    token: str
+    every: float  # seconds between two of them (one at a time)
+
+
+@dataclass
+class ReadFigures:
+    label: str
+    latencies_ms: list[float]
+    errors: int
+
+    def __str__(self) -> str:
+        if not self.latencies_ms:
+            return f"{self.label}: NO ANSWER ({self.errors} errors)"
+        got = sorted(self.latencies_ms)
+
+        def pct(q: float) -> float:
+            return got[min(len(got) - 1, max(0, int(len(got) * q + 0.5) - 1))]
+
+        return (
+            f"{self.label}: {len(got)} reads, p50 {pct(0.5):.1f} ms, p95 {pct(0.95):.1f} ms, "
+            f"max {got[-1]:.1f} ms, errors {self.errors}"
+        )
+
+
+def teacher_reads(school: object, specs: list[str], every: float) -> list[Read]:
+    """A teacher of the first class, with an API token, and their reads."""
+    from markbook.accounts.models import ApiToken, Membership, User, token_digest
+    from markbook.core.tenancy import school_scope
+    from markbook.rosters.models import ClassTeacher, TeachingClass
+
+    with school_scope(school):
+        user = User.objects.create(
+            username=f"a{school.pk}.teacher",
+            first_name="T",
+            last_name="Bench",
+            email="",  # type: ignore[attr-defined]
+        )
+        Membership.objects.create(school=school, user=user, role=Membership.Role.TEACHER)
+        group = TeachingClass.objects.order_by("pk").first()
+        assert group is not None
+        ClassTeacher.objects.create(school=school, teaching_class=group, teacher=user)
+        secret = ApiToken.new_secret()
+        ApiToken.objects.create(
+            user=user, name="bench", digest=token_digest(secret), prefix=secret[:8]
+        )
+    reads = []
+    for spec in specs:
+        label, _, path = spec.partition("=")
+        path = path.replace("{school}", str(school.pk)).replace("{class}", str(group.pk))  # type: ignore[attr-defined]
+        reads.append(Read(label, path, secret, every))
+    return reads
+
+
+@contextmanager
+def reading(base_url: str, reads: list[Read]) -> Iterator[list[ReadFigures]]:
+    """Each read in its own thread, one at a time every `every` seconds, until the
+    block ends; their figures, filled in when it ends."""
+    import http.client
+    import threading
+    from urllib.parse import urlsplit
+
+    stop = threading.Event()
+    out: list[ReadFigures] = []
+    host = urlsplit(base_url)
+
+    def loop(read: Read, figures: ReadFigures) -> None:
+        conn = http.client.HTTPConnection(host.hostname or "", host.port, timeout=10)
+        headers = {"Authorization": f"Bearer {read.token}", "X-Forwarded-Proto": "https"}
+        while not stop.is_set():
+            began = time.perf_counter()
+            try:
+                conn.request("GET", read.path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                if 200 <= response.status < 300:
+                    figures.latencies_ms.append((time.perf_counter() - began) * 1000)
+                else:
+                    figures.errors += 1
+            except (OSError, http.client.HTTPException):
+                figures.errors += 1
+                conn.close()
+            stop.wait(max(0.0, read.every - (time.perf_counter() - began)))
+        conn.close()
+
+    threads = []
+    for read in reads:
+        figures = ReadFigures(read.label, [], 0)
+        out.append(figures)
+        threads.append(threading.Thread(target=loop, args=(read, figures), daemon=True))
+    for t in threads:
+        t.start()
+    try:
+        yield out
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=15)
 
 
 # --- wrk ---------------------------------------------------------------------------------
@@ -389,6 +630,7 @@ class Figures:
     socket_errors: int
     acked: list[str]
     load: float = 0.0  # the machine's 1-minute load average after the run
+    reads: list[ReadFigures] = field(default_factory=list)  # sent alongside, if any
 
     @property
     def per_second(self) -> float:
@@ -426,6 +668,8 @@ def run_wrk(
     )
     if line is None:
         raise RuntimeError(f"wrk printed no figures:\n{done.stdout}\n{done.stderr}")
+    for sample in (x for x in done.stdout.splitlines() if x.startswith("NON2XX ")):
+        print(f"   {sample}", flush=True)
     figures: dict[str, object] = json.loads(line.removeprefix("BENCH_JSON "))
     figures["acked_ids"] = acked.read_text().split()
     return figures
@@ -439,8 +683,11 @@ def measure(
     args: argparse.Namespace,
     pupils_file: Path | None,
     work: Path,
+    before: Callable[[], None] | None = None,
+    reads: list[Read] | None = None,
 ) -> Figures:
-    """A warm-up run, then the measured one."""
+    """A warm-up run, then the measured one (`before` each: the pupils file afresh),
+    with `reads` sent alongside the measured one."""
     run = {
         "base_url": base_url,
         "lua": lua,
@@ -449,8 +696,15 @@ def measure(
         "pupils_file": pupils_file,
         "work": work,
     }
+    if before is not None:
+        before()
     warm = run_wrk(seconds=WARM_UP_SECONDS, **run)  # type: ignore[arg-type]
-    got = run_wrk(seconds=args.seconds, **run)  # type: ignore[arg-type]
+    if before is not None:
+        before()
+    with reading(base_url, reads or []) as read:
+        got = run_wrk(seconds=args.seconds, **run)  # type: ignore[arg-type]
+    for r in read:
+        print(f"   {r}", flush=True)
     errors = sum(int(got[k]) for k in ("connect", "read", "write", "timeout"))  # type: ignore[call-overload]
     figures = Figures(
         phase=phase,
@@ -464,6 +718,7 @@ def measure(
         socket_errors=errors,
         acked=list(warm["acked_ids"]) + list(got["acked_ids"]),  # type: ignore[call-overload]
         load=os.getloadavg()[0],
+        reads=read,
     )
     if figures.requests == 0:
         print(f"   {phase}: NO ANSWER in {args.seconds} s (server stalled? see its log)")
@@ -489,6 +744,8 @@ def report(results: list[tuple[Figures, Figures]], check: Check | None) -> str:
                 f"{f.p95_ms:7.1f} {f.p99_ms:7.1f} {f.non2xx:8d} {f.socket_errors:8d} "
                 f"{ratio:6.2f} {f.load:5.1f}"
             )
+    for _bare, answers in results:
+        lines += [f"alongside {answers.server}: {r}" for r in answers.reads]
     if check is not None:
         lines.append(f"check: {check}")
     return "\n".join(lines)
@@ -509,20 +766,55 @@ def _setup_django(database_url: str, data_dir: str) -> None:
     mis._check_rls()
 
 
+def _drained(quiet: float = 1.0, longest: float = 30.0) -> None:
+    """Wait until the server has finished the requests wrk left in flight as it stopped
+    (no other session of the database busy for `quiet` seconds), so the pupils' state
+    read next is the one they will answer."""
+    from django.db import connection
+
+    deadline = time.monotonic() + longest
+    calm_since = time.monotonic()
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state <> 'idle'"
+            )
+            (busy,) = cursor.fetchone()
+        if busy:
+            calm_since = time.monotonic()
+        elif time.monotonic() - calm_since >= quiet:
+            return
+        time.sleep(0.1)
+
+
 def run(args: argparse.Namespace, database_url: str) -> tuple[list[tuple[Figures, Figures]], Check]:
     endpoint = ENDPOINTS[args.endpoint]()
     servers = [serve.parse(s) for s in (COMPARED if args.compare else [args.server])]
     servers *= args.rounds
+    os.environ.update(endpoint.env)
+    if args.cache:
+        os.environ["MARKBOOK_CACHE_URL"] = args.cache  # the servers' and the harness's
     with tempfile.TemporaryDirectory(prefix="markbook-answers-") as tmp:
         work = Path(tmp)
         print(f"== seeding {args.pupils} pupils on PostgreSQL", flush=True)
         _setup_django(database_url, tmp)
-        _school, pupils = seed(args.pupils)
+        school, pupils = seed(args.pupils)
+        os.environ["BENCH_SCHOOL"] = str(school.pk)  # type: ignore[attr-defined]
+        endpoint.bind(school)
         endpoint.prepare(pupils)
         pupils_file = work / "pupils.tsv"
-        pupils_file.write_text("".join(p.line() + "\n" for p in pupils))
         from django.db import connection
 
+        def write_pupils() -> None:
+            if endpoint.refresh is not None:
+                _drained()
+                endpoint.refresh(pupils)
+                connection.close()
+            pupils_file.write_text("".join(p.line() + "\n" for p in pupils))
+
+        write_pupils()
+        reads = teacher_reads(school, args.read, args.read_every) if args.read else []
         connection.close()  # the servers' connections only, while measuring
         results, acked = [], []
         for server in servers:
@@ -532,7 +824,17 @@ def run(args: argparse.Namespace, database_url: str) -> tuple[list[tuple[Figures
             )
             with serve.serving(server, database_url=database_url, data_dir=tmp) as url:
                 bare = measure("bare view", server, url, LUA_BARE, args, None, work)
-                answers = measure(endpoint.name, server, url, endpoint.lua, args, pupils_file, work)
+                answers = measure(
+                    endpoint.name,
+                    server,
+                    url,
+                    endpoint.lua,
+                    args,
+                    pupils_file,
+                    work,
+                    before=write_pupils,
+                    reads=reads,
+                )
             results.append((bare, answers))
             acked += answers.acked
         check = endpoint.check(acked)
@@ -554,7 +856,22 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--rounds", type=int, default=1, help="run every server this many times, in turn"
     )
-    parser.add_argument("--endpoint", choices=sorted(ENDPOINTS), default="placeholder")
+    parser.add_argument("--endpoint", choices=sorted(ENDPOINTS), default="practice")
+    parser.add_argument(
+        "--cache",
+        default="redis://127.0.0.1:6379/13",
+        help="MARKBOOK_CACHE_URL of the servers (Redis: the live view and the answer "
+        "throttle's counters stay out of the database); empty for each process's memory",
+    )
+    parser.add_argument(
+        "--read",
+        action="append",
+        metavar="LABEL=PATH",
+        help="a teacher's GET sent alongside the answers, every --read-every seconds, its "
+        "p95 printed; {school} and {class} in PATH are the school's and the teacher's "
+        "class's ids (e.g. live=/api/schools/{school}/practice/classes/{class}/live)",
+    )
+    parser.add_argument("--read-every", type=float, default=1.0)
     parser.add_argument(
         "--postgres", metavar="URL", help="a database of a role without BYPASSRLS to use"
     )

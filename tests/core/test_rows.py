@@ -114,3 +114,23 @@ def test_updated_fields_are_written_and_sensitive_ones_encrypted(world):
         with connection.cursor() as cursor:
             cursor.execute("SELECT ethnicity FROM rosters_pupil WHERE id = %s", [amy.pk])
             assert cursor.fetchone()[0].startswith("v1:")
+
+
+def test_one_row_is_updated_by_one_plain_statement(world):
+    """The hot path's one-row updates (practice answers): one UPDATE, not an
+    executemany of one (its pipeline costs more than the statement), same result."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from markbook.core.rows import update_rows
+
+    with school_scope(world.a):
+        amy = Pupil.objects.get(pk=world.amy.pk)
+        amy.registration_group, amy.ethnicity = "9Z", "WBRI"
+        with CaptureQueriesContext(connection) as captured:
+            update_rows(Pupil, [amy], ["registration_group", "ethnicity"])
+        updates = [q["sql"] for q in captured.captured_queries if "UPDATE" in q["sql"]]
+        # An executemany is logged as "1 times: UPDATE ..."
+        assert [sql.split(" ", 1)[0] for sql in updates] == ["UPDATE"]
+        again = Pupil.objects.get(pk=amy.pk)
+        assert (again.registration_group, again.ethnicity) == ("9Z", "WBRI")

@@ -108,3 +108,40 @@ def test_pupil_home_shows_only_themself(client_for, world):
 def test_teacher_home_lists_only_their_classes(client_for, world):
     response = client_for("teacher").get(home(world.a))
     assert [(c.name, c.pupil_count) for c in response.context["my_classes"]] == [("7A Maths", 2)]
+
+
+def test_a_nested_scope_of_the_same_schools_sets_nothing_again(world, monkeypatch):
+    """TEN-4: the row-level security setting is written on entering and leaving a
+    scope, but not again for a block inside it with the same schools (the school's
+    terms check inside its request's scope); a different nested scope still is, and
+    every exit restores the enclosing one."""
+    from markbook.core import rls
+    from markbook.core.tenancy import school_scope
+
+    applied: list[str] = []
+    monkeypatch.setattr(rls, "_apply", applied.append)
+    with school_scope(world.a):
+        with school_scope(world.a):
+            assert rls._current.get() == str(world.a.pk)
+        assert rls._current.get() == str(world.a.pk)
+        with school_scope(world.b):
+            assert rls._current.get() == str(world.b.pk)
+        assert rls._current.get() == str(world.a.pk)
+    assert rls._current.get() == ""
+    a, b = str(world.a.pk), str(world.b.pk)
+    assert applied == [a, b, a, ""]
+
+
+def test_a_school_request_sets_the_database_scope_once(client_for, world, monkeypatch):
+    """TEN-4: a school page sets the row-level security setting on entering the
+    school and resets it on leaving, with nothing in between for the nested checks."""
+    from markbook.core import rls
+
+    client = client_for("pupil")
+    client.get(home(world.a))  # the session's first request does its own set-up
+    applied: list[str] = []
+    apply = rls._apply
+    monkeypatch.setattr(rls, "_apply", lambda value: (applied.append(value), apply(value)))
+    assert client.get(home(world.a)).status_code == 200
+    assert applied.count(str(world.a.pk)) == 1
+    assert applied[-1] == ""
