@@ -82,6 +82,8 @@ def _empty_database() -> None:
     names = [t.name for t in tables() if t.name not in REPLACED]
     names += [SchoolKey._meta.db_table, PlatformKey._meta.db_table]
     with transaction.atomic(), all_schools(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # the log's trigger lets a whole chain go
+            cursor.execute("SELECT set_config('markbook.audit_write', 'chain_delete', true)")
         for name in reversed(names):
             cursor.execute(f"DELETE FROM {quote(name)}")
     keys.forget_cached_keys()
