@@ -581,6 +581,14 @@ def test_no_api_operation_answers_a_server_error(world: World):
             {"note": "Emailed them."},
             None,
         ),
+        # A token of one's own, and a new pupil (ACC-2, ROS-1): bodies hypothesis rarely
+        # draws whole.
+        "POST /api/me/tokens": ({}, {"name": "Fuzz laptop"}, None),
+        "POST /api/schools/{school_id}/pupils": (
+            {},
+            {"first_name": "Fuzz", "last_name": "Pupil", "year_group": "7"},
+            None,
+        ),
         # Support access for the platform's staff member (TEN-6).
         "POST /api/schools/{school_id}/support-grants": (
             {},

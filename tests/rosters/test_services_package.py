@@ -15,7 +15,9 @@ def public_names(module: object) -> set[str]:
         if name.startswith("_"):
             continue
         defined_in = getattr(value, "__module__", None)
-        if defined_in == module.__name__ or (name.isupper() and not inspect.ismodule(value)):
+        if defined_in == module.__name__ or (
+            name.isupper() and not (inspect.ismodule(value) or inspect.isclass(value))
+        ):
             names.add(name)
     return names
 
