@@ -47,7 +47,10 @@ def test_the_servers_run_in_production_with_kept_connections(tmp_path):
     assert env["MARKBOOK_DB_CONN_MAX_AGE"] == "60"
 
 
-def test_the_practice_endpoint_says_where_to_plug_it_in():
-    with pytest.raises(SystemExit, match="practice_endpoint"):
-        answers.ENDPOINTS["practice"]()
+def test_the_practice_endpoint_drives_the_answer_operation():
+    """The default endpoint is the practice app's answer operation (issue 12, ASM-2):
+    its Lua builds an answer from the current question and reads the next one."""
+    endpoint = answers.ENDPOINTS["practice"]()
+    assert endpoint.name == "practice answers"
+    assert "/answers" in endpoint.lua and "build(p)" in endpoint.lua
     assert "build(p)" in answers.placeholder_endpoint().lua

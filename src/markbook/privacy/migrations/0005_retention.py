@@ -23,6 +23,14 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="schools.school",
+                    ),
+                ),
                 ("key", models.CharField(max_length=40)),
                 ("days", models.PositiveIntegerField()),
                 ("set_at", models.DateTimeField()),
@@ -38,6 +46,14 @@ class Migration(migrations.Migration):
                     "id",
                     models.BigAutoField(
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="schools.school",
                     ),
                 ),
                 ("dry_run", models.BooleanField(default=False)),
@@ -69,6 +85,14 @@ class Migration(migrations.Migration):
                     "id",
                     models.BigAutoField(
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="schools.school",
                     ),
                 ),
                 ("due_on", models.DateField()),
@@ -110,27 +134,6 @@ class Migration(migrations.Migration):
                     _connector="OR",
                 ),
                 name="legal_hold_on_someone",
-            ),
-        ),
-        migrations.AddField(
-            model_name="retentionoverride",
-            name="school",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="schools.school"
-            ),
-        ),
-        migrations.AddField(
-            model_name="retentionrun",
-            name="school",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="schools.school"
-            ),
-        ),
-        migrations.AddField(
-            model_name="retentionwarning",
-            name="school",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="schools.school"
             ),
         ),
         migrations.AddField(
