@@ -125,7 +125,6 @@ class RetentionPlan:
     categories: dict[str, CategoryDue]
     # Accounts to be deleted soon for not being signed in to: (account, day it goes).
     warnings: list[tuple[User, date]] = field(default_factory=list)
-    logs_wired: bool = False
 
     def counts(self) -> dict[str, int]:
         return {key: c.count for key, c in self.categories.items()}
@@ -233,7 +232,7 @@ def retention_plan(*, school: School, now: datetime | None = None) -> RetentionP
             contracts.rows_held = terms
         else:
             contracts.rows = terms
-    return RetentionPlan(school, now, cats, warnings, found.wired)
+    return RetentionPlan(school, now, cats, warnings)
 
 
 # --- The run ---------------------------------------------------------------------
@@ -342,8 +341,6 @@ def _carry_out(
         run.counts = {**counts, "rows_deleted": rows_deleted, "warned": warned}
         if refused:
             run.counts["refused"] = refused
-        if not logs.wired and logs.due:
-            run.counts["logs_not_wired"] = logs.due
         if rows_deleted or any(counts.values()) or warned:
             audit.record(
                 actor=None,

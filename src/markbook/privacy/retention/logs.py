@@ -17,8 +17,7 @@ from markbook.audit.models import AuditEvent
 @dataclass(frozen=True)
 class LogRedaction:
     due: int  # events holding an address or user id from before the cutoff
-    redacted: int  # of those, how many had them removed (0 while not wired)
-    wired: bool  # whether the access log's redaction exists in this build
+    redacted: int  # of those, how many had them removed (0 in a dry run)
 
 
 def events_with_addresses_before(*, school_id: int, before: datetime) -> int:
@@ -31,17 +30,12 @@ def events_with_addresses_before(*, school_id: int, before: datetime) -> int:
     )
 
 
-def redaction_wired() -> bool:
-    """Whether removing addresses changes the log (always, since the keyed chain)."""
-    return callable(getattr(audit_services, "events_redact_addresses", None))
-
-
 def log_addresses_redact(*, school_id: int, before: datetime, dry_run: bool) -> LogRedaction:
     """Remove IP addresses and user ids from the school's log entries older than
     `before` (RET-1) through the access log's own function, which keeps the chain
     verifiable (audit.services.events_redact_addresses); a dry run only counts them."""
     due = events_with_addresses_before(school_id=school_id, before=before)
     if dry_run or not due:
-        return LogRedaction(due=due, redacted=0, wired=True)
+        return LogRedaction(due=due, redacted=0)
     redacted = audit_services.events_redact_addresses(school_id=school_id, before=before)
-    return LogRedaction(due=due, redacted=int(redacted), wired=True)
+    return LogRedaction(due=due, redacted=int(redacted))

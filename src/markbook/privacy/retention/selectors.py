@@ -54,7 +54,6 @@ def retention_warnings() -> QuerySet[RetentionWarning]:
 EXTRA = {
     "rows_deleted": "records deleted with them",
     "warned": "accounts newly listed as due soon",
-    "logs_not_wired": "log entries due (not yet removed)",
 }
 
 

@@ -11,7 +11,6 @@ from markbook.admission import AccessRequest, school_of
 from markbook.privacy import access
 from markbook.privacy.retention import selectors, services
 from markbook.privacy.retention.engine import retention_plan
-from markbook.privacy.retention.logs import redaction_wired
 from markbook.web import error_messages, is_htmx
 
 
@@ -46,7 +45,6 @@ def retention(request: AccessRequest, school_id: int) -> HttpResponse:
         "running": next((r for r in runs if r.state == r.State.RUNNING), None),
         "errors": errors,
         "posted_key": request.POST.get("key", ""),
-        "logs_wired": redaction_wired(),
     }
     template = "privacy/retention.html#runs" if is_htmx(request) else "privacy/retention.html"
     return render(request, template, context, status=400 if errors else 200)

@@ -58,11 +58,6 @@ def retention_run_all(
             + (f"due {said}" if dry_run and said else f"deleted {said}" if said else "")
             + ("nothing due" if not said else "")
             + (f"; held back by legal holds: {held}" if held else "")
-            + (
-                f"; {run.counts['logs_not_wired']} log entries due, not yet redacted"
-                if run.counts.get("logs_not_wired")
-                else ""
-            )
         )
     return totals
 
