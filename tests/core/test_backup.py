@@ -131,6 +131,13 @@ def test_restore_brings_back_every_row_of_every_table(world, tmp_path, capsys):
     call_command("restore", str(backup), keys=str(key_copy))
 
     after = _rows()
+    # The restore itself is the one event more, at the end of the platform's chain.
+    with all_schools():
+        restored = audit.AuditEvent.objects.get(action="core.backup.restored")
+    assert restored.school_id is None and restored.data["rows"] == sum(
+        len(rows) for rows in before.values()
+    )
+    after["audit_auditevent"] = [r for r in after["audit_auditevent"] if r[0] != restored.pk]
     for name in before:
         assert after[name] == before[name], name
     assert "restored" in capsys.readouterr().out
@@ -317,3 +324,105 @@ def test_restore_refuses_without_the_key_store(world, tmp_path):
     keys.platform_key_wrapped()  # a key store of its own, not the backup's
     with pytest.raises(RestoreRefused, match="does not hold the key this backup was made with"):
         restore_read(backup)
+
+
+def test_each_backup_is_in_the_platforms_log_without_its_contents(world, tmp_path):
+    """SEC-1, SEC-5: the platform's log records each backup, after its snapshot: which
+    one and how many rows, never where it went."""
+    from markbook.audit.models import AuditEvent
+
+    _populate(world)
+    _backup(tmp_path)
+    with all_schools():
+        event = AuditEvent.objects.get(action="core.backup.written")
+    assert event.school_id is None
+    assert event.data["rows"] == sum(len(rows) for rows in _rows().values()) - 1
+    assert str(tmp_path) not in json.dumps(event.data)
+    call_command("audit_verify")
+
+
+def _picture(school: Any, actor: Any, marker: bytes) -> Any:
+    """A prompt image of `school`, its bytes ending with `marker`."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from markbook.practice.media import media_upload
+    from tests.practice.helpers import PNG
+
+    with school_scope(school):
+        return media_upload(
+            actor=actor, school=school, upload=SimpleUploadedFile("p.png", PNG + marker)
+        )
+
+
+def test_stored_files_are_backed_up_sealed_and_come_back_with_the_restore(
+    world, tmp_path, settings, capsys
+):
+    """SEC-5: teachers' prompt images are in the backup, sealed (not readable in the
+    file), and a restore writes them back byte for byte."""
+    import base64
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    marker = b"Amy's drawing of a fraction wall"
+    media = _picture(world.a, world.teacher, marker)
+    stored = Path(settings.MEDIA_ROOT) / media.file.name
+    content = stored.read_bytes()
+    backup, key_copy = _backup(tmp_path)
+    assert "and 1 stored files" in capsys.readouterr().out
+    data = backup.read_bytes()
+    assert marker not in data and base64.b64encode(content)[-40:] not in data
+
+    stored.unlink()
+    _empty_database()
+    call_command("restore", str(backup), keys=str(key_copy))
+    assert "and 1 stored files" in capsys.readouterr().out
+    assert stored.read_bytes() == content
+
+
+def test_a_deleted_schools_files_cannot_be_restored_from_an_older_backup(
+    world, tmp_path, settings, capsys
+):
+    """RET-5: with school A's key destroyed, its files stay sealed in an old backup;
+    school B's come back."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    a_file = _picture(world.a, world.teacher, b"A's picture")
+    b_file = _picture(world.b, world.other_teacher, b"B's picture")
+    backup, _ = _backup(tmp_path)
+    paths = [Path(settings.MEDIA_ROOT) / m.file.name for m in (a_file, b_file)]
+    b_content = paths[1].read_bytes()
+    for path in paths:
+        path.unlink()
+
+    keys.school_key_destroy(school_id=world.a.pk)
+    key_copy = tmp_path / "keys-after.json"
+    call_command("keys_backup", output=str(key_copy))
+    _empty_database()
+    capsys.readouterr()
+    result = restore_read(backup, keys_path=key_copy)
+    assert (result.files, result.files_unreadable) == (1, 1)
+    assert not paths[0].exists() and paths[1].read_bytes() == b_content
+
+
+def test_a_restore_that_fails_leaves_no_stored_file_behind(world, tmp_path, settings, monkeypatch):
+    """A restore is whole or absent: the database's rows and the files it wrote."""
+    from markbook.core.backup import load
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    media = _picture(world.a, world.teacher, b"kept whole or not at all")
+    backup, key_copy = _backup(tmp_path)
+    stored = Path(settings.MEDIA_ROOT) / media.file.name
+    stored.unlink()
+    _empty_database()
+
+    written = load.media_restore
+
+    def then_fail(*args: Any) -> tuple[int, int]:
+        written(*args)
+        assert stored.exists()
+        raise OSError("disk full")
+
+    monkeypatch.setattr(load, "media_restore", then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        restore_read(backup, keys_path=key_copy)
+    assert not stored.exists()
+    with all_schools():
+        assert not Pupil.objects.exists()

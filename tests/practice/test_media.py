@@ -136,3 +136,20 @@ def test_an_upload_through_the_question_page_becomes_the_questions_sound(world, 
     )
     page = client_for("teacher").get(edit).content.decode()
     assert f'<audio controls src="{media.url_for(q.media)}"' in page
+
+
+def test_a_deleted_prompts_file_leaves_the_disk_once_committed(
+    world, django_capture_on_commit_callbacks
+):
+    """RET-4: the file goes with its row, after the deletion commits."""
+    from pathlib import Path
+
+    stored = _upload(world, "chart.png", PNG)
+    path = Path(stored.file.path)
+    assert path.exists()
+    with school_scope(world.a), django_capture_on_commit_callbacks(execute=False) as callbacks:
+        PromptMedia.objects.filter(pk=stored.pk).delete()
+    assert path.exists()  # not before the commit: a rolled-back deletion keeps it
+    for callback in callbacks:
+        callback()
+    assert not path.exists()

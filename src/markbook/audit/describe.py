@@ -108,6 +108,9 @@ ACTIONS: dict[str, str] = {
     "privacy.export.downloaded": "downloaded a copy of a person's data",
     "privacy.exports.listed": "viewed the list of copies of people's data",
     "privacy.export.expired": "deleted copies of people's data whose download window ended",
+    "privacy.export.requeued": (
+        "queued again copies of people's data whose preparation stopped before it finished"
+    ),
     # Erasure and legal holds (DSR-4, DSR-7, RET-3).
     "privacy.erasure.checked": "checked what erasing a person would do",
     "privacy.erasure.done": "erased a person's data",
@@ -125,6 +128,9 @@ ACTIONS: dict[str, str] = {
     "privacy.hold.placed": "placed a legal hold (on a person, a class or the whole school)",
     "privacy.hold.lifted": "lifted a legal hold",
     "privacy.retention.run": "ran the retention schedule (counts of what was deleted)",
+    "privacy.retention.stopped": (
+        "found a retention run stopped before it finished (counts of what it had deleted)"
+    ),
     "privacy.retention.shortened": "shortened how long some of the school's data is kept",
     "privacy.retention.default": "went back to the default period for some of the school's data",
     "rosters.class.changed": "changed class details",
@@ -195,6 +201,9 @@ ACTIONS: dict[str, str] = {
     # The subscription's state and the emergency suspension (TEN-1, ACC-6).
     "schools.status.changed": "changed the school's subscription",
     "schools.deletion_reminder.sent": "reminded the administrators when the school's data is deleted",
+    "core.backup.written": "made an encrypted backup of the whole platform",
+    "core.backup.restored": "restored the platform from a backup",
+    "schools.school.deleted": "deleted all of the school's data and its key",
     "schools.school.suspended": "suspended the whole school",
     "schools.school.suspension_lifted": "lifted the school's suspension",
     "schools.phase.changed": "changed the school's phase (who leaves when)",

@@ -1,7 +1,8 @@
 from typing import Any
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db import transaction
+from django.db.models.signals import post_delete, post_migrate
 
 
 def _cache_table(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
@@ -13,6 +14,15 @@ def _cache_table(sender: AppConfig, using: str = "default", **kwargs: Any) -> No
     call_command("createcachetable", database=using, verbosity=0)
 
 
+def _file_delete(sender: type, instance: Any, **kwargs: Any) -> None:
+    """A prompt's image or sound goes from the disk once the row's deletion commits
+    (with its question, its set, an erased author's school, RET-4): nothing deleted
+    in the database stays readable on the disk, and a rolled-back deletion keeps it."""
+    name, storage = instance.file.name, instance.file.storage
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
+
+
 class Config(AppConfig):
     name = "markbook.practice"
     label = "practice"
@@ -20,3 +30,6 @@ class Config(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_cache_table, sender=self, dispatch_uid="markbook_practice_cache")
+        post_delete.connect(
+            _file_delete, sender="practice.PromptMedia", dispatch_uid="markbook_practice_media"
+        )

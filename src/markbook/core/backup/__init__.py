@@ -12,7 +12,22 @@ rows of that school unreadable, while the other schools restore whole.
 See docs/backups.md for the format, the key store, rotation and restore steps.
 """
 
+from django.dispatch import Signal
+
 from markbook.core.backup.dump import backup_write
 from markbook.core.backup.load import RestoreRefused, RestoreResult, restore_read
 
-__all__ = ["RestoreRefused", "RestoreResult", "backup_write", "restore_read"]
+# Sent by `markbook backup` once a backup is written, with its `manifest`: the access
+# log records it (audit/apps.py; core imports nothing above it).
+backup_written = Signal()
+# Sent by `markbook restore` once a backup is restored, with its `result`.
+backup_restored = Signal()
+
+__all__ = [
+    "RestoreRefused",
+    "RestoreResult",
+    "backup_restored",
+    "backup_write",
+    "backup_written",
+    "restore_read",
+]

@@ -32,8 +32,10 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
 from markbook.core import keys
+from markbook.core.backup.media import Found, file_columns, media_write
 from markbook.core.backup.tables import (
     FORMAT,
+    OUTLIVE_THE_SCHOOL,
     PLATFORM,
     SCHOOL_LABEL,
     Table,
@@ -131,6 +133,7 @@ def backup_write(path: Path) -> dict[str, Any]:
         # Keys first: a school's missing key is created, which the read-only snapshot
         # could not do.
         owner_keys = _owner_keys()
+        files: Found = []
         with _snapshot() as read, ZipFile(tmp, "w", ZIP_STORED) as archive:
             for table in every:
                 entry = _write_table(
@@ -144,8 +147,10 @@ def backup_write(path: Path) -> dict[str, Any]:
                     user_fks=user_fks[table.name],
                     user_refs=user_refs,
                     person_owners=person_owners,
+                    files=files,
                 )
                 manifest["tables"].append(entry)
+            manifest["media"] = media_write(archive, files, owner_keys, backup_id)
             archive.writestr("manifest.json", json.dumps(manifest, indent=1), ZIP_DEFLATED)
         os.replace(tmp, path)
     finally:
@@ -166,13 +171,18 @@ def _write_table(
     user_fks: list[str],
     user_refs: dict[Any, set[str]],
     person_owners: dict[str, dict[Any, frozenset[str]]],
+    files: Found,
 ) -> dict[str, Any]:
+    """One table's rows, sealed by owner; the stored files its rows name go in `files`,
+    with the owners of their row."""
     columns = table.columns
+    file_at = file_columns(table)
     pk_at = columns.index(table.pk)
     school_at = columns.index(table.school_column) if table.school_column else None
     user_at = [columns.index(c) for c in user_fks]
     person_at = [(columns.index(c), target) for c, target in table.person_fks]
     is_school = table.model._meta.label == SCHOOL_LABEL
+    outlives = table.model._meta.label in OUTLIVE_THE_SCHOOL
     is_user = table.name == user_table
     keep_owners = is_user or bool(table.person_fks)
     sql = (
@@ -215,8 +225,11 @@ def _write_table(
                 owners = frozenset(found or ([] if left_out else [PLATFORM]))
             else:
                 owners = frozenset([PLATFORM])
-            # A school whose key is gone is already forgotten: its rows are left out.
+            # A school whose key is gone is already forgotten: its rows are left out,
+            # but for the records that outlive it, which no key of its own opens now.
             live = frozenset(o for o in owners if o in owner_keys)
+            if not live and outlives:
+                live = frozenset([PLATFORM])
             if not live:
                 if keep_owners:
                     person_owners[table.name][row[pk_at]] = frozenset()
@@ -225,6 +238,7 @@ def _write_table(
             if keep_owners:
                 person_owners[table.name][row[pk_at]] = live
             buffers[live].append([encode(v) for v in row])
+            files.extend((live, row[at]) for at in file_at if row[at])
             count += 1
             if len(buffers[live]) >= CHUNK_ROWS:
                 flush(live)

@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
 
 from markbook.core import keys
+from markbook.core.backup.media import media_restore
 from markbook.core.backup.tables import (
     FORMAT,
     PLATFORM,
@@ -53,6 +54,8 @@ class RestoreResult:
     unreadable_schools: set[int] = field(default_factory=set)
     unlinked: Counter[str] = field(default_factory=Counter)  # "table.column" cleared
     dropped: Counter[str] = field(default_factory=Counter)  # rows by table, link gone
+    files: int = 0  # stored files written back (practice images and sound)
+    files_unreadable: int = 0  # files of schools whose key is destroyed
 
     @property
     def total(self) -> int:
@@ -178,13 +181,23 @@ def restore_read(path: Path, *, keys_path: Path | None = None) -> RestoreResult:
         else:
             platform, schools = keys.key_store()
         owner_keys, live_schools = _owner_keys(platform, schools)
-        with transaction.atomic():
-            result = _load(archive, manifest, owner_keys)
-            if keys_path is not None:
-                _keys_insert(platform, live_schools)
-            else:
-                _keys_prune()
-            connection.check_constraints()
+        written: list[Path] = []
+        try:
+            with transaction.atomic():
+                result = _load(archive, manifest, owner_keys)
+                if keys_path is not None:
+                    _keys_insert(platform, live_schools)
+                else:
+                    _keys_prune()
+                connection.check_constraints()
+                # Last, so that a restore that fails leaves no file behind either.
+                result.files, result.files_unreadable = media_restore(
+                    archive, owner_keys, manifest["backup_id"], written
+                )
+        except BaseException:
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
     keys.forget_cached_keys()
     return result
 

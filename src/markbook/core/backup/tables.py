@@ -36,6 +36,12 @@ from django.db import models
 FORMAT = "markbook-backup/1"
 PLATFORM = "platform"
 SCHOOL_LABEL = "schools.School"
+# The rows of a deleted school that outlive it (schools.deletion.KEPT: its row as the
+# record that it existed, its contract records, the breach register's mention, its
+# retention runs' counts): with its key destroyed, they are sealed for the platform.
+OUTLIVE_THE_SCHOOL = frozenset(
+    {SCHOOL_LABEL, "schools.TermsAcceptance", "breaches.BreachSchool", "privacy.RetentionRun"}
+)
 
 # Never in a backup: the keys that would unlock it (kept in the key store, backed up
 # by `markbook keys_backup`), sign-in sessions (restoring them would sign people back

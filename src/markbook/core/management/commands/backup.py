@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from markbook.core.backup import backup_write
+from markbook.core.backup import backup_write, backup_written
 
 
 class Command(BaseCommand):
@@ -35,10 +35,18 @@ class Command(BaseCommand):
         manifest = backup_write(path)
         rows = sum(t["rows"] for t in manifest["tables"])
         left_out = sum(t["left_out"] for t in manifest["tables"])
+        backup_written.send(sender=self.__class__, manifest=manifest)
+        media = manifest["media"]
         self.stdout.write(
-            f"backed up {rows} rows of {len(manifest['tables'])} tables to {path}"
+            f"backed up {rows} rows of {len(manifest['tables'])} tables and "
+            f"{media['files']} stored files ({media['bytes']} bytes) to {path}"
             + (f" ({left_out} rows of schools whose key is destroyed left out)" if left_out else "")
         )
+        if media["missing"]:
+            self.stdout.write(
+                f"warning: {media['missing']} stored files named by the database were not "
+                "on the disk (see docs/backups.md, 'Stored files')"
+            )
         self.stdout.write(
             "The keys are not in it: keep a copy of the key store (markbook keys_backup) "
             "and the master key, each apart from the backups."

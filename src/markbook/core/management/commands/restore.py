@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from markbook.core.backup import RestoreRefused, restore_read
+from markbook.core.backup import RestoreRefused, backup_restored, restore_read
 
 
 class Command(BaseCommand):
@@ -35,7 +35,15 @@ class Command(BaseCommand):
             result = restore_read(path, keys_path=keys_path)
         except RestoreRefused as e:
             raise CommandError(str(e)) from e
-        self.stdout.write(f"restored {result.total} rows of {len(result.restored)} tables")
+        backup_restored.send(sender=self.__class__, result=result)
+        self.stdout.write(
+            f"restored {result.total} rows of {len(result.restored)} tables and "
+            f"{result.files} stored files"
+        )
+        if result.files_unreadable:
+            self.stdout.write(
+                f"left out {result.files_unreadable} stored files that no key can open"
+            )
         if result.unreadable:
             schools = ", ".join(str(s) for s in sorted(result.unreadable_schools))
             self.stdout.write(
