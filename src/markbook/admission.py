@@ -81,6 +81,15 @@ def require_role(request: AccessRequest, *roles: str) -> None:
         raise Http404
 
 
+def require_platform_staff(request: HttpRequest) -> None:
+    """404 unless the user is Markbook's platform staff: the breach register and the
+    platform's list of schools (SEC-3, TEN-1). Their pages hold no school's people;
+    a school's own pages open to platform staff only under its support grant (TEN-6)."""
+    user = request.user
+    if not (user.is_authenticated and getattr(user, "is_platform_staff", False)):
+        raise Http404
+
+
 View = Callable[..., HttpResponse]
 
 

@@ -27,6 +27,7 @@ urlpatterns = [
     path("s/<int:school_id>/consent/", include("markbook.consent.urls")),
     path("s/<int:school_id>/privacy/", include("markbook.privacy.school_urls")),
     path("platform/breaches/", include("markbook.breaches.urls")),
+    path("platform/schools/", include("markbook.schools.platform_urls")),
     path("s/<int:school_id>/breaches/", include("markbook.breaches.school_urls")),
     path("s/<int:school_id>/support/", include("markbook.support.urls")),
     path("s/<int:school_id>/practice/", include("markbook.practice.urls_pupils")),

@@ -246,3 +246,23 @@ def test_the_api_keeps_the_register(world, client):
     notice = client.get(f"/api/schools/{world.a.pk}/breaches/{breach_id}/notice").json()
     assert notice["needed"] is True
     assert client.get("/api/breaches").status_code == 404
+
+
+def test_the_api_refuses_to_empty_a_field_that_needs_a_value(world, client):
+    """A PATCH sending null for the title or the data involved is refused naming them,
+    and nothing changes; only when it happened may be cleared (SEC-3)."""
+    client.force_login(world.platform_staff)
+    created = client.post(
+        "/api/breaches",
+        {"title": "Lost laptop", "detected_at": timezone.now().isoformat(), "description": "x"},
+        content_type="application/json",
+    ).json()
+    url = f"/api/breaches/{created['id']}"
+    refused = client.patch(
+        url, {"title": None, "data_categories": None}, content_type="application/json"
+    )
+    assert refused.status_code == 422
+    assert set(refused.json()["errors"]) == {"title", "data_categories"}
+    assert client.get(url).json()["title"] == "Lost laptop"
+    cleared = client.patch(url, {"occurred_at": None}, content_type="application/json")
+    assert cleared.status_code == 200 and cleared.json()["occurred_at"] is None

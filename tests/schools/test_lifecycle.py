@@ -34,6 +34,11 @@ def _end(world, on: date) -> School:  # type: ignore[no-untyped-def]
     return school
 
 
+def _status_events(world) -> int:  # type: ignore[no-untyped-def]
+    with school_scope(world.a):
+        return AuditEvent.objects.filter(action="schools.status.changed").count()
+
+
 # --- states and transitions ---------------------------------------------------------
 
 
@@ -70,8 +75,29 @@ def test_only_platform_staff_change_the_state(world, role):
 def test_a_change_needs_a_reason(world):
     with pytest.raises(ValidationError, match="reason"):
         lifecycle.school_status_change(
-            actor=world.platform_staff, school=world.a, status=Status.ACTIVE, reason="  "
+            actor=world.platform_staff, school=world.a, status=Status.SUSPENDED, reason="  "
         )
+
+
+def test_the_same_state_and_dates_again_change_and_record_nothing(world):
+    ends = date(2027, 8, 31)
+    lifecycle.school_status_change(
+        actor=world.platform_staff,
+        school=world.a,
+        status=Status.ACTIVE,
+        reason="Renewed",
+        subscription_ends=ends,
+    )
+    before = _status_events(world)
+    lifecycle.school_status_change(
+        actor=world.platform_staff,
+        school=world.a,
+        status=Status.ACTIVE,
+        reason="",
+        subscription_ends=ends,
+        trial_ends=world.a.trial_ends,
+    )
+    assert _status_events(world) == before == 1
 
 
 @pytest.mark.parametrize(

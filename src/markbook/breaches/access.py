@@ -3,17 +3,11 @@ from outside: 404 (TEN-3)."""
 
 from django.http import Http404, HttpRequest
 
-from markbook.admission import AccessRequest, require_role
+from markbook.admission import AccessRequest, require_platform_staff, require_role
 from markbook.breaches.models import Breach, BreachSchool
 
 # In a school: its administrators and data protection leads.
 SCHOOL_READERS = ("school_admin", "trust_admin", "dpo")
-
-
-def require_platform_staff(request: HttpRequest) -> None:
-    user = request.user
-    if not (user.is_authenticated and getattr(user, "is_platform_staff", False)):
-        raise Http404
 
 
 def access_breach(request: HttpRequest, breach_id: int) -> Breach:

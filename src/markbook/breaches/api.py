@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from markbook.admission import AccessRequest, require_role
+from markbook.admission import AccessRequest, require_platform_staff, require_role
 from markbook.breaches import access, notices, selectors, services
 from markbook.breaches.models import Breach, BreachSchool
 from markbook.core.api import InputSchema, responses
@@ -152,7 +152,7 @@ def _detail(b: Breach) -> dict[str, Any]:
 @router.get("/breaches", response=responses(list[BreachOut]), summary="List the breach register")
 def breaches_list(request: AccessRequest) -> list[dict[str, Any]]:
     """Every breach, newest first, with its 72-hour clock (platform staff)."""
-    access.require_platform_staff(request)
+    require_platform_staff(request)
     return [_breach(b) for b, _, _ in selectors.breaches()]
 
 
@@ -160,7 +160,7 @@ def breaches_list(request: AccessRequest) -> list[dict[str, Any]]:
     "/breaches", response=responses(BreachDetailOut, status=201), summary="Record a breach"
 )
 def breach_create(request: AccessRequest, payload: BreachIn) -> Status:
-    access.require_platform_staff(request)
+    require_platform_staff(request)
     breach = services.breach_record(actor=request.user, **payload.model_dump())
     return Status(201, _detail(breach))
 

@@ -54,6 +54,16 @@ class BreachForm(forms.Form):
 class BreachChangeForm(BreachForm):
     state = forms.ChoiceField(choices=Breach.State.choices)
 
+    def clean(self) -> dict:
+        """A time shown to the minute and sent back as shown is the stored time: saving
+        the form unchanged keeps its seconds (the API may have given them)."""
+        data = super().clean() or {}
+        for name in ("detected_at", "occurred_at"):
+            stored, sent = self.initial.get(name), data.get(name)
+            if stored and sent and sent == stored.replace(second=0, microsecond=0):
+                data[name] = stored
+        return data
+
 
 def initial_of(breach: Breach) -> dict:
     return {name: getattr(breach, name) for name in BreachChangeForm.base_fields}

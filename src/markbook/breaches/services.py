@@ -127,6 +127,12 @@ def breach_change(*, actor: User, breach: Breach, **changes: Any) -> list[str]:
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise ValidationError({name: ["This cannot be changed here."] for name in unknown})
+    # Only when it happened may be unknown (null); every other field keeps a value.
+    emptied = sorted(n for n, v in changes.items() if v is None and n != "occurred_at")
+    if emptied:
+        raise ValidationError(
+            {name: ["This needs a value; leave it out to keep it."] for name in emptied}
+        )
     if "data_categories" in changes:
         changes["data_categories"] = sorted(set(changes["data_categories"]))
     for name in ("title", "description", "risk_assessment", "consequences", "containment"):

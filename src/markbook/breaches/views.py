@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_datetime
 
-from markbook.admission import AccessRequest, require_role
+from markbook.admission import AccessRequest, require_platform_staff, require_role
 from markbook.breaches import access, notices, selectors, services
 from markbook.breaches.forms import BreachChangeForm, BreachForm, initial_of
 from markbook.schools.models import School
@@ -21,7 +21,7 @@ from markbook.web import error_messages
 @login_required
 def register(request: AccessRequest) -> HttpResponse:
     """The register, and the form recording a new breach."""
-    access.require_platform_staff(request)
+    require_platform_staff(request)
     form = BreachForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

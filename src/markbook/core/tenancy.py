@@ -29,6 +29,7 @@ UNSCOPED_ALLOW_LIST = {
     "src/markbook/audit/services.py": "verifies hash chains across every school",
     "src/markbook/rosters/management/commands/markbook_demo.py": "seeds several schools",
     "src/markbook/schools/services.py": "platform administration: creates schools",
+    "src/markbook/schools/deletion.py": "deleting a school: which of its accounts serve elsewhere",
     "src/markbook/schools/suspension.py": "revokes the API tokens of users of no other school",
     "src/markbook/privacy/erasure/person.py": "whether an erased person's account serves another school",
     "src/markbook/privacy/erasure/logs.py": "redacts an erased person's events in the platform's chain",

@@ -27,7 +27,19 @@ from markbook.schools.models import (
 router = Router(tags=["settings"])
 
 
-class SettingsOut(Schema):
+class SubscriptionOut(Schema):
+    """The subscription (TEN-1), changed by Markbook's platform staff only."""
+
+    status: str = Field(description="trial, active, suspended or ended.")
+    trial_ends: date | None
+    subscription_ends: date | None
+    ended_on: date | None
+    deletion_due_on: date | None = Field(
+        description="When an ended school's data is deleted: a year after it ended."
+    )
+
+
+class SettingsOut(SubscriptionOut):
     email_domains: list[str]
     pseudonymise_pupils: bool
     require_admin_2fa: bool
@@ -47,14 +59,6 @@ class SettingsOut(Schema):
     # Google or Microsoft sign-in configured on this deployment (ACC-1).
     sso_configured: list[str]
     pupil_signin_url: str
-    # The subscription (TEN-1), changed by Markbook's platform staff only.
-    status: str = Field(description="trial, active, suspended or ended.")
-    trial_ends: date | None
-    subscription_ends: date | None
-    ended_on: date | None
-    deletion_due_on: date | None = Field(
-        description="When an ended school's data is deleted: a year after it ended."
-    )
     # An emergency suspension by the school's administrators (ACC-6).
     suspended_at: datetime | None
 

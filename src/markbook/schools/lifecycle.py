@@ -11,8 +11,8 @@ States (`School.Status`), changed by platform staff with a recorded reason
   export data (the subject access exports; signing out and changing their password are
   not school pages, so they work anyway), and suspend it in an emergency; every other write on the school's pages and
   API is refused, saying the subscription has ended. Nobody else can use it. Its data
-  is deleted a year after the end date (`deletion_due_on`, which the retention engine
-  calls; nothing here deletes a school), and its administrators are reminded by email
+  is deleted a year after the end date (`deletion_due_on`; the retention engine then
+  calls schools.deletion, which deletes it and its key), and its administrators are reminded by email
   90, 30 and 7 days before (`deletion_reminders_send`, the hourly
   `markbook schools_lifecycle_sweep`).
 
@@ -77,8 +77,8 @@ def _years_later(day: date, years: int) -> date:
 
 def deletion_due_on(school: School) -> date | None:
     """The day an ended school's data is due to be deleted: a year after its end date
-    (TEN-1); None for a school that has not ended. The retention engine calls this and
-    deletes; nothing in this module deletes a school."""
+    (TEN-1); None for a school that has not ended. The retention engine deletes it
+    then (schools.deletion)."""
     if school.status != Status.ENDED or school.ended_on is None:
         return None
     return _years_later(school.ended_on, KEPT_AFTER_END_YEARS)
@@ -259,20 +259,29 @@ def school_status_change(
     end date). The dates sent are changed with it (None clears one); ending
     records the end date (`ended_on`, today unless given), from which its data is
     deleted a year later; renewing an ended school clears it. Audited on the school's
-    own chain as `schools.status.changed`, so the school sees who, when and why."""
+    own chain as `schools.status.changed`, so the school sees who, when and why. The
+    same state and dates again change nothing and record nothing (a form saved
+    unchanged), reason or not."""
     if not actor.is_platform_staff:
         raise ValidationError({"actor": ["Only Markbook's platform staff change a subscription."]})
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError({"reason": ["Give the reason for the change; it is recorded."]})
-    if len(reason) > REASON_MAX:
-        raise ValidationError({"reason": [f"The reason is at most {REASON_MAX} characters."]})
     if status not in Status.values:
         raise ValidationError(
             {"status": [f"{status!r} is not a state: {', '.join(Status.values)}."]}
         )
     school = School.objects.select_for_update().get(pk=school.pk)
     old = school.status
+    if (
+        status == old
+        and trial_ends in (_UNSET, school.trial_ends)
+        and subscription_ends in (_UNSET, school.subscription_ends)
+        and ended_on in (None, school.ended_on)
+    ):
+        return school
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": ["Give the reason for the change; it is recorded."]})
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"reason": [f"The reason is at most {REASON_MAX} characters."]})
     if status != old and status not in TRANSITIONS[old]:
         allowed = ", ".join(TRANSITIONS[old])
         raise ValidationError(
@@ -328,6 +337,23 @@ class Reminder:
     recipients: int
 
 
+def _reminder_key(due: date, days: int) -> str:
+    """How a sent reminder is kept in `School.deletion_reminders_sent`."""
+    return f"{due.isoformat()}:{days}"
+
+
+def reminders_sent(school: School) -> list[tuple[date, int]]:
+    """The deletion reminders already emailed, newest first: (deletion day, days before)."""
+    sent = []
+    for entry in school.deletion_reminders_sent:
+        day, _, days = str(entry).partition(":")
+        try:
+            sent.append((date.fromisoformat(day), int(days)))
+        except ValueError:
+            continue
+    return sorted(sent, reverse=True)
+
+
 def _reminder_due(school: School, today: date) -> int | None:
     """The reminder an ended school is owed today (90, 30 or 7 days before its data
     is deleted), or None: the tightest one reached and not sent yet."""
@@ -342,7 +368,7 @@ def _reminder_due(school: School, today: date) -> int | None:
     if not reached:
         return None
     tightest = min(reached)
-    if f"{due.isoformat()}:{tightest}" in sent:
+    if _reminder_key(due, tightest) in sent:
         return None
     return tightest
 
@@ -373,7 +399,7 @@ def _reminder_send(school_id: int, today: date) -> Reminder | None:
     assert due is not None
     school.deletion_reminders_sent = [
         *school.deletion_reminders_sent,
-        *(f"{due.isoformat()}:{d}" for d in REMINDER_DAYS if d >= days),
+        *(_reminder_key(due, d) for d in REMINDER_DAYS if d >= days),
     ]
     school.save(update_fields=["deletion_reminders_sent"])
     body = (

@@ -97,6 +97,14 @@ class TrustAdmin(models.Model):
         constraints = [models.UniqueConstraint("trust", "user", name="trust_admin_once")]
 
 
+class LiveSchools(models.Manager["School"]):
+    """The schools that exist: a school whose data was deleted (schools.deletion) is
+    left out of every page, list and sign-in (TEN-1, RET-5)."""
+
+    def get_queryset(self) -> "models.QuerySet[School]":
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
 class School(models.Model):
     """The tenant (TEN-1)."""
 
@@ -130,6 +138,9 @@ class School(models.Model):
     # The deletion reminders sent to the administrators of an ended school, each once:
     # "<deletion date>:<days before>", like "2027-12-02:90".
     deletion_reminders_sent = models.JSONField(default=list, blank=True)
+    # When the school's data was deleted (schools.deletion): the row stays as the
+    # record that the school existed, hidden by `School.objects`.
+    deleted_at = models.DateTimeField(null=True, blank=True)
     # Emergency suspension by the school's administrators (ACC-6): while set, nobody but
     # them gets in, and background work for the school waits (schools.lifecycle).
     emergency_suspended_at = models.DateTimeField(null=True, blank=True)
@@ -193,11 +204,21 @@ class School(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = LiveSchools()
+    records = models.Manager()  # noqa: DJ012 - deleted schools' rows too: the platform's records
+
     class Meta:
         ordering = ["name"]
+        base_manager_name = "records"
 
     def __str__(self) -> str:
         return self.name
+
+    def is_named(self, typed: str) -> bool:
+        """Whether `typed` is the school's name, ignoring case and surrounding spaces:
+        the confirmation of an action on the whole school (its suspension, ACC-6; the
+        deletion of its data, TEN-1)."""
+        return typed.strip().casefold() == self.name.strip().casefold()
 
     @property
     def final_year_group(self) -> str:

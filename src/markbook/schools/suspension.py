@@ -53,7 +53,7 @@ def school_suspend(*, actor: User, school: School, confirm_name: str, reason: st
     sign-in address changes, background work waits. `confirm_name` must be the
     school's name, typed. The caller has checked the actor is an administrator of the
     school. Audited as `schools.school.suspended`; the administrators are emailed."""
-    if confirm_name.strip().casefold() != school.name.strip().casefold():
+    if not school.is_named(confirm_name):
         raise ValidationError(
             {"confirm_name": [f"Type the school's name, {school.name}, to suspend it."]}
         )
