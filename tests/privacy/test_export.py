@@ -804,3 +804,48 @@ def test_the_background_worker_builds_a_queued_export(world):
     with school_scope(world.a):
         item.refresh_from_db()
         assert item.attempts == 1
+
+
+def test_a_stalled_export_is_queued_again_and_given_up_after_max_attempts(world):
+    """DSR-2, DSR-9: an export whose worker died (running, silent for STALE_MINUTES) is
+    queued again with a new task, the dead task marked failed; a live one is left alone;
+    one that has stopped MAX_ATTEMPTS times is failed. tests/core/test_worker_killed.py
+    kills a real worker."""
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from markbook.privacy.export import services as exports
+
+    old = timezone.now() - dt.timedelta(minutes=exports.STALE_MINUTES + 1)
+    with school_scope(world.a):
+        dead, live, tired = (
+            export_start(school=world.a, requested_by=world.admin, pupil=p)
+            for p in (world.amy, world.ben, world.cal)
+        )
+        DBTaskResult.objects.filter(id=dead.task_id).update(status=TaskResultStatus.RUNNING)
+        ExportArchive.objects.filter(pk__in=[dead.pk, tired.pk]).update(
+            state=ExportArchive.State.RUNNING, heartbeat_at=old, attempts=1, progress_done=9
+        )
+        ExportArchive.objects.filter(pk=tired.pk).update(attempts=exports.MAX_ATTEMPTS)
+        ExportArchive.objects.filter(pk=live.pk).update(
+            state=ExportArchive.State.RUNNING, heartbeat_at=timezone.now(), attempts=1
+        )
+        assert exports.exports_requeue_stalled(school=world.a) == 1
+        assert exports.exports_requeue_stalled(school=world.a) == 0  # once
+        states = {
+            pk: (state, done)
+            for pk, state, done in ExportArchive.objects.values_list("pk", "state", "progress_done")
+        }
+        assert states[dead.pk] == ("queued", 0)
+        assert states[live.pk][0] == "running"
+        assert states[tired.pk][0] == "failed"
+        requeued = ExportArchive.objects.get(pk=dead.pk)
+        assert requeued.task_id != dead.task_id
+        assert AuditEvent.objects.get(action="privacy.export.requeued").data == {"archives": 1}
+        assert AuditEvent.objects.filter(action="privacy.export.failed", target_id=str(tired.pk))
+        assert ExportArchive.objects.get(pk=tired.pk).error == exports.STALLED
+        built = export_run(dead.pk)
+    assert built.state == ExportArchive.State.READY and built.attempts == 2
+    assert DBTaskResult.objects.get(id=dead.task_id).status == TaskResultStatus.FAILED
+    with school_scope(world.b):  # another school's exports are its own
+        assert exports.exports_requeue_stalled(school=world.b) == 0

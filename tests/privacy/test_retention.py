@@ -26,6 +26,7 @@ from markbook.privacy import services as privacy_services
 from markbook.privacy.inventory import REGISTRY, Retention
 from markbook.privacy.models import LegalHold, RetentionOverride, RetentionRun, RetentionWarning
 from markbook.privacy.record import processing_rows
+from markbook.privacy.retention import engine
 from markbook.privacy.retention import rules as R
 from markbook.privacy.retention.engine import RetentionBusy, retention_plan, retention_run
 from markbook.privacy.retention.lifecycle import subscription_ended_on
@@ -347,6 +348,46 @@ def test_a_stalled_run_is_marked_failed_and_a_live_one_blocks(world: World):
         with pytest.raises(RetentionBusy):
             retention_run(school=world.a)
         retention_run(school=world.a, dry_run=True)  # a dry run deletes nothing: allowed
+
+
+def test_a_dead_run_s_counts_go_to_the_log_when_it_is_marked_failed(world: World):
+    """What a run killed midway had deleted, saved as it went, is logged once the next
+    run finds it dead (tests/core/test_worker_killed.py kills a real one)."""
+    with school_scope(world.a):
+        old = timezone.now() - timedelta(hours=2)
+        counts = {R.PUPILS_LEFT: 2, "rows_deleted": 9}
+        dead = RetentionRun.objects.create(
+            school=world.a, started_at=old, heartbeat_at=old, counts=counts
+        )
+        retention_run(school=world.a)
+        retention_run(school=world.a)  # marked once, logged once
+        dead.refresh_from_db()
+        event = AuditEvent.objects.get(action="privacy.retention.stopped")
+    assert dead.state == RetentionRun.State.FAILED and dead.counts == counts
+    assert event.data["deleted"][R.PUPILS_LEFT] == 2 and event.data["rows_deleted"] == 9
+
+
+def test_a_run_that_fails_midway_keeps_and_logs_what_it_deleted(leavers: World, monkeypatch):
+    w = leavers
+    real = engine._erase
+    calls: list[int] = []
+
+    def erase_then_fail(school, subject, plan):  # type: ignore[no-untyped-def]
+        calls.append(subject.pk)
+        if len(calls) == 2:
+            raise RuntimeError("the disk is full")
+        return real(school, subject, plan)
+
+    monkeypatch.setattr(engine, "_erase", erase_then_fail)
+    with school_scope(w.a):
+        _left(w.cal, 500)
+        with pytest.raises(RuntimeError):
+            retention_run(school=w.a)
+        run = RetentionRun.objects.get()
+        event = AuditEvent.objects.get(action="privacy.retention.stopped")
+        assert Pupil.objects.filter(pk__in=[w.amy.pk, w.cal.pk]).count() == 1
+    assert (run.state, run.error, run.progress_done) == ("failed", "RuntimeError", 1)
+    assert run.counts[R.PUPILS_LEFT] == 1 and event.data["deleted"][R.PUPILS_LEFT] == 1
 
 
 def test_the_runs_page_shows_a_running_one_s_progress(world: World, client_for):

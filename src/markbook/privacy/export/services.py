@@ -8,6 +8,15 @@ a failed or interrupted one is built again from the start, and the same data giv
 the same bytes (the access log is read as of the request, the zip has no build time).
 Each claim is a conditional UPDATE, so two workers never build one archive at once.
 
+A worker killed while it builds an archive (SIGKILL, the machine restarting) leaves the
+export "running" with no archive, and its task claimed for ever (django-tasks-db runs a
+task once): nothing is served meanwhile, since the archive and the ready state are
+written in one transaction at the end. `exports_requeue_stalled` (the hourly sweep) puts
+an export with no progress for STALE_MINUTES back in the queue with a new task, and a
+worker builds it again from the start; after MAX_ATTEMPTS it is failed instead, so an
+export that kills its worker every time is not tried for ever
+(tests/core/test_worker_killed.py kills a real worker).
+
 The archive can be downloaded (`export_download`) by the person who asked for it or
 by the school's data protection lead until `expires_at` (`DOWNLOAD_DAYS` after it is
 ready); each download is in the access log. `exports_expire` deletes the bytes of
@@ -18,6 +27,7 @@ import base64
 import hashlib
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,6 +53,12 @@ STALE_MINUTES = 15
 FAILED = (
     "The export stopped because of an error in Markbook. Start it again; nothing was "
     "sent to anyone."
+)
+# A stalled export is queued again this many attempts in all, then failed (STALLED).
+MAX_ATTEMPTS = 3
+STALLED = (
+    "The export stopped before it finished, each time it was tried. Start it again; "
+    "nothing was sent to anyone."
 )
 
 
@@ -237,6 +253,86 @@ def export_run(archive_id: int) -> ExportArchive:
         )
     item.refresh_from_db()
     return item
+
+
+def exports_requeue_stalled(*, school: School, now: datetime | None = None) -> int:
+    """Queue again this school's exports whose worker died while building them (DSR-2,
+    DSR-9): running, with no progress saved for STALE_MINUTES. Each goes back to
+    queued with a new task (a conditional UPDATE and the task in one transaction: a live
+    build is left alone, and two sweeps queue it once); one already tried MAX_ATTEMPTS
+    times is failed instead. How many were queued again. The caller opens the school's
+    scope. Idempotent."""
+    now = now or timezone.now()
+    stale = models.Q(
+        state=ExportArchive.State.RUNNING,
+        heartbeat_at__lt=now - timedelta(minutes=STALE_MINUTES),
+    )
+    queued = 0
+    for item in ExportArchive.objects.filter(stale).order_by("pk"):
+        rows = ExportArchive.objects.filter(stale, pk=item.pk, attempts=item.attempts)
+        with transaction.atomic():
+            if item.attempts >= MAX_ATTEMPTS:
+                if rows.update(state=ExportArchive.State.FAILED, error=STALLED):
+                    _task_abandoned(item.task_id, now)
+                    audit.record(
+                        actor=None,
+                        school=school,
+                        action="privacy.export.failed",
+                        target=item,
+                        data={"attempts": item.attempts},
+                    )
+                continue
+            if not rows.update(state=ExportArchive.State.QUEUED, progress_done=0):
+                continue
+            _task_abandoned(item.task_id, now)
+            export_enqueue(item)
+            queued += 1
+    if queued:
+        audit.record(
+            actor=None,
+            school=school,
+            action="privacy.export.requeued",
+            data={"archives": queued},
+        )
+    return queued
+
+
+class WorkerStopped(Exception):
+    """The worker running a task stopped (was killed) before the task finished."""
+
+
+def _task_abandoned(task_id: str, now: datetime) -> None:
+    """The dead worker's task, claimed and never finished (django-tasks-db leaves it
+    running for ever): failed, so it counts as finished and is cleared like the rest."""
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    try:
+        key = uuid.UUID(task_id)
+    except ValueError:
+        return  # not a django-tasks-db task (another backend), or none
+    DBTaskResult.objects.filter(id=key, status=TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=now,
+        exception_class_path=f"{__name__}.{WorkerStopped.__qualname__}",
+        traceback="The worker stopped before the task finished; the export was queued again.",
+    )
+
+
+def exports_requeue_stalled_all(now: datetime | None = None) -> dict[int, int]:
+    """`exports_requeue_stalled` for every school not suspended, each in its own scope;
+    queued again per school."""
+    from markbook.schools.lifecycle import is_paused
+
+    queued = {}
+    for school in School.objects.order_by("pk"):
+        if is_paused(school.pk):
+            continue  # suspended: its background work waits until it is lifted (ACC-6)
+        with school_scope(school):
+            count = exports_requeue_stalled(school=school, now=now)
+        if count:
+            queued[school.pk] = count
+    return queued
 
 
 def may_download(item: ExportArchive, *, user: User, is_dpo: bool) -> bool:

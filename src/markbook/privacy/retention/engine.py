@@ -10,22 +10,37 @@ through `logs.log_addresses_redact`; contract records deleted. It records its
 progress in a `RetentionRun` row as it goes and the counts per category in the school's
 access log (never what the data was). It is idempotent: what it deleted is no longer
 due, so a second run finds nothing more. Both run inside the school's scope (TEN-4).
+
+A run may be killed at any moment (the machine restarts, cron's process is killed): each
+person's erasure and the run's counts and progress are saved in one transaction, so a
+person is erased wholly or not at all and the run's row always says what it erased. A
+run that has not saved progress for STALE is taken for dead by the next run, which marks
+it failed, writes the counts it had saved to the access log (`privacy.retention.stopped`)
+and carries out whatever is still due (tests/core/test_worker_killed.py kills one).
 """
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
-from markbook.privacy.erasure import ErasureOutcome, ErasureRefused, erasure_execute, erasure_impact
+from markbook.privacy.erasure import (
+    ErasureOutcome,
+    ErasurePlan,
+    ErasureRefused,
+    erasure_execute,
+    erasure_impact,
+)
 from markbook.privacy.models import LegalHold, RetentionOverride, RetentionRun, RetentionWarning
 from markbook.privacy.retention import rules as R
 from markbook.privacy.retention.lifecycle import subscription_ended_on
@@ -125,6 +140,8 @@ class RetentionPlan:
     categories: dict[str, CategoryDue]
     # Accounts to be deleted soon for not being signed in to: (account, day it goes).
     warnings: list[tuple[User, date]] = field(default_factory=list)
+    # The school's subscription ended longer ago than it is kept: all its data is due.
+    school_due: bool = False
 
     def counts(self) -> dict[str, int]:
         return {key: c.count for key, c in self.categories.items()}
@@ -188,10 +205,12 @@ def retention_plan(*, school: School, now: datetime | None = None) -> RetentionP
 
     members = _members()
     ended = subscription_ended_on(school)
+    school_due = False
     sub = cats[R.SUBSCRIPTION_ENDED]
     if ended is None:
         sub.note = "The school's subscription has not ended."
     elif sub.cutoff is not None and ended <= sub.cutoff:
+        school_due = school.deleted_at is None
         add(R.SUBSCRIPTION_ENDED, [*Pupil.objects.select_related("school"), *members])
     left = cats[R.PUPILS_LEFT]
     add(
@@ -232,7 +251,7 @@ def retention_plan(*, school: School, now: datetime | None = None) -> RetentionP
             contracts.rows_held = terms
         else:
             contracts.rows = terms
-    return RetentionPlan(school, now, cats, warnings)
+    return RetentionPlan(school, now, cats, warnings, school_due)
 
 
 # --- The run ---------------------------------------------------------------------
@@ -241,20 +260,79 @@ def retention_plan(*, school: School, now: datetime | None = None) -> RetentionP
 def _tick(run: RetentionRun, done: int | None = None) -> None:
     run.progress_done = run.progress_total if done is None else done
     run.heartbeat_at = timezone.now()
-    run.save(update_fields=["progress_done", "heartbeat_at"])
+    run.save(update_fields=["progress_done", "heartbeat_at", "counts"])
 
 
-def _erase(school: School, subject: Subject) -> ErasureOutcome | str:
-    """Erase one person through the erasure engine; the reason if it refuses."""
+def _impact(school: School, subject: Subject) -> ErasurePlan | str:
+    """The erasure engine's plan for one person (it only reads); the reason if there
+    is nothing to erase or it refuses."""
     if not type(subject)._default_manager.filter(pk=subject.pk).exists():
         return "already gone"  # went with someone erased before them (a pupil's account)
     try:
         plan = erasure_impact(school=school, subject=subject)
-        if plan.refusals:
-            return "refused"
+    except ErasureRefused:
+        return "refused"
+    return "refused" if plan.refusals else plan
+
+
+def _erase(school: School, subject: Subject, plan: ErasurePlan | str) -> ErasureOutcome | str:
+    """Erase one person as `plan` says, through the erasure engine (which checks it
+    again); the reason if there is nothing to erase or it refuses."""
+    if isinstance(plan, str):
+        return plan
+    try:
         return erasure_execute(school=school, subject=subject, approved_plan=plan, by=None)
     except ErasureRefused:
         return "refused"
+
+
+STOPPED = "It stopped responding before it finished."
+
+
+def _log_counts(school: School, run: RetentionRun, action: str) -> None:
+    """The run's counts, never what the data was, in the school's access log: when it
+    finished (`privacy.retention.run`) or stopped before (`privacy.retention.stopped`,
+    what it had deleted by then). Nothing when it deleted and warned of nothing."""
+    counts = {key: int(run.counts.get(key, 0)) for key in R.RULES}
+    rows_deleted = int(run.counts.get("rows_deleted", 0))
+    refused = run.counts.get("refused", {})
+    warned = int(run.counts.get("warned", 0))
+    if not (rows_deleted or any(counts.values()) or warned):
+        return
+    audit.record(
+        actor=None,
+        # A deleted school's log went with it: its contract records' end is recorded
+        # in the platform's.
+        school=None if school.deleted_at else school,
+        action=action,
+        data={
+            "deleted": counts,
+            "rows_deleted": rows_deleted,
+            "held": run.held,
+            "refused": refused,
+            "warned": warned,
+        },
+    )
+
+
+def _stopped(
+    school: School, run: RetentionRun, error: str, *, stale_before: datetime | None
+) -> bool:
+    """Mark a run that stopped before it finished as failed, once (a conditional
+    UPDATE: a still-running one, or stale as of `stale_before`), with what it had
+    deleted in the access log; whether this call marked it."""
+    with transaction.atomic():
+        rows = RetentionRun.objects.filter(pk=run.pk, state=RetentionRun.State.RUNNING)
+        if stale_before is not None:
+            rows = rows.filter(heartbeat_at__lt=stale_before)
+        if not rows.update(
+            state=RetentionRun.State.FAILED, error=error, finished_at=timezone.now()
+        ):
+            return False
+        run.refresh_from_db()
+        if not run.dry_run:
+            _log_counts(school, run, "privacy.retention.stopped")
+    return True
 
 
 def retention_run(
@@ -268,14 +346,13 @@ def retention_run(
     except what a legal hold keeps (RET-3), recording the counts per category, never
     the contents, in the school's access log. With `dry_run`, nothing is deleted or
     sent: the run row holds the counts that would go. RetentionBusy if another run is
-    deleting at the school now. A second run finds nothing more to delete."""
+    deleting at the school now. A second run finds nothing more to delete. A run that
+    died (no progress for STALE) is marked failed first, its counts logged."""
     now = now or timezone.now()
+    stale_before = timezone.now() - STALE
     running = RetentionRun.objects.filter(state=RetentionRun.State.RUNNING)
-    running.filter(heartbeat_at__lt=timezone.now() - STALE).update(
-        state=RetentionRun.State.FAILED,
-        error="It stopped responding before it finished.",
-        finished_at=timezone.now(),
-    )
+    for dead in running.filter(heartbeat_at__lt=stale_before):
+        _stopped(school, dead, STOPPED, stale_before=stale_before)
     if not dry_run:
         busy = running.filter(dry_run=False).order_by("started_at").first()
         if busy is not None:
@@ -288,9 +365,8 @@ def retention_run(
     try:
         _carry_out(run, school, dry_run, now, progress)
     except Exception as error:
-        run.state, run.error = RetentionRun.State.FAILED, type(error).__name__
-        run.finished_at = timezone.now()
-        run.save(update_fields=["state", "error", "finished_at"])
+        _stopped(school, run, type(error).__name__, stale_before=None)
+        run.refresh_from_db()
         raise
     return run
 
@@ -312,52 +388,90 @@ def _carry_out(
     if dry_run:
         run.counts = {**plan.counts(), "warned": len(plan.warnings)}
         _tick(run)
+        _done(run)
+    elif plan.school_due and _school_delete(run, school, plan):
+        _done(run)
     else:
         counts = dict.fromkeys(R.RULES, 0)
         refused: dict[str, int] = {}
         rows_deleted = 0
+
+        def so_far() -> dict[str, Any]:
+            return {
+                **counts,
+                "rows_deleted": rows_deleted,
+                **({"refused": refused} if refused else {}),
+            }
+
         for done, (key, subject) in enumerate(people, start=1):
-            outcome = _erase(school, subject)
-            if isinstance(outcome, ErasureOutcome):
-                counts[key] += 1
-                rows_deleted += outcome.rows_deleted
-            elif outcome == "refused":
-                refused[key] = refused.get(key, 0) + 1
-            _tick(run, done)
+            # The person's erasure and the run's record of it: both or neither. (The
+            # plan only reads: made first, it keeps SQLite's write lock short.)
+            plan_of_one = _impact(school, subject)
+            with transaction.atomic():
+                outcome = _erase(school, subject, plan_of_one)
+                if isinstance(outcome, ErasureOutcome):
+                    counts[key] += 1
+                    rows_deleted += outcome.rows_deleted
+                elif outcome == "refused":
+                    refused[key] = refused.get(key, 0) + 1
+                run.counts = so_far()
+                _tick(run, done)
             if progress:
                 progress(run)
-        logs_cat = plan.categories[R.LOGS]
-        assert logs_cat.cutoff is not None
-        logs = log_addresses_redact(
-            school_id=school.pk,
-            before=_start_of_day_after(logs_cat.cutoff),
-            dry_run=bool(plan.categories[R.LOGS].rows_held),
-        )
-        counts[R.LOGS] = logs.redacted
-        if plan.categories[R.CONTRACTS].rows:
-            counts[R.CONTRACTS], _ = TermsAcceptance.objects.all().delete()
-        _tick(run, len(people) + 2)
-        warned = _warn(school, plan)
-        run.counts = {**counts, "rows_deleted": rows_deleted, "warned": warned}
-        if refused:
-            run.counts["refused"] = refused
-        if rows_deleted or any(counts.values()) or warned:
-            audit.record(
-                actor=None,
-                school=school,
-                action="privacy.retention.run",
-                data={
-                    "deleted": counts,
-                    "rows_deleted": rows_deleted,
-                    "held": run.held,
-                    "refused": refused,
-                    "warned": warned,
-                },
+        with transaction.atomic():
+            logs_cat = plan.categories[R.LOGS]
+            assert logs_cat.cutoff is not None
+            logs = log_addresses_redact(
+                school_id=school.pk,
+                before=_start_of_day_after(logs_cat.cutoff),
+                dry_run=bool(plan.categories[R.LOGS].rows_held),
             )
-    run.state, run.finished_at = RetentionRun.State.DONE, timezone.now()
-    run.save(update_fields=["counts", "state", "finished_at"])
+            counts[R.LOGS] = logs.redacted
+            if plan.categories[R.CONTRACTS].rows:
+                counts[R.CONTRACTS], _ = TermsAcceptance.objects.all().delete()
+            run.counts = so_far()
+            _tick(run, len(people) + 2)
+        warned = _warn(school, plan)
+        with transaction.atomic():
+            run.counts = {**so_far(), "warned": warned}
+            _log_counts(school, run, "privacy.retention.run")
+            _done(run)
     if progress:
         progress(run)
+
+
+def _school_delete(run: RetentionRun, school: School, plan: RetentionPlan) -> bool:
+    """Delete all of an ended school's data once its time is up (RET-1, TEN-1), its key
+    too (RET-5); False when a legal hold stops it (RET-3), and the people no hold keeps
+    are erased one by one instead. The deletion is one transaction, recorded in the
+    platform's log (the school's own log goes with it)."""
+    from markbook.schools.deletion import school_delete, school_deletion_plan
+
+    deletion = school_deletion_plan(school)
+    if deletion.refusals:
+        return False
+    days = plan.categories[R.SUBSCRIPTION_ENDED].days
+    with transaction.atomic():
+        outcome = school_delete(
+            school=school,
+            fingerprint=deletion.fingerprint,
+            actor=None,
+            reason=(
+                f"its subscription ended more than {days} days ago, the period the school set"
+                if days
+                else "its subscription ended more than a year ago"
+            ),
+        )
+        counts = dict.fromkeys(R.RULES, 0)
+        counts[R.SUBSCRIPTION_ENDED] = len(plan.categories[R.SUBSCRIPTION_ENDED].people)
+        run.counts = {**counts, "rows_deleted": outcome.rows, "warned": 0, "school_deleted": 1}
+        _tick(run, run.progress_total)
+    return True
+
+
+def _done(run: RetentionRun) -> None:
+    run.state, run.finished_at = RetentionRun.State.DONE, timezone.now()
+    run.save(update_fields=["counts", "state", "finished_at"])
 
 
 def _warn(school: School, plan: RetentionPlan) -> int:

@@ -339,6 +339,12 @@ def pupil_update(
         user.username = pupil_user_handle(pupil.school_id, pupil.username)
         user.first_name, user.last_name = pupil.first_name[:150], pupil.last_name[:150]
         user.save(update_fields=["username", "first_name", "last_name"])
+    if {"first_name", "last_name", "pseudonym"} & set(changed):
+        # The leaderboards show the corrected name at once, not after the nightly
+        # rebuild (DSR-3, ASM-6).
+        from markbook.practice.boards import board_pupil_refresh
+
+        board_pupil_refresh(pupil=pupil)
     audit.record(
         actor=actor,
         school=pupil.school_id,

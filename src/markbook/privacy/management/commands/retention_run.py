@@ -21,7 +21,8 @@ def retention_run_all(
 ) -> dict[str, int]:
     """Run (or dry-run) every school, or one, each in its own scope (TEN-4), writing
     progress lines with `write`; the totals per category."""
-    schools = School.objects.order_by("pk")
+    # Deleted schools too: their contract records stay until their own end (RET-1).
+    schools = School.records.order_by("pk")
     if school_id is not None:
         schools = schools.filter(pk=school_id)
         if not schools.exists():

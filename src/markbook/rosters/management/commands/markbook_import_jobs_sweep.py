@@ -1,7 +1,9 @@
 """Tidy background roster imports, school by school (ROS-2, ROS-4, RET-1, RET-4, SEC-2).
 
 Run it hourly from cron (a previewed upload expires after an hour). Idempotent: a
-second run finds nothing to do. A whole run records the scheduler's heartbeat and
+second run finds nothing to do. It also applies the retention rules, and (a whole run)
+deletes expired subject access exports and queues again those whose worker died while
+building them (DSR-2, DSR-9). A whole run records the scheduler's heartbeat and
 enqueues the worker's (markbook.core.heartbeat, read by /health).
 """
 
@@ -87,6 +89,11 @@ class Command(BaseCommand):
 
             expired = sum(exports_expire_all(now=now).values())
             self.stdout.write(f"expired subject access exports deleted: {expired}")
+            # And queues again the exports whose worker died while building them (DSR-2).
+            from markbook.privacy.export.services import exports_requeue_stalled_all
+
+            requeued = sum(exports_requeue_stalled_all(now=now).values())
+            self.stdout.write(f"stalled subject access exports queued again: {requeued}")
             # The scheduler has run; the worker shows it runs by taking this task (/health).
             from markbook.core.heartbeat import SCHEDULER, heartbeat_record
             from markbook.core.tasks import worker_heartbeat
