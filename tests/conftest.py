@@ -6,12 +6,16 @@ its own administrator, teacher (class B1 with pupil Dee) and parent. A trust
 administrator of T, and a platform staff member with no grant.
 """
 
+import copy
 from dataclasses import dataclass
 
 import factory.random
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from markbook.accounts.models import Membership, User
 from markbook.core import keys
@@ -26,6 +30,16 @@ from tests import factories as f
 settings.CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}
 }
+
+# Property tests judge what the code does, never how fast a shared 2-core CI machine
+# draws examples: no per-example deadline, no "too slow" health check.
+hypothesis_settings.register_profile(
+    "markbook", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("markbook")
+
+# Argon2id with tiny costs (tests/hashers.py); production's hasher still verifies.
+settings.PASSWORD_HASHERS = ["tests.hashers.QuickArgon2Hasher", *settings.PASSWORD_HASHERS]
 
 ROLES = (
     "anonymous",
@@ -90,8 +104,100 @@ def _clean_state(request):  # type: ignore[no-untyped-def]
     keys.forget_cached_keys()
 
 
+def _commits(item: pytest.Item) -> bool:
+    """A test whose database work is really committed (a live server, other threads or
+    processes): it cannot run inside an open transaction."""
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ()))
+    )
+
+
+def _uses_database(item: pytest.Item) -> bool:
+    names = set(getattr(item, "fixturenames", ()))
+    return bool(item.get_closest_marker("django_db")) or bool(
+        {"db", "transactional_db", "live_server", "world"} & names
+    )
+
+
+_SHARES_WORLD = pytest.StashKey[bool]()
+_USES_DATABASE = pytest.StashKey[bool]()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test first passes `_world_gate`, which decides whether it shares the world
+    built for the tests before it (see there). A module with a test that commits builds
+    the world for each test, as before."""
+    committing = {item.nodeid.split("::")[0] for item in items if _commits(item)}
+    for item in items:
+        names = getattr(item, "fixturenames", None)
+        if names is None:
+            continue
+        item.stash[_SHARES_WORLD] = (
+            "world" in names and item.nodeid.split("::")[0] not in committing
+        )
+        item.stash[_USES_DATABASE] = _uses_database(item)
+        if "_world_gate" not in names:
+            names.insert(0, "_world_gate")  # before pytest-django opens the test's transaction
+
+
+@dataclass
+class _Shared:
+    module: str = ""
+    atomic: object = None
+    world: World | None = None
+
+    def close(self) -> None:
+        if self.atomic is not None:
+            transaction.set_rollback(True)
+            self.atomic.__exit__(None, None, None)  # type: ignore[attr-defined]
+        self.module, self.atomic, self.world = "", None, None
+
+
+_shared = _Shared()
+
+
+@pytest.fixture(scope="session")
+def _shared_world_session(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    yield
+    with django_db_blocker.unblock():
+        _shared.close()
+
+
 @pytest.fixture
-def world(db) -> World:  # type: ignore[no-untyped-def]
+def _world_gate(request, _shared_world_session, django_db_blocker):  # type: ignore[no-untyped-def]
+    """The fixed world is built once for a run of consecutive tests of one module that
+    take it, inside a transaction that is rolled back when the run ends: each test still
+    runs in its own savepoint within it (pytest-django's `db`), so what a test changes is
+    undone as before; only the building is shared. A test that does not take the world
+    but uses the database ends the run first, so it never sees the world's rows."""
+    item = request.node
+    module = item.nodeid.split("::")[0]
+    shares = item.stash.get(_SHARES_WORLD, False)
+    if _shared.module and (
+        module != _shared.module or (not shares and item.stash.get(_USES_DATABASE, True))
+    ):
+        with django_db_blocker.unblock():
+            _shared.close()
+    if shares and not _shared.module:
+        with django_db_blocker.unblock():
+            _shared.atomic = transaction.atomic()
+            _shared.atomic.__enter__()  # type: ignore[attr-defined]
+            factory.random.reseed_random(f"markbook:{module}")
+            _shared.world = _build_world()
+            _shared.module = module
+
+
+@pytest.fixture
+def world(request, db) -> World:  # type: ignore[no-untyped-def]
+    if not request.node.stash.get(_SHARES_WORLD, False):
+        return _build_world()
+    # Fresh instances for each test: a test that changes one in memory (a save, a
+    # refresh) leaves the next test's untouched, as its database rows are.
+    return copy.deepcopy(_shared.world)
+
+
+def _build_world() -> World:
     with all_schools():
         trust = f.TrustFactory(name="Oak Learning Trust")
         a = f.SchoolFactory(name="Oakfield Academy", trust=trust, email_domains=["oakfield.sch.uk"])

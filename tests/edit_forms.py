@@ -19,7 +19,7 @@ from markbook.audit.models import AuditEvent
 from markbook.core.tenancy import all_schools, school_scope
 from markbook.core.validators import random_uln
 from markbook.rosters import services
-from markbook.schools.models import KEEPABLE_PUPIL_FIELDS
+from markbook.schools.models import KEEPABLE_PUPIL_FIELDS, School
 
 # Audit events a page view writes (SEC-1): reads, not changes.
 READ_ACTIONS = (".viewed", ".listed", ".fields_read")
@@ -55,6 +55,10 @@ def fill_every_field(world: Any) -> None:
             medical_notes="Asthma: inhaler in the office.\nNut allergy.",
         )
         services.class_update(actor=None, teaching_class=world.class_7a, subject="Mathematics")
+    # The subscription's dates, which the platform's page of the school edits (TEN-1).
+    School.objects.filter(pk=world.a.pk).update(
+        trial_ends=date(2026, 9, 30), subscription_ends=date(2027, 8, 31)
+    )
 
 
 def _row(obj: models.Model) -> dict[str, Any]:

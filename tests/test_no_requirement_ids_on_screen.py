@@ -17,6 +17,9 @@ from django.urls import reverse
 from markbook.core.text import without_requirement_ids
 from tests.test_permission_matrix import PAGES, Route, _is_allauth, _kwargs, page_routes
 
+# What pages say, not how a database answers: run once, on SQLite (.ci/run).
+pytestmark = pytest.mark.database_agnostic
+
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "markbook"
 ID = re.compile(r"\b(TEN|ACC|ROS|ASM|DSR|CON|RET|SEC)-\d+\b")

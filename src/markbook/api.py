@@ -4,6 +4,8 @@ Every operation answers errors as `{"detail": ..., "errors": {field: [...]}}` an
 declares 401, 403, 404 and 422 (markbook.core.api).
 """
 
+import copy
+import functools
 from typing import Any
 
 from ninja import NinjaAPI
@@ -33,6 +35,7 @@ from markbook.rosters.api_imports import router as imports_router
 from markbook.rosters.api_people import router as people_router
 from markbook.rosters.api_years import router as years_router
 from markbook.schools.api import router as settings_router
+from markbook.schools.platform_api import router as platform_schools_router
 from markbook.support.api import router as support_router
 from markbook.tracking.analysis.api import router as analysis_router
 from markbook.tracking.api import router as tracking_router
@@ -43,10 +46,20 @@ from markbook.tracking.api_targets import router as targets_router
 class MarkbookAPI(NinjaAPI):
     def get_openapi_schema(self, **kwargs: Any) -> OpenAPISchema:
         """The OpenAPI document, its descriptions without the requirement IDs that the
-        docstrings they come from cite (the docs are read by schools' developers)."""
-        schema = super().get_openapi_schema(**kwargs)
-        _plain_descriptions(schema)
-        return schema
+        docstrings they come from cite (the docs are read by schools' developers).
+
+        Built once per process and path prefix (the operations are fixed once the URLs
+        are loaded; building it takes a second or two), a copy given each time."""
+        key = repr(sorted(kwargs.items()))
+        if key not in self._schemas:
+            schema = super().get_openapi_schema(**kwargs)
+            _plain_descriptions(schema)
+            self._schemas[key] = schema
+        return copy.deepcopy(self._schemas[key])
+
+    @functools.cached_property
+    def _schemas(self) -> dict[str, OpenAPISchema]:
+        return {}
 
 
 def _plain_descriptions(node: Any) -> None:
@@ -97,6 +110,7 @@ api.add_router("", analysis_router)
 api.add_router("", rights_router)
 api.add_router("", consent_router)
 api.add_router("", breaches_router)
+api.add_router("", platform_schools_router)
 api.add_router("", support_router)
 api.add_router("", privacy_router)
 api.add_router("", privacy_exports_router)

@@ -39,7 +39,7 @@ def _pages(world, role: str) -> list[str]:  # type: ignore[no-untyped-def]
             f"{s}/privacy/retention/",
             f"{s}/consent/",
         ],
-        "platform_staff": ["/", "/platform/breaches/", "/me/"],
+        "platform_staff": ["/", "/platform/breaches/", "/platform/schools/", "/me/"],
     }[role]
 
 

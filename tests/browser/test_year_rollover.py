@@ -1,15 +1,23 @@
 """Ending an academic year through chromium: the phase, the preview, the confirm that
 restates the counts, and the archived classes afterwards (ROS-1, TEN-3)."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
 from markbook.core.tenancy import school_scope
 from markbook.rosters.models import Pupil
+from markbook.schools.models import AcademicYear
 from tests import factories as f
 from tests.browser.steps import sign_in
 
 pytestmark = pytest.mark.browser
+
+
+def next_year_id(world) -> int:  # type: ignore[no-untyped-def]
+    with school_scope(world.a):
+        return AcademicYear.objects.get(is_current=True).pk
 
 
 def test_admin_previews_confirms_and_ends_the_year(page, world, shot):
@@ -48,6 +56,9 @@ def test_admin_previews_confirms_and_ends_the_year(page, world, shot):
         assert Pupil.objects.get(pk=world.amy.pk).year_group == "8"
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Classes").click()
+    # The plain address: the current year is the one shown, no filter carried over.
+    expect(page).to_have_url(re.compile(r"/roster/classes/$"))
+    expect(page.get_by_label("Academic year")).to_have_value(str(next_year_id(world)))
     expect(page.get_by_role("cell", name="No classes in 2027/28.")).to_be_visible()
     page.get_by_label("Academic year").select_option(label="2026/27 (archived)")
     page.get_by_role("button", name="Filter").click()

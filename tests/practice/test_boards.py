@@ -402,3 +402,18 @@ def test_the_nightly_command_rebuilds_every_school(played):
         assert set(BoardEntry.objects.filter(pupil=world.dee).values_list("points", flat=True)) == {
             25
         }
+
+
+def test_a_corrected_name_is_on_the_boards_at_once(played):
+    """DSR-3, ASM-6: a pupil's corrected name replaces the old one on every board at
+    once, not after the nightly rebuild."""
+    from markbook.rosters.services.pupils import pupil_update
+
+    world = played
+    with school_scope(world.a):
+        pupil_update(
+            actor=world.admin, pupil=Pupil.objects.get(pk=world.amy.pk), first_name="Aimee"
+        )
+    school = board(world, world.amy.user, world.a, "school")
+    assert ("Aimee A.", "Oakfield Academy", 30) in names(school)
+    assert not any(name.startswith("Amy") for name, _, _ in names(school))

@@ -8,7 +8,6 @@ from datetime import date
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import authenticate
-from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -25,19 +24,6 @@ from markbook.rosters.services import ETHNICITY_CODES, SEN_NEED_CODES, current_a
 from markbook.schools.models import AcademicYear, School, Trust, TrustAdmin, academic_year_name
 
 PUPILS = 48
-
-
-class QuickArgon2Hasher(Argon2PasswordHasher):
-    """Still Argon2id, with tiny costs: the demo's few hashes take 0.5 s each otherwise."""
-
-    time_cost = 1
-    memory_cost = 64
-    parallelism = 1
-
-
-@pytest.fixture(autouse=True)
-def _quick_hashes(settings):  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = ["tests.rosters.test_demo.QuickArgon2Hasher"]
 
 
 @pytest.fixture
@@ -194,8 +180,11 @@ def test_mis_fields_are_realistic_and_consistent_with_the_year_group(seed):
         assert not pupil.uln or uln_problem(pupil.uln) is None
 
 
+# The generated names, proportions and families at the default size: the same numbers
+# on any database, and the longest of these tests, so run once, on SQLite (.ci/run).
+@pytest.mark.database_agnostic
 def test_the_full_default_roster_has_realistic_proportions(seed):
-    seed(pupils=1200)  # the default size: about 3 s here with quick hashes
+    seed(pupils=1200)  # the default size
     pupils = all_pupils()
     share = lambda test: sum(1 for p in pupils if test(p)) / len(pupils)  # noqa: E731
     assert 0.14 <= share(lambda p: p.fsm) <= 0.28

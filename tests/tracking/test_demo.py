@@ -10,14 +10,8 @@ from markbook.rosters.management.commands.markbook_demo import SCHOOLS
 from markbook.rosters.models import Pupil
 from markbook.schools.models import School
 from markbook.tracking.models import DataDrop, GradeScale, Subject, Target, TrackingEntry
-from tests.rosters.test_demo import QuickArgon2Hasher  # noqa: F401 - the settings name it
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _quick_hashes(settings):  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = ["tests.rosters.test_demo.QuickArgon2Hasher"]
 
 
 def test_demo_seeds_subjects_drops_targets_and_grades(tmp_path):
