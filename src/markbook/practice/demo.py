@@ -12,6 +12,7 @@ Runs inside the school's scope.
 
 import math
 import random
+from collections import Counter
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -51,7 +52,7 @@ def demo_practice(school: School) -> dict[str, int]:
     (seeded once: nothing happens when the school has practice sets already)."""
     if QuestionSet.objects.exists():
         return {"attempts": 0, "items": 0}
-    rng = random.Random(f"practice:{school.pk}")
+    rng = random.Random(f"practice:{school.urn or school.pk}")  # the same on every database
     now = timezone.now()
     today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     tables = QuestionSet.objects.create(
@@ -77,10 +78,10 @@ def demo_practice(school: School) -> dict[str, int]:
         teaching_class__academic_year__closed_at=None,
         pupil__status=Pupil.Status.ON_ROLL,
     ).order_by("teaching_class__name", "pupil_id")
-    first_class: dict[int, int] = {}
+    class_sizes: Counter[int] = Counter()
     pupil_ids: list[int] = []
     for class_id, pupil_id in enrolled.values_list("teaching_class_id", "pupil_id"):
-        first_class.setdefault(class_id, pupil_id)
+        class_sizes[class_id] += 1
         if pupil_id not in pupil_ids:
             pupil_ids.append(pupil_id)
     # Every class's pupils first (so each class board has content), then the rest.
@@ -169,7 +170,7 @@ def demo_practice(school: School) -> dict[str, int]:
             moment += timedelta(milliseconds=shown + 400)
     Item.objects.bulk_create(items, batch_size=2000)
     consented = _consent(school, rng, chosen)
-    homework_attempts = _homework(school, rng, tables, first_class, now)
+    homework_attempts = _homework(school, rng, tables, class_sizes, now)
     rows = boards.rebuild_rows(school=school)
     counts = {
         "attempts": len(attempts) + homework_attempts,
@@ -218,14 +219,16 @@ def _homework(
     school: School,
     rng: random.Random,
     qset: QuestionSet,
-    first_class: dict[int, int],
+    class_sizes: Counter[int],
     now: datetime,
 ) -> int:
-    """One practice homework for the first class, due in three days, its score as the
-    mark: half the class done, a few started, the rest not yet."""
-    if not first_class:
+    """One practice homework for the largest class, due in three days, its score as
+    the mark: half the class done, a few started, the rest not yet. The class and the
+    order of its pupils are chosen by size and id, not by name, so the demo is the
+    same on every database (their collations sort names differently)."""
+    if not class_sizes:
         return 0
-    class_id = next(iter(first_class))
+    class_id = min(class_sizes, key=lambda c: (-class_sizes[c], c))
     teaching_class = TeachingClass.objects.get(pk=class_id)
     assignment = Assignment.objects.create(
         school=school,
@@ -238,15 +241,16 @@ def _homework(
         score_is_mark=True,
     )
     pupils = list(
-        Enrolment.objects.filter(teaching_class=teaching_class).values_list("pupil_id", flat=True)
+        Enrolment.objects.filter(teaching_class=teaching_class)
+        .order_by("pupil_id")
+        .values_list("pupil_id", flat=True)
     )
+    rng.shuffle(pupils)
+    done, begun = math.ceil(len(pupils) * 0.5), math.ceil(len(pupils) * 0.7)
     made, marks = [], []
-    for pupil_id in pupils:
-        roll = rng.random()
-        if roll > 0.7:
-            continue  # not started
+    for place, pupil_id in enumerate(pupils[:begun]):  # the rest not started
         started = now - timedelta(hours=rng.randint(2, 48))
-        finished = roll < 0.5
+        finished = place < done
         correct = rng.randint(11, qset.question_count) if finished else rng.randint(1, 8)
         attempt = Attempt(
             school=school,
