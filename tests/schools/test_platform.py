@@ -166,7 +166,10 @@ def test_the_deletion_page_says_what_and_how_much_goes_then_deletes_when_confirm
     plan = school_deletion_plan(School.objects.get(pk=world.a.pk))
     page = staff.get(_deletion(world.a))
     text = page.content.decode()
-    assert f"{plan.rows} rows in all" in text and "Pupils" in text
+    assert (
+        f"{plan.rows} rows of the school's tables, {plan.accounts} accounts" in text
+        and "Pupils" in text
+    )
     assert page.context["form"].initial["plan"] == plan.fingerprint
 
     # The wrong name deletes nothing and says what to type.

@@ -44,7 +44,7 @@ class Command(BaseCommand):
             write(f"  {table.rows:>8}  {table.name} ({table.label})")
         write(f"  {plan.accounts:>8}  accounts of nobody else")
         write(f"  {plan.log_events:>8}  entries of its access log")
-        write(f"  {plan.rows:>8}  rows in all, and the school's key")
+        write(f"  {plan.rows:>8}  rows of the school's tables in all, and the school's key")
         if plan.accounts_kept:
             write(f"Kept: {plan.accounts_kept} accounts of other schools, without this school.")
         for label, rows in plan.kept.items():
