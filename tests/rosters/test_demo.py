@@ -206,7 +206,9 @@ def test_printed_sign_in_details_work_for_every_demo_account(seed):
     out, saved = seed()
     assert saved and saved in out
     emails = re.findall(r"(\S+@\S+)  password: (\S+)", saved)
-    assert len(emails) == 1 + 3 * len(SCHOOLS)  # trust admin; admin, teacher, parent per school
+    # Platform staff, trust admin; admin, teacher, parent per school.
+    assert len(emails) == 2 + 3 * len(SCHOOLS)
+    assert User.objects.get(email=emails[0][0]).is_platform_staff
     for email, password in emails:
         client = Client()
         assert client.login(email=email, password=password), email
@@ -227,7 +229,7 @@ def test_printed_sign_in_details_work_for_every_demo_account(seed):
 def test_only_the_printed_demo_accounts_have_a_password(seed):
     seed()
     usable = [u for u in User.objects.all() if u.has_usable_password()]
-    assert len(usable) == 1 + 4 * len(SCHOOLS)
+    assert len(usable) == 2 + 4 * len(SCHOOLS)
     with all_schools():
         pupil_users = User.objects.filter(pupil__isnull=False)
         assert sum(u.has_usable_password() for u in pupil_users) == len(SCHOOLS)
@@ -260,6 +262,10 @@ def test_reset_reseeds_the_demo_and_leaves_other_schools_alone(seed, world):
         assert Pupil.objects.filter(school=world.b).count() == 1
         assert Pupil.objects.count() == 4 + PUPILS
     assert User.objects.filter(email=world.teacher.email).exists()
+    # The platform staff account belongs to no school: kept, with a new password.
+    staff = re.findall(r"Platform staff +(\S+@\S+)  password: (\S+)", second)
+    assert [email for email, _ in staff] == [world.platform_staff.email]
+    assert User.objects.get(email=staff[0][0]).check_password(staff[0][1])
     assert audit.verify_all() == []
 
 

@@ -116,6 +116,8 @@ ACTIONS: dict[str, str] = {
     "privacy.erasure.done": "erased a person's data",
     "support.grant.created": "granted Markbook's support staff access to the school",
     "support.grant.revoked": "ended support staff access to the school",
+    "support.staff.added": "made a Markbook platform staff account",
+    "support.staff.ended": "ended a Markbook platform staff account and its support access",
     "support.request.read": "opened a page under support access",
     "support.request.changed": "made a change under support access",
     "breaches.breach.recorded": "recorded a data breach in the register",

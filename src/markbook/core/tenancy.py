@@ -37,6 +37,7 @@ UNSCOPED_ALLOW_LIST = {
     "src/markbook/privacy/erasure/plan.py": "finds others' records naming an account that goes",
     "src/markbook/privacy/erasure/execute.py": "blanks others' records naming an account that goes",
     "src/markbook/support/selectors.py": "a platform staff member's own support grants, in every school",
+    "src/markbook/support/staff.py": "ending a platform staff account ends its grants in every school",
     "src/markbook/breaches/selectors.py": "the platform's breach register lists the schools each breach affects",
     # ASM-6, SEC-6: the one cross-school read of pupils' data, a declared projection.
     "src/markbook/practice/board_reads.py": (

@@ -73,7 +73,7 @@ def support_grant_create(
 
 
 @transaction.atomic
-def support_grant_revoke(*, actor: User, grant: SupportGrant) -> SupportGrant:
+def support_grant_revoke(*, actor: User | None, grant: SupportGrant) -> SupportGrant:
     """End a grant at once: the staff member's next request is refused."""
     if grant.revoked_at is None:
         grant.revoked_at, grant.revoked_by = timezone.now(), actor

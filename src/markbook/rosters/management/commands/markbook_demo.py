@@ -58,10 +58,14 @@ from markbook.schools.services import (
     trust_create,
 )
 from markbook.schools.years import academic_year_current, academic_year_for, school_phase_update
+from markbook.support.staff import platform_staff_add
 from markbook.tracking.demo import demo_tracking, demo_tracking_wipe
 
 TRUST_NAME = "Oak Learning Trust"
 TRUST_ADMIN = ("Margaret", "Osei", "m.osei@oaklearningtrust.org.uk")
+# Markbook's own support account: the breach register, the schools' subscriptions, and a
+# school's data only under a support grant from its administrator (TEN-6).
+PLATFORM_STAFF = ("Sam", "Patel", "support@markbook.example")
 LA_CODE = "873"  # Cambridgeshire
 # Feeder primaries that issued the UPNs of the secondary's pupils (establishment numbers).
 FEEDER_ESTABS = ("2041", "2187", "2213", "2290", "2315", "3021", "3106")
@@ -407,11 +411,11 @@ class Command(BaseCommand):
         rng = random.Random(opts["seed"])
         try:
             with transaction.atomic():
-                seeded, trust_password = _seed(rng, total)
+                seeded, passwords = _seed(rng, total)
         except ValidationError as error:
             raise CommandError(f"Demo not seeded: {error.message_dict}") from error
         elapsed = time.perf_counter() - started
-        text = _credentials(seeded, trust_password, opts["url"].rstrip("/"))
+        text = _credentials(seeded, passwords, opts["url"].rstrip("/"))
         _write_private(path, text)
         pupils = sum(s.counts["pupils"] for s in seeded)
         self.stdout.write(
@@ -454,10 +458,29 @@ def _wipe() -> None:
         User.objects.filter(pk__in=users - elsewhere).delete()
 
 
-def _seed(rng: random.Random, total: int) -> tuple[list[Seeded], str]:
+def _seed(rng: random.Random, total: int) -> tuple[list[Seeded], dict[str, str]]:
+    """The schools, and the passwords of the trust's administrator and platform staff."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         passwords = [_hash_in_background(pool, 3) for _ in SCHOOLS]
-        return _seed_schools(rng, total, passwords)
+        seeded, trust_password = _seed_schools(rng, total, passwords)
+    return seeded, {"trust": trust_password, "platform": _platform_staff()}
+
+
+def _platform_staff() -> str:
+    """The demo's platform staff account, with a new password at each seeding. It
+    belongs to no school, so --reset keeps it (and gives it a new password)."""
+    first, last, email = PLATFORM_STAFF
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user, password = platform_staff_add(email=email, first_name=first, last_name=last)
+    elif not (user.is_platform_staff and user.is_active):
+        raise CommandError(f"{email} has an account that is not the demo's platform staff.")
+    else:
+        password = temporary_password()
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    _no_forced_change(user)
+    return password
 
 
 def _seed_schools(
@@ -594,7 +617,7 @@ def _no_forced_change(user: User) -> None:
     user.save(update_fields=["must_change_password"])
 
 
-def _credentials(seeded: list[Seeded], trust_password: str, url: str) -> str:
+def _credentials(seeded: list[Seeded], passwords: dict[str, str], url: str) -> str:
     login = f"{url}{reverse('account_login')}"
     lines = [
         "Markbook demo sign-in details",
@@ -602,8 +625,12 @@ def _credentials(seeded: list[Seeded], trust_password: str, url: str) -> str:
         f"Markbook: {url}/",
         f"Staff, parents and trust administrators sign in at {login} with email and password.",
         "",
+        "Markbook's platform staff (breach register, schools' subscriptions; a school's data",
+        "only under a support grant from one of its administrators)",
+        f"  Platform staff       {PLATFORM_STAFF[2]}  password: {passwords['platform']}",
+        "",
         f"{TRUST_NAME}",
-        f"  Trust administrator  {TRUST_ADMIN[2]}  password: {trust_password}",
+        f"  Trust administrator  {TRUST_ADMIN[2]}  password: {passwords['trust']}",
     ]
     for s in seeded:
         children = ", ".join(
