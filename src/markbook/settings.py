@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "markbook.accounts.middleware.PasswordChangeRequiredMiddleware",
+    "markbook.accounts.middleware.PlatformStaffTwoFactorMiddleware",
     "markbook.audit.context.AuditOriginMiddleware",
     "markbook.admission.SchoolScopeMiddleware",
     "markbook.core.busy.DatabaseBusyMiddleware",
@@ -368,6 +369,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MARKBOOK_MAX_UPLOAD_BYTES + 64 * 1024
 # `markbook_import_jobs_sweep` (run it daily).
 # Support access (TEN-6): the longest a school can grant platform staff access at once.
 MARKBOOK_SUPPORT_GRANT_MAX_DAYS = env_int("MARKBOOK_SUPPORT_GRANT_MAX_DAYS", 14, minimum=1)
+# Platform staff (support access under a grant, the breach register, deleting an ended
+# school's data) must set up an authenticator app before anything else: on by default
+# in production (TEN-6, ACC-5); the demo and a development machine leave it off.
+MARKBOOK_PLATFORM_STAFF_TWO_FACTOR = env_bool("MARKBOOK_PLATFORM_STAFF_TWO_FACTOR", PRODUCTION)
 MARKBOOK_IMPORT_STALL_MINUTES = env_int("MARKBOOK_IMPORT_STALL_MINUTES", 15, minimum=1)
 MARKBOOK_IMPORT_QUEUE_HOURS = env_int("MARKBOOK_IMPORT_QUEUE_HOURS", 2, minimum=1)
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 PRODUCTION_NAMES = [
     "DEBUG",
+    "MARKBOOK_PLATFORM_STAFF_TWO_FACTOR",
     "SESSION_COOKIE_SECURE",
     "CSRF_COOKIE_SECURE",
     "SECURE_PROXY_SSL_HEADER",
@@ -88,6 +89,7 @@ def test_production_settings_are_secure(production_settings):
     assert s["SECURE_SSL_REDIRECT"] is True
     assert s["SECURE_HSTS_SECONDS"] >= 60 * 60 * 24 * 365
     assert s["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
+    assert s["MARKBOOK_PLATFORM_STAFF_TWO_FACTOR"] is True  # TEN-6, ACC-5
     scripts = s["SECURE_CSP"]["script-src"]
     assert scripts == ["'self'"]
     assert not any("unsafe" in value for values in s["SECURE_CSP"].values() for value in values)

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from markbook.accounts.models import User
@@ -124,3 +126,27 @@ def test_ending_an_address_that_is_not_platform_staff_changes_nothing(world):
     world.teacher.refresh_from_db()
     assert world.teacher.is_active
     assert not events("support.staff.ended")
+
+
+def test_with_two_factor_on_platform_staff_set_up_an_authenticator_before_anything(
+    world, client, settings
+):
+    """On by default in production (tests/core/test_production.py)."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    assert settings.MARKBOOK_PLATFORM_STAFF_TWO_FACTOR is False  # development's default
+    settings.MARKBOOK_PLATFORM_STAFF_TWO_FACTOR = True
+    client.force_login(world.platform_staff)
+    page = client.get("/platform/breaches/")
+    assert page.status_code == 302 and page["Location"] == reverse("mfa_activate_totp")
+    api = client.get("/api/breaches")
+    assert api.status_code == 403 and "two factors" in api.json()["detail"]
+    assert client.get(reverse("mfa_index")).status_code == 200  # where it is set up
+    # Others are not asked: a teacher without an authenticator goes on as before.
+    teacher = Client()
+    teacher.force_login(world.teacher)
+    assert teacher.get(f"/s/{world.a.pk}/").status_code == 200
+
+    TOTP.activate(world.platform_staff, generate_totp_secret())
+    assert client.get("/platform/breaches/").status_code == 200
+    assert client.get("/api/breaches").status_code == 200

@@ -1,14 +1,18 @@
-"""Token authentication for the API, and the forced first-sign-in password change (ACC-2)."""
+"""Token authentication for the API, the forced first-sign-in password change (ACC-2),
+and platform staff's two-factor sign-in (TEN-6, ACC-5)."""
 
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
-from markbook.accounts.models import ApiToken, token_digest
+from markbook.accounts.credentials import user_has_totp
+from markbook.accounts.models import ApiToken, User, token_digest
 
 TOKEN_USE_PRECISION = timedelta(minutes=1)
 
@@ -68,4 +72,35 @@ class PasswordChangeRequiredMiddleware:
                         status=403,
                     )
                 return redirect("account_change_password")
+        return self.get_response(request)
+
+
+class PlatformStaffTwoFactorMiddleware:
+    """Platform staff without an authenticator app may only set one up, or sign out,
+    while MARKBOOK_PLATFORM_STAFF_TWO_FACTOR is on (production's default; TEN-6, ACC-5):
+    their account opens a school under a support grant, the breach register and the
+    deletion of a school's data, so a password alone is not enough."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            settings.MARKBOOK_PLATFORM_STAFF_TWO_FACTOR
+            and isinstance(user, User)
+            and user.is_platform_staff
+            and not request.path_info.startswith(("/static/", reverse("mfa_index")))
+            and request.path_info
+            not in (reverse("account_logout"), reverse("account_reauthenticate"))
+            and not user_has_totp(user)
+        ):
+            message = (
+                "Markbook's platform staff sign in with two factors: set up an "
+                "authenticator app first."
+            )
+            if request.path_info.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=403)
+            messages.warning(request, message)
+            return redirect("mfa_activate_totp")
         return self.get_response(request)
