@@ -278,6 +278,9 @@ def test_the_command_shows_then_deletes_with_the_code(populated):
     call_command("school_delete", school=school.pk, stdout=out)
     shown = out.getvalue()
     assert "pupils (rosters.Pupil)" in shown and "accounts of nobody else" in shown
+    # What outlives it, in words (a key record is kept, its key destroyed).
+    assert "Kept: 1 contract record (terms accepted): kept 7 years after the end." in shown
+    assert "Kept: 1 key record: the key itself is destroyed" in shown
     assert School.objects.filter(pk=school.pk).exists()
     code = school_deletion_plan(school).fingerprint
     assert f"--confirm {code}" in shown

@@ -53,13 +53,38 @@ logger = logging.getLogger(__name__)
 
 REASON_MAX = 500
 
-# Tenant tables whose rows outlive the school's deletion, and why (see the docstring).
+# Tenant tables whose rows outlive the school's deletion, and why (see the docstring):
+# label -> (one, several, why).
 KEPT = {
-    "schools.TermsAcceptance": "contract records, kept 7 years after the end",
-    "breaches.BreachSchool": "the breach register's record of the schools affected",
-    "privacy.RetentionRun": "what the retention runs deleted, as counts",
-    "core.SchoolKey": "destroyed, not deleted: the time it was destroyed stays",
+    "schools.TermsAcceptance": (
+        "contract record (terms accepted)",
+        "contract records (terms accepted)",
+        "kept 7 years after the end",
+    ),
+    "breaches.BreachSchool": (
+        "breach register entry naming the school",
+        "breach register entries naming the school",
+        "the register keeps them",
+    ),
+    "privacy.RetentionRun": ("retention run", "retention runs", "what they deleted, as counts"),
+    "core.SchoolKey": (
+        "key record",
+        "key records",
+        "the key itself is destroyed; only the time it was destroyed stays",
+    ),
 }
+
+
+def kept_described(plan: "DeletionPlan") -> list[str]:
+    """What outlives the deletion, in words: "1 contract record (terms accepted): kept
+    7 years after the end"."""
+    lines = []
+    for label, rows in plan.kept.items():
+        one, several, why = KEPT[label]
+        lines.append(f"{rows} {one if rows == 1 else several}: {why}")
+    return lines
+
+
 # Tables that go another way: the access log with its chain (audit.school_chain_delete).
 BY_CHAIN = {"audit.AuditEvent", "audit.AuditCheckpoint"}
 

@@ -61,7 +61,7 @@ class TableOut(Schema):
 
 class DeletionPlanOut(Schema):
     plan: str = Field(description="The plan's code: send it back to delete exactly this.")
-    rows: int
+    rows: int = Field(description="Rows of the school's own tables (accounts not included).")
     tables: list[TableOut]
     accounts: int = Field(description="Accounts of nobody else, deleted with it.")
     accounts_kept: int = Field(description="Accounts of other schools, kept without it.")
@@ -76,10 +76,12 @@ class DeletionIn(InputSchema):
 
 
 class DeletionOut(Schema):
-    rows: int
-    tables: dict[str, int]
-    accounts: int
-    log_events: int
+    rows: int = Field(
+        description="Rows deleted in all, the accounts and what went with them included."
+    )
+    tables: dict[str, int] = Field(description="Rows deleted, by table.")
+    accounts: int = Field(description="Accounts of nobody else deleted (counted in rows too).")
+    log_events: int = Field(description="Entries of the school's access log deleted.")
 
 
 def _detail(school: Any) -> dict[str, Any]:

@@ -141,9 +141,9 @@ def school_deletion(request: AccessRequest, platform_school_id: int) -> HttpResp
             else:
                 messages.success(
                     request,
-                    f"The data of {school.name} is deleted: {outcome.rows} rows, "
-                    f"{outcome.accounts} accounts and {outcome.log_events} entries of its "
-                    "access log; its key is destroyed.",
+                    f"The data of {school.name} is deleted: {outcome.rows} rows (its "
+                    f"{outcome.accounts} accounts of nobody else among them) and "
+                    f"{outcome.log_events} entries of its access log; its key is destroyed.",
                 )
                 return redirect("platform_schools:detail", platform_school_id=school.pk)
     plan = deletion.school_deletion_plan(school)
@@ -151,7 +151,6 @@ def school_deletion(request: AccessRequest, platform_school_id: int) -> HttpResp
         form.data = {**posted.dict(), "plan": plan.fingerprint}
     else:
         form = DeletionForm(initial={"plan": plan.fingerprint})
-    labels = {"schools.TermsAcceptance": "contract records (terms accepted)"}
-    kept = [(labels.get(label, deletion.KEPT[label]), rows) for label, rows in plan.kept.items()]
+    kept = deletion.kept_described(plan)
     context = {"school": school, "plan": plan, "form": form, "kept": kept}
     return render(request, "schools/platform/deletion.html", context)

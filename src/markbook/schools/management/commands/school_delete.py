@@ -12,7 +12,12 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from markbook.accounts.models import User
-from markbook.schools.deletion import DeletionRefused, school_delete, school_deletion_plan
+from markbook.schools.deletion import (
+    DeletionRefused,
+    kept_described,
+    school_delete,
+    school_deletion_plan,
+)
 from markbook.schools.models import School
 
 
@@ -47,8 +52,8 @@ class Command(BaseCommand):
         write(f"  {plan.rows:>8}  rows of the school's tables in all, and the school's key")
         if plan.accounts_kept:
             write(f"Kept: {plan.accounts_kept} accounts of other schools, without this school.")
-        for label, rows in plan.kept.items():
-            write(f"Kept: {rows} rows of {label}.")
+        for line in kept_described(plan):
+            write(f"Kept: {line}.")
         if plan.refusals:
             raise CommandError("It cannot be deleted now. " + " ".join(plan.refusals))
         if not opts["confirm"]:
@@ -70,7 +75,8 @@ class Command(BaseCommand):
         except DeletionRefused as error:
             raise CommandError(f"Not deleted. {error}") from error
         write(
-            f"Deleted {outcome.rows} rows, {outcome.accounts} accounts and "
-            f"{outcome.log_events} log entries of {school.name}; its key is destroyed. "
+            f"Deleted {outcome.rows} rows of {school.name} (its {outcome.accounts} accounts "
+            f"of nobody else among them) and {outcome.log_events} entries of its access "
+            "log; its key is destroyed. "
             "Rotate the master key and replace the key store copy next (docs/backups.md)."
         )
