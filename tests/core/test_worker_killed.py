@@ -25,6 +25,7 @@ kill where the process is not the point (the next hourly sweep) runs in the test
 process.
 """
 
+import base64
 import hashlib
 import io
 import json
@@ -42,6 +43,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
@@ -408,6 +410,90 @@ def test_an_export_whose_worker_is_killed_is_built_again_whole(spawn, shared_db)
     assert data == expected
     assert hashlib.sha256(data).hexdigest() == item.digest and len(data) == item.size
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        marks = json.loads(archive.read("json/assessment-mark.json"))["rows"]
+    assert len(marks) == MARKS
+    _verify_chains()
+
+
+def test_an_access_request_whose_worker_is_killed_is_finished_whole_once(spawn, shared_db):
+    """DSR-9: a parent's subject access request, approved, is being carried out (its
+    export being built) when the worker is killed. The request stays in progress, then
+    shows as stalled; the lead tries it again and a new worker finishes it with the same
+    export, built whole once, not a second one."""
+    from markbook.privacy.export import services as exports
+    from markbook.privacy.models import ExportArchive
+    from markbook.rights import services as rights
+    from markbook.rights.models import DataRequest
+
+    stage = DataRequest.Stage
+    with all_schools():
+        school = f.SchoolFactory(name="Oakfield Academy")
+        lead = f.member(school, Membership.Role.DPO, email="dpo@oakfield.sch.uk")
+        teacher = f.member(school, Membership.Role.TEACHER, email="teacher@oakfield.sch.uk")
+        parent = f.UserFactory(email="parent@example.com")
+        amy = f.pupil_with_account(school, first_name="Amy", last_name="Adams", username="amy")
+        f.link_parent(parent, amy)
+        class_7a = f.teaching_class(school, "7A Maths", teachers=[teacher], pupils=[amy])
+    _marks(school, class_7a, amy, teacher)
+    with school_scope(school):
+        request = rights.data_request_create(
+            actor=parent,
+            school=school,
+            kind="access",
+            subject_pupil=amy,
+            requester_kind="parent",
+            requester_user=parent,
+            channel="own_page",
+            details="A copy of Amy's data, please.",
+        )
+        rights.data_request_check_identity(actor=lead, data_request=request, method="signed_in")
+        request = rights.data_request_approve(actor=lead, data_request=request)
+
+    def building() -> bool:
+        with school_scope(school):
+            return ExportArchive.objects.filter(
+                request_id=request.pk, state=ExportArchive.State.RUNNING, progress_done__gt=0
+            ).exists()
+
+    worker = spawn("db_worker", "--skip-checks", "--no-reload", "--no-startup-delay")
+    _wait_until(worker, building, "the worker was building the request's export")
+    _kill(worker)
+
+    with school_scope(school):
+        request.refresh_from_db()
+        [item] = ExportArchive.objects.filter(request_id=request.pk)
+    assert request.stage == stage.IN_PROGRESS and not rights.is_stalled(request)
+    assert request.checkpoint == {"export": item.pk}  # what the next attempt picks up
+    assert item.archive is None and item.ready_at is None
+    with pytest.raises(ValidationError, match="failed or stalled"), school_scope(school):
+        rights.data_request_retry(actor=lead, data_request=request)
+
+    # Silent for the stall time, it shows as stalled and the lead tries it again.
+    later = timezone.now() - timedelta(minutes=rights.STALL_MINUTES + 1)
+    with school_scope(school):
+        DataRequest.objects.filter(pk=request.pk).update(updated_at=later)
+        ExportArchive.objects.filter(pk=item.pk).update(
+            heartbeat_at=timezone.now() - timedelta(minutes=exports.STALE_MINUTES + 1)
+        )
+        request.refresh_from_db()
+        assert rights.is_stalled(request)
+    # The hourly sweep leaves the request's export to the request.
+    assert "stalled subject access exports queued again: 0" in _here("markbook_import_jobs_sweep")
+    with school_scope(school):
+        request = rights.data_request_retry(actor=lead, data_request=request)
+    assert request.stage == stage.APPROVED and request.attempt == 2
+    _run(shared_db, "db_worker", "--skip-checks", "--no-reload", "--batch", "--no-startup-delay")
+
+    with school_scope(school):
+        request.refresh_from_db()
+        assert request.stage == stage.DONE, request.error
+        [item] = ExportArchive.objects.filter(request_id=request.pk)  # still the one
+        assert item.state == ExportArchive.State.READY and request.result["export"] == item.pk
+        assert item.attempts == 2
+        assert AuditEvent.objects.filter(action="privacy.export.ready").count() == 1
+        assert AuditEvent.objects.filter(action="rights.request.started").count() == 2
+    with zipfile.ZipFile(io.BytesIO(base64.b64decode(item.archive))) as archive:
         assert archive.testzip() is None
         marks = json.loads(archive.read("json/assessment-mark.json"))["rows"]
     assert len(marks) == MARKS

@@ -261,11 +261,16 @@ def exports_requeue_stalled(*, school: School, now: datetime | None = None) -> i
     queued with a new task (a conditional UPDATE and the task in one transaction: a live
     build is left alone, and two sweeps queue it once); one already tried MAX_ATTEMPTS
     times is failed instead. How many were queued again. The caller opens the school's
-    scope. Idempotent."""
+    scope. Idempotent.
+
+    An export made by a data-subject request is left to the request: the request shows
+    as stalled, and trying it again builds the same export (rights.engines), so a sweep
+    and a retry never race for it."""
     now = now or timezone.now()
     stale = models.Q(
         state=ExportArchive.State.RUNNING,
         heartbeat_at__lt=now - timedelta(minutes=STALE_MINUTES),
+        request_id__isnull=True,
     )
     queued = 0
     for item in ExportArchive.objects.filter(stale).order_by("pk"):
