@@ -328,6 +328,19 @@ def _marks(school: Any, teaching_class: Any, pupil: Pupil, teacher: User) -> Non
         assert Mark.objects.filter(pupil=pupil).count() == MARKS
 
 
+def _school_with_amy_and_marks() -> tuple[Any, User, Pupil]:
+    """A school with its data protection lead and Amy, who has MARKS marks: enough
+    that building her export takes a while."""
+    with all_schools():
+        school = f.SchoolFactory(name="Oakfield Academy")
+        lead = f.member(school, Membership.Role.DPO, email="dpo@oakfield.sch.uk")
+        teacher = f.member(school, Membership.Role.TEACHER, email="teacher@oakfield.sch.uk")
+        amy = f.pupil_with_account(school, first_name="Amy", last_name="Adams", username="amy")
+        class_7a = f.teaching_class(school, "7A Maths", teachers=[teacher], pupils=[amy])
+    _marks(school, class_7a, amy, teacher)
+    return school, lead, amy
+
+
 def test_an_export_whose_worker_is_killed_is_built_again_whole(spawn, shared_db):
     from django.tasks import TaskResultStatus
     from django.test import Client
@@ -338,13 +351,7 @@ def test_an_export_whose_worker_is_killed_is_built_again_whole(spawn, shared_db)
     from markbook.privacy.export.collect import collect, person_of
     from markbook.privacy.models import ExportArchive
 
-    with all_schools():
-        school = f.SchoolFactory(name="Oakfield Academy")
-        lead = f.member(school, Membership.Role.DPO, email="dpo@oakfield.sch.uk")
-        teacher = f.member(school, Membership.Role.TEACHER, email="teacher@oakfield.sch.uk")
-        amy = f.pupil_with_account(school, first_name="Amy", last_name="Adams", username="amy")
-        class_7a = f.teaching_class(school, "7A Maths", teachers=[teacher], pupils=[amy])
-    _marks(school, class_7a, amy, teacher)
+    school, lead, amy = _school_with_amy_and_marks()
     with school_scope(school):
         item = exports.export_start(school=school, requested_by=lead, pupil=amy)
     first_task = item.task_id
@@ -427,15 +434,10 @@ def test_an_access_request_whose_worker_is_killed_is_finished_whole_once(spawn, 
     from markbook.rights.models import DataRequest
 
     stage = DataRequest.Stage
+    school, lead, amy = _school_with_amy_and_marks()
     with all_schools():
-        school = f.SchoolFactory(name="Oakfield Academy")
-        lead = f.member(school, Membership.Role.DPO, email="dpo@oakfield.sch.uk")
-        teacher = f.member(school, Membership.Role.TEACHER, email="teacher@oakfield.sch.uk")
         parent = f.UserFactory(email="parent@example.com")
-        amy = f.pupil_with_account(school, first_name="Amy", last_name="Adams", username="amy")
         f.link_parent(parent, amy)
-        class_7a = f.teaching_class(school, "7A Maths", teachers=[teacher], pupils=[amy])
-    _marks(school, class_7a, amy, teacher)
     with school_scope(school):
         request = rights.data_request_create(
             actor=parent,

@@ -324,20 +324,25 @@ def _task_abandoned(task_id: str, now: datetime) -> None:
     )
 
 
-def exports_requeue_stalled_all(now: datetime | None = None) -> dict[int, int]:
-    """`exports_requeue_stalled` for every school not suspended, each in its own scope;
-    queued again per school."""
+def _per_school(work: Callable[..., int], now: datetime | None) -> dict[int, int]:
+    """`work(school=, now=)` for every school not suspended, each in its own scope; its
+    non-zero counts per school."""
     from markbook.schools.lifecycle import is_paused
 
-    queued = {}
+    counts = {}
     for school in School.objects.order_by("pk"):
         if is_paused(school.pk):
             continue  # suspended: its background work waits until it is lifted (ACC-6)
         with school_scope(school):
-            count = exports_requeue_stalled(school=school, now=now)
+            count = work(school=school, now=now)
         if count:
-            queued[school.pk] = count
-    return queued
+            counts[school.pk] = count
+    return counts
+
+
+def exports_requeue_stalled_all(now: datetime | None = None) -> dict[int, int]:
+    """`exports_requeue_stalled` for every school not suspended; queued again per school."""
+    return _per_school(exports_requeue_stalled, now)
 
 
 def may_download(item: ExportArchive, *, user: User, is_dpo: bool) -> bool:
@@ -403,16 +408,5 @@ def exports_expire(*, school: School, now: datetime | None = None) -> int:
 
 
 def exports_expire_all(now: datetime | None = None) -> dict[int, int]:
-    """`exports_expire` for every school, each in its own scope; deleted per school."""
-    from markbook.schools.lifecycle import is_paused
-    from markbook.schools.models import School
-
-    deleted = {}
-    for school in School.objects.order_by("pk"):
-        if is_paused(school.pk):
-            continue  # suspended: its background work waits until it is lifted (ACC-6)
-        with school_scope(school):
-            count = exports_expire(school=school, now=now)
-        if count:
-            deleted[school.pk] = count
-    return deleted
+    """`exports_expire` for every school not suspended; deleted per school."""
+    return _per_school(exports_expire, now)
