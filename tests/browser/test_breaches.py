@@ -2,6 +2,8 @@
 the school affected; the school's administrator sees the notice on the school's page,
 reads the breach and the notice for the people affected, and acknowledges it."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from playwright.sync_api import expect
 
@@ -14,7 +16,9 @@ def test_staff_record_a_breach_and_the_school_is_told(page, world, shot, browser
     sign_in(page, world.platform_staff.email)
     open_page(page, "/platform/breaches/")
     page.get_by_label("What happened, in a few words").fill("Marks emailed to the wrong school")
-    page.get_by_label("Detected (UTC)").fill("2026-12-01T09:30")
+    # Detected an hour ago, whenever the test runs, so the 72 hours are still running.
+    detected = datetime.now(UTC) - timedelta(hours=1)
+    page.get_by_label("Detected (UTC)").fill(f"{detected:%Y-%m-%dT%H:%M}")
     page.get_by_label("Description").fill(
         "A class's marks were emailed to another school's administrator."
     )
