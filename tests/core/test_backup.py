@@ -426,3 +426,61 @@ def test_a_restore_that_fails_leaves_no_stored_file_behind(world, tmp_path, sett
     assert not stored.exists()
     with all_schools():
         assert not Pupil.objects.exists()
+
+
+def test_a_restore_under_another_hash_key_is_refused_naming_it(world, tmp_path, settings):
+    """SEC-5, SEC-1, DSR-4: the keyed hashes (UPNs, erased people kept out of imports)
+    and the access log's chain are bound to MARKBOOK_HASH_KEY: a backup restored on an
+    installation with another one is refused before anything is written, saying which
+    key and what would go wrong."""
+    _populate(world)
+    backup, key_copy = _backup(tmp_path)
+    _empty_database()
+    settings.MARKBOOK_HASH_KEY = "another installation's hash key"
+    with pytest.raises(CommandError) as refused:
+        call_command("restore", str(backup), keys=str(key_copy))
+    said = str(refused.value)
+    assert "another MARKBOOK_HASH_KEY" in said and "MARKBOOK_AUDIT_KEY" not in said
+    assert "erased people" in said and "--secrets-lost" in said
+    assert not any(rows for name, rows in _rows().items() if name not in REPLACED)
+
+
+def test_a_restore_under_another_audit_key_is_refused_naming_it(world, tmp_path, settings):
+    """SEC-1: the access log's own key, when set apart from the hash key."""
+    backup, key_copy = _backup(tmp_path)
+    _empty_database()
+    settings.MARKBOOK_AUDIT_KEY = "a key the backup's installation did not have"
+    with pytest.raises(RestoreRefused, match=r"another MARKBOOK_AUDIT_KEY than"):
+        restore_read(backup, keys_path=key_copy)
+
+
+def test_a_restore_with_the_secrets_lost_remakes_upn_hashes_and_says_what_is_lost(
+    world, tmp_path, settings, capsys
+):
+    """SEC-5, ACC-3: when the old hash key is lost for good, --secrets-lost restores
+    anyway: the pupils' UPN hashes are made again under the new key (imports find them
+    by UPN), each school's log counts them, the platform's log names the lost key, and
+    audit_verify says why every chain fails."""
+    from io import StringIO
+
+    from markbook.rosters.services import upn_digest
+
+    _populate(world)
+    backup, key_copy = _backup(tmp_path)
+    _empty_database()
+    settings.MARKBOOK_HASH_KEY = "the new installation's hash key"
+    call_command("restore", str(backup), keys=str(key_copy), secrets_lost=True)
+    out = capsys.readouterr().out
+    assert "restored under another MARKBOOK_HASH_KEY" in out and "UPN hashes" in out
+    with school_scope(world.a):
+        amy = Pupil.objects.get(pk=world.amy.pk)
+        assert amy.upn and amy.upn_hash == upn_digest(amy.upn)
+        remade = audit.AuditEvent.objects.get(action="rosters.upn_hashes.remade")
+        assert remade.data["pupils"] == Pupil.objects.filter(upn__isnull=False).count() > 0
+    with all_schools():
+        restored = audit.AuditEvent.objects.get(action="core.backup.restored")
+    assert restored.data["secrets_lost"] == ["MARKBOOK_HASH_KEY"]
+    err = StringIO()
+    with pytest.raises(CommandError, match="chains broken"):
+        call_command("audit_verify", stderr=err)
+    assert "written under another audit key" in err.getvalue()

@@ -37,6 +37,7 @@ def _backup_restored(sender: type, result: Any, **kwargs: Any) -> None:
             "unreadable": sum(result.unreadable.values()),
             "schools_unreadable": sorted(result.unreadable_schools),
             "files": result.files,
+            "secrets_lost": result.secrets_differ,
         },
     )
 

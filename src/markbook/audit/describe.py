@@ -135,6 +135,7 @@ ACTIONS: dict[str, str] = {
     ),
     "privacy.retention.shortened": "shortened how long some of the school's data is kept",
     "privacy.retention.default": "went back to the default period for some of the school's data",
+    "rosters.upn_hashes.remade": "made the pupils' UPN hashes again under a new hash key",
     "rosters.class.changed": "changed class details",
     "rosters.class.created": "added a class",
     "rosters.class.deleted": "deleted a class",

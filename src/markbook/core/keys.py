@@ -8,6 +8,8 @@ columns.
 """
 
 import base64
+import hashlib
+import hmac
 import os
 from collections.abc import Callable, Iterable
 
@@ -176,3 +178,24 @@ def decrypter(school_id: int, context: str) -> Callable[[str], str]:
 
 def forget_cached_keys() -> None:
     _cache.clear()
+
+
+# The secrets outside the key store that data in the database is bound to: the keyed
+# hashes (UPNs, the erased people kept out of imports, invitation codes) are made with
+# MARKBOOK_HASH_KEY, and the access log's chain with MARKBOOK_AUDIT_KEY (or a key
+# derived from MARKBOOK_HASH_KEY when it is unset).
+BOUND_SECRETS = ("MARKBOOK_HASH_KEY", "MARKBOOK_AUDIT_KEY")
+
+
+def secret_fingerprints() -> dict[str, str]:
+    """A short fingerprint of each bound secret ("" for one unset), so that a backup can
+    say whether it is restored under the same ones. An HMAC keyed by the secret over a
+    fixed text: it reveals nothing of the secret."""
+    out = {}
+    for name in BOUND_SECRETS:
+        value = getattr(settings, name, "") or ""
+        label = f"markbook secret fingerprint {name}".encode()
+        out[name] = (
+            hmac.new(value.encode(), label, hashlib.sha256).hexdigest()[:16] if value else ""
+        )
+    return out

@@ -116,6 +116,7 @@ def backup_write(path: Path) -> dict[str, Any]:
         "migrations": sorted(
             f"{app}.{name}" for app, name in MigrationRecorder(connection).applied_migrations()
         ),
+        "secrets": keys.secret_fingerprints(),
         "tables": [],
     }
     user_table = apps.get_model(settings.AUTH_USER_MODEL)._meta.db_table

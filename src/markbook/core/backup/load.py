@@ -56,6 +56,9 @@ class RestoreResult:
     dropped: Counter[str] = field(default_factory=Counter)  # rows by table, link gone
     files: int = 0  # stored files written back (practice images and sound)
     files_unreadable: int = 0  # files of schools whose key is destroyed
+    # The bound secrets it was restored under that differ from the backup's (only
+    # with `secrets_lost`): core.keys.BOUND_SECRETS.
+    secrets_differ: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -120,6 +123,36 @@ def _check_compatible(manifest: dict[str, Any]) -> None:
             raise RestoreRefused(f"table {entry['name']} differs from the backup's")
 
 
+# What goes wrong when a backup is restored under another of each bound secret.
+_BOUND = {
+    "MARKBOOK_HASH_KEY": (
+        "erased people would no longer be recognised and kept out of imports, imports "
+        "would not find pupils by their UPN, and the access log would not verify"
+    ),
+    "MARKBOOK_AUDIT_KEY": "the access log would not verify",
+}
+
+
+def _check_secrets(manifest: dict[str, Any]) -> list[str]:
+    """The bound secrets (core.keys.BOUND_SECRETS) that differ from the ones the backup
+    was made under; a backup of before the fingerprints were kept has none to compare."""
+    made_under = manifest.get("secrets") or {}
+    here = keys.secret_fingerprints()
+    return [name for name in _BOUND if name in made_under and made_under[name] != here[name]]
+
+
+def secrets_refusal(names: list[str]) -> str:
+    """Why a restore under other secrets is refused, and what to do."""
+    said = "; ".join(f"with another {name}, {_BOUND[name]}" for name in names)
+    both, values = " and ".join(names), "values" if len(names) > 1 else "value"
+    return (
+        f"this backup was made under another {both} than this installation's: {said}. "
+        f"Set {both} to the {values} of the installation that made the backup (its "
+        "environment, or its var/secrets.json) and restore again. Only if lost for good, "
+        "restore with --secrets-lost."
+    )
+
+
 def _check_empty(with_keys_file: bool) -> None:
     quote = connection.ops.quote_name
     held = []
@@ -161,9 +194,15 @@ def _owner_keys(
     return out, live
 
 
-def restore_read(path: Path, *, keys_path: Path | None = None) -> RestoreResult:
+def restore_read(
+    path: Path, *, keys_path: Path | None = None, secrets_lost: bool = False
+) -> RestoreResult:
     """Restore the backup at `path` into this empty database (SEC-5), with the key store
-    copy at `keys_path` or, without one, the key store already in the database."""
+    copy at `keys_path` or, without one, the key store already in the database.
+
+    Refused when the backup was made under another MARKBOOK_HASH_KEY or
+    MARKBOOK_AUDIT_KEY, unless `secrets_lost` (the old ones are gone for good): the
+    result then names them in `secrets_differ`."""
     try:
         archive = ZipFile(path)
     except (OSError, BadZipFile) as e:
@@ -171,6 +210,9 @@ def restore_read(path: Path, *, keys_path: Path | None = None) -> RestoreResult:
     with archive, all_schools():
         manifest = _manifest(archive)
         _check_compatible(manifest)
+        differ = _check_secrets(manifest)
+        if differ and not secrets_lost:
+            raise RestoreRefused(secrets_refusal(differ))
         _check_empty(with_keys_file=keys_path is not None)
         if keys_path is not None:
             platform, schools = keys_file_read(keys_path)
@@ -185,6 +227,7 @@ def restore_read(path: Path, *, keys_path: Path | None = None) -> RestoreResult:
         try:
             with transaction.atomic():
                 result = _load(archive, manifest, owner_keys)
+                result.secrets_differ = differ
                 if keys_path is not None:
                     _keys_insert(platform, live_schools)
                 else:

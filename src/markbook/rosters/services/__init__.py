@@ -81,6 +81,7 @@ from markbook.rosters.services.pupils import (
     pupil_values_normalise,
     roster_read_record,
     upn_digest,
+    upn_hashes_remake,
 )
 from markbook.rosters.services.staff import (
     STAFF_ROLES,
@@ -170,5 +171,6 @@ __all__ = [
     "staff_roles_required",
     "staff_update",
     "upn_digest",
+    "upn_hashes_remake",
     "username_base",
 ]

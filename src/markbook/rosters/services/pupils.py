@@ -95,6 +95,30 @@ def upn_digest(upn: str) -> str:
     return hmac.digest(key, upn.strip().upper().encode(), "sha256").hex()
 
 
+def upn_hashes_remake() -> int:
+    """Make every pupil's UPN hash again with the current MARKBOOK_HASH_KEY, school by
+    school, each in that school's log with the count (ACC-3): after a backup restored
+    under a new key (its old one lost, SEC-5). Returns how many were made."""
+    from markbook.core.tenancy import school_scope
+
+    made = 0
+    for school in School.objects.order_by("pk"):
+        with school_scope(school), transaction.atomic():
+            pupils = list(Pupil.objects.filter(upn__isnull=False).only("pk", "upn", "upn_hash"))
+            for pupil in pupils:
+                pupil.upn_hash = upn_digest(pupil.upn or "")
+            Pupil.objects.bulk_update(pupils, ["upn_hash"], batch_size=1000)
+            if pupils:
+                audit.record(
+                    actor=None,
+                    school=school,
+                    action="rosters.upn_hashes.remade",
+                    data={"pupils": len(pupils), "why": "restored under a new hash key"},
+                )
+            made += len(pupils)
+    return made
+
+
 def pupil_values_normalise(values: dict[str, Any]) -> dict[str, Any]:
     """`values` (pupil field -> value) as pupil_create and pupil_update store them: text
     stripped, email and username in lower case, UPN and census codes in upper case, a

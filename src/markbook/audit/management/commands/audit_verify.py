@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from markbook.audit.chain import CHANGED
 from markbook.audit.heads import head_file, heads_check
 from markbook.audit.services import chains_verify
 from markbook.schools.models import School
@@ -62,6 +63,15 @@ class Command(BaseCommand):
         if heads.unreadable:
             lines = ", ".join(str(n) for n in heads.unreadable)
             self.stderr.write(f"unreadable: {head_file()} lines {lines} are not chain heads")
+        every = result.chains > 1 and len(broken) == result.chains
+        if every and all(b.reason == CHANGED for b in result.breaks):
+            self.stderr.write(
+                "every chain is broken the same way, an event hash that does not match: "
+                "unless every chain was altered, the log was written under another audit "
+                "key (MARKBOOK_AUDIT_KEY, or MARKBOOK_HASH_KEY it is derived from when "
+                "unset), as after a restore on another installation. Set the key of the "
+                "installation that wrote it."
+            )
         raise CommandError(
             f"{len(result.breaks) + len(tampered)} of {result.chains} chains broken "
             f"({result.events} events)"

@@ -23,6 +23,13 @@ class Command(BaseCommand):
             help="a copy of the key store made by `markbook keys_backup` (without it, the "
             "key store already in this database is used)",
         )
+        parser.add_argument(
+            "--secrets-lost",
+            action="store_true",
+            help="restore although the backup was made under another MARKBOOK_HASH_KEY or "
+            "MARKBOOK_AUDIT_KEY, because those are lost for good: the access log up to the "
+            "restore will not verify, and erased people are no longer kept out of imports",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
@@ -32,7 +39,7 @@ class Command(BaseCommand):
         if keys_path is not None and not keys_path.is_file():
             raise CommandError(f"--keys: no key store copy at {keys_path}")
         try:
-            result = restore_read(path, keys_path=keys_path)
+            result = restore_read(path, keys_path=keys_path, secrets_lost=options["secrets_lost"])
         except RestoreRefused as e:
             raise CommandError(str(e)) from e
         backup_restored.send(sender=self.__class__, result=result)
@@ -56,4 +63,20 @@ class Command(BaseCommand):
             self.stdout.write(f"  left out {n} rows of {table} that belonged to those rows")
         for column, n in sorted(result.unlinked.items()):
             self.stdout.write(f"  cleared {n} links in {column} to rows left out")
+        if result.secrets_differ:
+            self.stdout.write(
+                f"restored under another {' and '.join(result.secrets_differ)} than the "
+                "backup's (--secrets-lost):"
+            )
+            if "MARKBOOK_HASH_KEY" in result.secrets_differ:
+                self.stdout.write(
+                    "  the pupils' UPN hashes were made again with the new key; erased "
+                    "people's hashes cannot be, so imports no longer keep them out: check "
+                    "each import's new pupils against the schools' erasure records"
+                )
+            self.stdout.write(
+                "  the access log up to this restore will not verify under the new key "
+                "(audit_verify reports it); keep this output with the incident record"
+            )
+            return
         self.stdout.write("Next: markbook audit_verify")
