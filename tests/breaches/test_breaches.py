@@ -127,6 +127,43 @@ def test_naming_a_school_tells_its_admins_once_and_only_that_school_sees_it(worl
     assert client.get(detail).status_code == 404
 
 
+def test_the_estimate_is_never_below_what_the_schools_count(world):
+    """SEC-3: the people the schools named count raise the breach's estimate (in the
+    platform's log), a school's changed count is in that school's log, and the estimate
+    cannot be lowered below the schools' counts together."""
+    breach = _breach(world, people_affected=0)
+    services.breach_school_add(
+        actor=world.platform_staff, breach=breach, school=world.a, people_affected=28
+    )
+    services.breach_school_add(
+        actor=world.platform_staff, breach=breach, school=world.b, people_affected=4
+    )
+    breach.refresh_from_db()
+    assert breach.people_affected == 32
+    services.breach_school_add(
+        actor=world.platform_staff, breach=breach, school=world.a, people_affected=30
+    )
+    breach.refresh_from_db()
+    assert breach.people_affected == 34
+    with school_scope(world.a):
+        changed = AuditEvent.objects.get(action="breaches.school.count_changed")
+        assert changed.data["people"] == {"old": 28, "new": 30}
+    with all_schools():
+        raised = AuditEvent.objects.filter(school=None, action="breaches.breach.changed")
+        assert [e.data["fields"] for e in raised] == [["people_affected"]] * 3
+    with pytest.raises(ValidationError, match="At least 34"):
+        services.breach_change(actor=world.platform_staff, breach=breach, people_affected=20)
+    # A larger estimate (people not yet counted at a school) stands.
+    assert services.breach_change(
+        actor=world.platform_staff, breach=breach, people_affected=50
+    ) == ["people_affected"]
+    services.breach_school_add(
+        actor=world.platform_staff, breach=breach, school=world.b, people_affected=5
+    )
+    breach.refresh_from_db()
+    assert breach.people_affected == 50
+
+
 def test_acknowledging_takes_the_notice_off_the_page(world, client):
     breach = _breach(world)
     services.breach_school_add(actor=world.platform_staff, breach=breach, school=world.a)

@@ -126,6 +126,7 @@ ACTIONS: dict[str, str] = {
     "breaches.breach.reported": "recorded the report of a data breach to the regulator",
     "breaches.breach.not_reported": "recorded why a data breach needs no report to the regulator",
     "breaches.school.notified": "told the school of a data breach affecting it",
+    "breaches.school.count_changed": "changed how many of the school's people a breach affects",
     "breaches.school.acknowledged": "acknowledged a data breach affecting the school",
     "privacy.hold.placed": "placed a legal hold (on a person, a class or the whole school)",
     "privacy.hold.lifted": "lifted a legal hold",

@@ -80,3 +80,11 @@ def school_breaches() -> QuerySet[BreachSchool]:
 def unacknowledged() -> list[BreachSchool]:
     """The school's breaches no administrator has acknowledged yet (the page's notice)."""
     return list(school_breaches().filter(acknowledged_at__isnull=True))
+
+
+def people_counted(breach: Breach) -> int:
+    """The people the schools named as affected have counted, all schools together."""
+    with all_schools():
+        return sum(
+            BreachSchool.objects.filter(breach=breach).values_list("people_affected", flat=True)
+        )

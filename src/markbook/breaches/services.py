@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from markbook.accounts.models import Membership, User
 from markbook.audit import services as audit
+from markbook.breaches import selectors
 from markbook.breaches.models import REPORT_WITHIN, Breach, BreachSchool, BreachUpdate
 from markbook.core.tenancy import school_scope
 from markbook.privacy.inventory import Category
@@ -141,6 +142,17 @@ def breach_change(*, actor: User, breach: Breach, **changes: Any) -> list[str]:
     changed = [name for name, value in changes.items() if getattr(breach, name) != value]
     if not changed:
         return []
+    if "people_affected" in changed:
+        counted = selectors.people_counted(breach)
+        if changes["people_affected"] < counted:
+            raise ValidationError(
+                {
+                    "people_affected": [
+                        f"At least {counted}: the schools named count {counted} people "
+                        "affected between them."
+                    ]
+                }
+            )
     merged = {name: getattr(breach, name) for name in ("detected_at", "occurred_at")}
     merged.update({name: changes[name] for name in changed})
     _check(merged, timezone.now())
@@ -210,35 +222,58 @@ def breach_school_add(
     *, actor: User, breach: Breach, school: School, people_affected: int = 0
 ) -> BreachSchool:
     """Name a school as affected and tell its administrators at once (email and a
-    notice on the school's page). Naming it again updates the count without telling
-    them twice."""
+    notice on the school's page). Naming it again updates the count, in the school's
+    log, without telling them twice. The breach's estimate of the people affected is
+    raised to the schools' counts together when it is below them."""
     if people_affected < 0:
         raise ValidationError({"people_affected": ["The number of people cannot be negative."]})
     with school_scope(school):
         link = BreachSchool.objects.filter(breach=breach).first()
         if link is not None:
             if link.people_affected != people_affected:
-                link.people_affected = people_affected
+                old, link.people_affected = link.people_affected, people_affected
                 link.save(update_fields=["people_affected"])
-            return link
-        link = BreachSchool.objects.create(
-            school=school, breach=breach, people_affected=people_affected
-        )
-        link.told_admins = _tell_school(breach, school, link)
-        link.notified_at = timezone.now()
-        link.save(update_fields=["told_admins", "notified_at"])
-        audit.record(
-            actor=actor,
-            school=school,
-            action="breaches.school.notified",
-            target=breach,
-            data={
-                "reference": breach.reference,
-                "people": people_affected,
-                "emailed": link.told_admins,
-            },
-        )
+                audit.record(
+                    actor=actor,
+                    school=school,
+                    action="breaches.school.count_changed",
+                    target=breach,
+                    data={
+                        "reference": breach.reference,
+                        "people": {"old": old, "new": people_affected},
+                    },
+                )
+        else:
+            link = _school_name(actor, breach, school, people_affected)
+    _estimate_at_least_counted(actor, breach)
     return link
+
+
+def _school_name(actor: User, breach: Breach, school: School, people: int) -> BreachSchool:
+    """A school named as affected for the first time, its administrators told."""
+    link = BreachSchool.objects.create(school=school, breach=breach, people_affected=people)
+    link.told_admins = _tell_school(breach, school, link)
+    link.notified_at = timezone.now()
+    link.save(update_fields=["told_admins", "notified_at"])
+    audit.record(
+        actor=actor,
+        school=school,
+        action="breaches.school.notified",
+        target=breach,
+        data={
+            "reference": breach.reference,
+            "people": people,
+            "emailed": link.told_admins,
+        },
+    )
+    return link
+
+
+def _estimate_at_least_counted(actor: User, breach: Breach) -> None:
+    """The breach's estimate is never below what the schools named have counted."""
+    counted = selectors.people_counted(breach)
+    if breach.people_affected < counted:
+        breach_change(actor=actor, breach=breach, people_affected=counted)
 
 
 @transaction.atomic
