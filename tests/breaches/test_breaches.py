@@ -164,6 +164,46 @@ def test_the_estimate_is_never_below_what_the_schools_count(world):
     assert breach.people_affected == 50
 
 
+def test_the_notice_names_the_schools_data_protection_leads(world):
+    """SEC-3 (UK GDPR article 34): the notice gives the contact details of the school's
+    data protection leads; a school with none says how to reach them."""
+    from markbook.accounts.models import Membership
+    from tests import factories as f
+
+    breach = _breach(world)
+    services.breach_school_add(actor=world.platform_staff, breach=breach, school=world.a)
+    with school_scope(world.a):
+        link = BreachSchool.objects.select_related("school").get()
+        before = "\n".join(notices.subject_notice(link).paragraphs)
+        assert "data protection lead at Oakfield Academy (the school office" in before
+        lead = f.UserFactory(first_name="Dana", last_name="Protheroe", email="dpo@oak.sch.uk")
+        Membership.objects.create(school=world.a, user=lead, role=Membership.Role.DPO)
+        after = "\n".join(notices.subject_notice(link).paragraphs)
+    assert (
+        "please contact Dana Protheroe (dpo@oak.sch.uk), the data protection lead at "
+        "Oakfield Academy." in after
+    )
+
+
+def test_staff_are_told_what_a_high_risk_notice_cannot_say_yet(world, client):
+    """SEC-3: the notice must give the likely consequences and what people can do; the
+    breach's page tells platform staff which of them are still blank."""
+    breach = _breach(world, consequences="", advice="")
+    client.force_login(world.platform_staff)
+    url = reverse("breaches:detail", kwargs={"breach_id": breach.pk})
+    page = client.get(url).content.decode()
+    assert (
+        "the notice they send cannot yet say: Likely consequences for people; What people" in page
+    )
+    services.breach_change(
+        actor=world.platform_staff, breach=breach, consequences="Names seen.", advice="None."
+    )
+    assert "the notice they send cannot yet say" not in client.get(url).content.decode()
+    low = _breach(world, consequences="", risk=Breach.Risk.RISK)
+    low_url = reverse("breaches:detail", kwargs={"breach_id": low.pk})
+    assert "the notice they send cannot yet say" not in client.get(low_url).content.decode()
+
+
 def test_acknowledging_takes_the_notice_off_the_page(world, client):
     breach = _breach(world)
     services.breach_school_add(actor=world.platform_staff, breach=breach, school=world.a)

@@ -5,6 +5,7 @@ and whom to contact."""
 
 from dataclasses import dataclass
 
+from markbook.accounts.models import Membership
 from markbook.breaches.models import Breach, BreachSchool
 from markbook.privacy.inventory import Category
 
@@ -32,6 +33,43 @@ def needed(breach: Breach) -> bool:
     return breach.risk == Breach.Risk.HIGH
 
 
+# What article 34 asks a notice to say that only the breach's record can give: its
+# field, and how the record's form labels it.
+NOTICE_PARTS = {
+    "consequences": "Likely consequences for people",
+    "advice": "What people can do to protect themselves",
+}
+
+
+def missing_parts(breach: Breach) -> list[str]:
+    """The labels of what the notice to the people affected cannot say yet."""
+    return [label for name, label in NOTICE_PARTS.items() if not getattr(breach, name)]
+
+
+def _contact_point(school_name: str) -> str:
+    """Whom the people affected contact: the school's data protection leads by name and
+    address (article 34 asks for the contact details), in the school's scope."""
+    leads = [
+        m.user
+        for m in Membership.objects.filter(role=Membership.Role.DPO, user__is_active=True)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user_id")
+    ]
+    named = [
+        f"{u.get_full_name() or u.email} ({u.email})" if u.email else u.get_full_name()
+        for u in leads
+    ]
+    named = [n for n in named if n]
+    if not named:
+        return (
+            f"If you have questions, please contact the school's data protection lead at "
+            f"{school_name} (the school office will put you in touch)."
+        )
+    who = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " or " + named[-1]
+    role = "data protection lead" if len(named) == 1 else "data protection leads"
+    return f"If you have questions, please contact {who}, the {role} at {school_name}."
+
+
 def subject_notice(link: BreachSchool) -> Notice:
     breach, school = link.breach, link.school
     data = [_PLAIN.get(c, c) for c in breach.data_categories] or ["personal data"]
@@ -50,9 +88,9 @@ def subject_notice(link: BreachSchool) -> Notice:
     if breach.advice:
         paragraphs.append(f"What you can do: {breach.advice}")
     paragraphs += [
-        f"If you have questions, please contact the school's data protection lead at "
-        f"{school.name}. You also have the right to complain to the Information "
-        "Commissioner's Office (ico.org.uk, 0303 123 1113).",
+        _contact_point(school.name)
+        + " You also have the right to complain to the Information Commissioner's Office "
+        "(ico.org.uk, 0303 123 1113).",
         f"Reference: {breach.reference}",
         f"{school.name}",
     ]

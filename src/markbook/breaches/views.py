@@ -56,6 +56,7 @@ def detail(request: AccessRequest, breach_id: int) -> HttpResponse:
         "clock": selectors.clock(breach),
         "form": form,
         "links": selectors.breach_schools(breach),
+        "notice_missing": notices.missing_parts(breach) if notices.needed(breach) else [],
         "schools": School.objects.order_by("name"),
         "updates": breach.updates.select_related("by"),
     }
