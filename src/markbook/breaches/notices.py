@@ -33,17 +33,13 @@ def needed(breach: Breach) -> bool:
     return breach.risk == Breach.Risk.HIGH
 
 
-# What article 34 asks a notice to say that only the breach's record can give: its
-# field, and how the record's form labels it.
-NOTICE_PARTS = {
-    "consequences": "Likely consequences for people",
-    "advice": "What people can do to protect themselves",
-}
+# What article 34 asks a notice to say that only the breach's record can give.
+NOTICE_PARTS = ("consequences", "advice")
 
 
 def missing_parts(breach: Breach) -> list[str]:
-    """The labels of what the notice to the people affected cannot say yet."""
-    return [label for name, label in NOTICE_PARTS.items() if not getattr(breach, name)]
+    """The breach's fields the notice to the people affected needs and cannot say yet."""
+    return [name for name in NOTICE_PARTS if not getattr(breach, name)]
 
 
 def _contact_point(school_name: str) -> str:

@@ -51,12 +51,14 @@ def detail(request: AccessRequest, breach_id: int) -> HttpResponse:
         else:
             messages.success(request, "Saved." if changed else "Nothing changed.")
             return redirect("breaches:detail", breach_id=breach.pk)
+    # Named as the form below labels them.
+    missing = notices.missing_parts(breach) if notices.needed(breach) else []
     context = {
         "breach": breach,
         "clock": selectors.clock(breach),
         "form": form,
         "links": selectors.breach_schools(breach),
-        "notice_missing": notices.missing_parts(breach) if notices.needed(breach) else [],
+        "notice_missing": [form.fields[name].label for name in missing],
         "schools": School.objects.order_by("name"),
         "updates": breach.updates.select_related("by"),
     }
