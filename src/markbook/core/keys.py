@@ -180,11 +180,17 @@ def forget_cached_keys() -> None:
     _cache.clear()
 
 
-# The secrets outside the key store that data in the database is bound to: the keyed
-# hashes (UPNs, the erased people kept out of imports, invitation codes) are made with
-# MARKBOOK_HASH_KEY, and the access log's chain with MARKBOOK_AUDIT_KEY (or a key
-# derived from MARKBOOK_HASH_KEY when it is unset).
-BOUND_SECRETS = ("MARKBOOK_HASH_KEY", "MARKBOOK_AUDIT_KEY")
+# The secrets outside the key store that data in the database is bound to, and what
+# goes wrong under another one: the keyed hashes (UPNs, the erased people kept out of
+# imports, invitation codes) are made with MARKBOOK_HASH_KEY, and the access log's
+# chain with MARKBOOK_AUDIT_KEY (or a key derived from MARKBOOK_HASH_KEY when unset).
+BOUND_SECRETS = {
+    "MARKBOOK_HASH_KEY": (
+        "erased people would no longer be recognised and kept out of imports, imports "
+        "would not find pupils by their UPN, and the access log would not verify"
+    ),
+    "MARKBOOK_AUDIT_KEY": "the access log would not verify",
+}
 
 
 def secret_fingerprints() -> dict[str, str]:

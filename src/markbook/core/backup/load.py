@@ -123,27 +123,17 @@ def _check_compatible(manifest: dict[str, Any]) -> None:
             raise RestoreRefused(f"table {entry['name']} differs from the backup's")
 
 
-# What goes wrong when a backup is restored under another of each bound secret.
-_BOUND = {
-    "MARKBOOK_HASH_KEY": (
-        "erased people would no longer be recognised and kept out of imports, imports "
-        "would not find pupils by their UPN, and the access log would not verify"
-    ),
-    "MARKBOOK_AUDIT_KEY": "the access log would not verify",
-}
-
-
 def _check_secrets(manifest: dict[str, Any]) -> list[str]:
     """The bound secrets (core.keys.BOUND_SECRETS) that differ from the ones the backup
     was made under; a backup of before the fingerprints were kept has none to compare."""
     made_under = manifest.get("secrets") or {}
     here = keys.secret_fingerprints()
-    return [name for name in _BOUND if name in made_under and made_under[name] != here[name]]
+    return [name for name in here if name in made_under and made_under[name] != here[name]]
 
 
 def secrets_refusal(names: list[str]) -> str:
     """Why a restore under other secrets is refused, and what to do."""
-    said = "; ".join(f"with another {name}, {_BOUND[name]}" for name in names)
+    said = "; ".join(f"with another {name}, {keys.BOUND_SECRETS[name]}" for name in names)
     both, values = " and ".join(names), "values" if len(names) > 1 else "value"
     return (
         f"this backup was made under another {both} than this installation's: {said}. "
